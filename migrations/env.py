@@ -1,0 +1,74 @@
+"""Alembic environment, kept close to the stock template.
+
+todoctl runs Alembic in-process and passes its own connection in
+``config.attributes["connection"]`` (the standard connection-sharing recipe);
+stock ``alembic`` commands resolve the URL the way todoctl does.
+"""
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import todoctl.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from todoctl.core.migration_settings import timeout_statements
+
+config = context.config
+if config.config_file_name and "connection" not in config.attributes:
+    from logging.config import fileConfig
+
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+target_metadata = SQLModel.metadata
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    # todoctl's own bookkeeping tables are not part of the app's schema.
+    if type_ == "table" and name and name.startswith("todoctl_"):
+        return False
+    return True
+
+
+def _configure(**kwargs) -> None:
+    context.configure(
+        target_metadata=target_metadata,
+        include_object=include_object,
+        compare_type=True,
+        transaction_per_migration=True,
+        on_version_apply=config.attributes.get("on_version_apply"),
+        **kwargs,
+    )
+
+
+def run_migrations_offline() -> None:
+    _configure(url="postgresql+psycopg://", literal_binds=True, dialect_opts={"paramstyle": "named"})
+    with context.begin_transaction():
+        for statement in timeout_statements(config.attributes.get("timeouts")):
+            context.execute(statement)
+        context.run_migrations()
+
+
+def _run_on(connection) -> None:
+    # Session-level settings: they hold for every per-revision transaction that follows.
+    for statement in timeout_statements(config.attributes.get("timeouts")):
+        connection.exec_driver_sql(statement)
+    connection.commit()
+    _configure(connection=connection)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run_on(connection)
+        return
+    from todoctl.db.engine import connection as open_connection
+    from todoctl.db.engine import resolve
+
+    url = resolve(config.get_main_option("sqlalchemy.url") or None, direct=True)
+    with open_connection(url) as conn:
+        _run_on(conn)
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -1,0 +1,106 @@
+"""Real PostgreSQL for every test: the embedded server (started here in a temporary
+directory and stopped at the end) or any server named by TODOCTL_TEST_DATABASE_URL.
+
+Each test gets its own database, copied cheaply from a migrated template.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+
+# Tests never read a developer's DATABASE_URL or .env, nor touch their embedded server.
+for _name in ("DATABASE_URL", "DATABASE_URL_UNPOOLED"):
+    os.environ.pop(_name, None)
+_TEST_HOME = Path(tempfile.mkdtemp(prefix="todoctl-test-home-"))
+os.environ["TODOCTL_HOME"] = str(_TEST_HOME)
+os.environ.setdefault("NO_COLOR", "1")
+
+from todoctl.db.url import DatabaseURL, normalise  # noqa: E402
+
+
+class Server:
+    """An admin connection to a test server and a way to make databases on it."""
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin = normalise(admin_url, source="test")
+
+    def url_for(self, database: str) -> DatabaseURL:
+        from urllib.parse import urlsplit, urlunsplit
+
+        parts = urlsplit(self.admin.url)
+        return DatabaseURL(urlunsplit(parts._replace(path="/" + database)), "test")
+
+    def execute(self, sql: str, database: str | None = None) -> list[tuple]:
+        import psycopg
+
+        target = self.url_for(database) if database else self.admin
+        with psycopg.connect(target.url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
+            cursor = conn.execute(sql)
+            return cursor.fetchall() if cursor.description else []
+
+    def create_database(self, template: str | None = None) -> str:
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        self.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+        return name
+
+    def drop_database(self, name: str) -> None:
+        self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def pg() -> Server:
+    external = os.environ.get("TODOCTL_TEST_DATABASE_URL")
+    if external:
+        yield Server(external)
+        return
+    from todoctl.db import embedded
+
+    root = Path(tempfile.mkdtemp(prefix="todoctl-test-pg-"))
+    pgdata = root / "pgdata"
+    server = embedded.start(pgdata)
+    try:
+        yield Server(server.url("postgres"))
+    finally:
+        embedded.stop(pgdata)
+        shutil.rmtree(root, ignore_errors=True)
+        embedded_home = _TEST_HOME / "pgdata"
+        if embedded.inspect(embedded_home).running:  # a test that used the default embedded server
+            embedded.stop(embedded_home)
+        shutil.rmtree(_TEST_HOME, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def migrated_template(pg: Server) -> str:
+    from todoctl.core import migrate
+
+    name = pg.create_database()
+    migrate.upgrade(pg.url_for(name), "head")
+    yield name
+    pg.drop_database(name)
+
+
+@pytest.fixture
+def empty_db(pg: Server) -> DatabaseURL:
+    """A fresh database with no tables."""
+    name = pg.create_database()
+    yield pg.url_for(name)
+    pg.drop_database(name)
+
+
+@pytest.fixture
+def migrated_db(pg: Server, migrated_template: str) -> DatabaseURL:
+    """A fresh database at head, copied from the migrated template."""
+    name = pg.create_database(template=migrated_template)
+    yield pg.url_for(name)
+    pg.drop_database(name)
+
+
+def table_names(pg: Server, url: DatabaseURL) -> set[str]:
+    rows = pg.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'", database=url.database)
+    return {row[0] for row in rows}

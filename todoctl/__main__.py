@@ -1,0 +1,3 @@
+from todoctl.cli.app import main
+
+main()

@@ -1,0 +1,154 @@
+"""The root `todoctl` command: global options, sub-apps, and the one place errors are reported."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+try:  # Typer >= 0.29 vendors Click
+    from typer._click.exceptions import ClickException
+except ImportError:  # pragma: no cover - older Typer on Click
+    from click import ClickException
+
+from todoctl import __version__
+from todoctl.cli import state
+from todoctl.errors import ExitCode, TodoctlError
+
+
+class TodoctlGroup(TyperGroup):
+    """Reports a TodoctlError, a usage error or Ctrl-C once, with the documented exit code."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra: Any):
+        args = list(sys.argv[1:] if args is None else args)
+        state.current = state.Settings(json="--json" in args)
+        try:
+            result = super().main(
+                args=args, prog_name=prog_name or "todoctl", complete_var=complete_var, standalone_mode=False, **extra
+            )
+            code = result if isinstance(result, int) and not isinstance(result, bool) else 0
+        except TodoctlError as exc:
+            code = report_error(exc)
+        except ClickException as exc:
+            code = report_error(TodoctlError(exc.format_message(), hint=_usage_hint(exc), exit_code=ExitCode.USAGE))
+        except (KeyboardInterrupt, typer.Abort):
+            code = report_error(_interrupted())
+        except Exception as exc:  # a bug or an unexpected driver error: still one message, masked
+            code = report_unexpected(exc)
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+    def invoke(self, ctx):
+        # Typer would turn Ctrl-C into a silent exit 130; say what happened.
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise _interrupted() from None
+
+
+def _interrupted() -> TodoctlError:
+    return TodoctlError("interrupted; work in flight was rolled back", exit_code=ExitCode.INTERRUPTED)
+
+
+def _usage_hint(exc: ClickException) -> str:
+    ctx = getattr(exc, "ctx", None)
+    path = ctx.command_path if ctx is not None else "todoctl"
+    return f"run '{path} --help' for usage"
+
+
+def report_error(exc: TodoctlError) -> int:
+    from todoctl.db.url import mask
+
+    if state.current.json:
+        import json
+
+        payload = {"ok": False, "error": {k: (mask(v) if isinstance(v, str) else v) for k, v in exc.to_dict().items()}}
+        sys.stdout.write(json.dumps(payload, default=str) + "\n")
+    else:
+        sys.stderr.write(f"Error: {mask(exc.message)}\n")
+        if exc.hint:
+            sys.stderr.write(f"Hint: {mask(exc.hint)}\n")
+    if state.current.verbose and exc.__cause__ is not None:
+        _print_traceback(exc.__cause__)
+    return int(exc.exit_code)
+
+
+def report_unexpected(exc: BaseException) -> int:
+    from todoctl.db.url import mask
+
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    error = TodoctlError(
+        f"unexpected {type(exc).__name__}: {mask(first)}",
+        hint="run again with --verbose for the traceback",
+        exit_code=ExitCode.CHECK_FAILED,
+    )
+    code = report_error(error)
+    if state.current.verbose:
+        _print_traceback(exc)
+    return code
+
+
+def _print_traceback(exc: BaseException) -> None:
+    import traceback
+
+    from todoctl.db.url import mask
+
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    sys.stderr.write(mask(text))
+
+
+app = typer.Typer(
+    cls=TodoctlGroup,
+    name="todoctl",
+    help="Administration for the Todo app's PostgreSQL database: migrations, seed data, plans, health.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"todoctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            "-d",
+            help="PostgreSQL URL. Default: $DATABASE_URL (environment, then .env), else the embedded server.",
+            show_default=False,
+        ),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks on errors.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", help="Show the version and exit.", callback=_version, is_eager=True)
+    ] = False,
+) -> None:
+    """todoctl: the Todo app's database, from the terminal and from CI."""
+    state.current.database_url = database_url
+    state.current.verbose = verbose
+
+
+def _wire() -> None:
+    from todoctl.cli import db as db_cli
+    from todoctl.cli import migrate as migrate_cli
+
+    app.add_typer(migrate_cli.app, name="migrate")
+    app.add_typer(db_cli.app, name="db")
+
+
+_wire()
+
+
+def main() -> None:
+    app()

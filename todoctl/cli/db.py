@@ -1,0 +1,88 @@
+"""`todoctl db`: the embedded PostgreSQL server, and the URL todoctl resolves."""
+
+from __future__ import annotations
+
+import typer
+
+from todoctl.cli import state
+from todoctl.cli.options import JsonOption
+
+app = typer.Typer(help="Manage the embedded PostgreSQL server and show the database URL.", no_args_is_help=True)
+
+
+def _print(document: dict, as_json: bool, line: str) -> None:
+    from todoctl import render
+
+    if as_json:
+        render.print_json({"ok": True, **document})
+    else:
+        typer.echo(line)
+
+
+@app.command("status")
+def status(as_json: JsonOption = False) -> None:
+    """Show whether the embedded server runs, where its data lives, and which URL todoctl would use.
+
+    Example: todoctl db status
+    """
+    from todoctl.core import server
+
+    info = server.status(state.current.database_url)
+    from todoctl.render import jsonable
+
+    text = (
+        f"embedded server: {'running (pid %s)' % info.pid if info.running else 'stopped'}\n"
+        f"data directory:  {info.pgdata}\n"
+        f"todoctl uses:    {info.url} (from {info.source})"
+    )
+    _print(jsonable(info), as_json, text)
+
+
+@app.command("start")
+def start(as_json: JsonOption = False) -> None:
+    """Start the embedded server (it keeps running for later commands).
+
+    Example: todoctl db start
+    """
+    from todoctl.core import server
+
+    info = server.start()
+    from todoctl.render import jsonable
+
+    _print(jsonable(info), as_json, f"embedded server running (pid {info.pid}), data in {info.pgdata}")
+
+
+@app.command("stop")
+def stop(as_json: JsonOption = False) -> None:
+    """Stop the embedded server.
+
+    Example: todoctl db stop
+    """
+    from todoctl.core import server
+
+    stopped = server.stop()
+    _print({"stopped": stopped}, as_json, "embedded server stopped" if stopped else "embedded server was not running")
+
+
+@app.command("url")
+def url(
+    show_password: bool = typer.Option(False, "--show-password", help="Print the password (for scripts)."),
+) -> None:
+    """Print the database URL todoctl resolves (password masked unless --show-password).
+
+    Example: psql "$(todoctl db url --show-password)"
+    """
+    from todoctl.core import server
+
+    typer.echo(server.libpq_url(state.current.database_url, show_password=show_password))
+
+
+@app.command("shell")
+def shell() -> None:
+    """Open psql on the database (the embedded package ships psql).
+
+    Example: todoctl db shell
+    """
+    from todoctl.core import server
+
+    raise typer.Exit(server.shell(state.current.database_url))

@@ -1,0 +1,1 @@
+"""The work: each module returns typed results and never prints."""

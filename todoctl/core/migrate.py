@@ -1,0 +1,415 @@
+"""Migrations: Alembic run in-process on a connection todoctl opens, reported as data."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from todoctl import paths
+from todoctl.core.migration_settings import Timeouts
+from todoctl.db.engine import connection
+from todoctl.db.url import DatabaseURL, mask
+from todoctl.errors import ExitCode, TodoctlError, usage_error
+from todoctl.models import APP_TABLES
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+_RELATIVE = re.compile(r"^[+-]\d+$")
+
+
+@dataclass(frozen=True)
+class Revision:
+    id: str
+    message: str
+    down_revisions: tuple[str, ...]
+    is_head: bool
+    filename: str
+
+
+@dataclass(frozen=True)
+class InvalidIndex:
+    table: str
+    index: str
+
+
+@dataclass
+class MigrationStatus:
+    database: str
+    current: list[str]
+    heads: list[str]
+    pending: list[Revision]
+    unknown: list[str] = field(default_factory=list)
+    untracked_tables: list[str] = field(default_factory=list)
+    invalid_indexes: list[InvalidIndex] = field(default_factory=list)
+
+    __json_properties__ = ("at_head",)
+
+    @property
+    def at_head(self) -> bool:
+        return not self.pending and not self.unknown and sorted(self.current) == sorted(self.heads)
+
+
+@dataclass(frozen=True)
+class Step:
+    revision: str
+    message: str
+    direction: str  # "up" | "down"
+    seconds: float
+
+
+@dataclass
+class MigrationRun:
+    database: str
+    direction: str
+    target: str
+    before: list[str]
+    after: list[str]
+    steps: list[Step]
+
+
+@dataclass(frozen=True)
+class NewRevision:
+    revision: str
+    message: str
+    path: str
+    operations: list[str]
+
+
+# ---------------------------------------------------------------- configuration
+
+
+def _migrations(migrations: Path | str | None) -> Path:
+    return Path(migrations).resolve() if migrations else paths.migrations_dir()
+
+
+def alembic_config(migrations: Path | str | None = None, **attributes) -> Config:
+    """An Alembic Config for todoctl's migrations (or another directory, for tests)."""
+    location = _migrations(migrations)
+    if not (location / "env.py").exists():
+        raise usage_error(f"no Alembic environment in {location}", "pass a directory that holds env.py and versions/")
+    ini = location.parent / "alembic.ini"
+    config = Config(str(ini)) if ini.exists() else Config()
+    config.set_main_option("script_location", str(location))
+    config.attributes.update(attributes)
+    return config
+
+
+def script_directory(migrations: Path | str | None = None) -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config(migrations))
+
+
+def _revision(script: ScriptDirectory, rev) -> Revision:
+    heads = set(script.get_heads())
+    return Revision(
+        id=rev.revision,
+        message=(rev.doc or "").strip(),
+        down_revisions=tuple(rev._normalized_down_revisions),
+        is_head=rev.revision in heads,
+        filename=Path(rev.path).name,
+    )
+
+
+def _single_head(script: ScriptDirectory) -> str:
+    heads = script.get_heads()
+    if len(heads) > 1:
+        raise TodoctlError(
+            f"the migration history has {len(heads)} heads: {', '.join(sorted(heads))}",
+            hint="merge them into one: `alembic merge heads -m 'merge'`, then review the new revision",
+            exit_code=ExitCode.CHECK_FAILED,
+        )
+    return heads[0] if heads else "base"
+
+
+def _check_target(script: ScriptDirectory, target: str) -> None:
+    if target in ("head", "heads", "base") or _RELATIVE.match(target):
+        return
+    try:
+        found = script.get_revision(target)
+    except CommandError:
+        found = None
+    except Exception:  # ResolutionError / MultipleHeads from the revision map
+        found = None
+    if found is None:
+        raise usage_error(
+            f"unknown revision {target!r}",
+            "targets are a revision id, head, base, +N or -N; see `todoctl migrate history`",
+        )
+
+
+# ---------------------------------------------------------------- reading state
+
+
+def current_revisions(conn: "Connection") -> list[str]:
+    heads = list(MigrationContext.configure(conn).get_current_heads())
+    conn.commit()
+    return heads
+
+
+def _present_app_tables(conn: "Connection") -> list[str]:
+    rows = conn.execute(
+        text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename = ANY(:names)"),
+        {"names": list(APP_TABLES)},
+    )
+    return sorted(row[0] for row in rows)
+
+
+def invalid_indexes(conn: "Connection") -> list[InvalidIndex]:
+    rows = conn.execute(
+        text(
+            "SELECT t.relname, i.relname FROM pg_index x "
+            "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
+            "JOIN pg_namespace n ON n.oid = t.relnamespace "
+            "WHERE NOT x.indisvalid AND n.nspname = current_schema() AND t.relname = ANY(:names) "
+            "ORDER BY 1, 2"
+        ),
+        {"names": list(APP_TABLES)},
+    )
+    return [InvalidIndex(table, index) for table, index in rows]
+
+
+def _unknown(script: ScriptDirectory, current: list[str]) -> list[str]:
+    unknown = []
+    for rev in current:
+        try:
+            if script.get_revision(rev) is None:
+                unknown.append(rev)
+        except Exception:
+            unknown.append(rev)
+    return unknown
+
+
+def _pending(script: ScriptDirectory, current: list[str]) -> list[Revision]:
+    lower = tuple(current) if current else "base"
+    revisions = [r for r in script.iterate_revisions("heads", lower) if r.revision not in current]
+    return [_revision(script, r) for r in reversed(revisions)]
+
+
+def status(url: DatabaseURL, *, migrations: Path | str | None = None) -> MigrationStatus:
+    script = script_directory(migrations)
+    heads = list(script.get_heads())
+    with connection(url) as conn:
+        current = current_revisions(conn)
+        unknown = _unknown(script, current)
+        pending = [] if unknown else _pending(script, current)
+        tables = _present_app_tables(conn) if not current else []
+        broken = invalid_indexes(conn)
+    return MigrationStatus(
+        database=url.display,
+        current=current,
+        heads=heads,
+        pending=pending,
+        unknown=unknown,
+        untracked_tables=tables,
+        invalid_indexes=broken,
+    )
+
+
+def history(*, migrations: Path | str | None = None) -> list[Revision]:
+    """Every revision, oldest first (reads the scripts only; no database)."""
+    script = script_directory(migrations)
+    return [_revision(script, r) for r in reversed(list(script.walk_revisions()))]
+
+
+# ---------------------------------------------------------------- moving
+
+
+def _refuse_unknown(script: ScriptDirectory, current: list[str], url: DatabaseURL) -> None:
+    unknown = _unknown(script, current)
+    if unknown:
+        raise TodoctlError(
+            f"{url.display} is at revision {', '.join(unknown)}, which these migration scripts do not know",
+            hint="the database was migrated by a newer or different checkout: update this one, "
+            "or `todoctl migrate stamp` if you know where it really stands",
+            exit_code=ExitCode.CHECK_FAILED,
+        )
+
+
+def _plan(script: ScriptDirectory, direction: str, target: str, current: list[str]):
+    source = tuple(current) if current else None
+    try:
+        if direction == "up":
+            return script._upgrade_revs(target, source or "base")
+        return script._downgrade_revs(target, source)
+    except CommandError as exc:
+        message = mask(str(exc))
+        if "didn't produce" in message or "not a valid" in message or "relative" in message.lower():
+            where = ", ".join(current) or "base"
+            raise usage_error(
+                f"cannot go {direction} to {target!r} from {where}: {message}",
+                "see `todoctl migrate status` for where the database stands",
+            ) from None
+        raise usage_error(message, "see `todoctl migrate history`") from None
+
+
+def _run(
+    url: DatabaseURL,
+    direction: str,
+    target: str,
+    *,
+    migrations: Path | str | None,
+    timeouts: Timeouts | None,
+) -> MigrationRun:
+    script = script_directory(migrations)
+    _single_head(script)
+    _check_target(script, target)
+    steps: list[Step] = []
+    clock = [time.perf_counter()]
+
+    def on_version_apply(*, ctx, step, heads, run_args) -> None:
+        now = time.perf_counter()
+        rev = step.up_revision
+        steps.append(Step(rev.revision, (rev.doc or "").strip(), direction, round(now - clock[0], 4)))
+        clock[0] = now
+
+    with connection(url) as conn:
+        before = current_revisions(conn)
+        _refuse_unknown(script, before, url)
+        plan = _plan(script, direction, target, before)
+        if not plan:
+            return MigrationRun(url.display, direction, target, before, before, [])
+        config = alembic_config(
+            migrations,
+            connection=conn,
+            on_version_apply=on_version_apply,
+            timeouts=timeouts or Timeouts.from_env(),
+        )
+        clock[0] = time.perf_counter()
+        try:
+            if direction == "up":
+                command.upgrade(config, target)
+            else:
+                command.downgrade(config, target)
+        except DBAPIError as exc:
+            raise _failed_revision(url, direction, plan, steps, exc) from exc
+        except CommandError as exc:
+            raise TodoctlError(mask(str(exc)), hint="see `todoctl migrate status`") from exc
+        after = current_revisions(conn)
+    return MigrationRun(url.display, direction, target, before, after, steps)
+
+
+def _failed_revision(url: DatabaseURL, direction: str, plan, steps: list[Step], exc: DBAPIError) -> TodoctlError:
+    failed = plan[len(steps)] if len(steps) < len(plan) else plan[-1]
+    failed_id = failed.revision.revision
+    error = mask(str(exc.orig if exc.orig is not None else exc)).strip().splitlines()[0]
+    try:
+        with connection(url) as conn:
+            now_at = current_revisions(conn)
+    except TodoctlError:
+        now_at = None
+    stands = ", ".join(now_at) if now_at else ("base" if now_at == [] else "unknown (cannot reconnect)")
+    applied = [s.revision for s in steps]
+    verb = "upgrade to" if direction == "up" else "downgrade from"
+    return TodoctlError(
+        f"{verb} {failed_id} failed and was rolled back: {error}; "
+        f"applied: {', '.join(applied) or 'none'}; the database is at {stands}",
+        hint="fix the revision or the data, then run the command again",
+        exit_code=ExitCode.CHECK_FAILED,
+        details={"applied": applied, "failed": failed_id, "error": error, "current": now_at},
+    )
+
+
+def upgrade(
+    url: DatabaseURL, target: str = "head", *, migrations: Path | str | None = None, timeouts: Timeouts | None = None
+) -> MigrationRun:
+    """Apply revisions up to ``target`` (``head``, a revision id, or ``+N``)."""
+    return _run(url, "up", target, migrations=migrations, timeouts=timeouts)
+
+
+def downgrade(
+    url: DatabaseURL, target: str = "-1", *, migrations: Path | str | None = None, timeouts: Timeouts | None = None
+) -> MigrationRun:
+    """Roll back to ``target`` (``-N``, a revision id, or ``base``); one step by default."""
+    if target.startswith("+"):
+        raise usage_error(f"'{target}' goes up, not down", "use -N, a revision id or base")
+    return _run(url, "down", target, migrations=migrations, timeouts=timeouts)
+
+
+# ---------------------------------------------------------------- authoring
+
+
+def _next_revision_id(script: ScriptDirectory) -> str:
+    numbers = [int(r.revision) for r in script.walk_revisions() if r.revision.isdigit()]
+    return f"{(max(numbers) + 1) if numbers else 1:04d}"
+
+
+def new_revision(
+    message: str, *, url: DatabaseURL | None, empty: bool = False, migrations: Path | str | None = None
+) -> NewRevision:
+    """Write a new revision: autogenerated from the models (the database must be at head), or empty."""
+    if not message.strip():
+        raise usage_error("the revision message is empty", "pass -m 'what this revision does'")
+    location = _migrations(migrations)
+    if paths.PACKAGE_DIR in location.parents:
+        raise usage_error(
+            f"the migrations in {location} belong to the installed package",
+            "run `todoctl migrate new` from a checkout, or pass --migrations DIR",
+        )
+    script = ScriptDirectory.from_config(alembic_config(migrations))
+    _single_head(script)
+    rev_id = _next_revision_id(script)
+    operations: list[str] = []
+    skipped = [False]
+
+    def keep_only_changes(context, revision, directives) -> None:
+        if empty:
+            return
+        ops = directives[0].upgrade_ops
+        if ops.is_empty():
+            skipped[0] = True
+            directives[:] = []
+            return
+        operations.extend(_describe(op) for op in ops.ops)
+
+    if empty:
+        created = command.revision(alembic_config(migrations), message=message, rev_id=rev_id)
+    else:
+        if url is None:
+            raise usage_error("autogenerate needs a database", "pass --database-url, or use --empty")
+        with connection(url) as conn:
+            config = alembic_config(migrations, connection=conn)
+            try:
+                created = command.revision(
+                    config,
+                    message=message,
+                    autogenerate=True,
+                    rev_id=rev_id,
+                    process_revision_directives=keep_only_changes,
+                )
+            except CommandError as exc:
+                if "not up to date" in str(exc):
+                    raise TodoctlError(
+                        f"{url.display} is not at head, so the models cannot be compared with it",
+                        hint="run `todoctl migrate up` first",
+                    ) from None
+                raise TodoctlError(mask(str(exc))) from None
+        if skipped[0]:
+            raise TodoctlError(
+                "no differences between the models and the database: nothing to migrate",
+                hint="change todoctl/models.py first, or pass --empty for a hand-written revision",
+            )
+    if isinstance(created, list):
+        created = created[0]
+    return NewRevision(rev_id, message, str(created.path), operations)
+
+
+def _describe(op) -> str:
+    if hasattr(op, "ops"):
+        inner = "; ".join(_describe(o) for o in op.ops)
+        return f"{getattr(op, 'table_name', '')}: {inner}"
+    name = type(op).__name__.replace("Op", "")
+    target = getattr(op, "table_name", None) or getattr(op, "index_name", None) or ""
+    column = getattr(op, "column_name", None) or getattr(getattr(op, "column", None), "name", None)
+    return " ".join(x for x in (name, target, column) if x)
+

@@ -1,0 +1,52 @@
+"""The embedded server and the resolved URL, as data for `todoctl db`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+
+from todoctl.db import embedded
+from todoctl.db.url import configured_url, mask
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    running: bool
+    pid: int | None
+    pgdata: str
+    url: str  # masked
+    source: str
+
+
+def status(explicit: str | None = None) -> ServerStatus:
+    server = embedded.inspect()
+    configured = configured_url(explicit)
+    if configured is not None:
+        url, source = configured.masked, configured.source
+    else:
+        url, source = (server.url() if server.running else "(embedded server, started on first use)"), "embedded"
+    return ServerStatus(server.running, server.pid, str(server.pgdata), url, source)
+
+
+def start() -> ServerStatus:
+    server = embedded.start()
+    return ServerStatus(True, server.pid, str(server.pgdata), server.url(), "embedded")
+
+
+def stop() -> bool:
+    return embedded.stop()
+
+
+def libpq_url(explicit: str | None = None, *, show_password: bool = False) -> str:
+    """The URL in libpq form (what psql and other tools take)."""
+    from todoctl.db.engine import resolve
+
+    url = resolve(explicit).url.replace("postgresql+psycopg://", "postgresql://", 1)
+    return url if show_password else mask(url)
+
+
+def shell(explicit: str | None = None) -> int:
+    url = libpq_url(explicit, show_password=True)
+    env = dict(os.environ)
+    return subprocess.call([embedded.psql_path(), url], env=env)

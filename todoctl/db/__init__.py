@@ -1,0 +1,1 @@
+"""Connections: URL resolution and masking, the embedded server, engines."""

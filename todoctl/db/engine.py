@@ -1,0 +1,99 @@
+"""Engines and connections, with connection failures turned into exit code 3."""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Iterator
+
+from todoctl.db import embedded
+from todoctl.db.url import DatabaseURL, configured_url, mask
+from todoctl.errors import connection_error
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
+
+DEFAULT_CONNECT_TIMEOUT = 10
+REMOTE_CONNECT_ATTEMPTS = 3
+
+
+def connect_timeout() -> int:
+    return int(os.environ.get("TODOCTL_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT))
+
+
+def resolve(explicit: str | None = None, *, direct: bool = False) -> DatabaseURL:
+    """``--database-url``, else ``DATABASE_URL`` (environment, then .env), else the embedded server."""
+    url = configured_url(explicit, direct=direct)
+    if url is not None:
+        return url
+    server = embedded.ensure_running()
+    return DatabaseURL(server.url(), "embedded")
+
+
+def make_engine(url: DatabaseURL, **kwargs) -> "Engine":
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    connect_args: dict = {"connect_timeout": connect_timeout(), "application_name": "todoctl"}
+    if url.is_pooled:
+        # PgBouncer in transaction mode cannot keep server-side prepared statements.
+        connect_args["prepare_threshold"] = None
+    connect_args.update(kwargs.pop("connect_args", {}))
+    kwargs.setdefault("poolclass", NullPool)
+    return create_engine(url.url, hide_parameters=True, connect_args=connect_args, **kwargs)
+
+
+def explain_connect_failure(url: DatabaseURL, exc: BaseException):
+    """Turn a driver's connection error into a TodoctlError with a hint (exit 3)."""
+    text = mask(str(getattr(exc, "orig", None) or exc)).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    lowered = text.lower()
+    where = url.display
+    if "password authentication failed" in lowered or "authentication failed" in lowered:
+        return connection_error(f"authentication failed connecting to {where}", "check the user name and password in the URL")
+    if "does not exist" in lowered and "database" in lowered:
+        hint = "run `todoctl db start` to recreate it" if url.source == "embedded" else "create it (createdb) or fix the database name in the URL"
+        return connection_error(f"database {url.database!r} does not exist on {where}", hint)
+    if "could not translate host name" in lowered or "name or service not known" in lowered or "nodename nor servname" in lowered:
+        return connection_error(f"unknown host {url.host!r}", "check the host name in the URL")
+    if "connection refused" in lowered:
+        return connection_error(f"connection refused by {where}", "is the server running, and is the port right?")
+    if "timeout" in lowered or "timed out" in lowered:
+        return connection_error(
+            f"timed out after {connect_timeout()}s connecting to {where}",
+            "is the host reachable? TODOCTL_CONNECT_TIMEOUT sets the limit",
+        )
+    if "no such file or directory" in lowered and url.source == "embedded":
+        return connection_error("the embedded server is not running", "run `todoctl db start`")
+    return connection_error(f"cannot connect to {where}: {first}", "check the URL, the server and the network")
+
+
+def _permanent(exc: BaseException) -> bool:
+    lowered = str(exc).lower()
+    return any(s in lowered for s in ("authentication failed", "does not exist", "could not translate host name"))
+
+
+@contextmanager
+def connection(url: DatabaseURL, engine: "Engine | None" = None) -> Iterator["Connection"]:
+    """A connection, with bounded retry and backoff for connection setup on remote hosts only."""
+    from sqlalchemy.exc import DBAPIError
+
+    own_engine = engine is None
+    engine = engine or make_engine(url)
+    attempts = 1 if url.is_local else REMOTE_CONNECT_ATTEMPTS
+    try:
+        for attempt in range(1, attempts + 1):
+            try:
+                conn = engine.connect()
+                break
+            except DBAPIError as exc:
+                if attempt == attempts or _permanent(exc):
+                    raise explain_connect_failure(url, exc) from None
+                time.sleep(min(4.0, 0.5 * 2 ** (attempt - 1)) * (0.5 + random.random()))
+        with conn:
+            yield conn
+    finally:
+        if own_engine:
+            engine.dispose()
