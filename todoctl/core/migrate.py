@@ -276,6 +276,8 @@ def _run(
     with connection(url) as conn:
         before = current_revisions(conn)
         _refuse_unknown(script, before, url)
+        if direction == "down" and not before:  # already at base: nothing to roll back
+            return MigrationRun(url.display, direction, target, before, before, [])
         plan = _plan(script, direction, target, before)
         if not plan:
             return MigrationRun(url.display, direction, target, before, before, [])

@@ -30,7 +30,9 @@ _PARAM_PASSWORD = re.compile(r"(?i)(?P<head>\bpassword\s*=\s*)(?P<pw>'[^']*'|\"[
 
 
 def remember_secret(secret: str | None) -> None:
-    if secret:
+    # Very short "passwords" would scrub ordinary letters from every message; URL-shaped
+    # occurrences of them are still masked by the patterns above.
+    if secret and len(secret) >= 4:
         _SECRETS.add(secret)
         quoted = _quote_password(secret)
         if quoted != secret:

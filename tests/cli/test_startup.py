@@ -1,0 +1,40 @@
+"""`todoctl --help` stays light: no SQLAlchemy, SQLModel, Alembic, Faker or psycopg."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "faker", "psycopg")
+
+
+def imported_modules(*args: str) -> set[str]:
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "todoctl", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    modules = set()
+    for line in result.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            modules.add(line.rsplit("|", 1)[1].strip())
+    assert modules, "python -X importtime printed nothing"
+    return modules
+
+
+@pytest.mark.parametrize(
+    "args", [("--help",), ("migrate", "--help"), ("db", "--help"), ("seed", "--help"), ("explain", "--help"), ("health", "--help")]
+)
+def test_help_imports_no_heavy_module(args):
+    from todoctl.cli.app import app
+    from typer.main import get_command
+
+    if args[0] != "--help" and args[0] not in get_command(app).commands:  # type: ignore[attr-defined]
+        pytest.skip(f"no {args[0]} command yet")
+    modules = imported_modules(*args)
+    heavy = sorted(m for m in modules if m.split(".")[0] in HEAVY)
+    assert heavy == []
