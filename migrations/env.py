@@ -12,7 +12,8 @@ import todoctl.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from todoctl.core.migration_settings import timeout_statements
 
 config = context.config
-if config.config_file_name and "connection" not in config.attributes:
+# todoctl reports progress itself; stock `alembic` logs as configured in alembic.ini.
+if config.config_file_name and not config.attributes.get("todoctl"):
     from logging.config import fileConfig
 
     fileConfig(config.config_file_name, disable_existing_loggers=False)
@@ -49,6 +50,10 @@ def _run_on(connection) -> None:
     # Session-level settings: they hold for every per-revision transaction that follows.
     for statement in timeout_statements(config.attributes.get("timeouts")):
         connection.exec_driver_sql(statement)
+    if connection.dialect.server_version_info >= (14,):
+        # If todoctl dies (kill -9, lost network), the server cancels the running statement
+        # within seconds instead of finishing a long DDL for nobody.
+        connection.exec_driver_sql("SET client_connection_check_interval = '2s'")
     connection.commit()
     _configure(connection=connection)
     with context.begin_transaction():

@@ -28,3 +28,14 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     drop_index_concurrently("ix_tasks_list_id")
+    # Validation cannot be undone in place: re-create the key as 0002 left it (NOT VALID).
+    op.drop_constraint("fk_tasks_list_id_task_lists", "tasks", type_="foreignkey")
+    op.create_foreign_key(
+        "fk_tasks_list_id_task_lists",
+        "tasks",
+        "task_lists",
+        ["list_id"],
+        ["id"],
+        ondelete="SET NULL",
+        postgresql_not_valid=True,
+    )

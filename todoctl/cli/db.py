@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from todoctl.cli import state
-from todoctl.cli.options import JsonOption
+from todoctl.cli.options import JsonOption, YesOption
 
 app = typer.Typer(help="Manage the embedded PostgreSQL server and show the database URL.", no_args_is_help=True)
 
@@ -86,3 +86,52 @@ def shell() -> None:
     from todoctl.core import server
 
     raise typer.Exit(server.shell(state.current.database_url))
+
+
+@app.command("protect")
+def protect(
+    reason: str = typer.Option(None, "--reason", help="Why (shown when a command is refused)."),
+    as_json: JsonOption = False,
+) -> None:
+    """Mark the connected database as production: destructive commands refuse on it.
+
+    Example: todoctl -d "$PROD_URL" db protect --reason "production"
+    """
+    from todoctl.core import protect as core
+    from todoctl.db.engine import resolve
+    from todoctl.render import jsonable
+
+    mark = core.protect(resolve(state.current.database_url, direct=True), reason)
+    _print(jsonable(mark), as_json, f"{mark.database} is now protected (by {mark.by}).")
+
+
+@app.command("unprotect")
+def unprotect(yes: YesOption = False, as_json: JsonOption = False) -> None:
+    """Remove the production mark (asks for confirmation; --yes without a terminal).
+
+    Example: todoctl db unprotect --yes
+    """
+    from todoctl.cli.confirm import confirm_or_refuse
+    from todoctl.core import protect as core
+    from todoctl.db.engine import resolve
+    from todoctl.render import jsonable
+
+    url = resolve(state.current.database_url, direct=True)
+    confirm_or_refuse(f"Remove the production mark from {url.display}?", yes=yes)
+    mark = core.unprotect(url)
+    _print(jsonable(mark), as_json, f"{mark.database} is no longer protected.")
+
+
+@app.command("protection")
+def protection(as_json: JsonOption = False) -> None:
+    """Show whether the connected database is protected.
+
+    Example: todoctl db protection --json
+    """
+    from todoctl.core import protect as core
+    from todoctl.db.engine import resolve
+    from todoctl.render import jsonable
+
+    mark = core.status(resolve(state.current.database_url))
+    line = f"{mark.database}: " + (f"protected (by {mark.by} at {mark.at})" if mark.protected else "not protected")
+    _print(jsonable(mark), as_json, line)

@@ -1,4 +1,4 @@
-"""`todoctl migrate`: move the database through the migration history."""
+"""`todoctl migrate`: move the database through the migration history, and gate CI on it."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Annotated, Optional
 import typer
 
 from todoctl.cli import state
-from todoctl.cli.options import JsonOption
+from todoctl.cli.options import JsonOption, YesOption
 
-app = typer.Typer(help="Apply, roll back and inspect Alembic migrations.", no_args_is_help=True)
+app = typer.Typer(help="Apply, roll back, inspect and check Alembic migrations.", no_args_is_help=True)
 
 MigrationsOption = Annotated[
     Optional[Path],
@@ -31,6 +31,13 @@ StatementTimeoutOption = Annotated[
         "--statement-timeout", help="statement_timeout per statement [env TODOCTL_STATEMENT_TIMEOUT; default 10min]."
     ),
 ]
+LockWaitOption = Annotated[
+    Optional[float],
+    typer.Option("--lock-wait", min=0, help="Seconds to wait for the migration lock [env TODOCTL_LOCK_WAIT; default 60]."),
+]
+LockRetriesOption = Annotated[
+    int, typer.Option("--lock-retries", min=0, help="Retries of a revision that hit lock_timeout, with backoff.")
+]
 
 
 def _url(*, direct: bool):
@@ -39,20 +46,28 @@ def _url(*, direct: bool):
     return resolve(state.current.database_url, direct=direct)
 
 
-def _timeouts(lock_timeout: str | None, statement_timeout: str | None):
+def _options(lock_timeout, statement_timeout, lock_wait, lock_retries, yes=False):
+    from todoctl.core.migrate import RunOptions
     from todoctl.core.migration_settings import Timeouts
 
-    return Timeouts.from_env(lock_timeout, statement_timeout)
+    return RunOptions(
+        timeouts=Timeouts.from_env(lock_timeout, statement_timeout),
+        lock_wait=lock_wait,
+        lock_retries=lock_retries,
+        yes=yes,
+    )
 
 
-def _show_run(result, as_json: bool) -> None:
+def _show(result, as_json: bool, view_name: str, *, ok: bool = True) -> None:
     from todoctl import render
     from todoctl.render import migrate as view
 
     if as_json:
-        render.print_json({"ok": True, **render.jsonable(result)})
+        render.print_json({"ok": ok, **render.jsonable(result)})
     else:
-        view.run(result)
+        getattr(view, view_name)(result)
+    if not ok:
+        raise typer.Exit(1)
 
 
 @app.command("up")
@@ -61,18 +76,21 @@ def up(
     migrations: MigrationsOption = None,
     lock_timeout: LockTimeoutOption = None,
     statement_timeout: StatementTimeoutOption = None,
+    lock_wait: LockWaitOption = None,
+    lock_retries: LockRetriesOption = 3,
     as_json: JsonOption = False,
 ) -> None:
-    """Apply pending migrations, one transaction per revision.
+    """Apply pending migrations under the migration lock, one transaction per revision.
 
     Example: todoctl migrate up; todoctl migrate up +1
     """
+    from todoctl.cli.signals import terminate_as_interrupt
     from todoctl.core import migrate
 
-    result = migrate.upgrade(
-        _url(direct=True), target, migrations=migrations, timeouts=_timeouts(lock_timeout, statement_timeout)
-    )
-    _show_run(result, as_json)
+    options = _options(lock_timeout, statement_timeout, lock_wait, lock_retries)
+    with terminate_as_interrupt():
+        result = migrate.upgrade(_url(direct=True), target, migrations=migrations, options=options)
+    _show(result, as_json, "run")
 
 
 # "-2" is a target, not an option.
@@ -82,18 +100,41 @@ def down(
     migrations: MigrationsOption = None,
     lock_timeout: LockTimeoutOption = None,
     statement_timeout: StatementTimeoutOption = None,
+    lock_wait: LockWaitOption = None,
+    lock_retries: LockRetriesOption = 3,
+    yes: YesOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Roll back migrations: one step by default.
+    """Roll back migrations: one step by default. Refused on a protected database.
 
     Example: todoctl migrate down; todoctl migrate down -2; todoctl migrate down base
     """
+    from todoctl.cli.signals import terminate_as_interrupt
     from todoctl.core import migrate
 
-    result = migrate.downgrade(
-        _url(direct=True), target, migrations=migrations, timeouts=_timeouts(lock_timeout, statement_timeout)
-    )
-    _show_run(result, as_json)
+    options = _options(lock_timeout, statement_timeout, lock_wait, lock_retries, yes)
+    with terminate_as_interrupt():
+        result = migrate.downgrade(_url(direct=True), target, migrations=migrations, options=options)
+    _show(result, as_json, "run")
+
+
+@app.command("stamp")
+def stamp(
+    revision: Annotated[str, typer.Argument(help="A revision id, head or base.")],
+    migrations: MigrationsOption = None,
+    lock_wait: LockWaitOption = None,
+    yes: YesOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Record REVISION as current without running migrations. Refused on a protected database.
+
+    Example: todoctl migrate stamp 0006
+    """
+    from todoctl.core import migrate
+
+    options = _options(None, None, lock_wait, 0, yes)
+    result = migrate.stamp(_url(direct=True), revision, migrations=migrations, options=options)
+    _show(result, as_json, "run")
 
 
 @app.command("status")
@@ -102,17 +143,10 @@ def status(migrations: MigrationsOption = None, as_json: JsonOption = False) -> 
 
     Example: todoctl migrate status --json
     """
-    from todoctl import render
     from todoctl.core import migrate
-    from todoctl.render import migrate as view
 
     result = migrate.status(_url(direct=False), migrations=migrations)
-    if as_json:
-        render.print_json({"ok": result.at_head, **render.jsonable(result)})
-    else:
-        view.status(result)
-    if not result.at_head:
-        raise typer.Exit(1)
+    _show(result, as_json, "status", ok=result.at_head)
 
 
 @app.command("history")
@@ -143,13 +177,91 @@ def new(
 
     Example: todoctl migrate new -m "add task reminders"
     """
-    from todoctl import render
     from todoctl.core import migrate
-    from todoctl.render import migrate as view
 
     url = None if empty else _url(direct=True)
     result = migrate.new_revision(message, url=url, empty=empty, migrations=migrations)
+    _show(result, as_json, "new")
+
+
+@app.command("merge")
+def merge(
+    message: Annotated[str, typer.Option("--message", "-m", help="What the merge joins.")] = "merge heads",
+    migrations: MigrationsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write a revision that joins several heads into one (no database needed).
+
+    Example: todoctl migrate merge -m "merge tags and reminders"
+    """
+    from todoctl.core import migrate
+
+    result = migrate.merge_heads(message, migrations=migrations)
+    _show(result, as_json, "new")
+
+
+@app.command("check")
+def check(migrations: MigrationsOption = None, as_json: JsonOption = False) -> None:
+    """CI gate: exit 1 when revisions are pending or the database differs from the models.
+
+    Example: todoctl migrate check --json
+    """
+    from todoctl.core import migrate_gates
+
+    result = migrate_gates.check(_url(direct=False), migrations=migrations)
+    _show(result, as_json, "check", ok=result.ok)
+
+
+@app.command("sql")
+def sql(
+    rev_range: Annotated[
+        Optional[str], typer.Argument(metavar="[RANGE]", help="FROM:TO, e.g. base:head (default: pending)")
+    ] = None,
+    migrations: MigrationsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Print the SQL a migration would run, with the timeouts todoctl sets (offline).
+
+    Example: todoctl migrate sql base:head > schema.sql
+    """
+    from todoctl.core import migrate_gates
+
+    url = None if rev_range else _url(direct=False)
+    result = migrate_gates.offline_sql(url, rev_range, migrations=migrations)
     if as_json:
+        from todoctl import render
+
         render.print_json({"ok": True, **render.jsonable(result)})
     else:
-        view.new(result)
+        typer.echo(result.sql or f"-- nothing to migrate for {result.range}", nl=not result.sql)
+
+
+@app.command("lint")
+def lint(
+    rev_range: Annotated[Optional[str], typer.Argument(metavar="[RANGE]", help="FROM:TO (default: all)")] = None,
+    migrations: MigrationsOption = None,
+    pg_version: Annotated[str, typer.Option("--pg-version", help="Oldest server version to lint for.")] = "14",
+    as_json: JsonOption = False,
+) -> None:
+    """CI gate: squawk over every revision's SQL; exit 1 on findings that are not allowed.
+
+    Example: todoctl migrate lint
+    """
+    from todoctl.core import migrate_gates
+
+    result = migrate_gates.lint(rev_range, migrations=migrations, pg_version=pg_version)
+    _show(result, as_json, "lint", ok=result.ok)
+
+
+@app.command("verify")
+def verify(migrations: MigrationsOption = None, as_json: JsonOption = False) -> None:
+    """CI gate: replay the history on a throwaway database, down and up at every step.
+
+    Example: todoctl migrate verify
+    """
+    from todoctl.cli.signals import terminate_as_interrupt
+    from todoctl.core import migrate_verify
+
+    with terminate_as_interrupt():
+        result = migrate_verify.verify(_url(direct=False), migrations=migrations)
+    _show(result, as_json, "verify", ok=result.ok)

@@ -167,4 +167,4 @@ def _describe(obj) -> str:
         return " ".join(parts)
     if isinstance(obj, IndexInfo):
         return obj.definition + ("" if obj.valid else " (INVALID)")
-    return obj.definition + ("" if obj.validated else " NOT VALID")
+    return obj.definition + ("" if obj.validated or "NOT VALID" in obj.definition else " NOT VALID")

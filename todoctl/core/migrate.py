@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 import time
 from dataclasses import dataclass, field
@@ -102,6 +103,7 @@ def alembic_config(migrations: Path | str | None = None, **attributes) -> Config
     ini = location.parent / "alembic.ini"
     config = Config(str(ini)) if ini.exists() else Config()
     config.set_main_option("script_location", str(location))
+    config.attributes["todoctl"] = True
     config.attributes.update(attributes)
     return config
 
@@ -126,7 +128,7 @@ def _single_head(script: ScriptDirectory) -> str:
     if len(heads) > 1:
         raise TodoctlError(
             f"the migration history has {len(heads)} heads: {', '.join(sorted(heads))}",
-            hint="merge them into one: `alembic merge heads -m 'merge'`, then review the new revision",
+            hint="join them with `todoctl migrate merge -m 'merge ...'`, then review the new revision",
             exit_code=ExitCode.CHECK_FAILED,
         )
     return heads[0] if heads else "base"
@@ -253,14 +255,51 @@ def _plan(script: ScriptDirectory, direction: str, target: str, current: list[st
         raise usage_error(message, "see `todoctl migrate history`") from None
 
 
+@dataclass(frozen=True)
+class RunOptions:
+    """How a schema change behaves: timeouts, the lock, retries, and the production override."""
+
+    timeouts: Timeouts | None = None
+    lock_wait: float | None = None  # seconds; TODOCTL_LOCK_WAIT, default 60
+    lock_retries: int = 3  # re-tries of a revision that hit lock_timeout
+    retry_base: float = 0.5  # seconds; doubled each retry, with jitter
+    yes: bool = False  # with TODOCTL_ALLOW_PRODUCTION=1: allowed on a protected database
+
+
+_LOCK_NOT_AVAILABLE = "55P03"
+
+
+def _absolute_target(direction: str, plan) -> str:
+    """Pin a relative target (+N/-N) to a revision id, so a retry cannot overshoot."""
+    last = plan[-1]
+    if direction == "up":
+        return last.revision.revision
+    downs = last.revision._normalized_down_revisions
+    return downs[0] if downs else "base"
+
+
+def _refuse_untracked(conn, before: list[str], direction: str, url: DatabaseURL) -> None:
+    if direction == "up" and not before:
+        tables = _present_app_tables(conn)
+        if tables:
+            raise TodoctlError(
+                f"{url.display} has the app's tables ({', '.join(tables)}) but no recorded revision",
+                hint="if they match a revision, record it with `todoctl migrate stamp REVISION`, then migrate up",
+                exit_code=ExitCode.CHECK_FAILED,
+            )
+
+
 def _run(
     url: DatabaseURL,
     direction: str,
     target: str,
     *,
     migrations: Path | str | None,
-    timeouts: Timeouts | None,
+    options: RunOptions,
 ) -> MigrationRun:
+    from todoctl.core import protect
+    from todoctl.core.migration_lock import migration_lock
+
     script = script_directory(migrations)
     _single_head(script)
     _check_target(script, target)
@@ -273,36 +312,59 @@ def _run(
         steps.append(Step(rev.revision, (rev.doc or "").strip(), direction, round(now - clock[0], 4)))
         clock[0] = now
 
-    with connection(url) as conn:
+    with migration_lock(url, options.lock_wait), connection(url) as conn:
+        if direction == "down":
+            protect.guard(conn, url, "roll back migrations", yes=options.yes)
         before = current_revisions(conn)
         _refuse_unknown(script, before, url)
+        _refuse_untracked(conn, before, direction, url)
         if direction == "down" and not before:  # already at base: nothing to roll back
             return MigrationRun(url.display, direction, target, before, before, [])
         plan = _plan(script, direction, target, before)
         if not plan:
             return MigrationRun(url.display, direction, target, before, before, [])
+        target = _absolute_target(direction, plan)
         config = alembic_config(
             migrations,
             connection=conn,
             on_version_apply=on_version_apply,
-            timeouts=timeouts or Timeouts.from_env(),
+            timeouts=options.timeouts or Timeouts.from_env(),
         )
-        clock[0] = time.perf_counter()
-        try:
-            if direction == "up":
-                command.upgrade(config, target)
-            else:
-                command.downgrade(config, target)
-        except DBAPIError as exc:
-            raise _failed_revision(url, direction, plan, steps, exc) from exc
-        except CommandError as exc:
-            raise TodoctlError(mask(str(exc)), hint="see `todoctl migrate status`") from exc
+        attempt = 0
+        while True:
+            clock[0] = time.perf_counter()
+            try:
+                if direction == "up":
+                    command.upgrade(config, target)
+                else:
+                    command.downgrade(config, target)
+                break
+            except DBAPIError as exc:
+                _rollback_quietly(conn)
+                code = getattr(exc.orig, "sqlstate", None)
+                if code == _LOCK_NOT_AVAILABLE and attempt < options.lock_retries:
+                    attempt += 1
+                    time.sleep(options.retry_base * 2 ** (attempt - 1) * (0.5 + random.random()))
+                    continue
+                # Steps are recorded across attempts, in plan order: the next one is the one that failed.
+                failed = plan[min(len(steps), len(plan) - 1)]
+                raise _failed_revision(url, direction, failed, steps, exc, lock_retries=attempt) from exc
+            except CommandError as exc:
+                raise TodoctlError(mask(str(exc)), hint="see `todoctl migrate status`") from exc
         after = current_revisions(conn)
     return MigrationRun(url.display, direction, target, before, after, steps)
 
 
-def _failed_revision(url: DatabaseURL, direction: str, plan, steps: list[Step], exc: DBAPIError) -> TodoctlError:
-    failed = plan[len(steps)] if len(steps) < len(plan) else plan[-1]
+def _rollback_quietly(conn) -> None:
+    try:
+        conn.rollback()
+    except Exception:
+        pass
+
+
+def _failed_revision(
+    url: DatabaseURL, direction: str, failed, steps: list[Step], exc: DBAPIError, *, lock_retries: int = 0
+) -> TodoctlError:
     failed_id = failed.revision.revision
     error = mask(str(exc.orig if exc.orig is not None else exc)).strip().splitlines()[0]
     try:
@@ -313,6 +375,16 @@ def _failed_revision(url: DatabaseURL, direction: str, plan, steps: list[Step], 
     stands = ", ".join(now_at) if now_at else ("base" if now_at == [] else "unknown (cannot reconnect)")
     applied = [s.revision for s in steps]
     verb = "upgrade to" if direction == "up" else "downgrade from"
+    if getattr(exc.orig, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
+        return TodoctlError(
+            f"{verb} {failed_id} could not get its lock within lock_timeout "
+            f"after {lock_retries + 1} attempts and was rolled back; "
+            f"applied: {', '.join(applied) or 'none'}; the database is at {stands}",
+            hint="a long transaction holds a lock on the table: find it in pg_stat_activity, "
+            "or retry later; --lock-retries and --lock-timeout tune this",
+            exit_code=ExitCode.BUSY,
+            details={"applied": applied, "failed": failed_id, "error": error, "current": now_at},
+        )
     return TodoctlError(
         f"{verb} {failed_id} failed and was rolled back: {error}; "
         f"applied: {', '.join(applied) or 'none'}; the database is at {stands}",
@@ -323,19 +395,40 @@ def _failed_revision(url: DatabaseURL, direction: str, plan, steps: list[Step], 
 
 
 def upgrade(
-    url: DatabaseURL, target: str = "head", *, migrations: Path | str | None = None, timeouts: Timeouts | None = None
+    url: DatabaseURL, target: str = "head", *, migrations: Path | str | None = None, options: RunOptions | None = None
 ) -> MigrationRun:
     """Apply revisions up to ``target`` (``head``, a revision id, or ``+N``)."""
-    return _run(url, "up", target, migrations=migrations, timeouts=timeouts)
+    return _run(url, "up", target, migrations=migrations, options=options or RunOptions())
 
 
 def downgrade(
-    url: DatabaseURL, target: str = "-1", *, migrations: Path | str | None = None, timeouts: Timeouts | None = None
+    url: DatabaseURL, target: str = "-1", *, migrations: Path | str | None = None, options: RunOptions | None = None
 ) -> MigrationRun:
     """Roll back to ``target`` (``-N``, a revision id, or ``base``); one step by default."""
     if target.startswith("+"):
         raise usage_error(f"'{target}' goes up, not down", "use -N, a revision id or base")
-    return _run(url, "down", target, migrations=migrations, timeouts=timeouts)
+    return _run(url, "down", target, migrations=migrations, options=options or RunOptions())
+
+
+def stamp(
+    url: DatabaseURL, revision: str, *, migrations: Path | str | None = None, options: RunOptions | None = None
+) -> MigrationRun:
+    """Record ``revision`` as the current one without running anything (under the lock)."""
+    from todoctl.core import protect
+    from todoctl.core.migration_lock import migration_lock
+
+    options = options or RunOptions()
+    script = script_directory(migrations)
+    _check_target(script, revision)
+    if _RELATIVE.match(revision):
+        raise usage_error(f"stamp needs a revision, not {revision!r}", "use a revision id, head or base")
+    with migration_lock(url, options.lock_wait), connection(url) as conn:
+        protect.guard(conn, url, "stamp a revision", yes=options.yes)
+        before = current_revisions(conn)
+        config = alembic_config(migrations, connection=conn, timeouts=options.timeouts or Timeouts.from_env())
+        command.stamp(config, revision, purge=True)
+        after = current_revisions(conn)
+    return MigrationRun(url.display, "stamp", revision, before, after, [])
 
 
 # ---------------------------------------------------------------- authoring
@@ -404,6 +497,24 @@ def new_revision(
     if isinstance(created, list):
         created = created[0]
     return NewRevision(rev_id, message, str(created.path), operations)
+
+
+def merge_heads(message: str, *, migrations: Path | str | None = None) -> NewRevision:
+    """Write a revision whose parents are all current heads."""
+    location = _migrations(migrations)
+    if paths.PACKAGE_DIR in location.parents:
+        raise usage_error(
+            f"the migrations in {location} belong to the installed package",
+            "run `todoctl migrate merge` from a checkout, or pass --migrations DIR",
+        )
+    config = alembic_config(migrations)
+    script = ScriptDirectory.from_config(config)
+    heads = script.get_heads()
+    if len(heads) < 2:
+        raise usage_error("there is only one head: nothing to merge", "see `todoctl migrate history`")
+    rev_id = _next_revision_id(script)
+    created = command.merge(config, "heads", message=message, rev_id=rev_id)
+    return NewRevision(rev_id, message, str(created.path), [f"merge {', '.join(sorted(heads))}"])
 
 
 def _describe(op) -> str:

@@ -42,6 +42,9 @@ def status(result: MigrationStatus) -> None:
 
 def run(result: MigrationRun) -> None:
     out = console()
+    if result.direction == "stamp":
+        out.print(f"Stamped {result.database}: {_revs(result.before)} -> {_revs(result.after)} (no migration ran).")
+        return
     if not result.steps:
         out.print(f"Nothing to do: {result.database} is at {_revs(result.before)}.")
         return
@@ -74,3 +77,68 @@ def new(result: NewRevision) -> None:
     for line in result.operations:
         out.print(f"  - {line}")
     out.print("Review it before committing: autogenerate cannot see renames or data moves.")
+
+
+def check(result) -> None:
+    out = console()
+    if result.ok:
+        out.print(f"[green]OK[/]: {result.database} is at head ({_revs(result.heads)}) and matches the models.")
+        return
+    out.print(f"[red]FAILED[/]: {result.database}")
+    if result.unknown:
+        out.print(f"  at unknown revision {', '.join(result.unknown)}: not in these migration scripts")
+    if result.pending:
+        out.print(f"  {len(result.pending)} pending revision(s): {', '.join(r.id for r in result.pending)} "
+                  "— run `todoctl migrate up`")
+    if result.drift:
+        out.print(f"  {len(result.drift)} difference(s) between the models and the database:")
+        for diff in result.drift:
+            out.print(f"    - {diff.message}")
+        out.print("  A model change needs a migration: `todoctl migrate new -m ...`; "
+                  "a hand change to the database needs undoing.")
+
+
+def lint(result) -> None:
+    out = console()
+    table = Table(title="migrate lint (squawk)", title_justify="left")
+    for column in ("revision", "rule", "status", "statement", "message / reason"):
+        table.add_column(column, overflow="fold")
+    for rev in result.revisions:
+        if not rev.findings:
+            table.add_row(rev.id if hasattr(rev, "id") else rev.revision, "", "[green]clean[/]", "", "")
+        for finding in rev.findings:
+            status = "[yellow]allowed[/]" if finding.allowed else "[red]finding[/]"
+            detail = f"allowed: {finding.reason}" if finding.allowed else (
+                finding.message + (f" Hint: {finding.hint}" if finding.hint else ""))
+            table.add_row(rev.revision, finding.rule, status, finding.statement, detail)
+    out.print(table)
+    failing = sum(r.failing for r in result.revisions)
+    allowed = sum(len(r.findings) - r.failing for r in result.revisions)
+    verdict = "[green]OK[/]" if result.ok else f"[red]{failing} finding(s)[/]"
+    out.print(f"{verdict}; {allowed} allowed with a reason.")
+    if not result.ok:
+        out.print("Fix the revision, or allow the rule on purpose: lint_allow = {'rule': 'reason'} in the revision.")
+
+
+def verify(result) -> None:
+    out = console()
+    if len(result.heads) != 1:
+        out.print(f"[red]FAILED[/]: the history has {len(result.heads)} heads: {', '.join(result.heads)} "
+                  "— `todoctl migrate merge`")
+        return
+    table = Table(title="migrate verify (throwaway database)", title_justify="left")
+    for column in ("revision", "up", "down restores", "up again restores", "seconds", "detail"):
+        table.add_column(column, overflow="fold")
+    mark = {True: "[green]yes[/]", False: "[red]no[/]"}
+    for step in result.steps:
+        detail = step.error or "; ".join(step.differences)
+        table.add_row(step.revision, mark[step.up], mark[step.down_restores], mark[step.up_again_restores],
+                      f"{step.seconds:.2f}", detail)
+    out.print(table)
+    out.print("models match the database at head: " + (mark[True] if not result.model_drift else mark[False]))
+    for diff in result.model_drift:
+        out.print(f"  - {diff}")
+    trip = result.data_round_trip
+    out.print("with rows at head, down to base and up again: "
+              + (mark[bool(trip)] + (f" ({result.data_error})" if result.data_error else "")))
+    out.print("[green]OK[/]" if result.ok else "[red]FAILED[/]")

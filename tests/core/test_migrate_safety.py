@@ -1,0 +1,135 @@
+"""Safe migrations on a real server: the lock, lock_timeout retries, protection, pooled URLs."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import psycopg
+import pytest
+
+from todoctl.core import migrate, protect
+from todoctl.core.migrate import RunOptions
+from todoctl.core.migration_lock import LOCK_KEY, migration_lock
+from todoctl.core.migration_settings import Timeouts
+from todoctl.db.url import configured_url
+from todoctl.errors import ExitCode, TodoctlError
+
+HEAD = migrate.history()[-1].id
+
+
+def libpq(url) -> str:
+    return url.url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def test_lock_busy_names_the_holder(migrated_db):
+    with psycopg.connect(libpq(migrated_db), autocommit=True) as blocker:
+        blocker.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
+        blocker_pid = blocker.info.backend_pid
+        started = time.monotonic()
+        with pytest.raises(TodoctlError) as caught:
+            migrate.upgrade(migrated_db, options=RunOptions(lock_wait=0.5))
+        assert time.monotonic() - started < 10
+    assert caught.value.exit_code == ExitCode.BUSY
+    assert f"pid {blocker_pid}" in caught.value.message
+    assert caught.value.details["holder_pid"] == blocker_pid
+
+
+def test_lock_is_released_after_use(migrated_db):
+    with migration_lock(migrated_db, wait=1):
+        pass
+    with psycopg.connect(libpq(migrated_db), autocommit=True) as other:
+        assert other.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0] is True
+
+
+def _hold_table_lock(url, seconds: float, ready: threading.Event) -> None:
+    with psycopg.connect(libpq(url)) as conn:
+        conn.execute("LOCK TABLE tasks IN ACCESS EXCLUSIVE MODE")
+        ready.set()
+        time.sleep(seconds)
+        conn.rollback()
+
+
+def test_lock_timeout_is_retried_then_gives_up_with_exit_5(migrated_db):
+    migrate.downgrade(migrated_db, "-2")  # 0005 and 0006 touch tasks again
+    ready = threading.Event()
+    blocker = threading.Thread(target=_hold_table_lock, args=(migrated_db, 6, ready))
+    blocker.start()
+    ready.wait(10)
+    try:
+        with pytest.raises(TodoctlError) as caught:
+            migrate.upgrade(
+                migrated_db,
+                options=RunOptions(timeouts=Timeouts("100ms", "1min"), lock_retries=2, retry_base=0.05),
+            )
+    finally:
+        blocker.join()
+    error = caught.value
+    assert error.exit_code == ExitCode.BUSY
+    assert "after 3 attempts" in error.message
+    assert error.details["failed"] == migrate.history()[-2].id
+    assert migrate.status(migrated_db).current == [migrate.history()[-3].id]
+
+
+def test_lock_timeout_retry_succeeds_when_the_blocker_goes_away(migrated_db):
+    migrate.downgrade(migrated_db, "-2")
+    ready = threading.Event()
+    blocker = threading.Thread(target=_hold_table_lock, args=(migrated_db, 1.0, ready))
+    blocker.start()
+    ready.wait(10)
+    try:
+        run = migrate.upgrade(
+            migrated_db, options=RunOptions(timeouts=Timeouts("200ms", "1min"), lock_retries=8, retry_base=0.3)
+        )
+    finally:
+        blocker.join()
+    assert run.after == [HEAD]
+    assert len(run.steps) == 2  # each revision recorded once, despite the retries
+
+
+def test_protected_database_refuses_down_and_stamp(migrated_db, monkeypatch):
+    protect.protect(migrated_db, reason="production")
+    assert protect.status(migrated_db).protected
+    for action in (
+        lambda yes: migrate.downgrade(migrated_db, options=RunOptions(yes=yes)),
+        lambda yes: migrate.stamp(migrated_db, "base", options=RunOptions(yes=yes)),
+    ):
+        monkeypatch.delenv("TODOCTL_ALLOW_PRODUCTION", raising=False)
+        for yes in (False, True):
+            with pytest.raises(TodoctlError) as caught:
+                action(yes)
+            assert caught.value.exit_code == ExitCode.REFUSED
+        monkeypatch.setenv("TODOCTL_ALLOW_PRODUCTION", "1")
+        with pytest.raises(TodoctlError):
+            action(False)
+    assert migrate.status(migrated_db).current == [HEAD]
+    # migrate up stays allowed: that is what deploys do.
+    assert migrate.upgrade(migrated_db).after == [HEAD]
+    # Both overrides together: allowed.
+    monkeypatch.setenv("TODOCTL_ALLOW_PRODUCTION", "1")
+    assert migrate.downgrade(migrated_db, options=RunOptions(yes=True)).after == [migrate.history()[-2].id]
+    protect.unprotect(migrated_db)
+    assert not protect.status(migrated_db).protected
+
+
+def test_pooled_url_is_refused_before_connecting(monkeypatch):
+    pooled = "postgresql://u:pw-xyz@ep-quiet-1-pooler.example.invalid/app?sslmode=require"
+    with pytest.raises(TodoctlError) as caught:
+        configured_url(pooled, direct=True)
+    assert caught.value.exit_code == ExitCode.REFUSED
+    monkeypatch.setenv("DATABASE_URL", pooled)
+    monkeypatch.delenv("DATABASE_URL_UNPOOLED", raising=False)
+    with pytest.raises(TodoctlError) as caught:
+        configured_url(None, direct=True)
+    assert caught.value.exit_code == ExitCode.REFUSED
+    assert "DATABASE_URL_UNPOOLED" in caught.value.hint
+
+
+def test_untracked_tables_ask_for_stamp(pg, migrated_db):
+    pg.execute("DROP TABLE alembic_version", database=migrated_db.database)
+    with pytest.raises(TodoctlError) as caught:
+        migrate.upgrade(migrated_db)
+    assert caught.value.exit_code == ExitCode.CHECK_FAILED
+    assert "migrate stamp" in caught.value.hint
+    run = migrate.stamp(migrated_db, HEAD)
+    assert run.after == [HEAD] and migrate.status(migrated_db).at_head

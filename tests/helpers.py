@@ -1,0 +1,61 @@
+"""Helpers shared by tests: temporary copies of the migrations, and running the real program."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from todoctl import paths
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def copy_migrations(tmp_path: Path, extra: dict[str, str] | None = None) -> Path:
+    """A copy of the migrations directory, plus extra revision files {filename: source}."""
+    target = tmp_path / "migrations"
+    shutil.copytree(paths.migrations_dir(), target, ignore=shutil.ignore_patterns("__pycache__"))
+    for name, source in (extra or {}).items():
+        (target / "versions" / name).write_text(source)
+    return target
+
+
+def revision_source(revision: str, down: str, upgrade: str, downgrade: str = "pass", header: str = "") -> str:
+    body_up = "\n".join("    " + line for line in upgrade.strip().splitlines())
+    body_down = "\n".join("    " + line for line in downgrade.strip().splitlines())
+    return (
+        f'"""test revision {revision}"""\n'
+        "from alembic import op\nimport sqlalchemy as sa\n"
+        f"revision = {revision!r}\ndown_revision = {down!r}\nbranch_labels = None\ndepends_on = None\n"
+        f"{header}\n\n"
+        f"def upgrade():\n{body_up}\n\n\ndef downgrade():\n{body_down}\n"
+    )
+
+
+def todoctl_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DATABASE_URL_UNPOOLED")}
+    env.update(extra)
+    return env
+
+
+def todoctl_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "todoctl", *args]
+
+
+def start_todoctl(*args: str, **extra_env: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        todoctl_command(*args),
+        cwd=REPO,
+        env=todoctl_env(**extra_env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def run_todoctl(*args: str, timeout: float = 120, **extra_env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        todoctl_command(*args), cwd=REPO, env=todoctl_env(**extra_env), capture_output=True, text=True, timeout=timeout
+    )

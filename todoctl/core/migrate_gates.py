@@ -1,0 +1,239 @@
+"""CI gates over the migration history: check (pending + drift), offline SQL, and lint (squawk)."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from alembic import command
+
+from todoctl.core.drift import Difference, model_drift
+from todoctl.core.migrate import Revision, _migrations, _single_head, alembic_config, script_directory, status
+from todoctl.db.engine import connection
+from todoctl.db.url import DatabaseURL
+from todoctl.errors import ExitCode, TodoctlError, usage_error
+
+# ---------------------------------------------------------------- check
+
+
+@dataclass
+class MigrationCheck:
+    database: str
+    current: list[str]
+    heads: list[str]
+    pending: list[Revision]
+    unknown: list[str]
+    drift: list[Difference]
+
+    __json_properties__ = ("ok",)
+
+    @property
+    def ok(self) -> bool:
+        return not self.pending and not self.unknown and not self.drift
+
+
+def check(url: DatabaseURL, *, migrations: Path | str | None = None) -> MigrationCheck:
+    """Pending revisions on the database, and drift between the models and the database."""
+    state = status(url, migrations=migrations)
+    with connection(url) as conn:
+        drift = model_drift(conn)
+    return MigrationCheck(state.database, state.current, state.heads, state.pending, state.unknown, drift)
+
+
+# ---------------------------------------------------------------- offline SQL
+
+
+@dataclass
+class OfflineSQL:
+    range: str
+    sql: str
+
+
+def _resolve_range(url: DatabaseURL | None, rev_range: str | None, migrations) -> str:
+    script = script_directory(migrations)
+    head = _single_head(script)
+    if rev_range:
+        if ":" not in rev_range:
+            rev_range = f"{rev_range}:head"
+        start, _, end = rev_range.partition(":")
+        for rev in (start, end):
+            if rev not in ("base", "head", "heads") and script.get_revision(rev) is None:
+                raise usage_error(f"unknown revision {rev!r}", "see `todoctl migrate history`")
+        return rev_range
+    if url is None:
+        raise usage_error("no range and no database", "pass a range such as base:head")
+    from todoctl.core.migrate import current_revisions
+
+    with connection(url) as conn:
+        current = current_revisions(conn)
+    return f"{current[0] if current else 'base'}:{head}"
+
+
+def offline_sql(url: DatabaseURL | None, rev_range: str | None = None, *, migrations=None) -> OfflineSQL:
+    """The SQL `migrate up` would run for a range (default: what is pending on the database)."""
+    rev_range = _resolve_range(url, rev_range, migrations)
+    start, _, end = rev_range.partition(":")
+    if start == end or (start != "base" and end == start):
+        return OfflineSQL(rev_range, "")
+    buffer = io.StringIO()
+    config = alembic_config(migrations, output_buffer=buffer)
+    config.output_buffer = buffer
+    try:
+        command.upgrade(config, rev_range, sql=True)
+    except Exception as exc:  # alembic raises CommandError and others for impossible ranges
+        raise usage_error(f"cannot produce SQL for {rev_range}: {exc}", "ranges go from older to newer: A:B") from None
+    return OfflineSQL(rev_range, buffer.getvalue())
+
+
+# ---------------------------------------------------------------- lint
+
+
+@dataclass(frozen=True)
+class LintFinding:
+    revision: str
+    rule: str
+    line: int
+    statement: str
+    message: str
+    hint: str | None
+    allowed: bool
+    reason: str | None
+
+
+@dataclass
+class RevisionLint:
+    revision: str
+    message: str
+    findings: list[LintFinding] = field(default_factory=list)
+
+    __json_properties__ = ("failing",)
+
+    @property
+    def failing(self) -> int:
+        return sum(1 for f in self.findings if not f.allowed)
+
+
+@dataclass
+class LintReport:
+    revisions: list[RevisionLint]
+    squawk: str
+
+    __json_properties__ = ("ok",)
+
+    @property
+    def ok(self) -> bool:
+        return all(r.failing == 0 for r in self.revisions)
+
+
+def squawk_binary() -> str:
+    candidates = [Path(sys.executable).parent / "squawk", shutil.which("squawk")]
+    for candidate in candidates:
+        if candidate and Path(candidate).exists():
+            return str(candidate)
+    raise TodoctlError(
+        "squawk is not installed",
+        hint="pip install squawk-cli (it is a dependency of todoctl: reinstall todoctl)",
+        exit_code=ExitCode.USAGE,
+    )
+
+
+def _project_allowances(location: Path) -> dict[str, str]:
+    path = location / "lint.toml"
+    if not path.exists():
+        return {}
+    try:
+        return dict(tomllib.loads(path.read_text()).get("allow", {}))
+    except tomllib.TOMLDecodeError as exc:
+        raise usage_error(f"malformed {path}: {exc}", "fix the TOML") from None
+
+
+def _revision_allowances(path: str) -> dict[str, str]:
+    spec = importlib.util.spec_from_file_location(f"_todoctl_lint_{Path(path).stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return dict(getattr(module, "lint_allow", {}) or {})
+
+
+_ALEMBIC_BOOKKEEPING = re.compile(r"alembic_version", re.IGNORECASE)
+
+
+def _revision_sql(rev, migrations) -> str:
+    """One revision's upgrade SQL, without Alembic's own version-table statements."""
+    down = rev._normalized_down_revisions
+    start = down[0] if down else "base"
+    sql = offline_sql(None, f"{start}:{rev.revision}", migrations=migrations).sql
+    statements = [s for s in re.split(r";\s*\n", sql) if s.strip() and not _ALEMBIC_BOOKKEEPING.search(s)]
+    return ";\n".join(statements) + (";\n" if statements else "")
+
+
+def lint(rev_range: str | None = None, *, migrations=None, pg_version: str = "14") -> LintReport:
+    """squawk over each revision's SQL, with the allowances the project and each revision declare."""
+    location = _migrations(migrations)
+    script = script_directory(migrations)
+    _single_head(script)
+    lower, upper = "base", "heads"
+    if rev_range:
+        lower, _, upper = rev_range.partition(":") if ":" in rev_range else (rev_range, ":", "heads")
+    revisions = list(reversed(list(script.iterate_revisions(upper or "heads", lower or "base"))))
+    if lower not in ("base", "", None):
+        revisions = [r for r in revisions if r.revision != lower]
+    binary = squawk_binary()
+    project = _project_allowances(location)
+    report = LintReport([], binary)
+    with tempfile.TemporaryDirectory(prefix="todoctl-lint-") as tmp:
+        for rev in revisions:
+            sql = _revision_sql(rev, migrations)
+            path = Path(tmp) / f"{rev.revision}.sql"
+            path.write_text(sql)
+            allow = {**project, **_revision_allowances(rev.path)}
+            entry = RevisionLint(rev.revision, (rev.doc or "").strip())
+            lines = sql.splitlines()
+            for item in _run_squawk(binary, path, pg_version):
+                rule = item.get("rule_name") or "unknown"
+                line = int(item.get("line") or 0)
+                statement = _statement_at(lines, line)
+                entry.findings.append(
+                    LintFinding(
+                        rev.revision,
+                        rule,
+                        line,
+                        statement,
+                        item.get("message") or "",
+                        item.get("help"),
+                        rule in allow,
+                        allow.get(rule),
+                    )
+                )
+            report.revisions.append(entry)
+    return report
+
+
+def _run_squawk(binary: str, path: Path, pg_version: str) -> list[dict]:
+    result = subprocess.run(
+        [binary, "--reporter", "json", f"--pg-version={pg_version}", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if result.returncode not in (0, 1):
+        raise TodoctlError(f"squawk failed on {path.name}: {result.stderr.strip()[:300]}", hint="run squawk by hand")
+    try:
+        return json.loads(result.stdout or "[]")
+    except json.JSONDecodeError:
+        raise TodoctlError(f"squawk printed no JSON for {path.name}", hint="check the squawk-cli version") from None
+
+
+def _statement_at(lines: list[str], line: int) -> str:
+    """The source line squawk points at (its JSON line numbers count from 0)."""
+    if not 0 <= line < len(lines):
+        return ""
+    return lines[line].strip()[:120]

@@ -1,0 +1,106 @@
+"""The migration lock: a session-level advisory lock on a dedicated connection.
+
+Every todoctl process that changes the schema (migrate up, down, stamp) takes it before
+reading the current revision, so concurrent deploys run each revision exactly once. A
+session lock dies with its session: a killed todoctl cannot leave it held.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterator
+
+from todoctl.db.engine import connect_timeout, explain_connect_failure
+from todoctl.db.url import DatabaseURL
+from todoctl.errors import ExitCode, TodoctlError
+
+# pg_advisory_lock key, fixed and documented (README: "The migration lock"):
+# the first eight bytes of sha256("todoctl.migrate") as a signed bigint.
+LOCK_KEY = 6945445922939726218  # 0x60632E44B381E98A
+DEFAULT_LOCK_WAIT = 60.0
+
+
+def lock_wait_seconds(explicit: float | None = None) -> float:
+    if explicit is not None:
+        return explicit
+    return float(os.environ.get("TODOCTL_LOCK_WAIT", DEFAULT_LOCK_WAIT))
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    pid: int
+    application: str
+    client: str | None
+    since: str | None
+    query: str | None
+
+
+def _split_key(key: int) -> tuple[int, int]:
+    unsigned = key & 0xFFFFFFFFFFFFFFFF
+    return unsigned >> 32, unsigned & 0xFFFFFFFF
+
+
+def holder(conn) -> LockHolder | None:
+    """Who holds the migration lock on this database (psycopg connection)."""
+    classid, objid = _split_key(LOCK_KEY)
+    row = conn.execute(
+        "SELECT a.pid, coalesce(a.application_name, ''), a.client_addr::text, "
+        "a.backend_start::text, a.query FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+        "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s AND l.objid = %s AND l.objsubid = 1 "
+        "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        (classid, objid),
+    ).fetchone()
+    return LockHolder(*row) if row else None
+
+
+@contextmanager
+def migration_lock(url: DatabaseURL, wait: float | None = None) -> Iterator[int]:
+    """Hold the lock for the duration of the block; exit 5 naming the holder after ``wait`` seconds."""
+    import psycopg
+
+    wait = lock_wait_seconds(wait)
+    try:
+        conn = psycopg.connect(
+            url.url.replace("postgresql+psycopg://", "postgresql://", 1),
+            autocommit=True,
+            connect_timeout=connect_timeout(),
+            application_name="todoctl migrate (lock)",
+            **({"prepare_threshold": None} if url.is_pooled else {}),
+        )
+    except psycopg.OperationalError as exc:
+        raise explain_connect_failure(url, exc) from None
+    with conn:
+        deadline = time.monotonic() + wait
+        delay = 0.05
+        while not conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0]:
+            if time.monotonic() >= deadline:
+                raise _busy(url, holder(conn), wait)
+            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+            delay = min(delay * 2, 1.0)
+        try:
+            yield conn.info.backend_pid
+        finally:
+            try:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
+            except psycopg.Error:
+                pass  # the session is gone, and its lock with it
+
+
+def _busy(url: DatabaseURL, who: LockHolder | None, wait: float) -> TodoctlError:
+    if who is None:
+        message = f"another migration held the lock on {url.display} for more than {wait:g}s"
+    else:
+        message = (
+            f"another migration holds the lock on {url.display}: pid {who.pid}"
+            f" ({who.application or 'unknown application'}{', from ' + who.client if who.client else ''})"
+        )
+    return TodoctlError(
+        message,
+        hint="wait for it to finish, or raise --lock-wait; if that process is stuck, "
+        "SELECT pg_terminate_backend(PID) releases the lock",
+        exit_code=ExitCode.BUSY,
+        details={"holder_pid": who.pid if who else None},
+    )
