@@ -115,10 +115,11 @@ def verify(url: DatabaseURL, *, migrations: Path | str | None = None) -> VerifyR
                 downgrade(scratch, "-1", migrations=migrations, options=options)
                 down_diff = catalog.differences(before, _snap(scratch))
                 step.down_restores = not down_diff
+                step.differences = [f"after down: {d}" for d in down_diff]
                 upgrade(scratch, rev.revision, migrations=migrations, options=options)
                 up_diff = catalog.differences(after, _snap(scratch))
                 step.up_again_restores = not up_diff
-                step.differences = [f"after down: {d}" for d in down_diff] + [f"after up again: {d}" for d in up_diff]
+                step.differences += [f"after up again: {d}" for d in up_diff]
             except TodoctlError as exc:
                 step.error = exc.message
             finally:

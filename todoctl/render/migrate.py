@@ -99,19 +99,19 @@ def check(result) -> None:
 
 
 def lint(result) -> None:
+    # Lines, not a table: statements and reasons are long, and a folded table cannot be grepped.
     out = console()
-    table = Table(title="migrate lint (squawk)", title_justify="left")
-    for column in ("revision", "rule", "status", "statement", "message / reason"):
-        table.add_column(column, overflow="fold")
     for rev in result.revisions:
         if not rev.findings:
-            table.add_row(rev.id if hasattr(rev, "id") else rev.revision, "", "[green]clean[/]", "", "")
+            out.print(f"[green]clean[/]    {rev.revision}", soft_wrap=True)
         for finding in rev.findings:
-            status = "[yellow]allowed[/]" if finding.allowed else "[red]finding[/]"
-            detail = f"allowed: {finding.reason}" if finding.allowed else (
-                finding.message + (f" Hint: {finding.hint}" if finding.hint else ""))
-            table.add_row(rev.revision, finding.rule, status, finding.statement, detail)
-    out.print(table)
+            if finding.allowed:
+                out.print(f"[yellow]allowed[/]  {rev.revision}  {finding.rule}: {finding.reason}", soft_wrap=True)
+            else:
+                hint = f" Hint: {finding.hint}" if finding.hint else ""
+                out.print(f"[red]finding[/]  {rev.revision}  {finding.rule}: {finding.message}{hint}", soft_wrap=True)
+            if finding.statement:
+                out.print(f"           at: {finding.statement}", soft_wrap=True, markup=False)
     failing = sum(r.failing for r in result.revisions)
     allowed = sum(len(r.findings) - r.failing for r in result.revisions)
     verdict = "[green]OK[/]" if result.ok else f"[red]{failing} finding(s)[/]"
