@@ -104,3 +104,6 @@ def migrated_db(pg: Server, migrated_template: str) -> DatabaseURL:
 def table_names(pg: Server, url: DatabaseURL) -> set[str]:
     rows = pg.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'", database=url.database)
     return {row[0] for row in rows}
+
+
+from tests.topology import topology  # noqa: E402,F401  (the `topology` tier's session fixture)
