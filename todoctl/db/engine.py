@@ -65,8 +65,10 @@ def explain_connect_failure(url: DatabaseURL, exc: BaseException):
             f"timed out after {connect_timeout()}s connecting to {where}",
             "is the host reachable? TODOCTL_CONNECT_TIMEOUT sets the limit",
         )
-    if "no such file or directory" in lowered and url.source == "embedded":
-        return connection_error("the embedded server is not running", "run `todoctl db start`")
+    if "no such file or directory" in lowered:
+        if url.source == "embedded":
+            return connection_error("the embedded server is not running", "run `todoctl db start`")
+        return connection_error(f"no server is listening at {where}", "is the server running?")
     return connection_error(f"cannot connect to {where}: {first}", "check the URL, the server and the network")
 
 

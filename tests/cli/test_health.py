@@ -1,0 +1,263 @@
+"""`todoctl health` through the CLI: exit code first, then output."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+from typer.testing import CliRunner
+
+from todoctl.cli.app import app
+from todoctl.core import migrate
+from todoctl.core.health import CHECK_NAMES
+
+runner = CliRunner()
+TODOCTL = str(Path(sys.executable).with_name("todoctl"))  # the installed entry point
+SECRET = "pw-Health-5521"
+
+
+def health(url, *args: str, env: dict | None = None):
+    # A wide console, so that table cells do not wrap in the middle of the names asserted on.
+    return runner.invoke(app, ["-d", url.url, "health", *args], env={"COLUMNS": "200", **(env or {})})
+
+
+@contextmanager
+def idle_in_transaction(url):
+    with psycopg.connect(url.url.replace("postgresql+psycopg", "postgresql")) as held:
+        held.execute("SELECT 1")
+        yield held.info.backend_pid
+        held.rollback()
+
+
+def test_help():
+    result = runner.invoke(app, ["health", "--help"])
+    assert result.exit_code == 0
+    for option in ("--check", "--strict", "--threshold", "--probe", "--watch", "--json"):
+        assert option in result.stdout
+
+
+def test_healthy_database_exits_0_with_a_table(migrated_db):
+    result = health(migrated_db, "-c", "version", "-c", "migrations", "-c", "invalid-indexes", "-c", "ssl")
+    assert result.exit_code == 0, result.output
+    assert "Health of" in result.stdout and "healthy" in result.stdout
+    for name in ("version", "migrations", "invalid-indexes", "ssl"):
+        assert name in result.stdout
+    assert "App pool" in result.stdout and "DB_POOL" in result.stdout
+
+
+def test_json_document_has_every_check(migrated_db):
+    result = health(migrated_db, "--json")
+    assert result.exit_code in (0, 1), result.output  # load on a shared machine may slow latency past a limit
+    document = json.loads(result.stdout)
+    assert list(document)[:3] == ["ok", "database", "endpoint"]
+    assert [c["name"] for c in document["checks"]] == list(CHECK_NAMES)
+    assert set(document["checks"][0]) == {"name", "status", "value", "threshold", "hint", "details"}
+    assert document["summary"]["fail"] == sum(c["status"] == "fail" for c in document["checks"])
+    assert document["pool"]["settings"]["size"] == 5 and document["pool"]["probe"] is None
+    assert document["thresholds"]["idle_in_transaction_warn_s"] == 30
+    assert {c["name"]: c["status"] for c in document["checks"]}["migrations"] == "ok"
+
+
+def test_behind_head_exits_1(migrated_db):
+    migrate.downgrade(migrated_db, "-1")
+    result = health(migrated_db, "-c", "migrations", "--json")
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert document["ok"] is False
+    assert document["checks"][0]["status"] == "fail" and document["checks"][0]["details"]["pending"] == [
+        migrate.history()[-1].id
+    ]
+    text = health(migrated_db, "-c", "migrations")
+    assert text.exit_code == 1
+    assert "unhealthy" in text.stdout and "1 pending" in text.stdout
+
+
+def test_strict_makes_a_warning_fail(pg, migrated_db):
+    pg.execute("CREATE INDEX ix_tasks_list_id_copy ON tasks (list_id)", database=migrated_db.database)
+    relaxed = health(migrated_db, "-c", "duplicate-indexes")
+    assert relaxed.exit_code == 0, relaxed.output
+    assert "ix_tasks_list_id_copy" in relaxed.stdout
+    strict = health(migrated_db, "-c", "duplicate-indexes", "--strict", "--json")
+    assert strict.exit_code == 1
+    document = json.loads(strict.stdout)
+    assert document["strict"] is True and document["checks"][0]["status"] == "warn"
+
+
+def test_idle_in_transaction_threshold_by_option_and_environment(pg, migrated_db):
+    with idle_in_transaction(migrated_db) as pid:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            rows = pg.execute(f"SELECT state FROM pg_stat_activity WHERE pid = {pid}", database=migrated_db.database)
+            if rows and rows[0][0] == "idle in transaction":
+                break
+            time.sleep(0.05)
+        time.sleep(0.2)
+        by_option = health(
+            migrated_db,
+            "-c",
+            "idle-in-transaction",
+            "-t",
+            "idle_in_transaction_warn_s=0",
+            "-t",
+            "idle-in-transaction-fail-s=0.05",
+            "--json",
+        )
+        by_env = health(
+            migrated_db,
+            "-c",
+            "idle-in-transaction",
+            "--json",
+            env={
+                "TODOCTL_HEALTH_IDLE_IN_TRANSACTION_WARN_S": "0.05",
+                "TODOCTL_HEALTH_IDLE_IN_TRANSACTION_FAIL_S": "3600",
+            },
+        )
+    assert by_option.exit_code == 1
+    check = json.loads(by_option.stdout)["checks"][0]
+    assert check["status"] == "fail" and [s["pid"] for s in check["details"]["sessions"]] == [pid]
+    assert by_env.exit_code == 0
+    assert json.loads(by_env.stdout)["checks"][0]["status"] == "warn"
+
+
+def test_probe_through_the_cli_uses_the_apps_pool_variables(migrated_db):
+    env = {"DB_POOL_SIZE": "1", "DB_POOL_MAX_OVERFLOW": "1", "DB_POOL_TIMEOUT": "0.1"}
+    result = health(migrated_db, "-c", "version", "--probe", "4", "--probe-hold", "1.5", "--json", env=env)
+    assert result.exit_code == 1, result.output
+    document = json.loads(result.stdout)
+    assert document["pool"]["settings"]["sources"]["size"] == "DB_POOL_SIZE"
+    probe = document["pool"]["probe"]
+    assert probe["peak_checked_out"] == 2 and probe["overflow_used"] == 1 and probe["timeouts"] >= 1
+    assert document["checks"][-1]["name"] == "pool-probe" and document["checks"][-1]["status"] == "fail"
+    text = health(migrated_db, "-c", "version", "--probe", "3", env={"DB_POOL_SIZE": "1", "DB_POOL_MAX_OVERFLOW": "0"})
+    assert text.exit_code == 0, text.output
+    assert "checked-out peak" in text.stdout and "acquisition wait p95" in text.stdout
+
+
+def test_usage_errors_exit_2(migrated_db):
+    unknown = health(migrated_db, "--check", "nope", "--json")
+    assert unknown.exit_code == 2
+    assert json.loads(unknown.stdout)["error"]["kind"] == "usage"
+    bad_threshold = health(migrated_db, "-t", "pings")
+    assert bad_threshold.exit_code == 2 and "NAME=VALUE" in bad_threshold.stderr
+    assert health(migrated_db, "-t", "nope=1").exit_code == 2
+    assert health(migrated_db, "--watch", "1", "--json").exit_code == 2
+    bad_pool = health(migrated_db, env={"DB_POOL_SIZE": "lots"})
+    assert bad_pool.exit_code == 2 and "DB_POOL_SIZE" in bad_pool.stderr
+
+
+def test_unreachable_server_exits_3_quickly_and_masks_the_password():
+    url = f"postgresql://health:{SECRET}@127.0.0.1:1/nothing"
+    result = runner.invoke(app, ["-d", url, "health"])
+    assert result.exit_code == 3
+    assert "connection refused" in result.stderr and SECRET not in result.output
+    as_json = runner.invoke(app, ["-d", url, "health", "--json"])
+    assert as_json.exit_code == 3
+    document = json.loads(as_json.stdout)
+    assert document["ok"] is False and document["error"]["kind"] == "connection"
+    assert SECRET not in as_json.stdout
+
+
+def test_read_only_role_through_the_cli(pg, migrated_db):
+    role, password = "ro_cli_health", "ro-pass-1"
+    db = migrated_db.database
+    pg.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{password}' IN ROLE pg_monitor")
+    try:
+        pg.execute(f'GRANT CONNECT ON DATABASE "{db}" TO {role}')
+        pg.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}", database=db)
+        url = migrated_db.url.replace("postgres@", f"{role}:{password}@", 1)
+        result = runner.invoke(
+            app, ["-d", url, "health", "--json", "-t", "latency_fail_ms=60000", "-t", "connect_fail_ms=60000"]
+        )
+    finally:
+        pg.execute(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}'")
+        pg.execute(f"DROP OWNED BY {role}", database=db)
+        pg.execute(f"DROP ROLE {role}")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert not [c for c in document["checks"] if c["value"].startswith("could not check")]
+
+
+# ---------------------------------------------------------------- --watch, as a real process
+
+
+def _read_until(fd: int, done, timeout: float) -> bytes:
+    """Read from ``fd`` until ``done(bytes_so_far)`` or the timeout (bounded: never hangs)."""
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while not done(seen) and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:  # the terminal closed
+                break
+            if not chunk:
+                break
+            seen += chunk
+    return seen
+
+
+def _interrupt(proc: subprocess.Popen, output: int) -> tuple[int, bytes]:
+    """Ctrl-C, then keep reading ``output`` (a full terminal would block the exit) until the process ends."""
+    proc.send_signal(signal.SIGINT)
+    tail = _read_until(output, lambda seen: proc.poll() is not None, timeout=30)
+    try:
+        return proc.wait(timeout=5), tail
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+        raise AssertionError("todoctl health --watch did not stop on Ctrl-C") from None
+
+
+def test_watch_on_a_terminal_refreshes_until_ctrl_c_then_exits_130(migrated_db):
+    controller, terminal = pty.openpty()
+    env = {**os.environ, "COLUMNS": "140", "LINES": "60"}
+    proc = subprocess.Popen(
+        [TODOCTL, "-d", migrated_db.url, "health", "--watch", "0.3", "-c", "version", "-c", "connections"],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=subprocess.PIPE,
+        env=env,
+        start_new_session=True,
+    )
+    os.close(terminal)
+    try:
+        # Two frames: the view is drawn, then redrawn in place.
+        shown = _read_until(controller, lambda seen: seen.count(b"refreshing every") >= 2, timeout=60)
+        code, tail = _interrupt(proc, controller)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(controller)
+    errors = proc.stderr.read().decode()
+    assert code == 130, errors
+    assert shown.count(b"refreshing every") >= 2 and b"Health of" in shown
+    assert b"\x1b[?25l" in shown  # Rich Live hid the cursor: a live view, not printed reports
+    assert "Error" not in errors  # Ctrl-C is how a watch ends, not an error
+
+
+def test_watch_in_a_pipe_prints_each_report_and_exits_130(migrated_db):
+    proc = subprocess.Popen(
+        [TODOCTL, "-d", migrated_db.url, "health", "--watch", "0.2", "-c", "version"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        shown = _read_until(proc.stdout.fileno(), lambda seen: seen.count(b"Health of") >= 2, timeout=60)
+        code, _ = _interrupt(proc, proc.stdout.fileno())
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert code == 130
+    assert shown.count(b"Health of") >= 2  # no cursor tricks in a pipe: one report after another
+    assert b"\x1b[" not in shown

@@ -1,0 +1,119 @@
+"""`todoctl health`: is this database fit to serve? Exit 0 healthy, 1 unhealthy, 3 unreachable."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from todoctl.cli import state
+from todoctl.cli.options import JsonOption
+
+CheckOption = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--check",
+        "-c",
+        metavar="NAME",
+        help="Run only this check (repeatable), e.g. migrations; an unknown name lists them all.",
+        show_default=False,
+    ),
+]
+ThresholdOption = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--threshold",
+        "-t",
+        metavar="NAME=VALUE",
+        help="Override a threshold (repeatable), e.g. long_query_warn_s=30 [env TODOCTL_HEALTH_<NAME>].",
+        show_default=False,
+    ),
+]
+
+StrictOption = Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")]
+PingsOption = Annotated[
+    Optional[int],
+    typer.Option("--pings", min=0, metavar="N", help="Round trips to time [default 10].", show_default=False),
+]
+ProbeOption = Annotated[
+    int, typer.Option("--probe", min=0, metavar="N", help="Run N concurrent sessions through the app's pool.")
+]
+ProbeHoldOption = Annotated[
+    float,
+    typer.Option("--probe-hold", min=0, metavar="SECONDS", help="How long each probe session holds its connection."),
+]
+WatchOption = Annotated[
+    Optional[float],
+    typer.Option(
+        "--watch",
+        min=0.1,
+        metavar="SECONDS",
+        help="Refresh a live view every SECONDS until Ctrl-C.",
+        show_default=False,
+    ),
+]
+
+
+def _overrides(pairs: list[str] | None, pings: int | None) -> dict[str, str]:
+    from todoctl.errors import usage_error
+
+    overrides = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise usage_error(
+                f"--threshold takes NAME=VALUE, not {pair!r}", "e.g. --threshold idle_in_transaction_warn_s=10"
+            )
+        overrides[name.strip().replace("-", "_")] = value.strip()
+    if pings is not None:
+        overrides["pings"] = str(pings)
+    return overrides
+
+
+def health(
+    checks: CheckOption = None,
+    strict: StrictOption = False,
+    thresholds: ThresholdOption = None,
+    pings: PingsOption = None,
+    probe: ProbeOption = 0,
+    probe_hold: ProbeHoldOption = 0.05,
+    watch: WatchOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Check that the database is fit to serve: exit 0 healthy, 1 a check failed, 3 cannot connect.
+
+    Example: todoctl health; todoctl health --check migrations --check connections --json; todoctl health --probe 30
+    """
+    from functools import partial
+
+    from todoctl import render
+    from todoctl.core import health as core
+    from todoctl.db.engine import resolve
+    from todoctl.errors import usage_error
+    from todoctl.render import health as view
+
+    if watch is not None and as_json:
+        raise usage_error("--watch draws a live view; it cannot be combined with --json")
+    limits = core.Thresholds.from_env(_overrides(thresholds, pings))
+    core.selected(checks)  # an unknown check name is a usage error before any connection
+    run = partial(
+        core.run,
+        resolve(state.current.database_url),
+        checks=checks,
+        thresholds=limits,
+        strict=strict,
+        probe=probe,
+        probe_hold=probe_hold,
+    )
+    if watch is not None:
+        try:
+            view.watch(run, watch)  # returns only through Ctrl-C
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None  # Ctrl-C is how a watch ends: no error message
+    result = run()
+    if as_json:
+        render.print_json({"ok": result.ok, **render.jsonable(result)})
+    else:
+        view.report(result)
+    if not result.ok:
+        raise typer.Exit(1)

@@ -1,0 +1,249 @@
+"""`todoctl health`: is this database fit to serve? Checks, latency and the app's pool, as one report.
+
+    report = health.run(url, checks=["migrations", "connections"], probe=20)
+    report.ok            # False when a check failed (or warned, with strict=True)
+
+The checks are a registry (:mod:`todoctl.core.health_checks` and the ``health_*`` modules
+beside it); the pool settings and the probe live in :mod:`todoctl.core.health_pool`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Iterable
+
+# Importing a check module registers its checks; the import order is the display order.
+from todoctl.core import health_activity, health_indexes, health_stats  # noqa: F401
+from todoctl.core.health_checks import REGISTRY, Check, Context, Status, Thresholds, grade, ms
+from todoctl.core.health_pool import PoolSettings, ProbeResult
+from todoctl.core.health_pool import probe as run_probe
+from todoctl.db.engine import explain_connect_failure, make_engine
+from todoctl.db.url import DatabaseURL, mask
+from todoctl.errors import connection_error, usage_error
+
+__all__ = [
+    "CHECK_NAMES",
+    "Check",
+    "HealthReport",
+    "PoolReport",
+    "PoolSettings",
+    "ProbeResult",
+    "Status",
+    "Thresholds",
+    "run",
+]
+
+CHECK_NAMES = tuple(REGISTRY)
+
+
+@dataclass
+class PoolReport:
+    settings: PoolSettings
+    probe: ProbeResult | None = None
+
+
+@dataclass
+class HealthReport:
+    database: str
+    endpoint: str  # "pooled" | "direct"
+    strict: bool
+    checks: list[Check]
+    pool: PoolReport
+    thresholds: Thresholds
+    seconds: float = 0.0
+    checked_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+    __json_properties__ = ("ok", "summary")
+
+    @property
+    def failed(self) -> list[Check]:
+        bad = {Status.FAIL, Status.WARN} if self.strict else {Status.FAIL}
+        return [c for c in self.checks if c.status in bad]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    @property
+    def summary(self) -> dict[str, int]:
+        return {s.value: sum(1 for c in self.checks if c.status is s) for s in Status}
+
+    def get(self, name: str) -> Check:
+        return next(c for c in self.checks if c.name == name)
+
+
+def selected(names: Iterable[str] | None) -> list[str]:
+    """The checks to run, in display order; an unknown name is a usage error (exit 2)."""
+    names = [n.strip() for n in (names or []) if n.strip()]
+    if not names:
+        return list(CHECK_NAMES)
+    unknown = [n for n in names if n not in REGISTRY]
+    if unknown:
+        raise usage_error(f"unknown check {', '.join(unknown)}", f"checks are: {', '.join(CHECK_NAMES)}")
+    return [n for n in CHECK_NAMES if n in names]
+
+
+def _connect(engine, url: DatabaseURL):
+    """Open one connection; failing to is exit 3."""
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        return engine.connect()
+    except DBAPIError as exc:
+        # One attempt, no retry: the time to fail is part of the answer, and bounded by connect_timeout.
+        raise explain_connect_failure(url, exc) from None
+
+
+def _measure(engine, url: DatabaseURL, pings: int) -> tuple:
+    """Connect twice (cold, then warm), timing the driver's connect only, and ping over the second connection."""
+    from sqlalchemy import event
+
+    marks: dict[str, float] = {}
+    timings: list[float] = []
+
+    def started(dialect, record, cargs, cparams):
+        marks["start"] = time.perf_counter()
+
+    def opened(dbapi_conn, record):
+        timings.append((time.perf_counter() - marks["start"]) * 1000)
+
+    event.listen(engine, "do_connect", started)
+    # insert=True: runs before the dialect's own on-connect queries, so only the driver is timed.
+    event.listen(engine, "connect", opened, insert=True)
+    conn = _connect(engine, url)
+    pings_ms: list[float] = []
+    try:
+        with _connect(engine, url).execution_options(isolation_level="AUTOCOMMIT") as warm:
+            for _ in range(pings):
+                start = time.perf_counter()
+                warm.exec_driver_sql("SELECT 1").scalar()
+                pings_ms.append((time.perf_counter() - start) * 1000)
+    except BaseException:
+        conn.close()
+        raise
+    return conn, timings, pings_ms
+
+
+def _context(url: DatabaseURL, conn, thresholds: Thresholds, timings, pings_ms) -> Context:
+    pgconn = conn.connection.driver_connection.pgconn
+    protocol = pgconn.ssl_attribute(b"protocol") if pgconn.ssl_in_use else None
+    version_num, sees_all = conn.exec_driver_sql(
+        "SELECT current_setting('server_version_num')::int, pg_has_role(current_user, 'pg_read_all_stats', 'USAGE')"
+    ).one()
+    conn.rollback()
+    return Context(
+        url=url,
+        conn=conn,
+        thresholds=thresholds,
+        connect_ms=timings,
+        pings_ms=pings_ms,
+        ssl_in_use=bool(pgconn.ssl_in_use),
+        ssl_protocol=protocol.decode() if isinstance(protocol, bytes) else protocol,
+        sees_all_sessions=bool(sees_all),
+        server_version_num=int(version_num),
+    )
+
+
+def _run_check(name: str, ctx: Context) -> Check:
+    """Run one check; a query it could not run (privileges, timeout) is a warning, not a crash."""
+    from sqlalchemy.exc import DBAPIError
+
+    from todoctl.errors import ExitCode, TodoctlError
+
+    try:
+        return REGISTRY[name].run(ctx)
+    except DBAPIError as exc:
+        text = mask(str(exc.orig or exc)).strip().splitlines()
+        first = text[0] if text else type(exc).__name__
+        if ctx.conn.invalidated or ctx.conn.closed or exc.connection_invalidated:
+            raise connection_error(
+                f"lost the connection to {ctx.url.display}: {first}", "is the server restarting or suspending?"
+            ) from None
+        if "statement timeout" in first:
+            hint = "the server is slow to answer; --threshold statement_timeout_ms=... allows more time"
+        elif "permission denied" in first or "privilege" in first:
+            hint = "the role lacks a privilege: GRANT pg_monitor TO it"
+        else:
+            hint = None
+        return Check(name, Status.WARN, f"could not check: {first}", "", hint, {"error": first})
+    except TodoctlError as exc:
+        if exc.exit_code is ExitCode.CONNECTION:
+            raise
+        return Check(name, Status.FAIL, f"could not check: {mask(exc.message)}", "", exc.hint, {"error": exc.message})
+
+
+def probe_check(result: ProbeResult, thresholds: Thresholds) -> Check:
+    """The --probe result as a check: timeouts or errors fail, long waits warn."""
+    capacity = "unbounded" if result.capacity is None else str(result.capacity)
+    value = (
+        f"{result.sessions} sessions: peak {result.peak_checked_out}/{capacity} checked out, "
+        f"wait p95 {ms(result.wait_p95_ms)}, {result.timeouts} timeouts"
+    )
+    threshold = f"0 timeouts; wait p95 > {thresholds.probe_wait_warn_ms:g} ms"
+    details = {"timeouts": result.timeouts, "errors": result.errors}
+    if result.errors:
+        return Check(
+            "pool-probe",
+            Status.FAIL,
+            value + f", {result.errors} errors: {result.first_error}",
+            threshold,
+            "the server refused sessions: check max_connections against pool size x processes",
+            details,
+        )
+    if result.timeouts:
+        return Check(
+            "pool-probe",
+            Status.FAIL,
+            value,
+            threshold,
+            "requests would fail with QueuePool timeouts: raise DB_POOL_SIZE/DB_POOL_MAX_OVERFLOW "
+            "or hold connections for less time",
+            details,
+        )
+    status = grade(result.wait_p95_ms, thresholds.probe_wait_warn_ms, float("inf"))
+    hint = (
+        "requests queue for a connection: raise DB_POOL_SIZE or DB_POOL_MAX_OVERFLOW" if status is Status.WARN else None
+    )
+    return Check("pool-probe", status, value, threshold, hint, details)
+
+
+def run(
+    url: DatabaseURL,
+    *,
+    checks: Iterable[str] | None = None,
+    thresholds: Thresholds | None = None,
+    strict: bool = False,
+    probe: int = 0,
+    probe_hold: float = 0.05,
+    pool: PoolSettings | None = None,
+) -> HealthReport:
+    """Connect (exit 3 if that fails, within the connect timeout), run the checks, optionally probe the pool."""
+    names = selected(checks)
+    thresholds = thresholds or Thresholds.from_env()
+    pool = pool or PoolSettings.from_env()
+    if probe < 0 or probe_hold < 0:
+        raise usage_error("--probe and --probe-hold must be zero or more")
+    started = time.perf_counter()
+    engine = make_engine(url)
+    try:
+        conn, timings, pings_ms = _measure(engine, url, int(thresholds.pings))
+        with conn:
+            ctx = _context(url, conn, thresholds, timings, pings_ms)
+            results = [_run_check(name, ctx) for name in names]
+    finally:
+        engine.dispose()
+    report = PoolReport(pool)
+    if probe:
+        report.probe = run_probe(url, probe, pool, hold=probe_hold)
+        results.append(probe_check(report.probe, thresholds))
+    return HealthReport(
+        database=url.display,
+        endpoint="pooled" if url.is_pooled else "direct",
+        strict=strict,
+        checks=results,
+        pool=report,
+        thresholds=thresholds,
+        seconds=round(time.perf_counter() - started, 3),
+    )

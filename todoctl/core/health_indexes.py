@@ -1,0 +1,141 @@
+"""Health checks on indexes: invalid ones anywhere, unused and duplicate ones on the app's tables."""
+
+from __future__ import annotations
+
+from todoctl.core.health_checks import Check, Context, Status, check, number, query
+from todoctl.models import APP_TABLES
+
+
+@check("invalid-indexes", "indexes left INVALID, e.g. by a failed CREATE INDEX CONCURRENTLY")
+def _invalid_indexes(ctx: Context) -> Check:
+    rows = query(
+        ctx,
+        "SELECT n.nspname AS schema, t.relname AS table, i.relname AS index "
+        "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
+        "JOIN pg_namespace n ON n.oid = i.relnamespace "
+        "WHERE NOT x.indisvalid AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%' "
+        # An index being built concurrently right now is invalid until the build ends.
+        "AND NOT EXISTS (SELECT 1 FROM pg_stat_progress_create_index p WHERE p.index_relid = x.indexrelid) "
+        "ORDER BY 1, 2, 3",
+    )
+    found = [{"schema": r.schema, "table": r.table, "index": r.index} for r in rows]
+    if not found:
+        return Check("invalid-indexes", Status.OK, "none", "none", None, {"indexes": []})
+    names = ", ".join(f"{r['index']} on {r['table']}" for r in found)
+    return Check(
+        "invalid-indexes",
+        Status.FAIL,
+        f"{len(found)}: {names}",
+        "none",
+        "an invalid index is maintained on every write but never used: DROP INDEX CONCURRENTLY it, "
+        "fix the data, then rebuild it (`todoctl migrate up` for the app's own)",
+        {"indexes": found},
+    )
+
+
+_APP_INDEXES = (
+    "SELECT t.relname AS table, i.relname AS index, am.amname AS method, "
+    "x.indkey::text AS indkey, x.indclass::text AS indclass, x.indcollation::text AS indcollation, "
+    "x.indnatts AS natts, x.indnkeyatts AS nkeyatts, "
+    "coalesce(pg_get_expr(x.indexprs, x.indrelid), '') AS exprs, "
+    "coalesce(pg_get_expr(x.indpred, x.indrelid), '') AS pred, "
+    "x.indisunique AS is_unique, x.indisprimary AS is_primary, x.indisvalid AS is_valid, "
+    "EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) AS backs_constraint, "
+    "pg_relation_size(x.indexrelid) AS bytes "
+    "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
+    "JOIN pg_namespace n ON n.oid = t.relnamespace JOIN pg_am am ON am.oid = i.relam "
+    "WHERE n.nspname = current_schema() AND t.relname = ANY(:tables) ORDER BY 1, 2"
+)
+
+
+def _size(nbytes: int) -> str:
+    for unit in ("bytes", "kB", "MB", "GB"):
+        if nbytes < 1024 or unit == "GB":
+            return f"{nbytes:.0f} {unit}" if unit == "bytes" else f"{nbytes:.1f} {unit}"
+        nbytes /= 1024
+    return str(nbytes)  # pragma: no cover
+
+
+@check("unused-indexes", "indexes on the app's tables never scanned, once their table is in use")
+def _unused_indexes(ctx: Context) -> Check:
+    t = ctx.thresholds
+    rows = query(
+        ctx,
+        "SELECT s.relname AS table, s.indexrelname AS index, s.idx_scan AS scans, "
+        "pg_relation_size(s.indexrelid) AS bytes, "
+        "coalesce(u.seq_scan, 0) + coalesce(u.idx_scan, 0) AS table_scans "
+        "FROM pg_stat_user_indexes s JOIN pg_index x ON x.indexrelid = s.indexrelid "
+        "JOIN pg_stat_user_tables u ON u.relid = s.relid "
+        "WHERE s.schemaname = current_schema() AND s.relname = ANY(:tables) "
+        "AND NOT x.indisunique AND NOT x.indisprimary AND x.indisvalid "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) ORDER BY 1, 2",
+        tables=list(APP_TABLES),
+    )
+    unused = [
+        {"table": r.table, "index": r.index, "bytes": r.bytes, "table_scans": r.table_scans}
+        for r in rows
+        if r.scans == 0 and r.table_scans >= t.unused_index_min_scans
+    ]
+    judged = sum(1 for r in rows if r.table_scans >= t.unused_index_min_scans)
+    threshold = f"0 scans (table >= {number(t.unused_index_min_scans)} scans)"
+    if not unused:
+        value = "none" if judged else f"none judged yet (no table scanned {number(t.unused_index_min_scans)} times)"
+        return Check("unused-indexes", Status.OK, value, threshold, None, {"indexes": [], "judged": judged})
+    names = ", ".join(f"{u['index']} ({_size(u['bytes'])})" for u in unused)
+    return Check(
+        "unused-indexes",
+        Status.WARN,
+        f"{len(unused)}: {names}",
+        threshold,
+        "counts run since the last stats reset (on Neon, since the compute started): "
+        "confirm on production, then drop the index in a migration",
+        {"indexes": unused, "judged": judged},
+    )
+
+
+def find_duplicates(indexes: list[dict]) -> list[dict]:
+    """Indexes made redundant by another on the same table (PgHero's rule): same method, expressions
+    and predicate, and key columns that are a leading prefix of the other's (equal for non-btree)."""
+
+    def keys(ix: dict) -> tuple:
+        n = ix["nkeyatts"]
+        return tuple(zip(ix["indkey"].split()[:n], ix["indclass"].split()[:n], ix["indcollation"].split()[:n]))
+
+    found = []
+    for ix in indexes:
+        if not ix["is_valid"] or ix["is_primary"] or ix["is_unique"] or ix["natts"] != ix["nkeyatts"]:
+            continue
+        mine = keys(ix)
+        for other in indexes:
+            if other["index"] == ix["index"] or other["table"] != ix["table"] or not other["is_valid"]:
+                continue
+            if (other["method"], other["exprs"], other["pred"]) != (ix["method"], ix["exprs"], ix["pred"]):
+                continue
+            theirs = keys(other)
+            covers = theirs[: len(mine)] == mine if ix["method"] == "btree" else theirs == mine
+            if not covers:
+                continue
+            # Of two identical plain indexes, report only one (the later name).
+            if theirs != mine or other["is_unique"] or other["is_primary"] or ix["index"] > other["index"]:
+                found.append(
+                    {"table": ix["table"], "index": ix["index"], "covered_by": other["index"], "bytes": ix["bytes"]}
+                )
+                break
+    return found
+
+
+@check("duplicate-indexes", "indexes on the app's tables covered by another index")
+def _duplicate_indexes(ctx: Context) -> Check:
+    rows = query(ctx, _APP_INDEXES, tables=list(APP_TABLES))
+    duplicates = find_duplicates([dict(r._mapping) for r in rows])
+    if not duplicates:
+        return Check("duplicate-indexes", Status.OK, "none", "none", None, {"indexes": []})
+    names = ", ".join(f"{d['index']} (covered by {d['covered_by']})" for d in duplicates)
+    return Check(
+        "duplicate-indexes",
+        Status.WARN,
+        f"{len(duplicates)}: {names}",
+        "none",
+        "a duplicate costs writes and memory for nothing: drop it in a migration (DROP INDEX CONCURRENTLY)",
+        {"indexes": duplicates},
+    )

@@ -1,0 +1,142 @@
+"""Rich views of a health report: the checks table, the app's pool, the probe, and a live view."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Callable
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from todoctl.core.health import HealthReport, PoolReport, Status
+from todoctl.errors import ExitCode, TodoctlError
+from todoctl.render import console
+
+STYLES = {Status.OK: "green", Status.WARN: "yellow", Status.FAIL: "bold red", Status.SKIP: "dim"}
+
+
+def checks_table(result: HealthReport) -> Table:
+    table = Table(
+        title=f"Health of {result.database} ({result.endpoint} endpoint)",
+        title_justify="left",
+        expand=True,
+        caption="thresholds read warn / fail",
+        caption_justify="left",
+    )
+    table.add_column("check", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("value", ratio=4)
+    table.add_column("threshold", ratio=2)
+    table.add_column("hint", ratio=3)
+    for check in result.checks:
+        style = STYLES[check.status]
+        table.add_row(check.name, Text(check.status.value, style=style), check.value, check.threshold, check.hint or "")
+    return table
+
+
+def pool_table(pool: PoolReport) -> Table:
+    s = pool.settings
+    table = Table(title="App pool (QueuePool from DB_POOL_*)", title_justify="left")
+    table.add_column("setting", no_wrap=True)
+    table.add_column("value", justify="right")
+    table.add_column("from")
+    capacity = "unbounded" if s.capacity is None else str(s.capacity)
+    for name, value in (
+        ("size", s.size),
+        ("max_overflow", s.max_overflow),
+        ("timeout", f"{s.timeout:g} s"),
+        ("recycle", f"{s.recycle} s"),
+        ("pre_ping", "on" if s.pre_ping else "off"),
+    ):
+        table.add_row(name, str(value), s.sources.get(name, "default"))
+    table.add_row("capacity", capacity, "size + max_overflow")
+    return table
+
+
+def probe_table(pool: PoolReport) -> Table | None:
+    p = pool.probe
+    if p is None:
+        return None
+    table = Table(title=f"Probe: {p.sessions} sessions, {p.hold_seconds:g} s each", title_justify="left")
+    table.add_column("measure", no_wrap=True)
+    table.add_column("value", justify="right")
+    capacity = "unbounded" if p.capacity is None else str(p.capacity)
+    rows = [
+        ("checked-out peak", f"{p.peak_checked_out} of {capacity}"),
+        ("overflow used", f"{p.overflow_used} of {pool.settings.max_overflow}"),
+        ("connections opened", str(p.connections_opened)),
+        ("acquisition wait p50", f"{p.wait_p50_ms:,.1f} ms"),
+        ("acquisition wait p95", f"{p.wait_p95_ms:,.1f} ms"),
+        ("acquisition wait max", f"{p.wait_max_ms:,.1f} ms"),
+        ("timeouts", Text(str(p.timeouts), style="bold red" if p.timeouts else "")),
+        ("errors", Text(str(p.errors), style="bold red" if p.errors else "")),
+        ("took", f"{p.seconds:.2f} s"),
+    ]
+    for label, value in rows:
+        table.add_row(label, value)
+    return table
+
+
+def verdict(result: HealthReport) -> Text:
+    counts = result.summary
+    parts = ", ".join(
+        f"{counts[s.value]} {s.value}" for s in (Status.OK, Status.WARN, Status.FAIL, Status.SKIP) if counts[s.value]
+    )
+    if result.ok:
+        return Text.assemble(("healthy", "bold green"), f": {parts} ({result.seconds:.2f} s)")
+    why = " (--strict: warnings fail)" if result.strict and not counts[Status.FAIL.value] else ""
+    return Text.assemble(("unhealthy", "bold red"), f": {parts}{why}; exit 1")
+
+
+def renderable(result: HealthReport) -> Group:
+    parts = [checks_table(result), verdict(result), Text(""), pool_table(result.pool)]
+    probe = probe_table(result.pool)
+    if probe is not None:
+        parts.append(probe)
+    return Group(*parts)
+
+
+def report(result: HealthReport) -> None:
+    console().print(renderable(result))
+
+
+def _error(exc: TodoctlError) -> Group:
+    from todoctl.db.url import mask
+
+    lines = [Text.assemble(("cannot connect", "bold red"), f": {mask(exc.message)}")]
+    if exc.hint:
+        lines.append(Text(f"hint: {mask(exc.hint)}", style="dim"))
+    return Group(*lines)
+
+
+def _frame(run: Callable[[], HealthReport], interval: float):
+    stamp = datetime.now().strftime("%H:%M:%S")
+    header = Text(f"{stamp}, refreshing every {interval:g} s; Ctrl-C to stop", style="dim")
+    try:
+        body = renderable(run())
+    except TodoctlError as exc:
+        if exc.exit_code is not ExitCode.CONNECTION:
+            raise
+        body = _error(exc)  # keep watching: the server may come back
+    return Group(header, body)
+
+
+def watch(run: Callable[[], HealthReport], interval: float) -> None:
+    """Re-run and redraw every ``interval`` seconds until Ctrl-C (KeyboardInterrupt propagates: exit 130).
+
+    On a terminal the view refreshes in place (Rich Live); in a pipe each report is printed in turn.
+    """
+    from rich.live import Live
+
+    out = console()
+    if not out.is_terminal:
+        while True:
+            out.print(_frame(run, interval))
+            out.file.flush()
+            time.sleep(interval)
+    with Live(_frame(run, interval), console=out, auto_refresh=False, screen=False) as live:
+        while True:
+            time.sleep(interval)
+            live.update(_frame(run, interval), refresh=True)
