@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from todoctl.cli import state
-from todoctl.cli.options import JsonOption, YesOption
+from todoctl.cli.options import JsonOption, MigrationsOption, YesOption
 
 app = typer.Typer(help="Apply, roll back, inspect and check Alembic migrations.", no_args_is_help=True)
 
-MigrationsOption = Annotated[
-    Optional[Path],
-    typer.Option(
-        "--migrations",
-        envvar="TODOCTL_MIGRATIONS",
-        help="Another Alembic migrations directory (holding env.py and versions/).",
-        show_default=False,
-    ),
-]
 LockTimeoutOption = Annotated[
     Optional[str],
     typer.Option("--lock-timeout", help="lock_timeout per statement [env TODOCTL_LOCK_TIMEOUT; default 5s]."),

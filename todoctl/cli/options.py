@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
 
@@ -20,3 +21,13 @@ JsonOption = Annotated[
     typer.Option("--json", help="Print one JSON document on stdout instead of tables.", callback=_remember_json),
 ]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+
+MigrationsOption = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--migrations",
+        envvar="TODOCTL_MIGRATIONS",
+        help="Another Alembic migrations directory (holding env.py and versions/).",
+        show_default=False,
+    ),
+]

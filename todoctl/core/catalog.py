@@ -153,11 +153,11 @@ def _table_differences(a: TableInfo, b: TableInfo) -> list[str]:
             out.append(f"{t}: {kind} {name} is extra")
         for name in sorted(left.keys() & right.keys()):
             if left[name] != right[name]:
-                out.append(f"{t}: {kind} {name} differs: {_describe(left[name])} -> {_describe(right[name])}")
+                out.append(f"{t}: {kind} {name} differs: {describe(left[name])} -> {describe(right[name])}")
     return out
 
 
-def _describe(obj) -> str:
+def describe(obj) -> str:
     if isinstance(obj, ColumnInfo):
         parts = [obj.type, "NULL" if obj.nullable else "NOT NULL"]
         if obj.default:

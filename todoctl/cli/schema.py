@@ -1,0 +1,155 @@
+"""`todoctl schema`: what is in the database, how it differs from the models and the history."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Optional
+
+import typer
+
+from todoctl.cli import state
+from todoctl.cli.options import JsonOption, MigrationsOption
+
+app = typer.Typer(help="Show, compare, dump, draw and lint the database schema.", no_args_is_help=True)
+
+
+class Against(str, Enum):
+    models = "models"
+    history = "history"
+
+
+def _url(*, direct: bool = False):
+    from todoctl.db.engine import resolve
+
+    return resolve(state.current.database_url, direct=direct)
+
+
+@app.command("show")
+def show(
+    table: Annotated[Optional[str], typer.Argument(help="One table to describe in full.", show_default=False)] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List the tables with estimated rows and size, or describe one table.
+
+    Example: todoctl schema show; todoctl schema show tasks --json
+    """
+    from todoctl import render
+    from todoctl.core import schema_show
+    from todoctl.render import schema as view
+
+    if table is None:
+        result = schema_show.overview(_url())
+        if as_json:
+            render.print_json({"ok": True, **render.jsonable(result)})
+        else:
+            view.overview(result)
+        return
+    detail = schema_show.table_detail(_url(), table)
+    if as_json:
+        render.print_json({"ok": True, **render.jsonable(detail)})
+    else:
+        view.table_detail(detail)
+
+
+@app.command("diff")
+def diff(
+    against: Annotated[
+        Against,
+        typer.Option(
+            "--against",
+            help="models: the models vs the live database. history: also replay the migrations "
+            "on a throwaway database and say which side is off.",
+        ),
+    ] = Against.models,
+    migrations: MigrationsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Compare the live database with the models (and the migration history). Exit 1 when they differ.
+
+    Example: todoctl schema diff; todoctl schema diff --against history --json
+    """
+    from todoctl import render
+    from todoctl.core import schema_diff
+    from todoctl.render import schema as view
+
+    if against is Against.history:
+        # Replaying the history creates a database and runs migrations: the direct endpoint.
+        result = schema_diff.against_history(_url(direct=True), migrations=migrations)
+    else:
+        result = schema_diff.against_models(_url(), migrations=migrations)
+    if as_json:
+        render.print_json({"ok": result.in_sync, **render.jsonable(result)})
+    else:
+        view.diff(result)
+    if not result.in_sync:
+        raise typer.Exit(1)
+
+
+@app.command("dump")
+def dump(
+    tables: Annotated[
+        Optional[list[str]], typer.Argument(help="Only these tables (pg_dump -t patterns).", show_default=False)
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Print the DDL of the live schema (pg_dump --schema-only, no owners or grants).
+
+    Example: todoctl schema dump > schema.sql; todoctl schema dump tasks
+    """
+    from todoctl import render
+    from todoctl.core import schema_dump
+    from todoctl.render import schema as view
+
+    result = schema_dump.dump(_url(), tables=tables or [])
+    if as_json:
+        render.print_json({"ok": True, **render.jsonable(result)})
+    else:
+        view.dump(result)
+
+
+@app.command("erd")
+def erd(
+    markdown: Annotated[bool, typer.Option("--markdown", help="Wrap the diagram in a ```mermaid fence.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Print a Mermaid erDiagram of the tables and their foreign keys.
+
+    Example: todoctl schema erd --markdown >> docs/schema.md
+    """
+    from todoctl import render
+    from todoctl.core import schema_erd
+    from todoctl.render import schema as view
+
+    result = schema_erd.erd(_url())
+    if as_json:
+        render.print_json({"ok": True, **render.jsonable(result)})
+    else:
+        view.erd(result, markdown=markdown)
+
+
+@app.command("lint")
+def lint(
+    skip: Annotated[
+        Optional[list[str]], typer.Option("--skip", metavar="RULE", help="Do not run this rule (repeatable).", show_default=False)
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Find design mistakes in the live schema, each with a hint. Exit 1 on findings.
+
+    Rules: fk-without-index, no-primary-key, timestamp-without-time-zone, duplicate-index,
+    redundant-index, missing-timestamps.
+
+    Example: todoctl schema lint; todoctl schema lint --skip missing-timestamps --json
+    """
+    from todoctl import render
+    from todoctl.core import schema_lint
+    from todoctl.render import schema as view
+
+    schema_lint.check_rules(skip or [])  # an unknown rule is exit 2 before any connection
+    result = schema_lint.lint(_url(), skip=skip or [])
+    if as_json:
+        render.print_json({"ok": result.clean, **render.jsonable(result)})
+    else:
+        view.lint(result)
+    if not result.clean:
+        raise typer.Exit(1)

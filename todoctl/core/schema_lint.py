@@ -1,0 +1,283 @@
+"""`schema lint`: design mistakes a live schema shows, each with a hint on fixing it.
+
+Rules (ids are stable: CI may `--skip` them):
+
+- fk-without-index: a foreign key whose columns lead no index. Deleting or updating a parent
+  row then scans the child table, and joins from parent to children cannot use an index.
+- no-primary-key: a table without a primary key: no row identity for updates, logical
+  replication or the ORM.
+- timestamp-without-time-zone: `timestamp` stores wall-clock time with no zone; the app
+  works in UTC instants (`timestamptz`).
+- duplicate-index: two indexes with the same definition (every write maintains both).
+- redundant-index: an index whose keys lead another index of the same kind (the other answers
+  its queries), unless it enforces uniqueness.
+- missing-timestamps: a table without created_at/updated_at. Pure link tables (every column
+  in the primary key, every key column a foreign key) are exempt: a link is its two ends.
+
+alembic_version and todoctl_* tables are not the app's schema and are not linted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterable
+
+from todoctl.core import catalog
+from todoctl.core.schema_catalog import SCHEMA, IndexDetail, foreign_keys, index_details
+from todoctl.db.engine import connection
+from todoctl.db.url import DatabaseURL
+from todoctl.errors import usage_error
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+RULES = {
+    "fk-without-index": "foreign-key columns without a covering index",
+    "no-primary-key": "tables without a primary key",
+    "timestamp-without-time-zone": "timestamp columns without time zone",
+    "duplicate-index": "indexes with the same definition",
+    "redundant-index": "indexes whose keys lead another index",
+    "missing-timestamps": "tables without created_at/updated_at",
+}
+TIMESTAMP_COLUMNS = ("created_at", "updated_at")
+
+
+@dataclass(frozen=True)
+class LintFinding:
+    rule: str
+    table: str
+    subject: str  # the column(s), index or constraint concerned; the table itself when none
+    message: str
+    hint: str
+
+
+@dataclass
+class LintReport:
+    database: str
+    rules: list[str]  # the rules that ran
+    findings: list[LintFinding]
+
+    __json_properties__ = ("clean",)
+
+    @property
+    def clean(self) -> bool:
+        return not self.findings
+
+
+def check_rules(skip: Iterable[str]) -> list[str]:
+    """The rules to run once ``skip`` is removed; an unknown rule id is a usage error."""
+    skip = list(skip)
+    unknown = [r for r in skip if r not in RULES]
+    if unknown:
+        raise usage_error(f"unknown lint rule {', '.join(unknown)}", f"rules: {', '.join(RULES)}")
+    return [r for r in RULES if r not in skip]
+
+
+def lint(url: DatabaseURL, *, skip: Iterable[str] = (), schema: str = SCHEMA) -> LintReport:
+    """Run the lint rules on the live schema; findings are sorted by table, then rule."""
+    rules = check_rules(skip)
+    with connection(url) as conn:
+        findings = lint_connection(conn, rules, schema)
+    return LintReport(url.display, rules, findings)
+
+
+def lint_connection(conn: "Connection", rules: list[str], schema: str = SCHEMA) -> list[LintFinding]:
+    snap = catalog.snapshot(conn, schema)  # already leaves out bookkeeping tables
+    indexes = [i for i in index_details(conn, schema) if i.table in snap.tables]
+    keys = [k for k in foreign_keys(conn, schema) if k.table in snap.tables]
+    findings: list[LintFinding] = []
+    if "fk-without-index" in rules:
+        findings += _fk_without_index(keys, indexes)
+    if "no-primary-key" in rules:
+        findings += _no_primary_key(snap)
+    if "timestamp-without-time-zone" in rules:
+        findings += _timestamp_without_time_zone(snap)
+    if "duplicate-index" in rules or "redundant-index" in rules:
+        for finding in _duplicate_and_redundant(indexes):
+            if finding.rule in rules:
+                findings.append(finding)
+    if "missing-timestamps" in rules:
+        findings += _missing_timestamps(snap, keys)
+    order = list(RULES)
+    return sorted(findings, key=lambda f: (f.table, order.index(f.rule), f.subject))
+
+
+# ---------------------------------------------------------------- rules
+
+
+def _covers(index: IndexDetail, columns: tuple[str, ...]) -> bool:
+    """Does ``index`` serve lookups on ``columns`` (in any order) as its leading keys?"""
+    if index.method != "btree" or not index.valid or index.predicate is not None:
+        return False
+    leading = index.columns[: len(columns)]
+    return len(leading) == len(columns) and None not in leading and set(leading) == set(columns)
+
+
+def _fk_without_index(keys, indexes: list[IndexDetail]) -> list[LintFinding]:
+    out = []
+    for key in keys:
+        if any(_covers(i, key.columns) for i in indexes if i.table == key.table):
+            continue
+        columns = ", ".join(key.columns)
+        name = f"ix_{key.table}_{'_'.join(key.columns)}"
+        out.append(
+            LintFinding(
+                "fk-without-index",
+                key.table,
+                columns,
+                f"foreign key {key.name} ({key.description}) has no index on {key.table}({columns}): "
+                f"deleting from {key.references_table} scans {key.table}",
+                f"CREATE INDEX CONCURRENTLY {name} ON {key.table} ({columns});",
+            )
+        )
+    return out
+
+
+def _no_primary_key(snap: catalog.SchemaSnapshot) -> list[LintFinding]:
+    out = []
+    for table in snap.tables.values():
+        if any(c.kind == "primary key" for c in table.constraints.values()):
+            continue
+        out.append(
+            LintFinding(
+                "no-primary-key",
+                table.name,
+                table.name,
+                f"table {table.name} has no primary key",
+                f"ALTER TABLE {table.name} ADD COLUMN id uuid NOT NULL DEFAULT gen_random_uuid() PRIMARY KEY; "
+                "or make an existing unique, NOT NULL column the key",
+            )
+        )
+    return out
+
+
+def _timestamp_without_time_zone(snap: catalog.SchemaSnapshot) -> list[LintFinding]:
+    out = []
+    for table in snap.tables.values():
+        for column in table.columns.values():
+            if not column.type.startswith("timestamp without time zone"):
+                continue
+            out.append(
+                LintFinding(
+                    "timestamp-without-time-zone",
+                    table.name,
+                    column.name,
+                    f"column {table.name}.{column.name} is {column.type}: it stores a wall-clock time with no zone",
+                    f"ALTER TABLE {table.name} ALTER COLUMN {column.name} TYPE timestamptz "
+                    f"USING {column.name} AT TIME ZONE 'UTC';  (if the stored values are UTC)",
+                )
+            )
+    return out
+
+
+def _signature(index: IndexDetail) -> tuple:
+    return (index.method, index.columns, index.key_options, index.include, index.predicate, index.expressions, index.unique)
+
+
+def _leads(shorter: IndexDetail, longer: IndexDetail) -> bool:
+    """Are ``shorter``'s keys the leading keys of ``longer`` (same kind, same rows indexed)?"""
+    if shorter.method != "btree" or longer.method != "btree":
+        return False
+    if shorter.expressions or longer.expressions or shorter.include:
+        return False
+    if shorter.predicate != longer.predicate:
+        return False
+    n = len(shorter.columns)
+    return (
+        n <= len(longer.columns)
+        and longer.columns[:n] == shorter.columns
+        and longer.key_options[:n] == shorter.key_options
+    )
+
+
+def _duplicate_and_redundant(indexes: list[IndexDetail]) -> list[LintFinding]:
+    out: list[LintFinding] = []
+    by_table: dict[str, list[IndexDetail]] = {}
+    for index in indexes:
+        if index.valid:
+            by_table.setdefault(index.table, []).append(index)
+    for table, group in by_table.items():
+        reported: set[str] = set()
+        # Keep the index that backs a constraint, else the first by name; report the other.
+        group = sorted(group, key=lambda i: (i.constraint is None, i.name))
+        for keep_pos, keep in enumerate(group):
+            for other in group[keep_pos + 1 :]:
+                if other.name in reported or keep.name in reported:
+                    continue
+                if _signature(keep) == _signature(other):
+                    reported.add(other.name)
+                    out.append(
+                        LintFinding(
+                            "duplicate-index",
+                            table,
+                            other.name,
+                            f"index {other.name} on {table} duplicates {keep.name}: every write maintains both "
+                            f"({other.size} for nothing)",
+                            _drop_hint(other),
+                        )
+                    )
+        for index in group:
+            if index.name in reported or index.unique or index.constraint:
+                continue
+            wider = next(
+                (
+                    o
+                    for o in group
+                    if o.name != index.name and o.name not in reported and _signature(o) != _signature(index) and _leads(index, o)
+                ),
+                None,
+            )
+            if wider is not None:
+                reported.add(index.name)
+                out.append(
+                    LintFinding(
+                        "redundant-index",
+                        table,
+                        index.name,
+                        f"index {index.name} on {table}({', '.join(c or '?' for c in index.columns)}) is redundant: "
+                        f"its keys lead {wider.name}, which answers the same lookups",
+                        _drop_hint(index),
+                    )
+                )
+    return out
+
+
+def _drop_hint(index: IndexDetail) -> str:
+    if index.constraint:
+        return f"ALTER TABLE {index.table} DROP CONSTRAINT {index.constraint};  (check nothing refers to it)"
+    return f"DROP INDEX CONCURRENTLY {index.name};"
+
+
+def _link_table(table: catalog.TableInfo, keys) -> bool:
+    primary = [c for c in table.constraints.values() if c.kind == "primary key"]
+    if not primary:
+        return False
+    pk_columns = _columns_of(primary[0].definition)
+    fk_columns = {c for k in keys if k.table == table.name for c in k.columns}
+    return set(table.columns) == pk_columns and pk_columns <= fk_columns
+
+
+def _columns_of(definition: str) -> set[str]:
+    # "PRIMARY KEY (task_id, tag_id)" -> {"task_id", "tag_id"}
+    inside = definition[definition.find("(") + 1 : definition.rfind(")")]
+    return {c.strip().strip('"') for c in inside.split(",") if c.strip()}
+
+
+def _missing_timestamps(snap: catalog.SchemaSnapshot, keys) -> list[LintFinding]:
+    out = []
+    for table in snap.tables.values():
+        missing = [c for c in TIMESTAMP_COLUMNS if c not in table.columns]
+        if not missing or _link_table(table, keys):
+            continue
+        additions = ", ".join(f"ADD COLUMN {c} timestamptz NOT NULL DEFAULT now()" for c in missing)
+        out.append(
+            LintFinding(
+                "missing-timestamps",
+                table.name,
+                ", ".join(missing),
+                f"table {table.name} has no {' or '.join(missing)}",
+                f"ALTER TABLE {table.name} {additions};",
+            )
+        )
+    return out
+

@@ -1,0 +1,141 @@
+"""Rich views of the schema commands' results (DDL and Mermaid go out as plain text)."""
+
+from __future__ import annotations
+
+import sys
+
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from todoctl.core.schema_diff import LABELS, SchemaDiff
+from todoctl.core.schema_dump import SchemaDump
+from todoctl.core.schema_erd import ErDiagram
+from todoctl.core.schema_lint import LintReport
+from todoctl.core.schema_show import SchemaOverview, TableDetail
+from todoctl.render import console
+
+
+def _rows(value: int | None) -> str:
+    return "?" if value is None else f"{value:,}"
+
+
+def overview(result: SchemaOverview) -> None:
+    out = console()
+    if not result.tables:
+        out.print(f"No tables in schema {escape(result.schema)} of {escape(result.database)}.")
+        return
+    table = Table(title=f"Tables of {escape(result.database)} (schema {escape(result.schema)})", title_justify="left")
+    table.add_column("table")
+    table.add_column("rows (est.)", justify="right")
+    table.add_column("total size", justify="right")
+    for t in result.tables:
+        table.add_row(Text(t.name), _rows(t.estimated_rows), t.total_size)
+    out.print(table)
+
+
+def table_detail(result: TableDetail) -> None:
+    out = console()
+    out.print(
+        Text.assemble(
+            ("Table ", ""), (result.name, "bold"), f" of {result.database}: ",
+            f"{_rows(result.estimated_rows)} rows (estimated), {result.total_size} in all",
+        )
+    )
+
+    columns = Table(title="Columns", title_justify="left")
+    for name in ("column", "type", "nullable", "default"):
+        columns.add_column(name)
+    for c in result.columns:
+        default = c.default or ""
+        if c.generated:
+            default = f"GENERATED ALWAYS AS ({c.generated}) STORED"
+        columns.add_row(Text(c.name), Text(c.type), "yes" if c.nullable else "no", Text(default))
+    out.print(columns)
+
+    if result.indexes:
+        indexes = Table(title="Indexes", title_justify="left")
+        for name, justify in (("index", "left"), ("definition", "left"), ("size", "right"), ("scans", "right")):
+            indexes.add_column(name, justify=justify)
+        for i in result.indexes:
+            label = i.name + ("" if i.valid else " (INVALID)")
+            definition = i.definition.split(" USING ", 1)[-1]
+            indexes.add_row(Text(label), Text(definition), i.size, "?" if i.scans is None else f"{i.scans:,}")
+        out.print(indexes)
+
+    if result.constraints:
+        constraints = Table(title="Constraints", title_justify="left")
+        for name in ("constraint", "kind", "definition"):
+            constraints.add_column(name)
+        for c in result.constraints:
+            constraints.add_row(Text(c.name), c.kind, Text(c.definition + ("" if c.validated else " NOT VALID")))
+        out.print(constraints)
+
+    for title, keys in (
+        ("Foreign keys out (this table refers to)", result.foreign_keys_out),
+        ("Foreign keys in (refer to this table)", result.foreign_keys_in),
+    ):
+        if not keys:
+            continue
+        fks = Table(title=title, title_justify="left")
+        for name in ("constraint", "from", "to", "on delete"):
+            fks.add_column(name)
+        for k in keys:
+            fks.add_row(
+                Text(k.name),
+                Text(f"{k.table}({', '.join(k.columns)})"),
+                Text(f"{k.references_table}({', '.join(k.references_columns)})"),
+                k.on_delete,
+            )
+        out.print(fks)
+
+
+def diff(result: SchemaDiff) -> None:
+    out = console()
+    sides = "the models" if result.against == "models" else "the models and the migration history"
+    current = ", ".join(result.current) or "base"
+    if result.in_sync:
+        out.print(f"[green]In sync[/]: {escape(result.database)} (at {escape(current)}) matches {sides}.")
+    else:
+        out.print(
+            f"[red]{len(result.differences)} difference(s)[/] between {escape(result.database)} "
+            f"(at {escape(current)}, head {escape(result.head)}) and {sides}:"
+        )
+        table = Table(show_header=True, header_style="bold")
+        table.add_column("what")
+        table.add_column("difference")
+        for d in result.differences:
+            table.add_row(Text(LABELS.get(d.category, d.category)), Text(d.message))
+        out.print(table)
+        for category, hint in result.hints.items():
+            out.print(Text(f"Hint ({LABELS.get(category, category)}): {hint}", style="dim"))
+    for note in result.notes:
+        out.print(Text(f"Note: {note}", style="yellow"))
+
+
+def lint(result: LintReport) -> None:
+    out = console()
+    if result.clean:
+        out.print(f"[green]No findings[/] in {escape(result.database)} ({len(result.rules)} rules).")
+        return
+    table = Table(title=f"{len(result.findings)} lint finding(s) in {escape(result.database)}", title_justify="left")
+    table.add_column("rule", no_wrap=True)
+    table.add_column("table")
+    table.add_column("finding")
+    table.add_column("hint")
+    for f in result.findings:
+        table.add_row(f.rule, Text(f.table), Text(f.message), Text(f.hint))
+    out.print(table)
+
+
+def dump(result: SchemaDump) -> None:
+    sys.stdout.write(result.ddl)
+    sys.stdout.flush()
+
+
+def erd(result: ErDiagram, *, markdown: bool = False) -> None:
+    text = result.mermaid
+    if markdown:
+        text = f"```mermaid\n{text}```\n"
+    sys.stdout.write(text)
+    sys.stdout.flush()
