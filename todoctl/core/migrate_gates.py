@@ -66,7 +66,13 @@ def _resolve_range(url: DatabaseURL | None, rev_range: str | None, migrations) -
             rev_range = f"{rev_range}:head"
         start, _, end = rev_range.partition(":")
         for rev in (start, end):
-            if rev not in ("base", "head", "heads") and script.get_revision(rev) is None:
+            if rev in ("base", "head", "heads"):
+                continue
+            try:
+                found = script.get_revision(rev)
+            except Exception:  # alembic's CommandError / ResolutionError for unknown ids
+                found = None
+            if found is None:
                 raise usage_error(f"unknown revision {rev!r}", "see `todoctl migrate history`")
         return rev_range
     if url is None:

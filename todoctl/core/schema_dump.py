@@ -19,7 +19,8 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from todoctl.db import embedded
 from todoctl.db.url import DatabaseURL, mask
-from todoctl.errors import ExitCode, TodoctlError, connection_error, usage_error
+from todoctl.db.engine import explain_connect_failure
+from todoctl.errors import ExitCode, TodoctlError, usage_error
 
 DUMP_TIMEOUT_SECONDS = 300
 
@@ -118,7 +119,11 @@ def _explain_failure(url: DatabaseURL, version: str, stderr: str) -> TodoctlErro
         )
     if "no matching tables" in lowered:
         return usage_error(first, "see `todoctl schema show` for the tables")
-    if any(s in lowered for s in ("connection to server", "could not connect", "authentication failed", "does not exist")):
-        return connection_error(f"pg_dump cannot connect to {url.display}: {first}", "check the URL, the server and the network")
+    if any(
+        s in lowered
+        for s in ("connection to server", "could not connect", "authentication failed", "does not exist", "translate host")
+    ):
+        # The same words as every other command's connection failure.
+        return explain_connect_failure(url, RuntimeError(stderr))
     return TodoctlError(f"pg_dump failed on {url.display}: {first}", details={"stderr": lines[:20]})
 
