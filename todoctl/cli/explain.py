@@ -1,0 +1,187 @@
+"""`todoctl explain`: the app's named queries under EXPLAIN ANALYZE, drawn as a tree, and a CI plan gate."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from typer.core import TyperGroup
+
+from todoctl.cli import state
+from todoctl.cli.options import JsonOption
+
+
+class ExplainGroup(TyperGroup):
+    """`todoctl explain NAME` is `todoctl explain run NAME`: a name that is not a subcommand is a query."""
+
+    def resolve_command(self, ctx, args):
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            return "run", self.commands["run"], args
+        return super().resolve_command(ctx, args)
+
+
+app = typer.Typer(
+    cls=ExplainGroup,
+    help="EXPLAIN ANALYZE the app's named queries (always rolled back), and gate plans in CI.\n\n"
+    "todoctl explain NAME is short for todoctl explain run NAME.",
+    no_args_is_help=True,
+)
+baseline_app = typer.Typer(help="Record plan shapes and timings for `explain check --baseline`.", no_args_is_help=True)
+app.add_typer(baseline_app, name="baseline")
+
+
+class Format(str, Enum):
+    tree = "tree"
+    table = "table"
+    json = "json"
+    text = "text"
+
+
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="tree, table, json (PostgreSQL's plan + analysis) or text.")]
+AnalyzeOption = Annotated[
+    bool,
+    typer.Option("--analyze/--no-analyze", help="Execute (rolled back) for real timings, or only plan (safe on production)."),
+]
+RunsOption = Annotated[int, typer.Option("--runs", "-n", min=1, help="Execute N times; report min and median.")]
+TimeoutOption = Annotated[str, typer.Option("--timeout", help="statement_timeout for each EXPLAIN, e.g. 500ms, 10s.")]
+
+
+def _url():
+    from todoctl.db.engine import resolve
+
+    return resolve(state.current.database_url)
+
+
+def _show(result, fmt: Format, as_json: bool) -> None:
+    from todoctl import render
+    from todoctl.render import explain as view
+
+    if as_json or fmt is Format.json:
+        render.print_json({"ok": True, **render.jsonable(result)})
+    else:
+        view.plan(result, fmt.value)
+
+
+@app.command("list")
+def list_queries(as_json: JsonOption = False) -> None:
+    """List the named queries, their parameters and budgets (no database needed).
+
+    Example: todoctl explain list
+    """
+    from todoctl import queries, render
+    from todoctl.render import explain as view
+
+    if as_json:
+        render.print_json({"ok": True, "queries": [_describe(q) for q in queries.QUERIES.values()]})
+    else:
+        view.registry()
+
+
+def _describe(named) -> dict:
+    from todoctl import render
+
+    return {
+        "name": named.name,
+        "description": named.description,
+        "modifies": named.modifies,
+        "params": [{"name": p.name, "type": p.type_name, "description": p.description} for p in named.params],
+        "budget": render.jsonable(named.budget),
+    }
+
+
+@app.command("run")
+def run(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="A named query (see `todoctl explain list`).")],
+    param: Annotated[
+        Optional[list[str]], typer.Option("--param", "-p", help="name=value; repeatable. Others are picked from the data.")
+    ] = None,
+    analyze: AnalyzeOption = True,
+    runs: RunsOption = 1,
+    fmt: FormatOption = Format.tree,
+    timeout: TimeoutOption = "10s",
+    as_json: JsonOption = False,
+) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) a named query in a transaction that is rolled back.
+
+    Example: todoctl explain task-list --param status=completed --runs 5
+    """
+    from todoctl.core import explain
+
+    result = explain.explain(_url(), name, params=list(param or []), analyze=analyze, runs=runs, timeout=timeout)
+    _show(result, fmt, as_json)
+
+
+@app.command("sql")
+def sql(
+    statement: Annotated[str, typer.Argument(metavar="STATEMENT", help="One SQL statement.")],
+    analyze: AnalyzeOption = True,
+    runs: RunsOption = 1,
+    fmt: FormatOption = Format.tree,
+    timeout: TimeoutOption = "10s",
+    as_json: JsonOption = False,
+) -> None:
+    """EXPLAIN one ad-hoc statement in a READ ONLY transaction that is rolled back.
+
+    Example: todoctl explain sql "SELECT count(*) FROM tasks WHERE status = 'pending'"
+    """
+    from todoctl.core import explain
+
+    result = explain.explain_sql(_url(), statement, analyze=analyze, runs=runs, timeout=timeout)
+    _show(result, fmt, as_json)
+
+
+@app.command("check")
+def check(
+    baseline: Annotated[
+        Optional[Path], typer.Option("--baseline", "-b", help="Also fail on regressions against this saved baseline.")
+    ] = None,
+    query: Annotated[Optional[list[str]], typer.Option("--query", "-q", help="Check only this query; repeatable.")] = None,
+    runs: RunsOption = 3,
+    factor: Annotated[float, typer.Option("--factor", help="Fail when execution exceeds the baseline by this factor.")] = 3.0,
+    min_ms: Annotated[
+        float, typer.Option("--min-ms", help="…and by at least this many ms (sub-millisecond noise is not a regression).")
+    ] = 1.0,
+    timeout: TimeoutOption = "10s",
+    as_json: JsonOption = False,
+) -> None:
+    """Run every named query against its budget (and a baseline); exit 1 when one breaks it.
+
+    Example: todoctl explain check --baseline bench/plans.json --json
+    """
+    from todoctl import render
+    from todoctl.core import explain
+    from todoctl.render import explain as view
+
+    report = explain.check(
+        _url(), names=query or None, runs=runs, timeout=timeout, baseline=baseline, factor=factor, min_ms=min_ms
+    )
+    if as_json:
+        render.print_json(render.jsonable(report))
+    else:
+        view.check(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@baseline_app.command("save")
+def baseline_save(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="The JSON file to write.")],
+    runs: RunsOption = 3,
+    timeout: TimeoutOption = "10s",
+    as_json: JsonOption = False,
+) -> None:
+    """Record every named query's plan shape and median execution time.
+
+    Example: todoctl explain baseline save bench/plans.json
+    """
+    from todoctl import render
+    from todoctl.core import explain
+    from todoctl.render import explain as view
+
+    saved = explain.save_baseline(_url(), file, runs=runs, timeout=timeout)
+    if as_json:
+        render.print_json({"ok": True, **render.jsonable(saved)})
+    else:
+        view.baseline_saved(saved)

@@ -1,0 +1,291 @@
+"""Rich views of plans (tree, table, PostgreSQL-style text), of the query registry and of plan checks."""
+
+from __future__ import annotations
+
+import sys
+
+from rich.console import Group
+from rich.markup import escape
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from todoctl import queries
+from todoctl.core.explain import BaselineSaved, CheckReport, ExplainResult
+from todoctl.core.plan_nodes import PlanNode
+from todoctl.render import console
+
+BAR_WIDTH = 10
+
+
+def _ms(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.3f}" if value < 100 else f"{value:,.1f}"
+
+
+def _rows(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
+
+
+def _bar(share: float | None) -> str:
+    if share is None:
+        return ""
+    filled = round(share * BAR_WIDTH)
+    return "█" * filled + "░" * (BAR_WIDTH - filled)
+
+
+def _estimate(node: PlanNode, limited: bool = False) -> str:
+    factor = node.misestimate
+    text = f"rows {_rows(node.actual_rows)} of est. {_rows(node.plan_rows)}"
+    if limited and factor is not None and not node.under_estimated:
+        text += " [dim](a Limit stopped it early)[/]"
+    elif factor is not None and factor >= 2:
+        colour = "red" if factor >= 10 else "yellow"
+        direction = "under" if node.under_estimated else "over"
+        text += f" [{colour}](×{factor:g} {direction})[/]"
+    return text
+
+
+def _memory(node: PlanNode) -> str | None:
+    if node.sort_method:
+        where = node.sort_space_type or "Memory"
+        colour = "red" if where == "Disk" else "dim"
+        return f"[{colour}]sort {node.sort_method}, {where.lower()} {node.sort_space_kb or 0:,} kB[/]"
+    if node.peak_memory_kb is not None or node.hash_batches is not None or node.disk_kb:
+        parts = []
+        if node.peak_memory_kb is not None:
+            parts.append(f"memory {node.peak_memory_kb:,} kB")
+        if node.hash_batches is not None:
+            parts.append(f"batches {node.hash_batches}")
+        if node.disk_kb:
+            parts.append(f"disk {node.disk_kb:,} kB")
+        colour = "red" if node.spilled else "dim"
+        return f"[{colour}]hash {', '.join(parts)}[/]"
+    return None
+
+
+def _name(node: PlanNode) -> str:
+    name = f"[bold]{escape(node.label.split(' using ')[0].split(' on ')[0])}[/]"
+    if node.index:
+        name += f" using [cyan]{escape(node.index)}[/]"
+    if node.relation:
+        name += f" on [green]{escape(node.relation)}[/]"
+        if node.alias and node.alias != node.relation:
+            name += f" {escape(node.alias)}"
+    return name
+
+
+def node_label(node: PlanNode, analyzed: bool, limited: bool = False) -> Text:
+    lines = [_name(node)]
+    if analyzed and node.executed:
+        timing = (
+            f"{_ms(node.actual_ms)} ms  self {_ms(node.exclusive_ms)} ms "
+            f"[magenta]{_bar(node.share)}[/] {round((node.share or 0) * 100):>3}%"
+        )
+        metrics = [timing, _estimate(node, limited), f"loops {node.loops}"]
+        if node.shared_hit is not None:
+            metrics.append(f"buffers hit {node.shared_hit:,} read {node.shared_read or 0:,}")
+        lines.append("  ".join(metrics))
+    elif analyzed:
+        lines.append("[dim]never executed[/]")
+    else:
+        lines.append(f"[dim]est. rows {_rows(node.plan_rows)}  cost {node.startup_cost:.2f}..{node.total_cost:.2f}[/]")
+    memory = _memory(node)
+    if memory:
+        lines.append(memory)
+    if node.sort_key:
+        lines.append(f"[dim]Sort Key: {escape(', '.join(node.sort_key))}[/]")
+    for key, value in node.conditions.items():
+        lines.append(f"[dim]{key}: {escape(value)}[/]")
+    if node.rows_removed_by_filter:
+        lines.append(f"[dim]Rows Removed by Filter: {_rows(node.rows_removed_by_filter)}[/]")
+    return Text.from_markup("\n".join(lines))
+
+
+def plan_tree(result: ExplainResult) -> Tree:
+    title = "EXPLAIN ANALYZE" if result.analyzed else "EXPLAIN (planned, not executed)"
+    tree = Tree(Text.from_markup(f"[bold]{title}[/]"), guide_style="dim")
+
+    def add(parent: Tree, node: PlanNode, limited: bool) -> None:
+        branch = parent.add(node_label(node, result.analyzed, limited))
+        for child in node.children:
+            add(branch, child, limited or node.node_type == "Limit")
+
+    add(tree, result.root, False)
+    return tree
+
+
+def plan_table(result: ExplainResult) -> Table:
+    table = Table(title="Plan nodes", title_justify="left")
+    table.add_column("node", overflow="fold", ratio=3)
+    for column in ("ms", "self ms", "share", "rows / est.", "×", "loops", "hit/read"):
+        table.add_column(column, justify="right")
+    table.add_column("memory", overflow="fold")
+
+    def add(node: PlanNode, depth: int) -> None:
+        factor = node.misestimate
+        buffers = f"{node.shared_hit:,}/{node.shared_read or 0:,}" if node.shared_hit is not None else ""
+        table.add_row(
+            "  " * depth + node.label,
+            _ms(node.actual_ms),
+            _ms(node.exclusive_ms),
+            f"{round(node.share * 100)}%" if node.share is not None else "",
+            f"{_rows(node.actual_rows)} / {_rows(node.plan_rows)}",
+            f"{factor:g}" if factor is not None else "",
+            str(node.loops) if node.loops is not None else "",
+            buffers,
+            Text.from_markup(_memory(node) or ""),
+        )
+        for child in node.children:
+            add(child, depth + 1)
+
+    add(result.root, 0)
+    return table
+
+
+def _header(result: ExplainResult) -> Text:
+    what = f"[bold]{result.query}[/]: {escape(result.description or '')}" if result.query else "[bold]ad-hoc SQL[/]"
+    how = "rolled back" + ("" if result.query else ", read only")
+    note = f"  [yellow](an {'UPDATE' if result.modifies else 'statement'} that writes: run and rolled back)[/]" if result.modifies else ""
+    return Text.from_markup(f"{what}\n[dim]{escape(result.database)}; {how}; statement_timeout {result.timeout}[/]{note}")
+
+
+def _sql(result: ExplainResult):
+    parts = [Syntax(result.sql, "sql", word_wrap=True, background_color="default")]
+    if result.params:
+        params = "  ".join(f"{k}={_value(v)}" for k, v in result.params.items())
+        parts.append(Text.from_markup(f"[dim]parameters:[/] {escape(params)}"))
+    return Group(*parts)
+
+
+def _value(value) -> str:
+    return "NULL" if value is None else str(value)
+
+
+def _timings(result: ExplainResult) -> str:
+    parts = [f"Planning {_ms(result.planning_ms)} ms"]
+    if result.analyzed:
+        parts.append(f"Execution {_ms(result.execution_ms)} ms")
+        if len(result.run_ms) > 1:
+            parts.append(f"{len(result.run_ms)} runs: min {_ms(result.min_ms)} ms, median {_ms(result.median_ms)} ms")
+    return " · ".join(parts)
+
+
+def _findings(result: ExplainResult) -> list:
+    if not result.findings:
+        return [Text.from_markup("[green]No findings.[/]")]
+    lines = [Text.from_markup(f"[bold]Findings ({len(result.findings)})[/]")]
+    for finding in result.findings:
+        lines.append(
+            Text.from_markup(
+                f"[yellow]![/] [bold]{finding.kind}[/] {escape(finding.node)}: {escape(finding.message)}\n"
+                f"  [dim]hint:[/] {escape(finding.hint)}"
+            )
+        )
+    return lines
+
+
+def plan(result: ExplainResult, fmt: str = "tree") -> None:
+    """Print one explained query as a tree or a table, with its SQL, timings and findings; or as text."""
+    if fmt == "text":
+        sys.stdout.write(text_plan(result) + "\n")
+        return
+    out = console()
+    out.print(_header(result))
+    out.print(plan_tree(result) if fmt == "tree" else plan_table(result))
+    out.print(_sql(result))
+    out.print(_timings(result))
+    for line in _findings(result):
+        out.print(line)
+
+
+def text_plan(result: ExplainResult) -> str:
+    """PostgreSQL's own text layout (paste it into explain.depesz.com), then the timings."""
+    lines: list[str] = []
+
+    def add(node: PlanNode, depth: int) -> None:
+        indent = "" if depth == 0 else " " * (6 * depth - 4) + "->  "
+        detail_indent = " " * (6 * depth + (2 if depth == 0 else 2))
+        line = f"{indent}{node.label}  (cost={node.startup_cost:.2f}..{node.total_cost:.2f} rows={node.plan_rows:.0f} width={node.plan_width})"
+        if result.analyzed:
+            if node.executed:
+                line += (
+                    f" (actual time={node.actual_startup or 0:.3f}..{node.actual_total or 0:.3f}"
+                    f" rows={_rows(node.actual_rows).replace(',', '')} loops={node.loops})"
+                )
+            else:
+                line += " (never executed)"
+        lines.append(line)
+        for key, value in node.conditions.items():
+            lines.append(f"{detail_indent}{key}: {value}")
+        if node.sort_key:
+            lines.append(f"{detail_indent}Sort Key: {', '.join(node.sort_key)}")
+        if node.rows_removed_by_filter:
+            lines.append(f"{detail_indent}Rows Removed by Filter: {node.rows_removed_by_filter / (node.loops or 1):.0f}")
+        if node.sort_method:
+            lines.append(
+                f"{detail_indent}Sort Method: {node.sort_method}  {node.sort_space_type or 'Memory'}: {node.sort_space_kb or 0}kB"
+            )
+        if node.shared_hit is not None:
+            lines.append(f"{detail_indent}Buffers: shared hit={node.shared_hit} read={node.shared_read or 0}")
+        for child in node.children:
+            add(child, depth + 1)
+
+    add(result.root, 0)
+    lines.append(f"Planning Time: {result.planning_ms or 0:.3f} ms")
+    if result.analyzed:
+        lines.append(f"Execution Time: {result.execution_ms or 0:.3f} ms")
+    return "\n".join(lines)
+
+
+def registry() -> None:
+    """``explain list``: the named queries, their parameters and budgets."""
+    table = Table(title="Named queries", title_justify="left")
+    table.add_column("name", style="bold")
+    table.add_column("description")
+    table.add_column("parameters")
+    table.add_column("budget")
+    for named in queries.QUERIES.values():
+        params = ", ".join(f"{p.name}:{p.type_name}" for p in named.params)
+        budget = f"{named.budget.max_ms:g} ms" + (", no Sort" if named.budget.sort_free else "")
+        table.add_row(named.name, named.description, params, budget)
+    console().print(table)
+
+
+def check(report: CheckReport) -> None:
+    out = console()
+    title = f"explain check on {report.database} (median of {report.runs} runs"
+    title += f", baseline {report.baseline}, limit {report.factor:g}x)" if report.baseline else ")"
+    table = Table(title=title, title_justify="left")
+    table.add_column("query", style="bold")
+    table.add_column("", justify="center")
+    table.add_column("median ms", justify="right")
+    table.add_column("budget", justify="right")
+    if report.baseline:
+        table.add_column("baseline", justify="right")
+    table.add_column("plan")
+    for q in report.queries:
+        row = [q.name, "[green]ok[/]" if q.ok else "[red]FAIL[/]", _ms(q.median_ms), f"{q.budget_ms:g}"]
+        if report.baseline:
+            row.append(_ms(q.baseline_ms))
+        row.append(escape(q.shape))
+        table.add_row(*row)
+    out.print(table)
+    for q in report.queries:
+        for violation in q.violations:
+            out.print(f"[red]✗[/] [bold]{q.name}[/]: {escape(violation.message)}")
+    if report.ok:
+        out.print(f"[green]All {len(report.queries)} queries within budget.[/]")
+    else:
+        out.print(f"[red]{len(report.failed)} of {len(report.queries)} queries failed: {', '.join(report.failed)}[/]")
+
+
+def baseline_saved(saved: BaselineSaved) -> None:
+    out = console()
+    out.print(f"Saved the plans of {len(saved.queries)} queries from {saved.database} to [bold]{saved.path}[/]")
+    for name, entry in saved.queries.items():
+        out.print(f"  {name:15} {_ms(entry['execution_ms']):>9} ms  {escape(entry['shape'])}")
