@@ -186,8 +186,8 @@ _tags = Tag.__table__
 Index("uq_users_email_lower", func.lower(_users.c.email), unique=True)
 # task-list and user-dashboard: one user's tasks of a status by due date (keyset on id).
 Index("ix_tasks_user_status_due", _tasks.c.user_id, _tasks.c.status, _tasks.c.due_date, _tasks.c.id)
-# Covers the list_id foreign key (ON DELETE SET NULL) and list-tasks.
-Index("ix_tasks_list_id", _tasks.c.list_id)
+# list-tasks reads one list by due date; the leading list_id covers the foreign key (ON DELETE SET NULL).
+Index("ix_tasks_list_due", _tasks.c.list_id, _tasks.c.due_date, _tasks.c.id)
 Index("ix_tasks_search", _tasks.c.search_vector, postgresql_using="gin")
 # The nightly overdue job reads pending tasks past due across all users.
 Index("ix_tasks_pending_due", _tasks.c.due_date, postgresql_where=text("status = 'pending'"))

@@ -334,7 +334,7 @@ def tag_tasks(user_id, tag):
             lambda p, v: p.biggest_list(p.heaviest_user()),
         ),
     ),
-    budget=Budget(max_ms=50),
+    budget=Budget(max_ms=50, sort_free=True),
 )
 def list_tasks(list_id):
     return (

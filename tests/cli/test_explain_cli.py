@@ -111,7 +111,8 @@ def test_table_format_and_no_analyze(filled_db):
     assert "Execution" not in result.stdout
 
 
-def test_findings_are_shown_with_hints(filled_db):
+def test_findings_are_shown_with_hints(pg, filled_db):
+    pg.execute("DROP INDEX ix_tasks_list_due", database=filled_db.database)
     result = invoke(filled_db, "list-tasks")
     assert result.exit_code == 0, result.output
     assert "avoidable-sort" in result.stdout

@@ -28,14 +28,14 @@ def test_check_passes_at_head_and_explains_drift_in_words(pg, migrated_db):
     assert "matches the models" in ok.stdout
 
     pg.execute(
-        "DROP INDEX ix_tasks_list_id; ALTER TABLE users ADD COLUMN nickname text; "
+        "DROP INDEX ix_tasks_list_due; ALTER TABLE users ADD COLUMN nickname text; "
         "ALTER TABLE tags ALTER COLUMN name DROP NOT NULL",
         database=migrated_db.database,
     )
     drift = invoke("-d", migrated_db.url, "migrate", "check", "--json")
     assert drift.exit_code == 1
     messages = [d["message"] for d in json.loads(drift.stdout)["drift"]]
-    assert "index ix_tasks_list_id on tasks (tasks.list_id) is in the models but not in the database" in messages
+    assert "index ix_tasks_list_due on tasks (tasks.list_id, tasks.due_date, tasks.id) is in the models but not in the database" in messages
     assert "column users.nickname (TEXT) is in the database but not in the models" in messages
     assert "column tags.name is nullable in the database but NOT NULL in the models" in messages
 
@@ -61,7 +61,7 @@ def test_sql_defaults_to_what_is_pending(migrated_db):
     migrate.downgrade(migrated_db, "-1")
     result = invoke("-d", migrated_db.url, "migrate", "sql")
     assert result.exit_code == 0, result.output
-    assert "ix_tasks_pending_due" in result.stdout and "CREATE TABLE users" not in result.stdout
+    assert "ix_tasks_list_due" in result.stdout and "CREATE TABLE users" not in result.stdout
 
 
 def test_lint_is_clean_for_the_repository_with_reasoned_allowances():

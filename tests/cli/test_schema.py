@@ -88,11 +88,11 @@ def test_diff_in_sync_is_exit_0(migrated_db):
 
 
 def test_diff_after_a_hand_change_is_exit_1_and_says_why(pg, migrated_db):
-    pg.execute("ALTER TABLE tasks ADD COLUMN notes text; DROP INDEX ix_tasks_list_id", database=migrated_db.database)
+    pg.execute("ALTER TABLE tasks ADD COLUMN notes text; DROP INDEX ix_tasks_list_due", database=migrated_db.database)
     result = invoke(migrated_db, "diff")
     assert result.exit_code == 1
     assert "column tasks.notes (TEXT) is in the database but not in the models" in result.stdout
-    assert "ix_tasks_list_id" in result.stdout
+    assert "ix_tasks_list_due" in result.stdout
 
     result = invoke(migrated_db, "diff", "--json")
     assert result.exit_code == 1
@@ -100,7 +100,7 @@ def test_diff_after_a_hand_change_is_exit_1_and_says_why(pg, migrated_db):
     assert document["ok"] is False and document["in_sync"] is False and document["against"] == "models"
     assert {(d["kind"], d["name"]) for d in document["differences"]} == {
         ("extra_column", "notes"),
-        ("missing_index", "ix_tasks_list_id"),
+        ("missing_index", "ix_tasks_list_due"),
     }
 
 
@@ -169,7 +169,7 @@ def test_dump_some_tables_as_json(migrated_db):
 def test_dump_of_an_unreachable_server_is_exit_3_without_the_password():
     result = runner.invoke(app, ["-d", f"postgresql://me:{SENTINEL}@127.0.0.1:1/app", "schema", "dump"])
     assert result.exit_code == 3
-    assert "pg_dump cannot connect" in result.stderr
+    assert "connection refused" in result.stderr
     assert SENTINEL not in result.output + result.stderr
 
 

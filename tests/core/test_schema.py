@@ -65,7 +65,7 @@ def test_table_detail_has_columns_indexes_constraints_and_foreign_keys_both_ways
     assert columns["list_id"].nullable
     assert "to_tsvector" in columns["search_vector"].generated
     indexes = {i.name: i for i in detail.indexes}
-    assert set(indexes) == {"pk_tasks", "ix_tasks_user_status_due", "ix_tasks_list_id", "ix_tasks_search", "ix_tasks_pending_due"}
+    assert set(indexes) == {"pk_tasks", "ix_tasks_user_status_due", "ix_tasks_list_due", "ix_tasks_search", "ix_tasks_pending_due"}
     assert indexes["ix_tasks_search"].method == "gin" and indexes["ix_tasks_pending_due"].predicate
     assert indexes["pk_tasks"].primary and indexes["pk_tasks"].bytes > 0
     assert indexes["ix_tasks_user_status_due"].columns == ("user_id", "status", "due_date", "id")
@@ -109,7 +109,7 @@ def test_hand_changes_are_each_explained_against_the_models(pg, migrated_db):
         "ALTER TABLE tasks ADD COLUMN notes text; "
         "ALTER TABLE users ALTER COLUMN name TYPE varchar(200); "
         "ALTER TABLE tasks ALTER COLUMN description SET NOT NULL; "
-        "DROP INDEX ix_tasks_list_id; "
+        "DROP INDEX ix_tasks_list_due; "
         "CREATE INDEX ix_tags_name ON tags (name); "
         "ALTER TABLE tasks DROP CONSTRAINT ck_tasks_priority; "
         "ALTER TABLE task_tags DROP CONSTRAINT fk_task_tags_tag_id_tags; "
@@ -122,7 +122,7 @@ def test_hand_changes_are_each_explained_against_the_models(pg, migrated_db):
     assert ("extra_column", "tasks", "notes") in kinds
     assert ("type_mismatch", "users", "name") in kinds
     assert ("nullability_mismatch", "tasks", "description") in kinds
-    assert ("missing_index", "tasks", "ix_tasks_list_id") in kinds
+    assert ("missing_index", "tasks", "ix_tasks_list_due") in kinds
     assert ("extra_index", "tags", "ix_tags_name") in kinds
     assert ("missing_check_constraint", "tasks", "ck_tasks_priority") in kinds
     assert ("extra_table", "audit_log", "audit_log") in kinds
@@ -138,8 +138,8 @@ def test_a_database_behind_head_gets_a_note(migrated_db):
     migrate.downgrade(migrated_db, "-1")
     result = schema_diff.against_models(migrated_db)
     assert found(result.differences) == {
-        ("missing_index", "tasks", "ix_tasks_search"),
-        ("missing_index", "tasks", "ix_tasks_pending_due"),
+        ("missing_index", "tasks", "ix_tasks_list_due"),
+        ("extra_index", "tasks", "ix_tasks_list_id"),
     }
     assert result.current == [ALL[-2]]
     assert "--against history" in result.notes[0]
@@ -170,7 +170,7 @@ def test_hand_changes_are_blamed_on_the_live_database(pg, migrated_db):
         "ALTER TABLE users ALTER COLUMN name TYPE varchar(200); "
         "ALTER TABLE tasks ALTER COLUMN description SET NOT NULL; "
         "ALTER TABLE tasks ALTER COLUMN priority SET DEFAULT 'high'; "
-        "DROP INDEX ix_tasks_list_id; "
+        "DROP INDEX ix_tasks_list_due; "
         "ALTER TABLE tasks DROP CONSTRAINT ck_tasks_priority; "
         "ALTER TABLE tasks ADD CONSTRAINT ck_tasks_hours CHECK (estimated_hours < 1000); "
         "CREATE TABLE audit_log (id bigint PRIMARY KEY); "
@@ -184,7 +184,7 @@ def test_hand_changes_are_blamed_on_the_live_database(pg, migrated_db):
         ("type_mismatch", "users", "name"),
         ("nullability_mismatch", "tasks", "description"),
         ("default_mismatch", "tasks", "priority"),
-        ("missing_index", "tasks", "ix_tasks_list_id"),
+        ("missing_index", "tasks", "ix_tasks_list_due"),
         ("missing_check_constraint", "tasks", "ck_tasks_priority"),
         ("extra_check_constraint", "tasks", "ck_tasks_hours"),
         ("extra_table", "audit_log", "audit_log"),
@@ -219,19 +219,19 @@ def test_a_model_change_without_a_migration_is_blamed_on_the_models(migrated_db,
 
 
 def test_a_migration_directory_without_the_last_revision_is_a_model_change_without_a_migration(tmp_path, empty_db):
-    # The history lacks 0006, so the models' two indexes from it have no migration.
+    # The history lacks its last revision (0007), so the models' list index has no migration.
     import shutil
 
     from todoctl import paths
 
     copy = tmp_path / "migrations"
     shutil.copytree(paths.migrations_dir(), copy, ignore=shutil.ignore_patterns("__pycache__"))
-    (copy / "versions" / f"{HEAD}_task_search_indexes.py").unlink()
+    next((copy / "versions").glob(f"{HEAD}_*.py")).unlink()
     migrate.upgrade(empty_db, "head", migrations=copy)
     result = schema_diff.against_history(empty_db, migrations=copy)
     assert found(result.differences) == {
-        ("missing_index", "tasks", "ix_tasks_search"),
-        ("missing_index", "tasks", "ix_tasks_pending_due"),
+        ("missing_index", "tasks", "ix_tasks_list_due"),
+        ("extra_index", "tasks", "ix_tasks_list_id"),
     }
     assert {d.category for d in result.differences} == {schema_diff.MODEL_WITHOUT_MIGRATION}
 
@@ -243,7 +243,7 @@ def test_a_database_behind_its_history_is_not_also_changed_by_hand(migrated_db):
         (schema_diff.BEHIND_HISTORY, "pending_revision", ALL[-2]),
         (schema_diff.BEHIND_HISTORY, "pending_revision", ALL[-1]),
     ]
-    assert result.differences[0].message.startswith(f"revision {ALL[-2]} is not applied: full-text search")
+    assert result.differences[0].message.startswith(f"revision {ALL[-2]} is not applied: indexes for search")
     assert result.current == [ALL[-3]]
     assert "up to its own revision" in result.notes[0]
 
