@@ -62,3 +62,28 @@ def test_missing_database_is_exit_3(topology):
     result = invoke("-d", topology.url_for("no_such_db"), "migrate", "status")
     assert result.exit_code == 3
     assert "does not exist" in result.stderr
+
+
+def test_seed_explain_health_and_schema_work_through_the_pooler(topology):
+    assert invoke("-d", topology.direct, "migrate", "up").exit_code == 0
+    pooled = topology.pooled
+
+    seeded = invoke("-d", pooled, "seed", "--profile", "small", "--truncate", "--yes", "--quiet", "--json")
+    assert seeded.exit_code == 0, seeded.output
+    assert json.loads(seeded.stdout)["fingerprint"]
+
+    explained = invoke("-d", pooled, "explain", "task-list", "--json")
+    assert explained.exit_code == 0, explained.output
+    assert json.loads(explained.stdout)["plan"]
+
+    health = invoke("-d", pooled, "health", "--json")
+    assert health.exit_code in (0, 1), health.output
+    report = json.loads(health.stdout)
+    assert report["endpoint"] == "pooled"
+    checks = {c["name"]: c for c in report["checks"]}
+    assert checks["ssl"]["status"] == "ok" and checks["version"]["status"] == "ok"
+    assert checks["migrations"]["status"] == "ok"
+
+    shown = invoke("-d", pooled, "schema", "show", "--json")
+    assert shown.exit_code == 0, shown.output
+    assert "tasks" in {t["name"] for t in json.loads(shown.stdout)["tables"]}
