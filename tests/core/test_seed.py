@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import statistics
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -129,7 +130,7 @@ def test_every_table_is_filled_consistently(pg, migrated_db):
 def test_load_profile_is_skewed_towards_a_few_heavy_users():
     profile = seed_profile.load("load")
     assert profile.users == 50_000 and profile.total_tasks == 1_000_000
-    counts_ = tasks_per_user(profile, __import__("random").Random(1))
+    counts_ = tasks_per_user(profile, random.Random(1))
     assert sum(counts_) == 1_000_000
     assert max(counts_) >= 100 * statistics.median(counts_)
 
@@ -184,14 +185,14 @@ def test_truncate_replaces_the_contents(migrated_db, second_db):
 # ---------------------------------------------------------------- atomicity
 
 
-@pytest.mark.parametrize("rebuild", [False, True])
-def test_ctrl_c_mid_load_leaves_the_database_as_it_was(pg, migrated_db, monkeypatch, rebuild):
+@pytest.mark.parametrize("rebuild, at", [(False, "tasks"), (True, "tasks"), (True, "indexes")])
+def test_ctrl_c_mid_load_leaves_the_database_as_it_was(pg, migrated_db, monkeypatch, rebuild, at):
     if rebuild:
         monkeypatch.setattr(seed, "REBUILD_INDEXES_FROM_ROWS", 1)
     before = schema_objects(pg, migrated_db)
 
     def interrupt(table, done, total):
-        if table == "tasks":
+        if table == at and done > 1:  # indexes: some are rebuilt already, others still dropped
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
@@ -336,3 +337,18 @@ def test_protected_database_is_refused_unless_overridden(pg, migrated_db, monkey
     assert counts(pg, migrated_db) == dict.fromkeys(APP_TABLES, 0)
     monkeypatch.setenv("TODOCTL_ALLOW_PRODUCTION", "1")
     assert seed.run(migrated_db, profile="small", yes=True).rows > 0
+
+
+def test_statement_canceled_by_the_server_rolls_everything_back(pg, migrated_db):
+    def cancel(table, done, total):
+        if table == "tasks":
+            pg.execute(
+                "SELECT pg_cancel_backend(pid) FROM pg_stat_activity "
+                f"WHERE datname = '{migrated_db.database}' AND application_name = 'todoctl seed'"
+            )
+
+    with pytest.raises(TodoctlError) as caught:
+        seed.run(migrated_db, profile="small", progress=cancel)
+    assert caught.value.exit_code == ExitCode.CHECK_FAILED
+    assert "canceled" in caught.value.message
+    assert counts(pg, migrated_db) == dict.fromkeys(APP_TABLES, 0)

@@ -144,10 +144,18 @@ def root(
 
 def _wire() -> None:
     from todoctl.cli import db as db_cli
+    from todoctl.cli import explain as explain_cli
+    from todoctl.cli import health as health_cli
     from todoctl.cli import migrate as migrate_cli
+    from todoctl.cli import schema as schema_cli
+    from todoctl.cli import seed as seed_cli
 
     app.add_typer(migrate_cli.app, name="migrate")
+    app.add_typer(schema_cli.app, name="schema")
     app.add_typer(db_cli.app, name="db")
+    app.add_typer(explain_cli.app, name="explain")
+    app.command("health")(health_cli.health)
+    app.command("seed")(seed_cli.seed)
 
 
 _wire()

@@ -1,0 +1,80 @@
+"""`todoctl seed`: fill the app tables with realistic, deterministic data."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from todoctl.cli import state
+from todoctl.cli.options import JsonOption, YesOption
+
+
+def _now(value: str | None):
+    if value is None:
+        return None
+    from datetime import datetime
+
+    from todoctl.errors import usage_error
+
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise usage_error(
+            f"--now must be an ISO 8601 date-time, not {value!r}", "for example --now 2026-06-01T09:00:00Z"
+        ) from None
+
+
+def seed(
+    users: Annotated[Optional[int], typer.Option("--users", "-u", help="Users to create [default: the profile's].", show_default=False)] = None,
+    tasks_per_user: Annotated[
+        Optional[float], typer.Option("--tasks-per-user", "-t", help="Mean tasks per user (skewed: a few heavy users).", show_default=False)
+    ] = None,
+    seed_value: Annotated[Optional[int], typer.Option("--seed", "-s", help="Random seed [default: the profile's].", show_default=False)] = None,
+    profile: Annotated[str, typer.Option("--profile", "-p", help="small, demo, load, or a path to a TOML profile.")] = "demo",
+    append: Annotated[bool, typer.Option("--append", help="Add to tables that already hold rows.")] = False,
+    truncate: Annotated[bool, typer.Option("--truncate", help="Empty the app tables first (same transaction).")] = False,
+    now: Annotated[
+        Optional[str], typer.Option("--now", help="Reference time for timestamps [default: the profile's].", show_default=False)
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be generated; touch no database.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    yes: YesOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Fill users, lists, tags, tasks and task tags with realistic data, all or nothing.
+
+    Same seed and profile give identical tables; the fingerprint shows it. Refuses tables
+    that already hold rows unless --append or --truncate, and a protected database unless
+    --yes with TODOCTL_ALLOW_PRODUCTION=1.
+
+    Example: todoctl seed --users 100; todoctl seed --profile load --truncate
+    """
+    from todoctl.errors import usage_error
+
+    if append and truncate:
+        raise usage_error(
+            "--append and --truncate cannot be used together",
+            "--append adds to the rows there; --truncate replaces them: pick one",
+        )
+    from todoctl import render
+    from todoctl.cli.signals import terminate_as_interrupt
+    from todoctl.core import seed as core
+    from todoctl.db.engine import resolve
+    from todoctl.render import seed as view
+
+    when = _now(now)
+    mode = "append" if append else "truncate" if truncate else "refuse"
+    options = dict(profile=profile, users=users, tasks_per_user=tasks_per_user, seed=seed_value, now=when, mode=mode)
+    if dry_run:  # no URL resolution either: the embedded server is not even started
+        from todoctl.db.url import configured_url
+
+        report = core.run(configured_url(state.current.database_url), dry_run=True, **options)
+    else:
+        url = resolve(state.current.database_url)
+        with terminate_as_interrupt(), view.progress(enabled=not (quiet or as_json)) as progress:
+            report = core.run(url, progress=progress, yes=yes, **options)
+    if as_json:
+        render.print_json({"ok": True, **render.jsonable(report)})
+    else:
+        view.summary(report)

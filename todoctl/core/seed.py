@@ -1,0 +1,264 @@
+"""Seed: fast, deterministic, realistic data for every app table, in one transaction.
+
+The profile (``seeds/*.toml``) sets counts, distributions and the reference time; options
+override it. Same seed, profile and todoctl version give identical tables, UUIDs and
+timestamps included, which ``fingerprint`` shows.
+
+    report = seed.run(url, profile="small", seed=7)
+    report.fingerprint == seed.fingerprint(url)
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Callable, Iterator
+
+from todoctl.core import seed_load, seed_profile
+from todoctl.core.seed_profile import Profile
+from todoctl.core.seed_rows import COLUMNS
+from todoctl.db.url import DatabaseURL
+from todoctl.errors import ExitCode, TodoctlError, usage_error
+
+MODES = ("refuse", "append", "truncate")
+# Below this many rows, keeping indexes and foreign keys in place is as fast as rebuilding.
+REBUILD_INDEXES_FROM_ROWS = 100_000
+# Primary keys and unique indexes go too (measured, bench/RESULTS.md: random UUID keys make
+# per-row index inserts the biggest cost after the search vector); uniqueness is checked when
+# they are rebuilt, still inside the transaction.
+REBUILD_KEYS = True
+# Task-tag links are spooled to disk beyond this, keeping memory flat on big loads.
+SPOOL_IN_MEMORY_BYTES = 8 * 1024 * 1024
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class TableLoad:
+    table: str
+    rows: int
+    seconds: float
+
+    __json_properties__ = ("rows_per_second",)
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class SeedReport:
+    database: str
+    profile: str
+    seed: int
+    tables: list[TableLoad]
+    seconds: float
+    fingerprint: str
+    dry_run: bool
+    mode: str = "refuse"
+    reference_time: datetime | None = None
+    users: int = 0
+    tasks_per_user: float = 0.0
+    # Time spent outside the COPYs: rebuilding indexes, ANALYZE, fingerprint.
+    phases: dict[str, float] = field(default_factory=dict)
+    rebuilt_indexes: bool = False
+
+    __json_properties__ = ("rows",)
+
+    @property
+    def rows(self) -> int:
+        return sum(t.rows for t in self.tables)
+
+
+def check_not_protected(conn, url: DatabaseURL, *, yes: bool) -> None:
+    """Refuse to seed (or truncate) a database marked as production by `todoctl db protect`,
+    unless given both ``yes`` and TODOCTL_ALLOW_PRODUCTION=1 (exit 4). Read on the seed's own
+    connection, before any table is locked."""
+    from todoctl.core import protect
+
+    exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (protect.META_TABLE,)).fetchone()[0]
+    if not exists:
+        return
+    mark = conn.execute(
+        f"SELECT value ->> 'by', value ->> 'at' FROM {protect.META_TABLE} WHERE key = 'protected'"
+    ).fetchone()
+    if mark is not None and not protect.production_override(yes):
+        who = f" (marked by {mark[0]} at {mark[1]})" if mark[0] else ""
+        raise TodoctlError(
+            f"{url.display} is a protected production database{who}: refusing to seed it",
+            hint=f"if you really mean it, pass --yes and set {protect.ALLOW_ENV}=1",
+            exit_code=ExitCode.REFUSED,
+        )
+
+
+def run(
+    url: DatabaseURL | None,  # None only with dry_run (nothing is connected to)
+    *,
+    profile: str | Path = "demo",
+    users: int | None = None,
+    tasks_per_user: float | None = None,
+    seed: int | None = None,
+    now: datetime | None = None,
+    mode: str = "refuse",  # "refuse" | "append" | "truncate"
+    progress: Progress | None = None,  # (table, done, total); then ("indexes", done, total) on big loads
+    dry_run: bool = False,
+    yes: bool = False,  # with TODOCTL_ALLOW_PRODUCTION=1: allowed on a protected database
+) -> SeedReport:
+    """Fill users, task_lists, tags, tasks and task_tags; all of it commits or none of it does."""
+    if mode not in MODES:
+        raise usage_error(f"unknown seed mode {mode!r}", f"use one of {', '.join(MODES)}")
+    chosen = seed_profile.with_options(
+        seed_profile.load(profile), users=users, tasks_per_user=tasks_per_user, seed=seed, now=now
+    )
+    if dry_run:
+        return _dry_run(url, chosen, mode)
+    if url is None:
+        raise usage_error("a database URL is needed unless dry_run=True", "pass the DatabaseURL to seed into")
+    return _load(url, chosen, mode, progress, yes)
+
+
+def fingerprint(url: DatabaseURL) -> str:
+    """Content fingerprint of the app tables (deterministic, order-independent)."""
+    with seed_load.connect(url) as conn, seed_load.database_errors(url, "fingerprinting"):
+        _require_schema(conn)
+        value = seed_load.fingerprint(conn)
+        conn.rollback()
+        return value
+
+
+def _require_schema(conn) -> None:
+    missing = seed_load.missing_schema(conn)
+    if missing:
+        raise TodoctlError(
+            f"the database lacks what the seed writes: {', '.join(missing)}",
+            hint="bring the schema to head first: `todoctl migrate up`",
+            exit_code=ExitCode.CHECK_FAILED,
+        )
+
+
+def _report(url: DatabaseURL | None, profile: Profile, mode: str, **kwargs) -> SeedReport:
+    return SeedReport(
+        database=url.database if url is not None else "embedded",
+        profile=profile.name,
+        seed=profile.seed,
+        mode=mode,
+        reference_time=profile.reference_time,
+        users=profile.users,
+        tasks_per_user=profile.tasks_per_user,
+        **kwargs,
+    )
+
+
+def _dry_run(url: DatabaseURL | None, profile: Profile, mode: str) -> SeedReport:
+    """The row counts a run would produce, computed without connecting (task_tags is the
+    expected count: the exact one is only known once every task is drawn)."""
+    from todoctl.core.seed_rows import Generator
+
+    started = time.perf_counter()
+    gen = Generator(profile)
+    weights = profile.tags_per_task
+    total_weight = sum(weights)
+    expected_links = 0.0
+    for n_tasks, n_tags in zip(gen.tasks_of, gen.tags_of):
+        if n_tasks and n_tags:
+            mean = sum(w * min(k, n_tags) for k, w in enumerate(weights)) / total_weight
+            expected_links += n_tasks * mean
+    counts = dict(gen.counts, task_tags=round(expected_links))
+    tables = [TableLoad(t, counts[t], 0.0) for t in COLUMNS]
+    return _report(url, profile, mode, tables=tables, seconds=time.perf_counter() - started, fingerprint="", dry_run=True)
+
+
+def _load(url: DatabaseURL, profile: Profile, mode: str, progress: Progress | None, yes: bool) -> SeedReport:
+    from todoctl.core.seed_rows import Generator
+
+    started = time.perf_counter()
+    phases: dict[str, float] = {}
+    with seed_load.connect(url) as conn:
+        with seed_load.database_errors(url, "checking the tables"):
+            filled = _prepare(conn, url, mode, yes=yes)
+            first_user = seed_load.last_email_number(conn) + 1 if filled else 1
+        gen = Generator(profile, first_user=first_user)
+        deferred = None
+        if not filled and gen.counts["tasks"] + gen.counts["users"] >= REBUILD_INDEXES_FROM_ROWS:
+            with seed_load.database_errors(url, "dropping indexes for the bulk load"):
+                deferred = seed_load.defer_indexes(conn, keys=REBUILD_KEYS)
+        loads = _copy_tables(conn, url, gen, progress)
+        with seed_load.database_errors(url, "rebuilding indexes and foreign keys"):
+            if deferred is not None:
+                with _timed(phases, "indexes"):
+                    seed_load.restore_indexes(conn, deferred, progress)
+            with _timed(phases, "analyze"):
+                seed_load.analyze(conn)
+            with _timed(phases, "fingerprint"):
+                digest = seed_load.fingerprint(conn)
+            with _timed(phases, "commit"):
+                conn.commit()
+    return _report(
+        url,
+        profile,
+        mode,
+        tables=loads,
+        seconds=time.perf_counter() - started,
+        fingerprint=digest,
+        dry_run=False,
+        phases=phases,
+        rebuilt_indexes=deferred is not None,
+    )
+
+
+def _prepare(conn, url: DatabaseURL, mode: str, *, yes: bool) -> list[str]:
+    """Check the schema and protection, lock the app tables, apply the mode; return the
+    tables that (still) hold rows."""
+    _require_schema(conn)
+    check_not_protected(conn, url, yes=yes)
+    seed_load.lock_tables(conn)
+    filled = seed_load.tables_with_rows(conn)
+    if filled and mode == "refuse":
+        raise TodoctlError(
+            f"the app tables of {url.display} already hold rows ({', '.join(filled)})",
+            hint="pass --append to add more, or --truncate to empty them first",
+            exit_code=ExitCode.REFUSED,
+        )
+    if filled and mode == "truncate":
+        seed_load.truncate(conn)
+        return []
+    return filled
+
+
+def _copy_tables(conn, url: DatabaseURL, gen, progress: Progress | None) -> list[TableLoad]:
+    """COPY every table in foreign-key order; task_tags rows are spooled while tasks are drawn."""
+    loads: list[TableLoad] = []
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES) as links:
+        for table in COLUMNS:
+            if table == "task_tags":
+                links.seek(0)
+                chunks = _spooled(links)
+            else:
+                chunks = gen.tasks(links) if table == "tasks" else getattr(gen, table)()
+            t0 = time.perf_counter()
+            with seed_load.database_errors(url, f"loading {table}"):
+                rows = seed_load.copy_rows(conn, table, chunks, progress, gen.counts[table])
+            loads.append(TableLoad(table, rows, time.perf_counter() - t0))
+    return loads
+
+
+@contextmanager
+def _timed(phases: dict[str, float], name: str) -> Iterator[None]:
+    t0 = time.perf_counter()
+    yield
+    phases[name] = time.perf_counter() - t0
+
+
+def _spooled(spool, block: int = 1 << 20):
+    """Read back the spooled task_tags rows in ~1 MiB blocks (rows are 42 bytes each)."""
+    row = 2 + 20 + 20
+    block -= block % row
+    while True:
+        data = spool.read(block)
+        if not data:
+            return
+        yield data, len(data) // row

@@ -1,0 +1,130 @@
+"""Value pools for seeding: word lists from ``seeds/words/``, drawn once with the seeded
+generator and encoded once in PostgreSQL's binary COPY format.
+
+Drawing from pre-encoded pools is what makes seeding fast: per row, the generator picks
+indexes and joins bytes; no Faker call, no datetime object, no per-value adapter.
+"""
+
+from __future__ import annotations
+
+import random
+import struct
+from datetime import datetime, timezone
+from decimal import Decimal
+from functools import lru_cache
+
+from todoctl import paths
+
+# ---------------------------------------------------------------- binary COPY encoding
+
+COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
+COPY_TRAILER = b"\xff\xff"
+NULL = b"\xff\xff\xff\xff"
+PG_EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
+SECOND = 1_000_000
+DAY = 86_400 * SECOND
+
+_UUID_LENGTH = 16 << 128  # the int32 length 16 ahead of the 16 bytes, in one int
+_UUID_V4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)
+_UUID_V4_SET = (0x4000 << 64) | (0x8000 << 48)
+_TEXT_LENGTH = struct.Struct(">i").pack
+TIMESTAMP = struct.Struct(">iq").pack  # (8, microseconds since 2000-01-01 UTC)
+INT4 = struct.Struct(">ii").pack  # (4, value)
+
+
+def text(value: str) -> bytes:
+    data = value.encode("utf-8")
+    return _TEXT_LENGTH(len(data)) + data
+
+
+def uuid_field(getrandbits) -> bytes:
+    """A random version-4 UUID from the seeded generator, with its length word."""
+    return ((getrandbits(128) & _UUID_V4_CLEAR) | _UUID_V4_SET | _UUID_LENGTH).to_bytes(20, "big")
+
+
+def numeric(value: Decimal) -> bytes:
+    from psycopg.types.numeric import DecimalBinaryDumper
+
+    data = bytes(DecimalBinaryDumper(Decimal).dump(value))
+    return _TEXT_LENGTH(len(data)) + data
+
+
+def timestamp_us(moment: datetime) -> int:
+    """Microseconds since PostgreSQL's epoch (2000-01-01 UTC), the binary timestamptz value."""
+    delta = moment.astimezone(timezone.utc) - PG_EPOCH
+    return (delta.days * 86_400 + delta.seconds) * SECOND + delta.microseconds
+
+
+# ---------------------------------------------------------------- word lists
+
+
+@lru_cache(maxsize=None)
+def words(name: str) -> tuple[str, ...]:
+    """A word list from ``seeds/words/NAME.txt``: one entry a line, ``#`` comments skipped."""
+    path = paths.seeds_dir() / "words" / f"{name}.txt"
+    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return tuple(line for line in lines if line and not line.startswith("#"))
+
+
+def table(weights: dict[str, float] | tuple[float, ...], values: list, size: int = 1024) -> list:
+    """A lookup table of ``size`` entries in which each value appears in proportion to its weight.
+
+    ``table[int(random() * size)]`` is then a weighted draw at the cost of a list index.
+    """
+    ws = list(weights.values()) if isinstance(weights, dict) else list(weights)
+    total = sum(ws)
+    out: list = []
+    cumulative = 0.0
+    for weight, value in zip(ws, values):
+        cumulative += weight
+        out.extend([value] * (round(cumulative / total * size) - len(out)))
+    return out
+
+
+ESTIMATED_HOURS = {  # hours: weight
+    "0.25": 4, "0.50": 8, "1.00": 12, "1.50": 5, "2.00": 10, "3.00": 6, "4.00": 6,
+    "6.00": 3, "8.00": 4, "12.00": 1.5, "16.00": 1, "24.00": 0.6, "40.00": 0.4,
+}  # fmt: skip
+
+
+class Pools:
+    """Everything drawn per row, prepared once per run from the seed."""
+
+    TITLES = 8192
+    DESCRIPTIONS = 2048
+
+    def __init__(self, seed: int, profile) -> None:
+        rng = random.Random(f"todoctl-seed/{seed}/pools")
+        self.first_names = words("first_names")
+        self.last_names = words("last_names")
+        self.password_hashes = [text(h) for h in words("password_hashes")]
+        self.list_names = [text(n) for n in words("list_names")]
+        self.tag_names = [text(n) for n in words("tag_names")]
+        self.themes = table(profile.themes, [text(t) for t in profile.themes])
+        self.statuses = table(profile.status, list(profile.status))
+        self.status_text = {s: text(s) for s in profile.status}
+        self.priorities = table(profile.priority, [text(p) for p in profile.priority])
+        self.estimates = table(ESTIMATED_HOURS, [numeric(Decimal(h)) for h in ESTIMATED_HOURS])
+        self.tag_counts = table(profile.tags_per_task, list(range(len(profile.tags_per_task))))
+        self.titles = [text(t) for t in _titles(rng, self.TITLES)]
+        self.descriptions = [text(d) for d in _descriptions(rng, self.DESCRIPTIONS)]
+
+
+def _titles(rng: random.Random, count: int) -> list[str]:
+    verbs, objects, contexts = words("task_verbs"), words("task_objects"), words("task_contexts")
+    out = []
+    for _ in range(count):
+        title = f"{rng.choice(verbs)} {_article(rng)}{rng.choice(objects)}"
+        if rng.random() < 0.3:
+            title += " " + rng.choice(contexts)
+        out.append(title)
+    return out
+
+
+def _article(rng: random.Random) -> str:
+    return rng.choice(("the ", "the ", "", "my ", "our "))
+
+
+def _descriptions(rng: random.Random, count: int) -> list[str]:
+    sentences = words("descriptions")
+    return [" ".join(rng.sample(sentences, rng.choice((1, 1, 2, 2, 3)))) for _ in range(count)]
