@@ -61,3 +61,51 @@ def test_stopped_server_is_exit_3_quickly(stopped_server_url, args):
     assert result.returncode == 3, result.stderr
     assert "no server is listening" in result.stderr and "Hint:" in result.stderr
     assert time.monotonic() - started < 30
+
+
+SERVER_STOPPED_COMMANDS = [
+    ("health",),
+    ("seed", "--users", "2", "--quiet"),
+    ("explain", "task-list"),
+    ("explain", "sql", "SELECT 1"),
+    ("explain", "check"),
+    ("schema", "show"),
+    ("schema", "diff"),
+    ("schema", "lint"),
+    ("schema", "erd"),
+    ("schema", "dump"),
+    ("db", "protection"),
+]
+
+
+@pytest.mark.parametrize("args", SERVER_STOPPED_COMMANDS, ids=[" ".join(a) for a in SERVER_STOPPED_COMMANDS])
+def test_stopped_server_is_exit_3_for_every_command(stopped_server_url, args):
+    from typer.testing import CliRunner
+
+    from todoctl.cli.app import app
+
+    result = CliRunner().invoke(app, ["-d", stopped_server_url, *args], env={"TODOCTL_CONNECT_TIMEOUT": "3"})
+    assert result.exit_code == 3, result.output
+    assert result.stderr.startswith("Error: ") and "Hint: " in result.stderr
+
+
+def test_ctrl_c_during_explain_exits_130_and_changes_nothing(migrated_db, pg):
+    import signal
+
+    def counts():
+        return pg.execute(
+            "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM tasks)", database=migrated_db.database
+        )
+
+    before = counts()
+    process = start_todoctl("-d", migrated_db.url, "explain", "sql", "SELECT pg_sleep(60)")
+    try:
+        assert wait_for(lambda: sleeping_query(migrated_db)), "the explained statement never started"
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, stderr
+    assert wait_for(lambda: not sleeping_query(migrated_db), timeout=10)  # the statement was cancelled
+    assert counts() == before
