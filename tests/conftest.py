@@ -101,6 +101,33 @@ def migrated_db(pg: Server, migrated_template: str) -> DatabaseURL:
     pg.drop_database(name)
 
 
+def _bench_explain():
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "bench" / "explain.py"
+    spec = importlib.util.spec_from_file_location("bench_explain", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def workload_template(pg: Server, migrated_template: str) -> str:
+    """A migrated database holding 1,000 users; three heavy users own 3,000 tasks each (~39k tasks)."""
+    name = pg.create_database(template=migrated_template)
+    _bench_explain().fill(pg.url_for(name))
+    yield name
+    pg.drop_database(name)
+
+
+@pytest.fixture
+def workload_db(pg: Server, workload_template: str) -> DatabaseURL:
+    """A fresh copy of the workload: realistic plans for explain."""
+    name = pg.create_database(template=workload_template)
+    yield pg.url_for(name)
+    pg.drop_database(name)
+
+
 def table_names(pg: Server, url: DatabaseURL) -> set[str]:
     rows = pg.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'", database=url.database)
     return {row[0] for row in rows}

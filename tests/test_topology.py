@@ -79,7 +79,7 @@ def test_seed_explain_health_and_schema_work_through_the_pooler(topology):
     health = invoke("-d", pooled, "health", "--json")
     assert health.exit_code in (0, 1), health.output
     report = json.loads(health.stdout)
-    assert report["endpoint"] == "pooled"
+    assert report["endpoint"] == "pooled", report
     checks = {c["name"]: c for c in report["checks"]}
     assert checks["ssl"]["status"] == "ok" and checks["version"]["status"] == "ok"
     assert checks["migrations"]["status"] == "ok"

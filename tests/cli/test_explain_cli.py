@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -12,29 +10,6 @@ from typer.testing import CliRunner
 from todoctl.cli.app import app
 
 runner = CliRunner()
-
-
-def _bench_module():
-    path = Path(__file__).resolve().parents[2] / "bench" / "explain.py"
-    spec = importlib.util.spec_from_file_location("bench_explain", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="session")
-def filled_template(pg, migrated_template):
-    name = pg.create_database(template=migrated_template)
-    _bench_module().fill(pg.url_for(name))
-    yield name
-    pg.drop_database(name)
-
-
-@pytest.fixture
-def filled_db(pg, filled_template):
-    name = pg.create_database(template=filled_template)
-    yield pg.url_for(name)
-    pg.drop_database(name)
 
 
 # Timing regressions are measured in bench/, not asserted here: a noise floor no query reaches.
@@ -67,8 +42,8 @@ def test_list_needs_no_database():
     assert task_list["budget"]["sort_free"] is True
 
 
-def test_explain_name_draws_the_tree_sql_timings_and_findings(filled_db):
-    result = invoke(filled_db, "task-list")
+def test_explain_name_draws_the_tree_sql_timings_and_findings(workload_db):
+    result = invoke(workload_db, "task-list")
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "EXPLAIN ANALYZE" in out
@@ -80,15 +55,15 @@ def test_explain_name_draws_the_tree_sql_timings_and_findings(filled_db):
     assert "rolled back" in out
 
 
-def test_run_is_the_same_command(filled_db):
-    result = invoke(filled_db, "run", "user-by-email", "--format", "text")
+def test_run_is_the_same_command(workload_db):
+    result = invoke(workload_db, "run", "user-by-email", "--format", "text")
     assert result.exit_code == 0, result.output
     assert "Index Scan using uq_users_email_lower on users" in result.stdout
     assert "Execution Time:" in result.stdout
 
 
-def test_json_carries_postgresqls_plan_beside_the_analysis(filled_db):
-    result = invoke(filled_db, "task-list", "--format", "json", "--runs", "3")
+def test_json_carries_postgresqls_plan_beside_the_analysis(workload_db):
+    result = invoke(workload_db, "task-list", "--format", "json", "--runs", "3")
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert document["ok"] is True and document["query"] == "task-list"
@@ -97,113 +72,113 @@ def test_json_carries_postgresqls_plan_beside_the_analysis(filled_db):
     assert document["root"]["children"][0]["label"] == "Index Scan using ix_tasks_user_status_due on tasks"
     assert len(document["run_ms"]) == 3 and document["min_ms"] <= document["median_ms"]
     assert document["findings"] == []
-    assert json.loads(invoke(filled_db, "task-list", "--json").stdout)["query"] == "task-list"
+    assert json.loads(invoke(workload_db, "task-list", "--json").stdout)["query"] == "task-list"
 
 
-def test_table_format_and_no_analyze(filled_db):
-    result = runner.invoke(app, ["-d", filled_db.url, "explain", "overdue-tasks", "--format", "table"], env={"COLUMNS": "200"})
+def test_table_format_and_no_analyze(workload_db):
+    result = runner.invoke(app, ["-d", workload_db.url, "explain", "overdue-tasks", "--format", "table"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "Plan nodes" in result.stdout and "ix_tasks_pending_due" in result.stdout
 
-    result = invoke(filled_db, "tag-tasks", "--no-analyze")
+    result = invoke(workload_db, "tag-tasks", "--no-analyze")
     assert result.exit_code == 0, result.output
     assert "planned, not executed" in result.stdout
     assert "Execution" not in result.stdout
 
 
-def test_findings_are_shown_with_hints(pg, filled_db):
-    pg.execute("DROP INDEX ix_tasks_list_due", database=filled_db.database)
-    result = invoke(filled_db, "list-tasks")
+def test_findings_are_shown_with_hints(pg, workload_db):
+    pg.execute("DROP INDEX ix_tasks_list_due", database=workload_db.database)
+    result = invoke(workload_db, "list-tasks")
     assert result.exit_code == 0, result.output
     assert "avoidable-sort" in result.stdout
     assert "hint:" in result.stdout
 
 
-def test_unknown_name_exits_2_and_suggests(filled_db):
-    result = invoke(filled_db, "task-lst")
+def test_unknown_name_exits_2_and_suggests(workload_db):
+    result = invoke(workload_db, "task-lst")
     assert result.exit_code == 2
     assert "unknown query 'task-lst'" in result.stderr
     assert "task-list" in result.stderr
 
-    result = invoke(filled_db, "tasklist", "--json")
+    result = invoke(workload_db, "tasklist", "--json")
     assert result.exit_code == 2
     assert json.loads(result.stdout)["error"]["kind"] == "usage"
 
 
 @pytest.mark.parametrize("param", ["status=bogus", "user_id=7", "nope=1", "status"])
-def test_bad_param_exits_2(filled_db, param):
-    result = invoke(filled_db, "task-list", "--param", param)
+def test_bad_param_exits_2(workload_db, param):
+    result = invoke(workload_db, "task-list", "--param", param)
     assert result.exit_code == 2, result.output
     assert "Error:" in result.stderr
 
 
-def test_param_sets_a_value(filled_db):
-    result = invoke(filled_db, "task-list", "--param", "status=completed", "--json")
+def test_param_sets_a_value(workload_db):
+    result = invoke(workload_db, "task-list", "--param", "status=completed", "--json")
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert document["params"]["status"] == "completed"
     assert "'completed'::text" in document["root"]["children"][0]["conditions"]["Index Cond"]
 
 
-def test_explaining_never_changes_data(pg, filled_db):
-    before = counts(pg, filled_db)
+def test_explaining_never_changes_data(pg, workload_db):
+    before = counts(pg, workload_db)
     for name in ("complete-task", "task-list", "tag-tasks"):
-        result = invoke(filled_db, name, "--runs", "2")
+        result = invoke(workload_db, name, "--runs", "2")
         assert result.exit_code == 0, result.output
-    assert "Update on tasks" in invoke(filled_db, "complete-task").stdout
-    assert counts(pg, filled_db) == before
+    assert "Update on tasks" in invoke(workload_db, "complete-task").stdout
+    assert counts(pg, workload_db) == before
 
 
-def test_sql_is_read_only_single_statement(pg, filled_db):
-    before = counts(pg, filled_db)
-    result = invoke(filled_db, "sql", "SELECT count(*) FROM tasks WHERE status = 'pending'")
+def test_sql_is_read_only_single_statement(pg, workload_db):
+    before = counts(pg, workload_db)
+    result = invoke(workload_db, "sql", "SELECT count(*) FROM tasks WHERE status = 'pending'")
     assert result.exit_code == 0, result.output
     assert "Aggregate" in result.stdout
 
-    result = invoke(filled_db, "sql", "UPDATE tasks SET title = 'x'")
+    result = invoke(workload_db, "sql", "UPDATE tasks SET title = 'x'")
     assert result.exit_code == 4
     assert "READ ONLY" in result.stderr and "--no-analyze" in result.stderr
 
-    result = invoke(filled_db, "sql", "SELECT 1; DELETE FROM task_tags")
+    result = invoke(workload_db, "sql", "SELECT 1; DELETE FROM task_tags")
     assert result.exit_code == 2
     assert "2 statements" in result.stderr
 
-    result = invoke(filled_db, "sql", "SELECT * FROM no_such_table")
+    result = invoke(workload_db, "sql", "SELECT * FROM no_such_table")
     assert result.exit_code == 2
     assert "no_such_table" in result.stderr
-    assert counts(pg, filled_db) == before
+    assert counts(pg, workload_db) == before
 
 
-def test_statement_timeout_exits_1_with_a_message(filled_db):
-    result = invoke(filled_db, "sql", "SELECT pg_sleep(5)", "--timeout", "100ms")
+def test_statement_timeout_exits_1_with_a_message(workload_db):
+    result = invoke(workload_db, "sql", "SELECT pg_sleep(5)", "--timeout", "100ms")
     assert result.exit_code == 1
     assert "statement timeout (100ms)" in result.stderr
     assert "Hint:" in result.stderr
 
-    result = invoke(filled_db, "task-list", "--timeout", "soon")
+    result = invoke(workload_db, "task-list", "--timeout", "soon")
     assert result.exit_code == 2
 
 
-def test_check_passes_then_fails_when_a_key_index_is_dropped(pg, filled_db, tmp_path):
+def test_check_passes_then_fails_when_a_key_index_is_dropped(pg, workload_db, tmp_path):
     baseline = tmp_path / "plans.json"
-    saved = invoke(filled_db, "baseline", "save", str(baseline), "--runs", "1")
+    saved = invoke(workload_db, "baseline", "save", str(baseline), "--runs", "1")
     assert saved.exit_code == 0, saved.output
     assert "Saved the plans of" in saved.stdout and baseline.exists()
 
-    result = invoke(filled_db, "check", "--runs", "1")
+    result = invoke(workload_db, "check", "--runs", "1")
     assert result.exit_code == 0, result.output
     assert "queries within budget" in result.stdout
 
-    result = invoke(filled_db, "check", "--baseline", str(baseline), "--runs", "1", *NO_TIMING, "--json")
+    result = invoke(workload_db, "check", "--baseline", str(baseline), "--runs", "1", *NO_TIMING, "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["ok"] is True
 
-    pg.execute("DROP INDEX ix_tasks_user_status_due", database=filled_db.database)
-    result = invoke(filled_db, "check", "--baseline", str(baseline), "--runs", "1", *NO_TIMING)
+    pg.execute("DROP INDEX ix_tasks_user_status_due", database=workload_db.database)
+    result = invoke(workload_db, "check", "--baseline", str(baseline), "--runs", "1", *NO_TIMING)
     assert result.exit_code == 1
     assert "FAIL" in result.stdout and "task-list" in result.stdout
 
-    result = invoke(filled_db, "check", "--baseline", str(baseline), "--runs", "1", *NO_TIMING, "--json")
+    result = invoke(workload_db, "check", "--baseline", str(baseline), "--runs", "1", *NO_TIMING, "--json")
     assert result.exit_code == 1
     document = json.loads(result.stdout)
     assert document["ok"] is False and "task-list" in document["failed"]
@@ -211,8 +186,8 @@ def test_check_passes_then_fails_when_a_key_index_is_dropped(pg, filled_db, tmp_
     assert {"regression-sort"} <= {v["kind"] for v in task_list["violations"]}
 
 
-def test_check_with_a_missing_baseline_exits_2(filled_db, tmp_path):
-    result = invoke(filled_db, "check", "--baseline", str(tmp_path / "none.json"))
+def test_check_with_a_missing_baseline_exits_2(workload_db, tmp_path):
+    result = invoke(workload_db, "check", "--baseline", str(tmp_path / "none.json"))
     assert result.exit_code == 2
     assert "no baseline file" in result.stderr
 

@@ -41,7 +41,7 @@ def test_connection_killed_mid_migration_leaves_a_clean_revision(tmp_path, migra
     assert run_todoctl("-d", migrated_db.url, "migrate", "up").returncode == 0
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def stopped_server_url():
     root = Path(tempfile.mkdtemp(prefix="todoctl-stopped-"))
     server = embedded.start(root / "pgdata")

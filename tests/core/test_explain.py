@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
@@ -14,30 +12,6 @@ from todoctl.errors import ExitCode, TodoctlError
 
 REQUIRED = {"task-list", "task-search", "overdue-tasks", "user-dashboard", "tag-tasks", "list-tasks", "user-by-email"}
 APP_TABLES = ("users", "task_lists", "tasks", "tags", "task_tags")
-
-
-def _bench_module():
-    path = Path(__file__).resolve().parents[2] / "bench" / "explain.py"
-    spec = importlib.util.spec_from_file_location("bench_explain", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="session")
-def workload_template(pg, migrated_template):
-    """A migrated database holding 1,000 users; three heavy users own 3,000 tasks each (~39k tasks)."""
-    name = pg.create_database(template=migrated_template)
-    _bench_module().fill(pg.url_for(name))
-    yield name
-    pg.drop_database(name)
-
-
-@pytest.fixture
-def workload_db(pg, workload_template):
-    name = pg.create_database(template=workload_template)
-    yield pg.url_for(name)
-    pg.drop_database(name)
 
 
 def fingerprint(pg, url) -> list:

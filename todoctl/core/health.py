@@ -128,7 +128,9 @@ def _measure(engine, url: DatabaseURL, pings: int) -> tuple:
 
 def _context(url: DatabaseURL, conn, thresholds: Thresholds, timings, pings_ms) -> Context:
     pgconn = conn.connection.driver_connection.pgconn
-    protocol = pgconn.ssl_attribute(b"protocol") if pgconn.ssl_in_use else None
+    # psycopg's PGconn does not expose PQsslAttribute in every version: the protocol is a bonus.
+    ssl_attribute = getattr(pgconn, "ssl_attribute", None)
+    protocol = ssl_attribute(b"protocol") if pgconn.ssl_in_use and ssl_attribute else None
     version_num, sees_all = conn.exec_driver_sql(
         "SELECT current_setting('server_version_num')::int, pg_has_role(current_user, 'pg_read_all_stats', 'USAGE')"
     ).one()

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from todoctl.core import catalog
+from todoctl.core.catalog import (
+    ColumnInfo as Column,  # one description of a column for both
+)
+from todoctl.core.catalog import ConstraintInfo as Constraint
 from todoctl.core.schema_catalog import (
     SCHEMA,
     ForeignKey,
@@ -25,23 +29,6 @@ class SchemaOverview:
     database: str
     schema: str
     tables: list[TableStats]
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    type: str
-    nullable: bool
-    default: str | None
-    generated: str | None
-
-
-@dataclass(frozen=True)
-class Constraint:
-    name: str
-    kind: str  # primary key | unique | foreign key | check | exclusion
-    definition: str
-    validated: bool
 
 
 @dataclass

