@@ -6,6 +6,7 @@ Each test gets its own database, copied cheaply from a migrated template.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -18,6 +19,7 @@ import pytest
 for _name in ("DATABASE_URL", "DATABASE_URL_UNPOOLED"):
     os.environ.pop(_name, None)
 _TEST_HOME = Path(tempfile.mkdtemp(prefix="todoctl-test-home-"))
+atexit.register(shutil.rmtree, _TEST_HOME, ignore_errors=True)  # also when no test used a server
 os.environ["TODOCTL_HOME"] = str(_TEST_HOME)
 os.environ.setdefault("NO_COLOR", "1")
 
