@@ -34,18 +34,23 @@ class Protection:
     reason: str | None = None
 
 
-def read(conn: "Connection", database: str = "") -> Protection:
-    exists = conn.execute(text("SELECT to_regclass(:name) IS NOT NULL"), {"name": META_TABLE}).scalar()
+def read_with(execute, database: str = "") -> Protection:
+    """The mark, through any ``execute(sql, params)`` returning a cursor: a psycopg connection's
+    ``execute`` or a SQLAlchemy connection's ``exec_driver_sql``."""
+    exists = execute("SELECT to_regclass(%s) IS NOT NULL", (META_TABLE,)).fetchone()[0]
     if not exists:
         return Protection(database, False)
-    row = conn.execute(
-        text(
-            f"SELECT value ->> 'by', value ->> 'at', value ->> 'reason' FROM {META_TABLE} WHERE key = 'protected'"
-        )
-    ).first()
+    row = execute(
+        f"SELECT value ->> 'by', value ->> 'at', value ->> 'reason' FROM {META_TABLE} WHERE key = %s",
+        ("protected",),
+    ).fetchone()
     if row is None:
         return Protection(database, False)
     return Protection(database, True, row[0], row[1], row[2])
+
+
+def read(conn: "Connection", database: str = "") -> Protection:
+    return read_with(conn.exec_driver_sql, database)
 
 
 def status(url: DatabaseURL) -> Protection:
@@ -83,10 +88,8 @@ def production_override(yes: bool) -> bool:
     return yes and os.environ.get(ALLOW_ENV) == "1"
 
 
-def guard(conn: "Connection", url: DatabaseURL, action: str, *, yes: bool) -> None:
+def refuse_if_protected(mark: Protection, url: DatabaseURL, action: str, *, yes: bool) -> None:
     """Refuse ``action`` on a protected database unless explicitly overridden (exit 4)."""
-    mark = read(conn, url.display)
-    conn.commit()
     if mark.protected and not production_override(yes):
         who = f" (marked by {mark.by} at {mark.at})" if mark.by else ""
         raise TodoctlError(
@@ -94,6 +97,12 @@ def guard(conn: "Connection", url: DatabaseURL, action: str, *, yes: bool) -> No
             hint=f"if you really mean it, pass --yes and set {ALLOW_ENV}=1",
             exit_code=ExitCode.REFUSED,
         )
+
+
+def guard(conn: "Connection", url: DatabaseURL, action: str, *, yes: bool) -> None:
+    mark = read(conn, url.display)
+    conn.commit()
+    refuse_if_protected(mark, url, action, yes=yes)
 
 
 def guard_url(url: DatabaseURL, action: str, *, yes: bool) -> None:

@@ -80,19 +80,7 @@ def check_not_protected(conn, url: DatabaseURL, *, yes: bool) -> None:
     connection, before any table is locked."""
     from todoctl.core import protect
 
-    exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (protect.META_TABLE,)).fetchone()[0]
-    if not exists:
-        return
-    mark = conn.execute(
-        f"SELECT value ->> 'by', value ->> 'at' FROM {protect.META_TABLE} WHERE key = 'protected'"
-    ).fetchone()
-    if mark is not None and not protect.production_override(yes):
-        who = f" (marked by {mark[0]} at {mark[1]})" if mark[0] else ""
-        raise TodoctlError(
-            f"{url.display} is a protected production database{who}: refusing to seed it",
-            hint=f"if you really mean it, pass --yes and set {protect.ALLOW_ENV}=1",
-            exit_code=ExitCode.REFUSED,
-        )
+    protect.refuse_if_protected(protect.read_with(conn.execute, url.display), url, "seed it", yes=yes)
 
 
 def run(
