@@ -27,6 +27,7 @@ DATABASE_COMMANDS = [
     ("migrate", "check"),
     ("migrate", "sql"),
     ("migrate", "verify"),
+    ("migrate", "new", "-m", "x"),
     ("db", "protect"),
     ("db", "protection"),
     ("health",),
@@ -76,7 +77,8 @@ def test_bad_url_is_exit_3_with_a_hint_and_no_password(args, kind, url, expected
         pytest.skip(f"no {args[0]} command")
     if args in NO_DATABASE:
         pytest.skip("needs no database")
-    result = runner.invoke(app, ["-d", url, *args], env={"TODOCTL_CONNECT_TIMEOUT": "3"})
+    # --verbose: the traceback it adds must be masked too.
+    result = runner.invoke(app, ["--verbose", "-d", url, *args], env={"TODOCTL_CONNECT_TIMEOUT": "3"})
     check_one_error(result, 3, expected)
     if "--json" not in args:
         as_json = runner.invoke(app, ["-d", url, *args, "--json"], env={"TODOCTL_CONNECT_TIMEOUT": "3"})
