@@ -210,24 +210,28 @@ def test_duplicate_index_is_a_warning(pg, migrated_db):
 
 
 def test_prefix_duplicate_and_unique_rules():
+    from todoctl.core.schema_catalog import IndexDetail
+
     def ix(name, indkey, *, unique=False, method="btree", table="tasks"):
-        n = len(indkey.split())
-        return {
-            "table": table,
-            "index": name,
-            "method": method,
-            "indkey": indkey,
-            "indclass": " ".join(["1"] * n),
-            "indcollation": " ".join(["0"] * n),
-            "natts": n,
-            "nkeyatts": n,
-            "exprs": "",
-            "pred": "",
-            "is_unique": unique,
-            "is_primary": False,
-            "is_valid": True,
-            "bytes": 8192,
-        }
+        columns = tuple(f"c{k}" for k in indkey.split())
+        return IndexDetail(
+            table=table,
+            name=name,
+            definition=f"CREATE INDEX {name} ON {table} USING {method} ({', '.join(columns)})",
+            method=method,
+            primary=False,
+            unique=unique,
+            valid=True,
+            columns=columns,
+            include=(),
+            predicate=None,
+            expressions=None,
+            key_options=("",) * len(columns),
+            constraint=None,
+            bytes=8192,
+            size="8192 bytes",
+            scans=0,
+        )
 
     found = find_duplicates(
         [ix("a", "2"), ix("ab", "2 3"), ix("u_b", "3", unique=True), ix("b", "3"), ix("gin_a", "2", method="gin")]

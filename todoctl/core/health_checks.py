@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Callable
@@ -148,18 +149,25 @@ def check(name: str, description: str):
 # ---------------------------------------------------------------- helpers
 
 
-def query(ctx: Context, sql: str, **params) -> list:
-    """Run one read-only query under health's statement_timeout, then roll back."""
-    from sqlalchemy import text
-
+@contextmanager
+def read_only(ctx: Context):
+    """The connection in a read-only transaction under health's statement_timeout, rolled back after."""
     conn = ctx.conn
     try:
         conn.exec_driver_sql("SET TRANSACTION READ ONLY")
         conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(ctx.thresholds.statement_timeout_ms)}")
         conn.exec_driver_sql("SET LOCAL lock_timeout = 1000")
-        return list(conn.execute(text(sql), params))
+        yield conn
     finally:
         conn.rollback()
+
+
+def query(ctx: Context, sql: str, **params) -> list:
+    """Run one read-only query under health's statement_timeout, then roll back."""
+    from sqlalchemy import text
+
+    with read_only(ctx) as conn:
+        return list(conn.execute(text(sql), params))
 
 
 def percentile(values: list[float], pct: float) -> float:

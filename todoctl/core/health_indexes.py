@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from todoctl.core.health_checks import Check, Context, Status, check, number, query
+from todoctl.core import index_overlap
+from todoctl.core.health_checks import (
+    Check,
+    Context,
+    Status,
+    check,
+    number,
+    query,
+    read_only,
+)
+from todoctl.core.schema_catalog import IndexDetail, index_details
 from todoctl.models import APP_TABLES
 
 
@@ -31,21 +41,6 @@ def _invalid_indexes(ctx: Context) -> Check:
         "fix the data, then rebuild it (`todoctl migrate up` for the app's own)",
         {"indexes": found},
     )
-
-
-_APP_INDEXES = (
-    "SELECT t.relname AS table, i.relname AS index, am.amname AS method, "
-    "x.indkey::text AS indkey, x.indclass::text AS indclass, x.indcollation::text AS indcollation, "
-    "x.indnatts AS natts, x.indnkeyatts AS nkeyatts, "
-    "coalesce(pg_get_expr(x.indexprs, x.indrelid), '') AS exprs, "
-    "coalesce(pg_get_expr(x.indpred, x.indrelid), '') AS pred, "
-    "x.indisunique AS is_unique, x.indisprimary AS is_primary, x.indisvalid AS is_valid, "
-    "EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) AS backs_constraint, "
-    "pg_relation_size(x.indexrelid) AS bytes "
-    "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
-    "JOIN pg_namespace n ON n.oid = t.relnamespace JOIN pg_am am ON am.oid = i.relam "
-    "WHERE n.nspname = current_schema() AND t.relname = ANY(:tables) ORDER BY 1, 2"
-)
 
 
 def _size(nbytes: int) -> str:
@@ -93,41 +88,19 @@ def _unused_indexes(ctx: Context) -> Check:
     )
 
 
-def find_duplicates(indexes: list[dict]) -> list[dict]:
-    """Indexes made redundant by another on the same table (PgHero's rule): same method, expressions
-    and predicate, and key columns that are a leading prefix of the other's (equal for non-btree)."""
-
-    def keys(ix: dict) -> tuple:
-        n = ix["nkeyatts"]
-        return tuple(zip(ix["indkey"].split()[:n], ix["indclass"].split()[:n], ix["indcollation"].split()[:n]))
-
-    found = []
-    for ix in indexes:
-        if not ix["is_valid"] or ix["is_primary"] or ix["is_unique"] or ix["natts"] != ix["nkeyatts"]:
-            continue
-        mine = keys(ix)
-        for other in indexes:
-            if other["index"] == ix["index"] or other["table"] != ix["table"] or not other["is_valid"]:
-                continue
-            if (other["method"], other["exprs"], other["pred"]) != (ix["method"], ix["exprs"], ix["pred"]):
-                continue
-            theirs = keys(other)
-            covers = theirs[: len(mine)] == mine if ix["method"] == "btree" else theirs == mine
-            if not covers:
-                continue
-            # Of two identical plain indexes, report only one (the later name).
-            if theirs != mine or other["is_unique"] or other["is_primary"] or ix["index"] > other["index"]:
-                found.append(
-                    {"table": ix["table"], "index": ix["index"], "covered_by": other["index"], "bytes": ix["bytes"]}
-                )
-                break
-    return found
+def find_duplicates(indexes: list[IndexDetail]) -> list[dict]:
+    """Indexes another one makes unnecessary: the same rule as `schema lint` (core/index_overlap.py)."""
+    return [
+        {"table": o.index.table, "index": o.index.name, "covered_by": o.covered_by.name, "bytes": o.index.bytes}
+        for o in index_overlap.overlaps(indexes)
+    ]
 
 
 @check("duplicate-indexes", "indexes on the app's tables covered by another index")
 def _duplicate_indexes(ctx: Context) -> Check:
-    rows = query(ctx, _APP_INDEXES, tables=list(APP_TABLES))
-    duplicates = find_duplicates([dict(r._mapping) for r in rows])
+    with read_only(ctx) as conn:
+        indexes = [i for i in index_details(conn) if i.table in APP_TABLES]
+    duplicates = find_duplicates(indexes)
     if not duplicates:
         return Check("duplicate-indexes", Status.OK, "none", "none", None, {"indexes": []})
     names = ", ".join(f"{d['index']} (covered by {d['covered_by']})" for d in duplicates)

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator
 
-from todoctl.db.engine import connect_timeout, explain_connect_failure
+from todoctl.db.engine import psycopg_connection
 from todoctl.db.url import DatabaseURL
 from todoctl.errors import ExitCode, TodoctlError
 
@@ -62,16 +62,7 @@ def migration_lock(url: DatabaseURL, wait: float | None = None) -> Iterator[int]
     import psycopg
 
     wait = lock_wait_seconds(wait)
-    try:
-        conn = psycopg.connect(
-            url.url.replace("postgresql+psycopg://", "postgresql://", 1),
-            autocommit=True,
-            connect_timeout=connect_timeout(),
-            application_name="todoctl migrate (lock)",
-            **({"prepare_threshold": None} if url.is_pooled else {}),
-        )
-    except psycopg.OperationalError as exc:
-        raise explain_connect_failure(url, exc) from None
+    conn = psycopg_connection(url, autocommit=True, application_name="todoctl migrate (lock)")
     with conn:
         deadline = time.monotonic() + wait
         delay = 0.05

@@ -55,7 +55,7 @@ def pg_dump_path() -> str:
 
 def libpq_arguments(url: DatabaseURL) -> tuple[str, dict[str, str]]:
     """A libpq URL without its password, and the environment that carries the password."""
-    parts = urlsplit(url.url.replace("postgresql+psycopg://", "postgresql://", 1))
+    parts = urlsplit(url.libpq)
     env: dict[str, str] = {}
     netloc = parts.netloc
     if "@" in netloc:

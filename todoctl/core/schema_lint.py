@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable
 
-from todoctl.core import catalog
+from todoctl.core import catalog, index_overlap
 from todoctl.core.schema_catalog import SCHEMA, IndexDetail, foreign_keys, index_details
 from todoctl.db.engine import connection
 from todoctl.db.url import DatabaseURL
@@ -170,75 +170,21 @@ def _timestamp_without_time_zone(snap: catalog.SchemaSnapshot) -> list[LintFindi
     return out
 
 
-def _signature(index: IndexDetail) -> tuple:
-    return (index.method, index.columns, index.key_options, index.include, index.predicate, index.expressions, index.unique)
-
-
-def _leads(shorter: IndexDetail, longer: IndexDetail) -> bool:
-    """Are ``shorter``'s keys the leading keys of ``longer`` (same kind, same rows indexed)?"""
-    if shorter.method != "btree" or longer.method != "btree":
-        return False
-    if shorter.expressions or longer.expressions or shorter.include:
-        return False
-    if shorter.predicate != longer.predicate:
-        return False
-    n = len(shorter.columns)
-    return (
-        n <= len(longer.columns)
-        and longer.columns[:n] == shorter.columns
-        and longer.key_options[:n] == shorter.key_options
-    )
-
-
 def _duplicate_and_redundant(indexes: list[IndexDetail]) -> list[LintFinding]:
     out: list[LintFinding] = []
-    by_table: dict[str, list[IndexDetail]] = {}
-    for index in indexes:
-        if index.valid:
-            by_table.setdefault(index.table, []).append(index)
-    for table, group in by_table.items():
-        reported: set[str] = set()
-        # Keep the index that backs a constraint, else the first by name; report the other.
-        group = sorted(group, key=lambda i: (i.constraint is None, i.name))
-        for keep_pos, keep in enumerate(group):
-            for other in group[keep_pos + 1 :]:
-                if other.name in reported or keep.name in reported:
-                    continue
-                if _signature(keep) == _signature(other):
-                    reported.add(other.name)
-                    out.append(
-                        LintFinding(
-                            "duplicate-index",
-                            table,
-                            other.name,
-                            f"index {other.name} on {table} duplicates {keep.name}: every write maintains both "
-                            f"({other.size} for nothing)",
-                            _drop_hint(other),
-                        )
-                    )
-        for index in group:
-            if index.name in reported or index.unique or index.constraint:
-                continue
-            wider = next(
-                (
-                    o
-                    for o in group
-                    if o.name != index.name and o.name not in reported and _signature(o) != _signature(index) and _leads(index, o)
-                ),
-                None,
+    for overlap in index_overlap.overlaps(indexes):
+        index, other, table = overlap.index, overlap.covered_by, overlap.index.table
+        if overlap.kind == index_overlap.DUPLICATE:
+            message = (
+                f"index {index.name} on {table} duplicates {other.name}: every write maintains both "
+                f"({index.size} for nothing)"
             )
-            if wider is not None:
-                reported.add(index.name)
-                out.append(
-                    LintFinding(
-                        "redundant-index",
-                        table,
-                        index.name,
-                        f"index {index.name} on {table}({', '.join(c or '?' for c in index.columns)}) is redundant: "
-                        f"its keys lead {wider.name}, which answers the same lookups",
-                        _drop_hint(index),
-                    )
-                )
+        else:
+            message = (
+                f"index {index.name} on {table}({', '.join(c or '?' for c in index.columns)}) is redundant: "
+                f"its keys lead {other.name}, which answers the same lookups"
+            )
+        out.append(LintFinding(overlap.kind, table, index.name, message, _drop_hint(index)))
     return out
 
 

@@ -29,17 +29,9 @@ FINGERPRINT_COLUMNS = COLUMNS
 @contextmanager
 def connect(url: DatabaseURL) -> Iterator["psycopg.Connection"]:
     """A psycopg connection in a transaction; connection failures become exit 3."""
-    import psycopg
+    from todoctl.db.engine import psycopg_connection
 
-    from todoctl.db.engine import connect_timeout, explain_connect_failure
-
-    kwargs: dict = {"connect_timeout": connect_timeout(), "application_name": "todoctl seed", "autocommit": False}
-    if url.is_pooled:
-        kwargs["prepare_threshold"] = None  # PgBouncer in transaction mode
-    try:
-        conn = psycopg.connect(url.url.replace("postgresql+psycopg://", "postgresql://", 1), **kwargs)
-    except psycopg.OperationalError as exc:
-        raise explain_connect_failure(url, exc) from None
+    conn = psycopg_connection(url, autocommit=False, application_name="todoctl seed")
     # On any exception psycopg rolls back before closing: nothing is left half-done.
     with conn:
         yield conn

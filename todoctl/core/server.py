@@ -42,7 +42,7 @@ def libpq_url(explicit: str | None = None, *, show_password: bool = False) -> st
     """The URL in libpq form (what psql and other tools take)."""
     from todoctl.db.engine import resolve
 
-    url = resolve(explicit).url.replace("postgresql+psycopg://", "postgresql://", 1)
+    url = resolve(explicit).libpq
     return url if show_password else mask(url)
 
 

@@ -45,6 +45,20 @@ def make_engine(url: DatabaseURL, **kwargs) -> "Engine":
     return create_engine(url.url, hide_parameters=True, connect_args=connect_args, **kwargs)
 
 
+def psycopg_connection(url: DatabaseURL, *, autocommit: bool, application_name: str = "todoctl"):
+    """A plain psycopg connection (for COPY, advisory locks, CREATE DATABASE), set up like the
+    engine's: connect_timeout, no prepared statements through a pooler, failures as exit 3."""
+    import psycopg
+
+    kwargs: dict = {"connect_timeout": connect_timeout(), "application_name": application_name}
+    if url.is_pooled:
+        kwargs["prepare_threshold"] = None  # PgBouncer in transaction mode
+    try:
+        return psycopg.connect(url.libpq, autocommit=autocommit, **kwargs)
+    except psycopg.OperationalError as exc:
+        raise explain_connect_failure(url, exc) from None
+
+
 def explain_connect_failure(url: DatabaseURL, exc: BaseException):
     """Turn a driver's connection error into a TodoctlError with a hint (exit 3)."""
     text = mask(str(getattr(exc, "orig", None) or exc)).strip()

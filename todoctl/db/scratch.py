@@ -17,18 +17,9 @@ def _with_database(url: DatabaseURL, database: str) -> DatabaseURL:
 
 
 def _admin(url: DatabaseURL):
-    import psycopg
+    from todoctl.db.engine import psycopg_connection
 
-    from todoctl.db.engine import connect_timeout, explain_connect_failure
-
-    try:
-        return psycopg.connect(
-            url.url.replace("postgresql+psycopg://", "postgresql://", 1),
-            autocommit=True,
-            connect_timeout=connect_timeout(),
-        )
-    except psycopg.OperationalError as exc:
-        raise explain_connect_failure(url, exc) from None
+    return psycopg_connection(url, autocommit=True, application_name="todoctl (scratch database)")
 
 
 @contextmanager

@@ -69,6 +69,11 @@ class DatabaseURL:
     source: str  # "option", "DATABASE_URL", "DATABASE_URL_UNPOOLED", ".env", "embedded"
 
     @property
+    def libpq(self) -> str:
+        """The same URL for libpq itself (psycopg.connect, psql, pg_dump)."""
+        return self.url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+    @property
     def masked(self) -> str:
         return mask(self.url)
 
