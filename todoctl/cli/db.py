@@ -98,10 +98,9 @@ def protect(
     Example: todoctl -d "$PROD_URL" db protect --reason "production"
     """
     from todoctl.core import protect as core
-    from todoctl.db.engine import resolve
     from todoctl.render import jsonable
 
-    mark = core.protect(resolve(state.current.database_url, direct=True), reason)
+    mark = core.protect(state.database_url(direct=True), reason)
     _print(jsonable(mark), as_json, f"{mark.database} is now protected (by {mark.by}).")
 
 
@@ -113,10 +112,9 @@ def unprotect(yes: YesOption = False, as_json: JsonOption = False) -> None:
     """
     from todoctl.cli.confirm import confirm_or_refuse
     from todoctl.core import protect as core
-    from todoctl.db.engine import resolve
     from todoctl.render import jsonable
 
-    url = resolve(state.current.database_url, direct=True)
+    url = state.database_url(direct=True)
     confirm_or_refuse(f"Remove the production mark from {url.display}?", yes=yes)
     mark = core.unprotect(url)
     _print(jsonable(mark), as_json, f"{mark.database} is no longer protected.")
@@ -129,9 +127,8 @@ def protection(as_json: JsonOption = False) -> None:
     Example: todoctl db protection --json
     """
     from todoctl.core import protect as core
-    from todoctl.db.engine import resolve
     from todoctl.render import jsonable
 
-    mark = core.status(resolve(state.current.database_url))
+    mark = core.status(state.database_url())
     line = f"{mark.database}: " + (f"protected (by {mark.by} at {mark.at})" if mark.protected else "not protected")
     _print(jsonable(mark), as_json, line)

@@ -48,11 +48,6 @@ RunsOption = Annotated[int, typer.Option("--runs", "-n", min=1, help="Execute N 
 TimeoutOption = Annotated[str, typer.Option("--timeout", help="statement_timeout for each EXPLAIN, e.g. 500ms, 10s.")]
 
 
-def _url():
-    from todoctl.db.engine import resolve
-
-    return resolve(state.current.database_url)
-
 
 def _show(result, fmt: Format, as_json: bool) -> None:
     from todoctl import render
@@ -109,7 +104,7 @@ def run(
     """
     from todoctl.core import explain
 
-    result = explain.explain(_url(), name, params=list(param or []), analyze=analyze, runs=runs, timeout=timeout)
+    result = explain.explain(state.database_url(), name, params=list(param or []), analyze=analyze, runs=runs, timeout=timeout)
     _show(result, fmt, as_json)
 
 
@@ -128,7 +123,7 @@ def sql(
     """
     from todoctl.core import explain
 
-    result = explain.explain_sql(_url(), statement, analyze=analyze, runs=runs, timeout=timeout)
+    result = explain.explain_sql(state.database_url(), statement, analyze=analyze, runs=runs, timeout=timeout)
     _show(result, fmt, as_json)
 
 
@@ -155,7 +150,7 @@ def check(
     from todoctl.render import explain as view
 
     report = explain.check(
-        _url(), names=query or None, runs=runs, timeout=timeout, baseline=baseline, factor=factor, min_ms=min_ms
+        state.database_url(), names=query or None, runs=runs, timeout=timeout, baseline=baseline, factor=factor, min_ms=min_ms
     )
     if as_json:
         render.print_json(render.jsonable(report))
@@ -180,7 +175,7 @@ def baseline_save(
     from todoctl.core import explain
     from todoctl.render import explain as view
 
-    saved = explain.save_baseline(_url(), file, runs=runs, timeout=timeout)
+    saved = explain.save_baseline(state.database_url(), file, runs=runs, timeout=timeout)
     if as_json:
         render.print_json({"ok": True, **render.jsonable(saved)})
     else:

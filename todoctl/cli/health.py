@@ -88,7 +88,6 @@ def health(
 
     from todoctl import render
     from todoctl.core import health as core
-    from todoctl.db.engine import resolve
     from todoctl.errors import usage_error
     from todoctl.render import health as view
 
@@ -98,7 +97,7 @@ def health(
     core.selected(checks)  # an unknown check name is a usage error before any connection
     run = partial(
         core.run,
-        resolve(state.current.database_url),
+        state.database_url(),
         checks=checks,
         thresholds=limits,
         strict=strict,

@@ -30,11 +30,6 @@ LockRetriesOption = Annotated[
 ]
 
 
-def _url(*, direct: bool):
-    from todoctl.db.engine import resolve
-
-    return resolve(state.current.database_url, direct=direct)
-
 
 def _options(lock_timeout, statement_timeout, lock_wait, lock_retries, yes=False):
     from todoctl.core.migrate import RunOptions
@@ -79,7 +74,7 @@ def up(
 
     options = _options(lock_timeout, statement_timeout, lock_wait, lock_retries)
     with terminate_as_interrupt():
-        result = migrate.upgrade(_url(direct=True), target, migrations=migrations, options=options)
+        result = migrate.upgrade(state.database_url(direct=True), target, migrations=migrations, options=options)
     _show(result, as_json, "run")
 
 
@@ -104,7 +99,7 @@ def down(
 
     options = _options(lock_timeout, statement_timeout, lock_wait, lock_retries, yes)
     with terminate_as_interrupt():
-        result = migrate.downgrade(_url(direct=True), target, migrations=migrations, options=options)
+        result = migrate.downgrade(state.database_url(direct=True), target, migrations=migrations, options=options)
     _show(result, as_json, "run")
 
 
@@ -123,7 +118,7 @@ def stamp(
     from todoctl.core import migrate
 
     options = _options(None, None, lock_wait, 0, yes)
-    result = migrate.stamp(_url(direct=True), revision, migrations=migrations, options=options)
+    result = migrate.stamp(state.database_url(direct=True), revision, migrations=migrations, options=options)
     _show(result, as_json, "run")
 
 
@@ -135,7 +130,7 @@ def status(migrations: MigrationsOption = None, as_json: JsonOption = False) -> 
     """
     from todoctl.core import migrate
 
-    result = migrate.status(_url(direct=False), migrations=migrations)
+    result = migrate.status(state.database_url(), migrations=migrations)
     _show(result, as_json, "status", ok=result.at_head)
 
 
@@ -169,7 +164,7 @@ def new(
     """
     from todoctl.core import migrate
 
-    url = None if empty else _url(direct=True)
+    url = None if empty else state.database_url(direct=True)
     result = migrate.new_revision(message, url=url, empty=empty, migrations=migrations)
     _show(result, as_json, "new")
 
@@ -198,7 +193,7 @@ def check(migrations: MigrationsOption = None, as_json: JsonOption = False) -> N
     """
     from todoctl.core import migrate_gates
 
-    result = migrate_gates.check(_url(direct=False), migrations=migrations)
+    result = migrate_gates.check(state.database_url(), migrations=migrations)
     _show(result, as_json, "check", ok=result.ok)
 
 
@@ -216,7 +211,7 @@ def sql(
     """
     from todoctl.core import migrate_gates
 
-    url = None if rev_range else _url(direct=False)
+    url = None if rev_range else state.database_url()
     result = migrate_gates.offline_sql(url, rev_range, migrations=migrations)
     if as_json:
         from todoctl import render
@@ -253,5 +248,5 @@ def verify(migrations: MigrationsOption = None, as_json: JsonOption = False) -> 
     from todoctl.core import migrate_verify
 
     with terminate_as_interrupt():
-        result = migrate_verify.verify(_url(direct=False), migrations=migrations)
+        result = migrate_verify.verify(state.database_url(), migrations=migrations)
     _show(result, as_json, "verify", ok=result.ok)

@@ -18,11 +18,6 @@ class Against(str, Enum):
     history = "history"
 
 
-def _url(*, direct: bool = False):
-    from todoctl.db.engine import resolve
-
-    return resolve(state.current.database_url, direct=direct)
-
 
 @app.command("show")
 def show(
@@ -38,13 +33,13 @@ def show(
     from todoctl.render import schema as view
 
     if table is None:
-        result = schema_show.overview(_url())
+        result = schema_show.overview(state.database_url())
         if as_json:
             render.print_json({"ok": True, **render.jsonable(result)})
         else:
             view.overview(result)
         return
-    detail = schema_show.table_detail(_url(), table)
+    detail = schema_show.table_detail(state.database_url(), table)
     if as_json:
         render.print_json({"ok": True, **render.jsonable(detail)})
     else:
@@ -74,9 +69,9 @@ def diff(
 
     if against is Against.history:
         # Replaying the history creates a database and runs migrations: the direct endpoint.
-        result = schema_diff.against_history(_url(direct=True), migrations=migrations)
+        result = schema_diff.against_history(state.database_url(direct=True), migrations=migrations)
     else:
-        result = schema_diff.against_models(_url(), migrations=migrations)
+        result = schema_diff.against_models(state.database_url(), migrations=migrations)
     if as_json:
         render.print_json({"ok": result.in_sync, **render.jsonable(result)})
     else:
@@ -100,7 +95,7 @@ def dump(
     from todoctl.core import schema_dump
     from todoctl.render import schema as view
 
-    result = schema_dump.dump(_url(), tables=tables or [])
+    result = schema_dump.dump(state.database_url(), tables=tables or [])
     if as_json:
         render.print_json({"ok": True, **render.jsonable(result)})
     else:
@@ -120,7 +115,7 @@ def erd(
     from todoctl.core import schema_erd
     from todoctl.render import schema as view
 
-    result = schema_erd.erd(_url())
+    result = schema_erd.erd(state.database_url())
     if as_json:
         render.print_json({"ok": True, **render.jsonable(result)})
     else:
@@ -146,7 +141,7 @@ def lint(
     from todoctl.render import schema as view
 
     schema_lint.check_rules(skip or [])  # an unknown rule is exit 2 before any connection
-    result = schema_lint.lint(_url(), skip=skip or [])
+    result = schema_lint.lint(state.database_url(), skip=skip or [])
     if as_json:
         render.print_json({"ok": result.clean, **render.jsonable(result)})
     else:

@@ -60,7 +60,6 @@ def seed(
     from todoctl import render
     from todoctl.cli.signals import terminate_as_interrupt
     from todoctl.core import seed as core
-    from todoctl.db.engine import resolve
     from todoctl.render import seed as view
 
     when = _now(now)
@@ -71,7 +70,7 @@ def seed(
 
         report = core.run(configured_url(state.current.database_url), dry_run=True, **options)
     else:
-        url = resolve(state.current.database_url)
+        url = state.database_url()
         with terminate_as_interrupt(), view.progress(enabled=not (quiet or as_json)) as progress:
             report = core.run(url, progress=progress, yes=yes, **options)
     if as_json:

@@ -14,3 +14,10 @@ class Settings:
 
 # One invocation at a time per process (CliRunner tests included): reset by the root callback.
 current = Settings()
+
+
+def database_url(*, direct: bool = False):
+    """The URL this invocation works on (``direct``: the one schema changes use)."""
+    from todoctl.db.engine import resolve
+
+    return resolve(current.database_url, direct=direct)
