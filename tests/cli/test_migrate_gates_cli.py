@@ -149,7 +149,14 @@ def test_protection_through_the_cli(migrated_db):
 
 def test_pooled_url_refused_before_connecting_and_direct_url_used(migrated_db):
     pooled = f"postgresql://app:{SENTINEL}@ep-calm-9-pooler.example.invalid/app?sslmode=require"
-    for command in (("migrate", "up"), ("migrate", "down"), ("migrate", "stamp", "head"), ("migrate", "new", "-m", "x")):
+    commands = (
+        ("migrate", "up"),
+        ("migrate", "down"),
+        ("migrate", "stamp", "head"),
+        ("migrate", "new", "-m", "x"),
+        ("migrate", "verify"),
+    )
+    for command in commands:
         result = invoke("-d", pooled, *command)
         assert result.exit_code == 4, (command, result.output)
         assert "DATABASE_URL_UNPOOLED" in result.stderr and SENTINEL not in result.output + result.stderr

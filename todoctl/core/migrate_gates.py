@@ -91,8 +91,8 @@ def offline_sql(url: DatabaseURL | None, rev_range: str | None = None, *, migrat
     if start == end or (start != "base" and end == start):
         return OfflineSQL(rev_range, "")
     buffer = io.StringIO()
-    config = alembic_config(migrations, output_buffer=buffer)
-    config.output_buffer = buffer
+    config = alembic_config(migrations)
+    config.output_buffer = buffer  # where Alembic writes offline SQL
     try:
         command.upgrade(config, rev_range, sql=True)
     except Exception as exc:  # alembic raises CommandError and others for impossible ranges

@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from todoctl.core import catalog
 from todoctl.core.drift import model_drift
-from todoctl.core.migrate import RunOptions, _single_head, downgrade, script_directory, upgrade
+from todoctl.core.migrate import RunOptions, downgrade, script_directory, upgrade
 from todoctl.db.engine import connection
 from todoctl.db.scratch import scratch_database
 from todoctl.db.url import DatabaseURL
@@ -99,7 +99,6 @@ def verify(url: DatabaseURL, *, migrations: Path | str | None = None) -> VerifyR
     report = VerifyReport(heads, [], [], None)
     if len(heads) != 1:
         return report
-    _single_head(script)
     revisions = list(reversed(list(script.walk_revisions())))
     options = RunOptions(lock_wait=10)
     with scratch_database(url, "verify") as scratch:
