@@ -248,5 +248,6 @@ def verify(migrations: MigrationsOption = None, as_json: JsonOption = False) -> 
     from todoctl.core import migrate_verify
 
     with terminate_as_interrupt():
-        result = migrate_verify.verify(state.database_url(), migrations=migrations)
+        # It creates a database and migrates it: the direct endpoint, like every schema change.
+        result = migrate_verify.verify(state.database_url(direct=True), migrations=migrations)
     _show(result, as_json, "verify", ok=result.ok)
