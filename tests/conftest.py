@@ -130,6 +130,43 @@ def workload_db(pg: Server, workload_template: str) -> DatabaseURL:
     pg.drop_database(name)
 
 
+@pytest.fixture(scope="session")
+def seeded_template(pg: Server, migrated_template: str):
+    """``seeded_template(profile="demo", users=None) -> database name``: a migrated database seeded
+    with that profile (and user count), made once per session and shared by every test that asks."""
+    made: dict[tuple, str] = {}
+
+    def make(profile: str = "demo", users: int | None = None) -> str:
+        key = (profile, users)
+        if key not in made:
+            from todoctl.core import seed
+
+            name = pg.create_database(template=migrated_template)
+            seed.run(pg.url_for(name), profile=profile, users=users)
+            made[key] = name
+        return made[key]
+
+    yield make
+    for name in made.values():
+        pg.drop_database(name)
+
+
+@pytest.fixture
+def seeded_db(pg: Server, seeded_template):
+    """``seeded_db(profile="demo", users=None) -> DatabaseURL``: a fresh copy of a seeded template,
+    dropped after the test (the copy has the template's planner statistics, not its activity counters)."""
+    copies: list[str] = []
+
+    def make(profile: str = "demo", users: int | None = None) -> DatabaseURL:
+        name = pg.create_database(template=seeded_template(profile, users))
+        copies.append(name)
+        return pg.url_for(name)
+
+    yield make
+    for name in copies:
+        pg.drop_database(name)
+
+
 def table_names(pg: Server, url: DatabaseURL) -> set[str]:
     rows = pg.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'", database=url.database)
     return {row[0] for row in rows}
