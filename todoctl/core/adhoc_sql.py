@@ -268,7 +268,8 @@ def _leading_keywords(sql: str) -> str:
     """The statement's first keyword (two for CREATE/ALTER/DROP ...), from PostgreSQL's own scanner."""
     from pglast.parser import scan
 
-    words = [t.name for t in scan(sql) if t.name not in ("C_COMMENT", "SQL_COMMENT")]
+    # Token names are the grammar's: keywords that clash with C macros carry a _P suffix (BEGIN_P).
+    words = [t.name.removesuffix("_P") for t in scan(sql) if t.name not in ("C_COMMENT", "SQL_COMMENT")]
     if not words:
         return "the statement"
     first = words[0]
