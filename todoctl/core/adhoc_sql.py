@@ -133,7 +133,8 @@ SIDE_EFFECT_FUNCTIONS: tuple[FunctionFamily, ...] = (
     FunctionFamily(
         "WAL, backup and recovery control",
         "acts on the cluster's WAL, backups or recovery, outside any transaction",
-        frozenset({"pg_switch_wal", "pg_create_restore_point", "pg_promote"}),
+        # pg_start_backup/pg_stop_backup: their names up to PostgreSQL 14.
+        frozenset({"pg_switch_wal", "pg_create_restore_point", "pg_promote", "pg_start_backup", "pg_stop_backup"}),
         ("pg_backup_", "pg_wal_replay_"),
     ),
 )
