@@ -284,3 +284,10 @@ def test_json_error_document_for_a_refusal(hostile):
     assert document["ok"] is False
     assert document["error"]["exit_code"] == REFUSED and document["error"]["kind"] == "refused"
     assert ALLOW in document["error"]["hint"]
+
+
+@pytest.mark.parametrize("args", [("--help",), ("explain", "sql", "--help")])
+def test_help_does_not_import_pglast(args):
+    from tests.cli.test_startup import imported_modules
+
+    assert not any(m.split(".")[0] == "pglast" for m in imported_modules(*args))

@@ -381,6 +381,7 @@ def explain_sql(
     timeout = check_timeout(timeout)
     if runs < 1:
         raise usage_error("--runs must be at least 1")
+    # The second fence, on the very text _explain_once will send (_explain_sql is pure).
     adhoc_sql.check_explain_text(_explain_sql(statement.text, analyze), statement)
     # Refuse before connecting when not asked for; when asked, the database's mark still decides.
     adhoc_sql.refuse_side_effects(statement, allowed=allow_side_effects, protected=False, database=url.display)
