@@ -207,3 +207,10 @@ def test_a_terminate_through_the_old_trick_leaves_the_other_session_alive(pg, mi
             with pytest.raises(TodoctlError):
                 explain.explain_sql(migrated_db, sql, analyze=False)
         assert other.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_the_second_fence_sees_the_same_calls():
+    statement = adhoc_sql.parse_statement("SELECT 1")
+    with pytest.raises(TodoctlError) as caught:
+        adhoc_sql.check_explain_text("EXPLAIN SELECT pg_terminate_backend(1)", statement)
+    assert caught.value.exit_code == ExitCode.REFUSED

@@ -175,12 +175,13 @@ def parse_statement(sql: str) -> AdhocStatement:
 
 def check_explain_text(text: str, statement: AdhocStatement) -> None:
     """The second fence: the final ``EXPLAIN (...) statement`` text is one EXPLAIN of the same
-    kind of statement, so nothing in the user's text escaped the wrapping."""
+    kind of statement, with the same calls, so nothing in the user's text escaped the wrapping."""
     statements = _parse(text, what="the EXPLAIN todoctl built")
     if (
         len(statements) != 1
         or type(statements[0].stmt).__name__ != "ExplainStmt"
         or type(statements[0].stmt.query).__name__ != statement.kind
+        or tuple(side_effect_calls(statements[0].stmt.query)) != statement.side_effects
     ):
         raise TodoctlError(
             "the EXPLAIN built around the statement does not parse as one EXPLAIN of it; nothing was run",
@@ -198,8 +199,7 @@ def refuse_side_effects(statement: AdhocStatement, *, allowed: bool, protected: 
     if protected:
         raise TodoctlError(
             f"{database} is a protected production database: refusing to run {names}, which {first.why}",
-            hint=f"{ALLOW_OPTION} is never allowed on a protected database; explain it elsewhere, or use --no-analyze "
-            "on a copy",
+            hint=f"{ALLOW_OPTION} is never allowed on a protected database; explain the statement on a copy of it",
             exit_code=ExitCode.REFUSED,
         )
     raise TodoctlError(
