@@ -258,22 +258,6 @@ def test_ad_hoc_sql_is_read_only(pg, workload_db):
     assert fingerprint(pg, workload_db) == before
 
 
-@pytest.mark.parametrize(
-    "sql, count",
-    [
-        ("SELECT 1", 1),
-        ("SELECT 1;", 1),
-        ("SELECT ';' AS a; ", 1),
-        ("SELECT 1; SELECT 2", 2),
-        ("SELECT $$a;b$$, 'it''s;' -- c;\n", 1),
-        ("SELECT 1 /* ; */; DELETE FROM tasks", 2),
-        ("  ; ", 0),
-    ],
-)
-def test_statement_counting(sql, count):
-    assert explain.count_statements(sql) == count
-
-
 def test_several_statements_are_refused(pg, workload_db):
     before = fingerprint(pg, workload_db)
     with pytest.raises(TodoctlError) as caught:

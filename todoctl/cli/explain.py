@@ -115,15 +115,26 @@ def sql(
     runs: RunsOption = 1,
     fmt: FormatOption = Format.tree,
     timeout: TimeoutOption = "10s",
+    allow_side_effects: Annotated[
+        bool,
+        typer.Option(
+            "--allow-side-effects",
+            help="Allow calls a rollback cannot undo (nextval, pg_terminate_backend, advisory locks...). "
+            "Never allowed on a protected database.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """EXPLAIN one ad-hoc statement in a READ ONLY transaction that is rolled back.
+    """EXPLAIN one ad-hoc statement (SELECT, VALUES, TABLE, INSERT, UPDATE, DELETE, MERGE) in a
+    READ ONLY transaction that is rolled back.
 
     Example: todoctl explain sql "SELECT count(*) FROM tasks WHERE status = 'pending'"
     """
     from todoctl.core import explain
 
-    result = explain.explain_sql(state.database_url(), statement, analyze=analyze, runs=runs, timeout=timeout)
+    result = explain.explain_sql(
+        state.database_url(), statement, analyze=analyze, runs=runs, timeout=timeout, allow_side_effects=allow_side_effects
+    )
     _show(result, fmt, as_json)
 
 

@@ -124,62 +124,23 @@ def check_timeout(timeout: str) -> str:
     return timeout.strip().replace(" ", "")
 
 
-def count_statements(sql: str) -> int:
-    """How many statements a string holds, ignoring semicolons in quotes, dollar quotes and comments."""
-    count, i, n, current = 0, 0, len(sql), False
-    while i < n:
-        ch = sql[i]
-        if ch == "-" and sql.startswith("--", i):
-            end = sql.find("\n", i)
-            i = n if end < 0 else end + 1
-            continue
-        if ch == "/" and sql.startswith("/*", i):
-            depth, i = 1, i + 2
-            while i < n and depth:
-                if sql.startswith("/*", i):
-                    depth, i = depth + 1, i + 2
-                elif sql.startswith("*/", i):
-                    depth, i = depth - 1, i + 2
-                else:
-                    i += 1
-            continue
-        if ch in ("'", '"'):
-            escaped = ch == "'" and i > 0 and sql[i - 1] in "eE"
-            i += 1
-            while i < n:
-                if escaped and sql[i] == "\\":
-                    i += 2
-                    continue
-                if sql[i] == ch:
-                    if i + 1 < n and sql[i + 1] == ch:
-                        i += 2
-                        continue
-                    break
-                i += 1
-            i += 1
-            current = True
-            continue
-        if ch == "$":
-            match = re.match(r"\$([A-Za-z_][A-Za-z0-9_]*)?\$", sql[i:])
-            if match:
-                tag = match.group(0)
-                end = sql.find(tag, i + len(tag))
-                i = n if end < 0 else end + len(tag)
-                current = True
-                continue
-        if ch == ";":
-            if current:
-                count += 1
-            current = False
-        elif not ch.isspace():
-            current = True
-        i += 1
-    return count + (1 if current else 0)
-
-
 def _explain_sql(sql: str, analyze: bool) -> str:
     options = "ANALYZE, BUFFERS, FORMAT JSON" if analyze else "FORMAT JSON, SUMMARY"
     return f"EXPLAIN ({options}) {sql}"
+
+
+def execute_one(cur, sql: str, bindings: dict | None = None):
+    """Send one statement with the extended query protocol and return the first column of its row.
+
+    The extended protocol carries one statement: the server itself refuses a second ("cannot insert
+    multiple commands into a prepared statement"). psycopg 3 uses the simple protocol, which runs
+    any number of statements, whenever a query has no parameters, even with ``params=[]`` or with
+    ``prepare=True`` when prepared statements are off (pooled URLs); a binary result always goes
+    through PQsendQueryParams, so ``binary=True`` is what forces the extended protocol here.
+    ``prepare=False``: nothing is left prepared on the server (PgBouncer in transaction mode).
+    """
+    cur.execute(sql, bindings or None, prepare=False, binary=True)
+    return cur.fetchone()[0]
 
 
 def _explain_once(raw, sql: str, bindings: dict | None, *, analyze: bool, timeout: str, read_only: bool, what: str):
@@ -194,8 +155,7 @@ def _explain_once(raw, sql: str, bindings: dict | None, *, analyze: bool, timeou
             cur.execute("SELECT set_config('lock_timeout', %s, true)", [timeout])
             # Plan with the actual values, as the app's first executions do (never a generic plan).
             cur.execute("SET LOCAL plan_cache_mode = force_custom_plan")
-            cur.execute(_explain_sql(sql, analyze), bindings or None)
-            document = cur.fetchone()[0]
+            document = execute_one(cur, _explain_sql(sql, analyze), bindings)
     except psycopg.errors.QueryCanceled as exc:
         _rollback(raw)
         if "statement timeout" in str(exc) or "lock timeout" in str(exc):
@@ -253,6 +213,20 @@ def _rollback(raw) -> None:
         raw.rollback()
     except Exception:  # a broken connection rolls back on the server anyway
         pass
+
+
+def _protected(raw, url: DatabaseURL) -> bool:
+    """Whether the database carries the protection mark; a mark that cannot be read counts as set."""
+    import psycopg
+
+    from todoctl.core import protect
+
+    try:
+        return protect.read_with(raw.execute, url.display).protected
+    except psycopg.Error:
+        return True  # e.g. no SELECT on todoctl_meta: fail closed
+    finally:
+        _rollback(raw)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -386,27 +360,39 @@ def explain(
 
 
 def explain_sql(
-    url: DatabaseURL, sql: str, *, analyze: bool = True, runs: int = 1, timeout: str = DEFAULT_TIMEOUT
+    url: DatabaseURL,
+    sql: str,
+    *,
+    analyze: bool = True,
+    runs: int = 1,
+    timeout: str = DEFAULT_TIMEOUT,
+    allow_side_effects: bool = False,
 ) -> ExplainResult:
-    """EXPLAIN one ad-hoc statement in a READ ONLY transaction that is rolled back."""
-    statement = sql.strip().rstrip(";").strip()
-    count = count_statements(statement)
-    if count == 0:
-        raise usage_error("no SQL statement given", 'for example: todoctl explain sql "SELECT count(*) FROM tasks"')
-    if count > 1:
-        raise usage_error(
-            f"{count} statements given; explain takes exactly one",
-            "explain them one at a time",
-        )
-    if re.match(r"(?is)^\s*explain\b", statement):
-        raise usage_error("the statement is already an EXPLAIN", "pass the statement itself; todoctl adds EXPLAIN")
+    """EXPLAIN one ad-hoc statement in a READ ONLY transaction that is rolled back.
+
+    PostgreSQL's grammar (pglast) decides that ``sql`` is exactly one statement EXPLAIN accepts;
+    it is sent with the extended protocol, which cannot carry a second. Calls a rollback cannot
+    undo (core/adhoc_sql.py: SIDE_EFFECT_FUNCTIONS) are refused unless ``allow_side_effects``,
+    and always on a protected database.
+    """
+    from todoctl.core import adhoc_sql
+
+    statement = adhoc_sql.parse_statement(sql)
     timeout = check_timeout(timeout)
     if runs < 1:
         raise usage_error("--runs must be at least 1")
+    # The second fence, on the very text _explain_once will send (_explain_sql is pure).
+    adhoc_sql.check_explain_text(_explain_sql(statement.text, analyze), statement)
+    # Refuse before connecting when not asked for; when asked, the database's mark still decides.
+    adhoc_sql.refuse_side_effects(statement, allowed=allow_side_effects, protected=False, database=url.display)
     with connection(url) as conn:
         raw = conn.connection.dbapi_connection
+        if statement.side_effects:
+            adhoc_sql.refuse_side_effects(
+                statement, allowed=allow_side_effects, protected=_protected(raw, url), database=url.display
+            )
         document, root, planning, execution, run_ms = _run(
-            raw, statement, None, analyze=analyze, runs=runs, timeout=timeout, read_only=True, what="the statement"
+            raw, statement.text, None, analyze=analyze, runs=runs, timeout=timeout, read_only=True, what="the statement"
         )
         table_rows, indexes = _catalog(raw, root)
     return ExplainResult(
@@ -414,7 +400,7 @@ def explain_sql(
         description=None,
         database=url.display,
         analyzed=analyze,
-        sql=statement,
+        sql=statement.text,
         bindings={},
         params={},
         planning_ms=planning,
