@@ -27,7 +27,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Iterator, Mapping
+from typing import Collection, Iterator, Mapping
 from urllib.parse import parse_qsl
 
 from sqlalchemy import Engine, create_engine, event
@@ -108,27 +108,27 @@ class AppSettings:
         cls,
         environ: Mapping[str, str] | None = None,
         *,
-        read_url: bool = True,
+        ignore: Collection[str] = (),
         application_name: str = "todo-app",
     ) -> "AppSettings":
         """Read and check the app's variables; a bad value is a ValueError naming the variable.
 
         ``environ=None`` reads ``os.environ`` then ``.env`` (python-dotenv, found from the working
-        directory), as todoctl does; an explicit mapping is read alone. ``read_url=False`` leaves
-        ``DATABASE_URL`` unread (``url`` None), for a caller that resolved the URL itself (todoctl
-        health: ``--database-url``); ``dataclasses.replace(settings, url=...)`` adds it.
+        directory), as todoctl does; an explicit mapping is read alone. Variables named in ``ignore``
+        are not read (their defaults apply; ``DATABASE_URL``: ``url`` None): todoctl health resolves
+        its own URL (``--database-url``) and never echoes SQL; ``dataclasses.replace`` adds them.
         """
         lookup = _lookup(environ)
         values: dict = {}
         sources: dict[str, str] = {}
         for name, (variable, default, low) in APP_VARIABLES.items():
-            raw, source = lookup(variable)
+            raw, source = lookup(variable) if variable not in ignore else (None, "")
             if raw is None:
                 raw, source = default, "default"
             values[name] = _parse(variable, raw.strip(), low, boolean=name == "debug", whole=name != "pool_timeout")
             sources[name] = source
         url = None
-        if read_url:
+        if "DATABASE_URL" not in ignore:
             raw, source = lookup("DATABASE_URL")
             url = _app_url(raw, source) if raw is not None else None
         if url is not None:

@@ -124,6 +124,11 @@ def test_retired_health_variables_are_noted_not_read():
     assert [n.split()[0] for n in s.notes] == ["DB_POOL_SIZE", "DB_POOL_MAX_OVERFLOW"]
 
 
+def test_ignored_variables_are_not_read():
+    s = AppSettings.from_env({"DATABASE_URL": "nonsense", "DEBUG": "*", "DB_POOL_MAX": "7"}, ignore=("DATABASE_URL", "DEBUG"))
+    assert (s.url, s.debug, s.pool_max) == (None, False, 7)
+
+
 def test_engine_needs_a_url():
     with pytest.raises(ValueError, match="DATABASE_URL is not set"):
         engine_from_settings(AppSettings.from_env({}))
