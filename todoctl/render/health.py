@@ -39,7 +39,7 @@ def checks_table(result: HealthReport) -> Table:
 def pool_table(pool: PoolReport) -> Group:
     """The app's pool settings (todoctl.app), each with where it came from, and any retired variable found."""
     s = pool.settings
-    table = Table(title="App pool (todoctl.app, from DB_POOL_* and DB_*_TIMEOUT)", title_justify="left")
+    table = Table(title="App pool (todoctl.app)", title_justify="left")
     table.add_column("variable", no_wrap=True)
     table.add_column("value", justify="right")
     table.add_column("from")
