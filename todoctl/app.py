@@ -47,7 +47,9 @@ __all__ = [
     "get_engine",
     "get_session",
     "ping",
+    "pool_stats",
     "session_scope",
+    "sslmode",
 ]
 
 # field -> (variable, default as the deployment would write it, smallest accepted value)

@@ -6,6 +6,9 @@ Settings come from explicit environ dicts; os.environ is never changed.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -72,6 +75,20 @@ def test_defaults_are_the_deployments_and_every_source_is_named():
         2, 4, 2, True, 0,
     )
     assert custom.sources["pool_min"] == "DB_POOL_MIN" and custom.sources["pool_timeout"] == "default"
+
+
+def test_the_environment_wins_over_dot_env(tmp_path):
+    (tmp_path / ".env").write_text("DB_POOL_MAX=7\nDB_POOL_MIN=3\nDATABASE_URL=postgres://u@localhost/fromdotenv\n")
+    code = (
+        "from todoctl.app import AppSettings; s = AppSettings.from_env(); "
+        "print(s.pool_min, s.pool_max, s.sources['pool_min'], s.sources['pool_max'], s.url.database, sep='|')"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DB_", "DATABASE_URL"))}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env={**env, "DB_POOL_MIN": "2"}, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "2|7|DB_POOL_MIN|DB_POOL_MAX (.env)|fromdotenv"
 
 
 def test_postgres_scheme_is_normalised_to_psycopg_3():
@@ -286,15 +303,19 @@ def test_get_session_driven_the_way_fastapi_drives_a_yield_dependency(migrated_d
 
 
 def test_the_default_engine_is_built_on_first_use_not_at_import():
-    import subprocess
-    import sys
-
     code = (
         "import todoctl.app as a, sys; assert a._engine is None; "
         "assert 'fastapi' not in sys.modules and 'typer' not in sys.modules and 'rich' not in sys.modules"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def test_todoctl_help_does_not_import_the_app_module():
+    from tests.cli.test_startup import imported_modules
+
+    for args in (("--help",), ("health", "--help")):
+        assert "todoctl.app" not in imported_modules(*args)
 
 
 def test_ping_reports_the_server_and_the_pool(migrated_db):
