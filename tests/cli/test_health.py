@@ -62,7 +62,8 @@ def test_json_document_has_every_check(migrated_db):
     assert [c["name"] for c in document["checks"]] == list(CHECK_NAMES)
     assert set(document["checks"][0]) == {"name", "status", "value", "threshold", "hint", "details"}
     assert document["summary"]["fail"] == sum(c["status"] == "fail" for c in document["checks"])
-    assert document["pool"]["settings"]["size"] == 5 and document["pool"]["probe"] is None
+    assert document["pool"]["settings"]["pool_max"] == 20 and document["pool"]["probe"] is None
+    assert document["pool"]["settings"]["url"] is None  # never a URL (it may hold a password)
     assert document["thresholds"]["idle_in_transaction_warn_s"] == 30
     assert {c["name"]: c["status"] for c in document["checks"]}["migrations"] == "ok"
 
@@ -129,17 +130,32 @@ def test_idle_in_transaction_threshold_by_option_and_environment(pg, migrated_db
 
 
 def test_probe_through_the_cli_uses_the_apps_pool_variables(migrated_db):
-    env = {"DB_POOL_SIZE": "1", "DB_POOL_MAX_OVERFLOW": "1", "DB_POOL_TIMEOUT": "0.1"}
+    env = {"DB_POOL_MIN": "1", "DB_POOL_MAX": "2", "DB_POOL_TIMEOUT": "0.1"}
     result = health(migrated_db, "-c", "version", "--probe", "4", "--probe-hold", "1.5", "--json", env=env)
     assert result.exit_code == 1, result.output
     document = json.loads(result.stdout)
-    assert document["pool"]["settings"]["sources"]["size"] == "DB_POOL_SIZE"
+    assert document["pool"]["settings"]["sources"]["pool_min"] == "DB_POOL_MIN"
     probe = document["pool"]["probe"]
     assert probe["peak_checked_out"] == 2 and probe["overflow_used"] == 1 and probe["timeouts"] >= 1
     assert document["checks"][-1]["name"] == "pool-probe" and document["checks"][-1]["status"] == "fail"
-    text = health(migrated_db, "-c", "version", "--probe", "3", env={"DB_POOL_SIZE": "1", "DB_POOL_MAX_OVERFLOW": "0"})
+    text = health(migrated_db, "-c", "version", "--probe", "3", env={"DB_POOL_MIN": "1", "DB_POOL_MAX": "1"})
     assert text.exit_code == 0, text.output
     assert "checked-out peak" in text.stdout and "acquisition wait p95" in text.stdout
+
+
+def test_retired_pool_variables_are_noted_in_the_output(migrated_db):
+    result = health(migrated_db, "-c", "version", env={"DB_POOL_SIZE": "3", "DB_POOL_MIN": "2"})
+    assert result.exit_code == 0, result.output
+    assert "DB_POOL_SIZE is set but no longer read" in result.stdout and "DB_POOL_MIN" in result.stdout
+    document = json.loads(health(migrated_db, "-c", "version", "--json", env={"DB_POOL_SIZE": "3"}).stdout)
+    assert document["pool"]["settings"]["notes"][0].startswith("DB_POOL_SIZE")
+
+
+def test_the_apps_debug_variable_neither_fails_health_nor_echoes_sql_into_json(migrated_db):
+    for debug in ("*", "true"):  # DEBUG=* is how Node's debug module is switched on
+        result = health(migrated_db, "-c", "version", "--probe", "2", "--json", env={"DEBUG": debug})
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["pool"]["probe"]["errors"] == 0
 
 
 def test_usage_errors_exit_2(migrated_db):
@@ -150,8 +166,20 @@ def test_usage_errors_exit_2(migrated_db):
     assert bad_threshold.exit_code == 2 and "NAME=VALUE" in bad_threshold.stderr
     assert health(migrated_db, "-t", "nope=1").exit_code == 2
     assert health(migrated_db, "--watch", "1", "--json").exit_code == 2
-    bad_pool = health(migrated_db, env={"DB_POOL_SIZE": "lots"})
-    assert bad_pool.exit_code == 2 and "DB_POOL_SIZE" in bad_pool.stderr
+    for variable, value in (
+        ("DB_POOL_MIN", "lots"),
+        ("DB_POOL_MAX", "x"),
+        ("DB_POOL_RECYCLE", "soon"),
+        ("DB_POOL_TIMEOUT", "never"),
+        ("DB_QUERY_TIMEOUT", "30s"),
+    ):
+        bad_pool = health(migrated_db, "-c", "version", env={variable: value})
+        assert bad_pool.exit_code == 2, (variable, bad_pool.output)
+        lines = bad_pool.stderr.splitlines()
+        assert len(lines) == 2 and lines[0].startswith(f"Error: {variable} must be") and lines[1].startswith("Hint:")
+    too_big = health(migrated_db, "-c", "version", "--probe", "100000")
+    assert too_big.exit_code == 2 and "--probe" in too_big.stderr and "Hint:" in too_big.stderr
+    assert "unexpected" not in too_big.stderr
 
 
 def test_unreachable_server_exits_3_quickly_and_masks_the_password():

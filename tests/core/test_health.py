@@ -24,7 +24,7 @@ from todoctl.core.health_checks import (
     version_status,
 )
 from todoctl.core.health_indexes import find_duplicates
-from todoctl.core.health_pool import PoolSettings, probe
+from todoctl.core.health_pool import PoolSettings, pool_settings, probe
 from todoctl.db.url import DatabaseURL, normalise
 from todoctl.errors import ExitCode, TodoctlError
 
@@ -86,7 +86,7 @@ def test_fresh_migrated_database_is_healthy(migrated_db):
     assert by_name["latency"].details["pings"] == 10
     assert by_name["connect"].details["first_ms"] > 0 and by_name["connect"].details["again_ms"] > 0
     assert by_name["migrations"].details["current"] == by_name["migrations"].details["heads"]
-    assert report.pool.probe is None and report.pool.settings.capacity == 15
+    assert report.pool.probe is None and report.pool.settings.pool_max == 20
 
 
 def test_selected_checks_only_and_in_display_order(migrated_db):
@@ -391,32 +391,25 @@ def test_thresholds_from_environment_and_overrides(monkeypatch):
 # ---------------------------------------------------------------- the app's pool
 
 
-def test_pool_settings_defaults_and_environment(monkeypatch):
-    for name in ("DB_POOL_SIZE", "DB_POOL_MAX_OVERFLOW", "DB_POOL_TIMEOUT", "DB_POOL_RECYCLE", "DB_POOL_PRE_PING"):
+def test_pool_settings_are_the_apps_variables(monkeypatch):
+    for name in ("DB_POOL_MIN", "DB_POOL_MAX", "DB_POOL_TIMEOUT", "DB_POOL_RECYCLE", "DB_POOL_SIZE", "DB_POOL_PRE_PING"):
         monkeypatch.delenv(name, raising=False)
-    defaults = PoolSettings.from_env()
-    assert (defaults.size, defaults.max_overflow, defaults.timeout, defaults.recycle, defaults.pre_ping) == (
-        5,
-        10,
-        30.0,
-        1800,
-        True,
-    )
-    assert set(defaults.sources.values()) == {"default"}
-    monkeypatch.setenv("DB_POOL_SIZE", "2")
-    monkeypatch.setenv("DB_POOL_PRE_PING", "false")
-    monkeypatch.setenv("DB_POOL_MAX_OVERFLOW", "-1")
-    custom = PoolSettings.from_env()
-    assert (custom.size, custom.pre_ping, custom.capacity) == (2, False, None)
-    assert custom.sources["size"] == "DB_POOL_SIZE"
-    monkeypatch.setenv("DB_POOL_TIMEOUT", "soon")
+    defaults = pool_settings()
+    assert (defaults.pool_min, defaults.pool_max, defaults.pool_timeout, defaults.pool_recycle) == (5, 20, 30.0, 3600)
+    assert set(defaults.sources.values()) == {"default"} and defaults.notes == ()
+    monkeypatch.setenv("DB_POOL_MIN", "2")
+    monkeypatch.setenv("DB_POOL_SIZE", "9")  # the name health alone once read: noted, not used
+    custom = pool_settings()
+    assert (custom.pool_min, custom.max_overflow, custom.sources["pool_min"]) == (2, 18, "DB_POOL_MIN")
+    assert custom.notes and custom.notes[0].startswith("DB_POOL_SIZE is set but no longer read")
+    monkeypatch.setenv("DB_POOL_RECYCLE", "soon")
     with pytest.raises(TodoctlError) as raised:
-        PoolSettings.from_env()
-    assert raised.value.exit_code is ExitCode.USAGE and "DB_POOL_TIMEOUT" in raised.value.message
+        pool_settings()
+    assert raised.value.exit_code is ExitCode.USAGE and "DB_POOL_RECYCLE" in raised.value.message
 
 
 def test_probe_beyond_pool_capacity_waits(migrated_db):
-    settings = PoolSettings(size=2, max_overflow=1, timeout=30)
+    settings = PoolSettings(pool_min=2, pool_max=3, pool_timeout=30)
     result = probe(migrated_db, 8, settings, hold=0.5)
     assert (result.sessions, result.timeouts, result.errors) == (8, 0, 0)
     assert result.peak_checked_out == 3 and result.overflow_used == 1 and result.connections_opened == 3
@@ -425,14 +418,54 @@ def test_probe_beyond_pool_capacity_waits(migrated_db):
 
 
 def test_probe_with_too_short_a_pool_timeout_times_out(migrated_db):
-    settings = PoolSettings(size=1, max_overflow=0, timeout=0.2)
+    settings = PoolSettings(pool_min=1, pool_max=1, pool_timeout=0.2)
     report = health.run(migrated_db, checks=["version"], probe=3, probe_hold=2.0, pool=settings)
     result = report.pool.probe
     assert result.peak_checked_out == 1 and result.overflow_used == 0
     assert result.timeouts >= 1 and result.errors == 0
     check = report.get("pool-probe")
-    assert check.status is Status.FAIL and "DB_POOL_SIZE" in check.hint
+    assert check.status is Status.FAIL and "DB_POOL_MAX" in check.hint
     assert report.ok is False
+
+
+@pytest.mark.parametrize("sessions", [-1, 1001, 100_000])
+def test_probe_size_is_bounded_before_anything_connects(sessions):
+    unreachable = normalise("postgresql://u:pw@127.0.0.1:1/db", source="t")
+    with pytest.raises(TodoctlError) as raised:
+        health.run(unreachable, checks=["version"], probe=sessions)
+    assert raised.value.exit_code is ExitCode.USAGE and "1 to 1000" in raised.value.message
+
+
+def test_probe_hold_beyond_the_query_timeout_is_a_usage_error(migrated_db):
+    with pytest.raises(TodoctlError) as raised:
+        probe(migrated_db, 2, PoolSettings(query_timeout=1), hold=1.5)
+    assert raised.value.exit_code is ExitCode.USAGE and "DB_QUERY_TIMEOUT" in raised.value.message
+
+
+def test_probe_sessions_that_cannot_start_are_reported_not_a_crash(migrated_db):
+    # A real thread limit: the probe runs in a child process whose address space is capped, so that
+    # only some of its threads can get a stack.
+    import subprocess
+    import sys
+
+    code = f"""
+import resource, sys, threading
+from todoctl.core.health_pool import PoolSettings, probe
+from todoctl.db.url import normalise
+url = normalise({migrated_db.url!r}, source="test")
+probe(url, 2, PoolSettings(pool_min=1, pool_max=2), hold=0)  # every import done, the engine warmed
+threading.stack_size(64 * 1024 * 1024)
+with open("/proc/self/status") as f:
+    vm = next(int(line.split()[1]) for line in f if line.startswith("VmSize:")) * 1024
+resource.setrlimit(resource.RLIMIT_AS, (vm + 256 * 1024 * 1024, resource.RLIM_INFINITY))
+result = probe(url, 200, PoolSettings(pool_min=1, pool_max=2), hold=0)
+print(result.errors, result.first_error, sep="|")
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    errors, first_error = done.stdout.strip().split("|", 1)
+    assert 0 < int(errors) < 200 and "probe sessions could start" in first_error
+    assert "Exception in thread" not in done.stderr
 
 
 # ---------------------------------------------------------------- a read-only monitoring role

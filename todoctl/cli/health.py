@@ -36,7 +36,14 @@ PingsOption = Annotated[
     typer.Option("--pings", min=0, metavar="N", help="Round trips to time [default 10].", show_default=False),
 ]
 ProbeOption = Annotated[
-    int, typer.Option("--probe", min=0, metavar="N", help="Run N concurrent sessions through the app's pool.")
+    int,
+    typer.Option(
+        "--probe",
+        min=0,
+        max=1000,  # todoctl.core.health_pool.MAX_PROBE_SESSIONS: one thread per session
+        metavar="N",
+        help="Run N (1-1000) concurrent sessions through the app's pool (todoctl.app, DB_POOL_*).",
+    ),
 ]
 ProbeHoldOption = Annotated[
     float,

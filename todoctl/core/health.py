@@ -17,7 +17,7 @@ from typing import Iterable
 # Importing a check module registers its checks; the import order is the display order.
 from todoctl.core import health_activity, health_indexes, health_stats  # noqa: F401
 from todoctl.core.health_checks import REGISTRY, Check, Context, Status, Thresholds, grade, ms
-from todoctl.core.health_pool import PoolSettings, ProbeResult
+from todoctl.core.health_pool import PoolSettings, ProbeResult, check_probe, pool_settings
 from todoctl.core.health_pool import probe as run_probe
 from todoctl.db.engine import explain_connect_failure, make_engine
 from todoctl.db.url import DatabaseURL, mask
@@ -200,13 +200,13 @@ def probe_check(result: ProbeResult, thresholds: Thresholds) -> Check:
             Status.FAIL,
             value,
             threshold,
-            "requests would fail with QueuePool timeouts: raise DB_POOL_SIZE/DB_POOL_MAX_OVERFLOW "
+            "requests would fail with QueuePool timeouts: raise DB_POOL_MAX or DB_POOL_TIMEOUT, "
             "or hold connections for less time",
             details,
         )
     status = grade(result.wait_p95_ms, thresholds.probe_wait_warn_ms, float("inf"))
     hint = (
-        "requests queue for a connection: raise DB_POOL_SIZE or DB_POOL_MAX_OVERFLOW" if status is Status.WARN else None
+        "requests queue for a connection: raise DB_POOL_MAX" if status is Status.WARN else None
     )
     return Check("pool-probe", status, value, threshold, hint, details)
 
@@ -224,9 +224,8 @@ def run(
     """Connect (exit 3 if that fails, within the connect timeout), run the checks, optionally probe the pool."""
     names = selected(checks)
     thresholds = thresholds or Thresholds.from_env()
-    pool = pool or PoolSettings.from_env()
-    if probe < 0 or probe_hold < 0:
-        raise usage_error("--probe and --probe-hold must be zero or more")
+    pool = pool or pool_settings()
+    check_probe(probe, probe_hold, pool)
     started = time.perf_counter()
     engine = make_engine(url)
     try:

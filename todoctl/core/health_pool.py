@@ -1,95 +1,57 @@
-"""The app's SQLAlchemy connection pool: its settings (from the app's environment) and a load probe.
+"""The app's connection pool as health sees it: :mod:`todoctl.app`'s settings and engine, and a load probe.
 
-The app builds a ``QueuePool`` from ``DB_POOL_*`` variables; health reads the same variables
-(environment, then ``.env``) with the same defaults, and ``--probe N`` runs N concurrent sessions
-through such a pool to show what the app would see under that load.
+Health reads the app's own variables (``DB_POOL_MIN``, ``DB_POOL_MAX``, ``DB_POOL_RECYCLE``,
+``DB_POOL_TIMEOUT``, ``DB_CONNECT_TIMEOUT``, ``DB_QUERY_TIMEOUT``; environment, then ``.env``) through
+``AppSettings``, and ``--probe N`` runs N concurrent sessions through an engine built by
+``todoctl.app.engine_from_settings``: the very pool the app runs, not a copy of it.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 
+from todoctl.app import AppSettings, engine_from_settings
 from todoctl.db.url import DatabaseURL, mask
-from todoctl.errors import usage_error
+from todoctl.errors import ExitCode, TodoctlError, usage_error
 
-# name -> (environment variable, default); the app's settings use the same names and defaults.
-POOL_VARIABLES = {
-    "size": ("DB_POOL_SIZE", "5"),
-    "max_overflow": ("DB_POOL_MAX_OVERFLOW", "10"),
-    "timeout": ("DB_POOL_TIMEOUT", "30"),
-    "recycle": ("DB_POOL_RECYCLE", "1800"),
-    "pre_ping": ("DB_POOL_PRE_PING", "true"),
-}
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off"}
+# The name core.health's report uses for the pool's settings: the app's settings themselves.
+PoolSettings = AppSettings
+
+# Each probe session is a thread; beyond this the probe measures the machine, not the pool.
+MAX_PROBE_SESSIONS = 1000
+PROBE_APPLICATION_NAME = "todoctl health --probe"
+SETTINGS_HINT = "fix the variable in the environment or .env (README: \"The app's database module\")"
 
 
-@dataclass(frozen=True)
-class PoolSettings:
-    size: int = 5
-    max_overflow: int = 10
-    timeout: float = 30.0
-    recycle: int = 1800
-    pre_ping: bool = True
-    sources: dict[str, str] = field(
-        default_factory=dict
-    )  # setting -> "DB_POOL_SIZE", "DB_POOL_SIZE (.env)" or "default"
+def pool_settings() -> AppSettings:
+    """The app's pool settings from its variables; a bad value is a usage error (exit 2).
 
-    __json_properties__ = ("capacity",)
-
-    @property
-    def capacity(self) -> int | None:
-        """Connections the pool may hold at once (None: unbounded, max_overflow = -1)."""
-        return None if self.max_overflow < 0 else self.size + self.max_overflow
-
-    @classmethod
-    def from_env(cls) -> "PoolSettings":
-        values, sources = {}, {}
-        dotenv = _dotenv()
-        for name, (variable, default) in POOL_VARIABLES.items():
-            raw = os.environ.get(variable)
-            source = variable
-            if raw is None or raw.strip() == "":
-                raw = dotenv.get(variable)
-                source = f"{variable} (.env)"
-            if raw is None or raw.strip() == "":
-                raw, source = default, "default"
-            values[name] = _parse(name, variable, raw.strip())
-            sources[name] = source
-        return cls(**values, sources=sources)
-
-
-def _dotenv() -> dict[str, str]:
-    from dotenv import dotenv_values, find_dotenv
-
-    path = find_dotenv(usecwd=True)
-    return {k: v for k, v in dotenv_values(path).items() if v is not None} if path else {}
-
-
-def _parse(name: str, variable: str, raw: str):
+    ``DATABASE_URL`` is not read here: health works on the URL todoctl resolved (``--database-url``).
+    """
     try:
-        if name == "pre_ping":
-            if raw.lower() in _TRUE:
-                return True
-            if raw.lower() in _FALSE:
-                return False
-            raise ValueError
-        if name == "timeout":
-            value = float(raw)
-            if value <= 0:
-                raise ValueError
-            return value
-        value = int(raw)
-    except ValueError:
-        expected = "true or false" if name == "pre_ping" else "a positive number" if name == "timeout" else "an integer"
-        raise usage_error(f"{variable} must be {expected}, not {raw!r}") from None
-    low = {"size": 0, "max_overflow": -1, "recycle": -1}[name]
-    if value < low:
-        raise usage_error(f"{variable} must be {low} or more, not {raw!r}")
-    return value
+        # DEBUG only turns on the app's SQL echo, which must not reach health's output (nor fail it).
+        return AppSettings.from_env(ignore=("DATABASE_URL", "DEBUG"), application_name=PROBE_APPLICATION_NAME)
+    except ValueError as exc:
+        raise usage_error(str(exc), SETTINGS_HINT) from None
+
+
+def check_probe(sessions: int, hold: float, settings: AppSettings) -> None:
+    """Refuse a probe that cannot measure the pool, before anything connects."""
+    if not 0 <= sessions <= MAX_PROBE_SESSIONS:
+        raise usage_error(
+            f"--probe takes 1 to {MAX_PROBE_SESSIONS} sessions (0: no probe), not {sessions}",
+            f"the app's pool holds at most DB_POOL_MAX={settings.pool_max} connections; "
+            f"e.g. --probe {min(MAX_PROBE_SESSIONS, settings.pool_max * 2)}",
+        )
+    if hold < 0:
+        raise usage_error(f"--probe-hold must be zero or more, not {hold:g}")
+    if sessions and settings.query_timeout and hold >= settings.query_timeout:
+        raise usage_error(
+            f"--probe-hold {hold:g} s is not shorter than DB_QUERY_TIMEOUT ({settings.query_timeout} s)",
+            "the app's statement_timeout would cancel every probe session: hold for less",
+        )
 
 
 @dataclass
@@ -109,33 +71,28 @@ class ProbeResult:
     seconds: float
 
 
-def make_pool_engine(url: DatabaseURL, settings: PoolSettings):
-    """An engine with the QueuePool the app would build from ``settings``."""
-    from sqlalchemy.pool import QueuePool
-
-    from todoctl.db.engine import make_engine
-
-    return make_engine(
-        url,
-        poolclass=QueuePool,
-        pool_size=settings.size,
-        max_overflow=settings.max_overflow,
-        pool_timeout=settings.timeout,
-        pool_recycle=settings.recycle,
-        pool_pre_ping=settings.pre_ping,
-    )
+def make_pool_engine(url: DatabaseURL, settings: AppSettings):
+    """The app's engine (todoctl.app) on ``url``; a URL the app would refuse is refused here (exit 4)."""
+    try:
+        return engine_from_settings(replace(settings, url=url, debug=False))
+    except ValueError as exc:
+        raise TodoctlError(
+            mask(str(exc)), hint="the app refuses this URL too: fix sslmode", exit_code=ExitCode.REFUSED
+        ) from None
 
 
-def probe(url: DatabaseURL, sessions: int, settings: PoolSettings, *, hold: float = 0.05) -> ProbeResult:
+def probe(url: DatabaseURL, sessions: int, settings: AppSettings, *, hold: float = 0.05) -> ProbeResult:
     """Run ``sessions`` concurrent sessions through the app's pool, each holding a connection ``hold`` seconds.
 
     All sessions ask for a connection at the same moment (a barrier), as a burst of requests would.
+    A session that fails, or cannot even start (the machine's thread limit), is a reported error.
     """
     from sqlalchemy import event, text
     from sqlalchemy.exc import TimeoutError as PoolTimeout
 
     from todoctl.core.health_checks import percentile
 
+    check_probe(sessions, hold, settings)
     if sessions < 1:
         raise usage_error("--probe needs at least 1 session")
     engine = make_pool_engine(url, settings)
@@ -166,11 +123,11 @@ def probe(url: DatabaseURL, sessions: int, settings: PoolSettings, *, hold: floa
 
     def session() -> None:
         try:
-            barrier.wait(timeout=30)
-        except threading.BrokenBarrierError:
-            pass
-        asked = time.perf_counter()
-        try:
+            try:
+                barrier.wait(timeout=30)
+            except threading.BrokenBarrierError:
+                pass
+            asked = time.perf_counter()
             with engine.connect() as conn:
                 waited = time.perf_counter() - asked
                 with lock:
@@ -180,7 +137,7 @@ def probe(url: DatabaseURL, sessions: int, settings: PoolSettings, *, hold: floa
         except PoolTimeout:
             with lock:
                 timeouts.append(1)
-        except Exception as exc:  # a refused or dropped connection: counted and reported
+        except BaseException as exc:  # a refused or dropped connection, or a bug: counted and reported
             message = mask(str(getattr(exc, "orig", None) or exc)).strip().splitlines()
             with lock:
                 errors.append(message[0] if message else type(exc).__name__)
@@ -188,10 +145,21 @@ def probe(url: DatabaseURL, sessions: int, settings: PoolSettings, *, hold: floa
     started = time.perf_counter()
     # Daemon threads: Ctrl-C must not wait for sessions queued on a 30 s pool timeout.
     threads = [threading.Thread(target=session, daemon=True, name=f"probe-{i}") for i in range(sessions)]
+    running: list[threading.Thread] = []
     try:
         for thread in threads:
-            thread.start()
-        for thread in threads:
+            try:
+                thread.start()
+            except RuntimeError as exc:  # "can't start new thread": out of memory or the thread limit
+                with lock:
+                    errors.extend(
+                        [f"only {len(running)} of {sessions} probe sessions could start: {exc}"]
+                        * (sessions - len(running))
+                    )
+                barrier.abort()  # release the sessions already waiting for the others
+                break
+            running.append(thread)
+        for thread in running:
             while thread.is_alive():
                 thread.join(0.1)
     finally:
@@ -199,10 +167,10 @@ def probe(url: DatabaseURL, sessions: int, settings: PoolSettings, *, hold: floa
     return ProbeResult(
         sessions=sessions,
         hold_seconds=hold,
-        capacity=settings.capacity,
+        capacity=settings.pool_max,
         connections_opened=counts["opened"],
         peak_checked_out=counts["peak"],
-        overflow_used=max(0, counts["peak"] - settings.size),
+        overflow_used=max(0, counts["peak"] - settings.pool_min),
         wait_p50_ms=round(percentile(waits, 50), 2),
         wait_p95_ms=round(percentile(waits, 95), 2),
         wait_max_ms=round(max(waits, default=0.0), 2),

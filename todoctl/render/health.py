@@ -36,23 +36,25 @@ def checks_table(result: HealthReport) -> Table:
     return table
 
 
-def pool_table(pool: PoolReport) -> Table:
+def pool_table(pool: PoolReport) -> Group:
+    """The app's pool settings (todoctl.app), each with where it came from, and any retired variable found."""
     s = pool.settings
-    table = Table(title="App pool (QueuePool from DB_POOL_*)", title_justify="left")
-    table.add_column("setting", no_wrap=True)
+    table = Table(title="App pool (todoctl.app)", title_justify="left")
+    table.add_column("variable", no_wrap=True)
     table.add_column("value", justify="right")
     table.add_column("from")
-    capacity = "unbounded" if s.capacity is None else str(s.capacity)
-    for name, value in (
-        ("size", s.size),
-        ("max_overflow", s.max_overflow),
-        ("timeout", f"{s.timeout:g} s"),
-        ("recycle", f"{s.recycle} s"),
-        ("pre_ping", "on" if s.pre_ping else "off"),
+    for name, variable, value in (
+        ("pool_min", "DB_POOL_MIN", str(s.pool_min)),
+        ("pool_max", "DB_POOL_MAX", str(s.pool_max)),
+        ("pool_timeout", "DB_POOL_TIMEOUT", f"{s.pool_timeout:g} s"),
+        ("pool_recycle", "DB_POOL_RECYCLE", f"{s.pool_recycle} s"),
+        ("connect_timeout", "DB_CONNECT_TIMEOUT", f"{s.connect_timeout} s"),
+        ("query_timeout", "DB_QUERY_TIMEOUT", f"{s.query_timeout} s" if s.query_timeout else "none"),
     ):
-        table.add_row(name, str(value), s.sources.get(name, "default"))
-    table.add_row("capacity", capacity, "size + max_overflow")
-    return table
+        table.add_row(variable, value, s.sources.get(name, "default"))
+    table.add_row("pre-ping", "on", "always")
+    notes = [Text(f"note: {note}", style="yellow") for note in s.notes]
+    return Group(table, *notes)
 
 
 def probe_table(pool: PoolReport) -> Table | None:
