@@ -1,8 +1,9 @@
 """Alembic environment, kept close to the stock template.
 
-todoctl runs Alembic in-process and passes its own connection in
-``config.attributes["connection"]`` (the standard connection-sharing recipe);
-stock ``alembic`` commands resolve the URL the way todoctl does.
+Alembic's connection-sharing recipe: a caller may put a Connection (todoctl does) or an
+Engine (pytest-alembic's ``alembic_engine`` does) in ``config.attributes["connection"]``;
+otherwise, as with stock ``alembic`` commands, the URL is resolved the way todoctl does.
+todoctl's session settings apply in every case.
 """
 
 from alembic import context
@@ -51,9 +52,12 @@ def _run_on(connection) -> None:
     for statement in timeout_statements(config.attributes.get("timeouts")):
         connection.exec_driver_sql(statement)
     if connection.dialect.server_version_info >= (14,):
-        # If todoctl dies (kill -9, lost network), the server cancels the running statement
+        # If the client dies (kill -9, lost network), the server cancels the running statement
         # within seconds instead of finishing a long DDL for nobody.
         connection.exec_driver_sql("SET client_connection_check_interval = '2s'")
+    # Committed, also when a caller began the transaction: the history has autocommit blocks
+    # (CREATE INDEX CONCURRENTLY) and runs one transaction per revision, so it can never run
+    # inside a caller's single transaction anyway.
     connection.commit()
     _configure(connection=connection)
     with context.begin_transaction():
@@ -61,16 +65,20 @@ def _run_on(connection) -> None:
 
 
 def run_migrations_online() -> None:
-    connection = config.attributes.get("connection")
-    if connection is not None:
-        _run_on(connection)
-        return
-    from todoctl.db.engine import connection as open_connection
-    from todoctl.db.engine import resolve
+    from sqlalchemy.engine import Connection
 
-    url = resolve(config.get_main_option("sqlalchemy.url") or None, direct=True)
-    with open_connection(url) as conn:
-        _run_on(conn)
+    connectable = config.attributes.get("connection")
+    if isinstance(connectable, Connection):
+        _run_on(connectable)
+    elif connectable is not None:  # an Engine (pytest-alembic's alembic_engine, for one)
+        with connectable.connect() as conn:
+            _run_on(conn)
+    else:
+        from todoctl.db.engine import connection, resolve
+
+        url = resolve(config.get_main_option("sqlalchemy.url") or None, direct=True)
+        with connection(url) as conn:
+            _run_on(conn)
 
 
 if context.is_offline_mode():
