@@ -47,7 +47,21 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+def _refuse_a_callers_transaction(connection) -> None:
+    # SQLAlchemy has no public flag for "inside the caller's `with engine.begin()`" (an
+    # autobegun transaction, which todoctl leaves after reading the current revision, is fine).
+    if getattr(connection, "_trans_context_manager", None) is not None:
+        from alembic.util import CommandError
+
+        raise CommandError(
+            "this migration history commits once per revision and builds indexes CONCURRENTLY, so it "
+            "cannot run inside the caller's transaction: share `engine.connect()` or the Engine, "
+            "not `engine.begin()`"
+        )
+
+
 def _run_on(connection) -> None:
+    _refuse_a_callers_transaction(connection)
     # Session-level settings: they hold for every per-revision transaction that follows.
     for statement in timeout_statements(config.attributes.get("timeouts")):
         connection.exec_driver_sql(statement)
@@ -55,9 +69,6 @@ def _run_on(connection) -> None:
         # If the client dies (kill -9, lost network), the server cancels the running statement
         # within seconds instead of finishing a long DDL for nobody.
         connection.exec_driver_sql("SET client_connection_check_interval = '2s'")
-    # Committed, also when a caller began the transaction: the history has autocommit blocks
-    # (CREATE INDEX CONCURRENTLY) and runs one transaction per revision, so it can never run
-    # inside a caller's single transaction anyway.
     connection.commit()
     _configure(connection=connection)
     with context.begin_transaction():
