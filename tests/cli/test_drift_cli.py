@@ -146,3 +146,23 @@ def test_check_blames_a_hand_change_in_the_history_s_words(pg, migrated_db):
     )
     assert invoke(migrated_db, "check").exit_code == 0
 
+
+
+def test_the_model_without_migration_hint_fixes_it(database_in):
+    url, extra = database_in("model_change")
+    assert invoke(url, "check", *extra).exit_code == 1
+    written = runner.invoke(app, ["-d", url.url, "migrate", "new", "-m", "list order index", *extra])
+    assert written.exit_code == 0, written.output
+    assert runner.invoke(app, ["-d", url.url, "migrate", "up", *extra]).exit_code == 0
+    result = invoke(url, "check", *extra)
+    assert result.exit_code == 0, result.output
+
+
+def test_the_unknown_revision_hint_fixes_it(migrated_db, tmp_path):
+    # An older checkout (without the last revision) sees a database a newer one migrated.
+    old = copy_migrations(tmp_path)
+    next((old / "versions").glob(f"{HEAD}_*.py")).unlink()
+    result = invoke(migrated_db, "check", "--migrations", str(old), "--json")
+    assert result.exit_code == 1
+    assert [(d["category"], d["name"]) for d in json.loads(result.stdout)["differences"]] == [(UNKNOWN_REVISION, HEAD)]
+    assert invoke(migrated_db, "check").exit_code == 0  # this checkout, up to date

@@ -160,7 +160,7 @@ def classify(url: "DatabaseURL", *, migrations: Path | str | None = None, replay
         where = ", ".join(status.current) or "base"
         result.notes.append(
             f"the database is behind (at {where}, head {', '.join(status.heads) or 'base'}), so it was not compared "
-            "with the models: run `todoctl migrate up`, then check again "
+            "with the models: run `todoctl migrate up` first "
             "(`todoctl schema diff --against history` compares it with its own revision now)"
         )
         return result
