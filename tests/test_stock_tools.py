@@ -4,7 +4,6 @@ importing any module of the package runs nothing."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
