@@ -1,8 +1,9 @@
 """Alembic environment, kept close to the stock template.
 
-todoctl runs Alembic in-process and passes its own connection in
-``config.attributes["connection"]`` (the standard connection-sharing recipe);
-stock ``alembic`` commands resolve the URL the way todoctl does.
+Alembic's connection-sharing recipe: a caller may put a Connection (todoctl does) or an
+Engine (pytest-alembic's ``alembic_engine`` does) in ``config.attributes["connection"]``;
+otherwise, as with stock ``alembic`` commands, the URL is resolved the way todoctl does.
+todoctl's session settings apply in every case.
 """
 
 from alembic import context
@@ -46,12 +47,26 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+def _refuse_a_callers_transaction(connection) -> None:
+    # SQLAlchemy has no public flag for "inside the caller's `with engine.begin()`" (an
+    # autobegun transaction, which todoctl leaves after reading the current revision, is fine).
+    if getattr(connection, "_trans_context_manager", None) is not None:
+        from alembic.util import CommandError
+
+        raise CommandError(
+            "this migration history commits once per revision and builds indexes CONCURRENTLY, so it "
+            "cannot run inside the caller's transaction: share `engine.connect()` or the Engine, "
+            "not `engine.begin()`"
+        )
+
+
 def _run_on(connection) -> None:
+    _refuse_a_callers_transaction(connection)
     # Session-level settings: they hold for every per-revision transaction that follows.
     for statement in timeout_statements(config.attributes.get("timeouts")):
         connection.exec_driver_sql(statement)
     if connection.dialect.server_version_info >= (14,):
-        # If todoctl dies (kill -9, lost network), the server cancels the running statement
+        # If the client dies (kill -9, lost network), the server cancels the running statement
         # within seconds instead of finishing a long DDL for nobody.
         connection.exec_driver_sql("SET client_connection_check_interval = '2s'")
     connection.commit()
@@ -61,16 +76,20 @@ def _run_on(connection) -> None:
 
 
 def run_migrations_online() -> None:
-    connection = config.attributes.get("connection")
-    if connection is not None:
-        _run_on(connection)
-        return
-    from todoctl.db.engine import connection as open_connection
-    from todoctl.db.engine import resolve
+    from sqlalchemy.engine import Connection
 
-    url = resolve(config.get_main_option("sqlalchemy.url") or None, direct=True)
-    with open_connection(url) as conn:
-        _run_on(conn)
+    connectable = config.attributes.get("connection")
+    if isinstance(connectable, Connection):
+        _run_on(connectable)
+    elif connectable is not None:  # an Engine (pytest-alembic's alembic_engine, for one)
+        with connectable.connect() as conn:
+            _run_on(conn)
+    else:
+        from todoctl.db.engine import connection, resolve
+
+        url = resolve(config.get_main_option("sqlalchemy.url") or None, direct=True)
+        with connection(url) as conn:
+            _run_on(conn)
 
 
 if context.is_offline_mode():

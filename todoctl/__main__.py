@@ -1,3 +1,7 @@
-from todoctl.cli.app import main
+"""`python -m todoctl`: the same program as the `todoctl` entry point."""
 
-main()
+# Guarded so that importing the module (pkgutil.walk_packages, doc tools, pytest) runs nothing.
+if __name__ == "__main__":
+    from todoctl.cli.app import main
+
+    main()

@@ -33,10 +33,13 @@ def test_check_passes_at_head_and_explains_drift_in_words(pg, migrated_db):
     )
     drift = invoke("-d", migrated_db.url, "migrate", "check", "--json")
     assert drift.exit_code == 1
-    messages = [d["message"] for d in json.loads(drift.stdout)["drift"]]
-    assert "index ix_tasks_list_due on tasks (tasks.list_id, tasks.due_date, tasks.id) is in the models but not in the database" in messages
-    assert "column users.nickname (TEXT) is in the database but not in the models" in messages
-    assert "column tags.name is nullable in the database but NOT NULL in the models" in messages
+    document = json.loads(drift.stdout)
+    # Blamed like `schema diff --against history` does (tests/cli/test_drift_cli.py).
+    assert {d["category"] for d in document["differences"]} == {"changed_by_hand"}
+    messages = [d["message"] for d in document["differences"]]
+    assert "index ix_tasks_list_due on tasks is in the migration history but not in the live database" in messages
+    assert "column users.nickname is in the live database but not in the migration history" in messages
+    assert "column tags.name is nullable in the live database but NOT NULL in the migration history" in messages
 
 
 def test_check_fails_on_pending_revisions(migrated_db):
@@ -45,6 +48,7 @@ def test_check_fails_on_pending_revisions(migrated_db):
     assert result.exit_code == 1
     document = json.loads(result.stdout)
     assert [r["id"] for r in document["pending"]] == [HEAD] and document["ok"] is False
+    assert [(d["category"], d["name"]) for d in document["differences"]] == [("behind_history", HEAD)]
 
 
 def test_sql_needs_no_database_for_an_explicit_range_and_includes_timeouts():

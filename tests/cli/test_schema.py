@@ -241,3 +241,32 @@ def test_unreachable_server_is_exit_3(command):
     assert result.exit_code == 3
     assert json.loads(result.stdout)["error"]["kind"] == "connection"
     assert SENTINEL not in result.output
+
+
+# ---------------------------------------------------------------- which commands need a migrated database
+
+
+@pytest.mark.parametrize("where", ["base", "-1"])
+def test_lint_and_erd_need_head_diff_says_behind_show_and_dump_describe_any_state(migrated_db, where):
+    migrate.downgrade(migrated_db, where)
+    for command in ("lint", "erd"):
+        result = invoke(migrated_db, command)
+        assert result.exit_code == 1, (command, result.output)
+        assert f"schema {command} needs the schema at head" in result.stderr
+        assert "Hint: run `todoctl migrate up`" in result.stderr
+        document = json.loads(invoke(migrated_db, command, "--json").stdout)
+        assert document["ok"] is False and document["error"]["hint"] == "run `todoctl migrate up`"
+
+    result = invoke(migrated_db, "diff", "--json")
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert {d["category"] for d in document["differences"]} == {"behind_history"}
+    assert document["hints"] == {"behind_history": "run `todoctl migrate up`"}
+    assert "Behind:" in invoke(migrated_db, "diff").stdout
+
+    for command in ("show", "dump"):
+        result = invoke(migrated_db, command)
+        assert result.exit_code == 0, (command, result.output)
+    history = invoke(migrated_db, "diff", "--against", "history", "--json")
+    assert history.exit_code == 1
+    assert {d["category"] for d in json.loads(history.stdout)["differences"]} == {"behind_history"}

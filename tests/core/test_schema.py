@@ -134,15 +134,28 @@ def test_hand_changes_are_each_explained_against_the_models(pg, migrated_db):
     assert {d.category for d in result.differences} == {schema_diff.MODELS_VS_LIVE}
 
 
-def test_a_database_behind_head_gets_a_note(migrated_db):
+def test_a_database_behind_head_is_behind_not_drift(migrated_db):
+    # Its missing index is the pending revision, not a difference from the models.
     migrate.downgrade(migrated_db, "-1")
     result = schema_diff.against_models(migrated_db)
-    assert found(result.differences) == {
-        ("missing_index", "tasks", "ix_tasks_list_due"),
-        ("extra_index", "tasks", "ix_tasks_list_id"),
-    }
-    assert result.current == [ALL[-2]]
-    assert "--against history" in result.notes[0]
+    assert [(d.category, d.kind, d.name) for d in result.differences] == [
+        (schema_diff.BEHIND_HISTORY, "pending_revision", HEAD)
+    ]
+    assert result.hints == {schema_diff.BEHIND_HISTORY: "run `todoctl migrate up`"}
+    assert result.current == [ALL[-2]] and "not compared with the models" in result.notes[0]
+
+
+def test_a_database_at_base_is_behind_by_every_revision_against_the_models(empty_db):
+    result = schema_diff.against_models(empty_db)
+    assert [d.name for d in result.differences] == ALL
+    assert {d.category for d in result.differences} == {schema_diff.BEHIND_HISTORY}
+
+
+def test_an_unknown_revision_is_reported_against_the_models_too(pg, migrated_db):
+    run(pg, migrated_db, "UPDATE alembic_version SET version_num = 'ffff'")
+    result = schema_diff.against_models(migrated_db)
+    assert found(result.differences) == {("unknown_revision", "", "ffff")}
+    assert set(result.hints) == {schema_diff.UNKNOWN_REVISION}
 
 
 def test_models_with_no_migration_differ_from_a_database_at_head(migrated_db, model_change):
@@ -429,9 +442,10 @@ EXPECTED_FINDINGS = {
 }
 
 
-def test_each_lint_rule_finds_its_scratch_table(pg, empty_db):
-    run(pg, empty_db, LINT_TABLES)
-    result = schema_lint.lint(empty_db)
+def test_each_lint_rule_finds_its_scratch_table(pg, migrated_db):
+    # Next to the app's tables, which are lint-clean at head (lint needs the schema at head).
+    run(pg, migrated_db, LINT_TABLES)
+    result = schema_lint.lint(migrated_db)
     assert {(f.rule, f.table, f.subject) for f in result.findings} == EXPECTED_FINDINGS
     by_subject = {(f.table, f.subject): f for f in result.findings}
     fk = by_subject[("children", "parent_id")]
@@ -449,9 +463,9 @@ def test_each_lint_rule_finds_its_scratch_table(pg, empty_db):
     assert [f.table for f in result.findings] == sorted(f.table for f in result.findings)
 
 
-def test_lint_rules_can_be_skipped(pg, empty_db):
-    run(pg, empty_db, LINT_TABLES)
-    result = schema_lint.lint(empty_db, skip=["missing-timestamps", "duplicate-index"])
+def test_lint_rules_can_be_skipped(pg, migrated_db):
+    run(pg, migrated_db, LINT_TABLES)
+    result = schema_lint.lint(migrated_db, skip=["missing-timestamps", "duplicate-index"])
     assert {f.rule for f in result.findings} == {
         "fk-without-index",
         "no-primary-key",
@@ -466,3 +480,19 @@ def test_an_unknown_lint_rule_is_a_usage_error():
         schema_lint.check_rules(["no-such-rule"])
     assert caught.value.exit_code == ExitCode.USAGE
     assert "fk-without-index" in caught.value.hint
+
+
+# ---------------------------------------------------------------- which commands need head
+
+
+@pytest.mark.parametrize("steps", ["base", "-1"])
+def test_lint_and_erd_need_the_schema_at_head_show_and_dump_do_not(migrated_db, steps):
+    migrate.downgrade(migrated_db, steps)
+    for name, call in (("schema lint", schema_lint.lint), ("schema erd", schema_erd.erd)):
+        with pytest.raises(TodoctlError) as caught:
+            call(migrated_db)
+        assert caught.value.exit_code == ExitCode.CHECK_FAILED
+        assert f"{name} needs the schema at head" in caught.value.message
+        assert caught.value.hint == "run `todoctl migrate up`"
+    assert schema_show.overview(migrated_db).database == migrated_db.display
+    assert "CREATE TABLE" in schema_dump.dump(migrated_db).ddl or steps == "base"

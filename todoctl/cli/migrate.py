@@ -187,7 +187,9 @@ def merge(
 
 @app.command("check")
 def check(migrations: MigrationsOption = None, as_json: JsonOption = False) -> None:
-    """CI gate: exit 1 when revisions are pending or the database differs from the models.
+    """CI gate: exit 1 when the database is behind, at an unknown revision, or differs from the models.
+
+    A difference at head is blamed on the models (no migration) or on a hand change.
 
     Example: todoctl migrate check --json
     """

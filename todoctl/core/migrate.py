@@ -54,12 +54,20 @@ class MigrationStatus:
     unknown: list[str] = field(default_factory=list)
     untracked_tables: list[str] = field(default_factory=list)
     invalid_indexes: list[InvalidIndex] = field(default_factory=list)
+    # Behind or unknown, in the vocabulary `migrate check` and `schema diff` share (core/drift.py).
+    differences: list = field(default_factory=list)
 
-    __json_properties__ = ("at_head",)
+    __json_properties__ = ("at_head", "hints")
 
     @property
     def at_head(self) -> bool:
         return not self.pending and not self.unknown and sorted(self.current) == sorted(self.heads)
+
+    @property
+    def hints(self) -> dict[str, str]:
+        from todoctl.core.drift import hints_for
+
+        return hints_for(self.differences)
 
 
 @dataclass(frozen=True)
@@ -207,7 +215,7 @@ def status(url: DatabaseURL, *, migrations: Path | str | None = None) -> Migrati
         pending = [] if unknown else _pending(script, current)
         tables = _present_app_tables(conn) if not current else []
         broken = invalid_indexes(conn)
-    return MigrationStatus(
+    result = MigrationStatus(
         database=url.display,
         current=current,
         heads=heads,
@@ -216,6 +224,10 @@ def status(url: DatabaseURL, *, migrations: Path | str | None = None) -> Migrati
         untracked_tables=tables,
         invalid_indexes=broken,
     )
+    from todoctl.core.drift import revision_differences  # drift imports this module
+
+    result.differences = revision_differences(result)
+    return result
 
 
 def history(*, migrations: Path | str | None = None) -> list[Revision]:

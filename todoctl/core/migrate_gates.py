@@ -16,8 +16,9 @@ from pathlib import Path
 
 from alembic import command
 
-from todoctl.core.drift import Difference, model_drift
-from todoctl.core.migrate import Revision, _migrations, _single_head, alembic_config, script_directory, status
+from todoctl.core import drift
+from todoctl.core.drift import SchemaDifference
+from todoctl.core.migrate import Revision, _migrations, _single_head, alembic_config, script_directory
 from todoctl.db.engine import connection
 from todoctl.db.url import DatabaseURL
 from todoctl.errors import ExitCode, TodoctlError, usage_error
@@ -32,21 +33,33 @@ class MigrationCheck:
     heads: list[str]
     pending: list[Revision]
     unknown: list[str]
-    drift: list[Difference]
+    differences: list[SchemaDifference]
+    notes: list[str] = field(default_factory=list)
 
-    __json_properties__ = ("ok",)
+    __json_properties__ = ("ok", "hints")
 
     @property
     def ok(self) -> bool:
-        return not self.pending and not self.unknown and not self.drift
+        return not self.differences
+
+    @property
+    def hints(self) -> dict[str, str]:
+        return drift.hints_for(self.differences)
 
 
 def check(url: DatabaseURL, *, migrations: Path | str | None = None) -> MigrationCheck:
-    """Pending revisions on the database, and drift between the models and the database."""
-    state = status(url, migrations=migrations)
-    with connection(url) as conn:
-        drift = model_drift(conn)
-    return MigrationCheck(state.database, state.current, state.heads, state.pending, state.unknown, drift)
+    """Pending or unknown revisions, else the models against a database at head, in drift's words.
+
+    A database that is behind is reported as behind only (its missing columns are pending
+    revisions, not drift). At head, a difference from the models is blamed on the models or
+    on the live database by replaying the history on a throwaway database, as
+    `schema diff --against history` does; a database in sync needs no replay.
+    """
+    found = drift.classify(url, migrations=migrations, replay=drift.TO_BLAME)
+    state = found.status
+    return MigrationCheck(
+        state.database, state.current, state.heads, state.pending, state.unknown, found.differences, found.notes
+    )
 
 
 # ---------------------------------------------------------------- offline SQL

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from todoctl.core import catalog
 from todoctl.core.schema_catalog import SCHEMA, foreign_keys, index_details
+from todoctl.core.revision_gate import require_head
 from todoctl.db.engine import connection
 from todoctl.db.url import DatabaseURL
 
@@ -103,6 +104,8 @@ def _attribute_name(name: str) -> str:
 def erd(url: DatabaseURL, *, schema: str = SCHEMA) -> ErDiagram:
     """The app's tables (not alembic_version or todoctl_*) and their foreign keys."""
     with connection(url) as conn:
+        # A diagram of a half-migrated schema would document tables the app does not have.
+        require_head(conn, url.display, "schema erd")
         snap = catalog.snapshot(conn, schema)
         keys = [k for k in foreign_keys(conn, schema) if k.table in snap.tables and k.references_table in snap.tables]
         indexes = [i for i in index_details(conn, schema) if i.table in snap.tables]

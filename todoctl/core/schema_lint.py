@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Iterable
 
 from todoctl.core import catalog, index_overlap
 from todoctl.core.schema_catalog import SCHEMA, IndexDetail, foreign_keys, index_details
+from todoctl.core.revision_gate import require_head
 from todoctl.db.engine import connection
 from todoctl.db.url import DatabaseURL
 from todoctl.errors import usage_error
@@ -77,6 +78,8 @@ def lint(url: DatabaseURL, *, skip: Iterable[str] = (), schema: str = SCHEMA) ->
     """Run the lint rules on the live schema; findings are sorted by table, then rule."""
     rules = check_rules(skip)
     with connection(url) as conn:
+        # Findings on a half-migrated schema are often what the pending revisions fix.
+        require_head(conn, url.display, "schema lint")
         findings = lint_connection(conn, rules, schema)
     return LintReport(url.display, rules, findings)
 

@@ -6,6 +6,7 @@ from rich.table import Table
 
 from todoctl.core.migrate import MigrationRun, MigrationStatus, NewRevision, Revision
 from todoctl.render import console
+from todoctl.render import drift as drift_view
 
 
 def _revs(ids: list[str]) -> str:
@@ -33,6 +34,7 @@ def status(result: MigrationStatus) -> None:
             f"  [yellow]app tables exist ({', '.join(result.untracked_tables)}) but no revision is recorded[/]: "
             "if they match a revision, `todoctl migrate stamp REVISION`"
         )
+    drift_view.differences(out, [], result.hints)
     for broken in result.invalid_indexes:
         out.print(
             f"  [red]invalid index {broken.index} on {broken.table}[/] (a failed CREATE INDEX CONCURRENTLY): "
@@ -84,18 +86,8 @@ def check(result) -> None:
     if result.ok:
         out.print(f"[green]OK[/]: {result.database} is at head ({_revs(result.heads)}) and matches the models.")
         return
-    out.print(f"[red]FAILED[/]: {result.database}")
-    if result.unknown:
-        out.print(f"  at unknown revision {', '.join(result.unknown)}: not in these migration scripts")
-    if result.pending:
-        out.print(f"  {len(result.pending)} pending revision(s): {', '.join(r.id for r in result.pending)} "
-                  "— run `todoctl migrate up`")
-    if result.drift:
-        out.print(f"  {len(result.drift)} difference(s) between the models and the database:")
-        for diff in result.drift:
-            out.print(f"    - {diff.message}")
-        out.print("  A model change needs a migration: `todoctl migrate new -m ...`; "
-                  "a hand change to the database needs undoing.")
+    out.print(f"[red]FAILED[/]: {drift_view.headline(result.database, result.current, _revs(result.heads), result.differences, 'the models')}")
+    drift_view.differences(out, result.differences, result.hints, result.notes)
 
 
 def lint(result) -> None:

@@ -8,12 +8,13 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from todoctl.core.schema_diff import LABELS, SchemaDiff
+from todoctl.core.schema_diff import SchemaDiff
 from todoctl.core.schema_dump import SchemaDump
 from todoctl.core.schema_erd import ErDiagram
 from todoctl.core.schema_lint import LintReport
 from todoctl.core.schema_show import SchemaOverview, TableDetail
 from todoctl.render import console
+from todoctl.render import drift as drift_view
 
 
 def _rows(value: int | None) -> str:
@@ -93,24 +94,12 @@ def table_detail(result: TableDetail) -> None:
 def diff(result: SchemaDiff) -> None:
     out = console()
     sides = "the models" if result.against == "models" else "the models and the migration history"
-    current = ", ".join(result.current) or "base"
     if result.in_sync:
+        current = ", ".join(result.current) or "base"
         out.print(f"[green]In sync[/]: {escape(result.database)} (at {escape(current)}) matches {sides}.")
     else:
-        out.print(
-            f"[red]{len(result.differences)} difference(s)[/] between {escape(result.database)} "
-            f"(at {escape(current)}, head {escape(result.head)}) and {sides}:"
-        )
-        table = Table(show_header=True, header_style="bold")
-        table.add_column("what")
-        table.add_column("difference")
-        for d in result.differences:
-            table.add_row(Text(LABELS.get(d.category, d.category)), Text(d.message))
-        out.print(table)
-        for category, hint in result.hints.items():
-            out.print(Text(f"Hint ({LABELS.get(category, category)}): {hint}", style="dim"))
-    for note in result.notes:
-        out.print(Text(f"Note: {note}", style="yellow"))
+        out.print(drift_view.headline(result.database, result.current, result.head, result.differences, sides))
+    drift_view.differences(out, result.differences, result.hints, result.notes)
 
 
 def lint(result: LintReport) -> None:
