@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import time
+
+from todoctl.core import health_counters
+
 from todoctl.core.health_checks import (
     XID_LIMIT,
     Check,
     Context,
     Status,
+    Thresholds,
     above,
     below,
     check,
@@ -16,44 +21,87 @@ from todoctl.core.health_checks import (
     query,
     seconds,
     severity,
+    shown_query,
 )
 from todoctl.models import APP_TABLES
 
 
-@check("cache-hit", "share of block reads served from shared buffers")
-def _cache_hit(ctx: Context) -> Check:
-    t = ctx.thresholds
-    hit, read, reset = query(
-        ctx,
-        "SELECT blks_hit, blks_read, stats_reset FROM pg_stat_database WHERE datname = current_database()",
-    )[0]
-    total = (hit or 0) + (read or 0)
+CACHE_HINT = (
+    "the same blocks were read from outside shared buffers again and again: the working set does not fit "
+    "in shared_buffers. Raise shared_buffers (on Neon, a larger compute size), or find the query that "
+    "re-scans a big table (top-queries, todoctl explain) and give it an index"
+)
+
+
+def _cache_window(ctx: Context) -> tuple[health_counters.Reading, health_counters.Window | None]:
+    """The latest reading, and the window to judge: sampled now (--sample) or since the recorded reading."""
+    now = health_counters.read(ctx)
+    if ctx.sample_s > 0:
+        time.sleep(ctx.sample_s)
+        later = health_counters.read(ctx)
+        return later, health_counters.window(now, later, "sample")
+    earlier = health_counters.load(now.key)
+    return now, health_counters.window(earlier, now, "since-last-run") if earlier else None
+
+
+def cache_hit_status(window: health_counters.Window | None, t: Thresholds) -> Check:
+    """Judge a window of block reads. Misses that can be each block's first read in the window
+    (a cold cache, a one-off bulk read or load) are not held against the cache: only re-reads are."""
     threshold = below(t.cache_hit_warn_pct, t.cache_hit_fail_pct, "%")
-    details = {"blks_hit": hit, "blks_read": read, "stats_reset": reset}
-    if total < t.cache_hit_min_blocks:
+    if window is None:
         return Check(
             "cache-hit",
             Status.SKIP,
-            f"too little traffic to judge ({total:,} blocks)",
+            "no earlier reading to compare with: recorded one now, the next run judges the traffic since",
+            threshold,
+            "or measure now: todoctl health --sample 60",
+            {"ratio": None, "window": None},
+        )
+    judged = window.hits + window.reread_misses
+    details = {
+        "window": {
+            "source": window.source,
+            "seconds": round(window.seconds, 1),
+            "hits": window.hits,
+            "misses": window.misses,
+            "first_read_misses": window.first_read_misses,
+        },
+        "raw_ratio": round(window.hits / window.blocks, 5) if window.blocks else None,
+    }
+    span = f"in {seconds(window.seconds)}"
+    first = f", {window.first_read_misses:,} first reads not counted" if window.first_read_misses else ""
+    if judged < t.cache_hit_min_blocks:
+        return Check(
+            "cache-hit",
+            Status.SKIP,
+            f"not enough traffic to judge: {judged:,} blocks {span}{first} (needs {number(t.cache_hit_min_blocks)})",
             threshold,
             None,
             {**details, "ratio": None},
         )
-    pct = 100 * hit / total
+    pct = 100 * window.hits / judged
     status = grade(pct, t.cache_hit_warn_pct, t.cache_hit_fail_pct, higher_is_worse=False)
-    hint = (
-        None
-        if status is Status.OK
-        else "the working set does not fit in memory: a larger compute, or fewer/smaller indexes"
-    )
     return Check(
         "cache-hit",
         status,
-        f"{pct:.2f}% of {total:,} blocks",
+        f"{pct:.2f}% of {judged:,} blocks {span}{first}",
         threshold,
-        hint,
+        None if status is Status.OK else CACHE_HINT,
         {**details, "ratio": round(pct / 100, 5)},
     )
+
+
+@check("cache-hit", "share of block reads served from shared buffers, over a recent window (not since the reset)")
+def _cache_hit(ctx: Context) -> Check:
+    t = ctx.thresholds
+    now, window = _cache_window(ctx)
+    result = cache_hit_status(window, t)
+    # Keep the earlier reading while there is too little traffic, so that traffic adds up across runs;
+    # start a new window once this one was judged, or has grown older than cache_hit_window_max_s.
+    too_old = window is not None and window.seconds > t.cache_hit_window_max_s
+    if window is None or window.source == "sample" or result.status is not Status.SKIP or too_old:
+        result.details["recorded"] = health_counters.save(now)
+    return result
 
 
 @check("dead-tuples", "dead-tuple ratio and last (auto)vacuum per app table")
@@ -147,7 +195,7 @@ def _top_queries(ctx: Context) -> Check:
     try:
         rows = query(
             ctx,
-            f"SELECT calls, total_exec_time AS total_ms, mean_exec_time AS mean_ms, rows, left(query, 200) AS query "
+            f"SELECT calls, total_exec_time AS total_ms, mean_exec_time AS mean_ms, rows, left(query, 4000) AS query "
             f"FROM {schema}.pg_stat_statements "
             "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
             "ORDER BY total_exec_time DESC LIMIT :n",
@@ -169,7 +217,7 @@ def _top_queries(ctx: Context) -> Check:
             "total_ms": round(r.total_ms, 1),
             "mean_ms": round(r.mean_ms, 2),
             "rows": r.rows,
-            "query": r.query,
+            "query": shown_query(ctx, r.query, 200),
         }
         for r in rows
     ]
