@@ -33,9 +33,11 @@ _RELATIONS = (
     "coalesce(s.heap_blks_read, 0) + coalesce(s.idx_blks_read, 0) + coalesce(s.toast_blks_read, 0) "
     "+ coalesce(s.tidx_blks_read, 0) AS misses, "
     "c.relpages::bigint + coalesce(tc.relpages, 0) + coalesce((SELECT sum(i.relpages) FROM pg_index x "
-    "JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid IN (c.oid, c.reltoastrelid)), 0) AS blocks "
+    "JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid IN (c.oid, c.reltoastrelid)), 0) AS blocks, "
+    "coalesce(st.n_tup_ins, 0) AS inserted, coalesce(st.n_live_tup, 0) AS live "
     "FROM pg_statio_all_tables s JOIN pg_class c ON c.oid = s.relid "
-    "LEFT JOIN pg_class tc ON tc.oid = c.reltoastrelid"
+    "LEFT JOIN pg_class tc ON tc.oid = c.reltoastrelid "
+    "LEFT JOIN pg_stat_all_tables st ON st.relid = s.relid"
 )
 _DATABASE = (
     "SELECT d.datid, d.datname, d.stats_reset::text AS stats_reset, d.blks_hit, d.blks_read, "
@@ -50,7 +52,8 @@ class Reading:
     taken_at: float  # server clock, epoch seconds
     blks_hit: int
     blks_read: int
-    relations: dict[str, list[int]] = field(default_factory=dict)  # relid -> [misses, blocks]
+    # relid -> [misses, blocks, rows inserted, live rows]
+    relations: dict[str, list[int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -62,6 +65,7 @@ class Window:
     hits: int
     misses: int
     first_read_misses: int  # misses that can be each block's first read in the window
+    load_misses: int = 0  # misses on tables (re)loaded in the window: the load's own reads
 
     @property
     def blocks(self) -> int:
@@ -69,7 +73,7 @@ class Window:
 
     @property
     def reread_misses(self) -> int:
-        return self.misses - self.first_read_misses
+        return self.misses - self.first_read_misses - self.load_misses
 
 
 def _system_identifier(ctx: "Context") -> str:
@@ -96,7 +100,7 @@ def read(ctx: "Context", system_identifier: str | None = None) -> Reading:
         db.stats_reset or "never",
     ]
     key = hashlib.sha256("\x1f".join(identity).encode()).hexdigest()[:24]
-    relations = {r.relid: [int(r.misses), int(r.blocks)] for r in query(ctx, _RELATIONS)}
+    relations = {r.relid: [int(r.misses), int(r.blocks), int(r.inserted), int(r.live)] for r in query(ctx, _RELATIONS)}
     return Reading(key, float(db.taken_at), int(db.blks_hit or 0), int(db.blks_read or 0), relations)
 
 
@@ -104,18 +108,28 @@ def window(before: Reading, after: Reading, source: str) -> Window | None:
     """The window between two readings of the same counters; None when they went backwards (a reset)."""
     if before.key != after.key or after.blks_hit < before.blks_hit or after.blks_read < before.blks_read:
         return None
-    first_reads = 0
-    for relid, (misses, blocks) in after.relations.items():
-        earlier = before.relations.get(relid, [0, 0])[0]
-        # A relation read no more than once over in the window may just have been read for the first time.
-        first_reads += min(max(misses - earlier, 0), max(blocks, 0))
+    first_reads = loads = 0
+    for relid, (misses, blocks, inserted, live) in after.relations.items():
+        earlier_misses, _, earlier_inserted, _ = before.relations.get(relid, [0, 0, 0, 0])
+        new_misses = max(misses - earlier_misses, 0)
+        new_rows = max(inserted - earlier_inserted, 0)
+        if new_rows and new_rows * 2 >= live:
+            # Most of the table was written in the window (a seed, a restore, a backfill): its index
+            # builds, constraint checks and ANALYZE re-read it, which says nothing about the app's cache.
+            loads += new_misses
+        else:
+            # Read no more than once over in the window: possibly each block's first read (cold cache,
+            # a one-off bulk read), not a sign that the working set does not fit.
+            first_reads += min(new_misses, max(blocks, 0))
     misses = after.blks_read - before.blks_read
+    loads = min(loads, misses)
     return Window(
         source=source,
         seconds=max(after.taken_at - before.taken_at, 0.0),
         hits=after.blks_hit - before.blks_hit,
         misses=misses,
-        first_read_misses=min(first_reads, misses),
+        first_read_misses=min(first_reads, misses - loads),
+        load_misses=loads,
     )
 
 
@@ -136,8 +150,11 @@ def load(key: str) -> Reading | None:
     """The reading an earlier run recorded for these counters, if any (an unreadable file counts as none)."""
     try:
         data = json.loads(_path(key).read_text())
-        return Reading(**data) if data.get("key") == key else None
-    except (OSError, ValueError, TypeError):
+        reading = Reading(**data)
+        if reading.key != key or any(len(v) != 4 for v in reading.relations.values()):
+            return None
+        return reading
+    except (OSError, ValueError, TypeError, AttributeError):
         return None
 
 

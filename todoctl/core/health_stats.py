@@ -46,7 +46,8 @@ def _cache_window(ctx: Context) -> tuple[health_counters.Reading, health_counter
 
 def cache_hit_status(window: health_counters.Window | None, t: Thresholds) -> Check:
     """Judge a window of block reads. Misses that can be each block's first read in the window
-    (a cold cache, a one-off bulk read or load) are not held against the cache: only re-reads are."""
+    (a cold cache, a one-off bulk read) and misses on tables loaded in the window (a seed, a
+    restore) are not held against the cache: only the app's re-reads are."""
     threshold = below(t.cache_hit_warn_pct, t.cache_hit_fail_pct, "%")
     if window is None:
         return Check(
@@ -65,11 +66,13 @@ def cache_hit_status(window: health_counters.Window | None, t: Thresholds) -> Ch
             "hits": window.hits,
             "misses": window.misses,
             "first_read_misses": window.first_read_misses,
+            "load_misses": window.load_misses,
         },
         "raw_ratio": round(window.hits / window.blocks, 5) if window.blocks else None,
     }
     span = f"in {seconds(window.seconds)}"
-    first = f", {window.first_read_misses:,} first reads not counted" if window.first_read_misses else ""
+    excused = window.first_read_misses + window.load_misses
+    first = f", {excused:,} first reads or load reads not counted" if excused else ""
     if judged < t.cache_hit_min_blocks:
         return Check(
             "cache-hit",
