@@ -16,7 +16,7 @@ from typing import Iterable
 
 # Importing a check module registers its checks; the import order is the display order.
 from todoctl.core import health_activity, health_indexes, health_stats  # noqa: F401
-from todoctl.core.health_checks import REGISTRY, Check, Context, Status, Thresholds, grade, ms
+from todoctl.core.health_checks import REGISTRY, SAMPLERS, Check, Context, Status, Thresholds, grade, ms
 from todoctl.core.health_pool import PoolSettings, ProbeResult
 from todoctl.core.health_pool import probe as run_probe
 from todoctl.db.engine import explain_connect_failure, make_engine
@@ -179,6 +179,19 @@ def _run_check(name: str, ctx: Context) -> Check:
         return Check(name, Status.FAIL, f"could not check: {mask(exc.message)}", "", exc.hint, {"error": exc.message})
 
 
+def _start_sample(ctx: Context, names: list[str]) -> None:
+    """Read the counters of the checks that judge them, then wait: the checks judge the difference."""
+    from sqlalchemy.exc import DBAPIError
+
+    for name in names:
+        if name in SAMPLERS:
+            try:
+                ctx.sampled[name] = SAMPLERS[name](ctx)
+            except DBAPIError:
+                pass  # the check itself reports what it cannot read
+    time.sleep(ctx.sample_s)
+
+
 def probe_check(result: ProbeResult, thresholds: Thresholds) -> Check:
     """The --probe result as a check: timeouts or errors fail, long waits warn."""
     capacity = "unbounded" if result.capacity is None else str(result.capacity)
@@ -246,6 +259,8 @@ def run(
             ctx = _context(
                 url, conn, thresholds, timings, pings_ms, sample_s=sample, show_query_text=show_query_text
             )
+            if sample:
+                _start_sample(ctx, names)
             results = [_run_check(name, ctx) for name in names]
     finally:
         engine.dispose()

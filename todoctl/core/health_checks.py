@@ -65,7 +65,7 @@ class Thresholds:
     cache_hit_warn_pct: float = 99
     cache_hit_fail_pct: float = 90
     cache_hit_min_blocks: int = 10000  # below this much traffic in the window the ratio means nothing
-    cache_hit_window_max_s: float = 3600  # a window with too little traffic restarts after this long
+    window_max_s: float = 3600  # a window with too little traffic to judge restarts after this long
     unused_index_min_scans: int = 1000  # judge a table's indexes only once it has been scanned this often
     dead_tuple_warn_pct: float = 20
     dead_tuple_fail_pct: float = 50
@@ -156,6 +156,7 @@ class Context:
     server_version_num: int = 0
     sample_s: float = 0.0  # --sample: measure counter-based checks over this many seconds now
     show_query_text: bool = False  # --show-query-text: other sessions' SQL unmasked
+    sampled: dict[str, Any] = field(default_factory=dict)  # --sample: check name -> reading at the start
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,8 @@ class CheckSpec:
 
 
 REGISTRY: dict[str, CheckSpec] = {}
+# Checks that judge cumulative counters read them once more at the start of a --sample interval.
+SAMPLERS: dict[str, Callable[[Context], Any]] = {}
 
 
 def check(name: str, description: str):
@@ -173,6 +176,16 @@ def check(name: str, description: str):
 
     def register(fn: Callable[[Context], Check]) -> Callable[[Context], Check]:
         REGISTRY[name] = CheckSpec(name, description, fn)
+        return fn
+
+    return register
+
+
+def sampler(name: str):
+    """Register how check ``name`` reads its counters at the start of ``--sample SECONDS``."""
+
+    def register(fn: Callable[[Context], Any]) -> Callable[[Context], Any]:
+        SAMPLERS[name] = fn
         return fn
 
     return register

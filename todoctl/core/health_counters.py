@@ -87,19 +87,28 @@ def _system_identifier(ctx: "Context") -> str:
         return "unknown"
 
 
-def read(ctx: "Context", system_identifier: str | None = None) -> Reading:
-    """The counters now (read-only queries under health's statement timeout)."""
+def identity(ctx: "Context", *extra: str) -> tuple[str, float]:
+    """A stable key for this database's counters (hashed: the file name says nothing) and the server's clock."""
     from todoctl.core.health_checks import query
 
     db = query(ctx, _DATABASE)[0]
-    identity = [
+    parts = [
         ctx.url.display,  # host, port and database: never the password
-        system_identifier or _system_identifier(ctx),
+        _system_identifier(ctx),
         str(db.datid),
         db.datname,
         db.stats_reset or "never",
+        *extra,
     ]
-    key = hashlib.sha256("\x1f".join(identity).encode()).hexdigest()[:24]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24], float(db.taken_at)
+
+
+def read(ctx: "Context") -> Reading:
+    """The block counters now (read-only queries under health's statement timeout)."""
+    from todoctl.core.health_checks import query
+
+    db = query(ctx, _DATABASE)[0]
+    key, _ = identity(ctx)
     relations = {r.relid: [int(r.misses), int(r.blocks), int(r.inserted), int(r.live)] for r in query(ctx, _RELATIONS)}
     return Reading(key, float(db.taken_at), int(db.blks_hit or 0), int(db.blks_read or 0), relations)
 
@@ -142,38 +151,51 @@ def store_dir() -> Path:
     return todoctl_home() / "health"
 
 
-def _path(key: str) -> Path:
-    return store_dir() / f"counters-{key}.json"
+def _path(kind: str, key: str) -> Path:
+    return store_dir() / f"{kind}-{key}.json"
 
 
-def load(key: str) -> Reading | None:
-    """The reading an earlier run recorded for these counters, if any (an unreadable file counts as none)."""
+def load_record(kind: str, key: str) -> dict | None:
+    """The record an earlier run left for ``kind`` and ``key``; an unreadable one counts as none."""
     try:
-        data = json.loads(_path(key).read_text())
-        reading = Reading(**data)
-        if reading.key != key or any(len(v) != 4 for v in reading.relations.values()):
-            return None
-        return reading
-    except (OSError, ValueError, TypeError, AttributeError):
+        data = json.loads(_path(kind, key).read_text())
+    except (OSError, ValueError):
         return None
+    return data if isinstance(data, dict) and data.get("key") == key else None
 
 
-def save(reading: Reading) -> bool:
-    """Record ``reading`` atomically, readable by the owner only; False if it could not be written."""
+def save_record(kind: str, key: str, data: dict) -> bool:
+    """Record ``data`` atomically, readable by the owner only; False if it could not be written."""
     directory = store_dir()
     try:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, temp = tempfile.mkstemp(prefix=".counters-", suffix=".tmp", dir=directory)  # created 0600
+        fd, temp = tempfile.mkstemp(prefix=f".{kind}-", suffix=".tmp", dir=directory)  # created 0600
         try:
             with os.fdopen(fd, "w") as out:
-                json.dump(asdict(reading), out)
+                json.dump({**data, "key": key}, out)
                 out.flush()
                 os.fsync(out.fileno())
             os.chmod(temp, 0o600)
-            os.replace(temp, _path(reading.key))
+            os.replace(temp, _path(kind, key))
         except BaseException:
             Path(temp).unlink(missing_ok=True)
             raise
     except OSError:
         return False  # a read-only home must not make health fail: the next run just has no baseline
     return True
+
+
+def load(key: str) -> Reading | None:
+    """The block counters an earlier run recorded for this database, if any."""
+    data = load_record("counters", key)
+    try:
+        reading = Reading(**data) if data else None
+    except TypeError:
+        return None
+    if reading is None or any(not isinstance(v, list) or len(v) != 4 for v in reading.relations.values()):
+        return None
+    return reading
+
+
+def save(reading: Reading) -> bool:
+    return save_record("counters", reading.key, asdict(reading))
