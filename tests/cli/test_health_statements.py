@@ -85,3 +85,55 @@ def test_top_queries_judge_the_window_and_mask_literals(statements_db):
         conn.execute(f"ALTER ROLE {role} PASSWORD '{password}'")
     shown_result, _ = top_queries(statements_db, "--show-query-text")
     assert password in shown_result.stdout
+
+
+def test_sample_judges_what_happens_during_the_interval(statements_db):
+    import threading
+    import time
+
+    from todoctl.core import health
+    from todoctl.db.url import normalise
+    from tests.core.test_health import wait_until
+
+    url = normalise(statements_db, source="test")
+    holder = psycopg.connect(statements_db, autocommit=True)
+    waiter = psycopg.connect(statements_db, autocommit=True)
+    holder.execute("SELECT pg_advisory_lock(7)")
+    reports = []
+
+    def readings() -> int:  # how often health has read pg_stat_statements (its own query is counted there)
+        return holder.execute(
+            "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE query LIKE '%toplevel::text AS id%'"
+        ).fetchone()[0]
+
+    before = readings()
+    # A statement that runs for as long as the lock is held: it starts before the interval and ends in it.
+    blocked = threading.Thread(target=lambda: waiter.execute("SELECT pg_advisory_lock(7)"), daemon=True)
+    blocked.start()
+    started = time.monotonic()
+    def measure():
+        try:
+            reports.append(health.run(url, checks=["top-queries"], sample=8))
+        except BaseException as exc:  # seen by the assertions below, not lost in the thread
+            reports.append(exc)
+
+    run = threading.Thread(target=measure, daemon=True)
+    try:
+        run.start()
+
+        def sampled():  # health has read pg_stat_statements once and is waiting out the interval
+            return readings() > before and time.monotonic() - started > 1.2
+
+        wait_until(lambda: sampled() or reports, timeout=30, what="the start of the sample")
+        assert not reports, reports
+        holder.execute("SELECT pg_advisory_unlock(7)")
+        blocked.join(15)
+        run.join(60)
+    finally:
+        holder.close()
+        waiter.close()
+    check = reports[0].get("top-queries")
+    assert check.details["window"]["source"] == "sample"
+    assert check.status.value == "warn", check.value
+    slow = [q for q in check.details["queries"] if q["mean_ms"] > 1000]
+    assert [q["query"] for q in slow] == ["SELECT pg_advisory_lock($1)"]
