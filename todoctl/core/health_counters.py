@@ -5,8 +5,8 @@ stats reset, so one bulk load months ago (or a minute ago) would colour the rati
 Health judges a *window* instead: the difference between two readings, taken either during the
 run (``--sample SECONDS``) or since the reading an earlier run recorded.
 
-A reading is recorded in ``TODOCTL_HOME/health/<key>.json`` (written atomically, mode 0600; health
-never writes to the database). The key names the counters' identity: the URL's host and port, the
+A reading is recorded in ``TODOCTL_HOME/health/counters-<key>.json`` (top-queries keeps its own,
+``statements-<key>.json``), written atomically, mode 0600; health never writes to the database. The key names the counters' identity: the URL's host and port, the
 server's system identifier, the database's oid and name and its ``stats_reset``. Counters that
 went backwards (a reset, a restarted Neon compute) make the earlier reading unusable.
 """

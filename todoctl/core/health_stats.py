@@ -1,9 +1,13 @@
-"""Health checks on server statistics: cache hits, dead tuples and vacuum, wraparound, top queries."""
+"""Health checks on server statistics: cache hits, dead tuples and vacuum, wraparound, top queries.
+
+cache-hit and top-queries judge cumulative counters, so they judge the difference over a window
+(:mod:`todoctl.core.health_counters`), never the totals since the last reset. dead-tuples and
+wraparound read gauges (the state now), which need no window.
+"""
 
 from __future__ import annotations
 
 from todoctl.core import health_counters
-
 from todoctl.core.health_checks import (
     XID_LIMIT,
     Check,
@@ -23,7 +27,6 @@ from todoctl.core.health_checks import (
     shown_query,
 )
 from todoctl.models import APP_TABLES
-
 
 CACHE_HINT = (
     "the same blocks were read from outside shared buffers again and again: the working set does not fit "
