@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
+import pytest
 from typer.testing import CliRunner
 
 from todoctl.cli.app import app
@@ -289,3 +290,53 @@ def test_watch_in_a_pipe_prints_each_report_and_exits_130(migrated_db):
     assert code == 130
     assert shown.count(b"Health of") >= 2  # no cursor tricks in a pipe: one report after another
     assert b"\x1b[" not in shown
+
+
+# ---------------------------------------------------------------- bad values
+
+
+REFUSED = "postgresql://health@127.0.0.1:1/nothing"  # never reached: bad values are refused first
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (("-t", "pings=many"), {}, "pings must be a whole number, not 'many' (from --threshold)"),
+        (("-t", "pings=1.5"), {}, "pings must be a whole number"),
+        ((), {"TODOCTL_HEALTH_LONG_QUERY_WARN_S": "soon"}, "(from TODOCTL_HEALTH_LONG_QUERY_WARN_S)"),
+        ((), {"TODOCTL_HEALTH_PINGS": "0x10"}, "pings must be a whole number"),
+        ((), {"TODOCTL_HEALTH_CACHE_HIT_FAIL_PCT": "-5"}, "cache_hit_fail_pct must be 0 to 100"),
+        (("-t", "cache_hit_warn_pct=101"), {}, "cache_hit_warn_pct must be 0 to 100"),
+        (("-t", "latency_warn_ms=nan"), {}, "latency_warn_ms must be a number"),
+        (("-t", "latency_warn_ms=inf"), {}, "latency_warn_ms must be a number"),
+        (("-t", "connect_warn_ms=-1"), {}, "connect_warn_ms must be 0 or more"),
+        (("-t", "statement_timeout_ms=0"), {}, "statement_timeout_ms must be 1 to"),
+        (("--pings", "0"), {}, "pings must be 1 to 1000, not '0' (from --pings)"),
+        (("--pings", "1001"), {}, "pings must be 1 to 1000"),
+        (("--pings", "many"), {}, "pings must be a whole number"),
+        (("--sample", "-1"), {}, "--sample must be 0 to 3600 seconds"),
+        (("-t", "pings"), {}, "--threshold takes NAME=VALUE"),
+    ],
+)
+def test_bad_values_exit_2_with_one_error_and_one_hint(args, env, message):
+    result = runner.invoke(app, ["-d", REFUSED, "health", *args], env={"COLUMNS": "200", **env})
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2, lines
+    assert lines[0].startswith("Error: ") and message in lines[0]
+    assert lines[1].startswith("Hint: ")
+    assert result.stdout == ""
+
+
+def test_bad_value_in_json_mode_is_a_json_error_with_its_hint():
+    result = runner.invoke(app, ["-d", REFUSED, "health", "--json", "--pings", "5000"])
+    assert result.exit_code == 2
+    error = json.loads(result.stdout)["error"]
+    assert error["kind"] == "usage" and "1 to 1000" in error["message"] and error["hint"] == "e.g. --pings 10"
+
+
+def test_pings_at_the_bounds_are_accepted(migrated_db):
+    for pings in ("1", "1000"):
+        result = health(migrated_db, "-c", "latency", "--pings", pings, "--json")
+        assert result.exit_code in (0, 1), result.output  # a busy machine may slow the pings past a limit
+        assert json.loads(result.stdout)["checks"][0]["details"]["pings"] == int(pings)

@@ -32,8 +32,23 @@ ThresholdOption = Annotated[
 
 StrictOption = Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")]
 PingsOption = Annotated[
-    Optional[int],
-    typer.Option("--pings", min=0, metavar="N", help="Round trips to time [default 10].", show_default=False),
+    Optional[str],
+    typer.Option("--pings", metavar="N", help="Round trips to time, 1 to 1000 [default 10].", show_default=False),
+]
+SampleOption = Annotated[
+    float,
+    typer.Option(
+        "--sample",
+        metavar="SECONDS",
+        help="Measure cache-hit over SECONDS now, instead of over the time since the previous run.",
+    ),
+]
+ShowQueryTextOption = Annotated[
+    bool,
+    typer.Option(
+        "--show-query-text",
+        help="Show other sessions' SQL in full; by default its literals and comments are masked.",
+    ),
 ]
 ProbeOption = Annotated[
     int,
@@ -61,7 +76,8 @@ WatchOption = Annotated[
 ]
 
 
-def _overrides(pairs: list[str] | None, pings: int | None) -> dict[str, str]:
+def _overrides(pairs: list[str] | None, pings: str | None) -> dict[str, str]:
+    from todoctl.core.health_checks import Thresholds
     from todoctl.errors import usage_error
 
     overrides = {}
@@ -73,7 +89,7 @@ def _overrides(pairs: list[str] | None, pings: int | None) -> dict[str, str]:
             )
         overrides[name.strip().replace("-", "_")] = value.strip()
     if pings is not None:
-        overrides["pings"] = str(pings)
+        overrides["pings"] = str(Thresholds.parse("pings", pings, "--pings"))
     return overrides
 
 
@@ -85,11 +101,13 @@ def health(
     probe: ProbeOption = 0,
     probe_hold: ProbeHoldOption = 0.05,
     watch: WatchOption = None,
+    sample: SampleOption = 0.0,
+    show_query_text: ShowQueryTextOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Check that the database is fit to serve: exit 0 healthy, 1 a check failed, 3 cannot connect.
 
-    Example: todoctl health; todoctl health --check migrations --check connections --json; todoctl health --probe 30
+    Example: todoctl health; todoctl health --check migrations --check connections --json; todoctl health --sample 60
     """
     from functools import partial
 
@@ -110,6 +128,8 @@ def health(
         strict=strict,
         probe=probe,
         probe_hold=probe_hold,
+        sample=sample,
+        show_query_text=show_query_text,
     )
     if watch is not None:
         try:

@@ -16,7 +16,7 @@ from typing import Iterable
 
 # Importing a check module registers its checks; the import order is the display order.
 from todoctl.core import health_activity, health_indexes, health_stats  # noqa: F401
-from todoctl.core.health_checks import REGISTRY, Check, Context, Status, Thresholds, grade, ms
+from todoctl.core.health_checks import REGISTRY, SAMPLERS, Check, Context, Status, Thresholds, grade, ms
 from todoctl.core.health_pool import PoolSettings, ProbeResult, check_probe, pool_settings
 from todoctl.core.health_pool import probe as run_probe
 from todoctl.db.engine import explain_connect_failure, make_engine
@@ -36,6 +36,7 @@ __all__ = [
 ]
 
 CHECK_NAMES = tuple(REGISTRY)
+MAX_SAMPLE_S = 3600  # --sample: an hour is already a long CI step
 
 
 @dataclass
@@ -52,6 +53,7 @@ class HealthReport:
     checks: list[Check]
     pool: PoolReport
     thresholds: Thresholds
+    query_text: str = "masked"  # other sessions' SQL: "masked" literals, or "full" (--show-query-text)
     seconds: float = 0.0
     checked_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
@@ -126,7 +128,7 @@ def _measure(engine, url: DatabaseURL, pings: int) -> tuple:
     return conn, timings, pings_ms
 
 
-def _context(url: DatabaseURL, conn, thresholds: Thresholds, timings, pings_ms) -> Context:
+def _context(url: DatabaseURL, conn, thresholds: Thresholds, timings, pings_ms, **options) -> Context:
     pgconn = conn.connection.driver_connection.pgconn
     # psycopg's PGconn does not expose PQsslAttribute in every version: the protocol is a bonus.
     ssl_attribute = getattr(pgconn, "ssl_attribute", None)
@@ -145,6 +147,7 @@ def _context(url: DatabaseURL, conn, thresholds: Thresholds, timings, pings_ms) 
         ssl_protocol=protocol.decode() if isinstance(protocol, bytes) else protocol,
         sees_all_sessions=bool(sees_all),
         server_version_num=int(version_num),
+        **options,
     )
 
 
@@ -174,6 +177,19 @@ def _run_check(name: str, ctx: Context) -> Check:
         if exc.exit_code is ExitCode.CONNECTION:
             raise
         return Check(name, Status.FAIL, f"could not check: {mask(exc.message)}", "", exc.hint, {"error": exc.message})
+
+
+def _start_sample(ctx: Context, names: list[str]) -> None:
+    """Read the counters of the checks that judge them, then wait: the checks judge the difference."""
+    from sqlalchemy.exc import DBAPIError
+
+    for name in names:
+        if name in SAMPLERS:
+            try:
+                ctx.sampled[name] = SAMPLERS[name](ctx)
+            except DBAPIError:
+                pass  # the check itself reports what it cannot read
+    time.sleep(ctx.sample_s)
 
 
 def probe_check(result: ProbeResult, thresholds: Thresholds) -> Check:
@@ -220,18 +236,30 @@ def run(
     probe: int = 0,
     probe_hold: float = 0.05,
     pool: PoolSettings | None = None,
+    sample: float = 0.0,
+    show_query_text: bool = False,
 ) -> HealthReport:
-    """Connect (exit 3 if that fails, within the connect timeout), run the checks, optionally probe the pool."""
+    """Connect (exit 3 if that fails, within the connect timeout), run the checks, optionally probe the pool.
+
+    ``sample`` seconds: counter-based checks (cache-hit) measure over that interval now instead of
+    since the previous run. ``show_query_text``: other sessions' SQL is shown with its literals.
+    """
     names = selected(checks)
     thresholds = thresholds or Thresholds.from_env()
     pool = pool or pool_settings()
     check_probe(probe, probe_hold, pool)
+    if not 0 <= sample <= MAX_SAMPLE_S:
+        raise usage_error(f"--sample must be 0 to {MAX_SAMPLE_S:g} seconds, not {sample:g}", "e.g. --sample 60")
     started = time.perf_counter()
     engine = make_engine(url)
     try:
         conn, timings, pings_ms = _measure(engine, url, int(thresholds.pings))
         with conn:
-            ctx = _context(url, conn, thresholds, timings, pings_ms)
+            ctx = _context(
+                url, conn, thresholds, timings, pings_ms, sample_s=sample, show_query_text=show_query_text
+            )
+            if sample:
+                _start_sample(ctx, names)
             results = [_run_check(name, ctx) for name in names]
     finally:
         engine.dispose()
@@ -246,5 +274,6 @@ def run(
         checks=results,
         pool=report,
         thresholds=thresholds,
+        query_text="full" if show_query_text else "masked",
         seconds=round(time.perf_counter() - started, 3),
     )

@@ -13,6 +13,7 @@ from todoctl.core.health_checks import (
     query,
     seconds,
     sessions_hint,
+    shown_query,
 )
 
 
@@ -56,7 +57,7 @@ def _session_check(ctx: Context, name: str, where: str, since: str, warn: float,
     rows = query(
         ctx,
         f"SELECT pid, usename, application_name, state, "
-        f"extract(epoch FROM clock_timestamp() - {since})::float8 AS age, left(query, 120) AS query "
+        f"extract(epoch FROM clock_timestamp() - {since})::float8 AS age, query "
         f"FROM pg_stat_activity WHERE {where} AND {since} IS NOT NULL "
         "AND backend_type = 'client backend' AND pid <> pg_backend_pid() ORDER BY age DESC",
     )
@@ -68,7 +69,7 @@ def _session_check(ctx: Context, name: str, where: str, since: str, warn: float,
             "application": r.application_name,
             "state": r.state,
             "seconds": round(r.age, 1),
-            "query": r.query,
+            "query": shown_query(ctx, r.query, 120),
         }
         for r in over
     ]

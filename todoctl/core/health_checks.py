@@ -64,7 +64,8 @@ class Thresholds:
     idle_in_transaction_fail_s: float = 300
     cache_hit_warn_pct: float = 99
     cache_hit_fail_pct: float = 90
-    cache_hit_min_blocks: int = 10000  # below this much traffic the ratio means nothing
+    cache_hit_min_blocks: int = 10000  # below this much traffic in the window the ratio means nothing
+    window_max_s: float = 3600  # a window with too little traffic to judge restarts after this long
     unused_index_min_scans: int = 1000  # judge a table's indexes only once it has been scanned this often
     dead_tuple_warn_pct: float = 20
     dead_tuple_fail_pct: float = 50
@@ -96,19 +97,48 @@ class Thresholds:
             )
         values: dict[str, Any] = {}
         for f in fields(cls):
+            source = "--threshold" if f.name in overrides else cls.env_name(f.name)
             raw = overrides.get(f.name, os.environ.get(cls.env_name(f.name)))
             if raw is None or str(raw).strip() == "":
                 continue
-            kind = int if f.type in ("int", int) else float
-            try:
-                number = kind(float(raw)) if kind is int else kind(raw)
-            except ValueError:
-                source = "--threshold" if f.name in overrides else cls.env_name(f.name)
-                raise usage_error(f"{f.name} must be a number, not {raw!r} (from {source})") from None
-            if number < 0 or not math.isfinite(number):
-                raise usage_error(f"{f.name} must be zero or more, not {raw!r}")
-            values[f.name] = number
+            values[f.name] = cls.parse(f.name, str(raw), source)
         return cls(**values)
+
+    @classmethod
+    def parse(cls, name: str, raw: str, source: str) -> float | int:
+        """One threshold value, checked against its range; a bad one is a usage error naming its source."""
+        whole = next(f for f in fields(cls) if f.name == name).type in ("int", int)
+        low, high = THRESHOLD_RANGES.get(name, (0, math.inf))
+        span = f"{number(low)} to {number(high)}" if math.isfinite(high) else f"{number(low)} or more"
+        kind = "a whole number" if whole else "a number"
+        default = number(getattr(cls(), name))
+        # An option of its own (--pings) is shown as such; everything else as --threshold NAME=VALUE.
+        example = f"{source} {default}" if source.startswith("--") and source != "--threshold" else (
+            f"--threshold {name}={default}"
+        )
+        try:
+            value = float(raw.strip())
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or (whole and not value.is_integer()):
+            raise usage_error(f"{name} must be {kind}, not {raw!r} (from {source})", f"e.g. {example}")
+        if not low <= value <= high:
+            raise usage_error(f"{name} must be {span}, not {raw!r} (from {source})", f"e.g. {example}")
+        return int(value) if whole else value
+
+
+# Ranges beyond "zero or more": a percentage is at most 100; health always pings at least once and
+# never more than a bounded number of times; its own queries always run under a timeout (0 would
+# mean none).
+THRESHOLD_RANGES: dict[str, tuple[float, float]] = {
+    "pings": (1, 1000),
+    "top_queries": (1, 100),
+    "statement_timeout_ms": (1, 600_000),
+    **{name: (0, 100) for name in (
+        "connections_warn_pct", "connections_fail_pct", "cache_hit_warn_pct", "cache_hit_fail_pct",
+        "dead_tuple_warn_pct", "dead_tuple_fail_pct",
+    )},
+}
 
 
 @dataclass
@@ -124,6 +154,9 @@ class Context:
     ssl_protocol: str | None = None
     sees_all_sessions: bool = True
     server_version_num: int = 0
+    sample_s: float = 0.0  # --sample: measure counter-based checks over this many seconds now
+    show_query_text: bool = False  # --show-query-text: other sessions' SQL unmasked
+    sampled: dict[str, Any] = field(default_factory=dict)  # --sample: check name -> reading at the start
 
 
 @dataclass(frozen=True)
@@ -134,6 +167,8 @@ class CheckSpec:
 
 
 REGISTRY: dict[str, CheckSpec] = {}
+# Checks that judge cumulative counters read them once more at the start of a --sample interval.
+SAMPLERS: dict[str, Callable[[Context], Any]] = {}
 
 
 def check(name: str, description: str):
@@ -141,6 +176,16 @@ def check(name: str, description: str):
 
     def register(fn: Callable[[Context], Check]) -> Callable[[Context], Check]:
         REGISTRY[name] = CheckSpec(name, description, fn)
+        return fn
+
+    return register
+
+
+def sampler(name: str):
+    """Register how check ``name`` reads its counters at the start of ``--sample SECONDS``."""
+
+    def register(fn: Callable[[Context], Any]) -> Callable[[Context], Any]:
+        SAMPLERS[name] = fn
         return fn
 
     return register
@@ -211,6 +256,19 @@ def above(warn: float, fail: float, unit: str) -> str:
 
 def below(warn: float, fail: float, unit: str) -> str:
     return f"< {number(warn)} / {number(fail)}{unit}"
+
+
+def shown_query(ctx: Context, sql: str | None, limit: int | None = None) -> str | None:
+    """Another session's SQL as health shows it: literals masked (unless --show-query-text), then shortened.
+
+    Masking comes first: the full text scans where a cut one might end inside a quote.
+    """
+    from todoctl.core.query_text import mask_literals
+
+    text = sql if ctx.show_query_text else mask_literals(sql)
+    if text and limit and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text
 
 
 def sessions_hint(ctx: Context) -> str:
