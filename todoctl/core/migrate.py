@@ -535,13 +535,13 @@ def _failed_revision(
 ) -> TodoctlError:
     failed_id = failed.revision.revision
     error = mask(str(exc.orig if exc.orig is not None else exc)).strip().splitlines()[0]
-    try:
-        with connection(url) as conn:
-            now_at = current_revisions(conn)
-    except TodoctlError:
-        now_at = None
+    now_at, invalid = _where_now(url)
     stands = ", ".join(now_at) if now_at else ("base" if now_at == [] else "unknown (cannot reconnect)")
     applied = [s.revision for s in steps]
+    if invalid:
+        # A failed concurrent build or drop cannot roll back: say what it left, and who repairs it.
+        stands += "; INVALID index left: " + ", ".join(f"{index} on {table}" for table, index in invalid)
+        stands += " (`todoctl migrate up` drops or rebuilds it)"
     verb = "upgrade to" if direction == "up" else "downgrade from"
     if getattr(exc.orig, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
         return TodoctlError(
@@ -551,14 +551,16 @@ def _failed_revision(
             hint="a long transaction holds a lock on the table: find it in pg_stat_activity, "
             "or retry later; --lock-retries and --lock-timeout tune this",
             exit_code=ExitCode.BUSY,
-            details={"applied": applied, "failed": failed_id, "error": error, "current": now_at},
+            details={"applied": applied, "failed": failed_id, "error": error, "current": now_at,
+                     "invalid_indexes": [{"table": t, "index": i} for t, i in invalid]},
         )
     return TodoctlError(
         f"{verb} {failed_id} failed and was rolled back: {error}; "
         f"applied: {', '.join(applied) or 'none'}; the database is at {stands}",
         hint="fix the revision or the data, then run the command again",
         exit_code=ExitCode.CHECK_FAILED,
-        details={"applied": applied, "failed": failed_id, "error": error, "current": now_at},
+        details={"applied": applied, "failed": failed_id, "error": error, "current": now_at,
+                 "invalid_indexes": [{"table": t, "index": i} for t, i in invalid]},
     )
 
 

@@ -41,7 +41,8 @@ def status(result: MigrationStatus) -> None:
         }.get(broken.repair, "`todoctl migrate up` repairs it")
         out.print(
             f"  [red]invalid index {broken.index} on {broken.table}[/] (a failed or interrupted concurrent build): "
-            + will
+            + will,
+            soft_wrap=True,  # one line per index: scripts grep it
         )
 
 
@@ -56,7 +57,7 @@ def run(result: MigrationRun) -> None:
     if result.steps:
         _steps(result)
     for repair in result.repairs:
-        out.print(f"Repaired: {repair.describe()}.")
+        out.print(f"Repaired: {repair.describe()}.", soft_wrap=True)
     out.print(f"Now at {_revs(result.after)}.")
 
 
