@@ -234,3 +234,38 @@ def invalid_indexes(url) -> list[str]:
             "WHERE NOT x.indisvalid ORDER BY 1"
         ).fetchall()
     return [row[0] for row in rows]
+
+
+def test_interrupted_repair_exits_130_and_the_next_up_repairs(pg, at_revision, head_schema):
+    url = at_revision(HEAD)
+    # What a failed build of head's own index leaves: a writer in the way, and statement_timeout.
+    pg.execute("DROP INDEX ix_tasks_search", database=url.database)
+    with holding(url, ROW_EXCLUSIVE), psycopg.connect(libpq(url), autocommit=True) as builder:
+        builder.execute("SET statement_timeout = '200ms'")
+        with pytest.raises(psycopg.errors.QueryCanceled):
+            builder.execute("CREATE INDEX CONCURRENTLY ix_tasks_search ON tasks USING gin (search_vector)")
+    assert invalid_indexes(url) == ["ix_tasks_search"]
+    with holding(url, ROW_EXCLUSIVE):
+        process = start_todoctl("-d", url.url, "migrate", "up", "--lock-timeout", "60s")
+        try:
+            assert wait_for(lambda: bool(_activity(
+                url, "application_name = 'todoctl migrate (index repair)' AND wait_event_type = 'Lock'"
+            ))), "the repair never started its build"
+            process.send_signal(signal.SIGINT)
+            stdout, stderr = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate(timeout=10)
+    assert process.returncode == 130, stderr
+    lines = stderr.strip().splitlines()
+    assert lines[0] == (
+        f"Error: interrupted while repairing INVALID indexes; applied: none; the database is at {HEAD}; "
+        "INVALID index left: ix_tasks_search on tasks"
+    )
+    assert lines[1].startswith("Hint: run `todoctl migrate up` to finish")
+    assert wait_for(lambda: todoctl_sessions(url) == 0, timeout=15)
+    assert lock_free(url)
+    run = migrate.upgrade(url)
+    assert [(r.index, r.action) for r in run.repairs] == [("ix_tasks_search", "rebuild")]
+    assert not catalog.differences(head_schema, snapshot(url))

@@ -113,11 +113,18 @@ def test_repair_short_of_head_replays_the_history_to_know_the_revision(pg, migra
     url = migrated_db.url
     assert invoke("-d", url, "migrate", "down").exit_code == 0  # to 0006, which has ix_tasks_list_id
     at_0006 = snapshot(migrated_db)
-    pg.execute("UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'ix_tasks_list_id'::regclass",
-               database=migrated_db.database)  # stands in for an interrupted DROP INDEX CONCURRENTLY
-    pg.execute("CREATE INDEX CONCURRENTLY ix_stray ON tasks (title)", database=migrated_db.database)
-    pg.execute("UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'ix_stray'::regclass",
-               database=migrated_db.database)
+    with writer_open(migrated_db), psycopg.connect(migrated_db.libpq, autocommit=True) as other:
+        other.execute("SET statement_timeout = '200ms'")
+        # An interrupted DROP INDEX CONCURRENTLY of 0006's own index, and a stray failed build.
+        for statement in ("DROP INDEX CONCURRENTLY ix_tasks_list_id", "CREATE INDEX CONCURRENTLY ix_stray ON tasks (title)"):
+            try:
+                other.execute(statement)
+            except psycopg.errors.QueryCanceled:
+                pass
+    assert json.loads(invoke("-d", url, "migrate", "status", "--json").stdout)["invalid_indexes"] == [
+        {"table": "tasks", "index": "ix_stray", "repair": "drop"},
+        {"table": "tasks", "index": "ix_tasks_list_id", "repair": "drop"},  # head does not define it
+    ]
     up = invoke("-d", url, "migrate", "up", "0006", "--json")
     assert up.exit_code == 0, up.output
     repairs = {r["index"]: r["action"] for r in json.loads(up.stdout)["repairs"]}

@@ -55,8 +55,9 @@ class IndexRepair:
 
 
 def leftover_invalid(conn) -> list[tuple[str, str]]:
-    """(table, index) of every INVALID index on the app's tables (psycopg connection)."""
-    return [tuple(row) for row in conn.execute(_LEFTOVER_SQL, (list(APP_TABLES),)).fetchall()]
+    """(table, index) of every INVALID index on the app's tables (a psycopg or SQLAlchemy connection)."""
+    execute = getattr(conn, "exec_driver_sql", None) or conn.execute
+    return [tuple(row) for row in execute(_LEFTOVER_SQL, (list(APP_TABLES),)).fetchall()]
 
 
 def _concurrently(index) -> str:

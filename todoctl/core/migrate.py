@@ -360,7 +360,7 @@ def _move(url, direction, target, script, migrations, options, steps, progress, 
             _apply(url, direction, target, conn, plan, migrations, options, timeouts, on_version_apply, steps, clock, progress)
         after = current_revisions(conn)
         repairs: list = []
-        if direction == "up" and after:
+        if direction == "up" and after and _has_invalid_indexes(conn):
             where.phase = "repair"
             repairs = _repair(url, after, script, migrations, timeouts, steps)
     return MigrationRun(url.display, direction, target, before, after, steps, repairs)
@@ -396,6 +396,14 @@ def _apply(url, direction, target, conn, plan, migrations, options, timeouts, on
             raise _failed_revision(url, direction, failed, steps, exc, lock_retries=attempt) from exc
         except CommandError as exc:
             raise TodoctlError(mask(str(exc)), hint="see `todoctl migrate status`") from exc
+
+
+def _has_invalid_indexes(conn) -> bool:
+    from todoctl.core import index_repair
+
+    found = index_repair.leftover_invalid(conn)
+    conn.rollback()
+    return bool(found)
 
 
 def _repair(url, after: list[str], script, migrations, timeouts: Timeouts, steps: list[Step]) -> list:
@@ -486,8 +494,10 @@ def _interrupted(url: DatabaseURL, direction: str, where: _Where, steps: list[St
         doing = "before any revision ran; nothing was applied"
     elif where.phase == "repair":
         doing = "while repairing INVALID indexes"
+    elif len(applied) >= len(where.plan):  # the last revision committed just before the signal
+        doing = "after its last revision committed"
     else:
-        revision = where.plan[min(len(applied), len(where.plan) - 1)].revision.revision
+        revision = where.plan[len(applied)].revision.revision
         running = next((p["step"] for p in progress if not p["done"]), None)
         committed = [p["step"] for p in progress if p["done"]]
         doing = f"during {verb} {revision}" + (f" ({running})" if running else "")
