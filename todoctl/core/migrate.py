@@ -312,42 +312,48 @@ def _run(
     script = script_directory(migrations)
     _single_head(script)
     _check_target(script, target)
-    steps: list[Step] = []
-    progress: list[dict] = []  # migration_ops' concurrent steps in the revision under way
-    where = _Where()
+    journal = _Journal(direction)
     try:
-        return _move(url, direction, target, script, migrations, options, steps, progress, where)
+        return _move(url, target, script, migrations, options, journal)
     except BaseException as exc:
         if not _is_interrupt(exc):
             raise
         # The lock and the migration's connection are closed by now: report from a fresh one.
-        raise _interrupted(url, direction, where, steps, progress) from None
+        raise _interrupted(url, journal) from None
 
 
 @dataclass
-class _Where:
-    """How far a run got, for the message when it is interrupted."""
+class _Journal:
+    """What a run has done so far: its steps for the result, and where it was if it is interrupted."""
 
+    direction: str
     phase: str = "lock"  # lock | setup | revisions | repair
     plan: list = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+    # migration_ops' concurrent steps in the revision under way ({"step": ..., "done": bool}).
+    concurrent: list[dict] = field(default_factory=list)
+    clock: float = 0.0
+
+    def start(self) -> None:
+        self.clock = time.perf_counter()
+        self.concurrent.clear()
+
+    def on_version_apply(self, *, ctx, step, heads, run_args) -> None:
+        now = time.perf_counter()
+        rev = step.up_revision
+        self.steps.append(Step(rev.revision, (rev.doc or "").strip(), self.direction, round(now - self.clock, 4)))
+        self.concurrent.clear()
+        self.clock = now
 
 
-def _move(url, direction, target, script, migrations, options, steps, progress, where) -> MigrationRun:
+def _move(url, target, script, migrations, options: RunOptions, journal: _Journal) -> MigrationRun:
     from todoctl.core import protect
     from todoctl.core.migration_lock import migration_lock
 
-    clock = [time.perf_counter()]
+    direction = journal.direction
     timeouts = options.timeouts or Timeouts.from_env()
-
-    def on_version_apply(*, ctx, step, heads, run_args) -> None:
-        now = time.perf_counter()
-        rev = step.up_revision
-        steps.append(Step(rev.revision, (rev.doc or "").strip(), direction, round(now - clock[0], 4)))
-        progress.clear()
-        clock[0] = now
-
     with migration_lock(url, options.lock_wait), connection(url) as conn:
-        where.phase = "setup"
+        journal.phase = "setup"
         if direction == "down":
             protect.guard(conn, url, "roll back migrations", yes=options.yes)
         before = current_revisions(conn)
@@ -356,30 +362,29 @@ def _move(url, direction, target, script, migrations, options, steps, progress, 
         plan = [] if direction == "down" and not before else _plan(script, direction, target, before)
         if plan:
             target = _absolute_target(direction, plan)
-            where.phase, where.plan = "revisions", plan
-            _apply(url, direction, target, conn, plan, migrations, options, timeouts, on_version_apply, steps, clock, progress)
+            journal.phase, journal.plan = "revisions", plan
+            _apply(url, conn, target, migrations, options, timeouts, journal)
         after = current_revisions(conn)
         repairs: list = []
         if direction == "up" and after and _has_invalid_indexes(conn):
-            where.phase = "repair"
-            repairs = _repair(url, after, script, migrations, timeouts, steps)
-    return MigrationRun(url.display, direction, target, before, after, steps, repairs)
+            journal.phase = "repair"
+            repairs = _repair(url, after, script, migrations, timeouts, journal.steps)
+    return MigrationRun(url.display, direction, target, before, after, journal.steps, repairs)
 
 
-def _apply(url, direction, target, conn, plan, migrations, options, timeouts, on_version_apply, steps, clock, progress):
+def _apply(url, conn, target, migrations, options: RunOptions, timeouts: Timeouts, journal: _Journal) -> None:
     config = alembic_config(
         migrations,
         connection=conn,
-        on_version_apply=on_version_apply,
+        on_version_apply=journal.on_version_apply,
         timeouts=timeouts,
-        todoctl_progress=progress,
+        todoctl_progress=journal.concurrent,  # filled by todoctl/migration_ops.py
     )
     attempt = 0
     while True:
-        clock[0] = time.perf_counter()
-        progress.clear()
+        journal.start()
         try:
-            if direction == "up":
+            if journal.direction == "up":
                 command.upgrade(config, target)
             else:
                 command.downgrade(config, target)
@@ -392,8 +397,9 @@ def _apply(url, direction, target, conn, plan, migrations, options, timeouts, on
                 time.sleep(options.retry_base * 2 ** (attempt - 1) * (0.5 + random.random()))
                 continue
             # Steps are recorded across attempts, in plan order: the next one is the one that failed.
+            plan, steps = journal.plan, journal.steps
             failed = plan[min(len(steps), len(plan) - 1)]
-            raise _failed_revision(url, direction, failed, steps, exc, lock_retries=attempt) from exc
+            raise _failed_revision(url, journal.direction, failed, steps, exc, lock_retries=attempt) from exc
         except CommandError as exc:
             raise TodoctlError(mask(str(exc)), hint="see `todoctl migrate status`") from exc
 
@@ -475,55 +481,47 @@ def _where_now(url: DatabaseURL) -> tuple[list[str] | None, list[tuple[str, str]
         with psycopg_connection(url, autocommit=True, application_name="todoctl migrate (report)") as conn:
             invalid = index_repair.leftover_invalid(conn)
         return now_at, invalid
-    except (TodoctlError, DBAPIError, KeyboardInterrupt):  # a second Ctrl-C: report what we know
-        return None, []
-    except Exception:
+    except (Exception, KeyboardInterrupt):  # gone, or a second Ctrl-C: report what is known
         return None, []
 
 
-def _interrupted(url: DatabaseURL, direction: str, where: _Where, steps: list[Step], progress: list[dict]) -> TodoctlError:
+def _interrupted(url: DatabaseURL, journal: _Journal) -> TodoctlError:
     now_at, invalid = _where_now(url)
     stands = ", ".join(now_at) if now_at else ("base" if now_at == [] else "unknown (cannot reconnect)")
-    applied = _applied(direction, steps, now_at)
-    verb = "upgrade to" if direction == "up" else "downgrade from"
+    applied = _applied(journal.direction, journal.steps, now_at)
     revision = None
     committed: list[str] = []
-    if where.phase == "lock":
+    if journal.phase == "lock":
         doing = "while waiting for the migration lock; nothing was applied"
-    elif where.phase == "setup":
+    elif journal.phase == "setup":
         doing = "before any revision ran; nothing was applied"
-    elif where.phase == "repair":
+    elif journal.phase == "repair":
         doing = "while repairing INVALID indexes"
-    elif len(applied) >= len(where.plan):  # the last revision committed just before the signal
+    elif len(applied) >= len(journal.plan):  # the last revision committed just before the signal
         doing = "after its last revision committed"
     else:
-        revision = where.plan[len(applied)].revision.revision
-        running = next((p["step"] for p in progress if not p["done"]), None)
-        committed = [p["step"] for p in progress if p["done"]]
-        doing = f"during {verb} {revision}" + (f" ({running})" if running else "")
+        revision = journal.plan[len(applied)].revision.revision
+        verb = "upgrade to" if journal.direction == "up" else "downgrade from"
+        running = next((p["step"] for p in journal.concurrent if not p["done"]), None)
+        committed = [p["step"] for p in journal.concurrent if p["done"]]
+        doing = f"during {verb} {revision}" + (f" ({running})" if running else "") + "; its transaction was rolled back"
         if committed:
-            doing += (
-                f"; its transaction was rolled back, but steps that cannot run in a transaction were "
-                f"already committed: {'; '.join(committed)}"
-            )
-        else:
-            doing += "; its transaction was rolled back"
+            doing += f", but steps that cannot run in a transaction were already committed: {'; '.join(committed)}"
     message = f"interrupted {doing}; applied: {', '.join(applied) or 'none'}; the database is at {stands}"
     if invalid:
         message += "; INVALID index left: " + ", ".join(f"{index} on {table}" for table, index in invalid)
-    if direction == "up" or invalid:
-        hint = "run `todoctl migrate up` to finish" + (
-            " (it also drops or rebuilds the INVALID index)" if invalid else ""
-        )
+    if journal.direction == "up":
+        hint = "run `todoctl migrate up` to finish" + (", which also repairs the INVALID index" if invalid else "")
     else:
         hint = "run `todoctl migrate down` again to finish rolling back, or `todoctl migrate up` to return to head"
+        hint += " (which also repairs the INVALID index)" if invalid else ""
     return TodoctlError(
         message,
         hint=hint,
         exit_code=ExitCode.INTERRUPTED,
         details={
-            "phase": where.phase,
-            "direction": direction,
+            "phase": journal.phase,
+            "direction": journal.direction,
             "interrupted": revision,
             "committed_steps": committed,
             "applied": applied,
