@@ -101,6 +101,14 @@ def test_invalid_index_the_head_defines_is_rebuilt_under_the_timeouts(pg, migrat
         assert "repairing INVALID index ix_tasks_pending_due (rebuild) failed" in error["message"]
         assert error["details"]["failed_repair"]["index"] == "ix_tasks_pending_due"
 
+    # ... and --lock-timeout: DROP INDEX CONCURRENTLY cannot get its lock past a SHARE lock: busy, exit 5.
+    with psycopg.connect(migrated_db.libpq) as holder:
+        holder.execute("LOCK TABLE tasks IN SHARE MODE")
+        busy = invoke("-d", url, "migrate", "up", "--lock-timeout", "100ms", "--json")
+        holder.rollback()
+    assert busy.exit_code == 5, busy.output
+    assert "lock timeout" in json.loads(busy.stdout)["error"]["message"]
+
     up = invoke("-d", url, "migrate", "up")
     assert up.exit_code == 0, up.output
     assert f"Repaired: rebuilt INVALID index ix_tasks_pending_due on tasks (defined at {HEAD})." in up.stdout
