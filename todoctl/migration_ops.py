@@ -51,7 +51,7 @@ def _concurrent_step(description: str) -> Iterator[None]:
     context = op.get_context()
     progress = None if context.as_sql else _progress()
     if progress is not None:
-        if context._in_connection_transaction() and _wrote_in_this_transaction():
+        if op.get_bind().in_transaction() and _wrote_in_this_transaction():
             progress.append({"step": "the revision's statements before its first concurrent step", "done": True})
         progress.append({"step": description, "done": False})
     interrupt: BaseException | None = None

@@ -23,7 +23,7 @@ from todoctl.core import catalog, migrate
 from todoctl.core.migration_lock import LOCK_KEY
 from todoctl.db.engine import connection
 
-from tests.helpers import run_todoctl, start_todoctl
+from tests.helpers import start_todoctl
 
 HEAD = migrate.history()[-1].id
 ROW_EXCLUSIVE = "LOCK TABLE tasks IN ROW EXCLUSIVE MODE"  # a writer: CREATE INDEX CONCURRENTLY waits for it
@@ -162,6 +162,7 @@ CASES = [
         committed=("the revision's statements before its first concurrent step",),
     ),
     Case("0004-foreign-key", "0003", ("up",), ROW_EXCLUSIVE, "CREATE TABLE task_tags", "0004", (), "0003"),
+    # Starts at 0003: 0004 commits first, so "applied" and "the database is at" span two revisions.
     Case("0005-after-0004", "0003", ("up",), ACCESS_SHARE, "ALTER TABLE tasks", "0005", ("0004",), "0004",
          left=("table tags is extra", "table task_tags is extra")),
     Case("0006-first-build", "0005", ("up",), ROW_EXCLUSIVE, "ix_tasks_search", "0006", (), "0005",
@@ -181,8 +182,6 @@ CASES = [
          left=("index ix_tasks_pending_due differs",)),
     Case("down-0005-drop-column", "0005", ("down",), ACCESS_SHARE, "DROP COLUMN", "0005", (), "0005"),
 ]
-# The 0005 case starts at 0003: 0004 commits first, so "applied" and "the database is at" are tested
-# across revisions; its tables are expected in the schema compared with the one at 0003.
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
