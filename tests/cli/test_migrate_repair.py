@@ -92,7 +92,7 @@ def test_invalid_index_the_head_defines_is_rebuilt_under_the_timeouts(pg, migrat
         except psycopg.errors.QueryCanceled:
             pass
         status = invoke("-d", url, "migrate", "status")
-        assert f"`todoctl migrate up` will drop it and build it again CONCURRENTLY (head {HEAD} defines it)" in status.stdout
+        assert f"`todoctl migrate up` will REINDEX INDEX CONCURRENTLY it (head {HEAD} defines it)" in status.stdout
 
         # The repair honours --statement-timeout: the writer is still there, so the build cannot finish.
         blocked = invoke("-d", url, "migrate", "up", "--statement-timeout", "300ms", "--json")

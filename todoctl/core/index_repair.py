@@ -4,29 +4,34 @@ A ``CREATE INDEX CONCURRENTLY`` (or ``DROP INDEX CONCURRENTLY``) that fails or i
 leaves an INVALID index: maintained on every write, never used. `migrate up` repairs each
 one against the revision the database ends at:
 
-- the revision defines an index of that name: drop it and build it again, CONCURRENTLY, from
-  the revision's definition. PostgreSQL's documentation gives drop-and-recreate as the
-  recovery for a failed CREATE INDEX CONCURRENTLY (14-18); REINDEX INDEX CONCURRENTLY would
-  also work, but a failed one adds a second invalid ``*_ccnew`` index, and it rebuilds what
-  the catalog says rather than what the revision says.
-- it does not (debris of an interrupted build in another revision, such as a failed
-  downgrade's): ``DROP INDEX CONCURRENTLY``.
+- the revision does not define an index of that name (debris of a build in another revision,
+  such as a failed downgrade's, or a ``*_ccnew`` left by a failed REINDEX): DROP INDEX
+  CONCURRENTLY.
+- it does: REINDEX INDEX CONCURRENTLY, which PostgreSQL's documentation (12 and later, so
+  14-18) gives beside drop-and-recreate as the recovery for a failed concurrent build. It is
+  chosen because it never leaves the index missing: until the swap at its very end the old
+  (invalid) index stays, so a REINDEX that fails or is interrupted leaves that index, and at
+  worst an invalid ``*_ccnew``, for the next `migrate up` to find again; a drop followed by a
+  failed CREATE would leave nothing to find. It rebuilds the catalog's definition, which is
+  the revision's: like migration_ops.create_index_concurrently, this relies on an index name
+  meaning one definition throughout the history.
 
-What a revision defines: at head, the models (SQLModel metadata, the single source of truth
-that `migrate check` already holds the database to; cheap and needs no privilege). At any
-other revision the models say nothing, so the history is replayed up to that revision on a
-throwaway database and its indexes read back from the server. That costs a second or two and
-CREATEDB, and only happens for `migrate up TARGET` short of head with an INVALID index left.
+What a revision defines (names are enough): at head, the models (SQLModel metadata, the
+single source of truth that `migrate check` already holds the database to; cheap, and needs
+no privilege). At any other revision the models say nothing, so the history is replayed up to
+that revision on a throwaway database and its index names read back from the server. That
+costs a second or two and CREATEDB, and only happens for `migrate up TARGET` short of head
+with an INVALID index left.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from todoctl.core.migration_settings import Timeouts, timeout_statements
 from todoctl.db.url import DatabaseURL
+from todoctl.errors import TodoctlError
 from todoctl.models import APP_TABLES
 
 # An index being built concurrently right now is invalid until its build ends: not debris.
@@ -60,34 +65,17 @@ def leftover_invalid(conn) -> list[tuple[str, str]]:
     return [tuple(row) for row in execute(_LEFTOVER_SQL, (list(APP_TABLES),)).fetchall()]
 
 
-def _concurrently(index) -> str:
-    from sqlalchemy.dialects import postgresql
-    from sqlalchemy.schema import CreateIndex
-
-    options = index.dialect_options["postgresql"]
-    before = options["concurrently"]
-    options["concurrently"] = True  # compiled once, restored at once: the metadata stays as declared
-    try:
-        return str(CreateIndex(index).compile(dialect=postgresql.dialect()))
-    finally:
-        options["concurrently"] = before
-
-
-def definitions_at_head() -> dict[str, str]:
-    """index name -> CREATE INDEX CONCURRENTLY statement, from the models."""
+def names_at_head() -> set[str]:
+    """The indexes the models define."""
     from sqlmodel import SQLModel
 
     import todoctl.models  # noqa: F401  (registers the tables)
 
-    return {
-        index.name: _concurrently(index)
-        for table in SQLModel.metadata.tables.values()
-        for index in table.indexes
-    }
+    return {index.name for table in SQLModel.metadata.tables.values() for index in table.indexes}
 
 
-def definitions_at(url: DatabaseURL, revision: str, *, migrations: Path | str | None) -> dict[str, str]:
-    """index name -> CREATE INDEX CONCURRENTLY statement, replayed on a throwaway database."""
+def names_at(url: DatabaseURL, revision: str, *, migrations: Path | str | None) -> set[str]:
+    """The indexes on the app's tables at ``revision``, replayed on a throwaway database."""
     from todoctl.core.migrate import RunOptions, upgrade
     from todoctl.db.engine import psycopg_connection
     from todoctl.db.scratch import scratch_database
@@ -96,19 +84,20 @@ def definitions_at(url: DatabaseURL, revision: str, *, migrations: Path | str | 
         upgrade(scratch, revision, migrations=migrations, options=RunOptions(lock_wait=10))
         with psycopg_connection(scratch, autocommit=True) as conn:
             rows = conn.execute(
-                "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
+                "SELECT i.relname FROM pg_index x "
                 "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
                 "WHERE t.relname = ANY(%s) AND t.relnamespace = current_schema()::regnamespace",
                 (list(APP_TABLES),),
             ).fetchall()
-    # pg_get_indexdef always starts "CREATE [UNIQUE ]INDEX name ON": the server's own wording.
-    return {name: re.sub(r"^CREATE (UNIQUE )?INDEX ", r"CREATE \1INDEX CONCURRENTLY ", sql) for name, sql in rows}
+    return {row[0] for row in rows}
 
 
-def plan(leftovers: list[tuple[str, str]], defined: dict[str, str], revision: str) -> list[IndexRepair]:
-    return [
+def plan(leftovers: list[tuple[str, str]], defined: set[str], revision: str) -> list[IndexRepair]:
+    """Drops first: a ``*_ccnew`` leftover goes before its index is rebuilt (which makes a new one)."""
+    repairs = [
         IndexRepair(table, index, "rebuild" if index in defined else "drop", revision) for table, index in leftovers
     ]
+    return sorted(repairs, key=lambda r: r.action != "drop")
 
 
 class RepairFailed(Exception):
@@ -137,15 +126,22 @@ def repair(
         leftovers = leftover_invalid(conn)
         if not leftovers:
             return []
-        defined = definitions_at_head() if is_head else definitions_at(url, revision, migrations=migrations)
+        try:
+            defined = names_at_head() if is_head else names_at(url, revision, migrations=migrations)
+        except TodoctlError as exc:
+            raise TodoctlError(
+                f"INVALID indexes are left ({', '.join(index for _, index in leftovers)}), and to know which of "
+                f"them {revision} defines todoctl replays the history on a throwaway database: {exc.message}",
+                hint="`todoctl migrate up` to head repairs them without one (the models say what head defines)",
+                exit_code=exc.exit_code,
+            ) from None
         for statement in timeout_statements(timeouts):
             conn.execute(statement)
         done: list[IndexRepair] = []
         for item in plan(leftovers, defined, revision):
+            verb = "REINDEX INDEX CONCURRENTLY {}" if item.action == "rebuild" else "DROP INDEX CONCURRENTLY IF EXISTS {}"
             try:
-                conn.execute(sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(sql.Identifier(item.index)))
-                if item.action == "rebuild":
-                    conn.execute(defined[item.index])
+                conn.execute(sql.SQL(verb).format(sql.Identifier(item.index)))
             except psycopg.Error as exc:
                 raise RepairFailed(item, done, exc) from exc
             done.append(IndexRepair(item.table, item.index, item.action, revision, done=True))

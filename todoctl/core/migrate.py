@@ -204,9 +204,9 @@ def _with_planned_repair(broken: list[InvalidIndex], heads: list[str]) -> list[I
     """`migrate up` goes to head, and at head the models say which indexes exist (index_repair.py)."""
     if not broken or len(heads) != 1:
         return broken
-    from todoctl.core.index_repair import definitions_at_head
+    from todoctl.core.index_repair import names_at_head
 
-    defined = definitions_at_head()
+    defined = names_at_head()
     return [InvalidIndex(b.table, b.index, "rebuild" if b.index in defined else "drop") for b in broken]
 
 

@@ -36,7 +36,7 @@ def status(result: MigrationStatus) -> None:
     head = _revs(result.heads)
     for broken in result.invalid_indexes:
         will = {
-            "rebuild": f"`todoctl migrate up` will drop it and build it again CONCURRENTLY (head {head} defines it)",
+            "rebuild": f"`todoctl migrate up` will REINDEX INDEX CONCURRENTLY it (head {head} defines it)",
             "drop": f"`todoctl migrate up` will DROP INDEX CONCURRENTLY it (head {head} does not define it)",
         }.get(broken.repair, "`todoctl migrate up` repairs it")
         out.print(
