@@ -180,3 +180,18 @@ def test_ctrl_c_inside_any_autocommit_block_is_reported_as_an_interrupt(tmp_path
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
             "AND application_name LIKE 'todoctl%%' AND state <> 'idle'"
         ).fetchone()[0] == 0
+
+
+def test_failed_revision_names_the_concurrent_steps_it_had_committed(migrated_db):
+    migrate.downgrade(migrated_db, "-2")  # at 0005; 0006 builds two indexes, each in its own autocommit block
+    with psycopg.connect(libpq(migrated_db)) as other:
+        other.execute("CREATE INDEX ix_tasks_pending_due ON users (name)")  # the second build waits on this name
+        with pytest.raises(TodoctlError) as caught:
+            migrate.upgrade(migrated_db, options=RunOptions(timeouts=Timeouts("1min", "500ms")))
+        other.rollback()
+    error = caught.value
+    assert error.exit_code == ExitCode.CHECK_FAILED
+    assert error.details["failed"] == "0006" and error.details["current"] == ["0005"]
+    assert error.details["committed_steps"] == ["CREATE INDEX CONCURRENTLY ix_tasks_search"]
+    assert "already committed: CREATE INDEX CONCURRENTLY ix_tasks_search" in error.message
+    assert migrate.upgrade(migrated_db).after == [HEAD]  # the steps are idempotent: up finishes 0006

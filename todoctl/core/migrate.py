@@ -399,7 +399,10 @@ def _apply(url, conn, target, migrations, options: RunOptions, timeouts: Timeout
             # Steps are recorded across attempts, in plan order: the next one is the one that failed.
             plan, steps = journal.plan, journal.steps
             failed = plan[min(len(steps), len(plan) - 1)]
-            raise _failed_revision(url, journal.direction, failed, steps, exc, lock_retries=attempt) from exc
+            committed = [p["step"] for p in journal.concurrent if p["done"]]
+            raise _failed_revision(
+                url, journal.direction, failed, steps, exc, lock_retries=attempt, committed=committed
+            ) from exc
         except CommandError as exc:
             raise TodoctlError(mask(str(exc)), hint="see `todoctl migrate status`") from exc
 
@@ -492,9 +495,9 @@ def _interrupted(url: DatabaseURL, journal: _Journal) -> TodoctlError:
     revision = None
     committed: list[str] = []
     if journal.phase == "lock":
-        doing = "while waiting for the migration lock; nothing was applied"
+        doing = "while waiting for the migration lock"
     elif journal.phase == "setup":
-        doing = "before any revision ran; nothing was applied"
+        doing = "before any revision ran"
     elif journal.phase == "repair":
         doing = "while repairing INVALID indexes"
     elif len(applied) >= len(journal.plan):  # the last revision committed just before the signal
@@ -539,13 +542,22 @@ def _rollback_quietly(conn) -> None:
 
 
 def _failed_revision(
-    url: DatabaseURL, direction: str, failed, steps: list[Step], exc: DBAPIError, *, lock_retries: int = 0
+    url: DatabaseURL,
+    direction: str,
+    failed,
+    steps: list[Step],
+    exc: DBAPIError,
+    *,
+    lock_retries: int = 0,
+    committed: list[str] | None = None,
 ) -> TodoctlError:
     failed_id = failed.revision.revision
     error = mask(str(exc.orig if exc.orig is not None else exc)).strip().splitlines()[0]
     now_at, invalid = _where_now(url)
     stands = ", ".join(now_at) if now_at else ("base" if now_at == [] else "unknown (cannot reconnect)")
     applied = [s.revision for s in steps]
+    if committed:  # concurrent steps of the failed revision cannot roll back
+        stands += f" (with {failed_id}'s steps that cannot run in a transaction already committed: {'; '.join(committed)})"
     if invalid:
         # A failed concurrent build or drop cannot roll back: say what it left, and who repairs it.
         stands += "; INVALID index left: " + ", ".join(f"{index} on {table}" for table, index in invalid)
@@ -560,6 +572,7 @@ def _failed_revision(
             "or retry later; --lock-retries and --lock-timeout tune this",
             exit_code=ExitCode.BUSY,
             details={"applied": applied, "failed": failed_id, "error": error, "current": now_at,
+                     "committed_steps": committed or [],
                      "invalid_indexes": [{"table": t, "index": i} for t, i in invalid]},
         )
     return TodoctlError(
@@ -568,6 +581,7 @@ def _failed_revision(
         hint="fix the revision or the data, then run the command again",
         exit_code=ExitCode.CHECK_FAILED,
         details={"applied": applied, "failed": failed_id, "error": error, "current": now_at,
+                 "committed_steps": committed or [],
                  "invalid_indexes": [{"table": t, "index": i} for t, i in invalid]},
     )
 
