@@ -31,10 +31,6 @@ ACCESS_SHARE = "LOCK TABLE tasks IN ACCESS SHARE MODE"  # a reader: ALTER TABLE 
 SHARE = "LOCK TABLE tasks IN SHARE MODE"  # blocks VALIDATE CONSTRAINT
 
 
-def libpq(url) -> str:
-    return url.libpq
-
-
 def wait_for(predicate, timeout: float = 60.0, interval: float = 0.05) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -45,7 +41,7 @@ def wait_for(predicate, timeout: float = 60.0, interval: float = 0.05) -> bool:
 
 
 def _activity(url, where: str, *params) -> int:
-    with psycopg.connect(libpq(url), autocommit=True) as conn:
+    with psycopg.connect(url.libpq, autocommit=True) as conn:
         return conn.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
             f"AND pid <> pg_backend_pid() AND {where}",
@@ -69,7 +65,7 @@ def todoctl_sessions(url) -> int:
 
 
 def lock_free(url) -> bool:
-    with psycopg.connect(libpq(url), autocommit=True) as conn:
+    with psycopg.connect(url.libpq, autocommit=True) as conn:
         got = conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0]
         if got:
             conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
@@ -79,7 +75,7 @@ def lock_free(url) -> bool:
 @contextmanager
 def holding(url, statement: str):
     """Another session, in an open transaction, holding what ``statement`` takes."""
-    with psycopg.connect(libpq(url)) as conn:
+    with psycopg.connect(url.libpq) as conn:
         conn.execute(statement)
         try:
             yield conn
@@ -198,6 +194,7 @@ def test_interrupt_exits_130_says_where_it_stands_and_migrate_up_finishes(at_rev
     assert error["message"].startswith("interrupted ")
     assert f"the database is at {case.stands}" in error["message"]
     assert details["interrupted"] == case.interrupted
+    assert details["phase"] == ("lock" if case.statement is None else "revisions")
     if case.interrupted:
         assert f" {case.interrupted}" in error["message"]
     assert details["applied"] == list(case.applied)
@@ -227,7 +224,7 @@ def test_interrupt_exits_130_says_where_it_stands_and_migrate_up_finishes(at_rev
 
 
 def invalid_indexes(url) -> list[str]:
-    with psycopg.connect(libpq(url), autocommit=True) as conn:
+    with psycopg.connect(url.libpq, autocommit=True) as conn:
         rows = conn.execute(
             "SELECT c.relname FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid "
             "WHERE NOT x.indisvalid ORDER BY 1"
@@ -239,7 +236,7 @@ def test_interrupted_repair_exits_130_and_the_next_up_repairs(pg, at_revision, h
     url = at_revision(HEAD)
     # What a failed build of head's own index leaves: a writer in the way, and statement_timeout.
     pg.execute("DROP INDEX ix_tasks_search", database=url.database)
-    with holding(url, ROW_EXCLUSIVE), psycopg.connect(libpq(url), autocommit=True) as builder:
+    with holding(url, ROW_EXCLUSIVE), psycopg.connect(url.libpq, autocommit=True) as builder:
         builder.execute("SET statement_timeout = '200ms'")
         with pytest.raises(psycopg.errors.QueryCanceled):
             builder.execute("CREATE INDEX CONCURRENTLY ix_tasks_search ON tasks USING gin (search_vector)")
