@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 
@@ -14,6 +16,8 @@ from todoctl.core.migration_lock import LOCK_KEY, migration_lock
 from todoctl.core.migration_settings import Timeouts
 from todoctl.db.url import configured_url
 from todoctl.errors import ExitCode, TodoctlError
+
+from tests.helpers import copy_migrations, revision_source
 
 HEAD = migrate.history()[-1].id
 
@@ -133,3 +137,61 @@ def test_untracked_tables_ask_for_stamp(pg, migrated_db):
     assert "migrate stamp" in caught.value.hint
     run = migrate.stamp(migrated_db, HEAD)
     assert run.after == [HEAD] and migrate.status(migrated_db).at_head
+
+
+def _interrupt_when(url, pattern: str, done: threading.Event) -> None:
+    """Send this process SIGINT once a statement like ``pattern`` runs on ``url`` (Ctrl-C, in-process)."""
+    deadline = time.monotonic() + 30
+    with psycopg.connect(libpq(url), autocommit=True) as conn:
+        while time.monotonic() < deadline and not done.is_set():
+            found = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND state = 'active' AND query LIKE %s AND pid <> pg_backend_pid()",
+                (pattern,),
+            ).fetchone()[0]
+            if found:
+                os.kill(os.getpid(), signal.SIGINT)
+                return
+            time.sleep(0.05)
+
+
+def test_ctrl_c_inside_any_autocommit_block_is_reported_as_an_interrupt(tmp_path, migrated_db):
+    # A plain Alembic autocommit block, not todoctl's migration_ops: after Ctrl-C, Alembic's own cleanup
+    # raises SQLAlchemy's PendingRollbackError; the run must still be reported as interrupted.
+    location = copy_migrations(tmp_path, {"0099_sleep.py": revision_source(
+        "0099", HEAD, "with op.get_context().autocommit_block():\n    op.execute('SELECT pg_sleep(60)')"
+    )})
+    done = threading.Event()
+    watcher = threading.Thread(target=_interrupt_when, args=(migrated_db, "SELECT pg_sleep(60)%", done))
+    watcher.start()
+    try:
+        with pytest.raises(TodoctlError) as caught:
+            migrate.upgrade(migrated_db, migrations=location)
+    finally:
+        done.set()
+        watcher.join()
+    error = caught.value
+    assert error.exit_code == ExitCode.INTERRUPTED
+    assert error.message.startswith("interrupted during upgrade to 0099")
+    assert error.details["current"] == [HEAD] and error.details["applied"] == []
+    with psycopg.connect(libpq(migrated_db), autocommit=True) as conn:
+        assert conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0] is True
+        assert conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND application_name LIKE 'todoctl%%' AND state <> 'idle'"
+        ).fetchone()[0] == 0
+
+
+def test_failed_revision_names_the_concurrent_steps_it_had_committed(migrated_db):
+    migrate.downgrade(migrated_db, "-2")  # at 0005; 0006 builds two indexes, each in its own autocommit block
+    with psycopg.connect(libpq(migrated_db)) as other:
+        other.execute("CREATE INDEX ix_tasks_pending_due ON users (name)")  # the second build waits on this name
+        with pytest.raises(TodoctlError) as caught:
+            migrate.upgrade(migrated_db, options=RunOptions(timeouts=Timeouts("1min", "500ms")))
+        other.rollback()
+    error = caught.value
+    assert error.exit_code == ExitCode.CHECK_FAILED
+    assert error.details["failed"] == "0006" and error.details["current"] == ["0005"]
+    assert error.details["committed_steps"] == ["CREATE INDEX CONCURRENTLY ix_tasks_search"]
+    assert "already committed: CREATE INDEX CONCURRENTLY ix_tasks_search" in error.message
+    assert migrate.upgrade(migrated_db).after == [HEAD]  # the steps are idempotent: up finishes 0006

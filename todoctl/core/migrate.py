@@ -43,6 +43,7 @@ class Revision:
 class InvalidIndex:
     table: str
     index: str
+    repair: str | None = None  # what `migrate up` will do with it: "rebuild" | "drop" (index_repair.py)
 
 
 @dataclass
@@ -86,6 +87,7 @@ class MigrationRun:
     before: list[str]
     after: list[str]
     steps: list[Step]
+    repairs: list = field(default_factory=list)  # index_repair.IndexRepair, done by `migrate up`
 
 
 @dataclass(frozen=True)
@@ -206,6 +208,16 @@ def _pending(script: ScriptDirectory, current: list[str]) -> list[Revision]:
     return [_revision(script, r) for r in reversed(revisions)]
 
 
+def _with_planned_repair(broken: list[InvalidIndex], heads: list[str]) -> list[InvalidIndex]:
+    """`migrate up` goes to head, and at head the models say which indexes exist (index_repair.py)."""
+    if not broken or len(heads) != 1:
+        return broken
+    from todoctl.core.index_repair import names_at_head
+
+    defined = names_at_head()
+    return [InvalidIndex(b.table, b.index, "rebuild" if b.index in defined else "drop") for b in broken]
+
+
 def status(url: DatabaseURL, *, migrations: Path | str | None = None) -> MigrationStatus:
     script = script_directory(migrations)
     heads = list(script.get_heads())
@@ -214,7 +226,7 @@ def status(url: DatabaseURL, *, migrations: Path | str | None = None) -> Migrati
         unknown = _unknown(script, current)
         pending = [] if unknown else _pending(script, current)
         tables = _present_app_tables(conn) if not current else []
-        broken = invalid_indexes(conn)
+        broken = _with_planned_repair(invalid_indexes(conn), heads)
     result = MigrationStatus(
         database=url.display,
         current=current,
@@ -309,62 +321,229 @@ def _run(
     migrations: Path | str | None,
     options: RunOptions,
 ) -> MigrationRun:
-    from todoctl.core import protect
-    from todoctl.core.migration_lock import migration_lock
-
     script = script_directory(migrations)
     _single_head(script)
     _check_target(script, target)
-    steps: list[Step] = []
-    clock = [time.perf_counter()]
+    journal = _Journal(direction)
+    try:
+        return _move(url, target, script, migrations, options, journal)
+    except BaseException as exc:
+        if not _is_interrupt(exc):
+            raise
+        # The lock and the migration's connection are closed by now: report from a fresh one.
+        raise _interrupted(url, journal) from None
 
-    def on_version_apply(*, ctx, step, heads, run_args) -> None:
+
+@dataclass
+class _Journal:
+    """What a run has done so far: its steps for the result, and where it was if it is interrupted."""
+
+    direction: str
+    phase: str = "lock"  # lock | setup | revisions | repair
+    plan: list = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+    # migration_ops' concurrent steps in the revision under way ({"step": ..., "done": bool}).
+    concurrent: list[dict] = field(default_factory=list)
+    clock: float = 0.0
+
+    def start(self) -> None:
+        self.clock = time.perf_counter()
+        self.concurrent.clear()
+
+    def on_version_apply(self, *, ctx, step, heads, run_args) -> None:
         now = time.perf_counter()
         rev = step.up_revision
-        steps.append(Step(rev.revision, (rev.doc or "").strip(), direction, round(now - clock[0], 4)))
-        clock[0] = now
+        self.steps.append(Step(rev.revision, (rev.doc or "").strip(), self.direction, round(now - self.clock, 4)))
+        self.concurrent.clear()
+        self.clock = now
 
+
+def _move(url, target, script, migrations, options: RunOptions, journal: _Journal) -> MigrationRun:
+    from todoctl.core import protect
+    from todoctl.core.migration_lock import migration_lock
+
+    direction = journal.direction
+    timeouts = options.timeouts or Timeouts.from_env()
     with migration_lock(url, options.lock_wait), connection(url) as conn:
+        journal.phase = "setup"
         if direction == "down":
             protect.guard(conn, url, "roll back migrations", yes=options.yes)
         before = current_revisions(conn)
         _refuse_unknown(script, before, url)
         _refuse_untracked(conn, before, direction, url)
-        if direction == "down" and not before:  # already at base: nothing to roll back
-            return MigrationRun(url.display, direction, target, before, before, [])
-        plan = _plan(script, direction, target, before)
-        if not plan:
-            return MigrationRun(url.display, direction, target, before, before, [])
-        target = _absolute_target(direction, plan)
-        config = alembic_config(
-            migrations,
-            connection=conn,
-            on_version_apply=on_version_apply,
-            timeouts=options.timeouts or Timeouts.from_env(),
-        )
-        attempt = 0
-        while True:
-            clock[0] = time.perf_counter()
-            try:
-                if direction == "up":
-                    command.upgrade(config, target)
-                else:
-                    command.downgrade(config, target)
-                break
-            except DBAPIError as exc:
-                _rollback_quietly(conn)
-                code = getattr(exc.orig, "sqlstate", None)
-                if code == _LOCK_NOT_AVAILABLE and attempt < options.lock_retries:
-                    attempt += 1
-                    time.sleep(options.retry_base * 2 ** (attempt - 1) * (0.5 + random.random()))
-                    continue
-                # Steps are recorded across attempts, in plan order: the next one is the one that failed.
-                failed = plan[min(len(steps), len(plan) - 1)]
-                raise _failed_revision(url, direction, failed, steps, exc, lock_retries=attempt) from exc
-            except CommandError as exc:
-                raise TodoctlError(mask(str(exc)), hint="see `todoctl migrate status`") from exc
+        plan = [] if direction == "down" and not before else _plan(script, direction, target, before)
+        if plan:
+            target = _absolute_target(direction, plan)
+            journal.phase, journal.plan = "revisions", plan
+            _apply(url, conn, target, migrations, options, timeouts, journal)
         after = current_revisions(conn)
-    return MigrationRun(url.display, direction, target, before, after, steps)
+        repairs: list = []
+        if direction == "up" and after and _has_invalid_indexes(conn):
+            journal.phase = "repair"
+            repairs = _repair(url, after, script, migrations, timeouts, journal.steps)
+    return MigrationRun(url.display, direction, target, before, after, journal.steps, repairs)
+
+
+def _apply(url, conn, target, migrations, options: RunOptions, timeouts: Timeouts, journal: _Journal) -> None:
+    config = alembic_config(
+        migrations,
+        connection=conn,
+        on_version_apply=journal.on_version_apply,
+        timeouts=timeouts,
+        todoctl_progress=journal.concurrent,  # filled by todoctl/migration_ops.py
+    )
+    attempt = 0
+    while True:
+        journal.start()
+        try:
+            if journal.direction == "up":
+                command.upgrade(config, target)
+            else:
+                command.downgrade(config, target)
+            return
+        except DBAPIError as exc:
+            _rollback_quietly(conn)
+            code = getattr(exc.orig, "sqlstate", None)
+            if code == _LOCK_NOT_AVAILABLE and attempt < options.lock_retries:
+                attempt += 1
+                time.sleep(options.retry_base * 2 ** (attempt - 1) * (0.5 + random.random()))
+                continue
+            # Steps are recorded across attempts, in plan order: the next one is the one that failed.
+            plan, steps = journal.plan, journal.steps
+            failed = plan[min(len(steps), len(plan) - 1)]
+            committed = [p["step"] for p in journal.concurrent if p["done"]]
+            raise _failed_revision(
+                url, journal.direction, failed, steps, exc, lock_retries=attempt, committed=committed
+            ) from exc
+        except CommandError as exc:
+            raise TodoctlError(mask(str(exc)), hint="see `todoctl migrate status`") from exc
+
+
+def _has_invalid_indexes(conn) -> bool:
+    from todoctl.core import index_repair
+
+    found = index_repair.leftover_invalid(conn)
+    conn.rollback()
+    return bool(found)
+
+
+def _repair(url, after: list[str], script, migrations, timeouts: Timeouts, steps: list[Step]) -> list:
+    from todoctl.core import index_repair
+
+    revision = after[0]
+    try:
+        return index_repair.repair(
+            url, revision, is_head=revision in script.get_heads(), migrations=migrations, timeouts=timeouts
+        )
+    except index_repair.RepairFailed as failed:
+        error = mask(str(failed.error)).strip().splitlines()[0]
+        done = "; ".join(r.describe() for r in failed.done)
+        lock = getattr(failed.error, "sqlstate", None) == _LOCK_NOT_AVAILABLE
+        applied = [s.revision for s in steps]
+        raise TodoctlError(
+            f"the database is at {revision}, but repairing INVALID index {failed.repair.index} "
+            f"({failed.repair.action}) failed: {error}"
+            + (f"; already done: {done}" if done else "")
+            + f"; applied: {', '.join(applied) or 'none'}",
+            hint="a long transaction holds a lock on the table, or the build took longer than statement_timeout: "
+            "run `todoctl migrate up` again later (raise --lock-timeout/--statement-timeout if needed)",
+            exit_code=ExitCode.BUSY if lock else ExitCode.CHECK_FAILED,
+            details={
+                "applied": applied,
+                "current": [revision],
+                "failed_repair": _jsonable_repair(failed.repair),
+                "repairs": [_jsonable_repair(r) for r in failed.done],
+                "error": error,
+            },
+        ) from failed.error
+
+
+def _jsonable_repair(repair) -> dict:
+    return {"table": repair.table, "index": repair.index, "action": repair.action, "revision": repair.revision}
+
+
+def _is_interrupt(exc: BaseException | None) -> bool:
+    """Ctrl-C or SIGTERM, even when cleanup code replaced it with its own error (e.g. SQLAlchemy's
+    PendingRollbackError from a connection the interrupt invalidated)."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
+
+
+def _applied(direction: str, steps: list[Step], now_at: list[str] | None) -> list[str]:
+    """The recorded steps that really committed: a step is recorded just before its commit."""
+    ids = [s.revision for s in steps]
+    if now_at is None:
+        return ids
+    current = now_at[0] if now_at else None
+    if direction == "up":
+        return ids[: ids.index(current) + 1] if current in ids else []
+    return ids[: ids.index(current)] if current in ids else ids
+
+
+def _where_now(url: DatabaseURL) -> tuple[list[str] | None, list[tuple[str, str]]]:
+    """The current revision and the INVALID indexes left, or (None, []) when that cannot be read."""
+    from todoctl.core import index_repair
+    from todoctl.db.engine import psycopg_connection
+
+    try:
+        with connection(url) as conn:
+            now_at = current_revisions(conn)
+        with psycopg_connection(url, autocommit=True, application_name="todoctl migrate (report)") as conn:
+            invalid = index_repair.leftover_invalid(conn)
+        return now_at, invalid
+    except (Exception, KeyboardInterrupt):  # gone, or a second Ctrl-C: report what is known
+        return None, []
+
+
+def _interrupted(url: DatabaseURL, journal: _Journal) -> TodoctlError:
+    now_at, invalid = _where_now(url)
+    stands = ", ".join(now_at) if now_at else ("base" if now_at == [] else "unknown (cannot reconnect)")
+    applied = _applied(journal.direction, journal.steps, now_at)
+    revision = None
+    committed: list[str] = []
+    if journal.phase == "lock":
+        doing = "while waiting for the migration lock"
+    elif journal.phase == "setup":
+        doing = "before any revision ran"
+    elif journal.phase == "repair":
+        doing = "while repairing INVALID indexes"
+    elif len(applied) >= len(journal.plan):  # the last revision committed just before the signal
+        doing = "after its last revision committed"
+    else:
+        revision = journal.plan[len(applied)].revision.revision
+        verb = "upgrade to" if journal.direction == "up" else "downgrade from"
+        running = next((p["step"] for p in journal.concurrent if not p["done"]), None)
+        committed = [p["step"] for p in journal.concurrent if p["done"]]
+        doing = f"during {verb} {revision}" + (f" ({running})" if running else "") + "; its transaction was rolled back"
+        if committed:
+            doing += f", but steps that cannot run in a transaction were already committed: {'; '.join(committed)}"
+    message = f"interrupted {doing}; applied: {', '.join(applied) or 'none'}; the database is at {stands}"
+    if invalid:
+        message += "; INVALID index left: " + ", ".join(f"{index} on {table}" for table, index in invalid)
+    if journal.direction == "up":
+        hint = "run `todoctl migrate up` to finish" + (", which also repairs the INVALID index" if invalid else "")
+    else:
+        hint = "run `todoctl migrate down` again to finish rolling back, or `todoctl migrate up` to return to head"
+        hint += " (which also repairs the INVALID index)" if invalid else ""
+    return TodoctlError(
+        message,
+        hint=hint,
+        exit_code=ExitCode.INTERRUPTED,
+        details={
+            "phase": journal.phase,
+            "direction": journal.direction,
+            "interrupted": revision,
+            "committed_steps": committed,
+            "applied": applied,
+            "current": now_at,
+            "invalid_indexes": [{"table": table, "index": index} for table, index in invalid],
+        },
+    )
 
 
 def _rollback_quietly(conn) -> None:
@@ -375,17 +554,26 @@ def _rollback_quietly(conn) -> None:
 
 
 def _failed_revision(
-    url: DatabaseURL, direction: str, failed, steps: list[Step], exc: DBAPIError, *, lock_retries: int = 0
+    url: DatabaseURL,
+    direction: str,
+    failed,
+    steps: list[Step],
+    exc: DBAPIError,
+    *,
+    lock_retries: int = 0,
+    committed: list[str] | None = None,
 ) -> TodoctlError:
     failed_id = failed.revision.revision
     error = mask(str(exc.orig if exc.orig is not None else exc)).strip().splitlines()[0]
-    try:
-        with connection(url) as conn:
-            now_at = current_revisions(conn)
-    except TodoctlError:
-        now_at = None
+    now_at, invalid = _where_now(url)
     stands = ", ".join(now_at) if now_at else ("base" if now_at == [] else "unknown (cannot reconnect)")
     applied = [s.revision for s in steps]
+    if committed:  # concurrent steps of the failed revision cannot roll back
+        stands += f" (with {failed_id}'s steps that cannot run in a transaction already committed: {'; '.join(committed)})"
+    if invalid:
+        # A failed concurrent build or drop cannot roll back: say what it left, and who repairs it.
+        stands += "; INVALID index left: " + ", ".join(f"{index} on {table}" for table, index in invalid)
+        stands += " (`todoctl migrate up` drops or rebuilds it)"
     verb = "upgrade to" if direction == "up" else "downgrade from"
     if getattr(exc.orig, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
         return TodoctlError(
@@ -395,14 +583,18 @@ def _failed_revision(
             hint="a long transaction holds a lock on the table: find it in pg_stat_activity, "
             "or retry later; --lock-retries and --lock-timeout tune this",
             exit_code=ExitCode.BUSY,
-            details={"applied": applied, "failed": failed_id, "error": error, "current": now_at},
+            details={"applied": applied, "failed": failed_id, "error": error, "current": now_at,
+                     "committed_steps": committed or [],
+                     "invalid_indexes": [{"table": t, "index": i} for t, i in invalid]},
         )
     return TodoctlError(
         f"{verb} {failed_id} failed and was rolled back: {error}; "
         f"applied: {', '.join(applied) or 'none'}; the database is at {stands}",
         hint="fix the revision or the data, then run the command again",
         exit_code=ExitCode.CHECK_FAILED,
-        details={"applied": applied, "failed": failed_id, "error": error, "current": now_at},
+        details={"applied": applied, "failed": failed_id, "error": error, "current": now_at,
+                 "committed_steps": committed or [],
+                 "invalid_indexes": [{"table": t, "index": i} for t, i in invalid]},
     )
 
 

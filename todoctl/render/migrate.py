@@ -35,10 +35,16 @@ def status(result: MigrationStatus) -> None:
             "if they match a revision, `todoctl migrate stamp REVISION`"
         )
     drift_view.differences(out, [], result.hints)
+    head = _revs(result.heads)
     for broken in result.invalid_indexes:
+        will = {
+            "rebuild": f"`todoctl migrate up` will REINDEX INDEX CONCURRENTLY it (head {head} defines it)",
+            "drop": f"`todoctl migrate up` will DROP INDEX CONCURRENTLY it (head {head} does not define it)",
+        }.get(broken.repair, "`todoctl migrate up` repairs it")
         out.print(
-            f"  [red]invalid index {broken.index} on {broken.table}[/] (a failed CREATE INDEX CONCURRENTLY): "
-            "re-run `todoctl migrate up` to rebuild it"
+            f"  [red]invalid index {broken.index} on {broken.table}[/] (a failed or interrupted concurrent build): "
+            + will,
+            soft_wrap=True,  # one line per index: scripts grep it
         )
 
 
@@ -47,9 +53,17 @@ def run(result: MigrationRun) -> None:
     if result.direction == "stamp":
         out.print(f"Stamped {result.database}: {_revs(result.before)} -> {_revs(result.after)} (no migration ran).")
         return
-    if not result.steps:
+    if not result.steps and not result.repairs:
         out.print(f"Nothing to do: {result.database} is at {_revs(result.before)}.")
         return
+    if result.steps:
+        _steps(result)
+    for repair in result.repairs:
+        out.print(f"Repaired: {repair.describe()}.", soft_wrap=True)
+    out.print(f"Now at {_revs(result.after)}.")
+
+
+def _steps(result: MigrationRun) -> None:
     table = Table(title=f"Migrated {result.database} {result.direction}", title_justify="left")
     table.add_column("revision")
     table.add_column("message")
@@ -57,8 +71,7 @@ def run(result: MigrationRun) -> None:
     for step in result.steps:
         arrow = "↑" if step.direction == "up" else "↓"
         table.add_row(f"{arrow} {step.revision}", step.message.splitlines()[0], f"{step.seconds:.3f}")
-    out.print(table)
-    out.print(f"Now at {_revs(result.after)}.")
+    console().print(table)
 
 
 def history(revisions: list[Revision]) -> None:

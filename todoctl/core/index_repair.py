@@ -1,0 +1,148 @@
+"""INVALID indexes left by a failed or interrupted concurrent build: found, explained, repaired.
+
+A ``CREATE INDEX CONCURRENTLY`` (or ``DROP INDEX CONCURRENTLY``) that fails or is cancelled
+leaves an INVALID index: maintained on every write, never used. `migrate up` repairs each
+one against the revision the database ends at:
+
+- the revision does not define an index of that name (debris of a build in another revision,
+  such as a failed downgrade's, or a ``*_ccnew`` left by a failed REINDEX): DROP INDEX
+  CONCURRENTLY.
+- it does: REINDEX INDEX CONCURRENTLY, which PostgreSQL's documentation (12 and later, so
+  14-18) gives beside drop-and-recreate as the recovery for a failed concurrent build. It is
+  chosen because it never leaves the index missing: until the swap at its very end the old
+  (invalid) index stays, so a REINDEX that fails or is interrupted leaves that index, and at
+  worst an invalid ``*_ccnew``, for the next `migrate up` to find again; a drop followed by a
+  failed CREATE would leave nothing to find. It rebuilds the catalog's definition, which is
+  the revision's: like migration_ops.create_index_concurrently, this relies on an index name
+  meaning one definition throughout the history.
+
+What a revision defines (names are enough): at head, the models (SQLModel metadata, the
+single source of truth that `migrate check` already holds the database to; cheap, and needs
+no privilege). At any other revision the models say nothing, so the history is replayed up to
+that revision on a throwaway database and its index names read back from the server. That
+costs a second or two and CREATEDB, and only happens for `migrate up TARGET` short of head
+with an INVALID index left.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from todoctl.core.migration_settings import Timeouts, timeout_statements
+from todoctl.db.url import DatabaseURL
+from todoctl.errors import TodoctlError
+from todoctl.models import APP_TABLES
+
+# An index being built concurrently right now is invalid until its build ends: not debris.
+_LEFTOVER_SQL = (
+    "SELECT t.relname, i.relname FROM pg_index x "
+    "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
+    "JOIN pg_namespace n ON n.oid = t.relnamespace "
+    "WHERE NOT x.indisvalid AND n.nspname = current_schema() AND t.relname = ANY(%s) "
+    "AND NOT EXISTS (SELECT 1 FROM pg_stat_progress_create_index p WHERE p.index_relid = x.indexrelid) "
+    "ORDER BY 1, 2"
+)
+
+
+@dataclass(frozen=True)
+class IndexRepair:
+    table: str
+    index: str
+    action: str  # "rebuild" | "drop"
+    revision: str  # the revision the decision was made against
+    done: bool = False
+
+    def describe(self) -> str:
+        verb = {("rebuild", True): "rebuilt", ("drop", True): "dropped"}.get((self.action, self.done), self.action)
+        why = "defined" if self.action == "rebuild" else "not defined"
+        return f"{verb} INVALID index {self.index} on {self.table} ({why} at {self.revision})"
+
+
+def leftover_invalid(conn) -> list[tuple[str, str]]:
+    """(table, index) of every INVALID index on the app's tables (a psycopg or SQLAlchemy connection)."""
+    execute = getattr(conn, "exec_driver_sql", None) or conn.execute
+    return [tuple(row) for row in execute(_LEFTOVER_SQL, (list(APP_TABLES),)).fetchall()]
+
+
+def names_at_head() -> set[str]:
+    """The indexes the models define."""
+    from sqlmodel import SQLModel
+
+    import todoctl.models  # noqa: F401  (registers the tables)
+
+    return {index.name for table in SQLModel.metadata.tables.values() for index in table.indexes}
+
+
+def names_at(url: DatabaseURL, revision: str, *, migrations: Path | str | None) -> set[str]:
+    """The indexes on the app's tables at ``revision``, replayed on a throwaway database."""
+    from todoctl.core.migrate import RunOptions, upgrade
+    from todoctl.db.engine import psycopg_connection
+    from todoctl.db.scratch import scratch_database
+
+    with scratch_database(url, "indexes") as scratch:
+        upgrade(scratch, revision, migrations=migrations, options=RunOptions(lock_wait=10))
+        with psycopg_connection(scratch, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT i.relname FROM pg_index x "
+                "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
+                "WHERE t.relname = ANY(%s) AND t.relnamespace = current_schema()::regnamespace",
+                (list(APP_TABLES),),
+            ).fetchall()
+    return {row[0] for row in rows}
+
+
+def plan(leftovers: list[tuple[str, str]], defined: set[str], revision: str) -> list[IndexRepair]:
+    """Drops first: a ``*_ccnew`` leftover goes before its index is rebuilt (which makes a new one)."""
+    repairs = [
+        IndexRepair(table, index, "rebuild" if index in defined else "drop", revision) for table, index in leftovers
+    ]
+    return sorted(repairs, key=lambda r: r.action != "drop")
+
+
+class RepairFailed(Exception):
+    """A repair statement failed; ``done`` holds the repairs finished before it."""
+
+    def __init__(self, repair: IndexRepair, done: list[IndexRepair], error: BaseException) -> None:
+        super().__init__(str(error))
+        self.repair, self.done, self.error = repair, done, error
+
+
+def repair(
+    url: DatabaseURL,
+    revision: str,
+    *,
+    is_head: bool,
+    migrations: Path | str | None,
+    timeouts: Timeouts,
+) -> list[IndexRepair]:
+    """Rebuild or drop every INVALID app index, under the caller's migration lock and these timeouts."""
+    import psycopg
+    from psycopg import sql
+
+    from todoctl.db.engine import psycopg_connection
+
+    with psycopg_connection(url, autocommit=True, application_name="todoctl migrate (index repair)") as conn:
+        leftovers = leftover_invalid(conn)
+        if not leftovers:
+            return []
+        try:
+            defined = names_at_head() if is_head else names_at(url, revision, migrations=migrations)
+        except TodoctlError as exc:
+            raise TodoctlError(
+                f"INVALID indexes are left ({', '.join(index for _, index in leftovers)}), and to know which of "
+                f"them {revision} defines todoctl replays the history on a throwaway database: {exc.message}",
+                hint="`todoctl migrate up` to head repairs them without one (the models say what head defines)",
+                exit_code=exc.exit_code,
+            ) from None
+        for statement in timeout_statements(timeouts):
+            conn.execute(statement)
+        done: list[IndexRepair] = []
+        for item in plan(leftovers, defined, revision):
+            verb = "REINDEX INDEX CONCURRENTLY {}" if item.action == "rebuild" else "DROP INDEX CONCURRENTLY IF EXISTS {}"
+            try:
+                conn.execute(sql.SQL(verb).format(sql.Identifier(item.index)))
+            except psycopg.Error as exc:
+                raise RepairFailed(item, done, exc) from exc
+            done.append(IndexRepair(item.table, item.index, item.action, revision, done=True))
+        return done
