@@ -92,3 +92,13 @@ def test_the_endpoints_through_get_session(example, app_engine, migrated_db):
     assert len(request(example.read_tasks, user_id=user_id)) == 1
     assert app_db.pool_stats(app_engine).checked_out == 0
     assert example.health_db()["status"] == "ok"
+
+
+def test_the_readme_shows_the_example_as_it_is():
+    """The README's code block is the file the tests run, not a copy that can drift from it."""
+    from tests.helpers import REPO
+
+    example = (REPO / "examples" / "app_usage.py").read_text()
+    body = example[example.index("import uuid") : example.index("if __name__")].rstrip()
+    readme = (REPO / "README.md").read_text()
+    assert "```python\n" + body + "\n```" in readme
