@@ -91,19 +91,15 @@ class Budget:
 
     def terms(self) -> list[str]:
         """The budget as short phrases, for ``explain list`` and ``check``."""
-        read = (
-            f"read ≤ {self.max_read_per_row:g} rows per row returned (≤ {FREE_ROWS_READ:,} always ok)"
-            if self.max_read_per_row is not None
-            else "reads all its rows (aggregate)"
-        )
+        read = f"read ≤ {self.max_read_per_row:g}/row" if self.max_read_per_row is not None else "read: any (aggregate)"
         return [
             f"≤ {self.max_ms:g} ms",
             read,
             f"sort ≤ {self.max_rows_sorted:,} rows",
             f"≤ {self.max_buffers:,} buffers",
-            f"no Seq Scan keeping ≤ 10% of a table of ≥ {self.large_rows:,} rows",
-            f"misestimate < {self.max_misestimate:g}x on stale statistics",
-            "spill allowed" if self.allow_spill else "no spill to disk",
+            f"no selective Seq Scan on ≥ {self.large_rows:,} rows",
+            f"misestimate < {self.max_misestimate:g}x on stale stats",
+            "spill ok" if self.allow_spill else "no spill",
         ]
 
 

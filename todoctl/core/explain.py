@@ -70,7 +70,8 @@ class Violation:
     # | regression-seq-scan | regression-sort | regression-buffers | regression-time
     kind: str
     message: str
-    hint: str = ""  # what fixes it, when todoctl knows (SQL to run as printed)
+    hint: str = ""  # what fixes it, when todoctl knows
+    sql: str = ""  # the statement in the hint, to run as printed
 
 
 @dataclass
@@ -329,8 +330,10 @@ def _stale_tables(raw, root: PlanNode) -> list[str]:
     for name, reltuples, live, modified, changes, analyzed, has_stats in rows:
         live, modified, changes = live or 0, modified or 0, changes or 0
         threshold = 50 + 0.1 * max(reltuples, 0)
-        never = (reltuples < 0 or not has_stats) and live > 0
-        drifted = abs(live - max(reltuples, 0)) > threshold
+        never = reltuples < 0 or (not has_stats and reltuples > 0)
+        # A database copied from a template starts with no activity counters: no evidence either way.
+        counted = analyzed or changes > 0
+        drifted = counted and abs(live - max(reltuples, 0)) > threshold
         # A load that ANALYZEs inside its own transaction (todoctl seed) reports its inserts after
         # the ANALYZE: every change ever made counts as "since", yet the statistics counted them all.
         loaded_then_analyzed = analyzed and not drifted and modified >= 0.9 * changes
@@ -379,6 +382,7 @@ def _missing_indexes(raw, named: queries.NamedQuery) -> list[Finding]:
                     index,
                     f"{index} does not exist; {named.name} relies on it",
                     f"re-create {index}: {relied_on_index_ddl(index)}",
+                    relied_on_index_ddl(index),
                 )
             )
         elif not state[index]:
@@ -388,6 +392,7 @@ def _missing_indexes(raw, named: queries.NamedQuery) -> list[Finding]:
                     index,
                     f"{index} is INVALID (a failed concurrent build): the planner ignores it; {named.name} relies on it",
                     f"rebuild {index}: REINDEX INDEX CONCURRENTLY {index}",
+                    f"REINDEX INDEX CONCURRENTLY {index}",
                 )
             )
     return found
@@ -569,7 +574,7 @@ def budget_violations(result: ExplainResult, budget: queries.Budget) -> list[Vio
     a selective sequential scan of a large table, a misestimate on stale statistics, a spill, and
     every missing index the query relies on. The plan's shape alone never fails."""
     found: list[Violation] = [
-        Violation("missing-index", f.message, f.hint) for f in result.findings if f.kind == "missing-index"
+        Violation("missing-index", f.message, f.hint, f.sql) for f in result.findings if f.kind == "missing-index"
     ]
     root = result.root
     median = result.median_ms
@@ -582,7 +587,7 @@ def budget_violations(result: ExplainResult, budget: queries.Budget) -> list[Vio
                 "rows-read",
                 f"read {read:,.0f} rows to return {returned:,.0f} ({read / max(returned, 1):,.0f} per row; "
                 f"budget {budget.max_read_per_row:g})",
-                _hint_for(result, ("seq-scan", "filter-removed", "avoidable-sort")),
+                *_hint_for(result, ("seq-scan", "filter-removed", "avoidable-sort")),
             )
         )
     rows_sorted = plan_nodes.rows_sorted(root)
@@ -591,7 +596,7 @@ def budget_violations(result: ExplainResult, budget: queries.Budget) -> list[Vio
             Violation(
                 "rows-sorted",
                 f"a Sort of {rows_sorted:,.0f} rows (budget {budget.max_rows_sorted:,})",
-                _hint_for(result, ("avoidable-sort", "seq-scan")),
+                *_hint_for(result, ("avoidable-sort", "seq-scan")),
             )
         )
     touched = plan_nodes.buffers(root)
@@ -600,7 +605,7 @@ def budget_violations(result: ExplainResult, budget: queries.Budget) -> list[Vio
             Violation(
                 "buffers",
                 f"touched {touched:,} buffers ({touched * 8 // 1024:,} MB; budget {budget.max_buffers:,})",
-                _hint_for(result, ("seq-scan", "filter-removed", "avoidable-sort")),
+                *_hint_for(result, ("seq-scan", "filter-removed", "avoidable-sort")),
             )
         )
     for node in plan_nodes.selective_seq_scans(root, result.table_rows, budget.large_rows):
@@ -609,19 +614,20 @@ def budget_violations(result: ExplainResult, budget: queries.Budget) -> list[Vio
             Violation(
                 "seq-scan",
                 f"{node.label}: a sequential scan of a large table ({rows:,} rows) keeping few of its rows",
-                _hint_for(result, ("seq-scan",)),
+                *_hint_for(result, ("seq-scan",)),
             )
         )
     stale = set(result.stale_tables)
-    for node in root.walk():
+    for node in plan_nodes.misestimated(root, budget.max_misestimate):
         factor = node.misestimate
         relations = sorted({n.relation for n in node.walk() if n.relation} & stale)
-        if factor is not None and factor >= budget.max_misestimate and relations and not _stops_early(root, node):
+        if relations:
             found.append(
                 Violation(
                     "misestimate",
                     f"{node.label}: estimated {node.plan_rows:,.0f} rows, got {node.actual_rows or 0:,.0f} "
                     f"({factor:g}x) on stale statistics",
+                    f"ANALYZE {', '.join(relations)}: the statistics are stale",
                     f"ANALYZE {', '.join(relations)}",
                 )
             )
@@ -629,24 +635,17 @@ def budget_violations(result: ExplainResult, budget: queries.Budget) -> list[Vio
     if not budget.allow_spill:
         for node in root.walk():
             if node.spilled:
-                found.append(Violation("spill", f"{node.label} spilled to disk", _hint_for(result, ("spill",))))
+                found.append(Violation("spill", f"{node.label} spilled to disk", *_hint_for(result, ("spill",))))
     return found
 
 
-def _stops_early(root: PlanNode, node: PlanNode) -> bool:
-    """An overestimate below a Limit is the Limit working, not a misestimate."""
-    if node.under_estimated:
-        return False
-    return any(top.node_type == "Limit" and any(n is node for n in top.walk()) for top in root.walk())
-
-
-def _hint_for(result: ExplainResult, kinds: tuple[str, ...]) -> str:
-    """The hint of the first finding of these kinds (they carry the SQL that fixes the cost)."""
+def _hint_for(result: ExplainResult, kinds: tuple[str, ...]) -> tuple[str, str]:
+    """The hint and SQL of the first finding of these kinds (they carry the fix for the cost)."""
     for kind in ("missing-index", *kinds):
         for finding in result.findings:
             if finding.kind == kind:
-                return finding.hint
-    return ""
+                return finding.hint, finding.sql
+    return "", ""
 
 
 def _cost(root: PlanNode) -> dict:
@@ -683,7 +682,7 @@ def regressions(
                 Violation(
                     "regression-seq-scan",
                     f"the scan of {scan['relation']} became sequential (was {how})",
-                    _hint_for(result, ("seq-scan",)),
+                    *_hint_for(result, ("seq-scan",)),
                 )
             )
     rows_sorted = plan_nodes.rows_sorted(result.root)
@@ -695,7 +694,7 @@ def regressions(
             Violation(
                 "regression-sort",
                 f"a Sort of {rows_sorted:,.0f} rows (the baseline sorted {sorted_before:,.0f})",
-                _hint_for(result, ("avoidable-sort", "seq-scan")),
+                *_hint_for(result, ("avoidable-sort", "seq-scan")),
             )
         )
     touched, touched_before = plan_nodes.buffers(result.root), before.get("buffers")
@@ -705,7 +704,7 @@ def regressions(
                 "regression-buffers",
                 f"touched {touched:,} buffers, {touched / max(touched_before, 1):.1f}x the baseline's {touched_before:,} "
                 f"(limit {factor:g}x)",
-                _hint_for(result, ("seq-scan", "filter-removed", "avoidable-sort")),
+                *_hint_for(result, ("seq-scan", "filter-removed", "avoidable-sort")),
             )
         )
     median, base = result.median_ms, before.get("execution_ms")

@@ -136,7 +136,14 @@ class Finding:
     kind: str  # seq-scan | misestimate | spill | filter-removed | avoidable-sort | missing-index
     node: str  # the node's label (or the index's name)
     message: str
-    hint: str  # what fixes it: SQL to run as printed (a finding nothing would fix is not reported)
+    hint: str  # what fixes it (a finding nothing would fix is not reported)
+    sql: str = ""  # the one statement in the hint, to run as printed (empty when the fix is not SQL)
+
+
+@dataclass(frozen=True)
+class Fix:
+    hint: str
+    sql: str = ""
 
 
 # ---------------------------------------------------------------- parsing
@@ -317,37 +324,39 @@ def findings(
                 keys = _order_keys(parents.get(id(node)))
                 columns = [c for c in equal if c not in keys] + keys + [c for c in other if c not in keys]
                 flagged_seq.add(id(node))
-                hint = _suggest_index(
+                fix = _suggest_index(
                     node.relation, columns, indexes, rows, "an index scan would read only the matching rows", stale
                 )
-                if hint:
+                if fix:
                     found.append(
                         Finding(
                             "seq-scan",
                             node.label,
                             f"sequential scan of {node.relation} ({int(rows):,} rows) keeps "
                             f"{_pct((kept or 0) / read)} of the rows it reads",
-                            hint,
+                            fix.hint,
+                            fix.sql,
                         )
                     )
         # Rows thrown away by a filter after being read.
         removed = node.rows_removed_by_filter or 0
         if id(node) not in flagged_seq and removed >= REMOVED_MIN_ROWS:
             kept = node.rows_total or 0
-            hint = _filter_hint(node, indexes, table_rows, stale, _order_keys(parents.get(id(node))))
-            if removed / (removed + kept) >= REMOVED_SHARE and hint:
+            fix = _filter_hint(node, indexes, table_rows, stale, _order_keys(parents.get(id(node))))
+            if removed / (removed + kept) >= REMOVED_SHARE and fix:
                 found.append(
                     Finding(
                         "filter-removed",
                         node.label,
                         f"the filter removed {int(removed):,} rows and kept {int(kept):,} "
                         f"({_pct(removed / (removed + kept))} thrown away)",
-                        hint,
+                        fix.hint,
+                        fix.sql,
                     )
                 )
         # The planner's row estimate was off by an order of magnitude.
-        hint = _misestimate_hint(node, stale) if id(node) in misestimated else None
-        if hint:
+        fix = _misestimate_hint(node, stale) if id(node) in misestimated else None
+        if fix:
             factor = node.misestimate
             actual, estimate = node.actual_rows or 0, node.plan_rows
             direction = "under" if node.under_estimated else "over"
@@ -356,7 +365,8 @@ def findings(
                     "misestimate",
                     node.label,
                     f"estimated {int(estimate):,} rows, got {int(actual):,} ({direction}estimated {factor:g}x)",
-                    hint,
+                    fix.hint,
+                    fix.sql,
                 )
             )
         # A sort or hash that did not fit in work_mem.
@@ -372,13 +382,14 @@ def findings(
                     + (f" in {node.hash_batches} batches" if (node.hash_batches or 0) > 1 else ""),
                     f"SET work_mem = '{_suggest_mem(size)}' in the session that runs it "
                     "(or make the input smaller with a more selective index)",
+                    f"SET work_mem = '{_suggest_mem(size)}'",
                 )
             )
         # A Sort directly over one table's scan whose keys are plain columns: an index can deliver that order.
         # A top-N of a few hundred rows is what the planner should pick over an index walk.
         if node.node_type in ("Sort", "Incremental Sort") and node.children and sort_input(node) > FINE_SORT_ROWS:
-            hint = _avoidable_sort(node, indexes, table_rows, stale)
-            if hint:
+            fix = _avoidable_sort(node, indexes, table_rows, stale)
+            if fix:
                 found.append(
                     Finding(
                         "avoidable-sort",
@@ -386,19 +397,27 @@ def findings(
                         f"{int(sort_input(node)):,} rows are sorted after the scan ({node.sort_method or 'sort'}"
                         + (f", {node.sort_space_kb:,} kB" if node.sort_space_kb else "")
                         + ")",
-                        hint,
+                        fix.hint,
+                        fix.sql,
                     )
                 )
     return found
 
 
-def _misestimated(root: PlanNode, under_limit: set[int]) -> set[int]:
+def misestimated(root: PlanNode, factor: float = MISESTIMATE_FACTOR) -> list[PlanNode]:
+    """Nodes where a row estimate first went wrong by ``factor`` (see ``_misestimated``), in plan order."""
+    under_limit = {id(n) for top in root.walk() if top.node_type == "Limit" for n in top.walk() if n is not top}
+    chosen = _misestimated(root, under_limit, factor)
+    return [n for n in root.walk() if id(n) in chosen]
+
+
+def _misestimated(root: PlanNode, under_limit: set[int], threshold: float = MISESTIMATE_FACTOR) -> set[int]:
     """Nodes where a row estimate first went wrong by MISESTIMATE_FACTOR (not every node above that inherits it)."""
     marked: set[int] = set()
     reported: set[int] = set()
     for node in _post_order(root):
         factor = node.misestimate
-        if factor is None or factor < MISESTIMATE_FACTOR:
+        if factor is None or factor < threshold:
             continue
         inherited = any(id(child) in marked for child in node.children)
         marked.add(id(node))
@@ -422,7 +441,7 @@ def _suggest_index(
     rows: float,
     why: str,
     stale: set[str] | None = None,
-) -> str | None:
+) -> Fix | None:
     """CREATE INDEX for these columns; when an index already leads with them, ANALYZE if the
     statistics are stale, else None (the planner knowingly preferred this plan: nothing to fix)."""
     if not columns:
@@ -430,12 +449,16 @@ def _suggest_index(
     for index in indexes.get(relation, []):
         if _covers(index, columns):
             if stale is None:
-                return (
+                return Fix(
                     f"{index.name} already has ({', '.join(index.columns)}); the planner preferred this plan, "
-                    f"perhaps because {relation} is small ({int(rows):,} rows) or its statistics are stale: ANALYZE {relation}"
+                    f"perhaps because {relation} is small ({int(rows):,} rows) or its statistics are stale: ANALYZE {relation}",
+                    f"ANALYZE {relation}",
                 )
-            return f"ANALYZE {relation}" if relation in stale else None
-    return f"{_index_hint(relation, columns)}: {why}"
+            if relation in stale:
+                return Fix(f"ANALYZE {relation}: its statistics are stale, and {index.name} already has these columns", f"ANALYZE {relation}")
+            return None
+    sql = _index_hint(relation, columns)
+    return Fix(f"{sql}: {why}", sql)
 
 
 def _covers(index: IndexInfo, columns: list[str]) -> bool:
@@ -463,37 +486,42 @@ def _order_keys(parent: PlanNode | None) -> list[str]:
 
 def _filter_hint(
     node: PlanNode, indexes: dict[str, list[IndexInfo]], table_rows: dict[str, float], stale: set[str] | None, keys: list[str]
-) -> str | None:
+) -> Fix | None:
     """An index holding the filter's columns too, so the rows it throws away are never read."""
     if not node.relation:
         return None
     equal, other = filter_columns(_scan_conditions(node))
-    if node.index and not keys:  # an index scan's own order is what the query asked for: keep it last
-        for index in indexes.get(node.relation, []):
-            if index.name == node.index:
-                keys = [c.strip('"') for c in index.columns if _PLAIN_KEY.match(c) and c.strip('"') not in equal]
+    used = next((i for i in indexes.get(node.relation, []) if i.name == node.index), None)
+    if used is not None and used.partial:  # the partial index's WHERE is part of what the query asks
+        equal += [c for c in filter_columns(used.predicate)[0] if c not in equal]
+    if used is not None and not keys:  # an index scan's own order is what the query asked for: keep it last
+        keys = [c.strip('"') for c in used.columns if _PLAIN_KEY.match(c) and c.strip('"') not in equal]
     columns = [c for c in equal if c not in keys] + keys + [c for c in other if c not in keys and c not in equal]
     return _suggest_index(
         node.relation, columns, indexes, _relation_rows(node, table_rows), "the rows the filter drops are never read", stale
     )
 
 
-def _misestimate_hint(node: PlanNode, stale: set[str] | None) -> str | None:
+def _misestimate_hint(node: PlanNode, stale: set[str] | None) -> Fix | None:
     """ANALYZE the stale tables under a misestimated node; nothing when the statistics are fresh
     (a per-loop estimate of a skewed join key, say, is not something ANALYZE changes)."""
     relations = sorted({n.relation for n in node.walk() if n.relation})
     if stale is None:
-        return (
+        return Fix(
             f"ANALYZE {', '.join(relations) or 'the tables involved'}; if it persists, raise the statistics target "
-            "(ALTER TABLE ... ALTER COLUMN ... SET STATISTICS 1000) or CREATE STATISTICS on correlated columns"
+            "(ALTER TABLE ... ALTER COLUMN ... SET STATISTICS 1000) or CREATE STATISTICS on correlated columns",
+            f"ANALYZE {', '.join(relations)}" if relations else "",
         )
     stale_here = [r for r in relations if r in stale]
-    return f"ANALYZE {', '.join(stale_here)}" if stale_here else None
+    if not stale_here:
+        return None
+    sql = f"ANALYZE {', '.join(stale_here)}"
+    return Fix(f"{sql}: the statistics are stale", sql)
 
 
 def _avoidable_sort(
     sort: PlanNode, indexes: dict[str, list[IndexInfo]], table_rows: dict[str, float], stale: set[str] | None = None
-) -> str | None:
+) -> Fix | None:
     scan = sort.children[0]
     if scan.node_type not in SCAN_TYPES or not scan.relation:
         return None
