@@ -618,9 +618,10 @@ def budget_violations(result: ExplainResult, budget: queries.Budget) -> list[Vio
             )
         )
     stale = set(result.stale_tables)
+    parents = plan_nodes.parents_of(root)
     for node in plan_nodes.misestimated(root, budget.max_misestimate):
         factor = node.misestimate
-        relations = sorted({n.relation for n in node.walk() if n.relation} & stale)
+        relations = [r for r in plan_nodes.tables_of(node, parents) if r in stale]
         if relations:
             found.append(
                 Violation(

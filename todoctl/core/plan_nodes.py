@@ -312,7 +312,7 @@ def findings(
     # Below a Limit, a node stops early: reading fewer rows than estimated is the point, not a misestimate.
     under_limit = {id(n) for top in root.walk() if top.node_type == "Limit" for n in top.walk() if n is not top}
     misestimated = _misestimated(root, under_limit)
-    parents = {id(child): node for node in root.walk() for child in node.children}
+    parents = parents_of(root)
     for node in root.walk():
         rows = _relation_rows(node, table_rows) if node.relation else 0
         # A sequential scan of a large table that keeps few of the rows it reads.
@@ -355,7 +355,7 @@ def findings(
                     )
                 )
         # The planner's row estimate was off by an order of magnitude.
-        fix = _misestimate_hint(node, stale) if id(node) in misestimated else None
+        fix = _misestimate_hint(tables_of(node, parents), stale) if id(node) in misestimated else None
         if fix:
             factor = node.misestimate
             actual, estimate = node.actual_rows or 0, node.plan_rows
@@ -502,10 +502,22 @@ def _filter_hint(
     )
 
 
-def _misestimate_hint(node: PlanNode, stale: set[str] | None) -> Fix | None:
+def tables_of(node: PlanNode, parents: dict[int, PlanNode]) -> list[str]:
+    """The tables a node's rows come from: those scanned below it, or (a Bitmap Index Scan) its heap's."""
+    relations = sorted({n.relation for n in node.walk() if n.relation})
+    while not relations and id(node) in parents:
+        node = parents[id(node)]
+        relations = [node.relation] if node.relation else []
+    return relations
+
+
+def parents_of(root: PlanNode) -> dict[int, PlanNode]:
+    return {id(child): node for node in root.walk() for child in node.children}
+
+
+def _misestimate_hint(relations: list[str], stale: set[str] | None) -> Fix | None:
     """ANALYZE the stale tables under a misestimated node; nothing when the statistics are fresh
     (a per-loop estimate of a skewed join key, say, is not something ANALYZE changes)."""
-    relations = sorted({n.relation for n in node.walk() if n.relation})
     if stale is None:
         return Fix(
             f"ANALYZE {', '.join(relations) or 'the tables involved'}; if it persists, raise the statistics target "
@@ -538,7 +550,7 @@ def _avoidable_sort(
         columns,
         indexes,
         _relation_rows(scan, table_rows),
-        "the index returns the rows already in order, so a LIMIT stops early",
+        "the index returns the rows already in order",
         stale,
     )
 
