@@ -256,14 +256,22 @@ _COLUMN_OP = re.compile(
 _PLAIN_KEY = re.compile(r"^\(?(?:[a-z_][a-z0-9_]*\.)?([a-z_][a-z0-9_]*)\)?(\s+DESC)?$")
 
 
-def filter_columns(expression: str) -> tuple[list[str], list[str]]:
-    """Columns compared in a condition: (equality columns, range/other columns), in order of appearance."""
+_NOT_BTREE = ("@@", "~~", "~~*")  # full-text and LIKE matches: a B-tree on the column does not serve them
+
+
+def filter_columns(expression: str, *, btree: bool = False) -> tuple[list[str], list[str]]:
+    """Columns compared in a condition: (equality columns, range/other columns), in order of appearance.
+
+    ``btree``: only comparisons a B-tree index can serve (for CREATE INDEX suggestions).
+    """
     stripped = _QUOTED.sub("", expression or "")
     equal: list[str] = []
     other: list[str] = []
     for match in _COLUMN_OP.finditer(stripped):
         column, op = match.group(1), match.group(2)
         if column in ("lower", "upper", "now", "and", "or", "not"):
+            continue
+        if btree and op in _NOT_BTREE:
             continue
         target = equal if op == "=" else other
         if column not in equal and column not in other:
@@ -320,7 +328,7 @@ def findings(
             kept = node.rows_total if node.executed else node.plan_rows
             read = (kept or 0) + (node.rows_removed_by_filter or 0) if node.executed else rows
             if read and (kept or 0) / read <= SELECTIVE_FILTER:
-                equal, other = filter_columns(node.conditions["Filter"])
+                equal, other = filter_columns(node.conditions["Filter"], btree=True)
                 keys = _order_keys(parents.get(id(node)))
                 columns = [c for c in equal if c not in keys] + keys + [c for c in other if c not in keys]
                 flagged_seq.add(id(node))
@@ -490,7 +498,7 @@ def _filter_hint(
     """An index holding the filter's columns too, so the rows it throws away are never read."""
     if not node.relation:
         return None
-    equal, other = filter_columns(_scan_conditions(node))
+    equal, other = filter_columns(_scan_conditions(node), btree=True)
     used = next((i for i in indexes.get(node.relation, []) if i.name == node.index), None)
     if used is not None and used.partial:  # the partial index's WHERE is part of what the query asks
         equal += [c for c in filter_columns(used.predicate)[0] if c not in equal]
@@ -543,7 +551,7 @@ def _avoidable_sort(
         if not match:
             return None
         keys.append(match.group(1) + (" DESC" if match.group(2) else ""))
-    equal, _ = filter_columns(_scan_conditions(scan))
+    equal, _ = filter_columns(_scan_conditions(scan), btree=True)
     columns = [c for c in equal if c not in keys] + keys
     return _suggest_index(
         scan.relation,
