@@ -41,6 +41,19 @@ def test_seq_scan_hint_builds_the_index_that_serves_the_query(pg, big):
     assert plan_nodes.shape(after.root) == "Limit(Index Scan[tasks])"
 
 
+def test_seq_scan_on_an_expression_suggests_an_expression_index(pg, big):
+    pg.execute("DROP INDEX uq_users_email_lower", database=big.database)
+    result = explain.explain(big, "user-by-email")
+    fix = finding(result, "seq-scan")
+    assert fix.sql == "CREATE INDEX CONCURRENTLY ON users (lower(email))"
+
+    pg.execute(fix.sql, database=big.database)
+
+    after = explain.explain(big, "user-by-email")
+    assert "seq-scan" not in kinds(after)
+    assert "Seq Scan" not in plan_nodes.shape(after.root)
+
+
 def test_filter_removed_hint_puts_the_filtered_columns_in_an_index(pg, big):
     # Without it the planner walks the partial index of all pending tasks, filtering on user_id.
     pg.execute("DROP INDEX ix_tasks_user_status_due", database=big.database)

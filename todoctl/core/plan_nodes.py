@@ -250,8 +250,10 @@ def _times(root: PlanNode, execution_ms: float | None) -> None:
 
 
 _QUOTED = re.compile(r"'(?:[^']|'')*'")
+# A column (or lower()/upper() of one, as an expression index holds it), its cast, and the operator.
 _COLUMN_OP = re.compile(
-    r"\(*(?:[a-z_][a-z0-9_]*\.)?([a-z_][a-z0-9_]*)\)*(?:::[a-z ]+(?:\(\d+\))?)?\s*(=|<>|<=|>=|<|>|~~\*?|@@)"
+    r"(?:\b(lower|upper)\()?\(*(?:[a-z_][a-z0-9_]*\.)?([a-z_][a-z0-9_]*)\)*(?:::[a-z ]+(?:\(\d+\))?)?\)*\s*"
+    r"(=|<>|<=|>=|<|>|~~\*?|@@)"
 )
 _PLAIN_KEY = re.compile(r"^\(?(?:[a-z_][a-z0-9_]*\.)?([a-z_][a-z0-9_]*)\)?(\s+DESC)?$")
 
@@ -268,9 +270,11 @@ def filter_columns(expression: str, *, btree: bool = False) -> tuple[list[str], 
     equal: list[str] = []
     other: list[str] = []
     for match in _COLUMN_OP.finditer(stripped):
-        column, op = match.group(1), match.group(2)
+        function, column, op = match.group(1), match.group(2), match.group(3)
         if column in ("lower", "upper", "now", "and", "or", "not"):
             continue
+        if function:
+            column = f"{function}({column})"
         if btree and op in _NOT_BTREE:
             continue
         target = equal if op == "=" else other
@@ -476,7 +480,13 @@ def _covers(index: IndexInfo, columns: list[str]) -> bool:
     if index.partial and not fixed:
         return False
     rest = [c for c in columns if c not in fixed]
-    return bool(rest) and [c.strip('"') for c in index.columns[: len(rest)]] == rest
+    return bool(rest) and [_plain(c) for c in index.columns[: len(rest)]] == [_plain(c) for c in rest]
+
+
+def _plain(column: str) -> str:
+    """``lower((email)::text)`` and ``lower(email)`` alike: no casts, quotes, spaces or extra parentheses."""
+    text = re.sub(r"::[a-z ]+", "", column).replace('"', "").replace(" ", "")
+    return re.sub(r"\(\(([a-z_][a-z0-9_]*)\)\)", r"(\1)", text)
 
 
 def _order_keys(parent: PlanNode | None) -> list[str]:
