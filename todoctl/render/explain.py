@@ -287,9 +287,11 @@ def check(report: CheckReport) -> None:
         table.add_row(*row)
     out.print(table)
     for q in report.queries:
+        shown: set[str] = set()  # one fix often answers several terms (a missing index: rows, buffers)
         for violation in q.violations:
             out.print(f"[red]✗[/] [bold]{q.name}[/]: {escape(violation.message)}")
-            if violation.hint:
+            if violation.hint and violation.hint not in shown:
+                shown.add(violation.hint)
                 out.print(f"  [dim]hint:[/] {escape(violation.hint)}")
     if report.ok:
         out.print(f"[green]All {len(report.queries)} queries within budget.[/]")
