@@ -331,9 +331,9 @@ def _stale_tables(raw, root: PlanNode) -> list[str]:
         live, modified, changes = live or 0, modified or 0, changes or 0
         threshold = 50 + 0.1 * max(reltuples, 0)
         never = reltuples < 0 or (not has_stats and reltuples > 0)
-        # A database copied from a template starts with no activity counters: no evidence either way.
-        counted = analyzed or changes > 0
-        drifted = counted and abs(live - max(reltuples, 0)) > threshold
+        # Live rows are counted only since the last ANALYZE was recorded here: a database copied from
+        # a template, or after pg_stat_reset, starts from zero (n_mod_since_analyze still counts).
+        drifted = analyzed and abs(live - max(reltuples, 0)) > threshold
         # A load that ANALYZEs inside its own transaction (todoctl seed) reports its inserts after
         # the ANALYZE: every change ever made counts as "since", yet the statistics counted them all.
         loaded_then_analyzed = analyzed and not drifted and modified >= 0.9 * changes
