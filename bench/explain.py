@@ -160,7 +160,10 @@ def main(argv: list[str] | None = None) -> int:
             )
         print(f"explain check with the index: {'pass' if check_with.ok else 'FAIL ' + ', '.join(check_with.failed)}")
         for q in check_with.queries:
-            print(f"  {q.name:15} {q.median_ms:9.3f} ms  {q.shape}")
+            print(
+                f"  {q.name:15} {q.median_ms:9.3f} ms  read {q.rows_read:8,.0f}  returned {q.rows_returned:6,.0f}  "
+                f"sorted {q.rows_sorted:6,.0f}  buffers {q.buffers:7,}  {q.shape}"
+            )
         print(f"explain check without it:    {'pass' if check_without.ok else 'FAIL ' + ', '.join(check_without.failed)}")
         for q in check_without.queries:
             for v in q.violations:

@@ -82,7 +82,8 @@ def _describe(named) -> dict:
         "description": named.description,
         "modifies": named.modifies,
         "params": [{"name": p.name, "type": p.type_name, "description": p.description} for p in named.params],
-        "budget": render.jsonable(named.budget),
+        "budget": {**render.jsonable(named.budget), "terms": named.budget.terms()},
+        "indexes": list(named.indexes),
     }
 
 
@@ -178,7 +179,7 @@ def baseline_save(
     timeout: TimeoutOption = "10s",
     as_json: JsonOption = False,
 ) -> None:
-    """Record every named query's plan shape and median execution time.
+    """Record every named query's plan shape, rows read and sorted, buffers and median execution time.
 
     Example: todoctl explain baseline save bench/plans.json
     """

@@ -51,6 +51,7 @@ class ExplainResult:
     modifies: bool
     timeout: str
     plan: list  # PostgreSQL's own EXPLAIN (FORMAT JSON) document: load it into PEV2 or explain.depesz.com
+    stale_tables: list[str] = field(default_factory=list)  # tables in the plan whose statistics are stale
 
     __json_properties__ = ("min_ms", "median_ms")
 
@@ -65,8 +66,12 @@ class ExplainResult:
 
 @dataclass(frozen=True)
 class Violation:
-    kind: str  # budget-time | forbidden-node | sort | regression-seq-scan | regression-sort | regression-time
+    # budget-time | rows-read | rows-sorted | buffers | seq-scan | misestimate | spill | missing-index
+    # | regression-seq-scan | regression-sort | regression-buffers | regression-time
+    kind: str
     message: str
+    hint: str = ""  # what fixes it, when todoctl knows
+    sql: str = ""  # the statement in the hint, to run as printed
 
 
 @dataclass
@@ -78,6 +83,10 @@ class QueryCheck:
     shape: str
     scans: list[dict]
     sorts: int
+    rows_read: float = 0.0
+    rows_returned: float = 0.0
+    rows_sorted: float = 0.0
+    buffers: int = 0
     violations: list[Violation] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
 
@@ -237,7 +246,7 @@ def _first_line(exc: BaseException) -> str:
 _INDEX_COLUMNS = """
 SELECT c.relname, i.relname,
        array(SELECT pg_get_indexdef(x.indexrelid, k, true) FROM generate_series(1, x.indnkeyatts) AS k ORDER BY k),
-       x.indpred IS NOT NULL
+       x.indpred IS NOT NULL, coalesce(pg_get_expr(x.indpred, x.indrelid, true), '')
 FROM pg_index x
 JOIN pg_class i ON i.oid = x.indexrelid
 JOIN pg_class c ON c.oid = x.indrelid
@@ -261,11 +270,106 @@ def _catalog(raw, root: PlanNode) -> tuple[dict[str, float], dict[str, list[plan
             rows = {name: float(n) for name, n in cur.fetchall() if n is not None}
             cur.execute(_INDEX_COLUMNS, [relations])
             indexes: dict[str, list[plan_nodes.IndexInfo]] = {}
-            for table, index, columns, partial in cur.fetchall():
-                indexes.setdefault(table, []).append(plan_nodes.IndexInfo(index, list(columns), partial))
+            for table, index, columns, partial, predicate in cur.fetchall():
+                indexes.setdefault(table, []).append(plan_nodes.IndexInfo(index, list(columns), partial, predicate))
     finally:
         _rollback(raw)
     return rows, indexes
+
+
+# Stale: never analyzed, or changed by more than autovacuum's own trigger (50 rows + 10%) since.
+_STATISTICS = """
+SELECT c.relname, c.reltuples, s.n_live_tup, s.n_mod_since_analyze, s.n_tup_ins + s.n_tup_upd + s.n_tup_del,
+       coalesce(s.last_analyze, s.last_autoanalyze) IS NOT NULL,
+       EXISTS (SELECT 1 FROM pg_stats p WHERE p.schemaname = n.nspname AND p.tablename = c.relname)
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+WHERE c.oid IN (SELECT to_regclass(quote_ident(r)) FROM unnest(%s::text[]) AS r)
+"""
+
+
+def _stale_tables(raw, root: PlanNode) -> list[str]:
+    """The tables in a plan whose planner statistics are stale, so that ANALYZE would change them."""
+    relations = sorted({n.relation for n in root.walk() if n.relation})
+    if not relations:
+        return []
+    try:
+        with raw.cursor() as cur:
+            cur.execute(_STATISTICS, [relations])
+            rows = cur.fetchall()
+    finally:
+        _rollback(raw)
+    stale = []
+    for name, reltuples, live, modified, changes, analyzed, has_stats in rows:
+        live, modified, changes = live or 0, modified or 0, changes or 0
+        threshold = 50 + 0.1 * max(reltuples, 0)
+        never = reltuples < 0 or (not has_stats and reltuples > 0)
+        # Live rows are counted only since the last ANALYZE was recorded here: a database copied from
+        # a template, or after pg_stat_reset, starts from zero (n_mod_since_analyze still counts).
+        drifted = analyzed and abs(live - max(reltuples, 0)) > threshold
+        # A load that ANALYZEs inside its own transaction (todoctl seed) reports its inserts after
+        # the ANALYZE: every change ever made counts as "since", yet the statistics counted them all.
+        loaded_then_analyzed = analyzed and not drifted and modified >= 0.9 * changes
+        if never or drifted or (modified > threshold and not loaded_then_analyzed):
+            stale.append(name)
+    return stale
+
+
+def relied_on_index_ddl(name: str) -> str:
+    """``CREATE INDEX CONCURRENTLY ...`` for an index declared in todoctl/models.py."""
+    from sqlalchemy.dialects import postgresql
+    from sqlalchemy.schema import CreateIndex
+    from sqlmodel import SQLModel
+
+    import todoctl.models  # noqa: F401  (registers the tables)
+
+    for table in SQLModel.metadata.tables.values():
+        for index in table.indexes:
+            if index.name == name:
+                ddl = str(CreateIndex(index).compile(dialect=postgresql.dialect()))
+                # Built beside live traffic, as the migrations do (no long write lock on the table).
+                return re.sub(r"^CREATE (UNIQUE )?INDEX ", r"CREATE \1INDEX CONCURRENTLY ", ddl)
+    raise KeyError(name)
+
+
+def _missing_indexes(raw, named: queries.NamedQuery) -> list[Finding]:
+    """The indexes the registry says this query relies on that are missing or invalid, with the fix."""
+    if not named.indexes:
+        return []
+    try:
+        with raw.cursor() as cur:
+            cur.execute(
+                "SELECT r, x.indisvalid AND x.indisready FROM unnest(%s::text[]) AS r "
+                "LEFT JOIN pg_index x ON x.indexrelid = to_regclass(quote_ident(r))",
+                [list(named.indexes)],
+            )
+            state = dict(cur.fetchall())
+    finally:
+        _rollback(raw)
+    found = []
+    for index in named.indexes:
+        if state.get(index) is None:
+            found.append(
+                Finding(
+                    "missing-index",
+                    index,
+                    f"{index} does not exist; {named.name} relies on it",
+                    f"re-create {index}: {relied_on_index_ddl(index)}",
+                    relied_on_index_ddl(index),
+                )
+            )
+        elif not state[index]:
+            found.append(
+                Finding(
+                    "missing-index",
+                    index,
+                    f"{index} is INVALID (a failed concurrent build): the planner ignores it; {named.name} relies on it",
+                    f"rebuild {index}: REINDEX INDEX CONCURRENTLY {index}",
+                    f"REINDEX INDEX CONCURRENTLY {index}",
+                )
+            )
+    return found
 
 
 def _run(raw, sql, bindings, *, analyze, runs, timeout, read_only, what):
@@ -306,6 +410,7 @@ def _explain_named(
     timeout: str,
     picker: queries.Picker | None = None,
 ) -> ExplainResult:
+    """One named query explained (the caller has checked the schema is at head)."""
     try:
         values = queries.resolve_params(conn, named, given, picker)
     finally:
@@ -316,6 +421,10 @@ def _explain_named(
         raw, sql, bindings, analyze=analyze, runs=runs, timeout=timeout, read_only=False, what=f"query {named.name!r}"
     )
     table_rows, indexes = _catalog(raw, root)
+    stale = _stale_tables(raw, root)
+    found = _missing_indexes(raw, named) + plan_nodes.findings(
+        root, table_rows, indexes, large_rows=named.budget.large_rows, stale=set(stale)
+    )
     return ExplainResult(
         query=named.name,
         description=named.description,
@@ -328,11 +437,12 @@ def _explain_named(
         execution_ms=execution,
         run_ms=run_ms,
         root=root,
-        findings=plan_nodes.findings(root, table_rows, indexes, large_rows=named.budget.large_rows),
+        findings=found,
         table_rows=table_rows,
         modifies=named.modifies,
         timeout=timeout,
         plan=document,
+        stale_tables=stale,
     )
 
 
@@ -356,7 +466,18 @@ def explain(
     if runs < 1:
         raise usage_error("--runs must be at least 1")
     with connection(url) as conn:
+        _require_head(conn, url, f"explain {named.name}")
         return _explain_named(conn, url, named, given, analyze=analyze, runs=runs, timeout=timeout)
+
+
+def _require_head(conn: "Connection", url: DatabaseURL, what: str) -> None:
+    """Exit 1 with "run `todoctl migrate up`" unless the schema is at head (the queries need it)."""
+    from todoctl.core.revision_gate import require_head
+
+    try:
+        require_head(conn, url.display, what)
+    finally:
+        conn.rollback()
 
 
 def explain_sql(
@@ -418,12 +539,15 @@ def explain_sql(
 # ---------------------------------------------------------------- budgets and baselines
 
 
-def _explain_all(url: DatabaseURL, names: list[str] | None, *, runs: int, timeout: str) -> list[ExplainResult]:
+def _explain_all(
+    url: DatabaseURL, names: list[str] | None, *, runs: int, timeout: str, what: str = "explain check"
+) -> list[ExplainResult]:
     selected = [queries.get(n) for n in names] if names else list(queries.QUERIES.values())
     timeout = check_timeout(timeout)
     if runs < 1:
         raise usage_error("--runs must be at least 1")
     with connection(url) as conn:
+        _require_head(conn, url, what)
         picker = queries.Picker(conn)
         return [
             _explain_named(conn, url, named, {}, analyze=True, runs=runs, timeout=timeout, picker=picker)
@@ -431,29 +555,108 @@ def _explain_all(url: DatabaseURL, names: list[str] | None, *, runs: int, timeou
         ]
 
 
-def _large(result: ExplainResult, budget: queries.Budget, relation: str | None) -> bool:
-    return relation is not None and result.table_rows.get(relation, 0) >= budget.large_rows
-
-
 def budget_violations(result: ExplainResult, budget: queries.Budget) -> list[Violation]:
-    found: list[Violation] = []
+    """What this plan costs beyond its budget: time, rows read per row returned, rows sorted, buffers,
+    a selective sequential scan of a large table, a misestimate on stale statistics, a spill, and
+    every missing index the query relies on. The plan's shape alone never fails."""
+    found: list[Violation] = [
+        Violation("missing-index", f.message, f.hint, f.sql) for f in result.findings if f.kind == "missing-index"
+    ]
+    root = result.root
     median = result.median_ms
     if median is not None and median > budget.max_ms:
         found.append(Violation("budget-time", f"execution {median:.3f} ms exceeds the budget of {budget.max_ms:g} ms"))
-    for node in result.root.walk():
-        if node.node_type in budget.forbid_on_large and _large(result, budget, node.relation):
-            rows = int(result.table_rows[node.relation])
-            found.append(
-                Violation("forbidden-node", f"{node.label}: a {node.node_type} of a large table ({rows:,} rows)")
+    read, returned = plan_nodes.rows_read(root), plan_nodes.rows_returned(root)
+    if budget.max_read_per_row is not None and read > max(queries.FREE_ROWS_READ, budget.max_read_per_row * max(returned, 1)):
+        found.append(
+            Violation(
+                "rows-read",
+                f"read {read:,.0f} rows to return {returned:,.0f} ({read / max(returned, 1):,.0f} per row; "
+                f"budget {budget.max_read_per_row:g})",
+                *_hint_for(result, ("seq-scan", "filter-removed", "avoidable-sort")),
             )
-    if budget.sort_free and plan_nodes.sort_count(result.root):
-        if any(_large(result, budget, n.relation) for n in result.root.walk()):
-            found.append(Violation("sort", "a Sort on a large table: an index should deliver the ORDER BY"))
+        )
+    rows_sorted = plan_nodes.rows_sorted(root)
+    if rows_sorted > budget.max_rows_sorted:
+        found.append(
+            Violation(
+                "rows-sorted",
+                f"a Sort of {rows_sorted:,.0f} rows (budget {budget.max_rows_sorted:,})",
+                *_hint_for(result, ("avoidable-sort", "seq-scan")),
+            )
+        )
+    touched = plan_nodes.buffers(root)
+    if touched > budget.max_buffers:
+        found.append(
+            Violation(
+                "buffers",
+                f"touched {touched:,} buffers ({touched * 8 // 1024:,} MB; budget {budget.max_buffers:,})",
+                *_hint_for(result, ("seq-scan", "filter-removed", "avoidable-sort")),
+            )
+        )
+    for node in plan_nodes.selective_seq_scans(root, result.table_rows, budget.large_rows):
+        rows = int(result.table_rows.get(node.relation, 0))
+        found.append(
+            Violation(
+                "seq-scan",
+                f"{node.label}: a sequential scan of a large table ({rows:,} rows) keeping few of its rows",
+                *_hint_for(result, ("seq-scan",)),
+            )
+        )
+    stale = set(result.stale_tables)
+    parents = plan_nodes.parents_of(root)
+    for node in plan_nodes.misestimated(root, budget.max_misestimate):
+        factor = node.misestimate
+        relations = [r for r in plan_nodes.tables_of(node, parents) if r in stale]
+        if relations:
+            found.append(
+                Violation(
+                    "misestimate",
+                    f"{node.label}: estimated {node.plan_rows:,.0f} rows, got {node.actual_rows or 0:,.0f} "
+                    f"({factor:g}x) on stale statistics",
+                    f"ANALYZE {', '.join(relations)}: the statistics are stale",
+                    f"ANALYZE {', '.join(relations)}",
+                )
+            )
+            break
+    if not budget.allow_spill:
+        for node in root.walk():
+            if node.spilled:
+                found.append(Violation("spill", f"{node.label} spilled to disk", *_hint_for(result, ("spill",))))
     return found
 
 
-def regressions(result: ExplainResult, before: dict, *, factor: float, min_ms: float) -> list[Violation]:
-    """How this plan got worse than the baseline's: a scan turned sequential, a new Sort, slower by ``factor``."""
+def _hint_for(result: ExplainResult, kinds: tuple[str, ...]) -> tuple[str, str]:
+    """The hint and SQL of the first finding of these kinds (they carry the fix for the cost)."""
+    for kind in ("missing-index", *kinds):
+        for finding in result.findings:
+            if finding.kind == kind:
+                return finding.hint, finding.sql
+    return "", ""
+
+
+def _cost(root: PlanNode) -> dict:
+    """What a baseline records of a plan."""
+    return {
+        "shape": plan_nodes.shape(root),
+        "scans": plan_nodes.scans(root),
+        "sorts": plan_nodes.sort_count(root),
+        "rows_read": plan_nodes.rows_read(root),
+        "rows_returned": plan_nodes.rows_returned(root),
+        "rows_sorted": plan_nodes.rows_sorted(root),
+        "buffers": plan_nodes.buffers(root),
+    }
+
+
+BUFFERS_NOISE = 100  # fewer extra buffers than this is not a regression, whatever the factor
+
+
+def regressions(
+    result: ExplainResult, before: dict, *, factor: float, min_ms: float, budget: queries.Budget | None = None
+) -> list[Violation]:
+    """How this plan got worse than the baseline's: a scan turned sequential, many more rows sorted,
+    many more buffers, slower by ``factor``. A new Sort of a handful of rows is not a regression."""
+    budget = budget or queries.Budget()
     found: list[Violation] = []
     was: dict[str, list[dict]] = {}
     for scan in before.get("scans", []):
@@ -462,10 +665,35 @@ def regressions(result: ExplainResult, before: dict, *, factor: float, min_ms: f
         previous = was.get(scan["relation"], [])
         if "Seq Scan" in scan["node_type"] and previous and not any("Seq Scan" in p["node_type"] for p in previous):
             how = ", ".join(f"{p['node_type']}" + (f" using {p['index']}" if p.get("index") else "") for p in previous)
-            found.append(Violation("regression-seq-scan", f"the scan of {scan['relation']} became sequential (was {how})"))
-    sorts, sorts_before = plan_nodes.sort_count(result.root), int(before.get("sorts", 0))
-    if sorts > sorts_before:
-        found.append(Violation("regression-sort", f"a new Sort ({sorts_before} in the baseline, {sorts} now)"))
+            found.append(
+                Violation(
+                    "regression-seq-scan",
+                    f"the scan of {scan['relation']} became sequential (was {how})",
+                    *_hint_for(result, ("seq-scan",)),
+                )
+            )
+    rows_sorted = plan_nodes.rows_sorted(result.root)
+    sorted_before = before.get("rows_sorted")
+    if sorted_before is None:  # a baseline from before rows were counted: only the number of Sorts
+        sorted_before = 0 if plan_nodes.sort_count(result.root) > int(before.get("sorts", 0)) else rows_sorted
+    if rows_sorted > budget.max_rows_sorted and rows_sorted > factor * max(sorted_before, 1):
+        found.append(
+            Violation(
+                "regression-sort",
+                f"a Sort of {rows_sorted:,.0f} rows (the baseline sorted {sorted_before:,.0f})",
+                *_hint_for(result, ("avoidable-sort", "seq-scan")),
+            )
+        )
+    touched, touched_before = plan_nodes.buffers(result.root), before.get("buffers")
+    if touched_before is not None and touched > factor * max(touched_before, 1) and touched - touched_before >= BUFFERS_NOISE:
+        found.append(
+            Violation(
+                "regression-buffers",
+                f"touched {touched:,} buffers, {touched / max(touched_before, 1):.1f}x the baseline's {touched_before:,} "
+                f"(limit {factor:g}x)",
+                *_hint_for(result, ("seq-scan", "filter-removed", "avoidable-sort")),
+            )
+        )
     median, base = result.median_ms, before.get("execution_ms")
     if median is not None and base is not None and median > factor * base and median - base >= min_ms:
         found.append(
@@ -512,18 +740,16 @@ def check(
         violations = budget_violations(result, budget)
         before = recorded.get(result.query) if recorded is not None else None
         if before is not None:
-            violations += regressions(result, before, factor=factor, min_ms=min_ms)
+            violations += regressions(result, before, factor=factor, min_ms=min_ms, budget=budget)
         checked.append(
             QueryCheck(
                 name=result.query,
                 median_ms=result.median_ms,
                 budget_ms=budget.max_ms,
                 baseline_ms=before.get("execution_ms") if before else None,
-                shape=plan_nodes.shape(result.root),
-                scans=plan_nodes.scans(result.root),
-                sorts=plan_nodes.sort_count(result.root),
                 violations=violations,
                 findings=result.findings,
+                **_cost(result.root),
             )
         )
     return CheckReport(url.display, runs, str(baseline) if baseline else None, factor, checked)
@@ -531,16 +757,8 @@ def check(
 
 def save_baseline(url: DatabaseURL, path: Path | str, *, runs: int = 3, timeout: str = DEFAULT_TIMEOUT) -> BaselineSaved:
     """Record every named query's plan shape and median execution time in a JSON file."""
-    results = _explain_all(url, None, runs=runs, timeout=timeout)
-    entries = {
-        r.query: {
-            "execution_ms": r.median_ms,
-            "shape": plan_nodes.shape(r.root),
-            "scans": plan_nodes.scans(r.root),
-            "sorts": plan_nodes.sort_count(r.root),
-        }
-        for r in results
-    }
+    results = _explain_all(url, None, runs=runs, timeout=timeout, what="explain baseline save")
+    entries = {r.query: {"execution_ms": r.median_ms, **_cost(r.root)} for r in results}
     document = {
         "todoctl_baseline": BASELINE_FORMAT,
         "database": url.display,

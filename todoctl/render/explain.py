@@ -248,11 +248,19 @@ def registry() -> None:
     table.add_column("name", style="bold")
     table.add_column("description")
     table.add_column("parameters")
-    table.add_column("budget")
+    table.add_column("budget (what explain check holds it to)")
     for named in queries.QUERIES.values():
         params = ", ".join(f"{p.name}:{p.type_name}" for p in named.params)
-        budget = f"{named.budget.max_ms:g} ms" + (", no Sort" if named.budget.sort_free else "")
+        budget = ", ".join(named.budget.terms())
+        if named.indexes:
+            budget += f"; needs {', '.join(named.indexes)}"
         table.add_row(named.name, named.description, params, budget)
+    table.caption = (
+        f"read: rows scanned (kept or filtered out) per row returned; reading ≤ {queries.FREE_ROWS_READ:,} rows "
+        "is always ok. sort: rows fed into one Sort. buffers: shared hit + read. selective: keeps ≤ 10% of what it reads. "
+        "needs: a missing or invalid index fails check, with the statement that re-creates it."
+    )
+    table.caption_justify = "left"
     console().print(table)
 
 
@@ -267,17 +275,24 @@ def check(report: CheckReport) -> None:
     table.add_column("budget", justify="right")
     if report.baseline:
         table.add_column("baseline", justify="right")
+    for column in ("read", "returned", "sorted", "buffers"):
+        table.add_column(column, justify="right")
     table.add_column("plan")
     for q in report.queries:
         row = [q.name, "[green]ok[/]" if q.ok else "[red]FAIL[/]", _ms(q.median_ms), f"{q.budget_ms:g}"]
         if report.baseline:
             row.append(_ms(q.baseline_ms))
+        row += [_rows(q.rows_read), _rows(q.rows_returned), _rows(q.rows_sorted), f"{q.buffers:,}"]
         row.append(escape(q.shape))
         table.add_row(*row)
     out.print(table)
     for q in report.queries:
+        shown: set[str] = set()  # one fix often answers several terms (a missing index: rows, buffers)
         for violation in q.violations:
             out.print(f"[red]✗[/] [bold]{q.name}[/]: {escape(violation.message)}")
+            if violation.hint and violation.hint not in shown:
+                shown.add(violation.hint)
+                out.print(f"  [dim]hint:[/] {escape(violation.hint)}")
     if report.ok:
         out.print(f"[green]All {len(report.queries)} queries within budget.[/]")
     else:
