@@ -516,6 +516,7 @@ def explain_sql(
             raw, statement.text, None, analyze=analyze, runs=runs, timeout=timeout, read_only=True, what="the statement"
         )
         table_rows, indexes = _catalog(raw, root)
+        stale = set(_stale_tables(raw, root))
     return ExplainResult(
         query=None,
         description=None,
@@ -528,7 +529,7 @@ def explain_sql(
         execution_ms=execution,
         run_ms=run_ms,
         root=root,
-        findings=plan_nodes.findings(root, table_rows, indexes),
+        findings=plan_nodes.findings(root, table_rows, indexes, stale=stale),
         table_rows=table_rows,
         modifies=False,
         timeout=timeout,
