@@ -94,3 +94,55 @@ def test_a_dotenv_url_names_its_file_and_line_and_interpolates(project, monkeypa
     url = configured_url(None)
     assert url.host == "interpolated-host"
     assert url.source == "DATABASE_URL (.env)" and url.origin == f"{project / '.env'} line 2"
+
+
+# Through the CLI: exit 3, one error naming the source, and no embedded server started.
+
+
+@pytest.fixture
+def cli(project, monkeypatch):
+    from typer.testing import CliRunner
+
+    from todoctl.cli.app import app
+
+    home = project / "home"
+    monkeypatch.setenv("TODOCTL_HOME", str(home))
+
+    def invoke(*args: str):
+        result = CliRunner().invoke(app, list(args))
+        assert SENTINEL not in result.output
+        assert not (home / "pgdata").exists()  # the embedded server was not the fall-back
+        return result
+
+    return invoke
+
+
+@pytest.mark.parametrize("args", [("migrate", "up"), ("seed", "--users", "1"), ("migrate", "status"), ("db", "status")])
+def test_a_broken_dotenv_line_stops_every_command_with_exit_3(project, cli, args):
+    (project / ".env").write_text(f"A=1\nDATABASE_URL 'postgresql://app:{SENTINEL}@db.example.com/app'\n")
+    result = cli(*args)
+    assert result.exit_code == 3, result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("Error: DATABASE_URL in ") and lines[0].endswith(".env line 2 cannot be parsed by python-dotenv")
+    assert lines[1].startswith("Hint: ")
+
+
+def test_an_empty_environment_value_stops_the_command_in_json(project, cli, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "")
+    result = cli("migrate", "up", "--json")
+    assert result.exit_code == 3
+    import json
+
+    error = json.loads(result.stdout)["error"]
+    assert "DATABASE_URL in the environment is set but empty" == error["message"] and error["hint"]
+
+
+def test_an_undecodable_environment_value_in_a_real_process_is_exit_3(tmp_path):
+    from tests.helpers import run_todoctl
+
+    raw = os.fsdecode(b"postgresql://app:caf\xe9-" + SENTINEL.encode() + b"@db.example.com/app")
+    result = run_todoctl("migrate", "up", DATABASE_URL=raw, TODOCTL_HOME=str(tmp_path / "home"))
+    assert result.returncode == 3, result.stderr
+    assert result.stderr.startswith("Error: the database URL from DATABASE_URL is not valid UTF-8 text\nHint: ")
+    assert SENTINEL not in result.stdout + result.stderr
+    assert not (tmp_path / "home" / "pgdata").exists()
