@@ -138,3 +138,17 @@ def test_the_socket_directory_of_a_short_home_is_the_data_directory(tmp_path):
     assert socket_dir_for(tmp_path / "pgdata") == tmp_path / "pgdata"
     long = tmp_path / ("x" * 120) / "pgdata"
     assert socket_dir_for(long) != long and len(os.fsencode(socket_dir_for(long))) < 60
+
+
+def test_a_home_pg_ctl_cannot_quote_is_exit_3_with_a_hint(tmp_path):
+    result = todoctl(tmp_path / "cost$HOME", "schema", "show")
+    assert_clean_failure(result, 3)
+    assert "pg_ctl cannot work in a path containing $" in result.stderr
+
+
+def test_db_status_reports_a_home_that_is_a_file_as_stopped(tmp_path):
+    home = tmp_path / "file"
+    home.write_text("")
+    result = todoctl(home, "db", "status", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["running"] is False
