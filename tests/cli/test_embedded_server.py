@@ -56,7 +56,8 @@ def test_ten_commands_started_at_once_on_a_fresh_home_all_succeed(home_factory):
 
 def _stale_pidfile(home: Path, pid: int) -> Path:
     """Start and stop the server, then leave a postmaster.pid naming ``pid`` as a running server."""
-    assert todoctl(home, "db", "start").returncode == 0
+    started = todoctl(home, "db", "start")
+    assert started.returncode == 0, started.stderr
     pidfile = home / "pgdata" / "postmaster.pid"
     lines = pidfile.read_text().splitlines()
     assert todoctl(home, "db", "stop").returncode == 0
@@ -152,3 +153,14 @@ def test_db_status_reports_a_home_that_is_a_file_as_stopped(tmp_path):
     result = todoctl(home, "db", "status", "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["running"] is False
+
+
+def test_a_first_start_killed_during_initdb_leaves_no_half_made_cluster(home_factory):
+    # What a start killed half-way leaves: the staging directory of an unfinished initdb.
+    home = home_factory()
+    staging = home / ".pgdata.initdb"
+    staging.mkdir(parents=True)
+    (staging / "PG_VERSION").write_text("18\n")
+    result = todoctl(home, "schema", "show", "--json")
+    assert result.returncode == 0, result.stderr
+    assert not staging.exists() and (home / "pgdata" / "PG_VERSION").exists()

@@ -279,20 +279,25 @@ def _initdb(pgdata: Path) -> None:
                 exit_code=ExitCode.CONNECTION,
             )
         return
-    try:
-        pgdata.mkdir(exist_ok=True)
-    except OSError as exc:
-        raise _unusable_home(pgdata.parent, exc.strerror or str(exc)) from None
-    if any(pgdata.iterdir()):
+    if pgdata.exists() and any(pgdata.iterdir()):
         raise TodoctlError(
-            f"{pgdata} is not empty but holds no PostgreSQL cluster (an interrupted initdb?)",
+            f"{pgdata} is not empty but holds no PostgreSQL cluster",
             hint=f"move {pgdata} away and run the command again",
             exit_code=ExitCode.CONNECTION,
         )
+    # initdb works in a staging directory moved into place when complete: a first start that is
+    # killed half-way leaves no half-made cluster that later starts would take for a real one.
+    staging = pgdata.with_name(f".{pgdata.name}.initdb")
+    shutil.rmtree(staging, ignore_errors=True)  # left by such a start (we hold the lock)
+    try:
+        staging.mkdir()
+    except OSError as exc:
+        raise _unusable_home(pgdata.parent, exc.strerror or str(exc)) from None
     run_as = _run_as()
-    _give_to_server_user(pgdata, run_as)
+    _give_to_server_user(staging, run_as)
     command = [str(bin_dir() / "initdb"), "--auth=trust", "--auth-local=trust", "--encoding=utf8"]
-    _run([*command, "-U", SUPERUSER, "-D", str(pgdata)], pgdata, run_as, "initialise")
+    _run([*command, "-U", SUPERUSER, "-D", str(staging)], staging, run_as, "initialise")
+    os.replace(staging, pgdata)  # replaces an empty pgdata directory too
 
 
 def socket_dir_for(pgdata: Path) -> Path:
