@@ -57,7 +57,7 @@ def check_one_error(result, code: int, expected: str) -> None:
     output = result.stdout + result.stderr
     assert SENTINEL not in output
     assert result.exit_code == code, output
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    lines = [line for line in result.stderr.splitlines() if line.strip() and not line.startswith("target: ")]
     assert lines and lines[0].startswith("Error: "), output
     assert expected in "\n".join(lines[:2]), output
     assert any(line.startswith("Hint: ") for line in lines[1:2]), output

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 
 from todoctl.db.url import configured_url, mask, normalise
@@ -70,3 +72,62 @@ def test_resolution_order_option_env_dotenv(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql://e:v@env-host/app")
     assert configured_url(None).host == "env-host"
     assert configured_url("postgresql://o:p@option-host/app").host == "option-host"
+
+
+# A password holding every character that ends a URL's host part early.
+NASTY = "pa/ss#w?rd@x%y"
+FRAGMENTS = ("Zqk1", "Xwv2", "Vut3", "Tsr4")  # each piece of the password below is distinctive
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "postgresql://me:Zqk1/Xwv2#Vut3?Tsr4@db.example.com/app",
+        "postgresql://me:Zqk1@Xwv2/Vut3@db.example.com/app",
+        "postgresql://me:1234/Zqk1@db.example.com/app",  # would parse as host 'me', port 1234
+        "postgresql://me:Zqk1#Xwv2@db.example.com/app",
+        "postgresql://me:Zqk1?Xwv2@db.example.com/app",
+    ],
+)
+def test_a_password_with_unescaped_reserved_characters_never_appears_in_the_error(raw):
+    with pytest.raises(TodoctlError) as caught:
+        normalise(raw, source="DATABASE_URL")
+    error = caught.value
+    assert error.exit_code == ExitCode.CONNECTION
+    shown = error.message + (error.hint or "")
+    assert "1234" not in shown
+    for fragment in FRAGMENTS:
+        assert fragment not in shown
+    assert "postgresql://***@db.example.com/app" in error.message
+    assert "percent-encode" in error.hint
+
+
+def test_an_encoded_password_with_an_at_sign_reaches_libpq_whole():
+    import psycopg.conninfo
+
+    url = normalise("postgresql://me:p@ss-Sentinel@db.example.com/app", source="test")
+    parsed = psycopg.conninfo.conninfo_to_dict(url.libpq)
+    assert (parsed["user"], parsed["password"], parsed["host"]) == ("me", "p@ss-Sentinel", "db.example.com")
+    assert "p@ss-Sentinel" not in mask(f"failed: {url.url} and {url.libpq}")
+    assert "ss-Sentinel" not in mask(url.url)
+
+
+def test_mask_hides_an_unparseable_url_up_to_the_last_at():
+    assert mask("x postgresql://me:a/b#c?d@h/db y") == "x postgresql://me:***@h/db y"
+
+
+@pytest.mark.parametrize("source_value", ["", "   "])
+def test_an_empty_explicit_url_is_an_error_not_the_embedded_server(source_value):
+    with pytest.raises(TodoctlError) as caught:
+        configured_url(source_value)
+    assert caught.value.exit_code == ExitCode.CONNECTION
+
+
+def test_child_processes_get_the_password_in_their_environment():
+    encoded = quote(NASTY, safe="")
+    url = normalise(f"postgresql://me:{encoded}@h:5432/app", source="test")
+    conninfo, env = url.for_child_process()
+    assert env == {"PGPASSWORD": NASTY}
+    assert conninfo == "postgresql://me@h:5432/app"
+    conninfo, env = normalise(f"postgresql://me@h/app?password={encoded}", source="test").for_child_process()
+    assert env == {"PGPASSWORD": NASTY} and "password" not in conninfo

@@ -13,7 +13,7 @@ try:  # Typer >= 0.29 vendors Click
 except ImportError:  # pragma: no cover - older Typer on Click
     from click import ClickException
 
-from todoctl import __version__
+from todoctl import __version__, render
 from todoctl.cli import state
 from todoctl.errors import ExitCode, TodoctlError
 
@@ -24,6 +24,7 @@ class TodoctlGroup(TyperGroup):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra: Any):
         args = list(sys.argv[1:] if args is None else args)
         state.current = state.Settings(json="--json" in args)
+        render.document_fields.clear()
         try:
             result = super().main(
                 args=args, prog_name=prog_name or "todoctl", complete_var=complete_var, standalone_mode=False, **extra
@@ -67,6 +68,7 @@ def report_error(exc: TodoctlError) -> int:
         import json
 
         payload = {"ok": False, "error": {k: (mask(v) if isinstance(v, str) else v) for k, v in exc.to_dict().items()}}
+        payload.update(render.document_fields)  # the target, when the command got that far
         sys.stdout.write(json.dumps(payload, default=str) + "\n")
     else:
         sys.stderr.write(f"Error: {mask(exc.message)}\n")

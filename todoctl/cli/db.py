@@ -100,7 +100,7 @@ def protect(
     from todoctl.core import protect as core
     from todoctl.render import jsonable
 
-    mark = core.protect(state.database_url(direct=True), reason)
+    mark = core.protect(state.database_url(direct=True, announce=True), reason)
     _print(jsonable(mark), as_json, f"{mark.database} is now protected (by {mark.by}).")
 
 
@@ -114,7 +114,7 @@ def unprotect(yes: YesOption = False, as_json: JsonOption = False) -> None:
     from todoctl.core import protect as core
     from todoctl.render import jsonable
 
-    url = state.database_url(direct=True)
+    url = state.database_url(direct=True, announce=True)
     confirm_or_refuse(f"Remove the production mark from {url.display}?", yes=yes)
     mark = core.unprotect(url)
     _print(jsonable(mark), as_json, f"{mark.database} is no longer protected.")

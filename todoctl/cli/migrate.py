@@ -74,7 +74,7 @@ def up(
 
     options = _options(lock_timeout, statement_timeout, lock_wait, lock_retries)
     with terminate_as_interrupt():
-        result = migrate.upgrade(state.database_url(direct=True), target, migrations=migrations, options=options)
+        result = migrate.upgrade(state.database_url(direct=True, announce=True), target, migrations=migrations, options=options)
     _show(result, as_json, "run")
 
 
@@ -99,7 +99,7 @@ def down(
 
     options = _options(lock_timeout, statement_timeout, lock_wait, lock_retries, yes)
     with terminate_as_interrupt():
-        result = migrate.downgrade(state.database_url(direct=True), target, migrations=migrations, options=options)
+        result = migrate.downgrade(state.database_url(direct=True, announce=True), target, migrations=migrations, options=options)
     _show(result, as_json, "run")
 
 
@@ -118,7 +118,7 @@ def stamp(
     from todoctl.core import migrate
 
     options = _options(None, None, lock_wait, 0, yes)
-    result = migrate.stamp(state.database_url(direct=True), revision, migrations=migrations, options=options)
+    result = migrate.stamp(state.database_url(direct=True, announce=True), revision, migrations=migrations, options=options)
     _show(result, as_json, "run")
 
 
@@ -251,5 +251,5 @@ def verify(migrations: MigrationsOption = None, as_json: JsonOption = False) -> 
 
     with terminate_as_interrupt():
         # It creates a database and migrates it: the direct endpoint, like every schema change.
-        result = migrate_verify.verify(state.database_url(direct=True), migrations=migrations)
+        result = migrate_verify.verify(state.database_url(direct=True, announce=True), migrations=migrations)
     _show(result, as_json, "verify", ok=result.ok)

@@ -69,7 +69,7 @@ def diff(
 
     if against is Against.history:
         # Replaying the history creates a database and runs migrations: the direct endpoint.
-        result = schema_diff.against_history(state.database_url(direct=True), migrations=migrations)
+        result = schema_diff.against_history(state.database_url(direct=True, announce=True), migrations=migrations)
     else:
         result = schema_diff.against_models(state.database_url(), migrations=migrations)
     if as_json:

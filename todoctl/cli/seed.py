@@ -70,7 +70,7 @@ def seed(
 
         report = core.run(configured_url(state.current.database_url), dry_run=True, **options)
     else:
-        url = state.database_url()
+        url = state.database_url(announce=True)
         with terminate_as_interrupt(), view.progress(enabled=not (quiet or as_json)) as progress:
             report = core.run(url, progress=progress, yes=yes, **options)
     if as_json:

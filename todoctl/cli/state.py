@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 
@@ -16,8 +17,35 @@ class Settings:
 current = Settings()
 
 
-def database_url(*, direct: bool = False):
-    """The URL this invocation works on (``direct``: the one schema changes use)."""
+def database_url(*, direct: bool = False, announce: bool = False):
+    """The URL this invocation works on (``direct``: the one schema changes use).
+
+    ``announce=True`` is for commands that change a database: they name it before they start
+    (one ``target:`` line on stderr, and a ``target_database`` object in the JSON document;
+    ``target`` was taken: migrate results use it for the revision), so a CI log
+    always shows which database a migration or a seed ran against.
+    """
     from todoctl.db.engine import resolve
 
-    return resolve(current.database_url, direct=direct)
+    url = resolve(current.database_url, direct=direct)
+    if announce:
+        announce_target(url)
+    return url
+
+
+def target_of(url) -> dict:
+    """The ``target_database`` object of a JSON document: masked URL, database name, where it came from."""
+    from todoctl.db.url import mask
+
+    return {"url": mask(url.libpq), "database": url.database, "source": url.source, "origin": url.origin or None}
+
+
+def announce_target(url) -> None:
+    from todoctl import render
+
+    target = target_of(url)
+    render.document_fields["target_database"] = target
+    if not current.json:
+        origin = f", {url.origin}" if url.origin else ""
+        sys.stderr.write(f"target: {target['url']} (from {url.source}{origin})\n")
+        sys.stderr.flush()

@@ -15,7 +15,6 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from todoctl.db import embedded
 from todoctl.db.url import DatabaseURL, mask
@@ -53,24 +52,8 @@ def pg_dump_path() -> str:
     )
 
 
-def libpq_arguments(url: DatabaseURL) -> tuple[str, dict[str, str]]:
-    """A libpq URL without its password, and the environment that carries the password."""
-    parts = urlsplit(url.libpq)
-    env: dict[str, str] = {}
-    netloc = parts.netloc
-    if "@" in netloc:
-        credentials, host = netloc.rsplit("@", 1)
-        user, _, password = credentials.partition(":")
-        if password:
-            env["PGPASSWORD"] = unquote(password)
-        netloc = f"{user}@{host}"
-    query = []
-    for key, value in parse_qsl(parts.query, keep_blank_values=True):
-        if key == "password":
-            env["PGPASSWORD"] = value
-        else:
-            query.append((key, value))
-    return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query), "")), env
+# The one rule for passing a password to a child process lives on DatabaseURL.
+libpq_arguments = DatabaseURL.for_child_process
 
 
 def _version(binary: str) -> str:
@@ -86,7 +69,7 @@ def dump(url: DatabaseURL, *, tables: list[str] | tuple[str, ...] = ()) -> Schem
     """The DDL of the live schema (or of some tables): no data, owners or grants."""
     binary = pg_dump_path()
     version = _version(binary)
-    dbname, secret_env = libpq_arguments(url)
+    dbname, secret_env = url.for_child_process()
     command = [binary, "--schema-only", "--no-owner", "--no-privileges", "--dbname", dbname]
     for table in tables:
         command += ["--table", table]

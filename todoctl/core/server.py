@@ -47,6 +47,8 @@ def libpq_url(explicit: str | None = None, *, show_password: bool = False) -> st
 
 
 def shell(explicit: str | None = None) -> int:
-    url = libpq_url(explicit, show_password=True)
-    env = dict(os.environ)
-    return subprocess.call([embedded.psql_path(), url], env=env)
+    """Run psql on the database; the password goes in its environment, never its argv (``ps``)."""
+    from todoctl.db.engine import resolve
+
+    conninfo, secret_env = resolve(explicit).for_child_process()
+    return subprocess.call([embedded.psql_path(), conninfo], env={**os.environ, **secret_env})

@@ -34,8 +34,14 @@ def jsonable(value):
     return value
 
 
+# Fields every JSON document of this invocation carries: `target_database` (the database a changing
+# command works on) is set by cli/state.announce_target, and cleared by the CLI per invocation.
+document_fields: dict = {}
+
+
 def print_json(document: dict) -> None:
     """Exactly one JSON document on stdout."""
+    document = {**document, **{k: v for k, v in document_fields.items() if k not in document}}
     sys.stdout.write(json.dumps(jsonable(document), indent=2, sort_keys=False) + "\n")
     sys.stdout.flush()
 
