@@ -116,7 +116,9 @@ def main(argv: list[str] | None = None) -> int:
         source = "synthetic"
         if not args.synthetic:
             try:
-                from todoctl.core import seed  # another engineer's module; may not exist yet
+                from todoctl.core import (
+                    seed,  # another engineer's module; may not exist yet
+                )
 
                 seed.run(url, profile="load")
                 _admin(url, "ANALYZE")

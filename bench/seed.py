@@ -127,7 +127,7 @@ def search_vector_seconds(url: DatabaseURL) -> float:
 
 
 def load_in_process(server: Server, template: str, variant: str) -> float:
-    from todoctl.core import seed
+    from todoctl.core.seed import job as seed
 
     name = server.create(template)
     saved = (seed.REBUILD_INDEXES_FROM_ROWS, seed.REBUILD_KEYS)
@@ -146,7 +146,7 @@ def orm_insert(source: DatabaseURL, target: DatabaseURL) -> float:
     from sqlalchemy import text
     from sqlmodel import Session
 
-    from todoctl.core.seed_rows import COLUMNS
+    from todoctl.core.seed.rows import COLUMNS
     from todoctl.db.engine import make_engine
     from todoctl.models import Tag, Task, TaskList, TaskTag, User
 

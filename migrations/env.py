@@ -10,7 +10,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import todoctl.models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from todoctl.core.migration_settings import timeout_statements
+from todoctl.core.migrate.settings import timeout_statements
 
 config = context.config
 # todoctl reports progress itself; stock `alembic` logs as configured in alembic.ini.

@@ -11,9 +11,8 @@ import textwrap
 import pytest
 from alembic import command
 
-from todoctl.core import migrate
-
 from tests.helpers import REPO, copy_migrations, revision_source, todoctl_env
+from todoctl.core import migrate
 
 HEAD = migrate.history()[-1].id
 

@@ -7,10 +7,9 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from tests.topology import PASSWORD
 from todoctl.cli.app import app
 from todoctl.core import migrate
-
-from tests.topology import PASSWORD
 
 pytestmark = pytest.mark.topology
 runner = CliRunner()

@@ -10,11 +10,16 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests.cli.migrate.test_migrate_processes import (
+    libpq,
+    lock_free,
+    sleeping_query,
+    slow_migrations,
+    wait_for,
+)
+from tests.helpers import run_todoctl, start_todoctl
 from todoctl.core import migrate
 from todoctl.db import embedded
-
-from tests.cli.test_migrate_processes import libpq, lock_free, sleeping_query, slow_migrations, wait_for
-from tests.helpers import run_todoctl, start_todoctl
 
 HEAD = migrate.history()[-1].id
 

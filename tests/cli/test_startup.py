@@ -30,8 +30,9 @@ def imported_modules(*args: str) -> set[str]:
     "args", [("--help",), ("migrate", "--help"), ("db", "--help"), ("seed", "--help"), ("explain", "--help"), ("health", "--help")]
 )
 def test_help_imports_no_heavy_module(args):
-    from todoctl.cli.app import app
     from typer.main import get_command
+
+    from todoctl.cli.app import app
 
     if args[0] != "--help" and args[0] not in get_command(app).commands:  # type: ignore[attr-defined]
         pytest.skip(f"no {args[0]} command yet")

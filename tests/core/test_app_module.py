@@ -24,11 +24,17 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session, func, select
 
 import todoctl.app as app_db
-from todoctl.app import AppSettings, engine_from_settings, get_session, ping, session_scope, sslmode
+from tests.topology import PASSWORD
+from todoctl.app import (
+    AppSettings,
+    engine_from_settings,
+    get_session,
+    ping,
+    session_scope,
+    sslmode,
+)
 from todoctl.db.url import DatabaseURL, normalise
 from todoctl.models import User
-
-from tests.topology import PASSWORD
 
 BCRYPT = "$2b$12$" + "a" * 53
 

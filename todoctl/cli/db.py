@@ -25,9 +25,9 @@ def status(as_json: JsonOption = False) -> None:
 
     Example: todoctl db status
     """
-    from todoctl.core import server
+    from todoctl.core import db
 
-    info = server.status(state.current.database_url)
+    info = db.status(state.current.database_url)
     from todoctl.render import jsonable
 
     text = (
@@ -44,9 +44,9 @@ def start(as_json: JsonOption = False) -> None:
 
     Example: todoctl db start
     """
-    from todoctl.core import server
+    from todoctl.core import db
 
-    info = server.start()
+    info = db.start()
     from todoctl.render import jsonable
 
     _print(jsonable(info), as_json, f"embedded server running (pid {info.pid}), data in {info.pgdata}")
@@ -58,9 +58,9 @@ def stop(as_json: JsonOption = False) -> None:
 
     Example: todoctl db stop
     """
-    from todoctl.core import server
+    from todoctl.core import db
 
-    stopped = server.stop()
+    stopped = db.stop()
     _print({"stopped": stopped}, as_json, "embedded server stopped" if stopped else "embedded server was not running")
 
 
@@ -72,9 +72,9 @@ def url(
 
     Example: psql "$(todoctl db url --show-password)"
     """
-    from todoctl.core import server
+    from todoctl.core import db
 
-    typer.echo(server.libpq_url(state.current.database_url, show_password=show_password))
+    typer.echo(db.libpq_url(state.current.database_url, show_password=show_password))
 
 
 @app.command("shell")
@@ -83,9 +83,9 @@ def shell() -> None:
 
     Example: todoctl db shell
     """
-    from todoctl.core import server
+    from todoctl.core import db
 
-    raise typer.Exit(server.shell(state.current.database_url))
+    raise typer.Exit(db.shell(state.current.database_url))
 
 
 @app.command("protect")
@@ -97,7 +97,7 @@ def protect(
 
     Example: todoctl -d "$PROD_URL" db protect --reason "production"
     """
-    from todoctl.core import protect as core
+    from todoctl.core.shared import protect as core
     from todoctl.render import jsonable
 
     mark = core.protect(state.database_url(direct=True, announce=True), reason)
@@ -111,7 +111,7 @@ def unprotect(yes: YesOption = False, as_json: JsonOption = False) -> None:
     Example: todoctl db unprotect --yes
     """
     from todoctl.cli.confirm import confirm_or_refuse
-    from todoctl.core import protect as core
+    from todoctl.core.shared import protect as core
     from todoctl.render import jsonable
 
     url = state.database_url(direct=True, announce=True)
@@ -126,7 +126,7 @@ def protection(as_json: JsonOption = False) -> None:
 
     Example: todoctl db protection --json
     """
-    from todoctl.core import protect as core
+    from todoctl.core.shared import protect as core
     from todoctl.render import jsonable
 
     mark = core.status(state.database_url())

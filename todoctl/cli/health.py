@@ -55,7 +55,7 @@ ProbeOption = Annotated[
     typer.Option(
         "--probe",
         min=0,
-        max=1000,  # todoctl.core.health_pool.MAX_PROBE_SESSIONS: one thread per session
+        max=1000,  # todoctl.core.health.pool.MAX_PROBE_SESSIONS: one thread per session
         metavar="N",
         help="Run N (1-1000) concurrent sessions through the app's pool (todoctl.app, DB_POOL_*).",
     ),
@@ -77,7 +77,7 @@ WatchOption = Annotated[
 
 
 def _overrides(pairs: list[str] | None, pings: str | None) -> dict[str, str]:
-    from todoctl.core.health_checks import Thresholds
+    from todoctl.core.health import Thresholds
     from todoctl.errors import usage_error
 
     overrides = {}

@@ -32,8 +32,7 @@ LockRetriesOption = Annotated[
 
 
 def _options(lock_timeout, statement_timeout, lock_wait, lock_retries, yes=False):
-    from todoctl.core.migrate import RunOptions
-    from todoctl.core.migration_settings import Timeouts
+    from todoctl.core.migrate import RunOptions, Timeouts
 
     return RunOptions(
         timeouts=Timeouts.from_env(lock_timeout, statement_timeout),
@@ -193,9 +192,9 @@ def check(migrations: MigrationsOption = None, as_json: JsonOption = False) -> N
 
     Example: todoctl migrate check --json
     """
-    from todoctl.core import migrate_gates
+    from todoctl.core import migrate
 
-    result = migrate_gates.check(state.database_url(), migrations=migrations)
+    result = migrate.check(state.database_url(), migrations=migrations)
     _show(result, as_json, "check", ok=result.ok)
 
 
@@ -211,10 +210,10 @@ def sql(
 
     Example: todoctl migrate sql base:head > schema.sql
     """
-    from todoctl.core import migrate_gates
+    from todoctl.core import migrate
 
     url = None if rev_range else state.database_url()
-    result = migrate_gates.offline_sql(url, rev_range, migrations=migrations)
+    result = migrate.offline_sql(url, rev_range, migrations=migrations)
     if as_json:
         from todoctl import render
 
@@ -234,9 +233,9 @@ def lint(
 
     Example: todoctl migrate lint
     """
-    from todoctl.core import migrate_gates
+    from todoctl.core import migrate
 
-    result = migrate_gates.lint(rev_range, migrations=migrations, pg_version=pg_version)
+    result = migrate.lint(rev_range, migrations=migrations, pg_version=pg_version)
     _show(result, as_json, "lint", ok=result.ok)
 
 
@@ -247,9 +246,9 @@ def verify(migrations: MigrationsOption = None, as_json: JsonOption = False) -> 
     Example: todoctl migrate verify
     """
     from todoctl.cli.signals import terminate_as_interrupt
-    from todoctl.core import migrate_verify
+    from todoctl.core import migrate
 
     with terminate_as_interrupt():
         # It creates a database and migrates it: the direct endpoint, like every schema change.
-        result = migrate_verify.verify(state.database_url(direct=True, announce=True), migrations=migrations)
+        result = migrate.verify(state.database_url(direct=True, announce=True), migrations=migrations)
     _show(result, as_json, "verify", ok=result.ok)

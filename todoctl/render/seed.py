@@ -8,7 +8,7 @@ from typing import Callable, Iterator
 
 from rich.table import Table
 
-from todoctl.core.seed import SeedReport
+from todoctl.core.seed.job import SeedReport
 from todoctl.render import console
 
 
@@ -23,7 +23,13 @@ def progress(enabled: bool = True) -> Iterator[Callable[[str, int, int], None] |
     if not enabled or not sys.stderr.isatty() or not err.is_terminal:
         yield None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     bars = Progress(
         TextColumn("{task.description:<10}"),

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from todoctl.cli.app import app
 from todoctl.core import migrate
-from todoctl.core.health import CHECK_NAMES
+from todoctl.core.health.report import CHECK_NAMES
 
 runner = CliRunner()
 TODOCTL = str(Path(sys.executable).with_name("todoctl"))  # the installed entry point

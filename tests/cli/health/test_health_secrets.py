@@ -10,8 +10,8 @@ from contextlib import contextmanager
 import psycopg
 from typer.testing import CliRunner
 
+from tests.core.health.test_health import libpq, session_state, wait_until
 from todoctl.cli.app import app
-from tests.core.test_health import libpq, session_state, wait_until
 
 runner = CliRunner()
 # Both sessions are listed (any age counts) but nothing fails: the output is what is asserted on.

@@ -13,8 +13,8 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from todoctl.cli.app import app
 from tests import topology
+from todoctl.cli.app import app
 
 pytestmark = pytest.mark.topology
 runner = CliRunner()
@@ -91,9 +91,9 @@ def test_sample_judges_what_happens_during_the_interval(statements_db):
     import threading
     import time
 
+    from tests.core.health.test_health import wait_until
     from todoctl.core import health
     from todoctl.db.url import normalise
-    from tests.core.test_health import wait_until
 
     url = normalise(statements_db, source="test")
     holder = psycopg.connect(statements_db, autocommit=True)

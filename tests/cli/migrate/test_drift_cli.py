@@ -1,6 +1,6 @@
 """One drift vocabulary: `migrate status`, `migrate check` and `schema diff` (plain and
 `--against history`) on a real database in each state, with the same categories, words,
-hints and exit codes (core/drift.py)."""
+hints and exit codes (core/shared/drift.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from tests.helpers import copy_migrations
 from todoctl.cli.app import app
 from todoctl.core import migrate
-from todoctl.core.drift import (
+from todoctl.core.shared.drift import (
     BEHIND_HISTORY,
     CHANGED_BY_HAND,
     HINTS,
@@ -20,8 +21,6 @@ from todoctl.core.drift import (
     MODELS_VS_LIVE,
     UNKNOWN_REVISION,
 )
-
-from tests.helpers import copy_migrations
 
 runner = CliRunner()
 ALL = [r.id for r in migrate.history()]

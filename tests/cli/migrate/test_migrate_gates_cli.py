@@ -6,10 +6,9 @@ import json
 
 from typer.testing import CliRunner
 
+from tests.helpers import copy_migrations, revision_source
 from todoctl.cli.app import app
 from todoctl.core import migrate
-
-from tests.helpers import copy_migrations, revision_source
 
 runner = CliRunner()
 ALL = [r.id for r in migrate.history()]

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 import psycopg
 import pytest
 
-from todoctl.core import catalog, migrate
-from todoctl.core.migration_lock import LOCK_KEY
-from todoctl.db.engine import connection
-
 from tests.helpers import start_todoctl
+from todoctl.core import migrate
+from todoctl.core.migrate.lock import LOCK_KEY
+from todoctl.core.shared import catalog
+from todoctl.db.engine import connection
 
 HEAD = migrate.history()[-1].id
 ROW_EXCLUSIVE = "LOCK TABLE tasks IN ROW EXCLUSIVE MODE"  # a writer: CREATE INDEX CONCURRENTLY waits for it

@@ -9,10 +9,9 @@ import time
 import psycopg
 import pytest
 
-from todoctl.core import migrate
-from todoctl.core.migration_lock import LOCK_KEY
-
 from tests.helpers import copy_migrations, revision_source, run_todoctl, start_todoctl
+from todoctl.core import migrate
+from todoctl.core.migrate.lock import LOCK_KEY
 
 ALL = [r.id for r in migrate.history()]
 HEAD = ALL[-1]

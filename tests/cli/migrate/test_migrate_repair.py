@@ -9,7 +9,8 @@ import psycopg
 from typer.testing import CliRunner
 
 from todoctl.cli.app import app
-from todoctl.core import catalog, migrate
+from todoctl.core import migrate
+from todoctl.core.shared import catalog
 from todoctl.db.engine import connection
 
 runner = CliRunner()

@@ -36,7 +36,7 @@ def test_seed_prints_a_summary_with_the_fingerprint(pg, migrated_db):
 
 
 def test_seed_json(pg, migrated_db):
-    from todoctl.core.seed import fingerprint
+    from todoctl.core.seed.job import fingerprint
 
     result = seed(migrated_db, "--profile", "small", "--seed", "3", "--json")
     assert result.exit_code == 0, result.output

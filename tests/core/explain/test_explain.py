@@ -7,7 +7,9 @@ import json
 import pytest
 
 from todoctl import queries
-from todoctl.core import explain, plan_nodes
+from todoctl.core import explain
+from todoctl.core.explain import budget as explain_budget
+from todoctl.core.explain import plan as plan_nodes
 from todoctl.errors import ExitCode, TodoctlError
 
 REQUIRED = {"task-list", "task-search", "overdue-tasks", "user-dashboard", "tag-tasks", "list-tasks", "user-by-email"}
@@ -167,9 +169,9 @@ def test_baseline_catches_a_scan_turned_sequential_and_a_new_sort(pg, workload_d
 def test_regression_in_time_beyond_the_factor(workload_db):
     result = explain.explain(workload_db, "task-list", runs=1)
     before = {"scans": plan_nodes.scans(result.root), "sorts": 0, "execution_ms": result.median_ms / 100}
-    slow = explain.regressions(result, before, factor=3, min_ms=0)
+    slow = explain_budget.regressions(result, before, factor=3, min_ms=0)
     assert [v.kind for v in slow] == ["regression-time"]
-    assert explain.regressions(result, before, factor=3, min_ms=10_000) == []  # below the noise floor
+    assert explain_budget.regressions(result, before, factor=3, min_ms=10_000) == []  # below the noise floor
 
 
 def test_a_baseline_that_is_not_one_is_a_usage_error(workload_db, tmp_path):

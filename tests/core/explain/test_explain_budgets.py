@@ -6,7 +6,10 @@ from __future__ import annotations
 import pytest
 
 from todoctl import queries
-from todoctl.core import explain, plan_nodes
+from todoctl.core import explain
+from todoctl.core.explain import budget as explain_budget
+from todoctl.core.explain import catalog as explain_catalog
+from todoctl.core.explain import plan as plan_nodes
 
 SIZES = [
     ("small", None),
@@ -64,7 +67,7 @@ def _relied_on() -> list[tuple[str, str]]:
 
 def test_the_registry_names_indexes_the_models_declare():
     for index, _ in _relied_on():
-        assert explain.relied_on_index_ddl(index).startswith(("CREATE INDEX CONCURRENTLY", "CREATE UNIQUE INDEX CONCURRENTLY"))
+        assert explain_catalog.relied_on_index_ddl(index).startswith(("CREATE INDEX CONCURRENTLY", "CREATE UNIQUE INDEX CONCURRENTLY"))
 
 
 @pytest.mark.parametrize("index, name", _relied_on())
@@ -139,14 +142,14 @@ def test_a_top_n_sort_of_a_few_dozen_rows_is_within_budget():
     scan = _node("Bitmap Heap Scan", 73, relation="tasks", children=[_node("Bitmap Index Scan", 73)])
     root = _node("Limit", 73, children=[_node("Sort", 73, children=[scan])])
 
-    assert explain.budget_violations(_result(root, {"tasks": 40_000}), queries.QUERIES["list-tasks"].budget) == []
+    assert explain_budget.budget_violations(_result(root, {"tasks": 40_000}), queries.QUERIES["list-tasks"].budget) == []
 
 
 def test_a_sort_of_thousands_of_rows_is_not():
     scan = _node("Bitmap Heap Scan", 3_445, relation="tasks", children=[_node("Bitmap Index Scan", 3_445)])
     root = _node("Limit", 200, children=[_node("Sort", 200, children=[scan])])
 
-    violations = explain.budget_violations(_result(root, {"tasks": 1_000_000}), queries.QUERIES["list-tasks"].budget)
+    violations = explain_budget.budget_violations(_result(root, {"tasks": 1_000_000}), queries.QUERIES["list-tasks"].budget)
 
     assert {v.kind for v in violations} == {"rows-sorted", "rows-read"}
 
@@ -155,18 +158,18 @@ def test_a_new_sort_of_a_handful_of_rows_is_not_a_regression_but_thousands_are()
     index_plan = _node("Limit", 50, children=[_node("Index Scan", 50, relation="tasks", index="ix")])
     before = {"execution_ms": 0.5, "scans": plan_nodes.scans(index_plan), "sorts": 0, "rows_sorted": 0, "buffers": 50}
     small = _node("Limit", 50, children=[_node("Sort", 50, children=[_node("Index Scan", 70, relation="tasks", index="ix2")])])
-    assert explain.regressions(_result(small), before, factor=3, min_ms=1) == []
+    assert explain_budget.regressions(_result(small), before, factor=3, min_ms=1) == []
 
     big = _node("Limit", 50, children=[_node("Sort", 50, children=[_node("Index Scan", 5_000, relation="tasks", index="ix2")])])
-    assert [v.kind for v in explain.regressions(_result(big), before, factor=3, min_ms=1)] == ["regression-sort"]
+    assert [v.kind for v in explain_budget.regressions(_result(big), before, factor=3, min_ms=1)] == ["regression-sort"]
 
 
 def test_many_more_buffers_than_the_baseline_is_a_regression():
     plan = _node("Index Scan", 50, relation="tasks", index="ix", shared_hit=900, shared_read=100)
     before = {"execution_ms": 0.5, "scans": plan_nodes.scans(plan), "sorts": 0, "rows_sorted": 0, "buffers": 60}
-    assert [v.kind for v in explain.regressions(_result(plan), before, factor=3, min_ms=1)] == ["regression-buffers"]
+    assert [v.kind for v in explain_budget.regressions(_result(plan), before, factor=3, min_ms=1)] == ["regression-buffers"]
     before["buffers"] = 400
-    assert explain.regressions(_result(plan), before, factor=3, min_ms=1) == []
+    assert explain_budget.regressions(_result(plan), before, factor=3, min_ms=1) == []
 
 
 def test_budgets_are_listed_in_the_terms_check_applies():

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.core.test_explain_budgets import passes
-from todoctl.core import explain, plan_nodes
+from tests.core.explain.test_explain_budgets import passes
+from todoctl.core import explain
+from todoctl.core.explain import findings as plan_findings
+from todoctl.core.explain import plan as plan_nodes
 
 
 def finding(result, kind):
@@ -154,12 +156,12 @@ INDEXES = {"tasks": [plan_nodes.IndexInfo("ix_tasks_list_due", ["list_id", "due_
 
 def test_a_sort_the_existing_index_could_give_suggests_analyze_only_when_stale():
     plan = _sorted_scan(3_000)
-    assert plan_nodes.findings(plan, {"tasks": 1e6}, INDEXES, stale=set()) == []
-    [stale] = plan_nodes.findings(plan, {"tasks": 1e6}, INDEXES, stale={"tasks"})
+    assert plan_findings.findings(plan, {"tasks": 1e6}, INDEXES, stale=set()) == []
+    [stale] = plan_findings.findings(plan, {"tasks": 1e6}, INDEXES, stale={"tasks"})
     assert stale.kind == "avoidable-sort" and stale.sql == "ANALYZE tasks"
 
 
 def test_a_top_n_of_a_few_hundred_rows_is_no_finding_at_all():
-    assert plan_nodes.findings(_sorted_scan(400), {"tasks": 1e6}, {}, stale=set()) == []
-    [missing] = plan_nodes.findings(_sorted_scan(3_000), {"tasks": 1e6}, {}, stale=set())
+    assert plan_findings.findings(_sorted_scan(400), {"tasks": 1e6}, {}, stale=set()) == []
+    [missing] = plan_findings.findings(_sorted_scan(3_000), {"tasks": 1e6}, {}, stale=set())
     assert missing.sql == "CREATE INDEX CONCURRENTLY ON tasks (list_id, due_date, id)"

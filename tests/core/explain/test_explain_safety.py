@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from todoctl.core import adhoc_sql, explain
+from todoctl.core import explain
+from todoctl.core.explain import adhoc as adhoc_sql
+from todoctl.core.explain import transaction as explain_transaction
 from todoctl.errors import ExitCode, TodoctlError
 
 APP_TABLES = ("users", "task_lists", "tasks", "tags", "task_tags")
@@ -139,7 +141,7 @@ def test_the_second_fence_refuses_an_explain_the_statement_escaped():
         adhoc_sql.check_explain_text("EXPLAIN (FORMAT JSON) " + forged.text, forged)
     assert caught.value.exit_code == ExitCode.REFUSED
     statement = adhoc_sql.parse_statement("SELECT 1 -- trailing")
-    adhoc_sql.check_explain_text(explain._explain_sql(statement.text, True), statement)
+    adhoc_sql.check_explain_text(explain_transaction._explain_sql(statement.text, True), statement)
 
 
 # ---------------------------------------------------------------- the extended protocol carries one statement
@@ -162,13 +164,13 @@ def test_the_server_refuses_a_second_statement_on_the_execution_path(migrated_db
     with psycopg.connect(libpq(migrated_db), prepare_threshold=prepare_threshold) as conn:
         conn.execute("CREATE TEMP TABLE probe (x int)")
         with pytest.raises(psycopg.errors.SyntaxError) as caught, conn.cursor() as cur:
-            explain.execute_one(cur, "SELECT 1; INSERT INTO probe VALUES (1)")
+            explain_transaction.execute_one(cur, "SELECT 1; INSERT INTO probe VALUES (1)")
         assert "cannot insert multiple commands into a prepared statement" in str(caught.value)
         conn.rollback()
         conn.execute("CREATE TEMP TABLE probe (x int)")
         with conn.cursor() as cur:
-            assert explain.execute_one(cur, "SELECT count(*) FROM probe") == 0
-            assert explain.execute_one(cur, "EXPLAIN (FORMAT JSON) SELECT 1")[0]["Plan"]["Node Type"] == "Result"
+            assert explain_transaction.execute_one(cur, "SELECT count(*) FROM probe") == 0
+            assert explain_transaction.execute_one(cur, "EXPLAIN (FORMAT JSON) SELECT 1")[0]["Plan"]["Node Type"] == "Result"
 
 
 # ---------------------------------------------------------------- through explain_sql on a real server
@@ -184,7 +186,7 @@ def test_side_effects_are_refused_before_connecting(migrated_db):
 
 
 def test_allowed_side_effects_run_but_never_on_a_protected_database(pg, migrated_db, monkeypatch):
-    from todoctl.core import protect
+    from todoctl.core.shared import protect
 
     sql = "SELECT pg_try_advisory_lock(7), pg_advisory_unlock(7)"
     result = explain.explain_sql(migrated_db, sql, allow_side_effects=True)

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from todoctl.core import health, migrate
-from todoctl.core.health_checks import (
+from todoctl.core.health.checks import (
     Status,
     Thresholds,
     connect_status,
@@ -23,8 +23,8 @@ from todoctl.core.health_checks import (
     ssl_status,
     version_status,
 )
-from todoctl.core.health_indexes import find_duplicates
-from todoctl.core.health_pool import PoolSettings, pool_settings, probe
+from todoctl.core.health.indexes import find_duplicates
+from todoctl.core.health.pool import PoolSettings, pool_settings, probe
 from todoctl.db.url import DatabaseURL, normalise
 from todoctl.errors import ExitCode, TodoctlError
 
@@ -223,7 +223,7 @@ def test_duplicate_index_is_a_warning(pg, migrated_db):
 
 
 def test_prefix_duplicate_and_unique_rules():
-    from todoctl.core.schema_catalog import IndexDetail
+    from todoctl.core.shared.catalog_details import IndexDetail
 
     def ix(name, indkey, *, unique=False, method="btree", table="tasks"):
         columns = tuple(f"c{k}" for k in indkey.split())
@@ -333,7 +333,7 @@ def test_wraparound_is_judged_on_the_real_transaction_id_age(pg, migrated_db):
 def test_health_queries_are_read_only_and_time_limited(migrated_db):
     from sqlalchemy.exc import DBAPIError
 
-    from todoctl.core.health_checks import Context, query
+    from todoctl.core.health.checks import Context, query
     from todoctl.db.engine import connection
 
     with connection(migrated_db) as conn:
@@ -484,7 +484,7 @@ def test_probe_sessions_that_cannot_start_are_reported_not_a_crash(migrated_db):
 
     code = f"""
 import resource, sys, threading
-from todoctl.core.health_pool import PoolSettings, probe
+from todoctl.core.health.pool import PoolSettings, probe
 from todoctl.db.url import normalise
 url = normalise({migrated_db.url!r}, source="test")
 probe(url, 2, PoolSettings(pool_min=1, pool_max=2), hold=0)  # every import done, the engine warmed
@@ -570,7 +570,7 @@ def test_a_role_without_select_gets_a_warning_with_a_hint_not_a_crash(pg, migrat
 
 
 def test_losing_the_connection_mid_run_is_exit_3(migrated_db, monkeypatch):
-    from todoctl.core.health_checks import REGISTRY, CheckSpec, query
+    from todoctl.core.health.checks import REGISTRY, CheckSpec, query
 
     def killed(ctx):
         query(ctx, "SELECT pg_terminate_backend(pg_backend_pid())")

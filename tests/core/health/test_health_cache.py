@@ -12,11 +12,11 @@ import stat
 
 import pytest
 
-from todoctl.core import health, health_counters
-from todoctl.core.health_checks import Status, Thresholds
+from tests.core.health.test_health import wait_until
+from todoctl.core import health
+from todoctl.core.health import counters as health_counters
+from todoctl.core.health.checks import Status, Thresholds
 from todoctl.db.url import DatabaseURL
-
-from tests.core.test_health import wait_until
 
 
 def cache_hit(url: DatabaseURL, **options):

@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 from alembic import command
 
+from tests.helpers import copy_migrations
 from todoctl.core import migrate
 from todoctl.errors import ExitCode, TodoctlError
-
-from tests.helpers import copy_migrations
 
 ALL = [r.id for r in migrate.history()]
 

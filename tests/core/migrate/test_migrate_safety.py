@@ -10,14 +10,14 @@ import time
 import psycopg
 import pytest
 
-from todoctl.core import migrate, protect
-from todoctl.core.migrate import RunOptions
-from todoctl.core.migration_lock import LOCK_KEY, migration_lock
-from todoctl.core.migration_settings import Timeouts
+from tests.helpers import copy_migrations, revision_source
+from todoctl.core import migrate
+from todoctl.core.migrate.lock import LOCK_KEY, migration_lock
+from todoctl.core.migrate.runner import RunOptions
+from todoctl.core.migrate.settings import Timeouts
+from todoctl.core.shared import protect
 from todoctl.db.url import configured_url
 from todoctl.errors import ExitCode, TodoctlError
-
-from tests.helpers import copy_migrations, revision_source
 
 HEAD = migrate.history()[-1].id
 

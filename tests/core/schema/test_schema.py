@@ -11,7 +11,12 @@ import pytest
 from sqlalchemy import Column, Index, Integer, String, Table
 from sqlmodel import SQLModel
 
-from todoctl.core import migrate, schema_diff, schema_dump, schema_erd, schema_lint, schema_show
+from todoctl.core import migrate
+from todoctl.core.schema import diff as schema_diff
+from todoctl.core.schema import dump as schema_dump
+from todoctl.core.schema import erd as schema_erd
+from todoctl.core.schema import lint as schema_lint
+from todoctl.core.schema import show as schema_show
 from todoctl.errors import ExitCode, TodoctlError
 
 ALL = [r.id for r in migrate.history()]

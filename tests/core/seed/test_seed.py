@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from todoctl.core import seed, seed_profile
-from todoctl.core.seed_rows import tasks_per_user
+from todoctl.core import seed
+from todoctl.core.seed import job as seed_job
+from todoctl.core.seed import profile as seed_profile
+from todoctl.core.seed.rows import tasks_per_user
 from todoctl.errors import ExitCode, TodoctlError
 
 APP_TABLES = ("users", "task_lists", "tags", "tasks", "task_tags")
@@ -137,7 +139,7 @@ def test_load_profile_is_skewed_towards_a_few_heavy_users():
 
 def test_big_load_rebuilds_indexes_and_constraints_exactly(pg, migrated_db, monkeypatch):
     before = schema_objects(pg, migrated_db)
-    monkeypatch.setattr(seed, "REBUILD_INDEXES_FROM_ROWS", 1)
+    monkeypatch.setattr(seed_job, "REBUILD_INDEXES_FROM_ROWS", 1)
     report = seed.run(migrated_db, profile="small")
     assert report.rebuilt_indexes
     assert schema_objects(pg, migrated_db) == before
@@ -145,7 +147,7 @@ def test_big_load_rebuilds_indexes_and_constraints_exactly(pg, migrated_db, monk
 
 def test_fast_path_and_plain_path_give_the_same_fingerprint(migrated_db, second_db, monkeypatch):
     plain = seed.run(migrated_db, profile="small", seed=5)
-    monkeypatch.setattr(seed, "REBUILD_INDEXES_FROM_ROWS", 1)
+    monkeypatch.setattr(seed_job, "REBUILD_INDEXES_FROM_ROWS", 1)
     rebuilt = seed.run(second_db, profile="small", seed=5)
     assert not plain.rebuilt_indexes and rebuilt.rebuilt_indexes
     assert plain.fingerprint == rebuilt.fingerprint
@@ -188,7 +190,7 @@ def test_truncate_replaces_the_contents(migrated_db, second_db):
 @pytest.mark.parametrize("rebuild, at", [(False, "tasks"), (True, "tasks"), (True, "indexes")])
 def test_ctrl_c_mid_load_leaves_the_database_as_it_was(pg, migrated_db, monkeypatch, rebuild, at):
     if rebuild:
-        monkeypatch.setattr(seed, "REBUILD_INDEXES_FROM_ROWS", 1)
+        monkeypatch.setattr(seed_job, "REBUILD_INDEXES_FROM_ROWS", 1)
     before = schema_objects(pg, migrated_db)
 
     def interrupt(table, done, total):
@@ -323,7 +325,7 @@ def test_dry_run_counts_match_a_real_run(migrated_db):
 
 
 def test_protected_database_is_refused_unless_overridden(pg, migrated_db, monkeypatch):
-    from todoctl.core import protect
+    from todoctl.core.shared import protect
 
     protect.protect(migrated_db, reason="production")
     for mode in ("refuse", "truncate"):

@@ -1,10 +1,12 @@
 """require_head: one rule and one message for a database at base, behind head, or at an unknown revision."""
 
 import pytest
+
 from todoctl.core import migrate
-from todoctl.core.revision_gate import require_head, revision_state
+from todoctl.core.shared.revision_gate import require_head
 from todoctl.db.engine import connection
 from todoctl.errors import TodoctlError
+
 
 def test_require_head_names_where_the_database_stands(migrated_db, empty_db, seeded_db):
     with connection(migrated_db) as conn:

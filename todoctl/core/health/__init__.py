@@ -1,1 +1,15 @@
-"""health"""
+"""Health: is this database fit to serve?
+
+    report      the run: connect, run the selected checks, probe the pool
+    checks      the check registry, statuses and thresholds
+    activity    connections, long queries, idle in transaction (other sessions' SQL masked)
+    stats       cache hit over a window, dead tuples, wraparound, top queries
+    indexes     invalid, unused and duplicate indexes
+    counters    readings of cumulative counters kept between runs (the window)
+    pool        the app's pool (todoctl.app) and the probe through it
+"""
+
+from todoctl.core.health.checks import Thresholds
+from todoctl.core.health.report import CHECK_NAMES, HealthReport, run, selected
+
+__all__ = ["CHECK_NAMES", "HealthReport", "Thresholds", "run", "selected"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from todoctl.core.health_checks import (
+from todoctl.core.health.checks import (
     Check,
     Context,
     Status,

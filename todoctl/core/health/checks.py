@@ -3,7 +3,7 @@ the connection itself (connect, latency, version, ssl, endpoint, migrations).
 
 The other checks live beside it, one module per subject: ``health_activity`` (sessions),
 ``health_indexes`` and ``health_stats`` (statistics, vacuum, wraparound, pg_stat_statements).
-They register with :func:`check` when imported; :mod:`todoctl.core.health` imports them in
+They register with :func:`check` when imported; :mod:`todoctl.core.health.report` imports them in
 display order. Each check receives a :class:`Context` (an open connection plus what was measured while
 opening it) and returns a :class:`Check`. Checks that query the server do so through
 :func:`query`, inside a READ ONLY transaction under a short ``statement_timeout``, which is
@@ -263,7 +263,7 @@ def shown_query(ctx: Context, sql: str | None, limit: int | None = None) -> str 
 
     Masking comes first: the full text scans where a cut one might end inside a quote.
     """
-    from todoctl.core.query_text import mask_literals
+    from todoctl.core.shared.query_text import mask_literals
 
     text = sql if ctx.show_query_text else mask_literals(sql)
     if text and limit and len(text) > limit:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from todoctl.core import index_overlap
-from todoctl.core.health_checks import (
+from todoctl.core.health.checks import (
     Check,
     Context,
     Status,
@@ -12,7 +11,8 @@ from todoctl.core.health_checks import (
     query,
     read_only,
 )
-from todoctl.core.schema_catalog import IndexDetail, index_details
+from todoctl.core.shared import index_overlap
+from todoctl.core.shared.catalog_details import IndexDetail, index_details
 from todoctl.models import APP_TABLES
 
 
@@ -89,7 +89,7 @@ def _unused_indexes(ctx: Context) -> Check:
 
 
 def find_duplicates(indexes: list[IndexDetail]) -> list[dict]:
-    """Indexes another one makes unnecessary: the same rule as `schema lint` (core/index_overlap.py)."""
+    """Indexes another one makes unnecessary: the same rule as `schema lint` (core/shared/index_overlap.py)."""
     return [
         {"table": o.index.table, "index": o.index.name, "covered_by": o.covered_by.name, "bytes": o.index.bytes}
         for o in index_overlap.overlaps(indexes)

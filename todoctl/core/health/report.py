@@ -3,8 +3,8 @@
     report = health.run(url, checks=["migrations", "connections"], probe=20)
     report.ok            # False when a check failed (or warned, with strict=True)
 
-The checks are a registry (:mod:`todoctl.core.health_checks` and the ``health_*`` modules
-beside it); the pool settings and the probe live in :mod:`todoctl.core.health_pool`.
+The checks are a registry (:mod:`todoctl.core.health.checks` and the ``health_*`` modules
+beside it); the pool settings and the probe live in :mod:`todoctl.core.health.pool`.
 """
 
 from __future__ import annotations
@@ -15,10 +15,26 @@ from datetime import datetime, timezone
 from typing import Iterable
 
 # Importing a check module registers its checks; the import order is the display order.
-from todoctl.core import health_activity, health_indexes, health_stats  # noqa: F401
-from todoctl.core.health_checks import REGISTRY, SAMPLERS, Check, Context, Status, Thresholds, grade, ms
-from todoctl.core.health_pool import PoolSettings, ProbeResult, check_probe, pool_settings
-from todoctl.core.health_pool import probe as run_probe
+from todoctl.core.health import activity as health_activity  # noqa: F401
+from todoctl.core.health import indexes as health_indexes  # noqa: F401
+from todoctl.core.health import stats as health_stats  # noqa: F401
+from todoctl.core.health.checks import (
+    REGISTRY,
+    SAMPLERS,
+    Check,
+    Context,
+    Status,
+    Thresholds,
+    grade,
+    ms,
+)
+from todoctl.core.health.pool import (
+    PoolSettings,
+    ProbeResult,
+    check_probe,
+    pool_settings,
+)
+from todoctl.core.health.pool import probe as run_probe
 from todoctl.db.engine import explain_connect_failure, make_engine
 from todoctl.db.url import DatabaseURL, mask
 from todoctl.errors import connection_error, usage_error

@@ -1,14 +1,14 @@
 """Health checks on server statistics: cache hits, dead tuples and vacuum, wraparound, top queries.
 
 cache-hit and top-queries judge cumulative counters, so they judge the difference over a window
-(:mod:`todoctl.core.health_counters`), never the totals since the last reset. dead-tuples and
+(:mod:`todoctl.core.health.counters`), never the totals since the last reset. dead-tuples and
 wraparound read gauges (the state now), which need no window.
 """
 
 from __future__ import annotations
 
-from todoctl.core import health_counters
-from todoctl.core.health_checks import (
+from todoctl.core.health import counters as health_counters
+from todoctl.core.health.checks import (
     XID_LIMIT,
     Check,
     Context,

@@ -16,9 +16,15 @@ from pathlib import Path
 
 from alembic import command
 
-from todoctl.core import drift
-from todoctl.core.drift import SchemaDifference
-from todoctl.core.migrate import Revision, _migrations, _single_head, alembic_config, script_directory
+from todoctl.core.migrate.scripts import (
+    Revision,
+    alembic_config,
+    migrations_path,
+    script_directory,
+    single_head,
+)
+from todoctl.core.shared import drift
+from todoctl.core.shared.drift import SchemaDifference
 from todoctl.db.engine import connection
 from todoctl.db.url import DatabaseURL
 from todoctl.errors import ExitCode, TodoctlError, usage_error
@@ -73,7 +79,7 @@ class OfflineSQL:
 
 def _resolve_range(url: DatabaseURL | None, rev_range: str | None, migrations) -> str:
     script = script_directory(migrations)
-    head = _single_head(script)
+    head = single_head(script)
     if rev_range:
         if ":" not in rev_range:
             rev_range = f"{rev_range}:head"
@@ -90,7 +96,7 @@ def _resolve_range(url: DatabaseURL | None, rev_range: str | None, migrations) -
         return rev_range
     if url is None:
         raise usage_error("no range and no database", "pass a range such as base:head")
-    from todoctl.core.migrate import current_revisions
+    from todoctl.core.migrate.state import current_revisions
 
     with connection(url) as conn:
         current = current_revisions(conn)
@@ -196,9 +202,9 @@ def _revision_sql(rev, migrations) -> str:
 
 def lint(rev_range: str | None = None, *, migrations=None, pg_version: str = "14") -> LintReport:
     """squawk over each revision's SQL, with the allowances the project and each revision declare."""
-    location = _migrations(migrations)
+    location = migrations_path(migrations)
     script = script_directory(migrations)
-    _single_head(script)
+    single_head(script)
     lower, upper = "base", "heads"
     if rev_range:
         lower, _, upper = rev_range.partition(":") if ":" in rev_range else (rev_range, ":", "heads")

@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from todoctl.core.migration_settings import Timeouts, timeout_statements
+from todoctl.core.migrate.settings import Timeouts, timeout_statements
 from todoctl.db.url import DatabaseURL
 from todoctl.errors import TodoctlError
 from todoctl.models import APP_TABLES
@@ -76,7 +76,7 @@ def names_at_head() -> set[str]:
 
 def names_at(url: DatabaseURL, revision: str, *, migrations: Path | str | None) -> set[str]:
     """The indexes on the app's tables at ``revision``, replayed on a throwaway database."""
-    from todoctl.core.migrate import RunOptions, upgrade
+    from todoctl.core.migrate.runner import RunOptions, upgrade
     from todoctl.db.engine import psycopg_connection
     from todoctl.db.scratch import scratch_database
 

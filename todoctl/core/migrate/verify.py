@@ -13,9 +13,10 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from todoctl.core import catalog
-from todoctl.core.drift import model_drift
-from todoctl.core.migrate import RunOptions, downgrade, script_directory, upgrade
+from todoctl.core.migrate.runner import RunOptions, downgrade, upgrade
+from todoctl.core.migrate.scripts import script_directory
+from todoctl.core.shared import catalog
+from todoctl.core.shared.drift import model_drift
 from todoctl.db.engine import connection
 from todoctl.db.scratch import scratch_database
 from todoctl.db.url import DatabaseURL

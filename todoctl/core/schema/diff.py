@@ -1,6 +1,6 @@
 """`schema diff`: the models, the migration history and the live database, compared.
 
-The classification and its words live in core/drift.py, shared with `migrate status` and
+The classification and its words live in core/shared/drift.py, shared with `migrate status` and
 `migrate check`. Against the models (the default) a database at head is compared with the
 models, and a difference only says that they disagree; a database behind its history or at
 an unknown revision is reported as that and not compared (its missing columns are pending
@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from todoctl.core import drift
-from todoctl.core.drift import (  # noqa: F401  (the vocabulary, re-exported for callers of schema_diff)
+from todoctl.core.shared import drift
+from todoctl.core.shared.drift import (  # noqa: F401  (the vocabulary, re-exported for callers of schema_diff)
     BEHIND_HISTORY,
     CHANGED_BY_HAND,
     HINTS,

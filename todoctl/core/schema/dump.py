@@ -17,8 +17,8 @@ import subprocess
 from dataclasses import dataclass
 
 from todoctl.db import embedded
-from todoctl.db.url import DatabaseURL, mask
 from todoctl.db.engine import explain_connect_failure
+from todoctl.db.url import DatabaseURL, mask
 from todoctl.errors import ExitCode, TodoctlError, usage_error
 
 DUMP_TIMEOUT_SECONDS = 300

@@ -22,9 +22,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable
 
-from todoctl.core import catalog, index_overlap
-from todoctl.core.schema_catalog import SCHEMA, IndexDetail, foreign_keys, index_details
-from todoctl.core.revision_gate import require_head
+from todoctl.core.shared import catalog, index_overlap
+from todoctl.core.shared.catalog_details import (
+    SCHEMA,
+    IndexDetail,
+    foreign_keys,
+    index_details,
+)
+from todoctl.core.shared.revision_gate import require_head
 from todoctl.db.engine import connection
 from todoctl.db.url import DatabaseURL
 from todoctl.errors import usage_error

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from todoctl.core import catalog
-from todoctl.core.catalog import (
+from todoctl.core.shared import catalog
+from todoctl.core.shared.catalog import (
     ColumnInfo as Column,  # one description of a column for both
 )
-from todoctl.core.catalog import ConstraintInfo as Constraint
-from todoctl.core.schema_catalog import (
+from todoctl.core.shared.catalog import ConstraintInfo as Constraint
+from todoctl.core.shared.catalog_details import (
     SCHEMA,
     ForeignKey,
     IndexDetail,

@@ -12,8 +12,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
-from todoctl.core.seed_pools import COPY_SIGNATURE, COPY_TRAILER
-from todoctl.core.seed_rows import COLUMNS
+from todoctl.core.seed.pools import COPY_SIGNATURE, COPY_TRAILER
+from todoctl.core.seed.rows import COLUMNS
 from todoctl.db.url import DatabaseURL, mask
 from todoctl.errors import ExitCode, TodoctlError, connection_error
 

@@ -184,7 +184,7 @@ def _parse(data: dict, path: Path) -> Profile:
     if "reference_time" not in top.data:
         raise _bad(path, "reference_time is required (timestamps are relative to it, for determinism)")
     reference_time = _reference_time(top._take("reference_time", None), path)
-    from todoctl.core.seed_pools import words
+    from todoctl.core.seed.pools import words
 
     profile = Profile(
         name=name,

@@ -18,7 +18,7 @@ import random
 from array import array
 from typing import BinaryIO, Iterator
 
-from todoctl.core.seed_pools import (
+from todoctl.core.seed.pools import (
     DAY,
     INT4,
     NULL,
@@ -28,7 +28,7 @@ from todoctl.core.seed_pools import (
     timestamp_us,
     uuid_field,
 )
-from todoctl.core.seed_profile import Profile
+from todoctl.core.seed.profile import Profile
 
 CHUNK_ROWS = 4096
 

@@ -31,13 +31,13 @@ from sqlalchemy import CheckConstraint, text
 from sqlmodel import SQLModel
 
 import todoctl.models  # noqa: F401  (registers the tables)
-from todoctl.core import catalog
-from todoctl.core.catalog import IGNORED_PREFIX, IGNORED_TABLES
+from todoctl.core.shared import catalog
+from todoctl.core.shared.catalog import IGNORED_PREFIX, IGNORED_TABLES
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-    from todoctl.core.migrate import MigrationStatus
+    from todoctl.core.migrate.state import MigrationStatus
     from todoctl.db.url import DatabaseURL
 
 # ---------------------------------------------------------------- the vocabulary

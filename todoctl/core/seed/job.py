@@ -18,9 +18,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterator
 
-from todoctl.core import seed_load, seed_profile
-from todoctl.core.seed_profile import Profile
-from todoctl.core.seed_rows import COLUMNS
+from todoctl.core.seed import load as seed_load
+from todoctl.core.seed import profile as seed_profile
+from todoctl.core.seed.profile import Profile
+from todoctl.core.seed.rows import COLUMNS
 from todoctl.db.url import DatabaseURL
 from todoctl.errors import ExitCode, TodoctlError, usage_error
 
@@ -78,7 +79,7 @@ def check_not_protected(conn, url: DatabaseURL, *, yes: bool) -> None:
     """Refuse to seed (or truncate) a database marked as production by `todoctl db protect`,
     unless given both ``yes`` and TODOCTL_ALLOW_PRODUCTION=1 (exit 4). Read on the seed's own
     connection, before any table is locked."""
-    from todoctl.core import protect
+    from todoctl.core.shared import protect
 
     protect.refuse_if_protected(protect.read_with(conn.execute, url.display), url, "seed it", yes=yes)
 
@@ -144,7 +145,7 @@ def _report(url: DatabaseURL | None, profile: Profile, mode: str, **kwargs) -> S
 def _dry_run(url: DatabaseURL | None, profile: Profile, mode: str) -> SeedReport:
     """The row counts a run would produce, computed without connecting (task_tags is the
     expected count: the exact one is only known once every task is drawn)."""
-    from todoctl.core.seed_rows import Generator
+    from todoctl.core.seed.rows import Generator
 
     started = time.perf_counter()
     gen = Generator(profile)
@@ -161,7 +162,7 @@ def _dry_run(url: DatabaseURL | None, profile: Profile, mode: str) -> SeedReport
 
 
 def _load(url: DatabaseURL, profile: Profile, mode: str, progress: Progress | None, yes: bool) -> SeedReport:
-    from todoctl.core.seed_rows import Generator
+    from todoctl.core.seed.rows import Generator
 
     started = time.perf_counter()
     phases: dict[str, float] = {}

@@ -1,0 +1,79 @@
+"""Baselines: record every named query's plan shape and costs, and tell how a plan got worse than its baseline."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from todoctl.core.explain import plan as plan_nodes
+from todoctl.core.explain.plan import PlanNode
+from todoctl.db.url import DatabaseURL
+from todoctl.errors import usage_error
+
+if TYPE_CHECKING:
+    pass
+
+from todoctl.core.explain.execute import _explain_all
+from todoctl.core.explain.transaction import DEFAULT_TIMEOUT
+
+BASELINE_FORMAT = 1
+
+
+@dataclass
+class BaselineSaved:
+    path: str
+    database: str
+    runs: int
+    queries: dict[str, dict]
+
+
+def _cost(root: PlanNode) -> dict:
+    """What a baseline records of a plan."""
+    return {
+        "shape": plan_nodes.shape(root),
+        "scans": plan_nodes.scans(root),
+        "sorts": plan_nodes.sort_count(root),
+        "rows_read": plan_nodes.rows_read(root),
+        "rows_returned": plan_nodes.rows_returned(root),
+        "rows_sorted": plan_nodes.rows_sorted(root),
+        "buffers": plan_nodes.buffers(root),
+    }
+
+
+
+
+
+
+def load_baseline(path: Path | str) -> dict:
+    path = Path(path)
+    try:
+        document = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise usage_error(f"no baseline file {path}", "record one with `todoctl explain baseline save FILE`") from None
+    except (OSError, ValueError) as exc:
+        raise usage_error(f"cannot read the baseline {path}: {exc}") from None
+    if not isinstance(document, dict) or document.get("todoctl_baseline") != BASELINE_FORMAT:
+        raise usage_error(f"{path} is not a todoctl explain baseline", "record one with `todoctl explain baseline save FILE`")
+    return document
+
+
+def save_baseline(url: DatabaseURL, path: Path | str, *, runs: int = 3, timeout: str = DEFAULT_TIMEOUT) -> BaselineSaved:
+    """Record every named query's plan shape and median execution time in a JSON file."""
+    results = _explain_all(url, None, runs=runs, timeout=timeout, what="explain baseline save")
+    entries = {r.query: {"execution_ms": r.median_ms, **_cost(r.root)} for r in results}
+    document = {
+        "todoctl_baseline": BASELINE_FORMAT,
+        "database": url.display,
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "runs": runs,
+        "queries": entries,
+    }
+    path = Path(path)
+    try:
+        path.write_text(json.dumps(document, indent=2) + "\n")
+    except OSError as exc:
+        raise usage_error(f"cannot write the baseline {path}: {exc.strerror or exc}") from None
+    return BaselineSaved(str(path), url.display, runs, entries)

@@ -1,0 +1,242 @@
+"""EXPLAIN the app's named queries and ad-hoc SQL; hold the plans to budgets and to a baseline.
+
+Safety: every EXPLAIN runs inside a transaction that is always rolled back, under
+``SET LOCAL statement_timeout``; ad-hoc SQL also runs READ ONLY. So explaining a query never
+changes data, even ``EXPLAIN ANALYZE`` of the registry's UPDATE.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from todoctl import queries
+from todoctl.core.explain import findings as plan_findings
+from todoctl.core.explain.findings import Finding
+from todoctl.core.explain.plan import PlanNode
+from todoctl.db.engine import connection
+from todoctl.db.url import DatabaseURL
+from todoctl.errors import usage_error
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+from todoctl.core.explain.catalog import _catalog, _missing_indexes, _stale_tables
+from todoctl.core.explain.transaction import (
+    DEFAULT_TIMEOUT,
+    _explain_sql,
+    _rollback,
+    _run,
+    check_timeout,
+)
+
+
+@dataclass
+class ExplainResult:
+    query: str | None  # the registry name; None for ad-hoc SQL
+    description: str | None
+    database: str
+    analyzed: bool
+    sql: str  # the statement as sent, with named placeholders
+    bindings: dict[str, Any]  # placeholder -> value
+    params: dict[str, Any]  # the query's typed parameters
+    planning_ms: float | None
+    execution_ms: float | None  # of the run whose plan is shown (the last)
+    run_ms: list[float]
+    root: PlanNode
+    findings: list[Finding]
+    table_rows: dict[str, float]  # pg_class.reltuples of the tables in the plan
+    modifies: bool
+    timeout: str
+    plan: list  # PostgreSQL's own EXPLAIN (FORMAT JSON) document: load it into PEV2 or explain.depesz.com
+    stale_tables: list[str] = field(default_factory=list)  # tables in the plan whose statistics are stale
+
+    __json_properties__ = ("min_ms", "median_ms")
+
+    @property
+    def min_ms(self) -> float | None:
+        return min(self.run_ms) if self.run_ms else None
+
+    @property
+    def median_ms(self) -> float | None:
+        return round(statistics.median(self.run_ms), 4) if self.run_ms else None
+
+
+def _protected(raw, url: DatabaseURL) -> bool:
+    """Whether the database carries the protection mark; a mark that cannot be read counts as set."""
+    import psycopg
+
+    from todoctl.core.shared import protect
+
+    try:
+        return protect.read_with(raw.execute, url.display).protected
+    except psycopg.Error:
+        return True  # e.g. no SELECT on todoctl_meta: fail closed
+    finally:
+        _rollback(raw)
+
+
+def _compile(conn: "Connection", statement) -> tuple[str, dict, str]:
+    """The statement as psycopg receives it, its bound values, and a readable ``:name`` version."""
+    from sqlalchemy.dialects import postgresql
+
+    compiled = statement.compile(dialect=conn.dialect)
+    bindings = compiled.construct_params()
+    processors = getattr(compiled, "_bind_processors", {}) or {}
+    bindings = {k: (processors[k](v) if k in processors and v is not None else v) for k, v in bindings.items()}
+    readable = str(statement.compile(dialect=postgresql.dialect(paramstyle="named")))
+    return compiled.string, bindings, readable
+
+
+def _explain_named(
+    conn: "Connection",
+    url: DatabaseURL,
+    named: queries.NamedQuery,
+    given: dict,
+    *,
+    analyze: bool,
+    runs: int,
+    timeout: str,
+    picker: queries.Picker | None = None,
+) -> ExplainResult:
+    """One named query explained (the caller has checked the schema is at head)."""
+    try:
+        values = queries.resolve_params(conn, named, given, picker)
+    finally:
+        conn.rollback()
+    sql, bindings, readable = _compile(conn, named.build(**values))
+    raw = conn.connection.dbapi_connection
+    document, root, planning, execution, run_ms = _run(
+        raw, sql, bindings, analyze=analyze, runs=runs, timeout=timeout, read_only=False, what=f"query {named.name!r}"
+    )
+    table_rows, indexes = _catalog(raw, root)
+    stale = _stale_tables(raw, root)
+    found = _missing_indexes(raw, named) + plan_findings.findings(
+        root, table_rows, indexes, large_rows=named.budget.large_rows, stale=set(stale)
+    )
+    return ExplainResult(
+        query=named.name,
+        description=named.description,
+        database=url.display,
+        analyzed=analyze,
+        sql=readable,
+        bindings=bindings,
+        params=values,
+        planning_ms=planning,
+        execution_ms=execution,
+        run_ms=run_ms,
+        root=root,
+        findings=found,
+        table_rows=table_rows,
+        modifies=named.modifies,
+        timeout=timeout,
+        plan=document,
+        stale_tables=stale,
+    )
+
+
+def explain(
+    url: DatabaseURL,
+    name: str,
+    *,
+    params: list[str] | dict | None = None,
+    analyze: bool = True,
+    runs: int = 1,
+    timeout: str = DEFAULT_TIMEOUT,
+) -> ExplainResult:
+    """EXPLAIN (ANALYZE, BUFFERS) one named query, in a transaction that is rolled back.
+
+    ``params`` are ``name=value`` strings (from ``--param``) or typed values; the rest are picked
+    from the data.
+    """
+    named = queries.get(name)
+    given = queries.parse_assignments(named, params) if isinstance(params, list) else dict(params or {})
+    timeout = check_timeout(timeout)
+    if runs < 1:
+        raise usage_error("--runs must be at least 1")
+    with connection(url) as conn:
+        _require_head(conn, url, f"explain {named.name}")
+        return _explain_named(conn, url, named, given, analyze=analyze, runs=runs, timeout=timeout)
+
+
+def _require_head(conn: "Connection", url: DatabaseURL, what: str) -> None:
+    """Exit 1 with "run `todoctl migrate up`" unless the schema is at head (the queries need it)."""
+    from todoctl.core.shared.revision_gate import require_head
+
+    try:
+        require_head(conn, url.display, what)
+    finally:
+        conn.rollback()
+
+
+def explain_sql(
+    url: DatabaseURL,
+    sql: str,
+    *,
+    analyze: bool = True,
+    runs: int = 1,
+    timeout: str = DEFAULT_TIMEOUT,
+    allow_side_effects: bool = False,
+) -> ExplainResult:
+    """EXPLAIN one ad-hoc statement in a READ ONLY transaction that is rolled back.
+
+    PostgreSQL's grammar (pglast) decides that ``sql`` is exactly one statement EXPLAIN accepts;
+    it is sent with the extended protocol, which cannot carry a second. Calls a rollback cannot
+    undo (core/explain/adhoc.py: SIDE_EFFECT_FUNCTIONS) are refused unless ``allow_side_effects``,
+    and always on a protected database.
+    """
+    from todoctl.core.explain import adhoc as adhoc_sql
+
+    statement = adhoc_sql.parse_statement(sql)
+    timeout = check_timeout(timeout)
+    if runs < 1:
+        raise usage_error("--runs must be at least 1")
+    # The second fence, on the very text _explain_once will send (_explain_sql is pure).
+    adhoc_sql.check_explain_text(_explain_sql(statement.text, analyze), statement)
+    # Refuse before connecting when not asked for; when asked, the database's mark still decides.
+    adhoc_sql.refuse_side_effects(statement, allowed=allow_side_effects, protected=False, database=url.display)
+    with connection(url) as conn:
+        raw = conn.connection.dbapi_connection
+        if statement.side_effects:
+            adhoc_sql.refuse_side_effects(
+                statement, allowed=allow_side_effects, protected=_protected(raw, url), database=url.display
+            )
+        document, root, planning, execution, run_ms = _run(
+            raw, statement.text, None, analyze=analyze, runs=runs, timeout=timeout, read_only=True, what="the statement"
+        )
+        table_rows, indexes = _catalog(raw, root)
+        stale = set(_stale_tables(raw, root))
+    return ExplainResult(
+        query=None,
+        description=None,
+        database=url.display,
+        analyzed=analyze,
+        sql=statement.text,
+        bindings={},
+        params={},
+        planning_ms=planning,
+        execution_ms=execution,
+        run_ms=run_ms,
+        root=root,
+        findings=plan_findings.findings(root, table_rows, indexes, stale=stale),
+        table_rows=table_rows,
+        modifies=False,
+        timeout=timeout,
+        plan=document,
+    )
+
+
+def _explain_all(
+    url: DatabaseURL, names: list[str] | None, *, runs: int, timeout: str, what: str = "explain check"
+) -> list[ExplainResult]:
+    selected = [queries.get(n) for n in names] if names else list(queries.QUERIES.values())
+    timeout = check_timeout(timeout)
+    if runs < 1:
+        raise usage_error("--runs must be at least 1")
+    with connection(url) as conn:
+        _require_head(conn, url, what)
+        picker = queries.Picker(conn)
+        return [
+            _explain_named(conn, url, named, {}, analyze=True, runs=runs, timeout=timeout, picker=picker)
+            for named in selected
+        ]

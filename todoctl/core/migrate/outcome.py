@@ -1,0 +1,184 @@
+"""What an interrupted or failed run tells the user: where it stopped, what was applied, where the database stands."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import DBAPIError
+
+from todoctl.core.migrate.state import current_revisions
+from todoctl.db.engine import connection
+from todoctl.db.url import DatabaseURL, mask
+from todoctl.errors import ExitCode, TodoctlError
+
+
+@dataclass(frozen=True)
+class Step:
+    revision: str
+    message: str
+    direction: str  # "up" | "down"
+    seconds: float
+
+
+LOCK_NOT_AVAILABLE = "55P03"
+
+
+@dataclass
+class Journal:
+    """What a run has done so far: its steps for the result, and where it was if it is interrupted."""
+
+    direction: str
+    phase: str = "lock"  # lock | setup | revisions | repair
+    plan: list = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+    # migration_ops' concurrent steps in the revision under way ({"step": ..., "done": bool}).
+    concurrent: list[dict] = field(default_factory=list)
+    clock: float = 0.0
+
+    def start(self) -> None:
+        self.clock = time.perf_counter()
+        self.concurrent.clear()
+
+    def on_version_apply(self, *, ctx, step, heads, run_args) -> None:
+        now = time.perf_counter()
+        rev = step.up_revision
+        self.steps.append(Step(rev.revision, (rev.doc or "").strip(), self.direction, round(now - self.clock, 4)))
+        self.concurrent.clear()
+        self.clock = now
+
+
+def is_interrupt(exc: BaseException | None) -> bool:
+    """Ctrl-C or SIGTERM, even when cleanup code replaced it with its own error (e.g. SQLAlchemy's
+    PendingRollbackError from a connection the interrupt invalidated)."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
+
+
+def _applied(direction: str, steps: list[Step], now_at: list[str] | None) -> list[str]:
+    """The recorded steps that really committed: a step is recorded just before its commit."""
+    ids = [s.revision for s in steps]
+    if now_at is None:
+        return ids
+    current = now_at[0] if now_at else None
+    if direction == "up":
+        return ids[: ids.index(current) + 1] if current in ids else []
+    return ids[: ids.index(current)] if current in ids else ids
+
+
+def _where_now(url: DatabaseURL) -> tuple[list[str] | None, list[tuple[str, str]]]:
+    """The current revision and the INVALID indexes left, or (None, []) when that cannot be read."""
+    from todoctl.core.migrate import index_repair
+    from todoctl.db.engine import psycopg_connection
+
+    try:
+        with connection(url) as conn:
+            now_at = current_revisions(conn)
+        with psycopg_connection(url, autocommit=True, application_name="todoctl migrate (report)") as conn:
+            invalid = index_repair.leftover_invalid(conn)
+        return now_at, invalid
+    except (Exception, KeyboardInterrupt):  # gone, or a second Ctrl-C: report what is known
+        return None, []
+
+
+def interrupted(url: DatabaseURL, journal: Journal) -> TodoctlError:
+    now_at, invalid = _where_now(url)
+    stands = ", ".join(now_at) if now_at else ("base" if now_at == [] else "unknown (cannot reconnect)")
+    applied = _applied(journal.direction, journal.steps, now_at)
+    revision = None
+    committed: list[str] = []
+    if journal.phase == "lock":
+        doing = "while waiting for the migration lock"
+    elif journal.phase == "setup":
+        doing = "before any revision ran"
+    elif journal.phase == "repair":
+        doing = "while repairing INVALID indexes"
+    elif len(applied) >= len(journal.plan):  # the last revision committed just before the signal
+        doing = "after its last revision committed"
+    else:
+        revision = journal.plan[len(applied)].revision.revision
+        verb = "upgrade to" if journal.direction == "up" else "downgrade from"
+        running = next((p["step"] for p in journal.concurrent if not p["done"]), None)
+        committed = [p["step"] for p in journal.concurrent if p["done"]]
+        doing = f"during {verb} {revision}" + (f" ({running})" if running else "") + "; its transaction was rolled back"
+        if committed:
+            doing += f", but steps that cannot run in a transaction were already committed: {'; '.join(committed)}"
+    message = f"interrupted {doing}; applied: {', '.join(applied) or 'none'}; the database is at {stands}"
+    if invalid:
+        message += "; INVALID index left: " + ", ".join(f"{index} on {table}" for table, index in invalid)
+    if journal.direction == "up":
+        hint = "run `todoctl migrate up` to finish" + (", which also repairs the INVALID index" if invalid else "")
+    else:
+        hint = "run `todoctl migrate down` again to finish rolling back, or `todoctl migrate up` to return to head"
+        hint += " (which also repairs the INVALID index)" if invalid else ""
+    return TodoctlError(
+        message,
+        hint=hint,
+        exit_code=ExitCode.INTERRUPTED,
+        details={
+            "phase": journal.phase,
+            "direction": journal.direction,
+            "interrupted": revision,
+            "committed_steps": committed,
+            "applied": applied,
+            "current": now_at,
+            "invalid_indexes": [{"table": table, "index": index} for table, index in invalid],
+        },
+    )
+
+
+def rollback_quietly(conn) -> None:
+    try:
+        conn.rollback()
+    except Exception:
+        pass
+
+
+def failed_revision(
+    url: DatabaseURL,
+    direction: str,
+    failed,
+    steps: list[Step],
+    exc: DBAPIError,
+    *,
+    lock_retries: int = 0,
+    committed: list[str] | None = None,
+) -> TodoctlError:
+    failed_id = failed.revision.revision
+    error = mask(str(exc.orig if exc.orig is not None else exc)).strip().splitlines()[0]
+    now_at, invalid = _where_now(url)
+    stands = ", ".join(now_at) if now_at else ("base" if now_at == [] else "unknown (cannot reconnect)")
+    applied = [s.revision for s in steps]
+    if committed:  # concurrent steps of the failed revision cannot roll back
+        stands += f" (with {failed_id}'s steps that cannot run in a transaction already committed: {'; '.join(committed)})"
+    if invalid:
+        # A failed concurrent build or drop cannot roll back: say what it left, and who repairs it.
+        stands += "; INVALID index left: " + ", ".join(f"{index} on {table}" for table, index in invalid)
+        stands += " (`todoctl migrate up` drops or rebuilds it)"
+    verb = "upgrade to" if direction == "up" else "downgrade from"
+    if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+        return TodoctlError(
+            f"{verb} {failed_id} could not get its lock within lock_timeout "
+            f"after {lock_retries + 1} attempts and was rolled back; "
+            f"applied: {', '.join(applied) or 'none'}; the database is at {stands}",
+            hint="a long transaction holds a lock on the table: find it in pg_stat_activity, "
+            "or retry later; --lock-retries and --lock-timeout tune this",
+            exit_code=ExitCode.BUSY,
+            details={"applied": applied, "failed": failed_id, "error": error, "current": now_at,
+                     "committed_steps": committed or [],
+                     "invalid_indexes": [{"table": t, "index": i} for t, i in invalid]},
+        )
+    return TodoctlError(
+        f"{verb} {failed_id} failed and was rolled back: {error}; "
+        f"applied: {', '.join(applied) or 'none'}; the database is at {stands}",
+        hint="fix the revision or the data, then run the command again",
+        exit_code=ExitCode.CHECK_FAILED,
+        details={"applied": applied, "failed": failed_id, "error": error, "current": now_at,
+                 "committed_steps": committed or [],
+                 "invalid_indexes": [{"table": t, "index": i} for t, i in invalid]},
+    )

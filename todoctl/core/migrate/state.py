@@ -1,0 +1,132 @@
+"""Where a database stands: its revisions, pending ones, untracked tables and INVALID indexes (`migrate status`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+
+from todoctl.db.engine import connection
+from todoctl.db.url import DatabaseURL
+from todoctl.models import APP_TABLES
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+from todoctl.core.migrate.scripts import Revision, revision_of, script_directory
+
+
+@dataclass(frozen=True)
+class InvalidIndex:
+    table: str
+    index: str
+    repair: str | None = None  # what `migrate up` will do with it: "rebuild" | "drop" (index_repair.py)
+
+
+@dataclass
+class MigrationStatus:
+    database: str
+    current: list[str]
+    heads: list[str]
+    pending: list[Revision]
+    unknown: list[str] = field(default_factory=list)
+    untracked_tables: list[str] = field(default_factory=list)
+    invalid_indexes: list[InvalidIndex] = field(default_factory=list)
+    # Behind or unknown, in the vocabulary `migrate check` and `schema diff` share (core/shared/drift.py).
+    differences: list = field(default_factory=list)
+
+    __json_properties__ = ("at_head", "hints")
+
+    @property
+    def at_head(self) -> bool:
+        return not self.pending and not self.unknown and sorted(self.current) == sorted(self.heads)
+
+    @property
+    def hints(self) -> dict[str, str]:
+        from todoctl.core.shared.drift import hints_for
+
+        return hints_for(self.differences)
+
+
+def current_revisions(conn: "Connection") -> list[str]:
+    heads = list(MigrationContext.configure(conn).get_current_heads())
+    conn.commit()
+    return heads
+
+
+def present_app_tables(conn: "Connection") -> list[str]:
+    rows = conn.execute(
+        text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename = ANY(:names)"),
+        {"names": list(APP_TABLES)},
+    )
+    return sorted(row[0] for row in rows)
+
+
+def invalid_indexes(conn: "Connection") -> list[InvalidIndex]:
+    rows = conn.execute(
+        text(
+            "SELECT t.relname, i.relname FROM pg_index x "
+            "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
+            "JOIN pg_namespace n ON n.oid = t.relnamespace "
+            "WHERE NOT x.indisvalid AND n.nspname = current_schema() AND t.relname = ANY(:names) "
+            "ORDER BY 1, 2"
+        ),
+        {"names": list(APP_TABLES)},
+    )
+    return [InvalidIndex(table, index) for table, index in rows]
+
+
+def unknown_revisions(script: ScriptDirectory, current: list[str]) -> list[str]:
+    unknown = []
+    for rev in current:
+        try:
+            if script.get_revision(rev) is None:
+                unknown.append(rev)
+        except Exception:
+            unknown.append(rev)
+    return unknown
+
+
+def _pending(script: ScriptDirectory, current: list[str]) -> list[Revision]:
+    lower = tuple(current) if current else "base"
+    revisions = [r for r in script.iterate_revisions("heads", lower) if r.revision not in current]
+    return [revision_of(script, r) for r in reversed(revisions)]
+
+
+def _with_planned_repair(broken: list[InvalidIndex], heads: list[str]) -> list[InvalidIndex]:
+    """`migrate up` goes to head, and at head the models say which indexes exist (index_repair.py)."""
+    if not broken or len(heads) != 1:
+        return broken
+    from todoctl.core.migrate.index_repair import names_at_head
+
+    defined = names_at_head()
+    return [InvalidIndex(b.table, b.index, "rebuild" if b.index in defined else "drop") for b in broken]
+
+
+def status(url: DatabaseURL, *, migrations: Path | str | None = None) -> MigrationStatus:
+    script = script_directory(migrations)
+    heads = list(script.get_heads())
+    with connection(url) as conn:
+        current = current_revisions(conn)
+        unknown = unknown_revisions(script, current)
+        pending = [] if unknown else _pending(script, current)
+        tables = present_app_tables(conn) if not current else []
+        broken = _with_planned_repair(invalid_indexes(conn), heads)
+    result = MigrationStatus(
+        database=url.display,
+        current=current,
+        heads=heads,
+        pending=pending,
+        unknown=unknown,
+        untracked_tables=tables,
+        invalid_indexes=broken,
+    )
+    from todoctl.core.shared.drift import (
+        revision_differences,  # drift imports this module
+    )
+
+    result.differences = revision_differences(result)
+    return result
