@@ -13,18 +13,17 @@ import psycopg
 import pytest
 
 from todoctl.core import health, migrate
-from todoctl.core.health.checks import (
-    Status,
-    Thresholds,
+from todoctl.core.health.connection import (
     connect_status,
     endpoint_status,
     latency_status,
-    percentile,
     ssl_status,
     version_status,
 )
 from todoctl.core.health.indexes import find_duplicates
 from todoctl.core.health.pool import PoolSettings, pool_settings, probe
+from todoctl.core.health.registry import Status, percentile
+from todoctl.core.health.thresholds import Thresholds
 from todoctl.db.url import DatabaseURL, normalise
 from todoctl.errors import ExitCode, TodoctlError
 
@@ -333,7 +332,7 @@ def test_wraparound_is_judged_on_the_real_transaction_id_age(pg, migrated_db):
 def test_health_queries_are_read_only_and_time_limited(migrated_db):
     from sqlalchemy.exc import DBAPIError
 
-    from todoctl.core.health.checks import Context, query
+    from todoctl.core.health.registry import Context, query
     from todoctl.db.engine import connection
 
     with connection(migrated_db) as conn:
@@ -570,7 +569,7 @@ def test_a_role_without_select_gets_a_warning_with_a_hint_not_a_crash(pg, migrat
 
 
 def test_losing_the_connection_mid_run_is_exit_3(migrated_db, monkeypatch):
-    from todoctl.core.health.checks import REGISTRY, CheckSpec, query
+    from todoctl.core.health.registry import REGISTRY, CheckSpec, query
 
     def killed(ctx):
         query(ctx, "SELECT pg_terminate_backend(pg_backend_pid())")

@@ -15,7 +15,8 @@ import pytest
 from tests.core.health.test_health import wait_until
 from todoctl.core import health
 from todoctl.core.health import counters as health_counters
-from todoctl.core.health.checks import Status, Thresholds
+from todoctl.core.health.registry import Status
+from todoctl.core.health.thresholds import Thresholds
 from todoctl.db.url import DatabaseURL
 
 

@@ -1,7 +1,9 @@
 """Health: is this database fit to serve?
 
     report      the run: connect, run the selected checks, probe the pool
-    checks      the check registry, statuses and thresholds
+    registry    the check registry, statuses and the helpers checks share
+    thresholds  every limit health judges by (--threshold, TODOCTL_HEALTH_*)
+    connection  connect, latency, version, ssl, endpoint, migrations
     activity    connections, long queries, idle in transaction (other sessions' SQL masked)
     stats       cache hit over a window, dead tuples, wraparound, top queries
     indexes     invalid, unused and duplicate indexes
@@ -9,7 +11,7 @@
     pool        the app's pool (todoctl.app) and the probe through it
 """
 
-from todoctl.core.health.checks import Thresholds
 from todoctl.core.health.report import CHECK_NAMES, HealthReport, run, selected
+from todoctl.core.health.thresholds import Thresholds
 
 __all__ = ["CHECK_NAMES", "HealthReport", "Thresholds", "run", "selected"]

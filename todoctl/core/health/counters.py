@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from todoctl.core.health.checks import Context
+    from todoctl.core.health.registry import Context
 
 # Per relation (table with its indexes and TOAST): misses, and its size in blocks, so that the
 # first read of each block (a cold cache, a one-off bulk read) can be told from a re-read. The size
@@ -79,7 +79,7 @@ class Window:
 def _system_identifier(ctx: "Context") -> str:
     from sqlalchemy.exc import DBAPIError
 
-    from todoctl.core.health.checks import query
+    from todoctl.core.health.registry import query
 
     try:
         return str(query(ctx, "SELECT system_identifier FROM pg_control_system()")[0][0])
@@ -89,7 +89,7 @@ def _system_identifier(ctx: "Context") -> str:
 
 def identity(ctx: "Context", *extra: str) -> tuple[str, float]:
     """A stable key for this database's counters (hashed: the file name says nothing) and the server's clock."""
-    from todoctl.core.health.checks import query
+    from todoctl.core.health.registry import query
 
     db = query(ctx, _DATABASE)[0]
     parts = [
@@ -105,7 +105,7 @@ def identity(ctx: "Context", *extra: str) -> tuple[str, float]:
 
 def read(ctx: "Context") -> Reading:
     """The block counters now (read-only queries under health's statement timeout)."""
-    from todoctl.core.health.checks import query
+    from todoctl.core.health.registry import query
 
     db = query(ctx, _DATABASE)[0]
     key, _ = identity(ctx)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from todoctl.core.health.checks import (
+from todoctl.core.health.registry import (
     Check,
     Context,
     Status,

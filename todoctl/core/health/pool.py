@@ -90,7 +90,7 @@ def probe(url: DatabaseURL, sessions: int, settings: AppSettings, *, hold: float
     from sqlalchemy import event, text
     from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-    from todoctl.core.health.checks import percentile
+    from todoctl.core.health.registry import percentile
 
     check_probe(sessions, hold, settings)
     if sessions < 1:

@@ -3,8 +3,9 @@
     report = health.run(url, checks=["migrations", "connections"], probe=20)
     report.ok            # False when a check failed (or warned, with strict=True)
 
-The checks are a registry (:mod:`todoctl.core.health.checks` and the ``health_*`` modules
-beside it); the pool settings and the probe live in :mod:`todoctl.core.health.pool`.
+The checks are a registry (:mod:`todoctl.core.health.registry`, filled by :mod:`~todoctl.core.health.connection`,
+:mod:`~todoctl.core.health.activity`, :mod:`~todoctl.core.health.indexes` and
+:mod:`~todoctl.core.health.stats`); the pool settings and the probe live in :mod:`todoctl.core.health.pool`.
 """
 
 from __future__ import annotations
@@ -14,20 +15,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Iterable
 
-# Importing a check module registers its checks; the import order is the display order.
+# Importing a check module registers its checks; the import order is the display order, so
+# the connection's checks come first, kept apart from the sorted imports below.
+from todoctl.core.health import connection as health_connection  # noqa: F401
+
+# isort: split
 from todoctl.core.health import activity as health_activity  # noqa: F401
 from todoctl.core.health import indexes as health_indexes  # noqa: F401
 from todoctl.core.health import stats as health_stats  # noqa: F401
-from todoctl.core.health.checks import (
-    REGISTRY,
-    SAMPLERS,
-    Check,
-    Context,
-    Status,
-    Thresholds,
-    grade,
-    ms,
-)
 from todoctl.core.health.pool import (
     PoolSettings,
     ProbeResult,
@@ -35,6 +30,16 @@ from todoctl.core.health.pool import (
     pool_settings,
 )
 from todoctl.core.health.pool import probe as run_probe
+from todoctl.core.health.registry import (
+    REGISTRY,
+    SAMPLERS,
+    Check,
+    Context,
+    Status,
+    grade,
+    ms,
+)
+from todoctl.core.health.thresholds import Thresholds
 from todoctl.db.engine import explain_connect_failure, make_engine
 from todoctl.db.url import DatabaseURL, mask
 from todoctl.errors import connection_error, usage_error

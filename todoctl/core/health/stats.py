@@ -8,12 +8,10 @@ wraparound read gauges (the state now), which need no window.
 from __future__ import annotations
 
 from todoctl.core.health import counters as health_counters
-from todoctl.core.health.checks import (
-    XID_LIMIT,
+from todoctl.core.health.registry import (
     Check,
     Context,
     Status,
-    Thresholds,
     above,
     below,
     check,
@@ -26,8 +24,10 @@ from todoctl.core.health.checks import (
     severity,
     shown_query,
 )
+from todoctl.core.health.thresholds import Thresholds
 from todoctl.models import APP_TABLES
 
+XID_LIMIT = 2**31  # transaction IDs wrap around (and the server stops) near here
 CACHE_HINT = (
     "the same blocks were read from outside shared buffers again and again: the working set does not fit "
     "in shared_buffers. Raise shared_buffers (on Neon, a larger compute size), or find the query that "
