@@ -23,7 +23,7 @@ from todoctl.core.migrate.scripts import (
     script_directory,
     single_head,
 )
-from todoctl.core.shared import drift
+from todoctl.core.shared import drift, drift_classify
 from todoctl.core.shared.drift import SchemaDifference
 from todoctl.db.engine import connection
 from todoctl.db.url import DatabaseURL
@@ -61,7 +61,7 @@ def check(url: DatabaseURL, *, migrations: Path | str | None = None) -> Migratio
     on the live database by replaying the history on a throwaway database, as
     `schema diff --against history` does; a database in sync needs no replay.
     """
-    found = drift.classify(url, migrations=migrations, replay=drift.TO_BLAME)
+    found = drift_classify.classify(url, migrations=migrations, replay=drift_classify.TO_BLAME)
     state = found.status
     return MigrationCheck(
         state.database, state.current, state.heads, state.pending, state.unknown, found.differences, found.notes

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from todoctl.core.migrate.runner import RunOptions, downgrade, upgrade
 from todoctl.core.migrate.scripts import script_directory
 from todoctl.core.shared import catalog
-from todoctl.core.shared.drift import model_drift
+from todoctl.core.shared.drift_models import model_drift
 from todoctl.db.engine import connection
 from todoctl.db.scratch import scratch_database
 from todoctl.db.url import DatabaseURL

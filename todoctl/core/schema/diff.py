@@ -1,7 +1,7 @@
 """`schema diff`: the models, the migration history and the live database, compared.
 
-The classification and its words live in core/shared/drift.py, shared with `migrate status` and
-`migrate check`. Against the models (the default) a database at head is compared with the
+The classification (core/shared/drift_classify.py) and its words (core/shared/drift.py) are
+shared with `migrate status` and `migrate check`. Against the models (the default) a database at head is compared with the
 models, and a difference only says that they disagree; a database behind its history or at
 an unknown revision is reported as that and not compared (its missing columns are pending
 revisions, not drift). Against the history, the migration scripts are replayed on a
@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from todoctl.core.shared import drift
+from todoctl.core.shared import drift, drift_classify
 from todoctl.core.shared.drift import (  # noqa: F401  (the vocabulary, re-exported for callers of schema_diff)
     BEHIND_HISTORY,
     CHANGED_BY_HAND,
@@ -47,16 +47,16 @@ class SchemaDiff:
         return drift.hints_for(self.differences)
 
 
-def _diff(url: DatabaseURL, against: str, found: drift.Classification) -> SchemaDiff:
+def _diff(url: DatabaseURL, against: str, found: drift_classify.Classification) -> SchemaDiff:
     head = ", ".join(found.status.heads) or "base"
     return SchemaDiff(url.display, against, found.status.current, head, found.differences, found.notes)
 
 
 def against_models(url: DatabaseURL, *, migrations: Path | str | None = None) -> SchemaDiff:
     """The models compared with a live database at head; behind or unknown is said as such."""
-    return _diff(url, "models", drift.classify(url, migrations=migrations, replay=drift.NEVER))
+    return _diff(url, "models", drift_classify.classify(url, migrations=migrations, replay=drift_classify.NEVER))
 
 
 def against_history(url: DatabaseURL, *, migrations: Path | str | None = None) -> SchemaDiff:
     """Models, migration history and live database compared three ways, each difference blamed."""
-    return _diff(url, "history", drift.classify(url, migrations=migrations, replay=drift.ALWAYS))
+    return _diff(url, "history", drift_classify.classify(url, migrations=migrations, replay=drift_classify.ALWAYS))
