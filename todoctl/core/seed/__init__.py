@@ -3,7 +3,7 @@
     job        the run: protection, modes, the transaction, the report
     profile    seed profiles (TOML) and their checks
     pools      word lists and value pools, encoded once per run
-    rows       rows per table, drawn from the profile
+    rows/      rows per table (one module each), drawn from the profile
     load       binary COPY, deferred indexes and keys, ANALYZE, fingerprint
 """
 
