@@ -5,7 +5,8 @@
     thresholds  every limit health judges by (--threshold, TODOCTL_HEALTH_*)
     connection  connect, latency, version, ssl, endpoint, migrations
     activity    connections, long queries, idle in transaction (other sessions' SQL masked)
-    stats       cache hit over a window, dead tuples, wraparound, top queries
+    stats       cache hit over a window, dead tuples, wraparound
+    top_queries pg_stat_statements over a window
     indexes     invalid, unused and duplicate indexes
     counters    readings of cumulative counters kept between runs (the window)
     pool        the app's pool (todoctl.app) and the probe through it

@@ -1,8 +1,8 @@
 """The health check framework: statuses, the check registry and its decorators, and the helpers checks share.
 
 The checks live beside it, one module per subject: ``connection`` (connect, latency, version, ssl,
-endpoint, migrations), ``activity`` (sessions), ``indexes`` and ``stats`` (statistics, vacuum,
-wraparound, pg_stat_statements). They register with :func:`check` when imported;
+endpoint, migrations), ``activity`` (sessions), ``indexes``, ``stats`` (statistics, vacuum,
+wraparound) and ``top_queries`` (pg_stat_statements). They register with :func:`check` when imported;
 :mod:`todoctl.core.health.report` imports them in display order. Each check receives a
 :class:`Context` (an open connection plus what was measured while opening it) and returns a
 :class:`Check`. Checks that query the server do so through :func:`query`, inside a READ ONLY

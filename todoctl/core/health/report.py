@@ -3,9 +3,9 @@
     report = health.run(url, checks=["migrations", "connections"], probe=20)
     report.ok            # False when a check failed (or warned, with strict=True)
 
-The checks are a registry (:mod:`todoctl.core.health.registry`, filled by :mod:`~todoctl.core.health.connection`,
-:mod:`~todoctl.core.health.activity`, :mod:`~todoctl.core.health.indexes` and
-:mod:`~todoctl.core.health.stats`); the pool settings and the probe live in :mod:`todoctl.core.health.pool`.
+The checks are a registry (:mod:`todoctl.core.health.registry`) filled by the check modules
+beside it (connection, activity, indexes, stats, top_queries); the pool settings and the probe
+live in :mod:`todoctl.core.health.pool`.
 """
 
 from __future__ import annotations
@@ -15,14 +15,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Iterable
 
-# Importing a check module registers its checks; the import order is the display order, so
-# the connection's checks come first, kept apart from the sorted imports below.
+# Importing a check module registers its checks; the import order is the display order (so the
+# sorter is kept off these lines).
+# isort: off
 from todoctl.core.health import connection as health_connection  # noqa: F401
-
-# isort: split
 from todoctl.core.health import activity as health_activity  # noqa: F401
 from todoctl.core.health import indexes as health_indexes  # noqa: F401
 from todoctl.core.health import stats as health_stats  # noqa: F401
+from todoctl.core.health import top_queries as health_top_queries  # noqa: F401
+# isort: on
 from todoctl.core.health.pool import (
     PoolSettings,
     ProbeResult,
