@@ -9,9 +9,9 @@ from rich.table import Table
 from rich.text import Text
 
 from todoctl.core.schema.diff import SchemaDiff
-from todoctl.core.schema.dump import SchemaDump
-from todoctl.core.schema.erd import ErDiagram
-from todoctl.core.schema.lint import LintReport
+from todoctl.core.schema.lint_rules import LintReport
+from todoctl.core.schema.mermaid import ErDiagram
+from todoctl.core.schema.pgdump import SchemaDump
 from todoctl.core.schema.show import SchemaOverview, TableDetail
 from todoctl.render import console
 from todoctl.render import drift as drift_view

@@ -13,9 +13,9 @@ from sqlmodel import SQLModel
 
 from todoctl.core import migrate
 from todoctl.core.schema import diff as schema_diff
-from todoctl.core.schema import dump as schema_dump
-from todoctl.core.schema import erd as schema_erd
-from todoctl.core.schema import lint as schema_lint
+from todoctl.core.schema import lint_rules as schema_lint
+from todoctl.core.schema import mermaid as schema_erd
+from todoctl.core.schema import pgdump as schema_dump
 from todoctl.core.schema import show as schema_show
 from todoctl.errors import ExitCode, TodoctlError
 

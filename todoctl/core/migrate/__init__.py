@@ -10,11 +10,11 @@
 
 from todoctl.core.migrate.authoring import merge_heads, new_revision
 from todoctl.core.migrate.gates import check, lint, offline_sql
+from todoctl.core.migrate.roundtrip import verify
 from todoctl.core.migrate.runner import RunOptions, downgrade, stamp, upgrade
 from todoctl.core.migrate.scripts import alembic_config, history, script_directory
 from todoctl.core.migrate.settings import Timeouts
 from todoctl.core.migrate.state import status
-from todoctl.core.migrate.verify import verify
 
 __all__ = [
     "RunOptions",

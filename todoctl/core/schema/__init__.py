@@ -15,9 +15,15 @@ from todoctl.core.schema.diff import (
     against_history,
     against_models,
 )
-from todoctl.core.schema.dump import SchemaDump, dump
-from todoctl.core.schema.erd import ErDiagram, erd
-from todoctl.core.schema.lint import RULES, LintFinding, LintReport, lint
+from todoctl.core.schema.lint_rules import (
+    RULES,
+    LintFinding,
+    LintReport,
+    check_rules,
+    lint,
+)
+from todoctl.core.schema.mermaid import ErDiagram, erd
+from todoctl.core.schema.pgdump import SchemaDump, dump
 from todoctl.core.schema.show import SchemaOverview, TableDetail, overview, table_detail
 
 __all__ = [
@@ -32,6 +38,7 @@ __all__ = [
     "TableDetail",
     "against_history",
     "against_models",
+    "check_rules",
     "dump",
     "erd",
     "lint",
