@@ -120,8 +120,22 @@ def _usage_hint(exc: ClickException) -> str:
     return f"run '{path} --help' for usage"
 
 
+# For an error raised without a hint: every error prints one Hint line (README, "Exit codes").
+_FALLBACK_HINTS = {
+    ExitCode.CHECK_FAILED: "run again with --verbose for details",
+    ExitCode.USAGE: "see the command's --help for what it accepts",
+    ExitCode.CONNECTION: "check the URL, the server and the network",
+    ExitCode.REFUSED: "see the README's safety rules for the override",
+    ExitCode.BUSY: "try again when the other session has finished",
+    ExitCode.INTERRUPTED: "run the command again when you are ready",
+}
+
+
 def report_error(exc: TodoctlError) -> int:
     from todoctl.db.url import mask
+
+    if not exc.hint:
+        exc.hint = _FALLBACK_HINTS.get(exc.exit_code)
 
     if state.current.json:
         import json
