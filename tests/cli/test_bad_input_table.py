@@ -31,6 +31,11 @@ DB_TRUST = pytest.mark.xfail(strict=False, reason="fixed on branch db-trust")
 APP_MODULE = pytest.mark.xfail(strict=False, reason="fixed on branch app-module")
 HEALTH_TRUST = pytest.mark.xfail(strict=False, reason="fixed on branch health-trust")
 EXPLAIN_SAFETY = pytest.mark.xfail(strict=False, reason="fixed on branch explain-safety")
+# Cases that, unfixed, run for hours or exhaust the process: not run until the branch is merged.
+def not_run_until(branch: str):
+    return pytest.mark.xfail(run=False, reason=f"fixed on branch {branch}; unfixed it does not end")
+
+
 UNOWNED = pytest.mark.xfail(strict=False, reason="found by this table; the fix is outside branch bad-input")
 
 
@@ -145,11 +150,10 @@ CASES = [
     case("health threshold no =", ["health", "--threshold", "nonsense"], 2, "nonsense"),
     case("health unknown threshold", ["health", "--threshold", "no_such_threshold=1"], 2, "no_such_threshold"),
     case("health threshold x=abc", ["health", "--threshold", "long_query_warn_s=abc"], 2, "long_query_warn_s"),
-    case("health threshold inf", ["health", "--threshold", "long_query_warn_s=inf"], 2, "long_query_warn_s", marks=HEALTH_TRUST),
+    case("health threshold inf", ["health", "--threshold", "long_query_warn_s=inf"], 2, "long_query_warn_s"),
     case("health pings 0", ["health", "--pings", "0"], 2, "--pings", marks=HEALTH_TRUST),
-    case("health pings 10**9", ["health", "--pings", BIG], 2, "--pings", marks=HEALTH_TRUST),
-    # Not run until fixed: today it starts threads until the process runs out of them.
-    case("health probe 100000", ["health", "--probe", "100000"], 2, "--probe", marks=pytest.mark.xfail(run=False, reason="fixed on branch app-module")),
+    case("health pings 10**9", ["health", "--pings", BIG], 2, "--pings", marks=not_run_until("health-trust")),
+case("health probe 100000", ["health", "--probe", "100000"], 2, "--probe", marks=not_run_until("app-module")),
     case("health probe -1", ["health", "--probe", "-1"], 2, "--probe"),
     case("health watch 0", ["health", "--watch", "0"], 2, "--watch"),
     case("health watch with json", ["health", "--watch", "5", "--json"], 2, "--watch"),
@@ -173,18 +177,18 @@ CASES += [
     case("TODOCTL_CONNECT_TIMEOUT on seed", ["seed", "--users", "3"], 2, "TODOCTL_CONNECT_TIMEOUT", env={"TODOCTL_CONNECT_TIMEOUT": "abc"}),
     case("TODOCTL_CONNECT_TIMEOUT on explain", ["explain", "task-list"], 2, "TODOCTL_CONNECT_TIMEOUT", env={"TODOCTL_CONNECT_TIMEOUT": "abc"}),
     case("TODOCTL_STATEMENT_TIMEOUT on migrate sql", ["migrate", "sql", "0001:0002"], 2, "TODOCTL_STATEMENT_TIMEOUT", env={"TODOCTL_STATEMENT_TIMEOUT": "x"}),
-    case("TODOCTL_HEALTH_PINGS=abc", ["health"], 2, "TODOCTL_HEALTH_PINGS", env={"TODOCTL_HEALTH_PINGS": "abc"}, marks=HEALTH_TRUST),
+    case("TODOCTL_HEALTH_PINGS=abc", ["health"], 2, "TODOCTL_HEALTH_PINGS", env={"TODOCTL_HEALTH_PINGS": "abc"}),
     case("TODOCTL_HEALTH_PINGS=1e999", ["health"], 2, "TODOCTL_HEALTH_PINGS", env={"TODOCTL_HEALTH_PINGS": "1e999"}, marks=HEALTH_TRUST),
-    case("TODOCTL_HEALTH_LONG_QUERY_WARN_S=abc", ["health"], 2, "LONG_QUERY_WARN_S", env={"TODOCTL_HEALTH_LONG_QUERY_WARN_S": "abc"}, marks=HEALTH_TRUST),
+    case("TODOCTL_HEALTH_LONG_QUERY_WARN_S=abc", ["health"], 2, "LONG_QUERY_WARN_S", env={"TODOCTL_HEALTH_LONG_QUERY_WARN_S": "abc"}),
 ]
 for _name in ("DB_POOL_SIZE", "DB_POOL_MAX_OVERFLOW", "DB_POOL_TIMEOUT", "DB_POOL_RECYCLE"):
-    CASES.append(case(f"{_name}=abc", ["health"], 2, _name, env={_name: "abc"}, marks=APP_MODULE))
+    CASES.append(case(f"{_name}=abc", ["health"], 2, _name, env={_name: "abc"}))
 
 # ---- URLs (nothing to connect to: exit 3)
 _PASSWORD_SPECIALS = SENTINEL + "/#?@%"
 CASES += [
     case("url empty", ["migrate", "status"], 3, "empty", url="", marks=DB_TRUST),
-    case("url whitespace", ["migrate", "status"], 3, "empty", url="   ", marks=DB_TRUST),
+    case("url whitespace", ["migrate", "status"], 3, "empty", url="   "),
     case("DATABASE_URL empty", ["migrate", "status"], 3, "DATABASE_URL", url=None, env={"DATABASE_URL": ""}, marks=DB_TRUST),
     case("url no host", ["migrate", "status"], 3, "URL", url="postgresql://", marks=DB_TRUST),
     case("url bad port", ["migrate", "status"], 3, "port", url=f"postgresql://me:{SENTINEL}@127.0.0.1:99999/app", marks=DB_TRUST),
@@ -192,7 +196,7 @@ CASES += [
     case("url unknown scheme", ["migrate", "status"], 3, "scheme", url=f"mysql://me:{SENTINEL}@127.0.0.1/app"),
     case("url without scheme", ["migrate", "status"], 3, "malformed", url=f"me:{SENTINEL}@localhost/app"),
     case("url refused", ["health"], 3, "refused", url=f"postgresql://me:{SENTINEL}@127.0.0.1:1/app"),
-    case("url password with specials, raw", ["migrate", "status"], 3, "URL", url=f"postgresql://me:{_PASSWORD_SPECIALS}@127.0.0.1:1/app", marks=DB_TRUST),
+    case("url password with specials, raw", ["migrate", "status"], 3, "URL", url=f"postgresql://me:{_PASSWORD_SPECIALS}@127.0.0.1:1/app"),
     case("url password with specials, quoted", ["migrate", "status"], 3, "refused", url=f"postgresql://me:{quote(_PASSWORD_SPECIALS, safe='')}@127.0.0.1:1/app"),
     case("DATABASE_URL refused", ["schema", "show"], 3, "refused", url=None, env={"DATABASE_URL": f"postgresql://me:{SENTINEL}@127.0.0.1:1/app"}),
 ]
@@ -283,6 +287,17 @@ def assert_one_error(stdout: str, stderr: str, code: int, exit_code: int, expect
     assert expect in "\n".join(lines[:2]), output
 
 
+def assert_json_error(result, c: Case) -> None:
+    assert result.exit_code == c.code, result.output
+    assert SENTINEL not in result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    document = json.loads(result.stdout)  # exactly one document
+    assert document["ok"] is False
+    assert document["error"]["exit_code"] == c.code
+    assert document["error"]["hint"]
+    assert c.expect in document["error"]["message"] + document["error"]["hint"]
+
+
 def _params(cases):
     return [pytest.param(c, id=c.id, marks=c.marks) for c in cases]
 
@@ -295,8 +310,11 @@ def test_the_table_has_at_least_80_cases():
 def test_bad_input(c: Case, guarded, files):
     url, plain, before = guarded
     result = runner.invoke(app, _argv(c, url, files), env=_env(c))
-    assert_one_error(result.stdout, result.stderr, c.code, result.exit_code, c.expect)
-    assert result.stdout == ""  # errors go to stderr; nothing half-printed before them
+    if "--json" in c.args:
+        assert_json_error(result, c)
+    else:
+        assert_one_error(result.stdout, result.stderr, c.code, result.exit_code, c.expect)
+        assert result.stdout == ""  # errors go to stderr; nothing half-printed before them
     if c.url == "db":
         assert fingerprint(plain) == before
 
@@ -305,14 +323,7 @@ def test_bad_input(c: Case, guarded, files):
 def test_bad_input_as_json(c: Case, guarded, files):
     url, plain, before = guarded
     result = runner.invoke(app, _argv(c, url, files, as_json=True), env=_env(c))
-    assert result.exit_code == c.code, result.output
-    assert SENTINEL not in result.stdout + result.stderr
-    assert "Traceback" not in result.stdout + result.stderr
-    document = json.loads(result.stdout)  # exactly one document
-    assert document["ok"] is False
-    assert document["error"]["exit_code"] == c.code
-    assert document["error"]["hint"]
-    assert c.expect in document["error"]["message"] + document["error"]["hint"]
+    assert_json_error(result, c)
     if c.url == "db":
         assert fingerprint(plain) == before
 
