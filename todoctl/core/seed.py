@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from todoctl.core import seed_load, seed_profile
+from todoctl.core.revision_gate import require_head
 from todoctl.core.seed_profile import Profile
 from todoctl.core.seed_rows import COLUMNS
 from todoctl.db.url import DatabaseURL
@@ -201,7 +202,9 @@ def _load(url: DatabaseURL, profile: Profile, mode: str, progress: Progress | No
 def _prepare(conn, url: DatabaseURL, mode: str, *, yes: bool) -> list[str]:
     """Check the schema and protection, lock the app tables, apply the mode; return the
     tables that (still) hold rows."""
-    _require_schema(conn)
+    # At head, not merely "the tables exist": an older revision may lack a column or a CHECK
+    # the rows rely on, and seeding it would leave data the next migration trips over.
+    require_head(conn, url.display, "seed")
     check_not_protected(conn, url, yes=yes)
     seed_load.lock_tables(conn)
     filled = seed_load.tables_with_rows(conn)
