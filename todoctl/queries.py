@@ -38,6 +38,7 @@ class Param:
     description: str
     pick: Callable[["Picker", dict], Any] | None = None
     optional: bool = False  # None is a valid value (e.g. the first page of a keyset pagination)
+    bounds: tuple[int, int] = (0, 2**31 - 1)  # an integer parameter's range (PostgreSQL's integer)
 
     @property
     def type_name(self) -> str:
@@ -51,12 +52,19 @@ class Param:
             if self.type is uuid.UUID:
                 return uuid.UUID(raw)
             if self.type is int:
-                return int(raw)
+                low, high = self.bounds
+                if not low <= (value := int(raw)) <= high:
+                    raise usage_error(
+                        f"parameter {self.name}={raw!r} is outside {low:,}..{high:,}", f"{self.name}: {self.description}"
+                    )
+                return value
             if self.type is datetime:
                 value = datetime.fromisoformat(raw)
                 return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
             if self.type is TaskStatus:
                 return TaskStatus(raw).value
+            if "\x00" in raw:  # PostgreSQL text cannot hold NUL: the driver would fail mid-EXPLAIN
+                raise ValueError(raw)
             return self.type(raw)
         except ValueError:
             expected = (
@@ -308,7 +316,7 @@ def task_search(user_id, q):
     "The nightly job: pending tasks past due across all users, oldest first, 1000 a batch.",
     params=(
         Param("as_of", datetime, "the moment that counts as now (default: now)", _now),
-        Param("batch", int, "rows per batch", lambda p, v: 1000),
+        Param("batch", int, "rows per batch", lambda p, v: 1000, bounds=(1, 10_000)),
     ),
     # A batch of 1,000: sorting two batches' worth on a small database is cheaper than the index.
     budget=Budget(max_ms=50, max_rows_sorted=2_000, max_buffers=5_000),

@@ -25,6 +25,7 @@ class TodoctlGroup(TyperGroup):
         args = list(sys.argv[1:] if args is None else args)
         state.current = state.Settings(json="--json" in args)
         render.document_fields.clear()
+        guard = _ClosedPipeGuard.install()
         try:
             result = super().main(
                 args=args, prog_name=prog_name or "todoctl", complete_var=complete_var, standalone_mode=False, **extra
@@ -38,6 +39,8 @@ class TodoctlGroup(TyperGroup):
             code = report_error(_interrupted())
         except Exception as exc:  # a bug or an unexpected driver error: still one message, masked
             code = report_unexpected(exc)
+        if guard is not None:
+            guard.flush()  # what is still buffered, now: interpreter shutdown must find nothing to complain about
         if standalone_mode:
             sys.exit(code)
         return code
@@ -51,6 +54,63 @@ class TodoctlGroup(TyperGroup):
             raise _interrupted() from None
 
 
+class _ClosedPipeGuard:
+    """sys.stdout, except that a reader who went away (``todoctl explain list | head -1``) ends
+    the output quietly instead of the command.
+
+    Python ignores SIGPIPE, so a write to a closed pipe raises BrokenPipeError; Rich answers it
+    with a silent exit 1 mid-work. Here the first BrokenPipeError points file descriptor 1 at
+    /dev/null (Python's docs, "Note on SIGPIPE") and the command runs to its end: a migration is
+    never cut short because its reader left, and the exit code is the one it would have had (a
+    failing gate piped into head still exits 1). Errors still go to stderr.
+    """
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    @classmethod
+    def install(cls) -> "_ClosedPipeGuard | None":
+        """Wrap the real stdout (a file descriptor); test runners' captured streams are left alone."""
+        stream = sys.stdout
+        if isinstance(stream, cls):
+            return stream
+        try:
+            stream.fileno()
+        except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is an OSError
+            return None
+        sys.stdout = guard = cls(stream)
+        return guard
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._reader_gone()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._reader_gone()
+
+    def _reader_gone(self) -> None:
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, self._stream.fileno())
+        finally:
+            os.close(devnull)
+        try:  # what was buffered for the closed pipe now goes to /dev/null
+            self._stream.flush()
+        except OSError:
+            pass
+
+    def __getattr__(self, name: str):  # isatty, encoding, fileno, ... of the real stream
+        return getattr(self._stream, name)
+
+
 def _interrupted() -> TodoctlError:
     return TodoctlError("interrupted; work in flight was rolled back", exit_code=ExitCode.INTERRUPTED)
 
@@ -61,8 +121,22 @@ def _usage_hint(exc: ClickException) -> str:
     return f"run '{path} --help' for usage"
 
 
+# For an error raised without a hint: every error prints one Hint line (README, "Exit codes").
+_FALLBACK_HINTS = {
+    ExitCode.CHECK_FAILED: "run again with --verbose for details",
+    ExitCode.USAGE: "see the command's --help for what it accepts",
+    ExitCode.CONNECTION: "check the URL, the server and the network",
+    ExitCode.REFUSED: "see the README's safety rules for the override",
+    ExitCode.BUSY: "try again when the other session has finished",
+    ExitCode.INTERRUPTED: "run the command again when you are ready",
+}
+
+
 def report_error(exc: TodoctlError) -> int:
     from todoctl.db.url import mask
+
+    if not exc.hint:
+        exc.hint = _FALLBACK_HINTS.get(exc.exit_code)
 
     if state.current.json:
         import json

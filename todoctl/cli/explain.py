@@ -44,8 +44,35 @@ AnalyzeOption = Annotated[
     bool,
     typer.Option("--analyze/--no-analyze", help="Execute (rolled back) for real timings, or only plan (safe on production)."),
 ]
-RunsOption = Annotated[int, typer.Option("--runs", "-n", min=1, help="Execute N times; report min and median.")]
-TimeoutOption = Annotated[str, typer.Option("--timeout", help="statement_timeout for each EXPLAIN, e.g. 500ms, 10s.")]
+# The bounds of explain's numbers, in one place (and in their --help).
+MIN_RUNS, MAX_RUNS = 1, 1000
+MAX_FACTOR = 1000.0
+MAX_MIN_MS = 3_600_000.0  # an hour
+
+
+def _above_one(value: float) -> float:
+    # Typer has no open interval; nan fails every comparison, so say it positively.
+    if not value > 1:
+        raise typer.BadParameter(f"{value:g} is not above 1 (1 would flag every query that is not faster)")
+    return value
+
+
+def _duration(value: str) -> str:
+    # Checked before connecting; 0 is refused: every EXPLAIN runs under a statement_timeout.
+    from todoctl.settings import check_duration
+
+    return check_duration(value, "--timeout", allow_zero=False)
+
+
+RunsOption = Annotated[
+    int,
+    typer.Option(
+        "--runs", "-n", min=MIN_RUNS, max=MAX_RUNS, help=f"Execute N times ({MIN_RUNS}..{MAX_RUNS}); report min and median."
+    ),
+]
+TimeoutOption = Annotated[
+    str, typer.Option("--timeout", callback=_duration, help="statement_timeout for each EXPLAIN, e.g. 500ms, 10s.")
+]
 
 
 
@@ -146,9 +173,23 @@ def check(
     ] = None,
     query: Annotated[Optional[list[str]], typer.Option("--query", "-q", help="Check only this query; repeatable.")] = None,
     runs: RunsOption = 3,
-    factor: Annotated[float, typer.Option("--factor", help="Fail when execution exceeds the baseline by this factor.")] = 3.0,
+    factor: Annotated[
+        float,
+        typer.Option(
+            "--factor",
+            max=MAX_FACTOR,
+            callback=_above_one,
+            help=f"Fail when execution exceeds the baseline by this factor (above 1, at most {MAX_FACTOR:g}).",
+        ),
+    ] = 3.0,
     min_ms: Annotated[
-        float, typer.Option("--min-ms", help="…and by at least this many ms (sub-millisecond noise is not a regression).")
+        float,
+        typer.Option(
+            "--min-ms",
+            min=0.0,
+            max=MAX_MIN_MS,
+            help="…and by at least this many ms (sub-millisecond noise is not a regression).",
+        ),
     ] = 1.0,
     timeout: TimeoutOption = "10s",
     as_json: JsonOption = False,

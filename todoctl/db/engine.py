@@ -16,11 +16,14 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
 
 DEFAULT_CONNECT_TIMEOUT = 10
+MAX_CONNECT_TIMEOUT = 3600  # seconds; libpq's 0 (wait forever) is refused: CI must not hang
 REMOTE_CONNECT_ATTEMPTS = 3
 
 
 def connect_timeout() -> int:
-    return int(os.environ.get("TODOCTL_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT))
+    from todoctl.settings import env_number
+
+    return env_number("TODOCTL_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT, minimum=1, maximum=MAX_CONNECT_TIMEOUT)
 
 
 def resolve(explicit: str | None = None, *, direct: bool = False) -> DatabaseURL:

@@ -223,7 +223,10 @@ def normalise(raw: str, *, source: str, origin: str = "") -> DatabaseURL:
     for key, value in query:
         if key == "password":
             remember_secret(value)
-    rebuilt = urlunsplit(("postgresql+psycopg", netloc, parts.path, urlencode(query), ""))
+    # Not urlunsplit: it drops the "//" of a URL without a host ("postgresql:///app", or plain
+    # "postgresql://", libpq's defaults), which SQLAlchemy then cannot parse.
+    encoded = urlencode(query)
+    rebuilt = f"postgresql+psycopg://{netloc}{parts.path}" + (f"?{encoded}" if encoded else "")
     return DatabaseURL(rebuilt, source, origin)
 
 

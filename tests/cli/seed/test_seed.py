@@ -122,6 +122,20 @@ def test_unmigrated_database_exits_1_with_a_hint(empty_db):
     assert "todoctl migrate up" in result.stderr
 
 
+def test_database_behind_head_exits_1_and_is_not_seeded(pg, migrated_db):
+    from todoctl.core import migrate
+
+    migrate.downgrade(migrated_db, "-1")  # the app tables are all still there, one revision short
+    result = seed(migrated_db, "--profile", "small")
+    assert result.exit_code == 1, result.output
+    assert "needs the schema at head" in result.stderr
+    assert "Hint: run `todoctl migrate up`" in result.stderr
+    assert user_count(pg, migrated_db) == 0
+    as_json = seed(migrated_db, "--profile", "small", "--json")
+    assert as_json.exit_code == 1
+    assert json.loads(as_json.stdout)["error"]["details"]["pending"]
+
+
 def test_seed_help():
     result = runner.invoke(app, ["seed", "--help"])
     assert result.exit_code == 0

@@ -308,6 +308,35 @@ def test_unmigrated_database_is_reported(empty_db):
     assert "migrate up" in caught.value.hint
 
 
+def test_database_behind_head_is_refused_before_writing(pg, migrated_db):
+    from todoctl.core import migrate
+
+    migrate.downgrade(migrated_db, "-1")
+    with pytest.raises(TodoctlError) as caught:
+        seed.run(migrated_db, profile="small")
+    assert caught.value.exit_code == ExitCode.CHECK_FAILED
+    assert caught.value.hint == "run `todoctl migrate up`"
+    assert pg.execute("SELECT count(*) FROM users", database=migrated_db.database) == [(0,)]
+
+
+@pytest.mark.parametrize(
+    "body,message",
+    [
+        ("[tasks]\ntags_per_task = [inf, 1]\n", "tags_per_task"),
+        ("[tasks]\ntags_per_task = [1e308, 1e308]\n", "tags_per_task"),
+        ("[tasks]\nstatus = { pending = 1e308, completed = 1e308 }\n", "tasks.status.pending"),
+        ("[users]\nthemes = { dark = nan }\n", "users.themes.dark"),
+    ],
+)
+def test_weights_that_would_overflow_are_usage_errors(tmp_path: Path, body, message):
+    path = tmp_path / "p.toml"
+    path.write_text("reference_time = 2026-06-01T09:00:00Z\n" + body)
+    with pytest.raises(TodoctlError) as caught:
+        seed.run(None, profile=path, dry_run=True)
+    assert caught.value.exit_code == ExitCode.USAGE
+    assert message in caught.value.message
+
+
 def test_dry_run_touches_nothing(pg, migrated_db):
     report = seed.run(migrated_db, profile="load", dry_run=True)
     assert report.dry_run and report.fingerprint == ""

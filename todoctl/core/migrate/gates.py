@@ -208,6 +208,7 @@ def lint(rev_range: str | None = None, *, migrations=None, pg_version: str = "14
     lower, upper = "base", "heads"
     if rev_range:
         lower, _, upper = rev_range.partition(":") if ":" in rev_range else (rev_range, ":", "heads")
+        _resolve_range(None, f"{lower or 'base'}:{upper or 'heads'}", migrations)  # unknown ids: exit 2
     revisions = list(reversed(list(script.iterate_revisions(upper or "heads", lower or "base"))))
     if lower not in ("base", "", None):
         revisions = [r for r in revisions if r.revision != lower]

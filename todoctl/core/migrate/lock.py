@@ -7,7 +7,6 @@ session lock dies with its session: a killed todoctl cannot leave it held.
 
 from __future__ import annotations
 
-import os
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,17 +15,19 @@ from typing import Iterator
 from todoctl.db.engine import psycopg_connection
 from todoctl.db.url import DatabaseURL
 from todoctl.errors import ExitCode, TodoctlError
+from todoctl.settings import env_number
 
 # pg_advisory_lock key, fixed and documented (README: "The migration lock"):
 # the first eight bytes of sha256("todoctl.migrate") as a signed bigint.
 LOCK_KEY = 6945445922939726218  # 0x60632E44B381E98A
 DEFAULT_LOCK_WAIT = 60.0
+MAX_LOCK_WAIT = 86_400.0  # seconds: a day; beyond that a deploy is not waiting but stuck
 
 
 def lock_wait_seconds(explicit: float | None = None) -> float:
     if explicit is not None:
         return explicit
-    return float(os.environ.get("TODOCTL_LOCK_WAIT", DEFAULT_LOCK_WAIT))
+    return env_number("TODOCTL_LOCK_WAIT", DEFAULT_LOCK_WAIT, minimum=0.0, maximum=MAX_LOCK_WAIT, kind=float)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from todoctl.core.seed import load as seed_load
 from todoctl.core.seed import profile as seed_profile
 from todoctl.core.seed.profile import Profile
 from todoctl.core.seed.rows import COLUMNS
+from todoctl.core.shared.revision_gate import require_head
 from todoctl.db.url import DatabaseURL
 from todoctl.errors import ExitCode, TodoctlError, usage_error
 
@@ -202,7 +203,9 @@ def _load(url: DatabaseURL, profile: Profile, mode: str, progress: Progress | No
 def _prepare(conn, url: DatabaseURL, mode: str, *, yes: bool) -> list[str]:
     """Check the schema and protection, lock the app tables, apply the mode; return the
     tables that (still) hold rows."""
-    _require_schema(conn)
+    # At head, not merely "the tables exist": an older revision may lack a column or a CHECK
+    # the rows rely on, and seeding it would leave data the next migration trips over.
+    require_head(conn, url.display, "seed")
     check_not_protected(conn, url, yes=yes)
     seed_load.lock_tables(conn)
     filled = seed_load.tables_with_rows(conn)

@@ -21,6 +21,8 @@ MAX_USERS = 1_000_000
 MAX_TASKS_PER_USER = 10_000
 MAX_TASKS = 20_000_000
 MAX_SEED = 2**63 - 1
+# Weights are relative; a bound keeps their sum finite (1e308 + 1e308 is inf, and inf / inf is nan).
+MAX_WEIGHT = 1_000_000
 
 THEMES = ("light", "dark", "system")
 STATUSES = ("pending", "completed", "overdue")
@@ -140,8 +142,8 @@ class _Section:
         if unknown:
             raise _bad(self.path, f"{self._name(key)} has unknown value(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}")
         for k, v in value.items():
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
-                raise _bad(self.path, f"{self._name(key)}.{k} must be a non-negative number, not {v!r}")
+            if not _weight(v):
+                raise _bad(self.path, f"{self._name(key)}.{k} must be a number in 0..{MAX_WEIGHT:,}, not {v!r}")
         if sum(value.values()) <= 0:
             raise _bad(self.path, f"the weights in {self._name(key)} add up to zero")
         # Fixed order (the enumeration's), so the draw does not depend on how the file lists them.
@@ -152,15 +154,21 @@ class _Section:
         if (
             not isinstance(value, list)
             or not 1 <= len(value) <= max_len
-            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in value)
+            or not all(_weight(v) for v in value)
             or sum(value) <= 0
         ):
-            raise _bad(self.path, f"{self._name(key)} must be a list of 1..{max_len} non-negative weights, not {value!r}")
+            raise _bad(
+                self.path, f"{self._name(key)} must be a list of 1..{max_len} weights in 0..{MAX_WEIGHT:,}, not {value!r}"
+            )
         return tuple(float(v) for v in value)
 
     def done(self) -> None:
         if self.data:
             raise _bad(self.path, f"unknown key(s) {', '.join(sorted(self._name(k) for k in self.data))}")
+
+
+def _weight(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= MAX_WEIGHT
 
 
 def _bad(path: Path, message: str):
