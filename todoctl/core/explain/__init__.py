@@ -1,8 +1,14 @@
 """Explain: the app's named queries and ad-hoc SQL under EXPLAIN, always rolled back.
 
-    execute    running EXPLAIN safely; named queries, ad-hoc SQL, check and baselines
-    plan       PostgreSQL's plan document as PlanNode trees, and the findings drawn from it
-    adhoc      ad-hoc SQL judged by PostgreSQL's grammar (pglast): one statement, no side effects
+    execute       explain a named query or ad-hoc SQL: the result and what goes into it
+    transaction   one EXPLAIN in a rolled-back transaction (extended protocol, timeouts, errors)
+    adhoc         ad-hoc SQL judged by PostgreSQL's grammar (pglast): one statement, no side effects
+    plan          PostgreSQL's plan document as PlanNode trees; shape and cost of a plan
+    findings      what a reviewer would point at in a plan
+    fixes         the one statement that fixes each finding (index, ANALYZE, work_mem)
+    catalog       row estimates, valid indexes, stale statistics, indexes a query relies on
+    budget        `explain check`: budgets (cost, not shape) and regressions against a baseline
+    baseline      `explain baseline save` and reading a saved baseline
 """
 
 from todoctl.core.explain.baseline import save_baseline

@@ -1,15 +1,15 @@
 """Health: is this database fit to serve?
 
-    report      the run: connect, run the selected checks, probe the pool
-    registry    the check registry, statuses and the helpers checks share
-    thresholds  every limit health judges by (--threshold, TODOCTL_HEALTH_*)
-    connection  connect, latency, version, ssl, endpoint, migrations
-    activity    connections, long queries, idle in transaction (other sessions' SQL masked)
-    stats       cache hit over a window, dead tuples, wraparound
-    top_queries pg_stat_statements over a window
-    indexes     invalid, unused and duplicate indexes
-    counters    readings of cumulative counters kept between runs (the window)
-    pool        the app's pool (todoctl.app) and the probe through it
+    report       the run: connect, run the selected checks, probe the pool
+    registry     the check framework: statuses, the registry, helpers (read-only queries, grading)
+    thresholds   every threshold, from options and TODOCTL_HEALTH_*
+    connection   connect, latency, version, ssl, endpoint, migrations
+    activity     connections, long queries, idle in transaction (other sessions' SQL masked)
+    indexes      invalid, unused and duplicate indexes
+    stats        cache hit over a window, dead tuples, wraparound
+    top_queries  pg_stat_statements over a window
+    counters     readings of cumulative counters kept between runs (the window)
+    pool         the app's pool (todoctl.app) and the probe through it
 """
 
 from todoctl.core.health.report import CHECK_NAMES, HealthReport, run, selected

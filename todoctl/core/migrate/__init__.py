@@ -1,8 +1,12 @@
 """Migrations: Alembic run in-process on a connection todoctl opens, reported as data.
 
-    runner         up, down, stamp under the lock: interrupts, failures, where the database stands
+    scripts        the history: Alembic's config, revisions, targets (no database)
+    state          where a database stands (`migrate status`)
+    runner         up, down, stamp under the lock, one transaction per revision
+    outcome        what an interrupted or failed run says: where it stopped, where the database is
+    authoring      `migrate new` and `migrate merge`
     gates          check, offline SQL, lint (squawk)
-    verify         base -> head and back on a throwaway database
+    roundtrip      `migrate verify`: base -> head and back on a throwaway database
     lock           the migration advisory lock
     settings       lock_timeout / statement_timeout for every run
     index_repair   INVALID indexes left by failed concurrent builds

@@ -1,10 +1,10 @@
 """The schema commands' work, one module per job; this module names them in one place.
 
-    show      overview / table_detail        what is in the live database
-    diff      against_models / against_history (the drift vocabulary is in shared/drift)
-    dump      dump                           DDL via pg_dump --schema-only
-    erd       erd                            Mermaid erDiagram
-    lint      lint                           design mistakes, with hints
+    show         overview / table_detail        what is in the live database
+    diff         against_models / against_history (the drift vocabulary is in shared/drift)
+    pgdump       dump                           DDL via pg_dump --schema-only
+    mermaid      erd                            Mermaid erDiagram
+    lint_rules   lint                           design mistakes, with hints
 """
 
 from __future__ import annotations
