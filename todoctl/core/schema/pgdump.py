@@ -17,7 +17,7 @@ import subprocess
 from dataclasses import dataclass
 
 from todoctl.db import embedded
-from todoctl.db.engine import explain_connect_failure
+from todoctl.db.engine import connect_timeout, explain_connect_failure
 from todoctl.db.url import DatabaseURL, mask
 from todoctl.errors import ExitCode, TodoctlError, usage_error
 
@@ -74,7 +74,8 @@ def dump(url: DatabaseURL, *, tables: list[str] | tuple[str, ...] = ()) -> Schem
     for table in tables:
         command += ["--table", table]
     env = {**os.environ, **secret_env, "PGAPPNAME": "todoctl"}
-    env.setdefault("PGCONNECT_TIMEOUT", os.environ.get("TODOCTL_CONNECT_TIMEOUT", "10"))
+    # The same checked value as every other connection (a bad TODOCTL_CONNECT_TIMEOUT is exit 2).
+    env.setdefault("PGCONNECT_TIMEOUT", str(connect_timeout()))
     try:
         result = subprocess.run(
             command, capture_output=True, text=True, timeout=DUMP_TIMEOUT_SECONDS, env=env, check=False
