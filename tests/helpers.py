@@ -59,3 +59,31 @@ def run_todoctl(*args: str, timeout: float = 120, **extra_env: str) -> subproces
     return subprocess.run(
         todoctl_command(*args), cwd=REPO, env=todoctl_env(**extra_env), capture_output=True, text=True, timeout=timeout
     )
+
+
+def libpq(url) -> str:
+    """A DatabaseURL (or a URL string) as libpq reads it, for psycopg.connect in tests."""
+    return url if isinstance(url, str) else url.libpq
+
+
+def wait_for(predicate, timeout: float = 60.0, interval: float = 0.05) -> bool:
+    """Poll ``predicate`` until it is true (True) or ``timeout`` seconds pass (False)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False
+
+
+def schema_snapshot(url):
+    """What is in the live schema (todoctl.core.shared.catalog), for before/after comparisons."""
+    from todoctl.core.shared import catalog
+    from todoctl.db.engine import connection
+
+    with connection(url) as conn:
+        snap = catalog.snapshot(conn)
+        conn.rollback()
+        return snap

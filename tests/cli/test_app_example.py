@@ -19,14 +19,12 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 import todoctl.app as app_db
+from tests.helpers import libpq
 from todoctl.app import AppSettings, engine_from_settings
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "app_usage.py"
 SECRET = "pw-Example-8812"
 
-
-def libpq(url) -> str:
-    return url.url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
 @pytest.fixture

@@ -11,13 +11,11 @@ import psycopg
 import pytest
 
 from tests.cli.migrate.test_migrate_processes import (
-    libpq,
     lock_free,
     sleeping_query,
     slow_migrations,
-    wait_for,
 )
-from tests.helpers import run_todoctl, start_todoctl
+from tests.helpers import libpq, run_todoctl, start_todoctl, wait_for
 from todoctl.core import migrate
 from todoctl.db import embedded
 

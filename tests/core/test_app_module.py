@@ -24,6 +24,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session, func, select
 
 import todoctl.app as app_db
+from tests.helpers import libpq
 from tests.topology import PASSWORD
 from todoctl.app import (
     AppSettings,
@@ -43,10 +44,6 @@ def settings_for(url: DatabaseURL, **variables: str) -> AppSettings:
     """The app's settings from an explicit environment, with a unique application_name to count sessions by."""
     return AppSettings.from_env({"DATABASE_URL": url.url, **variables}, application_name=f"app-{uuid.uuid4().hex[:8]}")
 
-
-def libpq(url: DatabaseURL | str) -> str:
-    raw = url.url if isinstance(url, DatabaseURL) else url
-    return raw.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
 def sessions_named(url: DatabaseURL, application_name: str) -> int:

@@ -12,6 +12,7 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
+from tests.helpers import libpq
 from todoctl.cli.app import app
 from todoctl.db.url import DatabaseURL
 
@@ -32,9 +33,6 @@ class Case:
     watch: tuple[str, ...] = ()  # server state that must not change (see OBSERVE)
     mode: str = "plain"  # plain | protected (todoctl db protect) | role (a non-superuser)
 
-
-def libpq(url: DatabaseURL) -> str:
-    return url.url.replace("postgresql+psycopg", "postgresql")
 
 
 # What a rollback does not restore, read from a separate session before and after.

@@ -10,7 +10,8 @@ from contextlib import contextmanager
 import psycopg
 from typer.testing import CliRunner
 
-from tests.core.health.test_health import libpq, session_state, wait_until
+from tests.core.health.test_health import session_state, wait_until
+from tests.helpers import libpq
 from todoctl.cli.app import app
 
 runner = CliRunner()

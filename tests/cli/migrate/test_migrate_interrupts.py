@@ -12,32 +12,23 @@ from __future__ import annotations
 
 import json
 import signal
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg
 import pytest
 
-from tests.helpers import start_todoctl
+from tests.helpers import schema_snapshot as snapshot
+from tests.helpers import start_todoctl, wait_for
 from todoctl.core import migrate
 from todoctl.core.migrate.lock import LOCK_KEY
 from todoctl.core.shared import catalog
-from todoctl.db.engine import connection
 
 HEAD = migrate.history()[-1].id
 ROW_EXCLUSIVE = "LOCK TABLE tasks IN ROW EXCLUSIVE MODE"  # a writer: CREATE INDEX CONCURRENTLY waits for it
 ACCESS_SHARE = "LOCK TABLE tasks IN ACCESS SHARE MODE"  # a reader: ALTER TABLE and DROP INDEX CONCURRENTLY wait
 SHARE = "LOCK TABLE tasks IN SHARE MODE"  # blocks VALIDATE CONSTRAINT
 
-
-def wait_for(predicate, timeout: float = 60.0, interval: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return False
 
 
 def _activity(url, where: str, *params) -> int:
@@ -82,12 +73,6 @@ def holding(url, statement: str):
         finally:
             conn.rollback()
 
-
-def snapshot(url) -> catalog.SchemaSnapshot:
-    with connection(url) as conn:
-        snap = catalog.snapshot(conn)
-        conn.rollback()
-        return snap
 
 
 @pytest.fixture(scope="module")

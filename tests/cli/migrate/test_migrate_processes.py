@@ -9,25 +9,20 @@ import time
 import psycopg
 import pytest
 
-from tests.helpers import copy_migrations, revision_source, run_todoctl, start_todoctl
+from tests.helpers import (
+    copy_migrations,
+    libpq,
+    revision_source,
+    run_todoctl,
+    start_todoctl,
+    wait_for,
+)
 from todoctl.core import migrate
 from todoctl.core.migrate.lock import LOCK_KEY
 
 ALL = [r.id for r in migrate.history()]
 HEAD = ALL[-1]
 
-
-def libpq(url) -> str:
-    return url.url.replace("postgresql+psycopg://", "postgresql://", 1)
-
-
-def wait_for(predicate, timeout: float = 60.0, interval: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return False
 
 
 def sleeping_query(url) -> bool:

@@ -8,10 +8,10 @@ from contextlib import contextmanager
 import psycopg
 from typer.testing import CliRunner
 
+from tests.helpers import schema_snapshot as snapshot
 from todoctl.cli.app import app
 from todoctl.core import migrate
 from todoctl.core.shared import catalog
-from todoctl.db.engine import connection
 
 runner = CliRunner()
 HEAD = migrate.history()[-1].id
@@ -32,12 +32,6 @@ def writer_open(url):
         finally:
             conn.rollback()
 
-
-def snapshot(url) -> catalog.SchemaSnapshot:
-    with connection(url) as conn:
-        snap = catalog.snapshot(conn)
-        conn.rollback()
-        return snap
 
 
 def health_invalid(url) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.helpers import libpq
 from todoctl.core import explain
 from todoctl.core.explain import adhoc as adhoc_sql
 from todoctl.core.explain import transaction as explain_transaction
@@ -26,9 +27,6 @@ def test_a_dollar_in_an_identifier_cannot_smuggle_a_commit_and_a_delete(pg, seed
     assert caught.value.exit_code == ExitCode.USAGE
     assert counts(pg, url) == before
 
-
-def libpq(url) -> str:
-    return url.url.replace("postgresql+psycopg", "postgresql")
 
 
 # ---------------------------------------------------------------- one statement, by PostgreSQL's grammar

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
+from tests.helpers import libpq
 from todoctl.core import health, migrate
 from todoctl.core.health.connection import (
     connect_status,
@@ -29,9 +30,6 @@ from todoctl.errors import ExitCode, TodoctlError
 
 BCRYPT = "$2b$12$" + "a" * 53
 
-
-def libpq(url: DatabaseURL) -> str:
-    return url.url.replace("postgresql+psycopg", "postgresql")
 
 
 def run(url: DatabaseURL, *checks: str, **limits) -> health.HealthReport:

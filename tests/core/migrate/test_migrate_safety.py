@@ -10,7 +10,7 @@ import time
 import psycopg
 import pytest
 
-from tests.helpers import copy_migrations, revision_source
+from tests.helpers import copy_migrations, libpq, revision_source
 from todoctl.core import migrate
 from todoctl.core.migrate.lock import LOCK_KEY, migration_lock
 from todoctl.core.migrate.runner import RunOptions
@@ -21,9 +21,6 @@ from todoctl.errors import ExitCode, TodoctlError
 
 HEAD = migrate.history()[-1].id
 
-
-def libpq(url) -> str:
-    return url.url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
 def test_lock_busy_names_the_holder(migrated_db):
