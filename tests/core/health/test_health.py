@@ -541,7 +541,9 @@ def test_health_works_under_a_read_only_role(pg, migrated_db):
 
 
 def test_without_pg_monitor_other_sessions_are_hidden_but_nothing_breaks(pg, migrated_db):
-    with monitoring_role(pg, migrated_db, monitor=False) as readonly, idle_in_transaction(migrated_db):
+    with monitoring_role(pg, migrated_db, monitor=False) as readonly, idle_in_transaction(migrated_db) as pid:
+        # The admin's session must really be there (and in its transaction) before health looks.
+        wait_until(lambda: session_state(pg, migrated_db, pid) == "idle in transaction", what="idle in transaction")
         report = health.run(readonly, checks=["connections", "idle-in-transaction", "migrations"])
     assert [c.status for c in report.checks] == [Status.OK, Status.OK, Status.OK]
     assert "hidden" in report.get("connections").details["by_state"]
