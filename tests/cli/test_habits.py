@@ -233,3 +233,74 @@ def test_no_subcommand_uses_d_or_v():
 
     for command in walk(get_command(typer_app)):
         assert not set(_options_of(command)) & {*GLOBAL_FLAGS, *GLOBAL_WITH_VALUE}, command.name
+
+
+# ---------------------------------------------------------------- todoctl version
+
+
+def test_version_reports_the_server(pg, migrated_db):
+    result = invoke("-d", migrated_db.url, "version", "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    from importlib.metadata import version as installed
+
+    assert document["todoctl"] and document["python"]
+    assert document["packages"] == {name: installed(name) for name in ("psycopg", "sqlalchemy", "alembic")}
+    assert document["server"]["version"] == pg.execute("SHOW server_version")[0][0]
+    assert document["server"]["error"] is None
+
+    text = invoke("version", "-d", migrated_db.url)
+    assert text.exit_code == 0, text.output
+    assert f"PostgreSQL {document['server']['version']} (" in text.stdout
+
+
+def test_version_with_an_unreachable_server_still_reports_and_masks():
+    secret = "pw-Sentinel-4471"
+    result = invoke("version", "-d", f"postgresql://u:{secret}@127.0.0.1:1/x")
+    assert result.exit_code == 0, result.output
+    assert "connection refused" in result.stdout
+    assert secret not in result.output
+
+
+def test_version_never_starts_the_embedded_server(tmp_path, monkeypatch):
+    for name in ("DATABASE_URL", "DATABASE_URL_UNPOOLED"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TODOCTL_HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)  # no .env here
+    result = invoke("version", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["server"] is None
+    assert not (tmp_path / "home" / "pgdata").exists()
+
+
+def test_dash_dash_version_stays_light():
+    from tests.cli.test_startup import HEAVY, imported_modules
+
+    heavy = sorted(m for m in imported_modules("--version") if m.split(".")[0] in HEAVY)
+    assert heavy == []
+
+
+# ---------------------------------------------------------------- db wait
+
+
+def test_db_wait_returns_when_the_server_accepts(migrated_db):
+    result = invoke("db", "wait", "--timeout", "30", "-d", migrated_db.url, "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["ok"] is True and document["attempts"] >= 1
+
+
+def test_db_wait_gives_up_with_exit_3_and_the_last_error():
+    secret = "pw-Sentinel-9917"
+    result = invoke("db", "wait", "--timeout", "0.5", "-d", f"postgresql://u:{secret}@127.0.0.1:1/x")
+    assert result.exit_code == 3
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("Error: ") and "did not accept connections within 0.5s" in lines[0]
+    assert "connection refused" in lines[0]
+    assert lines[1].startswith("Hint: ")
+    assert secret not in result.output
+
+
+def test_db_wait_negative_timeout_is_a_usage_error():
+    result = invoke("db", "wait", "--timeout", "-1")
+    assert result.exit_code == 2

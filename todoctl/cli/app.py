@@ -15,6 +15,7 @@ except ImportError:  # pragma: no cover - older Typer on Click
 
 from todoctl import __version__, render
 from todoctl.cli import state
+from todoctl.cli.options import JsonOption
 from todoctl.errors import ExitCode, TodoctlError
 
 
@@ -229,12 +230,30 @@ def root(
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks on errors.")] = False,
     version: Annotated[
-        bool, typer.Option("--version", help="Show the version and exit.", callback=_version, is_eager=True)
+        bool, typer.Option("--version", help="Show todoctl's version and exit (`todoctl version`: every version).", callback=_version, is_eager=True)
     ] = False,
 ) -> None:
     """todoctl: the Todo app's database, from the terminal and from CI."""
     state.current.database_url = database_url
     state.current.verbose = verbose
+
+
+def version(as_json: JsonOption = False) -> None:
+    """Show todoctl's, Python's and the drivers' versions, and the server's when a database is at hand.
+
+    The server is asked only if a database is configured or the embedded server already runs;
+    exit 0 even when it cannot be reached (the reason is shown).
+
+    Example: todoctl version --json
+    """
+    from todoctl.core.db.versions import report
+    from todoctl.render import version as view
+
+    result = report(state.current.database_url)
+    if as_json:
+        render.print_json({"ok": True, **render.jsonable(result)})
+    else:
+        view.report(result)
 
 
 def _wire() -> None:
@@ -251,6 +270,7 @@ def _wire() -> None:
     app.add_typer(explain_cli.app, name="explain")
     app.command("health")(health_cli.health)
     app.command("seed")(seed_cli.seed)
+    app.command("version")(version)
 
 
 _wire()
