@@ -155,7 +155,7 @@ def verify(result) -> None:
 def current(result) -> None:
     # One line, like `alembic current`: scripts read it (`todoctl migrate current | cut -d' ' -f1`).
     revisions = ", ".join(result.current) or "base"
-    where = "(head)" if result.at_head else f"(behind head {_revs(result.heads)})"
+    where = "(head)" if result.at_head else f"(not at head; head is {_revs(result.heads)})"
     console().print(f"{revisions} {where}", soft_wrap=True)
 
 
