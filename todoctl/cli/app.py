@@ -9,12 +9,13 @@ import typer
 from typer.core import TyperGroup
 
 try:  # Typer >= 0.29 vendors Click
-    from typer._click.exceptions import ClickException
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError, NoSuchOption
 except ImportError:  # pragma: no cover - older Typer on Click
-    from click import ClickException
+    from click.exceptions import ClickException, NoArgsIsHelpError, NoSuchOption
 
 from todoctl import __version__, render
 from todoctl.cli import state
+from todoctl.cli.options import JsonOption
 from todoctl.errors import ExitCode, TodoctlError
 
 
@@ -22,7 +23,9 @@ class TodoctlGroup(TyperGroup):
     """Reports a TodoctlError, a usage error or Ctrl-C once, with the documented exit code."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra: Any):
-        args = list(sys.argv[1:] if args is None else args)
+        from todoctl.cli.habits import hoist_global_options
+
+        args = hoist_global_options(self, list(sys.argv[1:] if args is None else args))
         state.current = state.Settings(json="--json" in args)
         render.document_fields.clear()
         guard = _ClosedPipeGuard.install()
@@ -33,6 +36,13 @@ class TodoctlGroup(TyperGroup):
             code = result if isinstance(result, int) and not isinstance(result, bool) else 0
         except TodoctlError as exc:
             code = report_error(exc)
+        except NoArgsIsHelpError as exc:  # `todoctl migrate`: a question, not a mistake
+            from todoctl.cli.habits import short_help
+
+            sys.stdout.write(short_help(exc.ctx))
+            code = 0
+        except NoSuchOption as exc:
+            code = report_error(_no_such_option(exc))
         except ClickException as exc:
             code = report_error(TodoctlError(exc.format_message(), hint=_usage_hint(exc), exit_code=ExitCode.USAGE))
         except (KeyboardInterrupt, typer.Abort):
@@ -113,6 +123,16 @@ class _ClosedPipeGuard:
 
 def _interrupted() -> TodoctlError:
     return TodoctlError("interrupted; work in flight was rolled back", exit_code=ExitCode.INTERRUPTED)
+
+
+def _no_such_option(exc: NoSuchOption) -> TodoctlError:
+    from todoctl.cli.habits import option_suggestion
+
+    hint = _usage_hint(exc)
+    meant = option_suggestion(getattr(exc, "ctx", None), exc.option_name, exc.possibilities)
+    if meant:
+        hint = f"did you mean {meant}? {hint}"
+    return TodoctlError(exc.message, hint=hint, exit_code=ExitCode.USAGE)
 
 
 def _usage_hint(exc: ClickException) -> str:
@@ -210,12 +230,30 @@ def root(
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks on errors.")] = False,
     version: Annotated[
-        bool, typer.Option("--version", help="Show the version and exit.", callback=_version, is_eager=True)
+        bool, typer.Option("--version", help="Show todoctl's version and exit (`todoctl version`: every version).", callback=_version, is_eager=True)
     ] = False,
 ) -> None:
     """todoctl: the Todo app's database, from the terminal and from CI."""
     state.current.database_url = database_url
     state.current.verbose = verbose
+
+
+def version(as_json: JsonOption = False) -> None:
+    """Show todoctl's, Python's and the drivers' versions, and the server's when a database is at hand.
+
+    The server is asked only if a database is configured or the embedded server already runs;
+    exit 0 even when it cannot be reached (the reason is shown).
+
+    Example: todoctl version --json
+    """
+    from todoctl.core.db.versions import report
+    from todoctl.render import version as view
+
+    result = report(state.current.database_url)
+    if as_json:
+        render.print_json({"ok": True, **render.jsonable(result)})
+    else:
+        view.report(result)
 
 
 def _wire() -> None:
@@ -232,6 +270,7 @@ def _wire() -> None:
     app.add_typer(explain_cli.app, name="explain")
     app.command("health")(health_cli.health)
     app.command("seed")(seed_cli.seed)
+    app.command("version")(version)
 
 
 _wire()

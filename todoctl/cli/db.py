@@ -132,3 +132,22 @@ def protection(as_json: JsonOption = False) -> None:
     mark = core.status(state.database_url())
     line = f"{mark.database}: " + (f"protected (by {mark.by} at {mark.at})" if mark.protected else "not protected")
     _print(jsonable(mark), as_json, line)
+
+
+@app.command("wait")
+def wait(
+    timeout: float = typer.Option(60, "--timeout", min=0, help="Seconds to keep trying before giving up (exit 3)."),
+    as_json: JsonOption = False,
+) -> None:
+    """Wait until the database accepts connections (dbmate's `wait`), retrying with backoff.
+
+    Exit 0 when it does; exit 3 with the last connection error when --timeout passes.
+
+    Example: todoctl db wait --timeout 30 && todoctl migrate up
+    """
+    from todoctl.core.db.wait import wait_for
+    from todoctl.db.engine import resolve
+    from todoctl.render import jsonable
+
+    result = wait_for(resolve(state.current.database_url), timeout=timeout)
+    _print(jsonable(result), as_json, f"{result.database} accepts connections ({result.attempts} attempts, {result.seconds:g}s).")

@@ -28,6 +28,10 @@ LockWaitOption = Annotated[
 LockRetriesOption = Annotated[
     int, typer.Option("--lock-retries", min=0, help="Retries of a revision that hit lock_timeout, with backoff.")
 ]
+SqlOption = Annotated[
+    bool,
+    typer.Option("--sql", help="Print the SQL instead of running it (Alembic's --sql; TARGET may be FROM:TO)."),
+]
 
 
 
@@ -62,15 +66,20 @@ def up(
     statement_timeout: StatementTimeoutOption = None,
     lock_wait: LockWaitOption = None,
     lock_retries: LockRetriesOption = 3,
+    sql_only: SqlOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Apply pending migrations under the migration lock, one transaction per revision.
 
-    Example: todoctl migrate up; todoctl migrate up +1
+    Example: todoctl migrate up; todoctl migrate up +1; todoctl migrate up --sql
     """
     from todoctl.cli.signals import terminate_as_interrupt
     from todoctl.core import migrate
+    from todoctl.core.migrate import alembic_words
 
+    alembic_words.reject_step_count(target, "up", migrations=migrations)
+    if sql_only:
+        return _print_sql(target, "up", migrations, as_json)
     options = _options(lock_timeout, statement_timeout, lock_wait, lock_retries)
     with terminate_as_interrupt():
         result = migrate.upgrade(state.database_url(direct=True, announce=True), target, migrations=migrations, options=options)
@@ -87,6 +96,7 @@ def down(
     lock_wait: LockWaitOption = None,
     lock_retries: LockRetriesOption = 3,
     yes: YesOption = False,
+    sql_only: SqlOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Roll back migrations: one step by default. Refused on a protected database.
@@ -95,7 +105,11 @@ def down(
     """
     from todoctl.cli.signals import terminate_as_interrupt
     from todoctl.core import migrate
+    from todoctl.core.migrate import alembic_words
 
+    alembic_words.reject_step_count(target, "down", migrations=migrations)
+    if sql_only:
+        return _print_sql(target, "down", migrations, as_json)
     options = _options(lock_timeout, statement_timeout, lock_wait, lock_retries, yes)
     with terminate_as_interrupt():
         result = migrate.downgrade(state.database_url(direct=True, announce=True), target, migrations=migrations, options=options)
@@ -213,13 +227,24 @@ def sql(
     from todoctl.core import migrate
 
     url = None if rev_range else state.database_url()
-    result = migrate.offline_sql(url, rev_range, migrations=migrations)
+    _echo_sql(migrate.offline_sql(url, rev_range, migrations=migrations), as_json)
+
+
+def _echo_sql(result, as_json: bool) -> None:
     if as_json:
         from todoctl import render
 
         render.print_json({"ok": True, **render.jsonable(result)})
     else:
         typer.echo(result.sql or f"-- nothing to migrate for {result.range}", nl=not result.sql)
+
+
+def _print_sql(target: str, direction: str, migrations, as_json: bool) -> None:
+    """`up/down --sql`: Alembic's offline mode; a range FROM:TO needs no database."""
+    from todoctl.core.migrate import alembic_words
+
+    url = None if ":" in target else state.database_url()
+    _echo_sql(alembic_words.offline_sql(url, target, direction, migrations=migrations), as_json)
 
 
 @app.command("lint")
@@ -252,3 +277,36 @@ def verify(migrations: MigrationsOption = None, as_json: JsonOption = False) -> 
         # It creates a database and migrates it: the direct endpoint, like every schema change.
         result = migrate.verify(state.database_url(direct=True, announce=True), migrations=migrations)
     _show(result, as_json, "verify", ok=result.ok)
+
+
+@app.command("current")
+def current(migrations: MigrationsOption = None, as_json: JsonOption = False) -> None:
+    """Print the revision the database records (like `alembic current`; exit 0 even when behind).
+
+    Example: todoctl migrate current
+    """
+    from todoctl.core.migrate import alembic_words
+
+    _show(alembic_words.current(state.database_url(), migrations=migrations), as_json, "current")
+
+
+@app.command("heads")
+def heads(migrations: MigrationsOption = None, as_json: JsonOption = False) -> None:
+    """Print the head revision(s) of the history (like `alembic heads`; no database needed).
+
+    Example: todoctl migrate heads
+    """
+    from todoctl import render
+    from todoctl.core.migrate import alembic_words
+    from todoctl.render import migrate as view
+
+    revisions = alembic_words.heads(migrations=migrations)
+    if as_json:
+        render.print_json({"ok": True, "heads": render.jsonable(revisions)})
+    else:
+        view.heads(revisions)
+
+
+# Alembic's verbs, as aliases: the same functions under a second name, listed as "Alias of ...".
+app.command("upgrade", help="Alias of `up` (Alembic's word).")(up)
+app.command("downgrade", help="Alias of `down` (Alembic's word).", context_settings={"ignore_unknown_options": True})(down)

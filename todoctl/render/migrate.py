@@ -150,3 +150,17 @@ def verify(result) -> None:
     out.print("with rows at head, down to base and up again: "
               + (mark[bool(trip)] + (f" ({result.data_error})" if result.data_error else "")))
     out.print("[green]OK[/]" if result.ok else "[red]FAILED[/]")
+
+
+def current(result) -> None:
+    # One line, like `alembic current`: scripts read it (`todoctl migrate current | cut -d' ' -f1`).
+    revisions = ", ".join(result.current) or "base"
+    where = "(head)" if result.at_head else f"(not at head; head is {_revs(result.heads)})"
+    console().print(f"{revisions} {where}", soft_wrap=True)
+
+
+def heads(revisions: list[Revision]) -> None:
+    out = console()
+    for rev in revisions:
+        message = rev.message.splitlines()[0] if rev.message else ""
+        out.print(f"{rev.id} (head) {message}", soft_wrap=True, markup=False)
