@@ -10,6 +10,7 @@
     lock           the migration advisory lock
     settings       lock_timeout / statement_timeout for every run
     index_repair   INVALID indexes left by failed concurrent builds
+    alembic_words  Alembic's verbs: current, heads, up/down --sql, a bare step count
 """
 
 from todoctl.core.migrate.authoring import merge_heads, new_revision
