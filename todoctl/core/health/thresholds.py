@@ -26,6 +26,8 @@ class Thresholds:
     long_query_fail_s: float = 300
     idle_in_transaction_warn_s: float = 30
     idle_in_transaction_fail_s: float = 300
+    blocking_warn_s: float = 30  # the longest wait on another session's lock
+    blocking_fail_s: float = 300
     cache_hit_warn_pct: float = 99
     cache_hit_fail_pct: float = 90
     cache_hit_min_blocks: int = 10000  # below this much traffic in the window the ratio means nothing
