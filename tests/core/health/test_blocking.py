@@ -21,7 +21,7 @@ def test_a_chain_names_its_root_blocker_and_grades_the_wait(pg, migrated_db):
         failed = run(migrated_db, "blocking", blocking_warn_s=0, blocking_fail_s=0).checks[0]
     assert quiet.status is Status.OK and quiet.hint is None
     assert warned.status is Status.WARN and failed.status is Status.FAIL
-    assert f"todoctl db cancel {holder}" in failed.hint
+    assert f"todoctl db cancel {holder} --terminate" in failed.hint  # the holder is idle in transaction
     [chain] = failed.details["chains"]
     assert chain["pid"] == holder and chain["application"] == "lock-holder"
     assert chain["waiting_seconds"] is None and chain["blocked_by"] == []

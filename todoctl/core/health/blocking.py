@@ -93,10 +93,14 @@ def _blocking(ctx: Context) -> Check:
     )
     hint = None
     if status is not Status.OK:
+        root = chains[0]
+        # An idle transaction has no query to cancel: only ending its session releases its locks.
+        idle = (root.get("state") or "").startswith("idle")
         hint = (
-            f"end the root blocker: todoctl db cancel {chains[0]['pid']} (its query) "
-            "or --terminate (its session); set lock_timeout in the app"
-        )
+            f"end the root blocker: todoctl db cancel {root['pid']} --terminate (an idle transaction "
+            "holds its locks until its session ends)" if idle else
+            f"end the root blocker: todoctl db cancel {root['pid']} (its query) or --terminate (its session)"
+        ) + "; set lock_timeout in the app"
     return Check(
         "blocking",
         status,
