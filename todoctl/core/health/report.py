@@ -23,6 +23,7 @@ from todoctl.core.health import activity as health_activity  # noqa: F401
 from todoctl.core.health import blocking as health_blocking  # noqa: F401
 from todoctl.core.health import indexes as health_indexes  # noqa: F401
 from todoctl.core.health import stats as health_stats  # noqa: F401
+from todoctl.core.health import sequences as health_sequences  # noqa: F401
 from todoctl.core.health import top_queries as health_top_queries  # noqa: F401
 # isort: on
 from todoctl.core.health.pool import (
