@@ -30,3 +30,13 @@ def test_a_chain_names_its_root_blocker_and_grades_the_wait(pg, migrated_db):
     assert child["waiting_seconds"] >= 0 and "LOCK TABLE tasks" in child["query"]
     assert f"pid {holder}" in failed.value and f"(pid {waiter})" in failed.value
     assert secret not in str(failed.details) and "SELECT" in chain["query"]  # the literal is masked
+
+
+def test_waits_in_another_database_are_not_listed(pg, migrated_db, migrated_template):
+    other = pg.url_for(pg.create_database(template=migrated_template))
+    try:
+        with holding_lock(other) as (holder, _secret), waiting_on(pg, other, holder):
+            check = run(migrated_db, "blocking", blocking_warn_s=0, blocking_fail_s=0).checks[0]
+    finally:
+        pg.drop_database(other.database)
+    assert check.status is Status.OK and check.details["chains"] == []

@@ -17,14 +17,15 @@ from todoctl.core.health.registry import (
     shown_query,
 )
 
-# Every session that waits (pg_blocking_pids is not empty) and every session it waits on. The wait is
-# measured from pg_locks.waitstart (PostgreSQL 14+), the moment the lock wait began, not from the
-# query's start: a query may have run a long time before it queued on a lock.
+# Every session of this database that waits (pg_blocking_pids is not empty) and every session it
+# waits on (todoctl db cancel acts on this database only). The wait is
+# measured from pg_locks.waitstart (PostgreSQL 14+), the moment the lock wait began, not from
+# the query's start: a query may have run a long time before it queued on a lock.
 BLOCKING_SQL = """
 WITH waiting AS (
     SELECT pid, pg_blocking_pids(pid) AS blockers
     FROM pg_stat_activity
-    WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
+    WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND datname = current_database()
       AND cardinality(pg_blocking_pids(pid)) > 0
 )
 SELECT a.pid, a.usename, a.application_name, a.state, a.query,
