@@ -84,8 +84,10 @@ def _blocking(ctx: Context) -> Check:
     if not waiters:
         return Check("blocking", Status.OK, f"none waiting{sessions_hint(ctx)}", threshold, None,
                      {"sessions": [], "chains": [], "longest_wait_seconds": 0})
-    longest = max(waiters, key=lambda s: s["waiting_seconds"] or 0)
-    wait = longest["waiting_seconds"] or 0
+    # Graded on the unrounded wait: a wait of 0.04 s is still above a warn threshold of 0.
+    waits = {r.pid: r.wait_s or 0.0 for r in rows if r.blockers}
+    longest = next(s for s in waiters if s["pid"] == max(waits, key=waits.get))
+    wait = waits[longest["pid"]]
     status = grade(wait, t.blocking_warn_s, t.blocking_fail_s)
     roots = ", ".join(str(c["pid"]) for c in chains)
     value = (
@@ -108,5 +110,5 @@ def _blocking(ctx: Context) -> Check:
         value,
         threshold,
         hint,
-        {"sessions": sessions, "chains": chains, "longest_wait_seconds": wait},
+        {"sessions": sessions, "chains": chains, "longest_wait_seconds": round(wait, 1)},
     )
