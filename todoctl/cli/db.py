@@ -134,6 +134,40 @@ def protection(as_json: JsonOption = False) -> None:
     _print(jsonable(mark), as_json, line)
 
 
+@app.command("cancel")
+def cancel(
+    pid: int = typer.Argument(..., help="The session's process id (pg_stat_activity.pid)."),
+    terminate: bool = typer.Option(
+        False, "--terminate", help="End the whole session (pg_terminate_backend), not only its query."
+    ),
+    yes: YesOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Cancel another session's query (pg_cancel_backend), or end the session with --terminate.
+
+    Asks for confirmation (--yes without a terminal); refused on a protected database unless
+    --yes with TODOCTL_ALLOW_PRODUCTION=1.
+
+    Example: todoctl db cancel 4242 --terminate --yes
+    """
+    from todoctl.cli.confirm import confirm_or_refuse
+    from todoctl.core.db import sessions
+    from todoctl.core.shared import protect
+    from todoctl.render import jsonable
+
+    url = state.database_url(announce=True)
+    checked = sessions.target(url, pid, terminate=terminate)
+    action = "end the session of" if terminate else "cancel the query of"
+    protect.refuse_if_protected(checked.protection, url, f"{action} pid {pid}", yes=yes)
+    confirm_or_refuse(f"{action.capitalize()} {checked.session.describe()} on {url.display}?", yes=yes)
+    result = sessions.signal(url, pid, terminate=terminate)
+    if terminate:
+        line = f"pid {pid}: " + ("session ended" if result.session_gone else "asked to end; still listed")
+    else:
+        line = f"pid {pid}: " + ("query cancelled" if result.signalled else "not signalled (it had just gone)")
+    _print(jsonable(result), as_json, line)
+
+
 @app.command("wait")
 def wait(
     timeout: float = typer.Option(60, "--timeout", min=0, help="Seconds to keep trying before giving up (exit 3)."),

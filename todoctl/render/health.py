@@ -92,8 +92,39 @@ def verdict(result: HealthReport) -> Text:
     return Text.assemble(("unhealthy", "bold red"), f": {parts}{why}; exit 1")
 
 
+def _session_label(node: dict) -> Text:
+    waited = node.get("waiting_seconds")
+    how = f"waiting {waited:g} s" if waited is not None else "holding"
+    held = node.get("transaction_seconds")
+    if waited is None and held is not None:
+        how += f" (transaction open {held:g} s)"
+    app = node.get("application") or "-"
+    return Text.assemble(
+        (f"pid {node['pid']}", "bold"),
+        f" {node.get('user') or '?'} [{app}] {node.get('state') or '?'}, {how}: ",
+        (node.get("query") or "", "dim"),
+    )
+
+
+def blocking_trees(result: HealthReport) -> list:
+    """Each chain of lock waits as a tree, root blocker first (from a check whose details hold ``chains``)."""
+    from rich.tree import Tree
+
+    def grow(tree, node: dict) -> None:
+        for child in node.get("blocking", []):
+            grow(tree.add(_session_label(child)), child)
+
+    trees = []
+    for check in result.checks:
+        for chain in check.details.get("chains") or []:
+            root = Tree(Text.assemble((f"{check.name}: root blocker ", "yellow"), _session_label(chain)))
+            grow(root, chain)
+            trees.append(root)
+    return trees
+
+
 def renderable(result: HealthReport) -> Group:
-    parts = [checks_table(result), verdict(result), Text(""), pool_table(result.pool)]
+    parts = [checks_table(result), *blocking_trees(result), verdict(result), Text(""), pool_table(result.pool)]
     probe = probe_table(result.pool)
     if probe is not None:
         parts.append(probe)

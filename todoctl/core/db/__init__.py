@@ -1,6 +1,10 @@
-"""`todoctl db`: the embedded server's state and the URL todoctl resolves (server), versions of
-everything involved (versions, for `todoctl version`), and waiting for a database (wait).
-Protection lives in shared/."""
+"""`todoctl db`: the embedded server's state and the URL todoctl resolves (protection lives in shared/).
+
+    server    the embedded server: status, start, stop, shell, the URL
+    sessions  db cancel: cancel another session's query or end the session (imported by name)
+    versions  `todoctl version`: the versions a bug report needs (imported by name)
+    wait      `db wait`: block until the database accepts connections (imported by name)
+"""
 
 from todoctl.core.db.server import ServerStatus, libpq_url, shell, start, status, stop
 

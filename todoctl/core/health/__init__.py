@@ -5,8 +5,10 @@
     thresholds   every threshold, from options and TODOCTL_HEALTH_*
     connection   connect, latency, version, ssl, endpoint, migrations
     activity     connections, long queries, idle in transaction (other sessions' SQL masked)
+    blocking     chains of sessions waiting on locks, from the root blocker
     indexes      invalid, unused and duplicate indexes
     stats        cache hit over a window, dead tuples, wraparound
+    sequences    share of its range each sequence (or its column's type) has used
     top_queries  pg_stat_statements over a window
     counters     readings of cumulative counters kept between runs (the window)
     pool         the app's pool (todoctl.app) and the probe through it

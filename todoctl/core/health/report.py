@@ -20,8 +20,10 @@ from typing import Iterable
 # isort: off
 from todoctl.core.health import connection as health_connection  # noqa: F401
 from todoctl.core.health import activity as health_activity  # noqa: F401
+from todoctl.core.health import blocking as health_blocking  # noqa: F401
 from todoctl.core.health import indexes as health_indexes  # noqa: F401
 from todoctl.core.health import stats as health_stats  # noqa: F401
+from todoctl.core.health import sequences as health_sequences  # noqa: F401
 from todoctl.core.health import top_queries as health_top_queries  # noqa: F401
 # isort: on
 from todoctl.core.health.pool import (

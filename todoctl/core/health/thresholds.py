@@ -26,6 +26,8 @@ class Thresholds:
     long_query_fail_s: float = 300
     idle_in_transaction_warn_s: float = 30
     idle_in_transaction_fail_s: float = 300
+    blocking_warn_s: float = 30  # the longest wait on another session's lock
+    blocking_fail_s: float = 300
     cache_hit_warn_pct: float = 99
     cache_hit_fail_pct: float = 90
     cache_hit_min_blocks: int = 10000  # below this much traffic in the window the ratio means nothing
@@ -36,6 +38,8 @@ class Thresholds:
     dead_tuple_min_rows: int = 1000
     wraparound_warn_age: int = 1_000_000_000
     wraparound_fail_age: int = 1_500_000_000
+    sequence_warn_pct: float = 75  # share of its range a sequence (or its column's type) has used
+    sequence_fail_pct: float = 90
     top_queries: int = 5
     top_query_mean_warn_ms: float = 1000
     probe_wait_warn_ms: float = 1000  # p95 acquisition wait in --probe
@@ -100,6 +104,6 @@ THRESHOLD_RANGES: dict[str, tuple[float, float]] = {
     "statement_timeout_ms": (1, 600_000),
     **{name: (0, 100) for name in (
         "connections_warn_pct", "connections_fail_pct", "cache_hit_warn_pct", "cache_hit_fail_pct",
-        "dead_tuple_warn_pct", "dead_tuple_fail_pct",
+        "dead_tuple_warn_pct", "dead_tuple_fail_pct", "sequence_warn_pct", "sequence_fail_pct",
     )},
 }

@@ -36,7 +36,10 @@ class LockHolder:
     application: str
     client: str | None
     since: str | None
-    query: str | None
+    query: str | None  # masked
+    user: str | None = None
+    state: str | None = None
+    seconds: float | None = None  # how long its session has been open
 
 
 def _split_key(key: int) -> tuple[int, int]:
@@ -47,14 +50,22 @@ def _split_key(key: int) -> tuple[int, int]:
 def holder(conn) -> LockHolder | None:
     """Who holds the migration lock on this database (psycopg connection)."""
     classid, objid = _split_key(LOCK_KEY)
+    from todoctl.core.shared.query_text import mask_literals
+
     row = conn.execute(
         "SELECT a.pid, coalesce(a.application_name, ''), a.client_addr::text, "
-        "a.backend_start::text, a.query FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+        "a.backend_start::text, a.query, a.usename, a.state, "
+        "extract(epoch FROM clock_timestamp() - a.backend_start)::float8 "
+        "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
         "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s AND l.objid = %s AND l.objsubid = 1 "
         "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
         (classid, objid),
     ).fetchone()
-    return LockHolder(*row) if row else None
+    if not row:
+        return None
+    pid, application, client, since, sql, user, state, seconds = row
+    return LockHolder(pid, application, client, since, mask_literals(sql) if sql else sql, user, state,
+                      round(seconds, 1) if seconds is not None else None)
 
 
 @contextmanager
@@ -85,14 +96,26 @@ def _busy(url: DatabaseURL, who: LockHolder | None, wait: float) -> TodoctlError
     if who is None:
         message = f"another migration held the lock on {url.display} for more than {wait:g}s"
     else:
+        how_long = f" for {who.seconds:.0f}s" if who.seconds is not None else ""
         message = (
             f"another migration holds the lock on {url.display}: pid {who.pid}"
-            f" ({who.application or 'unknown application'}{', from ' + who.client if who.client else ''})"
+            f" ({who.user or 'unknown user'}, application {who.application or 'unnamed'!r}"
+            f"{', from ' + who.client if who.client else ''}, {who.state or 'unknown state'}{how_long}"
+            f"{': ' + who.query if who.query else ''})"
         )
+    # The advisory lock belongs to the session, not to a query: only ending the session releases it.
+    pid = who.pid if who else "PID"
     return TodoctlError(
         message,
-        hint="wait for it to finish, or raise --lock-wait; if that process is stuck, "
-        "SELECT pg_terminate_backend(PID) releases the lock",
+        hint=f"wait for it to finish, or raise --lock-wait; if that process is stuck, "
+        f"`todoctl db cancel {pid} --terminate` or SELECT pg_terminate_backend({pid}) releases the lock",
         exit_code=ExitCode.BUSY,
-        details={"holder_pid": who.pid if who else None},
+        details={
+            "holder_pid": who.pid if who else None,
+            "holder": (
+                {"pid": who.pid, "user": who.user, "application": who.application, "client": who.client,
+                 "state": who.state, "seconds": who.seconds, "query": who.query}
+                if who else None
+            ),
+        },
     )

@@ -86,6 +86,22 @@ def _where_now(url: DatabaseURL) -> tuple[list[str] | None, list[tuple[str, str]
         return None, []
 
 
+def _blockers(url: DatabaseURL):
+    """Sessions holding locks on the app's tables, read after the revision gave up (None if unreadable).
+
+    The failed revision's own locks are released by then, and the statement it waited on is gone;
+    every other session holding any lock on an app table is a candidate (see holding_app_locks).
+    """
+    from todoctl.core.shared.sessions import holding_app_locks
+    from todoctl.db.engine import psycopg_connection
+
+    try:
+        with psycopg_connection(url, autocommit=True, application_name="todoctl migrate (report)") as conn:
+            return holding_app_locks(conn)
+    except (Exception, KeyboardInterrupt):  # gone, or a second Ctrl-C: report what is known
+        return None
+
+
 def interrupted(url: DatabaseURL, journal: Journal) -> TodoctlError:
     now_at, invalid = _where_now(url)
     stands = ", ".join(now_at) if now_at else ("base" if now_at == [] else "unknown (cannot reconnect)")
@@ -162,16 +178,25 @@ def failed_revision(
         stands += " (`todoctl migrate up` drops or rebuilds it)"
     verb = "upgrade to" if direction == "up" else "downgrade from"
     if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+        from todoctl.core.shared.sessions import how_to_end
+
+        blockers = _blockers(url)
+        held_by = (
+            "; held by " + "; ".join(b.describe() for b in blockers) if blockers
+            else "; no session holds a lock on the app's tables any more" if blockers == [] else ""
+        )
         return TodoctlError(
             f"{verb} {failed_id} could not get its lock within lock_timeout "
             f"after {lock_retries + 1} attempts and was rolled back; "
-            f"applied: {', '.join(applied) or 'none'}; the database is at {stands}",
-            hint="a long transaction holds a lock on the table: find it in pg_stat_activity, "
-            "or retry later; --lock-retries and --lock-timeout tune this",
+            f"applied: {', '.join(applied) or 'none'}; the database is at {stands}{held_by}",
+            hint=(how_to_end([b.pid for b in blockers]) if blockers else
+                  "a long transaction holds a lock on the table: find it in pg_stat_activity")
+            + "; or retry later; --lock-retries and --lock-timeout tune this",
             exit_code=ExitCode.BUSY,
             details={"applied": applied, "failed": failed_id, "error": error, "current": now_at,
                      "committed_steps": committed or [],
-                     "invalid_indexes": [{"table": t, "index": i} for t, i in invalid]},
+                     "invalid_indexes": [{"table": t, "index": i} for t, i in invalid],
+                     "blockers": [b.as_dict() for b in blockers or []]},
         )
     return TodoctlError(
         f"{verb} {failed_id} failed and was rolled back: {error}; "

@@ -8,6 +8,7 @@
     revision_gate    require_head: the schema at head, or "run `todoctl migrate up`"
     index_overlap    duplicate and redundant indexes (schema lint and health)
     query_text       other sessions' SQL with its literals masked (libpg_query's lexer)
+    sessions         other sessions described safely; who holds locks on the app's tables
 
 Modules are imported by name (``from todoctl.core.shared import protect``).
 """
