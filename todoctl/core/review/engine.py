@@ -1,0 +1,262 @@
+"""The review engine: rules with ids and tiers, run against the app's models, named queries,
+settings, repository files and (unless offline) the live database.
+
+A rule is a function registered with ``@rule``; it yields ``Finding``s and never prints. The engine
+runs the selected rules, applies the waivers from ``pyproject.toml`` and decides the outcome:
+
+    critical    must fix: a finding fails the review (exit 1)
+    warning     should fix: fails only with --strict
+    suggestion  consider: never fails
+
+A rule marked ``live=True`` needs the database; with ``--offline`` it is skipped and listed as such.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping
+
+from todoctl.errors import usage_error
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, MetaData
+
+    from todoctl.db.url import DatabaseURL
+    from todoctl.queries import NamedQuery
+
+TIERS = ("critical", "warning", "suggestion")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing a rule found.
+
+    ``location`` says where, in the words a reviewer uses: ``todoctl/models.py:152`` (a file and
+    line, relative to the project root), ``tasks.list_id`` (a column), ``query tag-tasks`` (a named
+    query), ``alembic.ini:58``, ``database`` (the live server as a whole).
+    """
+
+    rule: str
+    location: str
+    message: str  # what is wrong here, one sentence
+    hint: str  # how to fix it, one sentence or one statement
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    tier: str
+    title: str  # what it checks, as in the checklist
+    why: str  # why it matters, one sentence
+    live: bool
+    check: Callable[["ReviewContext"], Iterable[Finding]]
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(id: str, tier: str, title: str, *, why: str, live: bool = False):
+    """Register a rule function ``(ctx) -> Iterable[Finding]`` under a stable id."""
+    if tier not in TIERS:
+        raise ValueError(f"tier {tier!r} is not one of {TIERS}")
+
+    def register(check: Callable[["ReviewContext"], Iterable[Finding]]):
+        if id in RULES:
+            raise ValueError(f"review rule {id!r} registered twice")
+        RULES[id] = Rule(id, tier, title, why, live, check)
+        return check
+
+    return register
+
+
+@dataclass
+class ReviewContext:
+    """What the rules look at. Tests build one over a small model, query set, directory or database.
+
+    ``connection()`` opens (once) a read-only connection to ``url``; rules with ``live=True`` only.
+    """
+
+    root: Path  # the project directory: files are read from here, locations are relative to it
+    metadata: "MetaData"  # the app's tables (SQLModel.metadata)
+    queries: Mapping[str, "NamedQuery"]  # the named-query registry
+    environ: Mapping[str, str]  # the app's settings: process environment over .env
+    url: "DatabaseURL | None" = None  # None when offline
+    _stack: ExitStack = field(default_factory=ExitStack, repr=False)
+    _conn: "Connection | None" = field(default=None, repr=False)
+
+    @property
+    def offline(self) -> bool:
+        return self.url is None
+
+    def connection(self) -> "Connection":
+        if self.url is None:
+            raise RuntimeError("a live rule ran offline")  # the engine skips live rules offline
+        if self._conn is None:
+            from todoctl.db.engine import connection
+
+            self._conn = self._stack.enter_context(connection(self.url))
+        return self._conn
+
+    def close(self) -> None:
+        self._stack.close()
+        self._conn = None
+
+    def relative(self, path: Path) -> str:
+        """``path`` as a location relative to the project root (posix separators)."""
+        try:
+            return Path(path).resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return Path(path).as_posix()
+
+
+def app_context(root: Path | None = None, url: "DatabaseURL | None" = None, environ: Mapping[str, str] | None = None) -> ReviewContext:
+    """The context for reviewing this app: its models, its named queries, its settings."""
+    from todoctl import queries
+    from todoctl.models import SQLModel
+
+    root = Path(root or Path.cwd())
+    if environ is None:
+        environ = _app_environ(root)
+    return ReviewContext(root=root, metadata=SQLModel.metadata, queries=queries.QUERIES, environ=environ, url=url)
+
+
+def _app_environ(root: Path) -> dict[str, str]:
+    """The process environment over the project's ``.env`` (read by python-dotenv, as the app does)."""
+    merged: dict[str, str] = {}
+    dotenv = root / ".env"
+    if dotenv.is_file():
+        from dotenv import dotenv_values
+
+        merged.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
+    merged.update(os.environ)
+    return merged
+
+
+# ---------------------------------------------------------------- waivers
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """``[[tool.todoctl.review.waive]]`` in pyproject.toml: a rule, optionally a location pattern
+    (fnmatch: ``tasks.*``, ``query overdue-tasks``), and the reason, which is required."""
+
+    rule: str
+    reason: str
+    location: str | None = None
+
+    def covers(self, finding: Finding) -> bool:
+        return finding.rule == self.rule and (self.location is None or fnmatch.fnmatchcase(finding.location, self.location))
+
+
+def load_waivers(root: Path) -> list[Waiver]:
+    """Waivers from ``root/pyproject.toml``; a waiver without a reason or for an unknown rule is a usage error."""
+    import tomllib
+
+    path = root / "pyproject.toml"
+    if not path.is_file():
+        return []
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise usage_error(f"pyproject.toml cannot be read: {exc}", "fix the file, or move it aside to review without waivers") from None
+    entries = data.get("tool", {}).get("todoctl", {}).get("review", {}).get("waive", [])
+    if not isinstance(entries, list):
+        raise usage_error("[tool.todoctl.review] waive must be a list of tables", 'write [[tool.todoctl.review.waive]] with rule = "..." and reason = "..."')
+    waivers = []
+    for n, entry in enumerate(entries, 1):
+        where = f"pyproject.toml waiver {n}"
+        if not isinstance(entry, dict) or not isinstance(entry.get("rule"), str):
+            raise usage_error(f"{where} has no rule", 'each waiver needs rule = "<id>" and reason = "<why>"')
+        if entry["rule"] not in RULES:
+            raise usage_error(f"{where} names unknown rule {entry['rule']!r}", f"rules: {', '.join(RULES)}")
+        reason = entry.get("reason")
+        if not isinstance(reason, str) or not reason.strip():
+            raise usage_error(f"{where} ({entry['rule']}) has no reason", 'a waiver must say why: reason = "..."')
+        location = entry.get("location")
+        if location is not None and not isinstance(location, str):
+            raise usage_error(f"{where} ({entry['rule']}) has a location that is not a string", 'location = "tasks.list_id" (fnmatch patterns allowed)')
+        waivers.append(Waiver(entry["rule"], reason.strip(), location))
+    return waivers
+
+
+# ---------------------------------------------------------------- running
+
+
+@dataclass(frozen=True)
+class RuledFinding:
+    """A finding with its rule's tier, title and why (what the report prints)."""
+
+    tier: str
+    finding: Finding
+    why: str
+
+
+@dataclass
+class ReviewReport:
+    findings: list[RuledFinding]
+    waived: list[tuple[RuledFinding, Waiver]]
+    rules: list[str]  # the rules that ran
+    skipped: list[tuple[str, str]]  # (rule, why it did not run), e.g. live rules offline
+    strict: bool
+    offline: bool
+
+    __json_properties__ = ("failed", "counts")
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {tier: sum(1 for f in self.findings if f.tier == tier) for tier in TIERS}
+
+    @property
+    def failed(self) -> bool:
+        counts = self.counts
+        return counts["critical"] > 0 or (self.strict and counts["warning"] > 0)
+
+
+def select_rules(only: Iterable[str] = ()) -> list[Rule]:
+    """The rules to run: all, or those named by ``--only`` (an unknown id is a usage error)."""
+    load_rules()
+    only = list(only)
+    unknown = [r for r in only if r not in RULES]
+    if unknown:
+        import difflib
+
+        close = difflib.get_close_matches(unknown[0], RULES, n=1)
+        hint = f"did you mean {close[0]}?" if close else f"rules: {', '.join(RULES)}"
+        raise usage_error(f"unknown review rule {', '.join(unknown)}", hint)
+    return [r for r in RULES.values() if not only or r.id in only]
+
+
+def run(ctx: ReviewContext, *, only: Iterable[str] = (), strict: bool = False, waivers: Iterable[Waiver] = ()) -> ReviewReport:
+    """Run the selected rules over ``ctx``; findings are ordered by tier, rule, location."""
+    rules = select_rules(only)
+    waivers = list(waivers)
+    found: list[RuledFinding] = []
+    waived: list[tuple[RuledFinding, Waiver]] = []
+    ran: list[str] = []
+    skipped: list[tuple[str, str]] = []
+    try:
+        for r in rules:
+            if r.live and ctx.offline:
+                skipped.append((r.id, "needs the database (--offline)"))
+                continue
+            ran.append(r.id)
+            for finding in r.check(ctx):
+                ruled = RuledFinding(r.tier, finding, r.why)
+                waiver = next((w for w in waivers if w.covers(finding)), None)
+                (waived.append((ruled, waiver)) if waiver else found.append(ruled))
+    finally:
+        ctx.close()
+    order = {r.id: n for n, r in enumerate(RULES.values())}
+    key = lambda f: (TIERS.index(f.tier), order[f.finding.rule], f.finding.location)  # noqa: E731
+    found.sort(key=key)
+    waived.sort(key=lambda pair: key(pair[0]))
+    return ReviewReport(found, waived, ran, skipped, strict, ctx.offline)
+
+
+def load_rules() -> None:
+    """Import the rule modules (registration happens on import)."""
+    import todoctl.core.review.rules  # noqa: F401

@@ -1,0 +1,6 @@
+"""Review rules: security."""
+
+from __future__ import annotations
+
+from todoctl.core.review.engine import Finding, ReviewContext, rule  # noqa: F401
+
