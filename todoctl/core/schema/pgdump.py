@@ -137,15 +137,21 @@ def restorable_on(ddl: str, facts: ServerFacts) -> tuple[str, list[str]]:
     """``ddl`` without the top-level `SET`s of settings the server does not have, and those `SET`s.
 
     Statements are found by PostgreSQL's own scanner (pglast), so a `SET` inside a function body
-    is left alone; a statement the parser cannot read (psql's `\\restrict` line glued to the first
-    `SET`) is kept as it is.
+    is left alone. psql's meta-commands (pg_dump's `\\restrict KEY` and `\\unrestrict KEY` lines,
+    whose random key the SQL scanner may reject) are not SQL: they are blanked out, keeping every
+    offset, before the scan. Should the scan still fail, the dump is returned as it is.
     """
     from pglast import ast, parse_sql
     from pglast.parser import ParseError, split
 
+    sql_only = "".join(" " * len(line) if line.startswith("\\") else line for line in ddl.splitlines(True))
+    try:
+        parts = split(sql_only, with_parser=False, only_slices=True)
+    except ParseError:
+        return ddl, []
     dropped: list[tuple[int, int, str]] = []
-    for part in split(ddl, with_parser=False, only_slices=True):
-        statement = ddl[part]
+    for part in parts:
+        statement = sql_only[part]
         try:
             parsed = parse_sql(statement)
         except ParseError:
@@ -157,7 +163,10 @@ def restorable_on(ddl: str, facts: ServerFacts) -> tuple[str, list[str]]:
             end = part.stop + 1 if ddl[part.stop : part.stop + 1] == ";" else part.stop
             if ddl[end : end + 1] == "\n":
                 end += 1
-            dropped.append((part.start, end, statement.strip() + ";"))
+            # From the SET itself, not the comments or meta-commands the scan put before it
+            # (libpg_query's location counts UTF-8 bytes).
+            start = part.start + len(statement.encode()[: parsed[0].stmt_location].decode(errors="ignore"))
+            dropped.append((start, end, ddl[start : part.stop].strip() + ";"))
     for start, end, _ in reversed(dropped):
         ddl = ddl[:start] + ddl[end:]
     return ddl, [text for _, _, text in dropped]
