@@ -40,15 +40,41 @@ class Topology:
         return base.replace("/app?", f"/{database}?")
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def _as_postgres(args: list[str], **kwargs) -> subprocess.CompletedProcess:
+def as_postgres(args: list[str], **kwargs) -> subprocess.CompletedProcess:
+    """Run a PostgreSQL program as the `postgres` user when we are root (initdb refuses root);
+    shared with the matrix tier (tests/matrix/servers.py)."""
     prefix = ["runuser", "-u", RUN_AS, "--"] if os.geteuid() == 0 else []
     return subprocess.run(prefix + args, check=True, capture_output=True, text=True, timeout=120, **kwargs)
+
+
+def give_to_postgres(*paths: Path) -> None:
+    """Hand files made as root to the `postgres` user, who runs the servers."""
+    if os.geteuid() == 0:
+        for path in paths:
+            shutil.chown(path, RUN_AS, RUN_AS)
+
+
+def run_as_available() -> str | None:
+    """Why servers cannot be run as the `postgres` user here, or None."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        import pwd
+
+        pwd.getpwnam(RUN_AS)
+    except KeyError:
+        return f"no '{RUN_AS}' system user"
+    return None
+
+
+# The names other test files already import.
+_as_postgres, _free_port = as_postgres, free_port
 
 
 def available() -> str | None:
@@ -72,7 +98,7 @@ def start() -> tuple[Topology, subprocess.Popen]:
     root = Path(tempfile.mkdtemp(prefix="todoctl-topology-"))
     os.chmod(root, 0o755)
     data = root / "data"
-    pg_port, bouncer_port = _free_port(), _free_port()
+    pg_port, bouncer_port = free_port(), free_port()
     (root / "pw").write_text(PASSWORD + "\n")
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
@@ -84,7 +110,7 @@ def start() -> tuple[Topology, subprocess.Popen]:
         shutil.chown(root, RUN_AS, RUN_AS)
         for name in ("pw", "server.key", "server.crt"):
             shutil.chown(root / name, RUN_AS, RUN_AS)
-    _as_postgres([str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth-local=trust",
+    as_postgres([str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth-local=trust",
                   "--auth-host=scram-sha-256", f"--pwfile={root / 'pw'}", "--encoding=UTF8"])
     with open(data / "postgresql.conf", "a") as conf:
         conf.write(
@@ -92,9 +118,9 @@ def start() -> tuple[Topology, subprocess.Popen]:
             f"ssl = on\nssl_cert_file = '{root / 'server.crt'}'\nssl_key_file = '{root / 'server.key'}'\n"
             "max_connections = 60\nfsync = off\n"
         )
-    _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(root / "postgres.log"), "-w", "start"])
+    as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(root / "postgres.log"), "-w", "start"])
     superuser = f"postgresql://postgres@/postgres?host={root}&port={pg_port}"
-    _as_postgres([str(PG_BIN / "psql"), superuser, "-v", "ON_ERROR_STOP=1", "-c",
+    as_postgres([str(PG_BIN / "psql"), superuser, "-v", "ON_ERROR_STOP=1", "-c",
                   f"CREATE ROLE app LOGIN CREATEDB PASSWORD '{PASSWORD}'", "-c", "CREATE DATABASE app OWNER app"])
     (root / "userlist.txt").write_text(f'"app" "{PASSWORD}"\n')
     (root / "pgbouncer.ini").write_text(
@@ -140,7 +166,7 @@ def stop(topology: Topology, bouncer: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         bouncer.kill()
     try:
-        _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(topology.root / "data"), "-m", "immediate", "-w", "stop"])
+        as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(topology.root / "data"), "-m", "immediate", "-w", "stop"])
     except subprocess.CalledProcessError:
         pass
     shutil.rmtree(topology.root, ignore_errors=True)

@@ -120,6 +120,11 @@ def lint(result: LintReport) -> None:
 def dump(result: SchemaDump) -> None:
     sys.stdout.write(result.ddl)
     sys.stdout.flush()
+    # Which pg_dump made it, on stderr so that `schema dump > schema.sql` keeps only the DDL.
+    note = f"-- pg_dump {result.pg_dump_version} ({result.pg_dump}) of PostgreSQL {result.server_version}"
+    if result.dropped_settings:
+        note += f"; left out for this server: {' '.join(result.dropped_settings)}"
+    sys.stderr.write(note + "\n")
 
 
 def erd(result: ErDiagram, *, markdown: bool = False) -> None:

@@ -156,6 +156,8 @@ def test_dump_prints_ddl(migrated_db):
     assert result.exit_code == 0, result.output
     assert "CREATE TABLE public.users (" in result.stdout
     assert "CREATE UNIQUE INDEX uq_users_email_lower ON public.users USING btree (lower((email)::text));" in result.stdout
+    # Which pg_dump made it goes to stderr, so `schema dump > schema.sql` keeps only the DDL.
+    assert result.stderr.startswith("-- pg_dump 18.") and "of PostgreSQL 18." in result.stderr
 
 
 def test_dump_some_tables_as_json(migrated_db):
@@ -163,6 +165,7 @@ def test_dump_some_tables_as_json(migrated_db):
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert document["tables"] == ["tags", "task_tags"] and document["pg_dump_version"].startswith("18")
+    assert document["server_version"].startswith("18") and document["dropped_settings"] == []
     assert "CREATE TABLE public.task_tags (" in document["ddl"] and "CREATE TABLE public.tasks (" not in document["ddl"]
 
 

@@ -341,6 +341,35 @@ def test_dump_of_an_unreachable_server_is_exit_3_without_the_password():
     assert "s3cret-Pw" not in str(caught.value.to_dict())
 
 
+def test_a_pg_dump_of_the_server_s_major_is_used_and_its_output_kept_whole(migrated_db):
+    result = schema_dump.dump(migrated_db)
+    assert result.server_version.split(".")[0] == result.pg_dump_version.split(".")[0]
+    assert result.dropped_settings == [] and "SET transaction_timeout = 0;" in result.ddl
+
+
+def test_settings_the_server_lacks_are_left_out_of_a_newer_pg_dump_s_output(migrated_db):
+    # What pg_dump 18 writes, read against the settings of a server without transaction_timeout
+    # (PostgreSQL 16 and older; the matrix tier restores such dumps on real 14, 15 and 16).
+    import dataclasses
+
+    facts = schema_dump.server_facts(migrated_db)
+    older = dataclasses.replace(facts, major=16, settings=facts.settings - {"transaction_timeout"})
+    ddl = (
+        # pg_dump's key is random: one starting with a digit is not a valid SQL token.
+        "--\n-- PostgreSQL database dump\n--\n\\restrict 2Hz4TmQNOvKL9aF5cu97\n\n"
+        "SET transaction_timeout = 0;\nSET statement_timeout = 0;\nSET lock_timeout = 0;\n"
+        "SET client_encoding = 'UTF8';\n"
+        "CREATE FUNCTION public.f() RETURNS void LANGUAGE plpgsql\n    AS $$\nBEGIN\n"
+        "SET transaction_timeout = 0;\nEND$$;\n"
+        "SET default_table_access_method = heap;\n\\unrestrict 2Hz4TmQNOvKL9aF5cu97\n"
+    )
+    kept, dropped = schema_dump.restorable_on(ddl, older)
+    assert dropped == ["SET transaction_timeout = 0;"]
+    assert kept == ddl.replace("SET transaction_timeout = 0;\n", "", 1)
+    assert "BEGIN\nSET transaction_timeout = 0;\nEND$$" in kept  # a function body is not a setting of the dump
+    assert schema_dump.restorable_on(ddl, facts) == (ddl, [])
+
+
 def test_a_newer_server_needs_a_matching_pg_dump():
     # pg_dump's own words when the server is newer than it (cannot be produced with one server).
     from todoctl.db.url import normalise
