@@ -188,22 +188,27 @@ def _replication(ctx: Context) -> Check:
                     f"SELECT pg_drop_replication_slot('{slot['slot']}')",
                 ))
     if replica is not None:
-        found = details["replica"] = _replica(ctx, replica, primary_lsn)
-        where = f"replica {replica.display}"
-        if "error" in found:
-            findings.append((Status.FAIL, f"{where}: {found['error']}",
-                             f"is the replica running? (DATABASE_URL_REPLICA, from {replica.source})"))
-        elif not found["in_recovery"]:
-            findings.append((Status.WARN, f"{where} is not a replica (not in recovery)",
-                             "DATABASE_URL_REPLICA should name the read replica, not the primary"))
-        else:
-            findings.append((
-                _lag_status(ctx, found["behind_bytes"], found["lag_seconds"]),
-                f"{where}: " + _lag_text(found["behind_bytes"], found["lag_seconds"])
-                + (", replay paused" if found["replay_paused"] else ""),
-                _lag_hint(found),
-            ))
+        # Listed first: of equally bad findings, the replica's (what the app reads from) leads, with its hint.
+        findings[:0] = [_replica_finding(ctx, replica, details, primary_lsn)]
     return _verdict(ctx, details, findings)
+
+
+def _replica_finding(ctx: Context, replica, details: dict, primary_lsn: str | None) -> tuple:
+    """DATABASE_URL_REPLICA's finding: down (fail), no replica at all (warn), or its lag graded."""
+    found = details["replica"] = _replica(ctx, replica, primary_lsn)
+    where = f"replica {replica.display}"
+    if "error" in found:
+        return (Status.FAIL, f"{where}: {found['error']}",
+                f"is the replica running? (DATABASE_URL_REPLICA, from {replica.source})")
+    if not found["in_recovery"]:
+        return (Status.WARN, f"{where} is not a replica (not in recovery)",
+                "DATABASE_URL_REPLICA should name the read replica, not the primary")
+    return (
+        _lag_status(ctx, found["behind_bytes"], found["lag_seconds"]),
+        f"{where}: " + _lag_text(found["behind_bytes"], found["lag_seconds"])
+        + (", replay paused" if found["replay_paused"] else ""),
+        _lag_hint(found),
+    )
 
 
 def _lag_hint(found: dict) -> str:

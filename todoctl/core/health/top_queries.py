@@ -198,7 +198,8 @@ def _judge_statements(ctx: Context, before: dict | None, now: dict, source: str)
     window_ms = sum(q["total_ms"] for q in window_statements)
     queries = [
         {
-            "name": named_query(now["text"].get(q["id"])),
+            "name": (name := named_query(now["text"].get(q["id"]))),
+            "explain": f"todoctl explain {name}" if name else None,
             "calls": q["calls"],
             "total_ms": round(q["total_ms"], 1),
             "mean_ms": round(q["total_ms"] / q["calls"], 2),
