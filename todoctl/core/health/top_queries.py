@@ -113,7 +113,9 @@ def read_statements(ctx: Context, schema: str | None = None) -> dict | None:
         ctx,
         f"SELECT userid::text || ':' || queryid::text || ':' || toplevel::text AS id, calls, "
         f"total_exec_time AS total_ms, rows, left(query, 4000) AS query FROM {schema}.pg_stat_statements "
-        "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        # Another role's statements have no queryid without pg_read_all_stats: all would share one id.
+        " AND queryid IS NOT NULL",
     )
     return {
         "key": key,
@@ -243,4 +245,5 @@ def _describe(q: dict) -> str:
     """``task-search: 41% of total time, 1,204 calls, mean 3.2 ms``, or the statement's text when it is no named query."""
     label = q["name"] or " ".join((q["query"] or "").split())[:60]
     share = f"{q['share_pct']:g}% of total time, " if q["share_pct"] is not None else ""
-    return f"{label}: {share}{q['calls']:,} calls, mean {ms(q['mean_ms'])}"
+    calls = f"{q['calls']:,} call{'s' if q['calls'] != 1 else ''}"
+    return f"{label}: {share}{calls}, mean {ms(q['mean_ms'])}"
