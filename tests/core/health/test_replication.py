@@ -111,3 +111,20 @@ def test_thresholds_come_from_the_environment(pg, migrated_db, slot):
     assert result.exit_code == 1, result.output
     check = json.loads(result.stdout)["checks"][0]
     assert check["status"] == "fail" and "> 0 / 1 MB of WAL" in check["threshold"]
+
+
+def test_replica_url_from_dotenv_is_read_and_its_password_masked(pg, migrated_db, monkeypatch, tmp_path):
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(migrated_db.libpq)
+    # The same server, with a password in the URL (the embedded server trusts local connections).
+    host = parts.netloc.rpartition("@")[2]  # empty for a Unix socket (host=... in the query)
+    with_password = migrated_db.libpq.replace(f"//{parts.netloc}", f"//{parts.username}:Dotenv-Sentinel-Pw@{host}", 1)
+    (tmp_path / ".env").write_text(f"DATABASE_URL_REPLICA={with_password}\n")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["-d", migrated_db.url, "health", "-c", "replication", "--json"])
+    assert "Dotenv-Sentinel-Pw" not in result.output
+    assert result.exit_code == 0, result.output
+    check = json.loads(result.stdout)["checks"][0]
+    assert check["details"]["replica"]["source"] == "DATABASE_URL_REPLICA (.env)", check
+    assert check["status"] == "warn" and "is not a replica" in check["value"]

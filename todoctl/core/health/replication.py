@@ -199,7 +199,7 @@ def _replica_finding(ctx: Context, replica, details: dict, primary_lsn: str | No
     where = f"replica {replica.display}"
     if "error" in found:
         return (Status.FAIL, f"{where}: {found['error']}",
-                f"is the replica running? (DATABASE_URL_REPLICA, from {replica.source})")
+                f"is the replica running, and does {replica.source} name it?")
     if not found["in_recovery"]:
         return (Status.WARN, f"{where} is not a replica (not in recovery)",
                 "DATABASE_URL_REPLICA should name the read replica, not the primary")
