@@ -11,7 +11,8 @@ Three views, each where it can be had:
   read replicas), how far that server's replay is behind this primary's current WAL position.
 
 Lag in seconds is, as in PgHero, the time since the standby last replayed a transaction, counted
-only while it is behind: an idle primary gives nothing to replay, and that is no lag.
+only while WAL it received waits to be replayed (or WAL is missing and nothing receives it): an
+idle primary gives nothing to replay, and that is no lag.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ SELECT pg_last_wal_receive_lsn()::text AS received_lsn, pg_last_wal_replay_lsn()
        pg_wal_lsn_diff(coalesce(CAST(:primary_lsn AS pg_lsn), pg_last_wal_receive_lsn()),
                        pg_last_wal_replay_lsn())::float8 AS behind_bytes,
        extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8 AS since_replay_s,
+       coalesce(pg_last_wal_receive_lsn() > pg_last_wal_replay_lsn(), false) AS replay_pending,
+       EXISTS (SELECT 1 FROM pg_stat_wal_receiver) AS receiving,
        pg_is_wal_replay_paused() AS paused
 """
 
@@ -86,12 +89,18 @@ def standby_lag(ctx: Context, primary_lsn: str | None) -> dict[str, Any]:
     row = query(ctx, STANDBY_LAG_SQL, primary_lsn=primary_lsn)[0]
     behind = max(row.behind_bytes, 0.0) if row.behind_bytes is not None else None
     since = round(row.since_replay_s, 1) if row.since_replay_s is not None else None
+    # Nothing to replay is no lag, however long ago the last transaction was. Nor is the few bytes
+    # a connected standby has not received yet: after an idle hour, the time since its last replay
+    # would read as an hour's lag. So time counts only while received WAL waits to be replayed, or
+    # while WAL is missing and nothing is receiving it.
+    waiting = bool(behind) and (row.replay_pending or not row.receiving)
     return {
         "in_recovery": True,
         "received_lsn": row.received_lsn,
         "replayed_lsn": row.replayed_lsn,
         "behind_bytes": int(behind) if behind is not None else None,
-        "lag_seconds": since if behind else 0.0,  # nothing to replay is no lag, however long ago the last was
+        "lag_seconds": since if waiting else 0.0,
+        "receiving": bool(row.receiving),
         "replay_paused": bool(row.paused),
     }
 
