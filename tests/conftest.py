@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 # Tests never read a developer's DATABASE_URL or .env, nor touch their embedded server.
-for _name in ("DATABASE_URL", "DATABASE_URL_UNPOOLED"):
+for _name in ("DATABASE_URL", "DATABASE_URL_UNPOOLED", "DATABASE_URL_REPLICA"):
     os.environ.pop(_name, None)
 _TEST_HOME = Path(tempfile.mkdtemp(prefix="todoctl-test-home-"))
 atexit.register(shutil.rmtree, _TEST_HOME, ignore_errors=True)  # also when no test used a server

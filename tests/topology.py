@@ -1,6 +1,8 @@
 """A real-world topology for the `topology` test tier: Debian's PostgreSQL 15 with password
-authentication over TCP and SSL (a self-signed certificate made here), and PgBouncer in
-transaction mode in front of it, the stand-in for Neon's pooler.
+authentication over TCP and SSL (a self-signed certificate made here), pg_stat_statements
+preloaded (created in the `app` database), and PgBouncer in transaction mode in front of it, the
+stand-in for Neon's pooler. On demand (the `standby` fixture), a streaming standby of that server
+made with `pg_basebackup -R`, the stand-in for a read replica.
 
 Everything is created in a temporary directory and stopped at the end of the session.
 `.ci/run` installs the packages (postgresql-15, pgbouncer); elsewhere the tier is skipped
@@ -116,12 +118,14 @@ def start() -> tuple[Topology, subprocess.Popen]:
         conf.write(
             f"\nlisten_addresses = '127.0.0.1'\nport = {pg_port}\nunix_socket_directories = '{root}'\n"
             f"ssl = on\nssl_cert_file = '{root / 'server.crt'}'\nssl_key_file = '{root / 'server.key'}'\n"
-            "max_connections = 60\nfsync = off\n"
+            "max_connections = 60\nfsync = off\nshared_preload_libraries = 'pg_stat_statements'\n"
         )
     as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(root / "postgres.log"), "-w", "start"])
     superuser = f"postgresql://postgres@/postgres?host={root}&port={pg_port}"
     as_postgres([str(PG_BIN / "psql"), superuser, "-v", "ON_ERROR_STOP=1", "-c",
                   f"CREATE ROLE app LOGIN CREATEDB PASSWORD '{PASSWORD}'", "-c", "CREATE DATABASE app OWNER app"])
+    _as_postgres([str(PG_BIN / "psql"), superuser.replace("/postgres?", "/app?"), "-v", "ON_ERROR_STOP=1", "-c",
+                  "CREATE EXTENSION pg_stat_statements"])
     (root / "userlist.txt").write_text(f'"app" "{PASSWORD}"\n')
     (root / "pgbouncer.ini").write_text(
         "[databases]\n"
@@ -159,6 +163,48 @@ def start() -> tuple[Topology, subprocess.Popen]:
     return topology, bouncer
 
 
+@dataclass(frozen=True)
+class Standby:
+    url: str  # as the app reaches a read replica: postgresql://app:PASSWORD@127.0.0.1:PORT/app?sslmode=require
+    superuser: str  # over the Unix socket, trust
+    port: int
+    data: Path
+    slot: str  # the physical slot on the primary it streams from
+
+
+STANDBY_SLOT = "todoctl_standby"
+
+
+def start_standby(topology: Topology) -> Standby:
+    """A streaming standby of the topology's server: `pg_basebackup -R` (standby.signal and
+    primary_conninfo written for us) through a physical slot it creates (-C -S), on its own port."""
+    data, port = topology.root / "standby", _free_port()
+    _as_postgres([str(PG_BIN / "pg_basebackup"), "-d", topology.superuser, "-D", str(data), "-R",
+                  "-C", "-S", STANDBY_SLOT, "-X", "stream", "--checkpoint=fast", "--no-manifest",
+                  # Syncing the copy to disk took most of its 5 s here; a test's standby needs no durability.
+                  "--no-sync"])
+    with open(data / "postgresql.conf", "a") as conf:  # the copy's settings are the primary's, but its port
+        conf.write(f"\nport = {port}\n")
+    standby = Standby(
+        url=topology.direct.replace(f":{topology.pg_port}/", f":{port}/"),
+        superuser=f"postgresql://postgres@/postgres?host={topology.root}&port={port}",
+        port=port,
+        data=data,
+        slot=STANDBY_SLOT,
+    )
+    start_server(standby)
+    return standby
+
+
+def start_server(standby: Standby) -> None:
+    _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(standby.data), "-l", str(standby.data.parent / "standby.log"),
+                  "-w", "start"])
+
+
+def stop_server(standby: Standby) -> None:
+    _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(standby.data), "-m", "fast", "-w", "stop"])
+
+
 def stop(topology: Topology, bouncer: subprocess.Popen) -> None:
     bouncer.terminate()
     try:
@@ -170,6 +216,20 @@ def stop(topology: Topology, bouncer: subprocess.Popen) -> None:
     except subprocess.CalledProcessError:
         pass
     shutil.rmtree(topology.root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def standby(topology):
+    """A streaming standby, started on first use and stopped (pg_ctl stop) at the end of the session."""
+    server = start_standby(topology)
+    try:
+        yield server
+    finally:
+        if (server.data / "postmaster.pid").exists():
+            try:
+                stop_server(server)
+            except subprocess.CalledProcessError:
+                pass
 
 
 @pytest.fixture(scope="session")

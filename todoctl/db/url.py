@@ -321,3 +321,9 @@ def require_direct(url: DatabaseURL) -> DatabaseURL:
             exit_code=ExitCode.REFUSED,
         )
     return url
+
+
+def replica_url() -> DatabaseURL | None:
+    """``DATABASE_URL_REPLICA`` (environment, then .env): a read replica or standby whose lag health
+    reports; None when it is not configured. Resolved, normalised and masked like ``DATABASE_URL``."""
+    return _setting("DATABASE_URL_REPLICA")

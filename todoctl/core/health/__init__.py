@@ -9,7 +9,8 @@
     indexes      invalid, unused and duplicate indexes
     stats        cache hit over a window, dead tuples, wraparound
     sequences    share of its range each sequence (or its column's type) has used
-    top_queries  pg_stat_statements over a window
+    replication  standbys' and the read replica's lag (DATABASE_URL_REPLICA), inactive slots holding WAL
+    top_queries  pg_stat_statements over a window, matched to the app's named queries
     counters     readings of cumulative counters kept between runs (the window)
     pool         the app's pool (todoctl.app) and the probe through it
 """

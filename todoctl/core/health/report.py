@@ -4,7 +4,7 @@
     report.ok            # False when a check failed (or warned, with strict=True)
 
 The checks are a registry (:mod:`todoctl.core.health.registry`) filled by the check modules
-beside it (connection, activity, indexes, stats, top_queries); the pool settings and the probe
+beside it (connection, activity, blocking, indexes, stats, sequences, replication, top_queries); the pool settings and the probe
 live in :mod:`todoctl.core.health.pool`.
 """
 
@@ -24,6 +24,7 @@ from todoctl.core.health import blocking as health_blocking  # noqa: F401
 from todoctl.core.health import indexes as health_indexes  # noqa: F401
 from todoctl.core.health import stats as health_stats  # noqa: F401
 from todoctl.core.health import sequences as health_sequences  # noqa: F401
+from todoctl.core.health import replication as health_replication  # noqa: F401
 from todoctl.core.health import top_queries as health_top_queries  # noqa: F401
 # isort: on
 from todoctl.core.health.pool import (

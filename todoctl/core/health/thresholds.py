@@ -40,6 +40,14 @@ class Thresholds:
     wraparound_fail_age: int = 1_500_000_000
     sequence_warn_pct: float = 75  # share of its range a sequence (or its column's type) has used
     sequence_fail_pct: float = 90
+    # A standby or read replica behind the primary, in WAL not yet replayed or in time since it last
+    # replayed a transaction while behind; and WAL kept by a replication slot nobody reads.
+    replication_lag_warn_mb: float = 64
+    replication_lag_fail_mb: float = 1024
+    replication_lag_warn_s: float = 30
+    replication_lag_fail_s: float = 300
+    replication_slot_warn_mb: float = 1024
+    replication_slot_fail_mb: float = 10240
     top_queries: int = 5
     top_query_mean_warn_ms: float = 1000
     probe_wait_warn_ms: float = 1000  # p95 acquisition wait in --probe

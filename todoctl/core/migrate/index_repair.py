@@ -100,12 +100,50 @@ def plan(leftovers: list[tuple[str, str]], defined: set[str], revision: str) -> 
     return sorted(repairs, key=lambda r: r.action != "drop")
 
 
-class RepairFailed(Exception):
-    """A repair statement failed; ``done`` holds the repairs finished before it."""
+LOCK_NOT_AVAILABLE = "55P03"
 
-    def __init__(self, repair: IndexRepair, done: list[IndexRepair], error: BaseException) -> None:
+
+class RepairFailed(Exception):
+    """A repair statement failed; ``done`` holds the repairs finished before it.
+
+    ``blockers``: after a ``lock_timeout``, the sessions holding locks on the app's tables (what the
+    repair waited for is among them), as the migration runner names them for a revision; None when
+    the failure was no lock wait, or they could not be read.
+    """
+
+    def __init__(
+        self, repair: IndexRepair, done: list[IndexRepair], error: BaseException, blockers: list | None = None
+    ) -> None:
         super().__init__(str(error))
-        self.repair, self.done, self.error = repair, done, error
+        self.repair, self.done, self.error, self.blockers = repair, done, error, blockers
+
+    @property
+    def held_by(self) -> str:
+        """``; held by pid 123 (...)`` for the error message, or nothing."""
+        if self.blockers is None:
+            return ""
+        if not self.blockers:
+            return "; no session holds a lock on the app's tables any more"
+        return "; held by " + "; ".join(b.describe() for b in self.blockers)
+
+    @property
+    def hint(self) -> str | None:
+        """How to end the blockers, when there are any."""
+        from todoctl.core.shared.sessions import how_to_end
+
+        if not self.blockers:
+            return None
+        return how_to_end([b.pid for b in self.blockers]) + "; then run `todoctl migrate up` again"
+
+
+def _blockers(conn) -> list | None:
+    """Who holds locks on the app's tables, read on the repair's own connection once its wait gave up."""
+    from todoctl.core.shared.sessions import holding_app_locks
+
+    try:
+        return holding_app_locks(conn)
+    except Exception:  # the connection is gone too: report the failure without them
+        return None
 
 
 def repair(
@@ -143,6 +181,7 @@ def repair(
             try:
                 conn.execute(sql.SQL(verb).format(sql.Identifier(item.index)))
             except psycopg.Error as exc:
-                raise RepairFailed(item, done, exc) from exc
+                blockers = _blockers(conn) if getattr(exc, "sqlstate", None) == LOCK_NOT_AVAILABLE else None
+                raise RepairFailed(item, done, exc, blockers) from exc
             done.append(IndexRepair(item.table, item.index, item.action, revision, done=True))
         return done

@@ -214,10 +214,11 @@ def _repair(url, after: list[str], script, migrations, timeouts: Timeouts, steps
         applied = [s.revision for s in steps]
         raise TodoctlError(
             f"the database is at {revision}, but repairing INVALID index {failed.repair.index} "
-            f"({failed.repair.action}) failed: {error}"
+            f"({failed.repair.action}) failed: {error}" + failed.held_by
             + (f"; already done: {done}" if done else "")
             + f"; applied: {', '.join(applied) or 'none'}",
-            hint="a long transaction holds a lock on the table, or the build took longer than statement_timeout: "
+            hint=failed.hint
+            or "a long transaction holds a lock on the table, or the build took longer than statement_timeout: "
             "run `todoctl migrate up` again later (raise --lock-timeout/--statement-timeout if needed)",
             exit_code=ExitCode.BUSY if lock else ExitCode.CHECK_FAILED,
             details={
@@ -226,6 +227,7 @@ def _repair(url, after: list[str], script, migrations, timeouts: Timeouts, steps
                 "failed_repair": _jsonable_repair(failed.repair),
                 "repairs": [_jsonable_repair(r) for r in failed.done],
                 "error": error,
+                "blockers": [b.as_dict() for b in failed.blockers or []],
             },
         ) from failed.error
 
