@@ -73,7 +73,7 @@ def search_ms(conn, variant: str, user_id, term: str) -> tuple[float, str]:
 
 def single_row_ms(conn, user_id, runs: int) -> dict[str, float]:
     """Median ms of one-row statements, each its own transaction (autocommit)."""
-    times: dict[str, list[float]] = {"insert": [], "update title": [], "update status": []}
+    times: dict[str, list[float]] = {"insert": [], "update title": [], "update priority": []}
     ids = []
     for i in range(runs):
         t0 = time.perf_counter()
@@ -89,7 +89,7 @@ def single_row_ms(conn, user_id, runs: int) -> dict[str, float]:
         times["update title"].append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         conn.execute("UPDATE tasks SET priority = 'high' WHERE id = %s", (task_id,))
-        times["update status"].append(time.perf_counter() - t0)
+        times["update priority"].append(time.perf_counter() - t0)
     conn.execute("DELETE FROM tasks WHERE id = ANY(%s)", (ids,))
     return {k: statistics.median(v) * 1000 for k, v in times.items()}
 

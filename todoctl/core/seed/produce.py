@@ -20,9 +20,9 @@ from todoctl.core.seed.rows import COLUMNS
 
 # Task-tag links are spooled to disk beyond this, keeping memory flat on big loads.
 SPOOL_IN_MEMORY_BYTES = 8 * 1024 * 1024
-# Encoded rows drawn ahead of the COPY (about 40,000 tasks): enough to keep drawing through the
+# Encoded rows drawn ahead of the COPY (about 20,000 tasks): enough to keep drawing through the
 # early tables' index builds, little beside the 150 MB budget.
-AHEAD_BYTES = 32 * 1024 * 1024
+AHEAD_BYTES = 16 * 1024 * 1024
 
 _END = object()  # end of one table's chunks
 
