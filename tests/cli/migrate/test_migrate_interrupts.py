@@ -16,12 +16,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg
-
-from todoctl.models import SEARCH_EXPRESSION
 import pytest
 
 from tests.helpers import schema_snapshot as snapshot
 from tests.helpers import start_todoctl, wait_for
+from todoctl.models import SEARCH_EXPRESSION
 from todoctl.core import migrate
 from todoctl.core.migrate.lock import LOCK_KEY
 from todoctl.core.shared import catalog
