@@ -18,7 +18,7 @@ from sqlalchemy import and_, func, literal_column, select, text, tuple_, update
 from sqlalchemy.sql import Executable
 
 from todoctl.errors import TodoctlError, usage_error
-from todoctl.models import Tag, Task, TaskStatus, TaskTag, User
+from todoctl.models import Tag, Task, TaskStatus, TaskTag, User, search_document
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -302,10 +302,11 @@ def task_list(user_id, status, after_due=None, after_id=None):
 )
 def task_search(user_id, q):
     tsquery = func.websearch_to_tsquery(literal_column("'english'::regconfig"), q)
-    rank = func.ts_rank(Task.search_vector, tsquery)
+    document = search_document(Task.title, Task.description)  # the expression ix_tasks_search indexes
+    rank = func.ts_rank(document, tsquery)
     return (
         select(Task, rank.label("rank"))
-        .where(Task.user_id == user_id, Task.search_vector.op("@@")(tsquery))
+        .where(Task.user_id == user_id, document.op("@@")(tsquery))
         .order_by(rank.desc(), Task.id)
         .limit(PAGE_SIZE)
     )

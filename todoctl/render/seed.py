@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
@@ -10,44 +9,19 @@ from rich.table import Table
 
 from todoctl.core.seed.job import SeedReport
 from todoctl.render import console
+from todoctl.render.progress import bars
+
+# The seed's steps without rows: index and key rebuilds (counted in statements), ANALYZE (in tables).
+PHASES = frozenset({"indexes", "analyze"})
 
 
 @contextmanager
 def progress(enabled: bool = True) -> Iterator[Callable[[str, int, int], None] | None]:
-    """A ``(table, done, total)`` callback drawing one bar per table on stderr.
-
-    Yields None (no bars) when disabled or when stderr is not a terminal: pipes and CI logs
-    get no control characters.
-    """
-    err = console(stderr=True)
-    if not enabled or not sys.stderr.isatty() or not err.is_terminal:
-        yield None
-        return
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
-    bars = Progress(
-        TextColumn("{task.description:<10}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=False,
-    )
-    tasks: dict[str, int] = {}
-
-    def update(table: str, done: int, total: int) -> None:
-        if table not in tasks:
-            tasks[table] = bars.add_task(table, total=max(total, done) or None)
-        bars.update(tasks[table], completed=done, total=max(total, done) or None)
-
-    with bars:
-        yield update
+    """A ``(table or phase, done, total)`` callback drawing a bar per table (rows, percentage,
+    rate, time remaining) and a line per phase (index builds, ANALYZE) on stderr; None when
+    disabled or when stderr is not a terminal."""
+    with bars(enabled=enabled, unit="rows", phases=PHASES) as drawn:
+        yield drawn.update if drawn is not None else None
 
 
 def summary(report: SeedReport) -> None:

@@ -63,7 +63,7 @@ def test_sql_defaults_to_what_is_pending(migrated_db):
     migrate.downgrade(migrated_db, "-1")
     result = invoke("-d", migrated_db.url, "migrate", "sql")
     assert result.exit_code == 0, result.output
-    assert "ix_tasks_list_due" in result.stdout and "CREATE TABLE users" not in result.stdout
+    assert "ix_tasks_search_document" in result.stdout and "CREATE TABLE users" not in result.stdout
 
 
 def test_lint_is_clean_for_the_repository_with_reasoned_allowances():

@@ -180,7 +180,7 @@ def test_ctrl_c_inside_any_autocommit_block_is_reported_as_an_interrupt(tmp_path
 
 
 def test_failed_revision_names_the_concurrent_steps_it_had_committed(migrated_db):
-    migrate.downgrade(migrated_db, "-2")  # at 0005; 0006 builds two indexes, each in its own autocommit block
+    migrate.downgrade(migrated_db, "0005")  # at 0005; 0006 builds two indexes, each in its own autocommit block
     with psycopg.connect(libpq(migrated_db)) as other:
         other.execute("CREATE INDEX ix_tasks_pending_due ON users (name)")  # the second build waits on this name
         with pytest.raises(TodoctlError) as caught:

@@ -14,6 +14,7 @@ from todoctl.core.seed import job as seed_job
 from todoctl.core.seed import profile as seed_profile
 from todoctl.core.seed.rows import tasks_per_user
 from todoctl.errors import ExitCode, TodoctlError
+from todoctl.models import SEARCH_EXPRESSION
 
 APP_TABLES = ("users", "task_lists", "tags", "tasks", "task_tags")
 REFERENCE = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)
@@ -122,7 +123,8 @@ def test_every_table_is_filled_consistently(pg, migrated_db):
     assert q("SELECT count(DISTINCT theme) FROM users") == 3
     for column in ("description", "due_date", "estimated_hours", "list_id"):
         assert 0 < q(f"SELECT count({column}) FROM tasks") < got["tasks"]
-    assert q("SELECT count(*) FROM tasks WHERE search_vector IS NULL") == 0
+    # Every task is findable: the expression ix_tasks_search indexes has lexemes for each.
+    assert q(f"SELECT count(*) FROM tasks WHERE length({SEARCH_EXPRESSION}) = 0") == 0
     # Emails are unique and of the reserved example domains; hashes are bcrypt.
     assert q("SELECT count(DISTINCT lower(email)) FROM users") == 60
     assert q(r"SELECT count(*) FROM users WHERE email !~ '^[a-z]+\.[a-z]+\.[0-9]+@example\.(com|org|net)$'") == 0
@@ -383,3 +385,47 @@ def test_statement_canceled_by_the_server_rolls_everything_back(pg, migrated_db)
     assert caught.value.exit_code == ExitCode.CHECK_FAILED
     assert "canceled" in caught.value.message
     assert counts(pg, migrated_db) == dict.fromkeys(APP_TABLES, 0)
+
+
+# ---------------------------------------------------------------- rows drawn on a producer thread
+
+
+def test_a_failure_while_drawing_rows_rolls_everything_back(pg, migrated_db, monkeypatch):
+    """The producer thread's error reaches the caller; the one transaction leaves nothing behind."""
+    import itertools
+    import threading
+
+    from todoctl.core.seed.rows import Generator
+
+    class Broken(Generator):
+        def tasks(self, task_tags):
+            drawn = super().tasks(task_tags)
+
+            def rows():
+                yield from itertools.islice(drawn, 1)
+                raise RuntimeError("drawing failed")
+
+            return rows()
+
+    monkeypatch.setattr(seed_job, "REBUILD_INDEXES_FROM_ROWS", 1)  # users' indexes are rebuilt before tasks
+    before = schema_objects(pg, migrated_db)
+    with pytest.raises(RuntimeError, match="drawing failed"):
+        seed.run(migrated_db, profile="small", rows=Broken)
+    assert counts(pg, migrated_db) == dict.fromkeys(APP_TABLES, 0)
+    assert schema_objects(pg, migrated_db) == before
+    assert not [t for t in threading.enumerate() if t.name == "todoctl-seed-rows"]
+
+
+def test_the_seed_holds_one_connection_while_rows_are_drawn_ahead(pg, migrated_db):
+    seen: list[int] = []
+
+    def watch(table, done, total):
+        seen.append(
+            pg.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                f"WHERE datname = '{migrated_db.database}' AND application_name = 'todoctl seed'"
+            )[0][0]
+        )
+
+    seed.run(migrated_db, profile="small", progress=watch)
+    assert seen and set(seen) == {1}

@@ -19,7 +19,7 @@ def test_require_head_names_where_the_database_stands(migrated_db, empty_db, see
     with connection(migrated_db) as conn:
         with pytest.raises(TodoctlError) as e:
             require_head(conn, "x", "seed")
-    assert "0005" in e.value.message and "2 pending: 0006, 0007" in e.value.message, e.value.message
+    assert "0006" in e.value.message and "2 pending: 0007, 0008" in e.value.message, e.value.message
     url = seeded_db("small")
     with connection(url) as conn:
         assert conn.exec_driver_sql("select count(*) from users").scalar() > 0

@@ -10,7 +10,6 @@ timestamps included, which ``fingerprint`` shows.
 
 from __future__ import annotations
 
-import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from typing import Callable, Iterator
 
 from todoctl.core.seed import load as seed_load
 from todoctl.core.seed import profile as seed_profile
+from todoctl.core.seed.produce import Producer
 from todoctl.core.seed.profile import Profile
 from todoctl.core.seed.rows import COLUMNS
 from todoctl.core.shared.revision_gate import require_head
@@ -33,10 +33,13 @@ REBUILD_INDEXES_FROM_ROWS = 100_000
 # per-row index inserts the biggest cost after the search vector); uniqueness is checked when
 # they are rebuilt, still inside the transaction.
 REBUILD_KEYS = True
-# Task-tag links are spooled to disk beyond this, keeping memory flat on big loads.
-SPOOL_IN_MEMORY_BYTES = 8 * 1024 * 1024
+# Indexes kept in place during a bulk load, maintained row by row by the COPY (see bench/RESULTS.md).
+KEEP_DURING_COPY: frozenset[str] = frozenset()
 
+# (table or phase, done, total): tables in COLUMNS order, then phases "indexes" and "analyze".
 Progress = Callable[[str, int, int], None]
+# What draws the rows: rows.Generator, or (bench/seed.py, for the floor) rows drawn beforehand.
+RowSource = Callable[..., object]
 
 
 @dataclass
@@ -94,9 +97,10 @@ def run(
     seed: int | None = None,
     now: datetime | None = None,
     mode: str = "refuse",  # "refuse" | "append" | "truncate"
-    progress: Progress | None = None,  # (table, done, total); then ("indexes", done, total) on big loads
+    progress: Progress | None = None,  # (table, done, total); ("indexes" | "analyze", done, total)
     dry_run: bool = False,
     yes: bool = False,  # with TODOCTL_ALLOW_PRODUCTION=1: allowed on a protected database
+    rows: RowSource | None = None,  # (profile, first_user=N) -> a Generator-like; default rows.Generator
 ) -> SeedReport:
     """Fill users, task_lists, tags, tasks and task_tags; all of it commits or none of it does."""
     if mode not in MODES:
@@ -108,7 +112,7 @@ def run(
         return _dry_run(url, chosen, mode)
     if url is None:
         raise usage_error("a database URL is needed unless dry_run=True", "pass the DatabaseURL to seed into")
-    return _load(url, chosen, mode, progress, yes)
+    return _load(url, chosen, mode, progress, yes, rows)
 
 
 def fingerprint(url: DatabaseURL) -> str:
@@ -162,7 +166,9 @@ def _dry_run(url: DatabaseURL | None, profile: Profile, mode: str) -> SeedReport
     return _report(url, profile, mode, tables=tables, seconds=time.perf_counter() - started, fingerprint="", dry_run=True)
 
 
-def _load(url: DatabaseURL, profile: Profile, mode: str, progress: Progress | None, yes: bool) -> SeedReport:
+def _load(
+    url: DatabaseURL, profile: Profile, mode: str, progress: Progress | None, yes: bool, rows: RowSource | None
+) -> SeedReport:
     from todoctl.core.seed.rows import Generator
 
     started = time.perf_counter()
@@ -171,33 +177,61 @@ def _load(url: DatabaseURL, profile: Profile, mode: str, progress: Progress | No
         with seed_load.database_errors(url, "checking the tables"):
             filled = _prepare(conn, url, mode, yes=yes)
             first_user = seed_load.last_email_number(conn) + 1 if filled else 1
-        gen = Generator(profile, first_user=first_user)
+        gen = (rows or Generator)(profile, first_user=first_user)
         deferred = None
         if not filled and gen.counts["tasks"] + gen.counts["users"] >= REBUILD_INDEXES_FROM_ROWS:
             with seed_load.database_errors(url, "dropping indexes for the bulk load"):
-                deferred = seed_load.defer_indexes(conn, keys=REBUILD_KEYS)
-        loads = _copy_tables(conn, url, gen, progress)
-        with seed_load.database_errors(url, "rebuilding indexes and foreign keys"):
-            if deferred is not None:
-                with _timed(phases, "indexes"):
-                    seed_load.restore_indexes(conn, deferred, progress)
-            with _timed(phases, "analyze"):
-                seed_load.analyze(conn)
-            with _timed(phases, "fingerprint"):
-                digest = seed_load.fingerprint(conn)
-            with _timed(phases, "commit"):
-                conn.commit()
+                deferred = seed_load.defer_indexes(conn, keys=REBUILD_KEYS, keep=KEEP_DURING_COPY)
+        with Producer(gen) as producer:
+            loads, parts = _pipeline(conn, url, gen, producer, deferred, phases, progress)
+        with seed_load.database_errors(url, "committing"), _timed(phases, "commit"):
+            conn.commit()
     return _report(
         url,
         profile,
         mode,
         tables=loads,
         seconds=time.perf_counter() - started,
-        fingerprint=digest,
+        fingerprint=seed_load.combine(parts),
         dry_run=False,
         phases=phases,
         rebuilt_indexes=deferred is not None,
     )
+
+
+def _pipeline(conn, url: DatabaseURL, gen, producer: Producer, deferred, phases: dict[str, float], progress):
+    """Per table, in foreign-key order: COPY, then at once what the table alone allows (its keys
+    and indexes back, foreign keys whose tables are both in, ANALYZE, its fingerprint part),
+    while the producer thread draws the next tables. Return the loads and fingerprint parts."""
+    loads: list[TableLoad] = []
+    parts: dict[str, str] = {}
+    pending = list(deferred.steps) if deferred is not None else []
+    total_steps, steps_done = len(pending), 0
+    loaded: set[str] = set()
+    for number, table in enumerate(COLUMNS, 1):
+        t0 = time.perf_counter()
+        with seed_load.database_errors(url, f"loading {table}"):
+            # The total of task_tags is known once tasks are drawn: the producer is past them now.
+            count = seed_load.copy_rows(conn, table, producer.chunks(table), progress, lambda: gen.counts[table])
+        loads.append(TableLoad(table, count, time.perf_counter() - t0))
+        loaded.add(table)
+        ready = [step for step in pending if step.needs <= loaded]
+        pending = [step for step in pending if not step.needs <= loaded]
+        with seed_load.database_errors(url, f"rebuilding the indexes and keys of {table}"):
+            if ready:
+                with _timed(phases, "indexes"):
+                    steps_done = seed_load.restore_indexes(conn, ready, progress, steps_done, total_steps)
+            with _timed(phases, "analyze"):
+                seed_load.analyze(conn, [table])
+            if progress is not None:
+                progress("analyze", number, len(COLUMNS))
+            with _timed(phases, "fingerprint"):
+                parts[table] = seed_load.table_fingerprint(conn, table)
+    return loads, parts
+
+
+def _timed_add(phases: dict[str, float], name: str, seconds: float) -> None:
+    phases[name] = phases.get(name, 0.0) + seconds
 
 
 def _prepare(conn, url: DatabaseURL, mode: str, *, yes: bool) -> list[str]:
@@ -221,36 +255,10 @@ def _prepare(conn, url: DatabaseURL, mode: str, *, yes: bool) -> list[str]:
     return filled
 
 
-def _copy_tables(conn, url: DatabaseURL, gen, progress: Progress | None) -> list[TableLoad]:
-    """COPY every table in foreign-key order; task_tags rows are spooled while tasks are drawn."""
-    loads: list[TableLoad] = []
-    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES) as links:
-        for table in COLUMNS:
-            if table == "task_tags":
-                links.seek(0)
-                chunks = _spooled(links)
-            else:
-                chunks = gen.tasks(links) if table == "tasks" else getattr(gen, table)()
-            t0 = time.perf_counter()
-            with seed_load.database_errors(url, f"loading {table}"):
-                rows = seed_load.copy_rows(conn, table, chunks, progress, gen.counts[table])
-            loads.append(TableLoad(table, rows, time.perf_counter() - t0))
-    return loads
-
-
 @contextmanager
 def _timed(phases: dict[str, float], name: str) -> Iterator[None]:
     t0 = time.perf_counter()
-    yield
-    phases[name] = time.perf_counter() - t0
-
-
-def _spooled(spool, block: int = 1 << 20):
-    """Read back the spooled task_tags rows in ~1 MiB blocks (rows are 42 bytes each)."""
-    row = 2 + 20 + 20
-    block -= block % row
-    while True:
-        data = spool.read(block)
-        if not data:
-            return
-        yield data, len(data) // row
+    try:
+        yield
+    finally:
+        _timed_add(phases, name, time.perf_counter() - t0)

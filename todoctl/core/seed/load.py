@@ -123,17 +123,20 @@ def last_email_number(conn: "psycopg.Connection") -> int:
 # ---------------------------------------------------------------- COPY
 
 
-def copy_rows(conn: "psycopg.Connection", table: str, chunks, progress=None, total: int = 0) -> int:
-    """Stream binary COPY chunks into ``table``; return the number of rows."""
+def copy_rows(conn: "psycopg.Connection", table: str, chunks, progress=None, total=0) -> int:
+    """Stream binary COPY chunks into ``table``; return the number of rows. ``total`` (a number,
+    or a function giving it once the first chunk is in) is passed on to ``progress``."""
     statement = f"COPY {table} ({', '.join(COLUMNS[table])}) FROM STDIN (FORMAT BINARY)"
     done = 0
     with conn.cursor() as cursor, cursor.copy(statement) as copy:
         copy.write(COPY_SIGNATURE)
+        if progress is not None:
+            progress(table, 0, total() if callable(total) else total)
         for data, rows in chunks:
             copy.write(data)
             done += rows
             if progress is not None:
-                progress(table, done, total)
+                progress(table, done, total() if callable(total) else total)
         copy.write(COPY_TRAILER)
     return done
 
@@ -142,20 +145,35 @@ def copy_rows(conn: "psycopg.Connection", table: str, chunks, progress=None, tot
 
 
 @dataclass(frozen=True)
+class Restore:
+    """One statement that brings back a dropped key, index or foreign key, and the app tables
+    that must be loaded before it can run (its own; for a foreign key, the referenced one too)."""
+
+    statement: str
+    needs: frozenset[str]
+
+
+@dataclass(frozen=True)
 class Deferred:
     """Indexes and constraints dropped for a bulk load, and the statements that restore them."""
 
     drops: list[str]
-    restores: list[str]
+    steps: list[Restore]
+
+    @property
+    def restores(self) -> list[str]:
+        return [step.statement for step in self.steps]
 
 
-def defer_indexes(conn: "psycopg.Connection", *, keys: bool = False) -> Deferred:
+def defer_indexes(conn: "psycopg.Connection", *, keys: bool = False, keep: frozenset[str] = frozenset()) -> Deferred:
     """Drop the app tables' foreign keys and secondary indexes (and, with ``keys``, primary
-    keys and unique indexes too), remembering their exact definitions from the catalog."""
+    keys and unique indexes too), remembering their exact definitions from the catalog.
+    Indexes named in ``keep`` stay (maintained row by row during the COPY)."""
     oids = [r[0] for r in conn.execute("SELECT to_regclass(t)::oid FROM unnest(%s::text[]) t", (list(COLUMNS),))]
     kinds = ["f", "p", "u"] if keys else ["f"]
     constraints = conn.execute(
-        "SELECT conrelid::regclass::text, quote_ident(conname), pg_get_constraintdef(oid), contype "
+        "SELECT conrelid::regclass::text, quote_ident(conname), pg_get_constraintdef(oid), contype, "
+        "coalesce(confrelid::regclass::text, '') "
         "FROM pg_constraint WHERE contype = ANY(%s) "
         # Foreign keys of other tables that point at an app table's key must go (and come back) too.
         "AND (conrelid = ANY(%s) OR (%s AND contype = 'f' AND confrelid = ANY(%s))) "
@@ -163,36 +181,45 @@ def defer_indexes(conn: "psycopg.Connection", *, keys: bool = False) -> Deferred
         (kinds, oids, keys, oids),
     ).fetchall()
     indexes = conn.execute(
-        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid), i.indrelid::regclass::text FROM pg_index i "
         "WHERE i.indrelid = ANY(%s) AND (%s OR NOT i.indisunique) "
         "AND NOT EXISTS (SELECT FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x')) "
+        "AND NOT i.indexrelid::regclass::text = ANY(%s) "
         "ORDER BY 1",
-        (oids, keys),
+        (oids, keys, sorted(keep)),
     ).fetchall()
-    drops = [f"ALTER TABLE {table} DROP CONSTRAINT {name}" for table, name, _, _ in constraints]
-    drops += [f"DROP INDEX {name}" for name, _ in indexes]
+
+    def needs(*tables: str) -> frozenset[str]:
+        return frozenset(t for t in tables if t in COLUMNS)
+
+    drops = [f"ALTER TABLE {table} DROP CONSTRAINT {name}" for table, name, _, _, _ in constraints]
+    drops += [f"DROP INDEX {name}" for name, _, _ in indexes]
     # Keys and indexes first, foreign keys last (they need the referenced keys back).
-    restores = [f"ALTER TABLE {t} ADD CONSTRAINT {n} {d}" for t, n, d, kind in constraints if kind != "f"]
-    restores += [definition for _, definition in indexes]
-    restores += [f"ALTER TABLE {t} ADD CONSTRAINT {n} {d}" for t, n, d, kind in constraints if kind == "f"]
+    steps = [Restore(f"ALTER TABLE {t} ADD CONSTRAINT {n} {d}", needs(t)) for t, n, d, kind, _ in constraints if kind != "f"]
+    steps += [Restore(definition, needs(table)) for _, definition, table in indexes]
+    steps += [
+        Restore(f"ALTER TABLE {t} ADD CONSTRAINT {n} {d}", needs(t, ref)) for t, n, d, kind, ref in constraints if kind == "f"
+    ]
     for statement in drops:
         conn.execute(statement)
-    return Deferred(drops, restores)
+    return Deferred(drops, steps)
 
 
-def restore_indexes(conn: "psycopg.Connection", deferred: Deferred, progress=None) -> None:
+def restore_indexes(conn: "psycopg.Connection", steps: list[Restore], progress=None, done: int = 0, total: int = 0) -> int:
+    """Run restore ``steps`` (in order); return how many restore steps are done in all."""
     # More memory for sorts makes index builds faster; it is released at commit.
     conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
-    total = len(deferred.restores)
-    for done, statement in enumerate(deferred.restores, 1):
-        conn.execute(statement)
+    for step in steps:
+        conn.execute(step.statement)
+        done += 1
         if progress is not None:
             progress("indexes", done, total)
+    return done
 
 
-def analyze(conn: "psycopg.Connection") -> None:
+def analyze(conn: "psycopg.Connection", tables=COLUMNS) -> None:
     """Fresh planner statistics, so EXPLAIN right after a seed shows realistic plans."""
-    conn.execute(f"ANALYZE {', '.join(COLUMNS)}")
+    conn.execute(f"ANALYZE {', '.join(tables)}")
 
 
 # ---------------------------------------------------------------- fingerprint
@@ -206,10 +233,21 @@ def fingerprint(conn: "psycopg.Connection") -> str:
     function (the stable ones hash partitioning relies on): no text rendering, so neither the
     session's TimeZone nor DateStyle matters, and it is several times cheaper than md5 of text.
     """
+    return combine({table: table_fingerprint(conn, table) for table in FINGERPRINT_COLUMNS})
+
+
+def table_fingerprint(conn: "psycopg.Connection", table: str) -> str:
+    """One table's part of the fingerprint: its row count and the sum of its rows' hashes."""
+    columns = FINGERPRINT_COLUMNS[table]
+    count, total = conn.execute(
+        f"SELECT count(*), coalesce(sum(hash_record_extended(ROW({', '.join(columns)}), 0)), 0) FROM {table}"
+    ).fetchone()
+    return f"{table}:{count}:{total};"
+
+
+def combine(parts: dict[str, str]) -> str:
+    """The fingerprint from every table's part, in table order (parts may be computed in any order)."""
     digest = hashlib.sha256()
-    for table, columns in FINGERPRINT_COLUMNS.items():
-        count, total = conn.execute(
-            f"SELECT count(*), coalesce(sum(hash_record_extended(ROW({', '.join(columns)}), 0)), 0) FROM {table}"
-        ).fetchone()
-        digest.update(f"{table}:{count}:{total};".encode())
+    for table in FINGERPRINT_COLUMNS:
+        digest.update(parts[table].encode())
     return digest.hexdigest()[:32]

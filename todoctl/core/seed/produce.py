@@ -1,0 +1,131 @@
+"""Generating rows on a thread of their own, ahead of the COPY that sends them.
+
+The generator is pure Python and the server works on the other core: drawn in line, each chunk
+waits for the server to take the previous one, and the server waits while the next is drawn.
+On a producer thread the rows of the next chunks (and the next tables) are drawn while the
+server ingests, rebuilds indexes and analyzes. The database work stays on the one connection
+and the one transaction of the main thread; the thread never touches the database.
+
+Memory stays bounded: the queue holds at most ``max_bytes`` of encoded chunks.
+"""
+
+from __future__ import annotations
+
+import queue
+import tempfile
+import threading
+from typing import Iterator
+
+from todoctl.core.seed.rows import COLUMNS
+
+# Task-tag links are spooled to disk beyond this, keeping memory flat on big loads.
+SPOOL_IN_MEMORY_BYTES = 8 * 1024 * 1024
+# Encoded rows drawn ahead of the COPY (about 20,000 tasks): enough to keep drawing through the
+# early tables' index builds, little beside the 150 MB budget.
+AHEAD_BYTES = 16 * 1024 * 1024
+
+_END = object()  # end of one table's chunks
+
+
+class _Failed:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+class Producer:
+    """Draws every table's COPY chunks, in ``COLUMNS`` order, on a daemon thread.
+
+        with Producer(gen) as rows:
+            for data, count in rows.chunks("users"): ...
+    """
+
+    def __init__(self, gen, *, max_bytes: int = AHEAD_BYTES) -> None:
+        self.gen = gen
+        self._queue: queue.Queue = queue.Queue()
+        self._permits = max(1, max_bytes // (64 * 1024))  # one permit per 64 KiB
+        self._room = threading.Semaphore(self._permits)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="todoctl-seed-rows", daemon=True)
+
+    def __enter__(self) -> "Producer":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop drawing (on an error or Ctrl-C in the main thread) and wait for the thread."""
+        self._stop.set()
+        while self._thread.is_alive():
+            self._drain()
+            self._thread.join(timeout=0.05)
+
+    def chunks(self, table: str) -> Iterator[tuple[bytes, int]]:
+        """The chunks of ``table``, as the thread draws them; its error is raised here."""
+        while True:
+            item = self._queue.get()
+            if item is _END:
+                return
+            if isinstance(item, _Failed):
+                raise item.error
+            data, rows, permits = item
+            self._release(permits)
+            yield data, rows
+
+    # ------------------------------------------------------------ the thread
+
+    def _run(self) -> None:
+        try:
+            with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES) as links:
+                for table in COLUMNS:
+                    for data, rows in self._source(table, links):
+                        if not self._put(data, rows):
+                            return
+                    self._queue.put(_END)
+        except BaseException as exc:  # handed to the main thread, which raises it
+            self._queue.put(_Failed(exc))
+
+    def _source(self, table: str, links) -> Iterator[tuple[bytes, int]]:
+        if table == "task_tags":
+            links.seek(0)
+            return _spooled(links)
+        if table == "tasks":
+            return self.gen.tasks(links)
+        return getattr(self.gen, table)()
+
+    def _put(self, data: bytes, rows: int) -> bool:
+        permits = min(self._permits, max(1, len(data) // (64 * 1024)))
+        taken = 0
+        while taken < permits:
+            if self._stop.is_set():
+                self._release(taken)
+                return False
+            if self._room.acquire(timeout=0.1):
+                taken += 1
+        self._queue.put((data, rows, taken))
+        return True
+
+    def _release(self, permits: int) -> None:
+        for _ in range(permits):
+            self._room.release()
+
+    def _drain(self) -> None:
+        try:
+            while True:
+                item = self._queue.get_nowait()
+                if isinstance(item, tuple):
+                    self._release(item[2])
+        except queue.Empty:
+            pass
+
+
+def _spooled(spool, block: int = 1 << 20) -> Iterator[tuple[bytes, int]]:
+    """Read back the spooled task_tags rows in ~1 MiB blocks (rows are 42 bytes each)."""
+    row = 2 + 20 + 20
+    block -= block % row
+    while True:
+        data = spool.read(block)
+        if not data:
+            return
+        yield data, len(data) // row

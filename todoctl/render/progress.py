@@ -1,0 +1,119 @@
+"""Progress on stderr for long commands: a bar per item of work (rows done, percentage, rate,
+time remaining) and a line per phase that has no row count (index builds, ANALYZE), whose
+clock keeps moving so a long phase does not look like a hang.
+
+Nothing at all when disabled or when stderr is not a terminal: pipes and CI logs get no
+control characters, and --json output stays one document.
+
+    with progress.bars(enabled=not quiet, unit="rows") as bars:
+        run(..., progress=bars.update if bars else None)
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Iterator
+
+from rich.progress import ProgressColumn
+from rich.text import Text
+
+from todoctl.render import console
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, Task
+
+
+class Bars:
+    """Bars and phase lines by name, created on first update."""
+
+    def __init__(self, progress: "Progress", phases: frozenset[str]) -> None:
+        self._progress = progress
+        self._phases = phases
+        self._ids: dict[str, int] = {}
+
+    def update(self, name: str, done: int, total: int) -> None:
+        """``done`` of ``total`` for the bar (or phase) ``name``; a total of 0 means unknown."""
+        total = max(total, done) or None
+        if name not in self._ids:
+            self._ids[name] = self._progress.add_task(name, total=total, phase=name in self._phases)
+        self._progress.update(self._ids[name], completed=done, total=total)
+
+
+@contextmanager
+def bars(
+    *, enabled: bool = True, unit: str = "rows", phases: frozenset[str] | set[str] = frozenset(), unit_of_phases: str = "steps"
+) -> Iterator[Bars | None]:
+    """A Bars on stderr, or None when disabled or stderr is not a terminal. Names in ``phases``
+    are drawn as phase lines (counted in ``unit_of_phases``, no rate), the others as bars."""
+    err = console(stderr=True)
+    if not enabled or not sys.stderr.isatty() or not err.is_terminal:
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    progress = Progress(
+        TextColumn("{task.description:<12}"),
+        BarColumn(bar_width=30),
+        _CountColumn(unit, unit_of_phases),
+        TaskProgressColumn(),
+        _RateColumn(unit),
+        TimeElapsedColumn(),
+        _RemainingColumn(TimeRemainingColumn(compact=True)),
+        console=err,
+        transient=False,
+    )
+    with progress:
+        yield Bars(progress, frozenset(phases))
+
+
+class _CountColumn(ProgressColumn):
+    """``12,345/50,000 rows``, or ``3/19 steps`` for a phase."""
+
+    def __init__(self, unit: str, unit_of_phases: str) -> None:
+        super().__init__()
+        self.unit, self.unit_of_phases = unit, unit_of_phases
+
+    def render(self, task: "Task"):
+        unit = self.unit_of_phases if task.fields.get("phase") else self.unit
+        total = f"{int(task.total):,}" if task.total is not None else "?"
+        return Text(f"{int(task.completed):,}/{total} {unit}", style="progress.download")
+
+
+class _RateColumn(ProgressColumn):
+    """Rows per second while a bar runs, and its average once it is done; blank for phases."""
+
+    def __init__(self, unit: str) -> None:
+        super().__init__()
+        self.unit = unit
+
+    def render(self, task: "Task"):
+        if task.fields.get("phase"):
+            return Text("")
+        if task.finished and task.finished_time:
+            speed = task.completed / task.finished_time
+        else:
+            speed = task.speed
+        if not speed:
+            return Text(f"? {self.unit}/s", style="progress.data.speed")
+        return Text(f"{speed:,.0f} {self.unit}/s", style="progress.data.speed")
+
+
+class _RemainingColumn(ProgressColumn):
+    """Time remaining for bars; phases have no meaningful estimate (one index build may be most of it)."""
+
+    def __init__(self, inner) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def render(self, task: "Task"):
+        if task.fields.get("phase"):
+            return Text("")
+        return self.inner.render(task)
