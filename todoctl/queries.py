@@ -196,6 +196,33 @@ def resolve_params(conn: "Connection", named: NamedQuery, given: dict[str, Any],
 # ---------------------------------------------------------------- defaults picked from the data
 
 
+# The default search term matches about this share of the user's tasks: "typical" for a to-do
+# search, between the few words in many tasks (check, call, buy) and the long tail of words in
+# one task each. 2% sits in the 1-5% band that holds most of a heavy user's searchable words.
+TYPICAL_SEARCH_SHARE = 0.02
+# ts_stat over the user's tasks with the text of tasks.search_vector (its weights aside: they do
+# not change which words a task has) counts the tasks per english lexeme; the term returned is a
+# word as written in those tasks (the 'simple' configuration keeps words as they are) whose
+# lexeme that is, so searching for it finds exactly the tasks counted: "meeting", not "meet".
+_TYPICAL_WORD = """
+WITH english AS (
+    SELECT word, ndoc FROM ts_stat(format(
+        'SELECT to_tsvector(''english'', title) || to_tsvector(''english'', coalesce(description, '''')) '
+        'FROM tasks WHERE user_id = %L', CAST(:user_id AS uuid)))
+), surface AS (
+    SELECT word FROM ts_stat(format(
+        'SELECT to_tsvector(''simple'', title) || to_tsvector(''simple'', coalesce(description, '''')) '
+        'FROM tasks WHERE user_id = %L', CAST(:user_id AS uuid)))
+    WHERE word ~ '^[a-z]{3,}$'  -- a word, not a number or an abbreviation such as "id"
+)
+SELECT s.word
+FROM surface AS s JOIN english AS e ON e.word = (ts_lexize('english_stem', s.word))[1]
+ORDER BY abs(e.ndoc - :share * (SELECT count(*) FROM tasks WHERE user_id = CAST(:user_id AS uuid))),
+         e.ndoc DESC, s.word <> e.word, length(s.word), s.word
+LIMIT 1
+"""
+
+
 class Picker:
     """Representative parameter values read from the database, memoised for one connection."""
 
@@ -241,7 +268,20 @@ class Picker:
         return self._one(("list", user_id), stmt, "list (the user has no tasks in lists)")
 
     def search_word(self, user_id) -> str:
-        """The longest word of the user's most recent task title: a term that certainly matches."""
+        """A search term of typical selectivity for the user: the word whose share of the user's
+        tasks is closest to ``TYPICAL_SEARCH_SHARE`` (ties: the commoner, a word as its own
+        stem, the shorter, then the first in order): neither a word in most of the user's tasks
+        nor one in a single task."""
+        key = ("search word", user_id)
+        if key not in self._cache:
+            stmt = text(_TYPICAL_WORD).bindparams(user_id=user_id, share=TYPICAL_SEARCH_SHARE)
+            row = self.conn.execute(stmt).first()
+            self._cache[key] = row[0] if row else self._longest_title_word(user_id)
+        return self._cache[key]
+
+    def _longest_title_word(self, user_id) -> str:
+        """The longest word of the user's most recent task title: a term that certainly matches
+        (for a user none of whose words the query above can use)."""
         stmt = select(Task.title).where(Task.user_id == user_id).order_by(Task.created_at.desc(), Task.id).limit(1)
         title = self._one(("title", user_id), stmt, "search term (the user has no tasks)")
         words = sorted(("".join(c for c in w if c.isalnum()) for w in title.split()), key=len, reverse=True)

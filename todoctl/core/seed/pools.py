@@ -90,8 +90,12 @@ ESTIMATED_HOURS = {  # hours: weight
 class Pools:
     """Everything drawn per row, prepared once per run from the seed."""
 
-    TITLES = 8192
-    DESCRIPTIONS = 2048
+    # Distinct titles and descriptions per run, at most: enough that a heavy user rarely sees one
+    # twice and the vocabulary's long tail occurs. Composed once per run (start-up time, not time
+    # per row), so a run with few tasks composes fewer.
+    TITLES = 32768
+    DESCRIPTIONS = 8192
+    MIN_POOL = 1024
 
     def __init__(self, seed: int, profile) -> None:
         rng = random.Random(f"todoctl-seed/{seed}/pools")
@@ -106,25 +110,16 @@ class Pools:
         self.priorities = table(profile.priority, [text(p) for p in profile.priority])
         self.estimates = table(ESTIMATED_HOURS, [numeric(Decimal(h)) for h in ESTIMATED_HOURS])
         self.tag_counts = table(profile.tags_per_task, list(range(len(profile.tags_per_task))))
-        self.titles = [text(t) for t in _titles(rng, self.TITLES)]
-        self.descriptions = [text(d) for d in _descriptions(rng, self.DESCRIPTIONS)]
+        # Imported here: rows/ imports this module.
+        from todoctl.core.seed.rows.text import Writer
+
+        writer = Writer(rng)
+        tasks = profile.total_tasks
+        self.titles = [text(t) for t in writer.titles(_pool_size(tasks, self.TITLES, self.MIN_POOL))]
+        self.descriptions = [text(d) for d in writer.descriptions(_pool_size(tasks // 4, self.DESCRIPTIONS, self.MIN_POOL))]
 
 
-def _titles(rng: random.Random, count: int) -> list[str]:
-    verbs, objects, contexts = words("task_verbs"), words("task_objects"), words("task_contexts")
-    out = []
-    for _ in range(count):
-        title = f"{rng.choice(verbs)} {_article(rng)}{rng.choice(objects)}"
-        if rng.random() < 0.3:
-            title += " " + rng.choice(contexts)
-        out.append(title)
-    return out
+def _pool_size(wanted: int, most: int, least: int) -> int:
+    """The power of two at or above ``wanted``, within ``least..most``."""
+    return max(least, min(most, 1 << max(0, wanted - 1).bit_length()))
 
-
-def _article(rng: random.Random) -> str:
-    return rng.choice(("the ", "the ", "", "my ", "our "))
-
-
-def _descriptions(rng: random.Random, count: int) -> list[str]:
-    sentences = words("descriptions")
-    return [" ".join(rng.sample(sentences, rng.choice((1, 1, 2, 2, 3)))) for _ in range(count)]
