@@ -1,0 +1,134 @@
+"""Facts several review rules read: the live schema (read once per review), the CHECK constraints
+of a model table, and what a CHECK constraint says about a column (parsed by pglast, PostgreSQL's
+own grammar, whether it comes from the models or from ``pg_get_constraintdef``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterator
+
+if TYPE_CHECKING:
+    from sqlalchemy import Table
+
+    from todoctl.core.review.engine import ReviewContext
+    from todoctl.core.schema.lint_rules import LiveSchema
+
+
+def live_schema(ctx: "ReviewContext") -> "LiveSchema":
+    """The catalog snapshot, indexes and foreign keys of ``ctx.schema``, read once per review."""
+    from todoctl.core.schema.lint_rules import live_schema as read
+
+    return ctx.cached("live-schema", lambda: read(ctx.connection(), ctx.schema))
+
+
+def model_checks(table: "Table") -> list[str]:
+    """The SQL of every CHECK constraint of a model table (table-level and column-level)."""
+    from sqlalchemy import CheckConstraint
+
+    checks = [c for c in table.constraints if isinstance(c, CheckConstraint)]
+    for column in table.columns:
+        checks += [c for c in column.constraints if isinstance(c, CheckConstraint)]
+    return [str(c.sqltext) for c in checks]
+
+
+@dataclass(frozen=True)
+class ColumnTest:
+    """One test a CHECK constraint makes on a column: ``IN (...)`` / ``= ANY (ARRAY[...])``, or a regex."""
+
+    column: str
+    kind: str  # "in" | "regex"
+    values: tuple[str, ...]  # the IN list, or the regex pattern (one value)
+
+
+def column_tests(check: str) -> list[ColumnTest]:
+    """The column tests a CHECK constraint makes at its top level (alone, or ANDed).
+
+    ``check`` is the expression (``status IN ('a', 'b')``) or a whole definition as
+    ``pg_get_constraintdef`` writes it (``CHECK (((status)::text = ANY (...))) NOT VALID``).
+    An expression pglast cannot parse yields nothing.
+    """
+    from pglast import parse_sql
+    from pglast.parser import ParseError
+
+    definition = check.strip()
+    if not definition.upper().startswith("CHECK"):
+        definition = f"CHECK ({definition})"
+    try:
+        statement = parse_sql(f"ALTER TABLE t ADD CONSTRAINT c {definition}")[0].stmt
+    except ParseError:
+        return []
+    return list(_tests(statement.cmds[0].def_.raw_expr))
+
+
+def _tests(node) -> Iterator[ColumnTest]:
+    from pglast import ast
+    from pglast.enums import A_Expr_Kind, BoolExprType
+
+    if isinstance(node, ast.BoolExpr) and node.boolop == BoolExprType.AND_EXPR:
+        for arg in node.args:
+            yield from _tests(arg)
+        return
+    if not isinstance(node, ast.A_Expr):
+        return
+    column = _column(node.lexpr)
+    operator = node.name[-1].sval if node.name else ""
+    if column is None:
+        return
+    if node.kind == A_Expr_Kind.AEXPR_IN and operator == "=":
+        values = [_constant(v) for v in node.rexpr]
+        if None not in values:
+            yield ColumnTest(column, "in", tuple(values))
+    elif node.kind == A_Expr_Kind.AEXPR_OP_ANY and operator == "=":
+        array = _uncast(node.rexpr)
+        if isinstance(array, ast.A_ArrayExpr):
+            values = [_constant(v) for v in array.elements or ()]
+            if None not in values:
+                yield ColumnTest(column, "in", tuple(values))
+    elif node.kind == A_Expr_Kind.AEXPR_OP and operator in ("~", "~*"):
+        pattern = _constant(node.rexpr)
+        if pattern is not None:
+            yield ColumnTest(column, "regex", (pattern,))
+
+
+def _uncast(node):
+    from pglast import ast
+
+    while isinstance(node, ast.TypeCast):
+        node = node.arg
+    return node
+
+
+def _column(node) -> str | None:
+    from pglast import ast
+
+    node = _uncast(node)
+    if isinstance(node, ast.ColumnRef) and node.fields and isinstance(node.fields[-1], ast.String):
+        return node.fields[-1].sval
+    return None
+
+
+def _constant(node) -> str | None:
+    from pglast import ast
+
+    node = _uncast(node)
+    if isinstance(node, ast.A_Const) and not node.isnull and isinstance(node.val, ast.String):
+        return node.val.sval
+    return None
+
+
+def column_location(table: str, columns) -> str:
+    """``tasks.list_id``; ``task_tags.(task_id, tag_id)`` for several columns."""
+    columns = list(columns)
+    return f"{table}.{columns[0]}" if len(columns) == 1 else f"{table}.({', '.join(columns)})"
+
+
+def merge_sources(found: dict[str, list[str]], location: str, source: str) -> None:
+    """Record that ``location`` was found in ``source`` ("the models", "the database")."""
+    found.setdefault(location, [])
+    if source not in found[location]:
+        found[location].append(source)
+
+
+def sources_text(sources: list[str]) -> str:
+    return " and ".join(sources)
