@@ -278,7 +278,7 @@ def run(ctx: ReviewContext, *, only: Iterable[str] = (), strict: bool = False, w
                 skipped.append((r.id, "needs the database (--offline)"))
                 continue
             if r.live_part and ctx.offline:
-                skipped.append((r.id, f"its live part needs the database (--offline): {r.live_part}"))
+                skipped.append((r.id, f"live part skipped (--offline): {r.live_part}"))
             ran.append(r.id)
             for finding in r.check(ctx):
                 ruled = RuledFinding(r.tier, finding, r.why)
@@ -297,3 +297,29 @@ def run(ctx: ReviewContext, *, only: Iterable[str] = (), strict: bool = False, w
 def load_rules() -> None:
     """Import the rule modules (registration happens on import)."""
     import todoctl.core.review.rules  # noqa: F401
+
+
+# ---------------------------------------------------------------- the command's one call
+
+
+def review(root: Path, url: "DatabaseURL | None", *, only: Iterable[str] = (), strict: bool = False) -> ReviewReport:
+    """`todoctl review`: the whole checklist over the app in ``root`` and, unless ``url`` is None
+    (--offline), its live database.
+
+    Usage errors (an unknown --only rule, a waiver without a reason) come before any connection
+    (exit 2); an unreachable database is exit 3; a database behind head is exit 1 with the
+    revisions to apply (its live findings would be about a schema the app does not run on).
+    """
+    from todoctl.core.shared.revision_gate import require_head
+
+    only = list(only)
+    select_rules(only)
+    waivers = load_waivers(root)
+    ctx = app_context(root, url)
+    if url is not None:
+        try:
+            require_head(ctx.connection(), url.display, "review")
+        except BaseException:
+            ctx.close()
+            raise
+    return run(ctx, only=only, strict=strict, waivers=waivers)
