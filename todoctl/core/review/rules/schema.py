@@ -95,8 +95,8 @@ def fk_delete_rule(ctx: ReviewContext) -> Iterator[Finding]:
         yield Finding(
             "fk-delete-rule",
             location,
-            f"the foreign key {location} -> {parent} has no ON DELETE rule (NO ACTION by default, in "
-            f"{sources_text(sources)}): deleting a {parent} row with children fails at commit",
+            f"the foreign key {location} -> {parent} has no ON DELETE rule (in {sources_text(sources)}; "
+            f"NO ACTION by default): deleting a row of {parent} that has children fails at commit",
             f"say what a delete means: ForeignKey(..., ondelete=\"CASCADE\" | \"SET NULL\" | \"RESTRICT\") and a "
             f"revision that drops {name or 'the constraint'} and adds it back with ON DELETE ... NOT VALID, then VALIDATE",
             table=table,
@@ -130,7 +130,7 @@ def _orphans(ctx: ReviewContext, facts) -> Iterator[Finding]:
         yield Finding(
             "fk-delete-rule",
             location,
-            f"{count:,} row(s) of {key.table} refer to a {key.references_table} row that does not exist "
+            f"{count:,} row(s) of {key.table} refer to a row of {key.references_table} that does not exist "
             f"(the foreign key {key.name} is NOT VALID, so the server never checked the old rows)",
             f"delete them or set {columns} to NULL (UPDATE {key.table} SET ... WHERE NOT EXISTS (...)), then "
             f"ALTER TABLE {key.table} VALIDATE CONSTRAINT {key.name};",
