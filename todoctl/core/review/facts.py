@@ -38,7 +38,7 @@ class ColumnTest:
 
     column: str
     kind: str  # "in" | "regex"
-    values: tuple[str, ...]  # the IN list, or the regex pattern (one value)
+    values: tuple[str, ...]  # the IN list, or the regex patterns (any of which may match)
 
 
 def column_tests(check: str) -> list[ColumnTest]:
@@ -68,6 +68,12 @@ def _tests(node) -> Iterator[ColumnTest]:
     if isinstance(node, ast.BoolExpr) and node.boolop == BoolExprType.AND_EXPR:
         for arg in node.args:
             yield from _tests(arg)
+        return
+    if isinstance(node, ast.BoolExpr) and node.boolop == BoolExprType.OR_EXPR:
+        # col ~ 'a' OR col ~ 'b' (bcrypt or argon2): one regex test with both patterns.
+        parts = [list(_tests(arg)) for arg in node.args]
+        if all(len(p) == 1 and p[0].kind == "regex" for p in parts) and len({p[0].column for p in parts}) == 1:
+            yield ColumnTest(parts[0][0].column, "regex", tuple(p[0].values[0] for p in parts))
         return
     if not isinstance(node, ast.A_Expr):
         return

@@ -34,23 +34,55 @@ def _password_column(name: str, type_is_text: bool) -> bool:
     return type_is_text and bool(_PASSWORD_NAME.search(name))
 
 
-def _hash_format(pattern: str, case_insensitive: bool = False) -> bool:
-    try:
-        compiled = re.compile(pattern, re.IGNORECASE if case_insensitive else 0)
-    except re.error:
-        return True  # a pattern Python cannot read (POSIX classes): the benefit of the doubt
-    return any(compiled.search(s) for s in HASH_SAMPLES) and not any(compiled.search(s) for s in PLAIN_SAMPLES)
+def _python_matches(pattern: str, value: str) -> bool | None:
+    """Python's re on a PostgreSQL pattern; None where Python reads it otherwise (POSIX classes)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "possible nested set": [[:alpha:]] is not Python's syntax
+        try:
+            return re.search(pattern, value) is not None
+        except (re.error, FutureWarning):
+            return None
 
 
-def _has_hash_check(checks: list[str], column: str) -> bool:
+def _hash_format(patterns: tuple[str, ...], matches) -> bool:
+    """Do these patterns (any of them) take a real hash and refuse every plain password?
+
+    ``matches(pattern, value)`` is the server's ``~`` when live, Python's re on the models; a pattern
+    it cannot evaluate proves nothing (the finding stays, with the pattern to use in its hint).
+    """
+    def accepts(value: str) -> bool | None:
+        answers = [matches(p, value) for p in patterns]
+        return None if None in answers else any(answers)
+
+    hashes = [accepts(s) for s in HASH_SAMPLES]
+    plains = [accepts(s) for s in PLAIN_SAMPLES]
+    if None in hashes or None in plains:
+        return False
+    return any(hashes) and not any(plains)
+
+
+def _has_hash_check(checks: list[str], column: str, matches=_python_matches) -> bool:
     from todoctl.core.review.facts import column_tests
 
     return any(
-        _hash_format(test.values[0])
+        _hash_format(test.values, matches)
         for check in checks
         for test in column_tests(check)
         if test.kind == "regex" and test.column == column
     )
+
+
+def _server_matches(ctx: ReviewContext):
+    from sqlalchemy import text
+
+    conn = ctx.connection()
+
+    def matches(pattern: str, value: str) -> bool | None:
+        return bool(conn.execute(text("SELECT CAST(:value AS text) ~ CAST(:pattern AS text)"), {"value": value, "pattern": pattern}).scalar())
+
+    return matches
 
 
 @rule(
@@ -79,7 +111,7 @@ def password_hash(ctx: ReviewContext) -> Iterator[Finding]:
                 if not _password_column(column.name, text_type):
                     continue
                 live_columns.append((table.name, column.name))
-                if not _has_hash_check(checks, column.name):
+                if not _has_hash_check(checks, column.name, _server_matches(ctx)):
                     merge_sources(found, f"{table.name}.{column.name}", "the database")
     for location, sources in sorted(found.items()):
         table, column = location.split(".", 1)
