@@ -83,7 +83,7 @@ def test_fk_delete_rule_in_the_database(pg, empty_db, tmp_path):
                database=empty_db.database)
     found = findings("fk-delete-rule", tmp_path, url=empty_db)
     assert locations(found) == {"notes.owner_id"}
-    assert "(in the database)" in found[0].message
+    assert "(in the database; NO ACTION by default)" in found[0].message
 
 
 def test_fk_delete_rule_counts_orphans_behind_a_not_valid_key(pg, empty_db, tmp_path):
@@ -189,3 +189,15 @@ def test_lint_rules_are_review_warnings_with_locations(pg, empty_db, tmp_path):
     ]
     assert report.findings[0].finding.hint == "CREATE INDEX CONCURRENTLY ix_children_parent_id ON children (parent_id);"
     assert not report.failed and run(context(tmp_path, url=empty_db), only=["fk-without-index"], strict=True).failed
+
+
+def test_a_model_column_is_named_by_its_file_and_line():
+    from tests.helpers import REPO
+    from todoctl.core.review import app_context
+    from todoctl.core.review.facts import in_the_models
+
+    where = in_the_models(app_context(REPO), "tasks", "list_id")
+    path, line = where.split(":")
+    assert path == "todoctl/models.py"
+    assert (REPO / path).read_text().splitlines()[int(line) - 1].strip().startswith("list_id:")
+    assert in_the_models(app_context(REPO), "no_such_table", "x") == "the models"

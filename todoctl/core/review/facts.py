@@ -138,3 +138,35 @@ def merge_sources(found: dict[str, list[str]], location: str, source: str) -> No
 
 def sources_text(sources: list[str]) -> str:
     return " and ".join(sources)
+
+
+def in_the_models(ctx: "ReviewContext", table: str, column: str | None = None) -> str:
+    """Where a model column is written, for a finding's message: ``todoctl/models.py:152`` when the
+    table is a mapped class whose source Python can show, else "the models" (a bare Table)."""
+    lines = ctx.cached("model-lines", lambda: _model_lines(ctx))
+    return lines.get((table, column)) or lines.get((table, None)) or "the models"
+
+
+def _model_lines(ctx: "ReviewContext") -> dict[tuple[str, str | None], str]:
+    import inspect
+    import re
+
+    from sqlmodel.main import default_registry
+
+    found: dict[tuple[str, str | None], str] = {}
+    for mapper in default_registry.mappers:
+        table = mapper.local_table
+        if getattr(table, "metadata", None) is not ctx.metadata:
+            continue
+        try:
+            source, start = inspect.getsourcelines(mapper.class_)
+            path = ctx.relative(inspect.getsourcefile(mapper.class_))
+        except (OSError, TypeError):
+            continue
+        found[(table.name, None)] = f"{path}:{start}"
+        for column in table.columns:
+            declared = re.compile(rf"\s+{re.escape(column.name)}\s*:")  # `list_id: uuid.UUID | None = ...`
+            offset = next((n for n, line in enumerate(source) if declared.match(line)), None)
+            if offset is not None:
+                found[(table.name, column.name)] = f"{path}:{start + offset}"
+    return found

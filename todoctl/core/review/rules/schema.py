@@ -15,6 +15,7 @@ from todoctl.core.review.engine import Finding, ReviewContext, rule
 from todoctl.core.review.facts import (
     column_location,
     column_tests,
+    in_the_models,
     live_schema,
     merge_sources,
     model_checks,
@@ -40,7 +41,7 @@ def fk_missing(ctx: ReviewContext) -> Iterator[Finding]:
     for table in ctx.metadata.tables.values():
         for column in table.columns:
             if column.name.endswith("_id") and not column.foreign_keys:
-                merge_sources(found, f"{table.name}.{column.name}", MODELS)
+                merge_sources(found, f"{table.name}.{column.name}", in_the_models(ctx, table.name, column.name))
     if not ctx.offline:
         facts = live_schema(ctx)
         keyed = {(k.table, c) for k in facts.keys for c in k.columns}
@@ -81,7 +82,7 @@ def fk_delete_rule(ctx: ReviewContext) -> Iterator[Finding]:
             if key.ondelete is None:
                 columns = tuple(c.name for c in key.columns)
                 location = column_location(table.name, columns)
-                merge_sources(found, location, MODELS)
+                merge_sources(found, location, in_the_models(ctx, table.name, columns[0]))
                 described[location] = (table.name, key.name or "", columns, key.referred_table.name)
     facts = None if ctx.offline else live_schema(ctx)
     if facts is not None:
@@ -155,6 +156,7 @@ def timestamp_mixed_tz(ctx: ReviewContext) -> Iterator[Finding]:
 
     found: dict[str, list[str]] = {}
     aware: dict[str, str] = {}  # source -> an example column with time zone
+    model_lines: dict[str, str] = {}
     naive: dict[str, list[str]] = {}
     for table in ctx.metadata.tables.values():
         for column in table.columns:
@@ -164,6 +166,7 @@ def timestamp_mixed_tz(ctx: ReviewContext) -> Iterator[Finding]:
                     aware.setdefault(MODELS, where)
                 else:
                     naive.setdefault(MODELS, []).append(where)
+                    model_lines[where] = in_the_models(ctx, table.name, column.name)
     if not ctx.offline:
         for table in live_schema(ctx).snap.tables.values():
             for column in table.columns.values():
@@ -176,7 +179,7 @@ def timestamp_mixed_tz(ctx: ReviewContext) -> Iterator[Finding]:
     for source, columns in naive.items():
         if source in aware:  # all-naive is timestamp-without-time-zone's finding, not a mix
             for where in columns:
-                merge_sources(found, where, source)
+                merge_sources(found, where, model_lines[where] if source == MODELS else source)
                 examples.setdefault(where, aware[source])
     for location, sources in sorted(found.items()):
         table, column = location.split(".", 1)
@@ -212,7 +215,7 @@ def enum_default(ctx: ReviewContext) -> Iterator[Finding]:
         for column in table.columns:
             enum_like = isinstance(column.type, Enum) or column.name in listed
             if enum_like and column.server_default is None and not column.primary_key:
-                merge_sources(found, f"{table.name}.{column.name}", MODELS)
+                merge_sources(found, f"{table.name}.{column.name}", in_the_models(ctx, table.name, column.name))
     if not ctx.offline:
         snap = live_schema(ctx).snap
         enums = {name for name, kind in snap.types.items() if kind == "enum"}

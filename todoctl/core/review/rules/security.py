@@ -10,7 +10,7 @@ import re
 from typing import Iterator
 
 from todoctl.core.review.engine import Finding, ReviewContext, rule
-from todoctl.core.review.facts import live_schema, merge_sources, model_checks, sources_text
+from todoctl.core.review.facts import in_the_models, live_schema, merge_sources, model_checks, sources_text
 from todoctl.core.review import repo_files
 
 # ---------------------------------------------------------------- password-hash
@@ -101,7 +101,7 @@ def password_hash(ctx: ReviewContext) -> Iterator[Finding]:
         checks = model_checks(table)
         for column in table.columns:
             if _password_column(column.name, isinstance(column.type, String)) and not _has_hash_check(checks, column.name):
-                merge_sources(found, f"{table.name}.{column.name}", "the models")
+                merge_sources(found, f"{table.name}.{column.name}", in_the_models(ctx, table.name, column.name))
     live_columns: list[tuple[str, str]] = []
     if not ctx.offline:
         for table in live_schema(ctx).snap.tables.values():
