@@ -31,9 +31,10 @@ def test_review_help_imports_no_heavy_module():
 # ---------------------------------------------------------------- the app passes
 
 
-def test_the_app_passes_review_strict_on_a_seeded_database(seeded_db, monkeypatch):
+@pytest.mark.parametrize("profile", ["small", "demo"])
+def test_the_app_passes_review_strict_on_a_seeded_database(seeded_db, monkeypatch, profile):
     monkeypatch.chdir(REPO)
-    url = seeded_db("demo")
+    url = seeded_db(profile)
     result = invoke(url, "--strict")
     assert result.exit_code == 0, result.output
     for heading in ("Critical — must fix (0)", "Warnings — should fix (0)", "Suggestions — consider"):

@@ -114,6 +114,24 @@ def test_hardcoded_credentials_in_ini_python_and_toml(repo):
     assert "postgresql://app:***@db.example.com/app" in _all_text(found)
 
 
+def test_hardcoded_credentials_connection_strings_and_password_arguments(repo):
+    (repo / "db.py").write_text(
+        "import os\nimport psycopg\n\n"
+        f'conn = psycopg.connect(host="db.example.com", user="app", password="{SECRET}")\n'
+        'ok = psycopg.connect(host="db.example.com", password=os.environ["PGPASSWORD"])\n'
+        f'DSN = "host=db.example.com dbname=app user=app password={SECRET}"\n'
+        'TEXT = "the password = is what you type"\n'
+    )
+    (repo / "tool.ini").write_text(f"[db]\ndsn = host=db.example.com user=app password={SECRET}\n")
+    found = findings("hardcoded-credentials", repo)
+    assert {(f.location, f.message.split(":")[0]) for f in found} == {
+        ("db.py:4", "a literal password passed as password=..."),
+        ("db.py:6", "a connection string with a password in it"),
+        ("tool.ini:2", "a connection string with a password in it"),
+    }
+    assert SECRET not in _all_text(found)
+
+
 def test_hardcoded_credentials_placeholders_and_ignored_files_are_quiet(repo):
     (repo / "alembic.ini").write_text("[alembic]\nsqlalchemy.url = postgresql://USER:PASSWORD@HOST/DB\n")
     (repo / "app.py").write_text('URL = "postgresql://app:${DB_PASSWORD}@db.example.com/app"\n'

@@ -1,8 +1,10 @@
 """The repository's files as a reviewer sees them: which would be committed (git says, not a
 guess at .gitignore), and the URLs with passwords in them, read by each format's own parser:
-ast for Python, tomllib for TOML, configparser for .ini/.cfg, python-dotenv for .env files.
+ast for Python, tomllib for TOML, configparser for .ini/.cfg, python-dotenv for .env files; in
+their strings, urllib reads URLs and psycopg reads libpq connection strings.
 
-A password found here is never returned: each URL comes back masked (``user:***@host``).
+A password found here is never returned: a URL comes back masked (``user:***@host``), a
+connection string with ``password=***``, a keyword argument as ``password=...``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ _SUFFIXES = {".py", ".toml", ".ini", ".cfg"}
 # A password that stands for one: PASSWORD, ***, <password>, ${DB_PASSWORD}, %(pw)s, {password}.
 _PLACEHOLDER = re.compile(r"^(\*+|[A-Z][A-Z0-9_]*|<[^>]*>|\$\{?\w+\}?|%\(\w+\)s|\{\w*\}|x+|\.\.\.)$")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*$")
+# connect(password="..."), URL.create(password="..."), psycopg's and asyncpg's spellings.
+_PASSWORD_KEYWORDS = {"password", "passwd", "pwd"}
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,7 @@ def ignored(root: Path, name: str) -> bool:
 
 
 def credentials_in(path: Path) -> list[tuple[int | None, str]]:
-    """``(line, masked URL)`` for every URL with a real password in the file (line None: unknown)."""
+    """``(line, what was found, masked)`` for every credential in the file (line None: unknown)."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
@@ -85,8 +89,17 @@ def credentials_in(path: Path) -> list[tuple[int | None, str]]:
     return list(dict.fromkeys(found))  # an .ini default shows in every section: once is enough
 
 
-def secret_urls(value: str) -> Iterator[tuple[int, str, str]]:
-    """``(offset, url as written, masked url)`` for each URL in ``value`` that carries a password."""
+def secrets_in(value: str) -> Iterator[tuple[int, str, str]]:
+    """``(offset, text as written, what it is with the secret masked)`` for each URL with a password in ``value``,
+    or the whole value when it is a libpq connection string with one (``host=db password=...``)."""
+    yield from _secret_urls(value)
+    if "password" in value and "://" not in value:
+        described = _secret_conninfo(value)
+        if described:
+            yield 0, value.strip(), described
+
+
+def _secret_urls(value: str) -> Iterator[tuple[int, str, str]]:
     from todoctl.db.url import mask
 
     for match in re.finditer(r"\S+", value):
@@ -106,8 +119,28 @@ def secret_urls(value: str) -> Iterator[tuple[int, str, str]]:
         except ValueError:
             continue
         password = password or query.get("password")
-        if password and not _PLACEHOLDER.match(password):
-            yield match.start() + start, url, mask(url)
+        if password and not _placeholder(password):
+            yield match.start() + start, url, f"a URL with a password in it: {mask(url)}"
+
+
+def _secret_conninfo(value: str) -> str | None:
+    from psycopg import ProgrammingError
+    from psycopg.conninfo import conninfo_to_dict
+
+    from todoctl.db.url import mask
+
+    try:
+        params = conninfo_to_dict(value.strip())
+    except ProgrammingError:  # not a connection string: ordinary text that mentions a password
+        return None
+    password = params.get("password")
+    if not password or _placeholder(str(password)) or not ({"host", "dbname", "user"} & set(params)):
+        return None
+    return f"a connection string with a password in it: {mask(value.strip())}"
+
+
+def _placeholder(password: str) -> bool:
+    return bool(_PLACEHOLDER.match(password))
 
 
 def _python(text: str) -> Iterator[tuple[int | None, str]]:
@@ -119,9 +152,14 @@ def _python(text: str) -> Iterator[tuple[int | None, str]]:
         return
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            for offset, _, masked in secret_urls(node.value):
+            for offset, _, described in secrets_in(node.value):
                 # Lines into a multi-line string (exact for strings written without escapes).
-                yield node.lineno + node.value[:offset].count("\n"), masked
+                yield node.lineno + node.value[:offset].count("\n"), described
+        elif isinstance(node, ast.keyword) and node.arg in _PASSWORD_KEYWORDS:
+            value = node.value
+            if isinstance(value, ast.Constant) and isinstance(value.value, str) and value.value:
+                if not _placeholder(value.value):
+                    yield node.lineno, f"a literal password passed as {node.arg}=..."
 
 
 def _dotenv(text: str) -> Iterator[tuple[int | None, str]]:
@@ -131,8 +169,8 @@ def _dotenv(text: str) -> Iterator[tuple[int | None, str]]:
 
     for binding in parse_stream(io.StringIO(text)):
         if binding.value:
-            for _, _, masked in secret_urls(binding.value):
-                yield binding.original.line, masked
+            for _, _, described in secrets_in(binding.value):
+                yield binding.original.line, described
 
 
 def _toml_strings(text: str) -> Iterator[str]:
@@ -171,6 +209,7 @@ def _located(text: str, values: Iterator[str]) -> Iterator[tuple[int | None, str
     """The parser found the value; its line is where the URL is written in the file."""
     lines = text.splitlines()
     for value in values:
-        for _, url, masked in secret_urls(value):
-            line = next((n for n, written in enumerate(lines, 1) if url in written), None)
-            yield line, masked
+        for _, written, described in secrets_in(value):
+            first = written.splitlines()[0] if written else written
+            line = next((n for n, text_line in enumerate(lines, 1) if first in text_line), None)
+            yield line, described

@@ -166,12 +166,12 @@ def _unhashed_rows(ctx: ReviewContext, table: str, column: str) -> Iterator[Find
 def hardcoded_credentials(ctx: ReviewContext) -> Iterator[Finding]:
     files = ctx.cached("repo-files", lambda: repo_files.listed(ctx.root))
     for path in files.paths:
-        for line, masked_url in repo_files.credentials_in(ctx.root / path):
+        for line, described in repo_files.credentials_in(ctx.root / path):
             location = f"{path}:{line}" if line else path
             yield Finding(
                 "hardcoded-credentials",
                 location,
-                f"a URL with a password in it: {masked_url}",
+                described,
                 "read it from the environment (DATABASE_URL, or a .env that git ignores), rotate the password, "
                 "and keep a placeholder (postgresql://USER:PASSWORD@HOST/DB) where an example is needed",
             )
