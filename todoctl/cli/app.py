@@ -261,6 +261,7 @@ def _wire() -> None:
     from todoctl.cli import explain as explain_cli
     from todoctl.cli import health as health_cli
     from todoctl.cli import migrate as migrate_cli
+    from todoctl.cli import review as review_cli
     from todoctl.cli import schema as schema_cli
     from todoctl.cli import seed as seed_cli
 
@@ -270,6 +271,7 @@ def _wire() -> None:
     app.add_typer(explain_cli.app, name="explain")
     app.command("health")(health_cli.health)
     app.command("seed")(seed_cli.seed)
+    app.command("review")(review_cli.review)
     app.command("version")(version)
 
 

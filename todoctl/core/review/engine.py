@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from todoctl.queries import NamedQuery
 
 TIERS = ("critical", "warning", "suggestion")
+# A live rule's query gets this long (orphan counts scan child tables); then the review fails loudly.
+REVIEW_STATEMENT_TIMEOUT_MS = 60_000
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,10 @@ class Finding:
     location: str
     message: str  # what is wrong here, one sentence
     hint: str  # how to fix it, one sentence or one statement
+    # For schema findings, the table and the column(s), index or constraint concerned: what
+    # `schema lint` reports (its JSON has "table" and "subject"). Empty for other findings.
+    table: str = ""
+    subject: str = ""
 
 
 @dataclass(frozen=True)
@@ -54,20 +60,29 @@ class Rule:
     why: str  # why it matters, one sentence
     live: bool
     check: Callable[["ReviewContext"], Iterable[Finding]]
+    # A rule that runs offline but also looks at the database when it can (``ctx.offline`` tells it):
+    # what that live half checks, listed among the skipped with --offline.
+    live_part: str | None = None
 
 
 RULES: dict[str, Rule] = {}
 
 
-def rule(id: str, tier: str, title: str, *, why: str, live: bool = False):
-    """Register a rule function ``(ctx) -> Iterable[Finding]`` under a stable id."""
+def rule(id: str, tier: str, title: str, *, why: str, live: bool = False, live_part: str | None = None):
+    """Register a rule function ``(ctx) -> Iterable[Finding]`` under a stable id.
+
+    ``live=True``: the rule needs the database and is skipped offline. ``live_part="..."``: the rule
+    runs offline too (on the models, files, settings) and checks ``ctx.offline`` before its live half.
+    """
     if tier not in TIERS:
         raise ValueError(f"tier {tier!r} is not one of {TIERS}")
+    if live and live_part:
+        raise ValueError(f"rule {id!r}: live=True runs only online; live_part is for rules that run offline too")
 
     def register(check: Callable[["ReviewContext"], Iterable[Finding]]):
         if id in RULES:
             raise ValueError(f"review rule {id!r} registered twice")
-        RULES[id] = Rule(id, tier, title, why, live, check)
+        RULES[id] = Rule(id, tier, title, why, live, check, live_part)
         return check
 
     return register
@@ -85,25 +100,43 @@ class ReviewContext:
     queries: Mapping[str, "NamedQuery"]  # the named-query registry
     environ: Mapping[str, str]  # the app's settings: process environment over .env
     url: "DatabaseURL | None" = None  # None when offline
+    schema: str = "public"  # the database schema live rules read
     _stack: ExitStack = field(default_factory=ExitStack, repr=False)
     _conn: "Connection | None" = field(default=None, repr=False)
+    _cache: dict = field(default_factory=dict, repr=False)
 
     @property
     def offline(self) -> bool:
         return self.url is None
 
     def connection(self) -> "Connection":
+        """One connection for every live rule, in one READ ONLY transaction (never committed) with a
+        statement_timeout, so a review is safe to point at production. Unreachable: exit 3."""
         if self.url is None:
             raise RuntimeError("a live rule ran offline")  # the engine skips live rules offline
         if self._conn is None:
+            from sqlalchemy import text
+
             from todoctl.db.engine import connection
 
-            self._conn = self._stack.enter_context(connection(self.url))
+            conn = self._stack.enter_context(connection(self.url))
+            conn.execute(text("SET TRANSACTION READ ONLY"))
+            # SET LOCAL: ends with the transaction, so nothing leaks into a pooler's shared session.
+            conn.execute(text(f"SET LOCAL statement_timeout = {int(REVIEW_STATEMENT_TIMEOUT_MS)}"))
+            self._stack.callback(conn.rollback)
+            self._conn = conn
         return self._conn
+
+    def cached(self, key: str, compute: Callable[[], object]):
+        """``compute()`` once per review: facts several rules read (a catalog snapshot, the tracked files)."""
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
 
     def close(self) -> None:
         self._stack.close()
         self._conn = None
+        self._cache.clear()
 
     def relative(self, path: Path) -> str:
         """``path`` as a location relative to the project root (posix separators)."""
@@ -203,6 +236,7 @@ class ReviewReport:
     skipped: list[tuple[str, str]]  # (rule, why it did not run), e.g. live rules offline
     strict: bool
     offline: bool
+    database: str | None = None  # host:port/database of the live review; None offline
 
     __json_properties__ = ("failed", "counts")
 
@@ -243,6 +277,8 @@ def run(ctx: ReviewContext, *, only: Iterable[str] = (), strict: bool = False, w
             if r.live and ctx.offline:
                 skipped.append((r.id, "needs the database (--offline)"))
                 continue
+            if r.live_part and ctx.offline:
+                skipped.append((r.id, f"live part skipped (--offline): {r.live_part}"))
             ran.append(r.id)
             for finding in r.check(ctx):
                 ruled = RuledFinding(r.tier, finding, r.why)
@@ -254,9 +290,36 @@ def run(ctx: ReviewContext, *, only: Iterable[str] = (), strict: bool = False, w
     key = lambda f: (TIERS.index(f.tier), order[f.finding.rule], f.finding.location)  # noqa: E731
     found.sort(key=key)
     waived.sort(key=lambda pair: key(pair[0]))
-    return ReviewReport(found, waived, ran, skipped, strict, ctx.offline)
+    database = None if ctx.url is None else ctx.url.display
+    return ReviewReport(found, waived, ran, skipped, strict, ctx.offline, database)
 
 
 def load_rules() -> None:
     """Import the rule modules (registration happens on import)."""
     import todoctl.core.review.rules  # noqa: F401
+
+
+# ---------------------------------------------------------------- the command's one call
+
+
+def review(root: Path, url: "DatabaseURL | None", *, only: Iterable[str] = (), strict: bool = False) -> ReviewReport:
+    """`todoctl review`: the whole checklist over the app in ``root`` and, unless ``url`` is None
+    (--offline), its live database.
+
+    Usage errors (an unknown --only rule, a waiver without a reason) come before any connection
+    (exit 2); an unreachable database is exit 3; a database behind head is exit 1 with the
+    revisions to apply (its live findings would be about a schema the app does not run on).
+    """
+    from todoctl.core.shared.revision_gate import require_head
+
+    only = list(only)
+    select_rules(only)
+    waivers = load_waivers(root)
+    ctx = app_context(root, url)
+    if url is not None:
+        try:
+            require_head(ctx.connection(), url.display, "review")
+        except BaseException:
+            ctx.close()
+            raise
+    return run(ctx, only=only, strict=strict, waivers=waivers)

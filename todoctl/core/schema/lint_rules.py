@@ -15,12 +15,18 @@ Rules (ids are stable: CI may `--skip` them):
   in the primary key, every key column a foreign key) are exempt: a link is its two ends.
 
 alembic_version and todoctl_* tables are not the app's schema and are not linted.
+
+The rules run through the review engine (todoctl/core/review/rules/schema.py registers each as a
+warning of `todoctl review`); this module holds their one implementation.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
+
+from sqlalchemy import MetaData
 
 from todoctl.core.shared import catalog, index_overlap
 from todoctl.core.shared.catalog_details import (
@@ -30,7 +36,6 @@ from todoctl.core.shared.catalog_details import (
     index_details,
 )
 from todoctl.core.shared.revision_gate import require_head
-from todoctl.db.engine import connection
 from todoctl.db.url import DatabaseURL
 from todoctl.errors import usage_error
 
@@ -80,34 +85,60 @@ def check_rules(skip: Iterable[str]) -> list[str]:
 
 
 def lint(url: DatabaseURL, *, skip: Iterable[str] = (), schema: str = SCHEMA) -> LintReport:
-    """Run the lint rules on the live schema; findings are sorted by table, then rule."""
+    """Run the lint rules on the live schema; findings are sorted by table, then rule.
+
+    The rules are review rules (``todoctl review`` runs them too, as warnings): this is the
+    schema-only subset of the review, through the same engine, without waivers.
+    """
+    from todoctl.core.review import ReviewContext, run
+
     rules = check_rules(skip)
-    with connection(url) as conn:
+    ctx = ReviewContext(root=Path.cwd(), metadata=MetaData(), queries={}, environ={}, url=url, schema=schema)
+    try:
         # Findings on a half-migrated schema are often what the pending revisions fix.
-        require_head(conn, url.display, "schema lint")
-        findings = lint_connection(conn, rules, schema)
+        require_head(ctx.connection(), url.display, "schema lint")
+    except BaseException:
+        ctx.close()
+        raise
+    report = run(ctx, only=rules)
+    findings = [
+        LintFinding(f.finding.rule, f.finding.table, f.finding.subject, f.finding.message, f.finding.hint)
+        for f in report.findings
+    ]
+    order = list(RULES)
+    findings.sort(key=lambda f: (f.table, order.index(f.rule), f.subject))
     return LintReport(url.display, rules, findings)
 
 
-def lint_connection(conn: "Connection", rules: list[str], schema: str = SCHEMA) -> list[LintFinding]:
+@dataclass(frozen=True)
+class LiveSchema:
+    """What the lint rules read from the catalog, read once per review (``live_schema``)."""
+
+    snap: catalog.SchemaSnapshot
+    indexes: list[IndexDetail]
+    keys: list  # catalog_details.ForeignKey
+
+
+def live_schema(conn: "Connection", schema: str = SCHEMA) -> LiveSchema:
     snap = catalog.snapshot(conn, schema)  # already leaves out bookkeeping tables
     indexes = [i for i in index_details(conn, schema) if i.table in snap.tables]
     keys = [k for k in foreign_keys(conn, schema) if k.table in snap.tables]
-    findings: list[LintFinding] = []
-    if "fk-without-index" in rules:
-        findings += _fk_without_index(keys, indexes)
-    if "no-primary-key" in rules:
-        findings += _no_primary_key(snap)
-    if "timestamp-without-time-zone" in rules:
-        findings += _timestamp_without_time_zone(snap)
-    if "duplicate-index" in rules or "redundant-index" in rules:
-        for finding in _duplicate_and_redundant(indexes):
-            if finding.rule in rules:
-                findings.append(finding)
-    if "missing-timestamps" in rules:
-        findings += _missing_timestamps(snap, keys)
-    order = list(RULES)
-    return sorted(findings, key=lambda f: (f.table, order.index(f.rule), f.subject))
+    return LiveSchema(snap, indexes, keys)
+
+
+def findings_of(rule: str, facts: LiveSchema) -> list[LintFinding]:
+    """The findings of one lint rule on a live schema (the review rules call this)."""
+    if rule == "fk-without-index":
+        return _fk_without_index(facts.keys, facts.indexes)
+    if rule == "no-primary-key":
+        return _no_primary_key(facts.snap)
+    if rule == "timestamp-without-time-zone":
+        return _timestamp_without_time_zone(facts.snap)
+    if rule in ("duplicate-index", "redundant-index"):
+        return [f for f in _duplicate_and_redundant(facts.indexes) if f.rule == rule]
+    if rule == "missing-timestamps":
+        return _missing_timestamps(facts.snap, facts.keys)
+    raise ValueError(f"unknown lint rule {rule!r}")
 
 
 # ---------------------------------------------------------------- rules

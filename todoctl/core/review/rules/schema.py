@@ -1,6 +1,271 @@
-"""Review rules: schema."""
+"""Review rules: the schema, from the models and (unless offline) the live database.
+
+Critical: fk-missing, fk-delete-rule. Warnings: timestamp-mixed-tz, enum-default, and the
+`schema lint` rules (fk-without-index, no-primary-key, timestamp-without-time-zone,
+duplicate-index, redundant-index, missing-timestamps), whose one implementation is in
+todoctl/core/schema/lint_rules.py. They are warnings: each costs speed, space or operability, none
+loses or leaks data, so they fail the review only with --strict (and `schema lint`, as before).
+"""
 
 from __future__ import annotations
 
-from todoctl.core.review.engine import Finding, ReviewContext, rule  # noqa: F401
+from typing import Iterator
 
+from todoctl.core.review.engine import Finding, ReviewContext, rule
+from todoctl.core.review.facts import (
+    column_location,
+    column_tests,
+    in_the_models,
+    live_schema,
+    merge_sources,
+    model_checks,
+    sources_text,
+)
+from todoctl.core.schema import lint_rules
+
+MODELS = "the models"
+DATABASE = "the database"
+
+# ---------------------------------------------------------------- fk-missing
+
+
+@rule(
+    "fk-missing",
+    "critical",
+    "a *_id column without a foreign key",
+    why="without the constraint nothing stops a row pointing at a parent that never existed or was deleted",
+    live_part="*_id columns of the live tables",
+)
+def fk_missing(ctx: ReviewContext) -> Iterator[Finding]:
+    found: dict[str, list[str]] = {}
+    for table in ctx.metadata.tables.values():
+        for column in table.columns:
+            if column.name.endswith("_id") and not column.foreign_keys:
+                merge_sources(found, f"{table.name}.{column.name}", in_the_models(ctx, table.name, column.name))
+    if not ctx.offline:
+        facts = live_schema(ctx)
+        keyed = {(k.table, c) for k in facts.keys for c in k.columns}
+        for table in facts.snap.tables.values():
+            for column in table.columns:
+                if column.endswith("_id") and (table.name, column) not in keyed:
+                    merge_sources(found, f"{table.name}.{column}", DATABASE)
+    for location, sources in sorted(found.items()):
+        table, column = location.split(".", 1)
+        yield Finding(
+            "fk-missing",
+            location,
+            f"{location} looks like a reference but has no foreign key (in {sources_text(sources)})",
+            f"ForeignKey(\"<parent>.id\", ondelete=...) in the model, and a revision: ALTER TABLE {table} "
+            f"ADD FOREIGN KEY ({column}) REFERENCES <parent> (id) ON DELETE ... NOT VALID, then VALIDATE CONSTRAINT; "
+            f"or waive it if {column} holds an outside system's id",
+            table=table,
+            subject=column,
+        )
+
+
+# ---------------------------------------------------------------- fk-delete-rule
+
+
+@rule(
+    "fk-delete-rule",
+    "critical",
+    "a foreign key without an ON DELETE rule; live, orphan rows",
+    why="an implicit NO ACTION makes deleting a parent fail (or, with the key NOT VALID, leave orphans) "
+    "instead of doing what the app means: CASCADE, SET NULL or an explicit RESTRICT",
+    live_part="NO ACTION foreign keys and orphan rows (children whose parent is gone)",
+)
+def fk_delete_rule(ctx: ReviewContext) -> Iterator[Finding]:
+    found: dict[str, list[str]] = {}
+    described: dict[str, tuple[str, str, tuple[str, ...], str]] = {}  # location -> (table, name, columns, parent)
+    for table in ctx.metadata.tables.values():
+        for key in table.foreign_key_constraints:
+            if key.ondelete is None:
+                columns = tuple(c.name for c in key.columns)
+                location = column_location(table.name, columns)
+                merge_sources(found, location, in_the_models(ctx, table.name, columns[0]))
+                described[location] = (table.name, key.name or "", columns, key.referred_table.name)
+    facts = None if ctx.offline else live_schema(ctx)
+    if facts is not None:
+        for key in facts.keys:
+            if key.on_delete == "NO ACTION":  # RESTRICT is only ever written on purpose
+                location = column_location(key.table, key.columns)
+                merge_sources(found, location, DATABASE)
+                described.setdefault(location, (key.table, key.name, key.columns, key.references_table))
+    for location, sources in sorted(found.items()):
+        table, name, columns, parent = described[location]
+        yield Finding(
+            "fk-delete-rule",
+            location,
+            f"the foreign key {location} -> {parent} has no ON DELETE rule (in {sources_text(sources)}; "
+            f"NO ACTION by default): deleting a row of {parent} that has children fails at commit",
+            f"say what a delete means: ForeignKey(..., ondelete=\"CASCADE\" | \"SET NULL\" | \"RESTRICT\") and a "
+            f"revision that drops {name or 'the constraint'} and adds it back with ON DELETE ... NOT VALID, then VALIDATE",
+            table=table,
+            subject=", ".join(columns),
+        )
+    if facts is not None:
+        yield from _orphans(ctx, facts)
+
+
+def _orphans(ctx: ReviewContext, facts) -> Iterator[Finding]:
+    """Children whose parent is gone. Only NOT VALID keys are counted: a validated key has had
+    every row checked by the server and every write since, so counting would scan for nothing."""
+    from sqlalchemy import text
+
+    conn = ctx.connection()
+    quote = conn.dialect.identifier_preparer.quote_identifier
+    schema = quote(ctx.schema)
+    for key in facts.keys:
+        if key.validated:
+            continue
+        child, parent = f"{schema}.{quote(key.table)}", f"{schema}.{quote(key.references_table)}"
+        present = " AND ".join(f"c.{quote(c)} IS NOT NULL" for c in key.columns)
+        match = " AND ".join(f"p.{quote(p)} = c.{quote(c)}" for c, p in zip(key.columns, key.references_columns))
+        count = conn.execute(
+            text(f"SELECT count(*) FROM {child} c WHERE {present} AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE {match})")
+        ).scalar_one()
+        if not count:
+            continue
+        location = column_location(key.table, key.columns)
+        columns = ", ".join(key.columns)
+        yield Finding(
+            "fk-delete-rule",
+            location,
+            f"{count:,} row(s) of {key.table} refer to a row of {key.references_table} that does not exist "
+            f"(the foreign key {key.name} is NOT VALID, so the server never checked the old rows)",
+            f"delete them or set {columns} to NULL (UPDATE {key.table} SET ... WHERE NOT EXISTS (...)), then "
+            f"ALTER TABLE {key.table} VALIDATE CONSTRAINT {key.name};",
+            table=key.table,
+            subject=columns,
+        )
+
+
+# ---------------------------------------------------------------- timestamp-mixed-tz
+
+
+@rule(
+    "timestamp-mixed-tz",
+    "warning",
+    "timestamp columns mixing with and without time zone",
+    why="comparing a timestamp with a timestamptz converts through the session's TimeZone, so the same "
+    "query gives other answers on a server or client in another zone",
+    live_part="timestamp columns of the live tables",
+)
+def timestamp_mixed_tz(ctx: ReviewContext) -> Iterator[Finding]:
+    from sqlalchemy.types import DateTime
+
+    found: dict[str, list[str]] = {}
+    aware: dict[str, str] = {}  # source -> an example column with time zone
+    model_lines: dict[str, str] = {}
+    naive: dict[str, list[str]] = {}
+    for table in ctx.metadata.tables.values():
+        for column in table.columns:
+            if isinstance(column.type, DateTime):
+                where = f"{table.name}.{column.name}"
+                if column.type.timezone:
+                    aware.setdefault(MODELS, where)
+                else:
+                    naive.setdefault(MODELS, []).append(where)
+                    model_lines[where] = in_the_models(ctx, table.name, column.name)
+    if not ctx.offline:
+        for table in live_schema(ctx).snap.tables.values():
+            for column in table.columns.values():
+                where = f"{table.name}.{column.name}"
+                if column.type.startswith("timestamp with time zone"):
+                    aware.setdefault(DATABASE, where)
+                elif column.type.startswith("timestamp without time zone"):
+                    naive.setdefault(DATABASE, []).append(where)
+    examples: dict[str, str] = {}
+    for source, columns in naive.items():
+        if source in aware:  # all-naive is timestamp-without-time-zone's finding, not a mix
+            for where in columns:
+                merge_sources(found, where, model_lines[where] if source == MODELS else source)
+                examples.setdefault(where, aware[source])
+    for location, sources in sorted(found.items()):
+        table, column = location.split(".", 1)
+        yield Finding(
+            "timestamp-mixed-tz",
+            location,
+            f"{location} is timestamp without time zone while {examples[location]} is with time zone "
+            f"(in {sources_text(sources)})",
+            f"DateTime(timezone=True) in the model, and ALTER TABLE {table} ALTER COLUMN {column} TYPE timestamptz "
+            f"USING {column} AT TIME ZONE 'UTC';  (if the stored values are UTC)",
+            table=table,
+            subject=column,
+        )
+
+
+# ---------------------------------------------------------------- enum-default
+
+
+@rule(
+    "enum-default",
+    "warning",
+    "enum-like columns without a default",
+    why="an INSERT that leaves the column out (psql, another service, a bulk load) fails or stores NULL "
+    "instead of the state a new row starts in",
+    live_part="enum-typed and CHECK (col IN (...)) columns of the live tables",
+)
+def enum_default(ctx: ReviewContext) -> Iterator[Finding]:
+    from sqlalchemy.types import Enum
+
+    found: dict[str, list[str]] = {}
+    for table in ctx.metadata.tables.values():
+        listed = {t.column for check in model_checks(table) for t in column_tests(check) if t.kind == "in"}
+        for column in table.columns:
+            enum_like = isinstance(column.type, Enum) or column.name in listed
+            if enum_like and column.server_default is None and not column.primary_key:
+                merge_sources(found, f"{table.name}.{column.name}", in_the_models(ctx, table.name, column.name))
+    if not ctx.offline:
+        snap = live_schema(ctx).snap
+        enums = {name for name, kind in snap.types.items() if kind == "enum"}
+        for table in snap.tables.values():
+            listed = {
+                t.column
+                for c in table.constraints.values()
+                if c.kind == "check"
+                for t in column_tests(c.definition)
+                if t.kind == "in"
+            }
+            for column in table.columns.values():
+                type_name = column.type.split(".")[-1].strip('"')
+                if (type_name in enums or column.name in listed) and column.default is None:
+                    merge_sources(found, f"{table.name}.{column.name}", DATABASE)
+    for location, sources in sorted(found.items()):
+        table, column = location.split(".", 1)
+        yield Finding(
+            "enum-default",
+            location,
+            f"{location} takes one of a fixed set of values but has no default (in {sources_text(sources)})",
+            f"server_default=\"<initial value>\" in the model, and ALTER TABLE {table} ALTER COLUMN {column} "
+            "SET DEFAULT '<initial value>';",
+            table=table,
+            subject=column,
+        )
+
+
+# ---------------------------------------------------------------- the schema lint rules
+
+
+def _lint_rule(rule_id: str) -> None:
+    def check(ctx: ReviewContext) -> Iterator[Finding]:
+        for found in lint_rules.findings_of(rule_id, live_schema(ctx)):
+            whole_table = found.subject == found.table or rule_id == "missing-timestamps"
+            location = found.table if whole_table else f"{found.table}.{found.subject}"
+            yield Finding(rule_id, location, found.message, found.hint, table=found.table, subject=found.subject)
+
+    rule(rule_id, "warning", lint_rules.RULES[rule_id], why=LINT_WHY[rule_id], live=True)(check)
+
+
+LINT_WHY = {
+    "fk-without-index": "deleting or updating a parent row scans the child table, and joins from parent to "
+    "children cannot use an index",
+    "no-primary-key": "a table without a key has no row identity for updates, logical replication or the ORM",
+    "timestamp-without-time-zone": "a timestamp stores wall-clock time with no zone; the app works in UTC instants",
+    "duplicate-index": "every write maintains both copies, and both take space and cache",
+    "redundant-index": "the wider index answers the same lookups; the narrower one only costs writes and space",
+    "missing-timestamps": "without created_at/updated_at nobody can tell when a row appeared or last changed",
+}
+
+for _id in lint_rules.RULES:
+    _lint_rule(_id)
