@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable
 
-from sqlalchemy import and_, func, literal_column, select, text, tuple_, update
+from sqlalchemy import and_, exists, func, literal_column, select, text, tuple_, update
 from sqlalchemy.sql import Executable
 
 from todoctl.errors import TodoctlError, usage_error
@@ -394,12 +394,13 @@ def tag_tasks(user_id, tag):
     indexes=("ix_tasks_list_due",),
 )
 def list_tasks(user_id, list_id):
-    # Through the list's owner: a list id alone would show anyone's list (review: query-user-scope).
-    # The join finds the list by its primary key; the tasks still come from ix_tasks_list_due, in order.
+    # Only if the list is the user's: a list id alone would show anyone's list (review: query-user-scope).
+    # An uncorrelated EXISTS runs once (an InitPlan on the list's primary key), so the tasks still
+    # come from ix_tasks_list_due in order, exactly as before.
+    owned = exists().where(TaskList.id == list_id, TaskList.user_id == user_id)
     return (
         select(Task)
-        .join(TaskList, and_(TaskList.id == Task.list_id, TaskList.user_id == user_id))
-        .where(Task.list_id == list_id)
+        .where(Task.list_id == list_id, owned)
         .order_by(Task.due_date, Task.id)
         .limit(PAGE_SIZE * 4)
     )

@@ -182,6 +182,41 @@ def test_a_join_scoped_through_the_users_list_is_scoped(tmp_path):
     assert findings(context(tmp_path, metadata, [query]), "query-user-scope") == []
 
 
+def test_an_exists_on_the_users_list_by_the_same_parameter_is_scoped(tmp_path):
+    from sqlalchemy import exists
+
+    metadata, _, lists, tasks = _todo_metadata()
+    query = named(
+        "list-tasks",
+        lambda user_id, list_id: select(tasks).where(
+            tasks.c.list_id == list_id, exists().where(lists.c.id == list_id, lists.c.user_id == user_id)
+        ),
+        user_param(),
+        LIST,
+    )
+
+    assert findings(context(tmp_path, metadata, [query]), "query-user-scope") == []
+
+
+def test_an_exists_that_does_not_tie_the_list_to_the_rows_is_no_scope(tmp_path):
+    from sqlalchemy import exists
+
+    metadata, _, lists, tasks = _todo_metadata()
+    other = Param("other_list", int, "another list")
+    query = named(
+        "list-tasks",
+        lambda user_id, list_id, other_list: select(tasks).where(
+            tasks.c.list_id == list_id, exists().where(lists.c.id == other_list, lists.c.user_id == user_id)
+        ),
+        user_param(),
+        LIST,
+        other,
+    )
+
+    [finding] = findings(context(tmp_path, metadata, [query]), "query-user-scope")
+    assert finding.location == "query list-tasks"
+
+
 def test_a_declared_cross_user_job_and_a_table_without_owner_pass(tmp_path):
     metadata, users, _, tasks = _todo_metadata()
     overdue = named("overdue", lambda: select(tasks.c.id).where(tasks.c.status == "pending"), cross_user=True)

@@ -43,6 +43,7 @@ class Condition:
     operator: str
     value_has_param: bool  # the value side holds a parameter ($n): it comes from the caller
     sql: str = ""  # the whole term, unqualified: matched against a partial index's predicate
+    param: str | None = None  # the named query's parameter the value is, when it is exactly one
 
 
 @dataclass
@@ -60,6 +61,8 @@ class QueryShape:
     limit_one: bool = False
     error: str | None = None  # the query could not be built, compiled or parsed
     bound: dict[int, Any] = field(default_factory=dict)  # $n -> the value the builder bound
+    params: dict[int, str] = field(default_factory=dict)  # $n -> the parameter whose placeholder it holds
+    exists: list["QueryShape"] = field(default_factory=list)  # top-level EXISTS (SELECT ...) terms
 
     def eq_keys(self, table: str) -> set[str]:
         return {c.key for c in self.conditions if c.table == table and c.kind == "eq"}
@@ -88,20 +91,27 @@ class IndexShape:
 # ---------------------------------------------------------------- building and parsing
 
 
-def placeholder(param: "Param") -> Any:
-    """A value of the parameter's type; what it is does not matter, only that the query builds."""
-    kind = param.type
-    if kind is uuid.UUID:
-        return uuid.UUID(int=1)
-    if kind is datetime:
-        return datetime(2000, 1, 1, tzinfo=timezone.utc)
-    if isinstance(kind, type) and issubclass(kind, Enum):
-        return next(iter(kind)).value
-    if kind is int:
-        return max(1, param.bounds[0])
-    if kind is str:
-        return "x"
-    return kind()
+def placeholders(params: Iterable["Param"]) -> dict[str, Any]:
+    """A value of each parameter's type, a different one per parameter, so that a value bound in the
+    SQL tells which parameter it came from. An integer is never 1 (a LIMIT 1 is the builder's own)."""
+    values: dict[str, Any] = {}
+    for n, param in enumerate(params):
+        kind = param.type
+        if kind is uuid.UUID:
+            values[param.name] = uuid.UUID(int=n + 1)
+        elif kind is datetime:
+            values[param.name] = datetime(2000, 1, 1 + n % 28, tzinfo=timezone.utc)
+        elif isinstance(kind, type) and issubclass(kind, Enum):
+            members = list(kind)
+            values[param.name] = members[n % len(members)].value
+        elif kind is int:
+            low, high = param.bounds
+            values[param.name] = min(max(2, low) + n, high)
+        elif kind is str:
+            values[param.name] = f"x{n}"
+        else:
+            values[param.name] = kind()
+    return values
 
 
 def compile_sql(statement) -> tuple[str, dict[int, Any]]:
@@ -117,8 +127,11 @@ def compile_sql(statement) -> tuple[str, dict[int, Any]]:
 def shape_of(named: "NamedQuery", metadata: "MetaData") -> QueryShape:
     shape = QueryShape(named.name)
     try:
-        statement = named.build(**{p.name: placeholder(p) for p in named.params})
+        given = placeholders(named.params)
+        statement = named.build(**given)
         shape.sql, shape.bound = compile_sql(statement)
+        # SQLAlchemy binds a value once per use: $1 and $2 may both be list_id.
+        shape.params = {n: name for n, v in shape.bound.items() for name, g in given.items() if v is not None and v == g}
     except Exception as exc:  # a builder that refuses placeholders: reported, not raised
         shape.error = f"cannot be built with placeholder values: {exc}"
         return shape
@@ -156,6 +169,11 @@ def _read(stmt, shape: QueryShape, metadata: "MetaData") -> None:
         return
     columns = {t.name: set(t.c.keys()) for t in metadata.tables.values()}
     for term in _conjuncts(where):
+        if isinstance(term, ast.SubLink) and term.subLinkType.name == "EXISTS_SUBLINK":
+            inner = QueryShape(shape.name, bound=shape.bound, params=shape.params)
+            _read(term.subselect, inner, metadata)
+            shape.exists.append(inner)
+            continue
         shape.predicates.add(unqualified(term))
         condition = _condition(term, shape, columns)
         if condition is not None:
@@ -301,7 +319,7 @@ def _condition(term, shape: QueryShape, columns) -> Condition | None:
 
     if isinstance(term, ast.NullTest):
         side = _side(term.arg, shape, columns)
-        return Condition(side[0], side[1], "eq", "IS NULL", False, unqualified(term)) if side else None
+        return Condition(side[0], side[1], "eq", "IS NULL", False, unqualified(term), None) if side else None
     if not isinstance(term, ast.A_Expr):
         return None
     kind = term.kind.name
@@ -329,7 +347,11 @@ def _condition(term, shape: QueryShape, columns) -> Condition | None:
         what = "range"
     else:
         what = "other"
-    return Condition(side[0], side[1], what, op or kind, has_param, unqualified(term))
+    value = values[0] if len(values) == 1 else None
+    while isinstance(value, ast.TypeCast):
+        value = value.arg
+    param = shape.params.get(value.number) if isinstance(value, ast.ParamRef) else None
+    return Condition(side[0], side[1], what, op or kind, has_param, unqualified(term), param)
 
 
 def _order(sort_clause, shape, columns) -> list[tuple[str, str]] | None:

@@ -8,8 +8,10 @@
 - query-user-scope (critical): a named query reading a user-owned table (one with a ``user_id``
   column) must compare some user-owned table's ``user_id`` with a parameter (in WHERE or a JOIN's
   ON), unless its registry entry says ``cross_user=True``. Filtering by a parent's id (``list_id``)
-  is not ownership: whoever learns the id would read another user's rows. Rows reached by a join
-  from the scoped table are trusted to belong to the same user.
+  alone is not ownership: whoever learns the id would read another user's rows. It is, when a
+  top-level ``EXISTS`` checks that parent (by its primary key, bound to the same parameter as the
+  foreign key the query filters on) has ``user_id`` = a parameter. Rows reached by a join from the
+  scoped table are trusted to belong to the same user.
 - query-index (warning): each WHERE term and the ORDER BY of a named query, against the indexes the
   models declare (todoctl/models.py; not the live pg_index, so it runs offline).
 - index-column-order (warning): a composite index used by a query (declared in its ``indexes=`` or
@@ -31,7 +33,7 @@ from pathlib import Path
 from typing import Iterator
 
 from todoctl.core.review.engine import Finding, ReviewContext, rule
-from todoctl.core.review.query_shape import IndexShape, QueryShape, model_indexes, shape_of
+from todoctl.core.review.query_shape import IndexShape, QueryShape, model_indexes, placeholders, shape_of
 
 # The modules the Todo app itself imports (its database layer, its queries, its models).
 APP_FILES = ("todoctl/app.py", "todoctl/queries.py", "todoctl/models.py")
@@ -170,7 +172,7 @@ def query_user_scope(ctx: ReviewContext) -> Iterator[Finding]:
             for c in shape.conditions + shape.join_conditions
             if c.key == "user_id" and c.kind == "eq" and c.value_has_param and c.table in owned
         ]
-        if not pinned:
+        if not pinned and not _scoped_through_parent(shape, owned, ctx.metadata):
             yield Finding(
                 "query-user-scope",
                 f"query {named.name}",
@@ -178,6 +180,30 @@ def query_user_scope(ctx: ReviewContext) -> Iterator[Finding]:
                 f"add .where({read[0]}.c.user_id == user_id) with a user_id parameter, or register it with "
                 "cross_user=True if it is a job over every user",
             )
+
+
+def _scoped_through_parent(shape: QueryShape, owned: set[str], metadata) -> bool:
+    """``WHERE tasks.list_id = :list_id AND EXISTS (SELECT FROM task_lists WHERE id = :list_id AND
+    user_id = :user_id)``: every row's parent (by a foreign key to its primary key, compared with the
+    same parameter) is checked to be the user's."""
+    for inner in shape.exists:
+        for parent in sorted(set(inner.tables.values()) & owned):
+            pk = [c.name for c in metadata.tables[parent].primary_key.columns]
+            mine = [c for c in inner.conditions if c.table == parent and c.kind == "eq" and c.param]
+            if len(pk) != 1 or not any(c.key == "user_id" for c in mine):
+                continue
+            key_params = {c.param for c in mine if c.key == pk[0]}
+            for c in shape.conditions:
+                if c.kind == "eq" and c.param in key_params and _references(metadata, c.table, c.key, parent, pk[0]):
+                    return True
+    return False
+
+
+def _references(metadata, table: str, column: str, parent: str, parent_column: str) -> bool:
+    col = metadata.tables[table].c.get(column) if table in metadata.tables else None
+    return col is not None and any(
+        fk.column.table.name == parent and fk.column.name == parent_column for fk in col.foreign_keys
+    )
 
 
 # ---------------------------------------------------------------- query-index
@@ -332,7 +358,7 @@ def n_plus_one(ctx: ReviewContext) -> Iterator[Finding]:
     for named, shape in _shapes(ctx):
         if shape.error or shape.limit_one:
             continue
-        statement = named.build(**{p.name: _placeholder(p) for p in named.params})
+        statement = named.build(**placeholders(named.params))
         for entity, relationship in _lazy_relationships(statement):
             yield Finding(
                 "n-plus-one",
@@ -341,12 +367,6 @@ def n_plus_one(ctx: ReviewContext) -> Iterator[Finding]:
                 f"add .options(selectinload({entity.__name__}.{relationship.key})) to the query, or declare the "
                 f'relationship with lazy="selectin" (or lazy="raise" if the app never reads it)',
             )
-
-
-def _placeholder(param):
-    from todoctl.core.review.query_shape import placeholder
-
-    return placeholder(param)
 
 
 def _lazy_relationships(statement) -> Iterator[tuple[type, object]]:
