@@ -178,3 +178,17 @@ def test_pooled_url_missing(tmp_path, environ, says):
 )
 def test_pooled_url_present_or_local(tmp_path, environ):
     assert findings(context(tmp_path, environ=environ), "pooled-url") == []
+
+
+def test_the_app_passes_all_these_rules_live_and_strict(migrated_db):
+    from pathlib import Path
+
+    from todoctl.core.review import app_context
+
+    mine = SUGGESTIONS + ["sql-injection", "query-user-scope", "query-index", "index-column-order", "n-plus-one"]
+    mine += ["pool-size", "pool-recycle", "query-timeout"]
+    report = run(app_context(Path(__file__).resolve().parents[3], url=migrated_db, environ={}), only=mine, strict=True)
+
+    assert report.skipped == []
+    assert report.counts["critical"] == report.counts["warning"] == 0
+    assert not report.failed
