@@ -358,16 +358,17 @@ def _orm(lazy: str):
     class Base(DeclarativeBase):
         pass
 
-    class TaskList(Base):
-        __tablename__ = "task_lists"
-        id = Column(Integer, primary_key=True)
-        user_id = Column(Integer, nullable=False)
-        tasks = relationship("Task", lazy=lazy)
-
     class Task(Base):
         __tablename__ = "tasks"
         id = Column(Integer, primary_key=True)
         list_id = Column(ForeignKey("task_lists.id"))
+
+    # The class itself, not the name "Task": the registry keeps names weakly, and Task would be gone.
+    class TaskList(Base):
+        __tablename__ = "task_lists"
+        id = Column(Integer, primary_key=True)
+        user_id = Column(Integer, nullable=False)
+        tasks = relationship(Task, lazy=lazy)
 
     return Base.metadata, TaskList
 
