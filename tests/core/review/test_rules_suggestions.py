@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 
 import pytest
 from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, select

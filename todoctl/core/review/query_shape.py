@@ -4,7 +4,12 @@ Each named query is built with placeholder values (every optional parameter give
 clauses such as a keyset are included), compiled by SQLAlchemy for PostgreSQL with ``$n``
 parameters, and parsed by pglast (libpg_query, the server's own grammar). Nothing is matched as a
 string: a column is a ``ColumnRef`` resolved through the FROM list, a value is any expression with
-no column in it (parameters, constants, functions of them).
+no column in it (parameters, constants, functions of them). Expressions and a partial index's
+predicate are compared as pglast prints them back with the table qualifiers removed
+(``lower(email)``, ``status = 'pending'``), never as the source text.
+
+Placeholder values differ per parameter, so a bound value names its parameter: that is how
+``tasks.list_id = $1`` and ``EXISTS (... task_lists.id = $2 ...)`` are known to be the same list.
 
 The indexes a query could use come from the models (``MetaData``: indexes, primary keys, unique
 constraints), so the check runs offline and judges the schema the code declares.
@@ -431,7 +436,3 @@ def model_indexes(metadata: "MetaData") -> dict[str, list[IndexShape]]:
             )
             shapes.append(IndexShape(str(index.name), table.name, keys, (options.get("using") or "btree").lower(), predicate, bool(index.unique)))
     return found
-
-
-def shapes(queries: dict[str, "NamedQuery"] | Any, metadata: "MetaData") -> list[QueryShape]:
-    return [shape_of(named, metadata) for named in queries.values()]
