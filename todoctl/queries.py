@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable
 
-from sqlalchemy import and_, func, literal_column, select, text, tuple_, update
+from sqlalchemy import and_, exists, func, literal_column, select, text, tuple_, update
 from sqlalchemy.sql import Executable
 
 from todoctl.errors import TodoctlError, usage_error
-from todoctl.models import Tag, Task, TaskStatus, TaskTag, User, search_document
+from todoctl.models import Tag, Task, TaskList, TaskStatus, TaskTag, User, search_document
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -125,6 +125,8 @@ class NamedQuery:
     # Indexes (named in todoctl/models.py) the query's plan relies on: `explain check` fails when one
     # is missing or invalid, with the statement that re-creates it.
     indexes: tuple[str, ...] = ()
+    # Reads every user's rows on purpose (a nightly job): `review` does not ask it for a user_id filter.
+    cross_user: bool = False
 
     def param(self, name: str) -> Param:
         for param in self.params:
@@ -145,13 +147,16 @@ def query(
     budget: Budget | None = None,
     modifies: bool = False,
     indexes: tuple[str, ...] = (),
+    cross_user: bool = False,
 ):
     """Register a statement builder as a named query."""
 
     def register(build: Callable[..., Executable]) -> Callable[..., Executable]:
         if name in QUERIES:
             raise ValueError(f"duplicate named query {name!r}")
-        QUERIES[name] = NamedQuery(name, description, build, params, budget or Budget(), modifies, indexes)
+        QUERIES[name] = NamedQuery(
+            name, description, build, params, budget or Budget(), modifies, indexes, cross_user=cross_user
+        )
         return build
 
     return register
@@ -362,6 +367,7 @@ def task_search(user_id, q):
     # A batch of 1,000: sorting two batches' worth on a small database is cheaper than the index.
     budget=Budget(max_ms=50, max_rows_sorted=2_000, max_buffers=5_000),
     indexes=("ix_tasks_pending_due",),
+    cross_user=True,
 )
 def overdue_tasks(as_of, batch):
     return (
@@ -415,22 +421,27 @@ def tag_tasks(user_id, tag):
 
 @query(
     "list-tasks",
-    "The tasks of one list, by due date.",
+    "The tasks of one of a user's lists, by due date.",
     params=(
+        _user(),
         Param(
             "list_id",
             uuid.UUID,
-            "the list (default: the heaviest user's biggest list)",
-            lambda p, v: p.biggest_list(p.heaviest_user()),
+            "the list (default: the user's biggest list)",
+            lambda p, v: p.biggest_list(v["user_id"]),
         ),
     ),
     budget=Budget(max_ms=50),
     indexes=("ix_tasks_list_due",),
 )
-def list_tasks(list_id):
+def list_tasks(user_id, list_id):
+    # Only if the list is the user's: a list id alone would show anyone's list (review: query-user-scope).
+    # An uncorrelated EXISTS runs once (an InitPlan on the list's primary key), so the tasks still
+    # come from ix_tasks_list_due in order, exactly as before.
+    owned = exists().where(TaskList.id == list_id, TaskList.user_id == user_id)
     return (
         select(Task)
-        .where(Task.list_id == list_id)
+        .where(Task.list_id == list_id, owned)
         .order_by(Task.due_date, Task.id)
         .limit(PAGE_SIZE * 4)
     )

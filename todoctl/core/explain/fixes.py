@@ -164,6 +164,9 @@ def avoidable_sort(
     sort: PlanNode, indexes: dict[str, list[IndexInfo]], table_rows: dict[str, float], stale: set[str] | None = None
 ) -> Fix | None:
     scan = sort.children[0]
+    # A gating Result (One-Time Filter, e.g. an uncorrelated EXISTS) passes the scan's rows through unchanged.
+    while scan.node_type == "Result" and len(scan.children) == 1:
+        scan = scan.children[0]
     if scan.node_type not in SCAN_TYPES or not scan.relation:
         return None
     keys = []
