@@ -215,19 +215,25 @@ def check(migrations: MigrationsOption = None, as_json: JsonOption = False) -> N
 @app.command("sql")
 def sql(
     rev_range: Annotated[
-        Optional[str], typer.Argument(metavar="[RANGE]", help="FROM:TO, e.g. base:head (default: pending)")
+        Optional[str],
+        typer.Argument(
+            metavar="[REV | FROM:TO]",
+            help="REV: that revision's SQL; FROM:TO: the range, a downgrade when TO is older (default: pending).",
+            show_default=False,
+        ),
     ] = None,
+    down: Annotated[bool, typer.Option("--down", help="REV's downgrade SQL instead of its upgrade.")] = False,
     migrations: MigrationsOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Print the SQL a migration would run, with the timeouts todoctl sets (offline).
 
-    Example: todoctl migrate sql base:head > schema.sql
+    Example: todoctl migrate sql 0007 --down; todoctl migrate sql base:head > schema.sql
     """
     from todoctl.core import migrate
 
-    url = None if rev_range else state.database_url()
-    _echo_sql(migrate.offline_sql(url, rev_range, migrations=migrations), as_json)
+    url = None if rev_range or down else state.database_url()  # --down alone is refused before connecting
+    _echo_sql(migrate.offline_sql(url, rev_range, migrations=migrations, down=down), as_json)
 
 
 def _echo_sql(result, as_json: bool) -> None:
