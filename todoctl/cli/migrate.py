@@ -136,15 +136,26 @@ def stamp(
 
 
 @app.command("status")
-def status(migrations: MigrationsOption = None, as_json: JsonOption = False) -> None:
-    """Show the current revision, the head and what is pending. Exit 1 when not at head.
+def status(
+    exit_code: Annotated[
+        bool,
+        typer.Option(
+            "--exit-code/--no-exit-code",
+            help="Exit 1 when not at head (dbmate's --exit-code, Prisma's migrate status); "
+            "--no-exit-code: exit 0 whatever the state.",
+        ),
+    ] = True,
+    migrations: MigrationsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show every revision, applied [X] or pending [ ], the current one and the head. Exit 1 when not at head.
 
-    Example: todoctl migrate status --json
+    Example: todoctl migrate status; todoctl migrate status --no-exit-code --json
     """
     from todoctl.core import migrate
 
     result = migrate.status(state.database_url(), migrations=migrations)
-    _show(result, as_json, "status", ok=result.at_head)
+    _show(result, as_json, "status", ok=result.at_head or not exit_code)
 
 
 @app.command("history")

@@ -25,13 +25,14 @@ def status(result: MigrationStatus) -> None:
     out.print(f"  current: {_revs(result.current)}    head: {_revs(result.heads)}")
     if result.unknown:
         out.print(f"  [red]unknown revision(s) {', '.join(result.unknown)}[/]: not in these migration scripts")
-    if result.pending:
-        table = Table(title=f"{len(result.pending)} pending", title_justify="left")
-        table.add_column("revision")
-        table.add_column("message")
-        for rev in result.pending:
-            table.add_row(rev.id, rev.message.splitlines()[0] if rev.message else "")
-        out.print(table)
+    # One line per revision, oldest first, as Django's showmigrations and dbmate's status draw it.
+    marks = {True: "[X]", False: "[ ]", None: "[?]"}
+    for rev in result.revisions:
+        note = "  (current)" if rev.current else ""
+        message = rev.message.splitlines()[0] if rev.message else ""
+        out.print(f"  {marks[rev.applied]} {rev.id}  {message}{note}", soft_wrap=True, markup=False)
+    applied = sum(1 for r in result.revisions if r.applied)
+    out.print(f"  applied: {applied}    pending: {len(result.pending)}")
     if result.untracked_tables:
         out.print(
             f"  [yellow]app tables exist ({', '.join(result.untracked_tables)}) but no revision is recorded[/]: "
