@@ -116,6 +116,37 @@ def down(
     _show(result, as_json, "run")
 
 
+@app.command("reset")
+def reset(
+    migrations: MigrationsOption = None,
+    lock_timeout: LockTimeoutOption = None,
+    statement_timeout: StatementTimeoutOption = None,
+    lock_wait: LockWaitOption = None,
+    lock_retries: LockRetriesOption = 3,
+    yes: YesOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Roll back every revision, then apply them all again: the app's tables are dropped with their rows.
+
+    Asks first (--yes without a terminal); refused on a protected database unless --yes with
+    TODOCTL_ALLOW_PRODUCTION=1. One lock hold, one transaction per revision, like up and down.
+
+    Example: todoctl migrate reset --yes
+    """
+    from todoctl.cli.confirm import confirm_or_refuse
+    from todoctl.cli.signals import terminate_as_interrupt
+    from todoctl.core import migrate
+    from todoctl.core.shared import protect
+
+    url = state.database_url(direct=True, announce=True)
+    protect.guard_url(url, "reset it (every table of the app dropped, then migrated again)", yes=yes)
+    confirm_or_refuse(f"Reset {url.display}: drop the app's tables and every row, then migrate up to head?", yes=yes)
+    options = _options(lock_timeout, statement_timeout, lock_wait, lock_retries, yes)
+    with terminate_as_interrupt():
+        result = migrate.reset(url, migrations=migrations, options=options)
+    _show(result, as_json, "run")
+
+
 @app.command("stamp")
 def stamp(
     revision: Annotated[str, typer.Argument(help="A revision id, head or base.")],
