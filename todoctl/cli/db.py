@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from todoctl.cli import state
-from todoctl.cli.options import JsonOption, YesOption
+from todoctl.cli.options import DryRunOption, JsonOption, YesOption
 
 app = typer.Typer(help="Manage the embedded PostgreSQL server and show the database URL.", no_args_is_help=True)
 
@@ -17,6 +17,12 @@ def _print(document: dict, as_json: bool, line: str) -> None:
         render.print_json({"ok": True, **document})
     else:
         typer.echo(line)
+
+
+def _would(action: str, database: str, sentence: str, as_json: bool, **facts) -> None:
+    """A --dry-run's answer: what would happen; nothing was changed."""
+    document = {"dry_run": True, "action": action, "database": database, "would": sentence, **facts}
+    _print(document, as_json, f"Dry run: would {sentence}. Nothing changed.")
 
 
 @app.command("status")
@@ -39,12 +45,17 @@ def status(as_json: JsonOption = False) -> None:
 
 
 @app.command("start")
-def start(as_json: JsonOption = False) -> None:
+def start(dry_run: DryRunOption = False, as_json: JsonOption = False) -> None:
     """Start the embedded server (it keeps running for later commands).
 
     Example: todoctl db start
     """
     from todoctl.core import db
+
+    if dry_run:
+        info = db.status()
+        sentence = f"leave the embedded server running (pid {info.pid})" if info.running else f"start the embedded server on {info.pgdata}"
+        return _would("start", info.pgdata, sentence, as_json, running=info.running)
 
     info = db.start()
     from todoctl.render import jsonable
@@ -53,12 +64,17 @@ def start(as_json: JsonOption = False) -> None:
 
 
 @app.command("stop")
-def stop(as_json: JsonOption = False) -> None:
+def stop(dry_run: DryRunOption = False, as_json: JsonOption = False) -> None:
     """Stop the embedded server.
 
     Example: todoctl db stop
     """
     from todoctl.core import db
+
+    if dry_run:
+        info = db.status()
+        sentence = f"stop the embedded server (pid {info.pid})" if info.running else "do nothing: the embedded server is not running"
+        return _would("stop", info.pgdata, sentence, as_json, running=info.running)
 
     stopped = db.stop()
     _print({"stopped": stopped}, as_json, "embedded server stopped" if stopped else "embedded server was not running")
@@ -91,6 +107,7 @@ def shell() -> None:
 @app.command("protect")
 def protect(
     reason: str = typer.Option(None, "--reason", help="Why (shown when a command is refused)."),
+    dry_run: DryRunOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Mark the connected database as production: destructive commands refuse on it.
@@ -100,12 +117,17 @@ def protect(
     from todoctl.core.shared import protect as core
     from todoctl.render import jsonable
 
-    mark = core.protect(state.database_url(direct=True, announce=True), reason)
+    url = state.database_url(direct=True, announce=True)
+    if dry_run:
+        now = core.status(url)
+        return _would("protect", url.display, f"mark {url.display} as protected" + (" (it already is)" if now.protected else ""),
+                      as_json, protected=now.protected)
+    mark = core.protect(url, reason)
     _print(jsonable(mark), as_json, f"{mark.database} is now protected (by {mark.by}).")
 
 
 @app.command("unprotect")
-def unprotect(yes: YesOption = False, as_json: JsonOption = False) -> None:
+def unprotect(yes: YesOption = False, dry_run: DryRunOption = False, as_json: JsonOption = False) -> None:
     """Remove the production mark (asks for confirmation; --yes without a terminal).
 
     Example: todoctl db unprotect --yes
@@ -115,6 +137,10 @@ def unprotect(yes: YesOption = False, as_json: JsonOption = False) -> None:
     from todoctl.render import jsonable
 
     url = state.database_url(direct=True, announce=True)
+    if dry_run:
+        now = core.status(url)
+        sentence = f"remove the production mark from {url.display}" if now.protected else f"do nothing: {url.display} is not protected"
+        return _would("unprotect", url.display, sentence, as_json, protected=now.protected)
     confirm_or_refuse(f"Remove the production mark from {url.display}?", yes=yes)
     mark = core.unprotect(url)
     _print(jsonable(mark), as_json, f"{mark.database} is no longer protected.")
@@ -141,6 +167,7 @@ def cancel(
         False, "--terminate", help="End the whole session (pg_terminate_backend), not only its query."
     ),
     yes: YesOption = False,
+    dry_run: DryRunOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Cancel another session's query (pg_cancel_backend), or end the session with --terminate.
@@ -159,6 +186,8 @@ def cancel(
     checked = sessions.target(url, pid, terminate=terminate)
     action = "end the session of" if terminate else "cancel the query of"
     protect.refuse_if_protected(checked.protection, url, f"{action} pid {pid}", yes=yes)
+    if dry_run:  # checked as the real run checks it (session, permission, protection); not signalled
+        return _would("terminate" if terminate else "cancel", url.display, f"{action} {checked.session.describe()}", as_json, pid=pid)
     confirm_or_refuse(f"{action.capitalize()} {checked.session.describe()} on {url.display}?", yes=yes)
     result = sessions.signal(url, pid, terminate=terminate)
     if terminate:

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from todoctl.cli import state
-from todoctl.cli.options import JsonOption, MigrationsOption, YesOption
+from todoctl.cli.options import DryRunOption, JsonOption, MigrationsOption, YesOption
 
 app = typer.Typer(help="Apply, roll back, inspect and check Alembic migrations.", no_args_is_help=True)
 
@@ -67,6 +67,7 @@ def up(
     lock_wait: LockWaitOption = None,
     lock_retries: LockRetriesOption = 3,
     sql_only: SqlOption = False,
+    dry_run: DryRunOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Apply pending migrations under the migration lock, one transaction per revision.
@@ -80,6 +81,8 @@ def up(
     alembic_words.reject_step_count(target, "up", migrations=migrations)
     if sql_only:
         return _print_sql(target, "up", migrations, as_json)
+    if dry_run:
+        return _dry_run("up", target, migrations, as_json)
     options = _options(lock_timeout, statement_timeout, lock_wait, lock_retries)
     with terminate_as_interrupt():
         result = migrate.upgrade(state.database_url(direct=True, announce=True), target, migrations=migrations, options=options)
@@ -97,6 +100,7 @@ def down(
     lock_retries: LockRetriesOption = 3,
     yes: YesOption = False,
     sql_only: SqlOption = False,
+    dry_run: DryRunOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Roll back migrations: one step by default. Refused on a protected database.
@@ -110,6 +114,8 @@ def down(
     alembic_words.reject_step_count(target, "down", migrations=migrations)
     if sql_only:
         return _print_sql(target, "down", migrations, as_json)
+    if dry_run:
+        return _dry_run("down", target, migrations, as_json, yes=yes)
     options = _options(lock_timeout, statement_timeout, lock_wait, lock_retries, yes)
     with terminate_as_interrupt():
         result = migrate.downgrade(state.database_url(direct=True, announce=True), target, migrations=migrations, options=options)
@@ -124,6 +130,7 @@ def reset(
     lock_wait: LockWaitOption = None,
     lock_retries: LockRetriesOption = 3,
     yes: YesOption = False,
+    dry_run: DryRunOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Roll back every revision, then apply them all again: the app's tables are dropped with their rows.
@@ -138,6 +145,8 @@ def reset(
     from todoctl.core import migrate
     from todoctl.core.shared import protect
 
+    if dry_run:
+        return _dry_run("reset", "head", migrations, as_json, yes=yes)
     url = state.database_url(direct=True, announce=True)
     protect.guard_url(url, "reset it (every table of the app dropped, then migrated again)", yes=yes)
     confirm_or_refuse(f"Reset {url.display}: drop the app's tables and every row, then migrate up to head?", yes=yes)
@@ -153,6 +162,7 @@ def stamp(
     migrations: MigrationsOption = None,
     lock_wait: LockWaitOption = None,
     yes: YesOption = False,
+    dry_run: DryRunOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Record REVISION as current without running migrations. Refused on a protected database.
@@ -161,6 +171,8 @@ def stamp(
     """
     from todoctl.core import migrate
 
+    if dry_run:
+        return _dry_run("stamp", revision, migrations, as_json, yes=yes)
     options = _options(None, None, lock_wait, 0, yes)
     result = migrate.stamp(state.database_url(direct=True, announce=True), revision, migrations=migrations, options=options)
     _show(result, as_json, "run")
@@ -276,6 +288,15 @@ def sql(
 
     url = None if rev_range or down else state.database_url()  # --down alone is refused before connecting
     _echo_sql(migrate.offline_sql(url, rev_range, migrations=migrations, down=down), as_json)
+
+
+def _dry_run(direction: str, target: str, migrations, as_json: bool, *, yes: bool = False) -> None:
+    """--dry-run: the plan, read without the lock; refused where the real run would be."""
+    from todoctl.core.migrate import RunOptions
+    from todoctl.core.migrate.plan import plan
+
+    url = state.database_url(direct=True, announce=True)
+    _show(plan(url, direction, target, migrations=migrations, options=RunOptions(yes=yes)), as_json, "plan")
 
 
 def _echo_sql(result, as_json: bool) -> None:

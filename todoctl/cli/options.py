@@ -21,6 +21,7 @@ JsonOption = Annotated[
     typer.Option("--json", help="Print one JSON document on stdout instead of tables.", callback=_remember_json),
 ]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Print what would run and change nothing.")]
 
 MigrationsOption = Annotated[
     Optional[Path],

@@ -165,3 +165,25 @@ def heads(revisions: list[Revision]) -> None:
     for rev in revisions:
         message = rev.message.splitlines()[0] if rev.message else ""
         out.print(f"{rev.id} (head) {message}", soft_wrap=True, markup=False)
+
+
+def plan(result) -> None:
+    """A --dry-run: what the move would do (todoctl.core.migrate.plan), and that nothing changed."""
+    out = console()
+    if result.direction == "stamp":
+        out.print(f"Dry run: would stamp {result.database}: {_revs(result.before)} -> {_revs(result.after)} "
+                  "(no migration runs). Nothing changed.", soft_wrap=True)
+        return
+    if not result.steps and not result.repairs:
+        out.print(f"Dry run: nothing to do: {result.database} is at {_revs(result.before)}.", soft_wrap=True)
+        return
+    out.print(f"Dry run: would migrate {result.database} {result.direction} "
+              f"from {_revs(result.before)} to {_revs(result.after)}:", soft_wrap=True)
+    for step in result.steps:
+        arrow = "↑" if step.direction == "up" else "↓"
+        message = step.message.splitlines()[0] if step.message else ""
+        out.print(f"  {arrow} {step.revision}  {message}", soft_wrap=True, markup=False)
+    for broken in result.repairs:
+        out.print(f"  repair INVALID index {broken.index} on {broken.table} ({broken.repair or 'rebuild or drop'})",
+                  soft_wrap=True, markup=False)
+    out.print("Nothing changed (`todoctl migrate sql` shows the SQL).")

@@ -3,6 +3,7 @@
     scripts        the history: Alembic's config, revisions, targets (no database)
     state          where a database stands (`migrate status`)
     runner         up, down, reset, stamp under the lock, one transaction per revision
+    plan           --dry-run of up, down, reset, stamp: what would run, nothing changed
     outcome        what an interrupted or failed run says: where it stopped, where the database is
     authoring      `migrate new` and `migrate merge`
     gates          check, offline SQL, lint (squawk)
