@@ -29,7 +29,9 @@ def _would(action: str, database: str, sentence: str, as_json: bool, **facts) ->
 def status(as_json: JsonOption = False) -> None:
     """Show whether the embedded server runs, where its data lives, and which URL todoctl would use.
 
-    Example: todoctl db status
+    \b
+    Example:
+      todoctl db status
     """
     from todoctl.core import db
 
@@ -48,7 +50,9 @@ def status(as_json: JsonOption = False) -> None:
 def start(dry_run: DryRunOption = False, as_json: JsonOption = False) -> None:
     """Start the embedded server (it keeps running for later commands).
 
-    Example: todoctl db start
+    \b
+    Example:
+      todoctl db start
     """
     from todoctl.core import db
 
@@ -67,7 +71,9 @@ def start(dry_run: DryRunOption = False, as_json: JsonOption = False) -> None:
 def stop(dry_run: DryRunOption = False, as_json: JsonOption = False) -> None:
     """Stop the embedded server.
 
-    Example: todoctl db stop
+    \b
+    Example:
+      todoctl db stop
     """
     from todoctl.core import db
 
@@ -86,7 +92,9 @@ def url(
 ) -> None:
     """Print the database URL todoctl resolves (password masked unless --show-password).
 
-    Example: psql "$(todoctl db url --show-password)"
+    \b
+    Example:
+      psql "$(todoctl db url --show-password)"
     """
     from todoctl.core import db
 
@@ -97,7 +105,9 @@ def url(
 def shell() -> None:
     """Open psql on the database (the embedded package ships psql).
 
-    Example: todoctl db shell
+    \b
+    Example:
+      todoctl db shell
     """
     from todoctl.core import db
 
@@ -106,13 +116,15 @@ def shell() -> None:
 
 @app.command("protect")
 def protect(
-    reason: str = typer.Option(None, "--reason", help="Why (shown when a command is refused)."),
+    reason: str = typer.Option(None, "--reason", metavar="TEXT", help="Why (shown when a command is refused)."),
     dry_run: DryRunOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Mark the connected database as production: destructive commands refuse on it.
 
-    Example: todoctl -d "$PROD_URL" db protect --reason "production"
+    \b
+    Example:
+      todoctl -d "$PROD_URL" db protect --reason "production"
     """
     from todoctl.core.shared import protect as core
     from todoctl.render import jsonable
@@ -130,7 +142,9 @@ def protect(
 def unprotect(yes: YesOption = False, dry_run: DryRunOption = False, as_json: JsonOption = False) -> None:
     """Remove the production mark (asks for confirmation; --yes without a terminal).
 
-    Example: todoctl db unprotect --yes
+    \b
+    Example:
+      todoctl db unprotect --yes
     """
     from todoctl.cli.confirm import confirm_or_refuse
     from todoctl.core.shared import protect as core
@@ -150,7 +164,9 @@ def unprotect(yes: YesOption = False, dry_run: DryRunOption = False, as_json: Js
 def protection(as_json: JsonOption = False) -> None:
     """Show whether the connected database is protected.
 
-    Example: todoctl db protection --json
+    \b
+    Example:
+      todoctl db protection --json
     """
     from todoctl.core.shared import protect as core
     from todoctl.render import jsonable
@@ -162,7 +178,7 @@ def protection(as_json: JsonOption = False) -> None:
 
 @app.command("cancel")
 def cancel(
-    pid: int = typer.Argument(..., help="The session's process id (pg_stat_activity.pid)."),
+    pid: int = typer.Argument(..., metavar="PID", help="The session's process id (pg_stat_activity.pid)."),
     terminate: bool = typer.Option(
         False, "--terminate", help="End the whole session (pg_terminate_backend), not only its query."
     ),
@@ -175,7 +191,9 @@ def cancel(
     Asks for confirmation (--yes without a terminal); refused on a protected database unless
     --yes with TODOCTL_ALLOW_PRODUCTION=1.
 
-    Example: todoctl db cancel 4242 --terminate --yes
+    \b
+    Example:
+      todoctl db cancel 4242 --terminate --yes
     """
     from todoctl.cli.confirm import confirm_or_refuse
     from todoctl.core.db import sessions
@@ -199,14 +217,16 @@ def cancel(
 
 @app.command("wait")
 def wait(
-    timeout: float = typer.Option(60, "--timeout", min=0, help="Seconds to keep trying before giving up (exit 3)."),
+    timeout: float = typer.Option(60, "--timeout", min=0, metavar="SECONDS", help="Seconds to keep trying before giving up (exit 3)."),
     as_json: JsonOption = False,
 ) -> None:
     """Wait until the database accepts connections (dbmate's `wait`), retrying with backoff.
 
     Exit 0 when it does; exit 3 with the last connection error when --timeout passes.
 
-    Example: todoctl db wait --timeout 30 && todoctl migrate up
+    \b
+    Example:
+      todoctl db wait --timeout 30 && todoctl migrate up
     """
     from todoctl.core.db.wait import wait_for
     from todoctl.db.engine import resolve

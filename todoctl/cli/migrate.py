@@ -7,26 +7,59 @@ from typing import Annotated, Optional
 import typer
 
 from todoctl.cli import state
+from todoctl.cli.help_words import left_to_core
 from todoctl.cli.options import DryRunOption, JsonOption, MigrationsOption, YesOption
 
 app = typer.Typer(help="Apply, roll back, inspect and check Alembic migrations.", no_args_is_help=True)
 
 LockTimeoutOption = Annotated[
     Optional[str],
-    typer.Option("--lock-timeout", help="lock_timeout per statement [env TODOCTL_LOCK_TIMEOUT; default 5s]."),
+    typer.Option(
+        "--lock-timeout",
+        metavar="DURATION",
+        envvar="TODOCTL_LOCK_TIMEOUT",
+        callback=left_to_core,
+        help="lock_timeout per statement, e.g. 5s or 500ms.",
+    ),
 ]
 StatementTimeoutOption = Annotated[
     Optional[str],
     typer.Option(
-        "--statement-timeout", help="statement_timeout per statement [env TODOCTL_STATEMENT_TIMEOUT; default 10min]."
+        "--statement-timeout",
+        metavar="DURATION",
+        envvar="TODOCTL_STATEMENT_TIMEOUT",
+        callback=left_to_core,
+        help="statement_timeout per statement, e.g. 10min.",
     ),
 ]
+def _seconds(ctx, param, value):
+    # Text, not a float option: Click would parse TODOCTL_LOCK_WAIT itself; core reads and checks it.
+    value = left_to_core(ctx, param, value)
+    if value is None:
+        return None
+    import math
+
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a number of seconds") from None
+    if not (math.isfinite(seconds) and seconds >= 0):
+        raise typer.BadParameter(f"{value!r} is not 0 or more seconds")
+    return seconds
+
+
 LockWaitOption = Annotated[
-    Optional[float],
-    typer.Option("--lock-wait", min=0, help="Seconds to wait for the migration lock [env TODOCTL_LOCK_WAIT; default 60]."),
+    Optional[str],
+    typer.Option(
+        "--lock-wait",
+        metavar="SECONDS",
+        envvar="TODOCTL_LOCK_WAIT",
+        callback=_seconds,
+        help="How long to wait for the migration lock (0 or more seconds), then exit 5.",
+    ),
 ]
 LockRetriesOption = Annotated[
-    int, typer.Option("--lock-retries", min=0, help="Retries of a revision that hit lock_timeout, with backoff.")
+    int, typer.Option("--lock-retries", min=0, metavar="N", help="Retries of a revision that hit lock_timeout, with backoff.")
 ]
 SqlOption = Annotated[
     bool,
@@ -60,11 +93,11 @@ def _show(result, as_json: bool, view_name: str, *, ok: bool = True) -> None:
 
 @app.command("up")
 def up(
-    target: Annotated[str, typer.Argument(help="head, a revision id, or +N.")] = "head",
+    target: Annotated[str, typer.Argument(metavar="TARGET", help="head, a revision id, or +N.")] = "head",
     migrations: MigrationsOption = None,
-    lock_timeout: LockTimeoutOption = None,
-    statement_timeout: StatementTimeoutOption = None,
-    lock_wait: LockWaitOption = None,
+    lock_timeout: LockTimeoutOption = "5s",
+    statement_timeout: StatementTimeoutOption = "10min",
+    lock_wait: LockWaitOption = "60",
     lock_retries: LockRetriesOption = 3,
     sql_only: SqlOption = False,
     dry_run: DryRunOption = False,
@@ -72,7 +105,10 @@ def up(
 ) -> None:
     """Apply pending migrations under the migration lock, one transaction per revision.
 
-    Example: todoctl migrate up; todoctl migrate up +1; todoctl migrate up --sql
+    \b
+    Examples:
+      todoctl migrate up
+      todoctl migrate up +1 --dry-run
     """
     from todoctl.cli.signals import terminate_as_interrupt
     from todoctl.core import migrate
@@ -92,11 +128,11 @@ def up(
 # "-2" is a target, not an option.
 @app.command("down", context_settings={"ignore_unknown_options": True})
 def down(
-    target: Annotated[str, typer.Argument(help="-N, a revision id, or base.")] = "-1",
+    target: Annotated[str, typer.Argument(metavar="TARGET", help="-N, a revision id, or base.")] = "-1",
     migrations: MigrationsOption = None,
-    lock_timeout: LockTimeoutOption = None,
-    statement_timeout: StatementTimeoutOption = None,
-    lock_wait: LockWaitOption = None,
+    lock_timeout: LockTimeoutOption = "5s",
+    statement_timeout: StatementTimeoutOption = "10min",
+    lock_wait: LockWaitOption = "60",
     lock_retries: LockRetriesOption = 3,
     yes: YesOption = False,
     sql_only: SqlOption = False,
@@ -105,7 +141,10 @@ def down(
 ) -> None:
     """Roll back migrations: one step by default. Refused on a protected database.
 
-    Example: todoctl migrate down; todoctl migrate down -2; todoctl migrate down base
+    \b
+    Examples:
+      todoctl migrate down
+      todoctl migrate down -2
     """
     from todoctl.cli.signals import terminate_as_interrupt
     from todoctl.core import migrate
@@ -125,9 +164,9 @@ def down(
 @app.command("reset")
 def reset(
     migrations: MigrationsOption = None,
-    lock_timeout: LockTimeoutOption = None,
-    statement_timeout: StatementTimeoutOption = None,
-    lock_wait: LockWaitOption = None,
+    lock_timeout: LockTimeoutOption = "5s",
+    statement_timeout: StatementTimeoutOption = "10min",
+    lock_wait: LockWaitOption = "60",
     lock_retries: LockRetriesOption = 3,
     yes: YesOption = False,
     dry_run: DryRunOption = False,
@@ -138,7 +177,9 @@ def reset(
     Asks first (--yes without a terminal); refused on a protected database unless --yes with
     TODOCTL_ALLOW_PRODUCTION=1. One lock hold, one transaction per revision, like up and down.
 
-    Example: todoctl migrate reset --yes
+    \b
+    Example:
+      todoctl migrate reset --yes
     """
     from todoctl.cli.confirm import confirm_or_refuse
     from todoctl.cli.signals import terminate_as_interrupt
@@ -158,16 +199,18 @@ def reset(
 
 @app.command("stamp")
 def stamp(
-    revision: Annotated[str, typer.Argument(help="A revision id, head or base.")],
+    revision: Annotated[str, typer.Argument(metavar="REVISION", help="A revision id, head or base.")],
     migrations: MigrationsOption = None,
-    lock_wait: LockWaitOption = None,
+    lock_wait: LockWaitOption = "60",
     yes: YesOption = False,
     dry_run: DryRunOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Record REVISION as current without running migrations. Refused on a protected database.
 
-    Example: todoctl migrate stamp 0006
+    \b
+    Example:
+      todoctl migrate stamp 0006
     """
     from todoctl.core import migrate
 
@@ -193,7 +236,10 @@ def status(
 ) -> None:
     """Show every revision, applied [X] or pending [ ], the current one and the head. Exit 1 when not at head.
 
-    Example: todoctl migrate status; todoctl migrate status --no-exit-code --json
+    \b
+    Examples:
+      todoctl migrate status
+      todoctl migrate status --no-exit-code --json
     """
     from todoctl.core import migrate
 
@@ -205,7 +251,9 @@ def status(
 def history(migrations: MigrationsOption = None, as_json: JsonOption = False) -> None:
     """List every revision, oldest first (reads the scripts; no database needed).
 
-    Example: todoctl migrate history
+    \b
+    Example:
+      todoctl migrate history
     """
     from todoctl import render
     from todoctl.core import migrate
@@ -220,14 +268,16 @@ def history(migrations: MigrationsOption = None, as_json: JsonOption = False) ->
 
 @app.command("new")
 def new(
-    message: Annotated[str, typer.Option("--message", "-m", help="What the revision does.")],
+    message: Annotated[str, typer.Option("--message", "-m", metavar="TEXT", help="What the revision does.")],
     empty: Annotated[bool, typer.Option("--empty", help="Write a blank revision instead of autogenerating.")] = False,
     migrations: MigrationsOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Write a new revision, autogenerated from the models against a database at head.
 
-    Example: todoctl migrate new -m "add task reminders"
+    \b
+    Example:
+      todoctl migrate new -m "add task reminders"
     """
     from todoctl.core import migrate
 
@@ -238,13 +288,15 @@ def new(
 
 @app.command("merge")
 def merge(
-    message: Annotated[str, typer.Option("--message", "-m", help="What the merge joins.")] = "merge heads",
+    message: Annotated[str, typer.Option("--message", "-m", metavar="TEXT", help="What the merge joins.")] = "merge heads",
     migrations: MigrationsOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Write a revision that joins several heads into one (no database needed).
 
-    Example: todoctl migrate merge -m "merge tags and reminders"
+    \b
+    Example:
+      todoctl migrate merge -m "merge tags and reminders"
     """
     from todoctl.core import migrate
 
@@ -258,7 +310,9 @@ def check(migrations: MigrationsOption = None, as_json: JsonOption = False) -> N
 
     A difference at head is blamed on the models (no migration) or on a hand change.
 
-    Example: todoctl migrate check --json
+    \b
+    Example:
+      todoctl migrate check --json
     """
     from todoctl.core import migrate
 
@@ -271,9 +325,9 @@ def sql(
     rev_range: Annotated[
         Optional[str],
         typer.Argument(
-            metavar="[REV | FROM:TO]",
-            help="REV: that revision's SQL; FROM:TO: the range, a downgrade when TO is older (default: pending).",
-            show_default=False,
+            metavar="REV|FROM:TO",
+            help="REV: that revision's SQL; FROM:TO: the range, a downgrade when TO is older.",
+            show_default="what is pending on the database",
         ),
     ] = None,
     down: Annotated[bool, typer.Option("--down", help="REV's downgrade SQL instead of its upgrade.")] = False,
@@ -282,7 +336,10 @@ def sql(
 ) -> None:
     """Print the SQL a migration would run, with the timeouts todoctl sets (offline).
 
-    Example: todoctl migrate sql 0007 --down; todoctl migrate sql base:head > schema.sql
+    \b
+    Examples:
+      todoctl migrate sql 0007 --down
+      todoctl migrate sql base:head > schema.sql
     """
     from todoctl.core import migrate
 
@@ -318,14 +375,16 @@ def _print_sql(target: str, direction: str, migrations, as_json: bool) -> None:
 
 @app.command("lint")
 def lint(
-    rev_range: Annotated[Optional[str], typer.Argument(metavar="[RANGE]", help="FROM:TO (default: all)")] = None,
+    rev_range: Annotated[Optional[str], typer.Argument(metavar="FROM:TO", help="The revisions to lint.", show_default="all")] = None,
     migrations: MigrationsOption = None,
-    pg_version: Annotated[str, typer.Option("--pg-version", help="Oldest server version to lint for.")] = "14",
+    pg_version: Annotated[str, typer.Option("--pg-version", metavar="VERSION", help="Oldest server version to lint for.")] = "14",
     as_json: JsonOption = False,
 ) -> None:
     """CI gate: squawk over every revision's SQL; exit 1 on findings that are not allowed.
 
-    Example: todoctl migrate lint
+    \b
+    Example:
+      todoctl migrate lint
     """
     from todoctl.core import migrate
 
@@ -337,7 +396,9 @@ def lint(
 def verify(migrations: MigrationsOption = None, as_json: JsonOption = False) -> None:
     """CI gate: replay the history on a throwaway database, down and up at every step.
 
-    Example: todoctl migrate verify
+    \b
+    Example:
+      todoctl migrate verify
     """
     from todoctl.cli.signals import terminate_as_interrupt
     from todoctl.core import migrate
@@ -352,7 +413,9 @@ def verify(migrations: MigrationsOption = None, as_json: JsonOption = False) -> 
 def current(migrations: MigrationsOption = None, as_json: JsonOption = False) -> None:
     """Print the revision the database records (like `alembic current`; exit 0 even when behind).
 
-    Example: todoctl migrate current
+    \b
+    Example:
+      todoctl migrate current
     """
     from todoctl.core.migrate import alembic_words
 
@@ -363,7 +426,9 @@ def current(migrations: MigrationsOption = None, as_json: JsonOption = False) ->
 def heads(migrations: MigrationsOption = None, as_json: JsonOption = False) -> None:
     """Print the head revision(s) of the history (like `alembic heads`; no database needed).
 
-    Example: todoctl migrate heads
+    \b
+    Example:
+      todoctl migrate heads
     """
     from todoctl import render
     from todoctl.core.migrate import alembic_words
@@ -377,5 +442,9 @@ def heads(migrations: MigrationsOption = None, as_json: JsonOption = False) -> N
 
 
 # Alembic's verbs, as aliases: the same functions under a second name, listed as "Alias of ...".
-app.command("upgrade", help="Alias of `up` (Alembic's word).")(up)
-app.command("downgrade", help="Alias of `down` (Alembic's word).", context_settings={"ignore_unknown_options": True})(down)
+app.command("upgrade", help="Alias of `up` (Alembic's word).\n\n\b\nExample:\n  todoctl migrate upgrade head")(up)
+app.command(
+    "downgrade",
+    help="Alias of `down` (Alembic's word).\n\n\b\nExample:\n  todoctl migrate downgrade -1",
+    context_settings={"ignore_unknown_options": True},
+)(down)

@@ -28,7 +28,8 @@ MigrationsOption = Annotated[
     typer.Option(
         "--migrations",
         envvar="TODOCTL_MIGRATIONS",
+        metavar="DIR",
         help="Another Alembic migrations directory (holding env.py and versions/).",
-        show_default=False,
+        show_default="the bundled migrations",
     ),
 ]
