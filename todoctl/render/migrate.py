@@ -108,23 +108,27 @@ def check(result) -> None:
 
 
 def lint(result) -> None:
-    # Lines, not a table: statements and reasons are long, and a folded table cannot be grepped.
+    # One line per finding, `file:line: rule: message` as squawk and compilers print it; the file is
+    # `todoctl migrate sql REV`'s output (REV.sql), whose line numbers these are.
+    from collections import Counter
+
     out = console()
+    allowed: Counter = Counter()
     for rev in result.revisions:
-        if not rev.findings:
-            out.print(f"[green]clean[/]    {rev.revision}", soft_wrap=True)
         for finding in rev.findings:
             if finding.allowed:
-                out.print(f"[yellow]allowed[/]  {rev.revision}  {finding.rule}: {finding.reason}", soft_wrap=True)
-            else:
-                hint = f" Hint: {finding.hint}" if finding.hint else ""
-                out.print(f"[red]finding[/]  {rev.revision}  {finding.rule}: {finding.message}{hint}", soft_wrap=True)
-            if finding.statement:
-                out.print(f"           at: {finding.statement}", soft_wrap=True, markup=False)
+                allowed[finding.rule] += 1
+                continue
+            hint = f" (hint: {finding.hint})" if finding.hint else ""
+            out.print(f"{rev.revision}.sql:{finding.line + 1}: {finding.rule}: {finding.message}{hint}",
+                      soft_wrap=True, markup=False, highlight=False)
+    if allowed:
+        rules = ", ".join(f"{rule} ×{count}" for rule, count in sorted(allowed.items()))
+        out.print(f"allowed with a reason: {sum(allowed.values())} ({rules}); reasons: --json",
+                  soft_wrap=True, markup=False, highlight=False)
     failing = sum(r.failing for r in result.revisions)
-    allowed = sum(len(r.findings) - r.failing for r in result.revisions)
     verdict = "[green]OK[/]" if result.ok else f"[red]{failing} finding(s)[/]"
-    out.print(f"{verdict}; {allowed} allowed with a reason.")
+    out.print(f"{verdict}: {len(result.revisions)} revision(s) linted.")
     if not result.ok:
         out.print("Fix the revision, or allow the rule on purpose: lint_allow = {'rule': 'reason'} in the revision.")
 

@@ -238,12 +238,16 @@ _ALEMBIC_BOOKKEEPING = re.compile(r"alembic_version", re.IGNORECASE)
 
 
 def _revision_sql(rev, migrations) -> str:
-    """One revision's upgrade SQL, without Alembic's own version-table statements."""
-    down = rev._normalized_down_revisions
-    start = down[0] if down else "base"
-    sql = offline_sql(None, f"{start}:{rev.revision}", migrations=migrations).sql
-    statements = [s for s in re.split(r";\s*\n", sql) if s.strip() and not _ALEMBIC_BOOKKEEPING.search(s)]
-    return ";\n".join(statements) + (";\n" if statements else "")
+    """One revision's upgrade SQL as `todoctl migrate sql REV` prints it, Alembic's version-table
+    statements turned into comments line for line: a finding's line is that output's line."""
+    sql = offline_sql(None, rev.revision, migrations=migrations).sql
+    parts = re.split(r"(;[ \t]*\n)", sql)
+    for i in range(0, len(parts), 2):
+        if _ALEMBIC_BOOKKEEPING.search(parts[i]):
+            parts[i] = "\n".join("-- alembic_version bookkeeping" for _ in parts[i].split("\n"))
+            if i + 1 < len(parts):
+                parts[i + 1] = "\n"
+    return "".join(parts)
 
 
 def lint(rev_range: str | None = None, *, migrations=None, pg_version: str = "14") -> LintReport:
