@@ -15,6 +15,7 @@ except ImportError:  # pragma: no cover - older Typer on Click
 
 from todoctl import __version__, render
 from todoctl.cli import state
+from todoctl.cli.help_words import left_to_core
 from todoctl.cli.options import JsonOption
 from todoctl.errors import ExitCode, TodoctlError
 
@@ -24,7 +25,9 @@ class TodoctlGroup(TyperGroup):
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra: Any):
         from todoctl.cli.habits import hoist_global_options
+        from todoctl.cli.help_words import in_words
 
+        in_words(self)
         args = hoist_global_options(self, list(sys.argv[1:] if args is None else args))
         state.current = state.Settings(json="--json" in args)
         render.document_fields.clear()
@@ -224,8 +227,11 @@ def root(
         typer.Option(
             "--database-url",
             "-d",
-            help="PostgreSQL URL. Default: $DATABASE_URL (environment, then .env), else the embedded server.",
-            show_default=False,
+            metavar="URL",
+            envvar="DATABASE_URL",
+            callback=left_to_core,  # core also reads .env and DATABASE_URL_UNPOOLED
+            help="PostgreSQL URL; DATABASE_URL is read from the environment, then .env.",
+            show_default="the embedded server",
         ),
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks on errors.")] = False,
@@ -244,7 +250,9 @@ def version(as_json: JsonOption = False) -> None:
     The server is asked only if a database is configured or the embedded server already runs;
     exit 0 even when it cannot be reached (the reason is shown).
 
-    Example: todoctl version --json
+    \b
+    Example:
+      todoctl version --json
     """
     from todoctl.core.db.versions import report
     from todoctl.render import version as view

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from todoctl.cli import state
-from todoctl.cli.options import JsonOption, YesOption
+from todoctl.cli.options import DryRunOption, JsonOption, YesOption
 
 app = typer.Typer(help="Manage the embedded PostgreSQL server and show the database URL.", no_args_is_help=True)
 
@@ -19,11 +19,19 @@ def _print(document: dict, as_json: bool, line: str) -> None:
         typer.echo(line)
 
 
+def _would(action: str, database: str, sentence: str, as_json: bool, **facts) -> None:
+    """A --dry-run's answer: what would happen; nothing was changed."""
+    document = {"dry_run": True, "action": action, "database": database, "would": sentence, **facts}
+    _print(document, as_json, f"Dry run: would {sentence}. Nothing changed.")
+
+
 @app.command("status")
 def status(as_json: JsonOption = False) -> None:
     """Show whether the embedded server runs, where its data lives, and which URL todoctl would use.
 
-    Example: todoctl db status
+    \b
+    Example:
+      todoctl db status
     """
     from todoctl.core import db
 
@@ -39,12 +47,19 @@ def status(as_json: JsonOption = False) -> None:
 
 
 @app.command("start")
-def start(as_json: JsonOption = False) -> None:
+def start(dry_run: DryRunOption = False, as_json: JsonOption = False) -> None:
     """Start the embedded server (it keeps running for later commands).
 
-    Example: todoctl db start
+    \b
+    Example:
+      todoctl db start
     """
     from todoctl.core import db
+
+    if dry_run:
+        info = db.status()
+        sentence = f"leave the embedded server running (pid {info.pid})" if info.running else f"start the embedded server on {info.pgdata}"
+        return _would("start", info.pgdata, sentence, as_json, running=info.running)
 
     info = db.start()
     from todoctl.render import jsonable
@@ -53,12 +68,19 @@ def start(as_json: JsonOption = False) -> None:
 
 
 @app.command("stop")
-def stop(as_json: JsonOption = False) -> None:
+def stop(dry_run: DryRunOption = False, as_json: JsonOption = False) -> None:
     """Stop the embedded server.
 
-    Example: todoctl db stop
+    \b
+    Example:
+      todoctl db stop
     """
     from todoctl.core import db
+
+    if dry_run:
+        info = db.status()
+        sentence = f"stop the embedded server (pid {info.pid})" if info.running else "do nothing: the embedded server is not running"
+        return _would("stop", info.pgdata, sentence, as_json, running=info.running)
 
     stopped = db.stop()
     _print({"stopped": stopped}, as_json, "embedded server stopped" if stopped else "embedded server was not running")
@@ -70,7 +92,9 @@ def url(
 ) -> None:
     """Print the database URL todoctl resolves (password masked unless --show-password).
 
-    Example: psql "$(todoctl db url --show-password)"
+    \b
+    Example:
+      psql "$(todoctl db url --show-password)"
     """
     from todoctl.core import db
 
@@ -81,7 +105,9 @@ def url(
 def shell() -> None:
     """Open psql on the database (the embedded package ships psql).
 
-    Example: todoctl db shell
+    \b
+    Example:
+      todoctl db shell
     """
     from todoctl.core import db
 
@@ -90,31 +116,45 @@ def shell() -> None:
 
 @app.command("protect")
 def protect(
-    reason: str = typer.Option(None, "--reason", help="Why (shown when a command is refused)."),
+    reason: str = typer.Option(None, "--reason", metavar="TEXT", help="Why (shown when a command is refused)."),
+    dry_run: DryRunOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Mark the connected database as production: destructive commands refuse on it.
 
-    Example: todoctl -d "$PROD_URL" db protect --reason "production"
+    \b
+    Example:
+      todoctl -d "$PROD_URL" db protect --reason "production"
     """
     from todoctl.core.shared import protect as core
     from todoctl.render import jsonable
 
-    mark = core.protect(state.database_url(direct=True, announce=True), reason)
+    url = state.database_url(direct=True, announce=True)
+    if dry_run:
+        now = core.status(url)
+        return _would("protect", url.display, f"mark {url.display} as protected" + (" (it already is)" if now.protected else ""),
+                      as_json, protected=now.protected)
+    mark = core.protect(url, reason)
     _print(jsonable(mark), as_json, f"{mark.database} is now protected (by {mark.by}).")
 
 
 @app.command("unprotect")
-def unprotect(yes: YesOption = False, as_json: JsonOption = False) -> None:
+def unprotect(yes: YesOption = False, dry_run: DryRunOption = False, as_json: JsonOption = False) -> None:
     """Remove the production mark (asks for confirmation; --yes without a terminal).
 
-    Example: todoctl db unprotect --yes
+    \b
+    Example:
+      todoctl db unprotect --yes
     """
     from todoctl.cli.confirm import confirm_or_refuse
     from todoctl.core.shared import protect as core
     from todoctl.render import jsonable
 
     url = state.database_url(direct=True, announce=True)
+    if dry_run:
+        now = core.status(url)
+        sentence = f"remove the production mark from {url.display}" if now.protected else f"do nothing: {url.display} is not protected"
+        return _would("unprotect", url.display, sentence, as_json, protected=now.protected)
     confirm_or_refuse(f"Remove the production mark from {url.display}?", yes=yes)
     mark = core.unprotect(url)
     _print(jsonable(mark), as_json, f"{mark.database} is no longer protected.")
@@ -124,7 +164,9 @@ def unprotect(yes: YesOption = False, as_json: JsonOption = False) -> None:
 def protection(as_json: JsonOption = False) -> None:
     """Show whether the connected database is protected.
 
-    Example: todoctl db protection --json
+    \b
+    Example:
+      todoctl db protection --json
     """
     from todoctl.core.shared import protect as core
     from todoctl.render import jsonable
@@ -136,11 +178,12 @@ def protection(as_json: JsonOption = False) -> None:
 
 @app.command("cancel")
 def cancel(
-    pid: int = typer.Argument(..., help="The session's process id (pg_stat_activity.pid)."),
+    pid: int = typer.Argument(..., metavar="PID", help="The session's process id (pg_stat_activity.pid)."),
     terminate: bool = typer.Option(
         False, "--terminate", help="End the whole session (pg_terminate_backend), not only its query."
     ),
     yes: YesOption = False,
+    dry_run: DryRunOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Cancel another session's query (pg_cancel_backend), or end the session with --terminate.
@@ -148,7 +191,9 @@ def cancel(
     Asks for confirmation (--yes without a terminal); refused on a protected database unless
     --yes with TODOCTL_ALLOW_PRODUCTION=1.
 
-    Example: todoctl db cancel 4242 --terminate --yes
+    \b
+    Example:
+      todoctl db cancel 4242 --terminate --yes
     """
     from todoctl.cli.confirm import confirm_or_refuse
     from todoctl.core.db import sessions
@@ -159,6 +204,8 @@ def cancel(
     checked = sessions.target(url, pid, terminate=terminate)
     action = "end the session of" if terminate else "cancel the query of"
     protect.refuse_if_protected(checked.protection, url, f"{action} pid {pid}", yes=yes)
+    if dry_run:  # checked as the real run checks it (session, permission, protection); not signalled
+        return _would("terminate" if terminate else "cancel", url.display, f"{action} {checked.session.describe()}", as_json, pid=pid)
     confirm_or_refuse(f"{action.capitalize()} {checked.session.describe()} on {url.display}?", yes=yes)
     result = sessions.signal(url, pid, terminate=terminate)
     if terminate:
@@ -170,14 +217,16 @@ def cancel(
 
 @app.command("wait")
 def wait(
-    timeout: float = typer.Option(60, "--timeout", min=0, help="Seconds to keep trying before giving up (exit 3)."),
+    timeout: float = typer.Option(60, "--timeout", min=0, metavar="SECONDS", help="Seconds to keep trying before giving up (exit 3)."),
     as_json: JsonOption = False,
 ) -> None:
     """Wait until the database accepts connections (dbmate's `wait`), retrying with backoff.
 
     Exit 0 when it does; exit 3 with the last connection error when --timeout passes.
 
-    Example: todoctl db wait --timeout 30 && todoctl migrate up
+    \b
+    Example:
+      todoctl db wait --timeout 30 && todoctl migrate up
     """
     from todoctl.core.db.wait import wait_for
     from todoctl.db.engine import resolve

@@ -39,7 +39,12 @@ class Format(str, Enum):
     text = "text"
 
 
-FormatOption = Annotated[Format, typer.Option("--format", "-f", help="tree, table, json (PostgreSQL's plan + analysis) or text.")]
+FormatOption = Annotated[
+    Format,
+    typer.Option(
+        "--format", "-f", metavar="tree|table|json|text", help="tree, table, json (PostgreSQL's plan + analysis) or text."
+    ),
+]
 AnalyzeOption = Annotated[
     bool,
     typer.Option("--analyze/--no-analyze", help="Execute (rolled back) for real timings, or only plan (safe on production)."),
@@ -67,11 +72,12 @@ def _duration(value: str) -> str:
 RunsOption = Annotated[
     int,
     typer.Option(
-        "--runs", "-n", min=MIN_RUNS, max=MAX_RUNS, help=f"Execute N times ({MIN_RUNS}..{MAX_RUNS}); report min and median."
+        "--runs", "-n", min=MIN_RUNS, max=MAX_RUNS, metavar="N", help=f"Execute N times ({MIN_RUNS}..{MAX_RUNS}); report min and median."
     ),
 ]
 TimeoutOption = Annotated[
-    str, typer.Option("--timeout", callback=_duration, help="statement_timeout for each EXPLAIN, e.g. 500ms, 10s.")
+    str,
+    typer.Option("--timeout", callback=_duration, metavar="DURATION", help="statement_timeout for each EXPLAIN, e.g. 500ms, 10s."),
 ]
 
 
@@ -90,7 +96,9 @@ def _show(result, fmt: Format, as_json: bool) -> None:
 def list_queries(as_json: JsonOption = False) -> None:
     """List the named queries, their parameters and budgets (no database needed).
 
-    Example: todoctl explain list
+    \b
+    Example:
+      todoctl explain list
     """
     from todoctl import queries, render
     from todoctl.render import explain as view
@@ -118,7 +126,9 @@ def _describe(named) -> dict:
 def run(
     name: Annotated[str, typer.Argument(metavar="NAME", help="A named query (see `todoctl explain list`).")],
     param: Annotated[
-        Optional[list[str]], typer.Option("--param", "-p", help="name=value; repeatable. Others are picked from the data.")
+        Optional[list[str]], typer.Option(
+            "--param", metavar="NAME=VALUE", help="A parameter's value (repeatable); the others are picked from the data."
+        )
     ] = None,
     analyze: AnalyzeOption = True,
     runs: RunsOption = 1,
@@ -128,7 +138,9 @@ def run(
 ) -> None:
     """EXPLAIN (ANALYZE, BUFFERS) a named query in a transaction that is rolled back.
 
-    Example: todoctl explain task-list --param status=completed --runs 5
+    \b
+    Example:
+      todoctl explain task-list --param status=completed --runs 5
     """
     from todoctl.core import explain
 
@@ -156,7 +168,9 @@ def sql(
     """EXPLAIN one ad-hoc statement (SELECT, VALUES, TABLE, INSERT, UPDATE, DELETE, MERGE) in a
     READ ONLY transaction that is rolled back.
 
-    Example: todoctl explain sql "SELECT count(*) FROM tasks WHERE status = 'pending'"
+    \b
+    Example:
+      todoctl explain sql "SELECT count(*) FROM tasks WHERE status = 'pending'"
     """
     from todoctl.core import explain
 
@@ -169,15 +183,16 @@ def sql(
 @app.command("check")
 def check(
     baseline: Annotated[
-        Optional[Path], typer.Option("--baseline", "-b", help="Also fail on regressions against this saved baseline.")
+        Optional[Path], typer.Option("--baseline", "-b", metavar="FILE", help="Also fail on regressions against this saved baseline.")
     ] = None,
-    query: Annotated[Optional[list[str]], typer.Option("--query", "-q", help="Check only this query; repeatable.")] = None,
+    query: Annotated[Optional[list[str]], typer.Option("--query", metavar="NAME", help="Check only this query; repeatable.")] = None,
     runs: RunsOption = 3,
     factor: Annotated[
         float,
         typer.Option(
             "--factor",
             max=MAX_FACTOR,
+            metavar="NUMBER",
             callback=_above_one,
             help=f"Fail when execution exceeds the baseline by this factor (above 1, at most {MAX_FACTOR:g}).",
         ),
@@ -186,6 +201,7 @@ def check(
         float,
         typer.Option(
             "--min-ms",
+            metavar="MS",
             min=0.0,
             max=MAX_MIN_MS,
             help="…and by at least this many ms (sub-millisecond noise is not a regression).",
@@ -196,7 +212,9 @@ def check(
 ) -> None:
     """Run every named query against its budget (and a baseline); exit 1 when one breaks it.
 
-    Example: todoctl explain check --baseline bench/plans.json --json
+    \b
+    Example:
+      todoctl explain check --baseline bench/plans.json --json
     """
     from todoctl import render
     from todoctl.core import explain
@@ -222,7 +240,9 @@ def baseline_save(
 ) -> None:
     """Record every named query's plan shape, rows read and sorted, buffers and median execution time.
 
-    Example: todoctl explain baseline save bench/plans.json
+    \b
+    Example:
+      todoctl explain baseline save bench/plans.json
     """
     from todoctl import render
     from todoctl.core import explain

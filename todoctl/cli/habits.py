@@ -10,8 +10,14 @@ GLOBAL_WITH_VALUE = ("--database-url", "-d")
 GLOBAL_FLAGS = ("--verbose", "-v")
 
 # Words other tools use for an option todoctl names differently (no spelling is close to them).
+# Also the short flags todoctl gave up so that each means one thing everywhere (-p is --profile,
+# -q is --quiet, -t is --threshold): their old long option is suggested.
 FAMILIAR_OPTIONS = {
-    "todoctl seed": {"-n": "--users", "--count": "--users", "--number": "--users", "--rows": "--users"},
+    "todoctl seed": {
+        "-n": "--users", "--count": "--users", "--number": "--users", "--rows": "--users", "-t": "--tasks-per-user",
+    },
+    "todoctl explain run": {"-p": "--param"},
+    "todoctl explain check": {"-q": "--query"},
 }
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from todoctl.cli import state
+from todoctl.cli.help_words import left_to_core
 from todoctl.cli.options import JsonOption
 
 CheckOption = Annotated[
@@ -25,7 +26,8 @@ ThresholdOption = Annotated[
         "--threshold",
         "-t",
         metavar="NAME=VALUE",
-        help="Override a threshold (repeatable), e.g. long_query_warn_s=30 [env TODOCTL_HEALTH_<NAME>].",
+        help="Override a threshold (repeatable), e.g. long_query_warn_s=30; each is also read from "
+        "TODOCTL_HEALTH_ followed by its NAME in capitals.",
         show_default=False,
     ),
 ]
@@ -33,7 +35,13 @@ ThresholdOption = Annotated[
 StrictOption = Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")]
 PingsOption = Annotated[
     Optional[str],
-    typer.Option("--pings", metavar="N", help="Round trips to time, 1 to 1000 [default 10].", show_default=False),
+    typer.Option(
+        "--pings",
+        metavar="N",
+        envvar="TODOCTL_HEALTH_PINGS",
+        callback=left_to_core,
+        help="Round trips to time, 1 to 1000.",
+    ),
 ]
 SampleOption = Annotated[
     float,
@@ -97,7 +105,7 @@ def health(
     checks: CheckOption = None,
     strict: StrictOption = False,
     thresholds: ThresholdOption = None,
-    pings: PingsOption = None,
+    pings: PingsOption = "10",
     probe: ProbeOption = 0,
     probe_hold: ProbeHoldOption = 0.05,
     watch: WatchOption = None,
@@ -107,7 +115,10 @@ def health(
 ) -> None:
     """Check that the database is fit to serve: exit 0 healthy, 1 a check failed, 3 cannot connect.
 
-    Example: todoctl health; todoctl health --check migrations --check connections --json; todoctl health --sample 60
+    \b
+    Examples:
+      todoctl health
+      todoctl health --check migrations --check connections --json
     """
     from functools import partial
 

@@ -7,26 +7,59 @@ from typing import Annotated, Optional
 import typer
 
 from todoctl.cli import state
-from todoctl.cli.options import JsonOption, MigrationsOption, YesOption
+from todoctl.cli.help_words import left_to_core
+from todoctl.cli.options import DryRunOption, JsonOption, MigrationsOption, YesOption
 
 app = typer.Typer(help="Apply, roll back, inspect and check Alembic migrations.", no_args_is_help=True)
 
 LockTimeoutOption = Annotated[
     Optional[str],
-    typer.Option("--lock-timeout", help="lock_timeout per statement [env TODOCTL_LOCK_TIMEOUT; default 5s]."),
+    typer.Option(
+        "--lock-timeout",
+        metavar="DURATION",
+        envvar="TODOCTL_LOCK_TIMEOUT",
+        callback=left_to_core,
+        help="lock_timeout per statement, e.g. 5s or 500ms.",
+    ),
 ]
 StatementTimeoutOption = Annotated[
     Optional[str],
     typer.Option(
-        "--statement-timeout", help="statement_timeout per statement [env TODOCTL_STATEMENT_TIMEOUT; default 10min]."
+        "--statement-timeout",
+        metavar="DURATION",
+        envvar="TODOCTL_STATEMENT_TIMEOUT",
+        callback=left_to_core,
+        help="statement_timeout per statement, e.g. 10min.",
     ),
 ]
+def _seconds(ctx, param, value):
+    # Text, not a float option: Click would parse TODOCTL_LOCK_WAIT itself; core reads and checks it.
+    value = left_to_core(ctx, param, value)
+    if value is None:
+        return None
+    import math
+
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a number of seconds") from None
+    if not (math.isfinite(seconds) and seconds >= 0):
+        raise typer.BadParameter(f"{value!r} is not 0 or more seconds")
+    return seconds
+
+
 LockWaitOption = Annotated[
-    Optional[float],
-    typer.Option("--lock-wait", min=0, help="Seconds to wait for the migration lock [env TODOCTL_LOCK_WAIT; default 60]."),
+    Optional[str],
+    typer.Option(
+        "--lock-wait",
+        metavar="SECONDS",
+        envvar="TODOCTL_LOCK_WAIT",
+        callback=_seconds,
+        help="How long to wait for the migration lock (0 or more seconds), then exit 5.",
+    ),
 ]
 LockRetriesOption = Annotated[
-    int, typer.Option("--lock-retries", min=0, help="Retries of a revision that hit lock_timeout, with backoff.")
+    int, typer.Option("--lock-retries", min=0, metavar="N", help="Retries of a revision that hit lock_timeout, with backoff.")
 ]
 SqlOption = Annotated[
     bool,
@@ -60,18 +93,22 @@ def _show(result, as_json: bool, view_name: str, *, ok: bool = True) -> None:
 
 @app.command("up")
 def up(
-    target: Annotated[str, typer.Argument(help="head, a revision id, or +N.")] = "head",
+    target: Annotated[str, typer.Argument(metavar="TARGET", help="head, a revision id, or +N.")] = "head",
     migrations: MigrationsOption = None,
-    lock_timeout: LockTimeoutOption = None,
-    statement_timeout: StatementTimeoutOption = None,
-    lock_wait: LockWaitOption = None,
+    lock_timeout: LockTimeoutOption = "5s",
+    statement_timeout: StatementTimeoutOption = "10min",
+    lock_wait: LockWaitOption = "60",
     lock_retries: LockRetriesOption = 3,
     sql_only: SqlOption = False,
+    dry_run: DryRunOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Apply pending migrations under the migration lock, one transaction per revision.
 
-    Example: todoctl migrate up; todoctl migrate up +1; todoctl migrate up --sql
+    \b
+    Examples:
+      todoctl migrate up
+      todoctl migrate up +1 --dry-run
     """
     from todoctl.cli.signals import terminate_as_interrupt
     from todoctl.core import migrate
@@ -80,6 +117,8 @@ def up(
     alembic_words.reject_step_count(target, "up", migrations=migrations)
     if sql_only:
         return _print_sql(target, "up", migrations, as_json)
+    if dry_run:
+        return _dry_run("up", target, migrations, as_json)
     options = _options(lock_timeout, statement_timeout, lock_wait, lock_retries)
     with terminate_as_interrupt():
         result = migrate.upgrade(state.database_url(direct=True, announce=True), target, migrations=migrations, options=options)
@@ -89,19 +128,23 @@ def up(
 # "-2" is a target, not an option.
 @app.command("down", context_settings={"ignore_unknown_options": True})
 def down(
-    target: Annotated[str, typer.Argument(help="-N, a revision id, or base.")] = "-1",
+    target: Annotated[str, typer.Argument(metavar="TARGET", help="-N, a revision id, or base.")] = "-1",
     migrations: MigrationsOption = None,
-    lock_timeout: LockTimeoutOption = None,
-    statement_timeout: StatementTimeoutOption = None,
-    lock_wait: LockWaitOption = None,
+    lock_timeout: LockTimeoutOption = "5s",
+    statement_timeout: StatementTimeoutOption = "10min",
+    lock_wait: LockWaitOption = "60",
     lock_retries: LockRetriesOption = 3,
     yes: YesOption = False,
     sql_only: SqlOption = False,
+    dry_run: DryRunOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Roll back migrations: one step by default. Refused on a protected database.
 
-    Example: todoctl migrate down; todoctl migrate down -2; todoctl migrate down base
+    \b
+    Examples:
+      todoctl migrate down
+      todoctl migrate down -2
     """
     from todoctl.cli.signals import terminate_as_interrupt
     from todoctl.core import migrate
@@ -110,48 +153,107 @@ def down(
     alembic_words.reject_step_count(target, "down", migrations=migrations)
     if sql_only:
         return _print_sql(target, "down", migrations, as_json)
+    if dry_run:
+        return _dry_run("down", target, migrations, as_json, yes=yes)
     options = _options(lock_timeout, statement_timeout, lock_wait, lock_retries, yes)
     with terminate_as_interrupt():
         result = migrate.downgrade(state.database_url(direct=True, announce=True), target, migrations=migrations, options=options)
     _show(result, as_json, "run")
 
 
+@app.command("reset")
+def reset(
+    migrations: MigrationsOption = None,
+    lock_timeout: LockTimeoutOption = "5s",
+    statement_timeout: StatementTimeoutOption = "10min",
+    lock_wait: LockWaitOption = "60",
+    lock_retries: LockRetriesOption = 3,
+    yes: YesOption = False,
+    dry_run: DryRunOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Roll back every revision, then apply them all again: the app's tables are dropped with their rows.
+
+    Asks first (--yes without a terminal); refused on a protected database unless --yes with
+    TODOCTL_ALLOW_PRODUCTION=1. One lock hold, one transaction per revision, like up and down.
+
+    \b
+    Example:
+      todoctl migrate reset --yes
+    """
+    from todoctl.cli.confirm import confirm_or_refuse
+    from todoctl.cli.signals import terminate_as_interrupt
+    from todoctl.core import migrate
+    from todoctl.core.shared import protect
+
+    if dry_run:
+        return _dry_run("reset", "head", migrations, as_json, yes=yes)
+    url = state.database_url(direct=True, announce=True)
+    protect.guard_url(url, "reset it (every table of the app dropped, then migrated again)", yes=yes)
+    confirm_or_refuse(f"Reset {url.display}: drop the app's tables and every row, then migrate up to head?", yes=yes)
+    options = _options(lock_timeout, statement_timeout, lock_wait, lock_retries, yes)
+    with terminate_as_interrupt():
+        result = migrate.reset(url, migrations=migrations, options=options)
+    _show(result, as_json, "run")
+
+
 @app.command("stamp")
 def stamp(
-    revision: Annotated[str, typer.Argument(help="A revision id, head or base.")],
+    revision: Annotated[str, typer.Argument(metavar="REVISION", help="A revision id, head or base.")],
     migrations: MigrationsOption = None,
-    lock_wait: LockWaitOption = None,
+    lock_wait: LockWaitOption = "60",
     yes: YesOption = False,
+    dry_run: DryRunOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Record REVISION as current without running migrations. Refused on a protected database.
 
-    Example: todoctl migrate stamp 0006
+    \b
+    Example:
+      todoctl migrate stamp 0006
     """
     from todoctl.core import migrate
 
+    if dry_run:
+        return _dry_run("stamp", revision, migrations, as_json, yes=yes)
     options = _options(None, None, lock_wait, 0, yes)
     result = migrate.stamp(state.database_url(direct=True, announce=True), revision, migrations=migrations, options=options)
     _show(result, as_json, "run")
 
 
 @app.command("status")
-def status(migrations: MigrationsOption = None, as_json: JsonOption = False) -> None:
-    """Show the current revision, the head and what is pending. Exit 1 when not at head.
+def status(
+    exit_code: Annotated[
+        bool,
+        typer.Option(
+            "--exit-code/--no-exit-code",
+            help="Exit 1 when not at head (dbmate's --exit-code, Prisma's migrate status); "
+            "--no-exit-code: exit 0 whatever the state.",
+        ),
+    ] = True,
+    migrations: MigrationsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show every revision, applied [X] or pending [ ], the current one and the head. Exit 1 when not at head.
 
-    Example: todoctl migrate status --json
+    \b
+    Examples:
+      todoctl migrate status
+      todoctl migrate status --no-exit-code --json
     """
     from todoctl.core import migrate
 
     result = migrate.status(state.database_url(), migrations=migrations)
-    _show(result, as_json, "status", ok=result.at_head)
+    _show(result, as_json, "status", ok=result.at_head or not exit_code)
 
 
 @app.command("history")
 def history(migrations: MigrationsOption = None, as_json: JsonOption = False) -> None:
     """List every revision, oldest first (reads the scripts; no database needed).
 
-    Example: todoctl migrate history
+    \b
+    Example:
+      todoctl migrate history
     """
     from todoctl import render
     from todoctl.core import migrate
@@ -166,14 +268,16 @@ def history(migrations: MigrationsOption = None, as_json: JsonOption = False) ->
 
 @app.command("new")
 def new(
-    message: Annotated[str, typer.Option("--message", "-m", help="What the revision does.")],
+    message: Annotated[str, typer.Option("--message", "-m", metavar="TEXT", help="What the revision does.")],
     empty: Annotated[bool, typer.Option("--empty", help="Write a blank revision instead of autogenerating.")] = False,
     migrations: MigrationsOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Write a new revision, autogenerated from the models against a database at head.
 
-    Example: todoctl migrate new -m "add task reminders"
+    \b
+    Example:
+      todoctl migrate new -m "add task reminders"
     """
     from todoctl.core import migrate
 
@@ -184,13 +288,15 @@ def new(
 
 @app.command("merge")
 def merge(
-    message: Annotated[str, typer.Option("--message", "-m", help="What the merge joins.")] = "merge heads",
+    message: Annotated[str, typer.Option("--message", "-m", metavar="TEXT", help="What the merge joins.")] = "merge heads",
     migrations: MigrationsOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Write a revision that joins several heads into one (no database needed).
 
-    Example: todoctl migrate merge -m "merge tags and reminders"
+    \b
+    Example:
+      todoctl migrate merge -m "merge tags and reminders"
     """
     from todoctl.core import migrate
 
@@ -204,7 +310,9 @@ def check(migrations: MigrationsOption = None, as_json: JsonOption = False) -> N
 
     A difference at head is blamed on the models (no migration) or on a hand change.
 
-    Example: todoctl migrate check --json
+    \b
+    Example:
+      todoctl migrate check --json
     """
     from todoctl.core import migrate
 
@@ -215,19 +323,37 @@ def check(migrations: MigrationsOption = None, as_json: JsonOption = False) -> N
 @app.command("sql")
 def sql(
     rev_range: Annotated[
-        Optional[str], typer.Argument(metavar="[RANGE]", help="FROM:TO, e.g. base:head (default: pending)")
+        Optional[str],
+        typer.Argument(
+            metavar="REV|FROM:TO",
+            help="REV: that revision's SQL; FROM:TO: the range, a downgrade when TO is older.",
+            show_default="what is pending on the database",
+        ),
     ] = None,
+    down: Annotated[bool, typer.Option("--down", help="REV's downgrade SQL instead of its upgrade.")] = False,
     migrations: MigrationsOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Print the SQL a migration would run, with the timeouts todoctl sets (offline).
 
-    Example: todoctl migrate sql base:head > schema.sql
+    \b
+    Examples:
+      todoctl migrate sql 0007 --down
+      todoctl migrate sql base:head > schema.sql
     """
     from todoctl.core import migrate
 
-    url = None if rev_range else state.database_url()
-    _echo_sql(migrate.offline_sql(url, rev_range, migrations=migrations), as_json)
+    url = None if rev_range or down else state.database_url()  # --down alone is refused before connecting
+    _echo_sql(migrate.offline_sql(url, rev_range, migrations=migrations, down=down), as_json)
+
+
+def _dry_run(direction: str, target: str, migrations, as_json: bool, *, yes: bool = False) -> None:
+    """--dry-run: the plan, read without the lock; refused where the real run would be."""
+    from todoctl.core.migrate import RunOptions
+    from todoctl.core.migrate.plan import plan
+
+    url = state.database_url(direct=True, announce=True)
+    _show(plan(url, direction, target, migrations=migrations, options=RunOptions(yes=yes)), as_json, "plan")
 
 
 def _echo_sql(result, as_json: bool) -> None:
@@ -249,14 +375,16 @@ def _print_sql(target: str, direction: str, migrations, as_json: bool) -> None:
 
 @app.command("lint")
 def lint(
-    rev_range: Annotated[Optional[str], typer.Argument(metavar="[RANGE]", help="FROM:TO (default: all)")] = None,
+    rev_range: Annotated[Optional[str], typer.Argument(metavar="FROM:TO", help="The revisions to lint.", show_default="all")] = None,
     migrations: MigrationsOption = None,
-    pg_version: Annotated[str, typer.Option("--pg-version", help="Oldest server version to lint for.")] = "14",
+    pg_version: Annotated[str, typer.Option("--pg-version", metavar="VERSION", help="Oldest server version to lint for.")] = "14",
     as_json: JsonOption = False,
 ) -> None:
     """CI gate: squawk over every revision's SQL; exit 1 on findings that are not allowed.
 
-    Example: todoctl migrate lint
+    \b
+    Example:
+      todoctl migrate lint
     """
     from todoctl.core import migrate
 
@@ -268,7 +396,9 @@ def lint(
 def verify(migrations: MigrationsOption = None, as_json: JsonOption = False) -> None:
     """CI gate: replay the history on a throwaway database, down and up at every step.
 
-    Example: todoctl migrate verify
+    \b
+    Example:
+      todoctl migrate verify
     """
     from todoctl.cli.signals import terminate_as_interrupt
     from todoctl.core import migrate
@@ -283,7 +413,9 @@ def verify(migrations: MigrationsOption = None, as_json: JsonOption = False) -> 
 def current(migrations: MigrationsOption = None, as_json: JsonOption = False) -> None:
     """Print the revision the database records (like `alembic current`; exit 0 even when behind).
 
-    Example: todoctl migrate current
+    \b
+    Example:
+      todoctl migrate current
     """
     from todoctl.core.migrate import alembic_words
 
@@ -294,7 +426,9 @@ def current(migrations: MigrationsOption = None, as_json: JsonOption = False) ->
 def heads(migrations: MigrationsOption = None, as_json: JsonOption = False) -> None:
     """Print the head revision(s) of the history (like `alembic heads`; no database needed).
 
-    Example: todoctl migrate heads
+    \b
+    Example:
+      todoctl migrate heads
     """
     from todoctl import render
     from todoctl.core.migrate import alembic_words
@@ -308,5 +442,9 @@ def heads(migrations: MigrationsOption = None, as_json: JsonOption = False) -> N
 
 
 # Alembic's verbs, as aliases: the same functions under a second name, listed as "Alias of ...".
-app.command("upgrade", help="Alias of `up` (Alembic's word).")(up)
-app.command("downgrade", help="Alias of `down` (Alembic's word).", context_settings={"ignore_unknown_options": True})(down)
+app.command("upgrade", help="Alias of `up` (Alembic's word).\n\n\b\nExample:\n  todoctl migrate upgrade head")(up)
+app.command(
+    "downgrade",
+    help="Alias of `down` (Alembic's word).\n\n\b\nExample:\n  todoctl migrate downgrade -1",
+    context_settings={"ignore_unknown_options": True},
+)(down)

@@ -21,13 +21,15 @@ JsonOption = Annotated[
     typer.Option("--json", help="Print one JSON document on stdout instead of tables.", callback=_remember_json),
 ]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Print what would run and change nothing.")]
 
 MigrationsOption = Annotated[
     Optional[Path],
     typer.Option(
         "--migrations",
         envvar="TODOCTL_MIGRATIONS",
+        metavar="DIR",
         help="Another Alembic migrations directory (holding env.py and versions/).",
-        show_default=False,
+        show_default="the bundled migrations",
     ),
 ]

@@ -21,12 +21,15 @@ class Against(str, Enum):
 
 @app.command("show")
 def show(
-    table: Annotated[Optional[str], typer.Argument(help="One table to describe in full.", show_default=False)] = None,
+    table: Annotated[Optional[str], typer.Argument(metavar="TABLE", help="One table to describe in full.", show_default=False)] = None,
     as_json: JsonOption = False,
 ) -> None:
     """List the tables with estimated rows and size, or describe one table.
 
-    Example: todoctl schema show; todoctl schema show tasks --json
+    \b
+    Examples:
+      todoctl schema show
+      todoctl schema show tasks --json
     """
     from todoctl import render
     from todoctl.core import schema
@@ -52,6 +55,7 @@ def diff(
         Against,
         typer.Option(
             "--against",
+            metavar="models|history",
             help="models: the models vs the live database. history: also replay the migrations "
             "on a throwaway database and say which side is off.",
         ),
@@ -61,7 +65,10 @@ def diff(
 ) -> None:
     """Compare the live database with the models (and the migration history). Exit 1 when they differ.
 
-    Example: todoctl schema diff; todoctl schema diff --against history --json
+    \b
+    Examples:
+      todoctl schema diff
+      todoctl schema diff --against history --json
     """
     from todoctl import render
     from todoctl.core import schema
@@ -83,13 +90,16 @@ def diff(
 @app.command("dump")
 def dump(
     tables: Annotated[
-        Optional[list[str]], typer.Argument(help="Only these tables (pg_dump -t patterns).", show_default=False)
+        Optional[list[str]], typer.Argument(metavar="TABLE", help="Only these tables (pg_dump -t patterns).", show_default=False)
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Print the DDL of the live schema (pg_dump --schema-only, no owners or grants).
 
-    Example: todoctl schema dump > schema.sql; todoctl schema dump tasks
+    \b
+    Examples:
+      todoctl schema dump > schema.sql
+      todoctl schema dump tasks
     """
     from todoctl import render
     from todoctl.core import schema
@@ -109,7 +119,9 @@ def erd(
 ) -> None:
     """Print a Mermaid erDiagram of the tables and their foreign keys.
 
-    Example: todoctl schema erd --markdown >> docs/schema.md
+    \b
+    Example:
+      todoctl schema erd --markdown >> docs/schema.md
     """
     from todoctl import render
     from todoctl.core import schema
@@ -134,7 +146,10 @@ def lint(
     Rules: fk-without-index, no-primary-key, timestamp-without-time-zone, duplicate-index,
     redundant-index, missing-timestamps.
 
-    Example: todoctl schema lint; todoctl schema lint --skip missing-timestamps --json
+    \b
+    Examples:
+      todoctl schema lint
+      todoctl schema lint --skip missing-timestamps --json
     """
     from todoctl import render
     from todoctl.core import schema

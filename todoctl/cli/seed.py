@@ -26,16 +26,18 @@ def _now(value: str | None):
 
 
 def seed(
-    users: Annotated[Optional[int], typer.Option("--users", "-u", help="Users to create [default: the profile's].", show_default=False)] = None,
+    users: Annotated[Optional[int], typer.Option("--users", "-u", metavar="N", help="Users to create.", show_default="the profile's")] = None,
     tasks_per_user: Annotated[
-        Optional[float], typer.Option("--tasks-per-user", "-t", help="Mean tasks per user (skewed: a few heavy users).", show_default=False)
+        Optional[float], typer.Option(
+            "--tasks-per-user", metavar="NUMBER", help="Mean tasks per user (skewed: a few heavy users).", show_default="the profile's"
+        )
     ] = None,
-    seed_value: Annotated[Optional[int], typer.Option("--seed", "-s", help="Random seed [default: the profile's].", show_default=False)] = None,
-    profile: Annotated[str, typer.Option("--profile", "-p", help="small, demo, load, or a path to a TOML profile.")] = "demo",
+    seed_value: Annotated[Optional[int], typer.Option("--seed", "-s", metavar="INTEGER", help="Random seed.", show_default="the profile's")] = None,
+    profile: Annotated[str, typer.Option("--profile", "-p", metavar="NAME|FILE", help="small, demo, load, or a path to a TOML profile.")] = "demo",
     append: Annotated[bool, typer.Option("--append", help="Add to tables that already hold rows.")] = False,
     truncate: Annotated[bool, typer.Option("--truncate", help="Empty the app tables first (same transaction).")] = False,
     now: Annotated[
-        Optional[str], typer.Option("--now", help="Reference time for timestamps [default: the profile's].", show_default=False)
+        Optional[str], typer.Option("--now", metavar="DATETIME", help="Reference time for timestamps (ISO 8601).", show_default="the profile's")
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be generated; touch no database.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
@@ -48,7 +50,10 @@ def seed(
     that already hold rows unless --append or --truncate, and a protected database unless
     --yes with TODOCTL_ALLOW_PRODUCTION=1.
 
-    Example: todoctl seed --users 100; todoctl seed --profile load --truncate
+    \b
+    Examples:
+      todoctl seed --users 100
+      todoctl seed --profile load --truncate
     """
     from todoctl.errors import usage_error
 

@@ -25,13 +25,14 @@ def status(result: MigrationStatus) -> None:
     out.print(f"  current: {_revs(result.current)}    head: {_revs(result.heads)}")
     if result.unknown:
         out.print(f"  [red]unknown revision(s) {', '.join(result.unknown)}[/]: not in these migration scripts")
-    if result.pending:
-        table = Table(title=f"{len(result.pending)} pending", title_justify="left")
-        table.add_column("revision")
-        table.add_column("message")
-        for rev in result.pending:
-            table.add_row(rev.id, rev.message.splitlines()[0] if rev.message else "")
-        out.print(table)
+    # One line per revision, oldest first, as Django's showmigrations and dbmate's status draw it.
+    marks = {True: "[X]", False: "[ ]", None: "[?]"}
+    for rev in result.revisions:
+        note = "  (current)" if rev.current else ""
+        message = rev.message.splitlines()[0] if rev.message else ""
+        out.print(f"  {marks[rev.applied]} {rev.id}  {message}{note}", soft_wrap=True, markup=False)
+    applied = sum(1 for r in result.revisions if r.applied)
+    out.print(f"  applied: {applied}    pending: {len(result.pending)}")
     if result.untracked_tables:
         out.print(
             f"  [yellow]app tables exist ({', '.join(result.untracked_tables)}) but no revision is recorded[/]: "
@@ -107,23 +108,27 @@ def check(result) -> None:
 
 
 def lint(result) -> None:
-    # Lines, not a table: statements and reasons are long, and a folded table cannot be grepped.
+    # One line per finding, `file:line: rule: message` as squawk and compilers print it; the file is
+    # `todoctl migrate sql REV`'s output (REV.sql), whose line numbers these are.
+    from collections import Counter
+
     out = console()
+    allowed: Counter = Counter()
     for rev in result.revisions:
-        if not rev.findings:
-            out.print(f"[green]clean[/]    {rev.revision}", soft_wrap=True)
         for finding in rev.findings:
             if finding.allowed:
-                out.print(f"[yellow]allowed[/]  {rev.revision}  {finding.rule}: {finding.reason}", soft_wrap=True)
-            else:
-                hint = f" Hint: {finding.hint}" if finding.hint else ""
-                out.print(f"[red]finding[/]  {rev.revision}  {finding.rule}: {finding.message}{hint}", soft_wrap=True)
-            if finding.statement:
-                out.print(f"           at: {finding.statement}", soft_wrap=True, markup=False)
+                allowed[finding.rule] += 1
+                continue
+            hint = f" (hint: {finding.hint})" if finding.hint else ""
+            out.print(f"{rev.revision}.sql:{finding.line + 1}: {finding.rule}: {finding.message}{hint}",
+                      soft_wrap=True, markup=False, highlight=False)
+    if allowed:
+        rules = ", ".join(f"{rule} ×{count}" for rule, count in sorted(allowed.items()))
+        out.print(f"allowed with a reason: {sum(allowed.values())} ({rules}); reasons: --json",
+                  soft_wrap=True, markup=False, highlight=False)
     failing = sum(r.failing for r in result.revisions)
-    allowed = sum(len(r.findings) - r.failing for r in result.revisions)
     verdict = "[green]OK[/]" if result.ok else f"[red]{failing} finding(s)[/]"
-    out.print(f"{verdict}; {allowed} allowed with a reason.")
+    out.print(f"{verdict}: {len(result.revisions)} revision(s) linted.")
     if not result.ok:
         out.print("Fix the revision, or allow the rule on purpose: lint_allow = {'rule': 'reason'} in the revision.")
 
@@ -164,3 +169,25 @@ def heads(revisions: list[Revision]) -> None:
     for rev in revisions:
         message = rev.message.splitlines()[0] if rev.message else ""
         out.print(f"{rev.id} (head) {message}", soft_wrap=True, markup=False)
+
+
+def plan(result) -> None:
+    """A --dry-run: what the move would do (todoctl.core.migrate.plan), and that nothing changed."""
+    out = console()
+    if result.direction == "stamp":
+        out.print(f"Dry run: would stamp {result.database}: {_revs(result.before)} -> {_revs(result.after)} "
+                  "(no migration runs). Nothing changed.", soft_wrap=True)
+        return
+    if not result.steps and not result.repairs:
+        out.print(f"Dry run: nothing to do: {result.database} is at {_revs(result.before)}.", soft_wrap=True)
+        return
+    out.print(f"Dry run: would migrate {result.database} {result.direction} "
+              f"from {_revs(result.before)} to {_revs(result.after)}:", soft_wrap=True)
+    for step in result.steps:
+        arrow = "↑" if step.direction == "up" else "↓"
+        message = step.message.splitlines()[0] if step.message else ""
+        out.print(f"  {arrow} {step.revision}  {message}", soft_wrap=True, markup=False)
+    for broken in result.repairs:
+        out.print(f"  repair INVALID index {broken.index} on {broken.table} ({broken.repair or 'rebuild or drop'})",
+                  soft_wrap=True, markup=False)
+    out.print("Nothing changed (`todoctl migrate sql` shows the SQL).")

@@ -192,7 +192,7 @@ def test_check_passes_then_fails_when_a_key_index_is_dropped(pg, workload_db, tm
     missing = next(v for v in task_list["violations"] if v["kind"] == "missing-index")
     assert missing["sql"] == "CREATE INDEX CONCURRENTLY ix_tasks_user_status_due ON tasks (user_id, status, due_date, id)"
     assert "hint: re-create ix_tasks_user_status_due" in invoke(
-        workload_db, "check", "--runs", "1", "-q", "task-list"
+        workload_db, "check", "--runs", "1", "--query", "task-list"
     ).stdout.replace("\n  ", " ")
 
 

@@ -93,7 +93,31 @@ def test_lint_fails_on_an_unsafe_revision_and_accepts_a_reasoned_allowance(tmp_p
     location = copy_migrations(allowed, {"0099_unsafe.py": revision_source("0099", HEAD, UNSAFE_INDEX, header=header)})
     result = invoke("migrate", "lint", f"{HEAD}:head", "--migrations", str(location))
     assert result.exit_code == 0, result.output
-    assert "tasks is empty in this test" in result.stdout
+    # Allowed exceptions are one summary line; their reasons are in --json.
+    assert "allowed with a reason: 1 (require-concurrent-index-creation ×1)" in result.stdout
+    assert "tasks is empty in this test" not in result.stdout
+
+
+def test_lint_prints_one_compiler_style_line_per_finding(tmp_path):
+    location = copy_migrations(tmp_path, {"0099_unsafe.py": revision_source("0099", HEAD, UNSAFE_INDEX)})
+    result = invoke("migrate", "lint", f"{HEAD}:head", "--migrations", str(location))
+    assert result.exit_code == 1
+    lines = [line for line in result.stdout.splitlines() if line.startswith("0099.sql:")]
+    assert lines and all(line.count(": ") >= 2 for line in lines)
+    line = next(line for line in lines if "require-concurrent-index-creation" in line)
+    where, rule, _ = line.split(": ", 2)
+    assert rule == "require-concurrent-index-creation"
+    # The line number is a line of `todoctl migrate sql 0099`: the statement squawk points at.
+    sql = invoke("migrate", "sql", "0099", "--migrations", str(location)).stdout.splitlines()
+    assert "CREATE INDEX ix_tasks_title" in sql[int(where.split(":")[1]) - 1]
+
+
+def test_lint_summarises_the_allowed_exceptions_in_one_line():
+    result = invoke("migrate", "lint")
+    assert result.exit_code == 0, result.output
+    summary = [line for line in result.stdout.splitlines() if "allowed" in line]
+    assert len(summary) == 1 and summary[0].startswith("allowed with a reason: ")
+    assert "prefer-text-field ×" in summary[0]
 
 
 def test_verify_passes_for_the_repository(migrated_db):

@@ -2,7 +2,8 @@
 
     scripts        the history: Alembic's config, revisions, targets (no database)
     state          where a database stands (`migrate status`)
-    runner         up, down, stamp under the lock, one transaction per revision
+    runner         up, down, reset, stamp under the lock, one transaction per revision
+    plan           --dry-run of up, down, reset, stamp: what would run, nothing changed
     outcome        what an interrupted or failed run says: where it stopped, where the database is
     authoring      `migrate new` and `migrate merge`
     gates          check, offline SQL, lint (squawk)
@@ -16,7 +17,7 @@
 from todoctl.core.migrate.authoring import merge_heads, new_revision
 from todoctl.core.migrate.gates import check, lint, offline_sql
 from todoctl.core.migrate.roundtrip import verify
-from todoctl.core.migrate.runner import RunOptions, downgrade, stamp, upgrade
+from todoctl.core.migrate.runner import RunOptions, downgrade, reset, stamp, upgrade
 from todoctl.core.migrate.scripts import alembic_config, history, script_directory
 from todoctl.core.migrate.settings import Timeouts
 from todoctl.core.migrate.state import status
@@ -32,6 +33,7 @@ __all__ = [
     "merge_heads",
     "new_revision",
     "offline_sql",
+    "reset",
     "script_directory",
     "stamp",
     "status",

@@ -75,6 +75,18 @@ def check(url: DatabaseURL, *, migrations: Path | str | None = None) -> Migratio
 class OfflineSQL:
     range: str
     sql: str
+    direction: str = "up"  # "down" when the range goes from newer to older
+
+
+def _known(script, rev: str) -> None:
+    if rev in ("base", "head", "heads"):
+        return
+    try:
+        found = script.get_revision(rev)
+    except Exception:  # alembic's CommandError / ResolutionError for unknown ids
+        found = None
+    if found is None:
+        raise usage_error(f"unknown revision {rev!r}", "see `todoctl migrate history`")
 
 
 def _resolve_range(url: DatabaseURL | None, rev_range: str | None, migrations) -> str:
@@ -85,14 +97,7 @@ def _resolve_range(url: DatabaseURL | None, rev_range: str | None, migrations) -
             rev_range = f"{rev_range}:head"
         start, _, end = rev_range.partition(":")
         for rev in (start, end):
-            if rev in ("base", "head", "heads"):
-                continue
-            try:
-                found = script.get_revision(rev)
-            except Exception:  # alembic's CommandError / ResolutionError for unknown ids
-                found = None
-            if found is None:
-                raise usage_error(f"unknown revision {rev!r}", "see `todoctl migrate history`")
+            _known(script, rev)
         return rev_range
     if url is None:
         raise usage_error("no range and no database", "pass a range such as base:head")
@@ -103,20 +108,61 @@ def _resolve_range(url: DatabaseURL | None, rev_range: str | None, migrations) -
     return f"{current[0] if current else 'base'}:{head}"
 
 
-def offline_sql(url: DatabaseURL | None, rev_range: str | None = None, *, migrations=None) -> OfflineSQL:
-    """The SQL `migrate up` would run for a range (default: what is pending on the database)."""
+def _position(script, rev: str) -> int:
+    """How far from base a revision is (base -1, head the highest): which way a range goes."""
+    order = [r.revision for r in reversed(list(script.walk_revisions()))]
+    if rev == "base":
+        return -1
+    if rev in ("head", "heads"):
+        return len(order) - 1
+    return order.index(script.get_revision(rev).revision)
+
+
+def _one_revision(script, rev_id: str, down: bool) -> str:
+    """Django's sqlmigrate: the range that is exactly one revision, up or down."""
+    if rev_id == "base":
+        raise usage_error("base is not a revision: it has no SQL of its own", "give a revision id, e.g. 0005, or head")
+    rev = script.get_revision(rev_id if rev_id not in ("heads",) else "head")
+    parents = rev._normalized_down_revisions
+    parent = parents[0] if parents else "base"
+    return f"{rev.revision}:{parent}" if down else f"{parent}:{rev.revision}"
+
+
+def offline_sql(
+    url: DatabaseURL | None, rev_range: str | None = None, *, migrations=None, down: bool = False
+) -> OfflineSQL:
+    """The SQL a migration would run, offline (Alembic's --sql mode), with todoctl's session SETs.
+
+    no range   what `migrate up` would apply to the database (its pending revisions)
+    REV        that one revision's upgrade, like Django's sqlmigrate; ``down=True``: its downgrade
+    FROM:TO    the revisions between; TO older than FROM is the downgrade SQL, as in Alembic
+               (``alembic downgrade 0007:0006 --sql``)
+    """
+    script = script_directory(migrations)
+    single_head(script)
+    if rev_range and ":" not in rev_range:
+        _known(script, rev_range)
+        rev_range = _one_revision(script, rev_range, down)
+    elif down and not rev_range:
+        raise usage_error("--down needs a revision or a range", "e.g. todoctl migrate sql 0007 --down")
     rev_range = _resolve_range(url, rev_range, migrations)
     start, _, end = rev_range.partition(":")
-    if start == end or (start != "base" and end == start):
-        return OfflineSQL(rev_range, "")
+    direction = "down" if _position(script, end) < _position(script, start) else "up"
+    if down and direction == "up" and _position(script, end) != _position(script, start):
+        raise usage_error(
+            f"--down with {rev_range}, which goes up", f"a downgrade range goes from newer to older: {end}:{start}"
+        )
+    if _position(script, start) == _position(script, end):
+        return OfflineSQL(rev_range, "", direction)
     buffer = io.StringIO()
     config = alembic_config(migrations)
     config.output_buffer = buffer  # where Alembic writes offline SQL
+    run = command.downgrade if direction == "down" else command.upgrade
     try:
-        command.upgrade(config, rev_range, sql=True)
+        run(config, rev_range, sql=True)
     except Exception as exc:  # alembic raises CommandError and others for impossible ranges
-        raise usage_error(f"cannot produce SQL for {rev_range}: {exc}", "ranges go from older to newer: A:B") from None
-    return OfflineSQL(rev_range, buffer.getvalue())
+        raise usage_error(f"cannot produce SQL for {rev_range}: {exc}", "see `todoctl migrate history`") from None
+    return OfflineSQL(rev_range, buffer.getvalue(), direction)
 
 
 # ---------------------------------------------------------------- lint
@@ -192,12 +238,16 @@ _ALEMBIC_BOOKKEEPING = re.compile(r"alembic_version", re.IGNORECASE)
 
 
 def _revision_sql(rev, migrations) -> str:
-    """One revision's upgrade SQL, without Alembic's own version-table statements."""
-    down = rev._normalized_down_revisions
-    start = down[0] if down else "base"
-    sql = offline_sql(None, f"{start}:{rev.revision}", migrations=migrations).sql
-    statements = [s for s in re.split(r";\s*\n", sql) if s.strip() and not _ALEMBIC_BOOKKEEPING.search(s)]
-    return ";\n".join(statements) + (";\n" if statements else "")
+    """One revision's upgrade SQL as `todoctl migrate sql REV` prints it, Alembic's version-table
+    statements turned into comments line for line: a finding's line is that output's line."""
+    sql = offline_sql(None, rev.revision, migrations=migrations).sql
+    parts = re.split(r"(;[ \t]*\n)", sql)
+    for i in range(0, len(parts), 2):
+        if _ALEMBIC_BOOKKEEPING.search(parts[i]):
+            parts[i] = "\n".join("-- alembic_version bookkeeping" for _ in parts[i].split("\n"))
+            if i + 1 < len(parts):
+                parts[i + 1] = "\n"
+    return "".join(parts)
 
 
 def lint(rev_range: str | None = None, *, migrations=None, pg_version: str = "14") -> LintReport:

@@ -132,11 +132,18 @@ def _run(
 
 def _move(url, target, script, migrations, options: RunOptions, journal: Journal) -> MigrationRun:
     from todoctl.core.migrate.lock import migration_lock
+
+    with migration_lock(url, options.lock_wait):
+        return _move_locked(url, target, script, migrations, options, journal)
+
+
+def _move_locked(url, target, script, migrations, options: RunOptions, journal: Journal) -> MigrationRun:
+    """One move, the caller holding the migration lock (`reset` holds it across two)."""
     from todoctl.core.shared import protect
 
     direction = journal.direction
     timeouts = options.timeouts or Timeouts.from_env()
-    with migration_lock(url, options.lock_wait), connection(url) as conn:
+    with connection(url) as conn:
         journal.phase = "setup"
         if direction == "down":
             protect.guard(conn, url, "roll back migrations", yes=options.yes)
@@ -271,3 +278,27 @@ def stamp(
         command.stamp(config, revision, purge=True)
         after = current_revisions(conn)
     return MigrationRun(url.display, "stamp", revision, before, after, [])
+
+
+def reset(url: DatabaseURL, *, migrations: Path | str | None = None, options: RunOptions | None = None) -> MigrationRun:
+    """Down to base, then up to head, under one hold of the migration lock (Prisma's `migrate reset`).
+
+    Each revision is its own transaction, as in `down` and `up`; an interrupt reports where the
+    database stands (exit 130) exactly as they do. Refused on a protected database like `down`.
+    """
+    from todoctl.core.migrate.lock import migration_lock
+
+    options = options or RunOptions()
+    script = script_directory(migrations)
+    single_head(script)
+    journal = Journal("down")
+    try:
+        with migration_lock(url, options.lock_wait):
+            down = _move_locked(url, "base", script, migrations, options, journal)
+            journal = Journal("up")
+            up = _move_locked(url, "head", script, migrations, options, journal)
+    except BaseException as exc:
+        if not is_interrupt(exc):
+            raise
+        raise interrupted(url, journal) from None
+    return MigrationRun(url.display, "reset", "head", down.before, up.after, down.steps + up.steps, up.repairs)

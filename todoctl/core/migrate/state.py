@@ -26,6 +26,16 @@ class InvalidIndex:
     repair: str | None = None  # what `migrate up` will do with it: "rebuild" | "drop" (index_repair.py)
 
 
+@dataclass(frozen=True)
+class RevisionState:
+    """One line of Django's showmigrations / dbmate's status: is this revision applied?"""
+
+    id: str
+    message: str
+    applied: bool | None  # None: the database is at a revision these scripts do not know
+    current: bool
+
+
 @dataclass
 class MigrationStatus:
     database: str
@@ -37,6 +47,8 @@ class MigrationStatus:
     invalid_indexes: list[InvalidIndex] = field(default_factory=list)
     # Behind or unknown, in the vocabulary `migrate check` and `schema diff` share (core/shared/drift.py).
     differences: list = field(default_factory=list)
+    # Every revision, oldest first, applied or not (`migrate status` draws it as [X] / [ ]).
+    revisions: list[RevisionState] = field(default_factory=list)
 
     __json_properties__ = ("at_head", "hints")
 
@@ -96,6 +108,18 @@ def _pending(script: ScriptDirectory, current: list[str]) -> list[Revision]:
     return [revision_of(script, r) for r in reversed(revisions)]
 
 
+def _revision_states(script: ScriptDirectory, current: list[str], unknown: list[str]) -> list[RevisionState]:
+    if unknown:
+        applied = None
+    else:
+        applied = {r.revision for r in script.iterate_revisions(tuple(current), "base")} if current else set()
+    states = []
+    for rev in reversed(list(script.walk_revisions())):
+        known = None if applied is None else rev.revision in applied
+        states.append(RevisionState(rev.revision, (rev.doc or "").strip(), known, rev.revision in current))
+    return states
+
+
 def _with_planned_repair(broken: list[InvalidIndex], heads: list[str]) -> list[InvalidIndex]:
     """`migrate up` goes to head, and at head the models say which indexes exist (index_repair.py)."""
     if not broken or len(heads) != 1:
@@ -123,6 +147,7 @@ def status(url: DatabaseURL, *, migrations: Path | str | None = None) -> Migrati
         unknown=unknown,
         untracked_tables=tables,
         invalid_indexes=broken,
+        revisions=_revision_states(script, current, unknown),
     )
     from todoctl.core.shared.drift import (
         revision_differences,  # drift imports this module
