@@ -160,3 +160,58 @@ def test_no_colour_in_a_pipe_and_sql_in_ansi_colours(seeded):
     # Only the 16 named ANSI colours (30-37, 90-97): no 24-bit colour a light theme cannot show.
     assert not re.search(r"\x1b\[[0-9;]*38;[25];", out.getvalue()), repr(out.getvalue())
     assert not re.search(r"\x1b\[[0-9;]*48;", out.getvalue()), repr(out.getvalue())
+
+
+def test_watch_ticks_from_a_steady_start_and_skips_a_missed_tick():
+    """A fake clock: sleep to start + n * interval, whatever the work took; an overrun skips ahead."""
+    from todoctl.render.health import ticks
+
+    now = [100.0]
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(round(seconds, 6))
+        now[0] += seconds
+
+    clock = ticks(1.0, clock=lambda: now[0], sleep=sleep)
+    seen = [next(clock)]  # at 101
+    now[0] += 0.3  # the work took 0.3 s
+    seen.append(next(clock))  # at 102: slept 0.7, not 1.0
+    now[0] += 2.5  # the work overran two ticks
+    seen.append(next(clock))  # at 105
+    assert seen == [1, 2, 5]
+    assert sleeps == [1.0, 0.7, 0.5]
+
+
+def test_watch_shows_failing_then_warning_checks_first(migrated_db):
+    from dataclasses import replace
+
+    from todoctl.core import health
+    from todoctl.core.health.report import Status
+    from todoctl.render.health import _frame, attention_first
+
+    report = health.run(migrated_db)
+    names = [c.name for c in report.checks]
+    checks = list(report.checks)
+    checks[-1] = replace(checks[-1], status=Status.FAIL)
+    checks[-3] = replace(checks[-3], status=Status.WARN)
+    checks[1] = replace(checks[1], status=Status.WARN)
+    report = replace(report, checks=checks)
+
+    ordered = attention_first(report).checks
+    rank = {Status.FAIL: 0, Status.WARN: 1, Status.OK: 2, Status.SKIP: 3}
+    assert [rank[c.status] for c in ordered] == sorted(rank[c.status] for c in ordered)
+    assert ordered[0].name == names[-1]
+    warned = [c.name for c in ordered if c.status is Status.WARN]
+    assert warned == [n for n in names if n in warned]  # registry order within a status
+    assert sorted(c.name for c in ordered) == sorted(names)
+
+    from io import StringIO
+
+    from rich.console import Console
+
+    out = StringIO()
+    Console(file=out, width=80, height=24).print(_frame(lambda: report, 2.0))
+    lines = out.getvalue().splitlines()
+    top = "\n".join(lines[:24])  # a 24-row terminal
+    assert names[-1] in top and names[1] in top

@@ -202,6 +202,6 @@ def watch(run: Callable[[], HealthReport], interval: float) -> None:
         for _ in ticks(interval):
             out.print(_frame(run, interval))
             out.file.flush()
-    with Live(fit(_frame(run, interval)), console=out, auto_refresh=False, screen=False) as live:
+    with Live(fit(_frame(run, interval), width=out.width), console=out, auto_refresh=False, screen=False) as live:
         for _ in ticks(interval):
-            live.update(fit(_frame(run, interval)), refresh=True)
+            live.update(fit(_frame(run, interval), width=out.width), refresh=True)
