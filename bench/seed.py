@@ -203,8 +203,8 @@ def main() -> None:
         if "load" in only:
             result = load_subprocess(server, template)
             report = result["report"]
-            tables = ", ".join(f"{t['table']} {t['rows']:,} ({t['seconds']:.2f} s)" for t in report["tables"])
-            phases = ", ".join(f"{k} {v:.2f} s" for k, v in report["phases"].items())
+            tables = ", ".join(f"{t['table']} {t['rows']:,} ({t['duration_ms'] / 1000:.2f} s)" for t in report["tables"])
+            phases = ", ".join(f"{k} {v / 1000:.2f} s" for k, v in report["phases_ms"].items())  # JSON speaks ms
             emit(
                 f"- `todoctl seed --profile load` ({report['rows']:,} rows): **{result['wall']:.2f} s wall**, "
                 f"peak RSS **{result['rss_mb']:.0f} MB** (targets: <= 5 s, <= 150 MB)",
