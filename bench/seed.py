@@ -250,16 +250,16 @@ def main() -> None:
                     replay = Replay(seed_profile.load("load"))  # drawn once, outside any timing
                 floors.append(load_floor(server, template, replay))
             del replay
-            seed_s = statistics.median(r["report"]["seconds"] for r in seeds)
+            seed_s = statistics.median(r["report"]["duration_ms"] / 1000 for r in seeds)  # JSON speaks ms
             floor_s = statistics.median(f["seconds"] for f in floors)
             rss = max(peak_rss_mb(r) for r in seeds)
             report = seeds[-1]["report"]
             same = all(f["fingerprint"] == report["fingerprint"] for f in floors)
             for r, f in zip(seeds, floors):
-                emit(f"  - seed {r['report']['seconds']:.2f} s (wall {r['wall']:.2f} s), floor {f['seconds']:.2f} s")
-            tables = ", ".join(f"{t['table']} {t['rows']:,} ({t['seconds']:.2f} s, {t['rows_per_second']:,.0f}/s)"
+                emit(f"  - seed {r['report']['duration_ms'] / 1000:.2f} s (wall {r['wall']:.2f} s), floor {f['seconds']:.2f} s")
+            tables = ", ".join(f"{t['table']} {t['rows']:,} ({t['duration_ms'] / 1000:.2f} s, {t['rows_per_second']:,.0f}/s)"
                                for t in report["tables"])  # fmt: skip
-            phases = ", ".join(f"{k} {v:.2f} s" for k, v in report["phases"].items())
+            phases = ", ".join(f"{k} {v / 1000:.2f} s" for k, v in report["phases_ms"].items())
             floor_tables = ", ".join(f"{k} {v:.2f} s" for k, v in floors[-1]["tables"].items())
             floor_phases = ", ".join(f"{k} {v:.2f} s" for k, v in floors[-1]["phases"].items())
             emit(

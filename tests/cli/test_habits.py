@@ -64,7 +64,8 @@ def test_current_without_a_server_is_exit_3():
 def test_heads_needs_no_database():
     result = invoke("-d", CLOSED, "migrate", "heads", "--json")
     assert result.exit_code == 0, result.output
-    assert [r["id"] for r in json.loads(result.stdout)["heads"]] == [HEAD]
+    document = json.loads(result.stdout)
+    assert [r["revision"] for r in document["revisions"]] == [HEAD] and document["heads"] == [HEAD]
     text = invoke("migrate", "heads")
     assert text.exit_code == 0
     assert text.stdout.startswith(f"{HEAD} (head) ")

@@ -161,12 +161,8 @@ def report_error(exc: TodoctlError) -> int:
     if not exc.hint:
         exc.hint = _FALLBACK_HINTS.get(exc.exit_code)
 
-    if state.current.json:
-        import json
-
-        payload = {"ok": False, "error": {k: (mask(v) if isinstance(v, str) else v) for k, v in exc.to_dict().items()}}
-        payload.update(render.document_fields)  # the target, when the command got that far
-        sys.stdout.write(json.dumps(payload, default=str) + "\n")
+    if state.current.json:  # the target rides along when the command got that far
+        render.print_error_json({k: (mask(v) if isinstance(v, str) else v) for k, v in exc.to_dict().items()})
     else:
         sys.stderr.write(f"Error: {mask(exc.message)}\n")
         if exc.hint:
@@ -235,6 +231,9 @@ def root(
         ),
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks on errors.")] = False,
+    wide: Annotated[
+        bool, typer.Option("--wide", help="Draw tables at their full width instead of folding long cells to fit the terminal.")
+    ] = False,
     version: Annotated[
         bool, typer.Option("--version", help="Show todoctl's version and exit (`todoctl version`: every version).", callback=_version, is_eager=True)
     ] = False,
@@ -242,6 +241,7 @@ def root(
     """todoctl: the Todo app's database, from the terminal and from CI."""
     state.current.database_url = database_url
     state.current.verbose = verbose
+    state.current.wide = wide
 
 
 def version(as_json: JsonOption = False) -> None:

@@ -229,8 +229,7 @@ def wait(
       todoctl db wait --timeout 30 && todoctl migrate up
     """
     from todoctl.core.db.wait import wait_for
-    from todoctl.db.engine import resolve
     from todoctl.render import jsonable
 
-    result = wait_for(resolve(state.current.database_url), timeout=timeout)
+    result = wait_for(state.database_url(), timeout=timeout)
     _print(jsonable(result), as_json, f"{result.database} accepts connections ({result.attempts} attempts, {result.seconds:g}s).")

@@ -7,7 +7,7 @@ import difflib
 
 # The root options that take a value, and the flags; they may also follow the subcommand.
 GLOBAL_WITH_VALUE = ("--database-url", "-d")
-GLOBAL_FLAGS = ("--verbose", "-v")
+GLOBAL_FLAGS = ("--verbose", "-v", "--wide")
 
 # Words other tools use for an option todoctl names differently (no spelling is close to them).
 # Also the short flags todoctl gave up so that each means one thing everywhere (-p is --profile,

@@ -403,9 +403,12 @@ def verify(migrations: MigrationsOption = None, as_json: JsonOption = False) -> 
     from todoctl.cli.signals import terminate_as_interrupt
     from todoctl.core import migrate
 
-    with terminate_as_interrupt():
-        # It creates a database and migrates it: the direct endpoint, like every schema change.
-        result = migrate.verify(state.database_url(direct=True, announce=True), migrations=migrations)
+    from todoctl.render.steps import step_progress
+
+    # It creates a database and migrates it: the direct endpoint, like every schema change.
+    url = state.database_url(direct=True, announce=True)
+    with terminate_as_interrupt(), step_progress("verify", "revisions") as advance:
+        result = migrate.verify(url, migrations=migrations, on_step=advance)
     _show(result, as_json, "verify", ok=result.ok)
 
 

@@ -11,6 +11,7 @@ class Settings:
     database_url: str | None = None
     verbose: bool = False
     json: bool = False
+    wide: bool = False  # --wide: tables at full width, nothing folded (render/layout.py)
 
 
 # One invocation at a time per process (CliRunner tests included): reset by the root callback.
@@ -25,9 +26,12 @@ def database_url(*, direct: bool = False, announce: bool = False):
     ``target`` was taken: migrate results use it for the revision), so a CI log
     always shows which database a migration or a seed ran against.
     """
+    from todoctl import render
     from todoctl.db.engine import resolve
 
     url = resolve(current.database_url, direct=direct)
+    # Every JSON document names its database the same way (render/document.py), reading or changing.
+    render.document_fields["target_database"] = target_of(url)
     if announce:
         announce_target(url)
     return url
@@ -35,9 +39,9 @@ def database_url(*, direct: bool = False, announce: bool = False):
 
 def target_of(url) -> dict:
     """The ``target_database`` object of a JSON document: masked URL, database name, where it came from."""
-    from todoctl.db.url import mask
+    from todoctl.render.document import target_shape
 
-    return {"url": mask(url.libpq), "database": url.database, "source": url.source, "origin": url.origin or None}
+    return target_shape(url)
 
 
 def announce_target(url) -> None:

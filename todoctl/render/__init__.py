@@ -34,19 +34,31 @@ def jsonable(value):
     return value
 
 
-# Fields every JSON document of this invocation carries: `target_database` (the database a changing
-# command works on) is set by cli/state.announce_target, and cleared by the CLI per invocation.
+# Fields every JSON document of this invocation carries: `target_database` (the database the
+# command works on) is set by cli/state.database_url, and cleared by the CLI per invocation.
 document_fields: dict = {}
 
 
 def print_json(document: dict) -> None:
-    """Exactly one JSON document on stdout."""
-    document = {**document, **{k: v for k, v in document_fields.items() if k not in document}}
-    sys.stdout.write(json.dumps(jsonable(document), indent=2, sort_keys=False) + "\n")
+    """Exactly one JSON document on stdout, in the vocabulary of render/document.py."""
+    from todoctl.render import document as contract
+
+    shaped = contract.build(jsonable(document), command=contract.current_command(), extra=jsonable(document_fields))
+    sys.stdout.write(json.dumps(shaped, indent=2, sort_keys=False) + "\n")
+    sys.stdout.flush()
+
+
+def print_error_json(error: dict) -> None:
+    """The JSON document of an error (``ok: false``, ``status: fail``, ``error``) on stdout."""
+    from todoctl.render import document as contract
+
+    shaped = contract.error_document({"error": error}, extra=jsonable(document_fields))
+    sys.stdout.write(json.dumps(shaped, default=str) + "\n")
     sys.stdout.flush()
 
 
 def console(stderr: bool = False):
-    from rich.console import Console
+    """The console every view prints on: tables fold to fit (render/layout.py), or --wide."""
+    from todoctl.render.layout import make_console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    return make_console(stderr)

@@ -6,7 +6,6 @@ import sys
 
 from rich.console import Group
 from rich.markup import escape
-from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
@@ -16,7 +15,7 @@ from todoctl.core.explain.baseline import BaselineSaved
 from todoctl.core.explain.budget import CheckReport
 from todoctl.core.explain.execute import ExplainResult
 from todoctl.core.explain.plan import PlanNode
-from todoctl.render import console
+from todoctl.render import console, layout
 
 BAR_WIDTH = 10
 
@@ -157,7 +156,7 @@ def _header(result: ExplainResult) -> Text:
 
 
 def _sql(result: ExplainResult):
-    parts = [Syntax(result.sql, "sql", word_wrap=True, background_color="default")]
+    parts = [layout.sql(result.sql)]
     if result.params:
         params = "  ".join(f"{k}={_value(v)}" for k, v in result.params.items())
         parts.append(Text.from_markup(f"[dim]parameters:[/] {escape(params)}"))

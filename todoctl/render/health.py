@@ -144,11 +144,23 @@ def _error(exc: TodoctlError) -> Group:
     return Group(*lines)
 
 
+# The watch view's order: what needs attention first, so a short terminal still shows it.
+_ATTENTION = {Status.FAIL: 0, Status.WARN: 1, Status.OK: 2, Status.SKIP: 3}
+
+
+def attention_first(result: HealthReport) -> HealthReport:
+    """The same report with failing, then warning checks first (each group in registry order)."""
+    from dataclasses import replace
+
+    ordered = sorted(result.checks, key=lambda check: _ATTENTION.get(check.status, 9))
+    return replace(result, checks=ordered)
+
+
 def _frame(run: Callable[[], HealthReport], interval: float):
     stamp = datetime.now().strftime("%H:%M:%S")
     header = Text(f"{stamp}, refreshing every {interval:g} s; Ctrl-C to stop", style="dim")
     try:
-        body = renderable(run())
+        body = renderable(attention_first(run()))
     except TodoctlError as exc:
         if exc.exit_code is not ExitCode.CONNECTION:
             raise
@@ -156,20 +168,40 @@ def _frame(run: Callable[[], HealthReport], interval: float):
     return Group(header, body)
 
 
-def watch(run: Callable[[], HealthReport], interval: float) -> None:
-    """Re-run and redraw every ``interval`` seconds until Ctrl-C (KeyboardInterrupt propagates: exit 130).
+def ticks(interval: float, *, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
+    """Sleep to each next tick of a steady clock (start + n * interval), then yield.
 
-    On a terminal the view refreshes in place (Rich Live); in a pipe each report is printed in turn.
+    ``sleep(interval)`` after the work would drift by the work's duration every round; a round
+    that overran its tick skips to the next one instead of firing twice.
+    """
+    start = clock()
+    tick = 0
+    while True:
+        tick += 1
+        now = clock()
+        if start + tick * interval <= now:  # overran: the next tick still ahead
+            tick = int((now - start) // interval) + 1
+        sleep(start + tick * interval - now)
+        yield tick
+
+
+def watch(run: Callable[[], HealthReport], interval: float) -> None:
+    """Re-run and redraw on a steady ``interval`` until Ctrl-C (KeyboardInterrupt propagates: exit 130).
+
+    On a terminal the view refreshes in place (Rich Live), failing and warning checks first so
+    they stay on screen; in a pipe each report is printed in turn.
     """
     from rich.live import Live
 
+    from todoctl.render.layout import fit
+
     out = console()
     if not out.is_terminal:
-        while True:
+        out.print(_frame(run, interval))
+        out.file.flush()
+        for _ in ticks(interval):
             out.print(_frame(run, interval))
             out.file.flush()
-            time.sleep(interval)
-    with Live(_frame(run, interval), console=out, auto_refresh=False, screen=False) as live:
-        while True:
-            time.sleep(interval)
-            live.update(_frame(run, interval), refresh=True)
+    with Live(fit(_frame(run, interval), width=out.width), console=out, auto_refresh=False, screen=False) as live:
+        for _ in ticks(interval):
+            live.update(fit(_frame(run, interval), width=out.width), refresh=True)

@@ -83,7 +83,7 @@ def test_cancel_stops_the_query_and_keeps_the_session(pg, migrated_db):
     assert document["ok"] is True and document["action"] == "cancel" and document["pid"] == pid
     assert document["signalled"] is True and document["session_gone"] is False
     assert document["session"]["application"] == "sleeper" and document["session"]["state"] == "active"
-    assert document["target_database"]["database"] == migrated_db.database
+    assert document["target_database"]["name"] == migrated_db.database
     assert secret not in result.output  # the session's query is shown masked
 
 

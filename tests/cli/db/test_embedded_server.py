@@ -105,7 +105,7 @@ def test_a_home_too_long_for_a_unix_socket_puts_the_socket_elsewhere(home_factor
     result = todoctl(home, "schema", "show", "--json")
     assert result.returncode == 0, result.stderr
     status = json.loads(todoctl(home, "db", "status", "--json").stdout)
-    assert status["running"] and str(home) not in status["url"]
+    assert status["running"] and str(home) not in status["target_database"]["url"]
 
 
 def test_a_home_that_is_a_file_is_exit_3_with_a_hint(tmp_path):

@@ -59,13 +59,13 @@ def test_json_document_has_every_check(migrated_db):
     result = health(migrated_db, "--json")
     assert result.exit_code in (0, 1), result.output  # load on a shared machine may slow latency past a limit
     document = json.loads(result.stdout)
-    assert list(document)[:3] == ["ok", "database", "endpoint"]
+    assert list(document)[:6] == ["schema_version", "command", "ok", "status", "target_database", "endpoint"]
     assert [c["name"] for c in document["checks"]] == list(CHECK_NAMES)
     assert set(document["checks"][0]) == {"name", "status", "value", "threshold", "hint", "details"}
     assert document["summary"]["fail"] == sum(c["status"] == "fail" for c in document["checks"])
     assert document["pool"]["settings"]["pool_max"] == 20 and document["pool"]["probe"] is None
     assert document["pool"]["settings"]["url"] is None  # never a URL (it may hold a password)
-    assert document["thresholds"]["idle_in_transaction_warn_s"] == 30
+    assert document["thresholds"]["idle_in_transaction_warn_ms"] == 30_000  # JSON speaks ms; --threshold keeps its name
     assert {c["name"]: c["status"] for c in document["checks"]}["migrations"] == "ok"
 
 

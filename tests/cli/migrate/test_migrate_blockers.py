@@ -32,7 +32,7 @@ def test_lock_timeout_names_the_blocker(migrated_db):
     assert f"todoctl db cancel {holder}" in error["hint"] and f"pg_terminate_backend({holder})" in error["hint"]
     [blocker] = error["details"]["blockers"]
     assert blocker["pid"] == holder and blocker["application"] == "lock-holder"
-    assert blocker["state"] == "idle in transaction" and blocker["seconds"] >= 0
+    assert blocker["state"] == "idle in transaction" and blocker["duration_ms"] >= 0
     assert "SELECT" in blocker["query"]
     assert secret not in busy.stdout  # the holder's last query carries it: masked
 

@@ -50,7 +50,7 @@ def test_up_status_down_with_json(empty_db):
 def test_history_needs_no_database():
     result = invoke("-d", "postgresql://u:p@127.0.0.1:1/none", "migrate", "history", "--json")
     assert result.exit_code == 0
-    assert [r["id"] for r in json.loads(result.stdout)["revisions"]] == [r.id for r in migrate.history()]
+    assert [r["revision"] for r in json.loads(result.stdout)["revisions"]] == [r.id for r in migrate.history()]
 
 
 def test_unknown_revision_is_exit_2(migrated_db):

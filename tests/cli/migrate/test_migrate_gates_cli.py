@@ -46,7 +46,7 @@ def test_check_fails_on_pending_revisions(migrated_db):
     result = invoke("-d", migrated_db.url, "migrate", "check", "--json")
     assert result.exit_code == 1
     document = json.loads(result.stdout)
-    assert [r["id"] for r in document["pending"]] == [HEAD] and document["ok"] is False
+    assert [r["revision"] for r in document["pending"]] == [HEAD] and document["ok"] is False
     assert [(d["category"], d["name"]) for d in document["differences"]] == [("behind_history", HEAD)]
 
 

@@ -49,7 +49,7 @@ def test_show_json(migrated_db):
     document = json.loads(result.stdout)
     assert document["ok"] is True and document["schema"] == "public"
     assert {t["name"] for t in document["tables"]} >= {"users", "tasks"}
-    assert set(document["tables"][0]) == {"name", "estimated_rows", "total_bytes", "total_size"}
+    assert set(document["tables"][0]) == {"name", "estimated_rows", "total_bytes"}
 
 
 def test_show_one_table(migrated_db):
@@ -67,7 +67,7 @@ def test_show_one_table_json(migrated_db):
     document = json.loads(result.stdout)
     assert [c["name"] for c in document["columns"]] == ["task_id", "tag_id"]
     assert {i["name"] for i in document["indexes"]} == {"pk_task_tags", "ix_task_tags_tag_id"}
-    assert {"size", "bytes", "scans", "definition"} <= set(document["indexes"][0])
+    assert {"size_bytes", "scans", "definition"} <= set(document["indexes"][0])
     assert {k["references_table"] for k in document["foreign_keys_out"]} == {"tasks", "tags"}
     assert document["foreign_keys_in"] == []
 
@@ -118,7 +118,7 @@ def test_diff_against_history_labels_each_difference(pg, migrated_db):
     result = invoke(migrated_db, "diff", "--against", "history", "--json")
     assert result.exit_code == 1
     document = json.loads(result.stdout)
-    assert document["against"] == "history" and document["head"] == HEAD
+    assert document["against"] == "history" and document["heads"] == [HEAD]
     assert sorted(d["category"] for d in document["differences"]) == ["behind_history", "changed_by_hand"]
     assert set(document["hints"]) == {"behind_history", "changed_by_hand"}
 

@@ -44,7 +44,7 @@ def test_seed_json(pg, migrated_db):
     assert document["ok"] is True
     assert document["seed"] == 3 and document["profile"] == "small" and document["dry_run"] is False
     assert [t["table"] for t in document["tables"]] == list(APP_TABLES)
-    assert {"rows", "seconds", "rows_per_second"} <= set(document["tables"][0])
+    assert {"rows", "duration_ms", "rows_per_second"} <= set(document["tables"][0])
     assert document["fingerprint"] == fingerprint(migrated_db)
 
 

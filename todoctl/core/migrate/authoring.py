@@ -58,20 +58,22 @@ def new_revision(
         operations.extend(_describe(op) for op in ops.ops)
 
     if empty:
-        created = command.revision(alembic_config(migrations), message=message, rev_id=rev_id)
+        with _alembic_messages_on_stderr():
+            created = command.revision(alembic_config(migrations), message=message, rev_id=rev_id)
     else:
         if url is None:
             raise usage_error("autogenerate needs a database", "pass --database-url, or use --empty")
         with connection(url) as conn:
             config = alembic_config(migrations, connection=conn)
             try:
-                created = command.revision(
-                    config,
-                    message=message,
-                    autogenerate=True,
-                    rev_id=rev_id,
-                    process_revision_directives=keep_only_changes,
-                )
+                with _alembic_messages_on_stderr():
+                    created = command.revision(
+                        config,
+                        message=message,
+                        autogenerate=True,
+                        rev_id=rev_id,
+                        process_revision_directives=keep_only_changes,
+                    )
             except CommandError as exc:
                 if "not up to date" in str(exc):
                     raise TodoctlError(
@@ -103,8 +105,18 @@ def merge_heads(message: str, *, migrations: Path | str | None = None) -> NewRev
     if len(heads) < 2:
         raise usage_error("there is only one head: nothing to merge", "see `todoctl migrate history`")
     rev_id = _next_revision_id(script)
-    created = command.merge(config, "heads", message=message, rev_id=rev_id)
+    with _alembic_messages_on_stderr():
+        created = command.merge(config, "heads", message=message, rev_id=rev_id)
     return NewRevision(rev_id, message, str(created.path), [f"merge {', '.join(sorted(heads))}"])
+
+
+def _alembic_messages_on_stderr():
+    """Alembic prints "Generating PATH ... done" on stdout; stdout carries the result (one JSON
+    document with --json), so its progress goes to stderr with todoctl's own."""
+    import contextlib
+    import sys
+
+    return contextlib.redirect_stdout(sys.stderr)
 
 
 def _describe(op) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from sqlalchemy import text
 
@@ -93,14 +94,21 @@ SELECT id, '00000000-0000-4000-8000-0000000000b1'::uuid FROM tasks WHERE user_id
 """
 
 
-def verify(url: DatabaseURL, *, migrations: Path | str | None = None) -> VerifyReport:
-    """Run every check on a throwaway database next to ``url``'s (created and dropped here)."""
+def verify(
+    url: DatabaseURL, *, migrations: Path | str | None = None, on_step: Callable[[int, int, str], None] | None = None
+) -> VerifyReport:
+    """Run every check on a throwaway database next to ``url``'s (created and dropped here).
+
+    ``on_step(done, total, what)`` is told after each revision and the data round trip (for a
+    progress bar; core never prints)."""
     script = script_directory(migrations)
     heads = list(script.get_heads())
     report = VerifyReport(heads, [], [], None)
     if len(heads) != 1:
         return report
     revisions = list(reversed(list(script.walk_revisions())))
+    total = len(revisions) + 1  # each revision, then the round trip with rows
+    tell = on_step or (lambda done, total, what: None)
     options = RunOptions(lock_wait=10)
     with scratch_database(url, "verify") as scratch:
         for rev in revisions:
@@ -126,9 +134,11 @@ def verify(url: DatabaseURL, *, migrations: Path | str | None = None) -> VerifyR
                 step.seconds = round(time.perf_counter() - started, 3)
             if step.error:
                 return report
+            tell(len(report.steps), total, f"revision {rev.revision}")
         with connection(scratch) as conn:
             report.model_drift = [d.message for d in model_drift(conn)]
         report.data_round_trip, report.data_error = _data_round_trip(scratch, migrations, options)
+        tell(total, total, "rows down to base and up again")
     return report
 
 

@@ -1,0 +1,201 @@
+"""One JSON vocabulary: every command's --json document, run on a real database, matches its JSON
+Schema (todoctl/json_schemas/<command>.schema.json) and the shared vocabulary of render/document.py.
+
+Set TODOCTL_JSON_SAMPLES=DIR to also write each document to DIR (to review a schema change).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import psycopg
+import pytest
+from typer.testing import CliRunner
+
+from tests.helpers import copy_migrations, revision_source
+from todoctl import json_schemas
+from todoctl.cli.app import app
+from todoctl.render.document import SCHEMA_VERSION
+
+runner = CliRunner()
+
+# (schema name, database kind, arguments, exit code). Kinds: empty, migrated, seeded, none.
+CASES = [
+    ("version", "migrated", ["version"], 0),
+    ("db-status", "migrated", ["db", "status"], 0),
+    ("db-protection", "migrated", ["db", "protection"], 0),
+    ("db-protect", "migrated", ["db", "protect", "--reason", "contract test"], 0),
+    ("db-unprotect", "migrated", ["db", "unprotect", "--yes"], 0),
+    ("db-wait", "migrated", ["db", "wait", "--timeout", "5"], 0),
+    ("db-cancel", "migrated", ["db", "cancel", "{idle_pid}", "--yes"], 0),
+    ("db-start", "none", ["db", "start"], 0),
+    ("db-stop", "none", ["db", "stop"], 0),
+    ("migrate-up", "empty", ["migrate", "up"], 0),
+    ("migrate-up", "empty", ["migrate", "upgrade", "0003"], 0),
+    ("migrate-down", "migrated", ["migrate", "down"], 0),
+    ("migrate-stamp", "migrated", ["migrate", "stamp", "0006"], 0),
+    ("migrate-status", "migrated", ["migrate", "status"], 0),
+    ("migrate-status", "empty", ["migrate", "status"], 1),
+    ("migrate-current", "migrated", ["migrate", "current"], 0),
+    ("migrate-heads", "none", ["migrate", "heads"], 0),
+    ("migrate-history", "none", ["migrate", "history"], 0),
+    ("migrate-check", "migrated", ["migrate", "check"], 0),
+    ("migrate-check", "empty", ["migrate", "check"], 1),
+    ("migrate-sql", "none", ["migrate", "sql", "base:head"], 0),
+    ("migrate-lint", "none", ["migrate", "lint"], 0),
+    ("migrate-verify", "migrated", ["migrate", "verify"], 0),
+    ("migrate-new", "migrated", ["migrate", "new", "--empty", "-m", "contract test", "--migrations", "{migrations}"], 0),
+    ("migrate-merge", "none", ["migrate", "merge", "-m", "join", "--migrations", "{two_heads}"], 0),
+    ("seed", "migrated", ["seed", "--profile", "small"], 0),
+    ("health", "seeded", ["health"], 0),
+    ("health", "seeded", ["health", "--probe", "3"], 0),
+    ("schema-show", "seeded", ["schema", "show"], 0),
+    ("schema-show", "seeded", ["schema", "show", "tasks"], 0),
+    ("schema-diff", "migrated", ["schema", "diff"], 0),
+    ("schema-diff", "migrated", ["schema", "diff", "--against", "history"], 0),
+    ("schema-dump", "migrated", ["schema", "dump"], 0),
+    ("schema-erd", "migrated", ["schema", "erd"], 0),
+    ("schema-lint", "migrated", ["schema", "lint"], 0),
+    ("explain-list", "none", ["explain", "list"], 0),
+    ("explain-run", "seeded", ["explain", "run", "task-list", "--runs", "2"], 0),
+    ("explain-sql", "seeded", ["explain", "sql", "SELECT count(*) FROM tasks"], 0),
+    ("explain-check", "seeded", ["explain", "check"], None),  # a budget may break on tiny data
+    ("explain-baseline-save", "seeded", ["explain", "baseline", "save", "{tmp}/plans.json"], 0),
+    ("error", "migrated", ["migrate", "up", "no-such-revision"], 2),
+    ("error", "none", ["health", "--check", "no-such-check"], 2),
+]
+
+
+def _ids():
+    return [" ".join(args) + f" [{kind}]" for _, kind, args, _ in CASES]
+
+
+@pytest.fixture
+def database(request):
+    kind = request.param
+    if kind == "seeded":
+        return request.getfixturevalue("seeded_db")("small")
+    return request.getfixturevalue("empty_db" if kind == "empty" else "migrated_db")
+
+
+def _fill(args: list[str], tmp_path: Path, idle) -> list[str]:
+    """The placeholders of CASES: a temporary folder, a copy of the migrations, an idle session's pid."""
+    out = []
+    for arg in args:
+        if arg == "{migrations}":
+            arg = str(copy_migrations(tmp_path))
+        elif arg == "{two_heads}":
+            branch = revision_source("b001", "0006", "pass")
+            arg = str(copy_migrations(tmp_path, {"b001_branch.py": branch}))
+        elif arg == "{idle_pid}":
+            arg = str(idle().info.backend_pid)
+        out.append(arg.replace("{tmp}", str(tmp_path)))
+    return out
+
+
+def run_json(url, args: list[str]):
+    result = runner.invoke(app, ["-d", url.url, *args, "--json"], env={"COLUMNS": "80", "TODOCTL_ALLOW_PRODUCTION": ""})
+    return result
+
+
+@pytest.mark.parametrize(("schema", "database", "args", "code"), CASES, ids=_ids(), indirect=["database"])
+def test_every_document_matches_its_schema_and_the_vocabulary(schema, database, args, code, tmp_path):
+    import jsonschema
+
+    connections = []
+
+    def idle():
+        conn = psycopg.connect(database.libpq, autocommit=True)
+        connections.append(conn)
+        return conn
+
+    try:
+        result = run_json(database, _fill(args, tmp_path, idle))
+    finally:
+        for conn in connections:
+            conn.close()
+    if code is not None:
+        assert result.exit_code == code, result.output
+    document = json.loads(result.stdout)
+    _save_sample(schema, [*args, f"exit-{result.exit_code}"], document)
+
+    jsonschema.Draft202012Validator(json_schemas.load(schema)).validate(document)
+    assert_vocabulary(document)
+    if schema != "error":
+        assert document["command"] == json_schemas.command_of(schema)
+
+
+def assert_vocabulary(document: dict) -> None:
+    """The shared rules, checked on every key of every document."""
+    assert list(document)[:2] == ["schema_version", "command"] or list(document)[:1] == ["schema_version"]
+    assert document["schema_version"] == SCHEMA_VERSION
+    assert document["status"] in {"ok", "warn", "fail"} and document["ok"] is (document["status"] != "fail")
+    assert "database" not in document  # target_database says it, once
+    if "target_database" in document:
+        assert set(document["target_database"]) == {"url", "name", "source", "origin"}
+    for path, key, value in _walk(document):
+        where = f"{path}.{key}"
+        assert key not in {"seconds", "percent", "bytes", "head", "drift", "total_size", "size"}, where
+        assert not re.search(r"(_seconds|_s|_pct|_percent|_kb|_mb)$", key), where
+        if isinstance(value, float):
+            decimals = 3 if key.endswith("_ms") else 4
+            assert value == round(value, decimals), f"{where} = {value} is not rounded to {decimals} decimals"
+        if (key == "ratio" or key.endswith("_ratio") or key == "share") and value is not None:
+            assert 0 <= value <= 1, f"{where} = {value} is not a ratio 0-1"
+        if key.endswith("_bytes") and value is not None:
+            assert isinstance(value, int), where
+        if key == "status" and isinstance(value, str) and path.count(".") <= 2:
+            assert value in {"ok", "warn", "fail", "skip"}, where
+
+
+_DATA_KEYS = {"plan", "bindings", "params", "table_rows", "by_state", "conditions", "hints", "settings", "packages", "sampled"}
+
+
+def _walk(value, path: str = ""):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield path, key, item
+            if key not in _DATA_KEYS:
+                yield from _walk(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for item in value:
+            yield from _walk(item, path + "[]")
+
+
+def _save_sample(schema: str, args: list[str], document: dict) -> None:
+    folder = os.environ.get("TODOCTL_JSON_SAMPLES")
+    if not folder:
+        return
+    target = Path(folder) / schema
+    target.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^a-z0-9]+", "-", " ".join(args).lower()).strip("-")[:60]
+    (target / f"{name}.json").write_text(json.dumps(document, indent=2))
+
+
+def test_every_command_with_json_has_a_schema():
+    """A new command with --json needs its schema file (and this list of cases)."""
+    from todoctl.cli.app import app as root
+    from typer.main import get_command
+
+    names = set()
+
+    def visit(command, words):
+        for name, sub in getattr(command, "commands", {}).items():
+            visit(sub, [*words, name])
+        if any(getattr(p, "name", None) == "as_json" for p in getattr(command, "params", [])):
+            names.add("-".join(words))
+
+    visit(get_command(root), [])
+    aliases = {"migrate-upgrade", "migrate-downgrade"}
+    missing = {n for n in names - aliases if not json_schemas.path(n).exists()}
+    assert not missing, f"write todoctl/json_schemas/<name>.schema.json for {sorted(missing)}"
+
+
+def test_the_schemas_are_valid_json_schema():
+    import jsonschema
+
+    for path in json_schemas.directory().glob("*.schema.json"):
+        jsonschema.Draft202012Validator.check_schema(json.loads(path.read_text()))

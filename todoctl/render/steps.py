@@ -1,0 +1,54 @@
+"""A progress bar for work counted in steps (migrate verify's revisions), on stderr.
+
+Steps done of the total, percentage, rate and time left; on a terminal only: in a pipe, a CI
+log or a test there is nothing at all. (Seed's row progress lives in render/progress.py.)
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+
+@contextmanager
+def step_progress(label: str, unit: str = "steps", *, console=None) -> Iterator[Callable[[int, int, str], None]]:
+    """Yield ``advance(done, total, what)``; the bar disappears when the block ends."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TaskProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
+
+    out = console or Console(stderr=True)
+    if not out.is_terminal:
+        yield lambda done, total, what: None
+        return
+
+    class RateColumn(ProgressColumn):
+        def render(self, task) -> Text:
+            return Text(f"{task.speed:.2f} {unit}/s" if task.speed else f"- {unit}/s", style="dim")
+
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        RateColumn(),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[what]}", style="dim"),
+        console=out,
+        transient=True,
+    )
+    with progress:
+        task = progress.add_task(label, total=None, what="")
+
+        def advance(done: int, total: int, what: str) -> None:
+            progress.update(task, completed=done, total=total, what=what)
+
+        yield advance
