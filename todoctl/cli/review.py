@@ -27,7 +27,10 @@ def review(offline: OfflineOption = False, strict: StrictOption = False, only: O
     Waivers, each with its reason: [[tool.todoctl.review.waive]] in pyproject.toml.
     Exit 2 on an unknown rule or a waiver without a reason; 3 when the database cannot be reached.
 
-    Example: todoctl review --strict; todoctl review --offline --only hardcoded-credentials --json
+    \b
+    Examples:
+      todoctl review --strict
+      todoctl review --offline --only hardcoded-credentials --json
     """
     from todoctl import render
     from todoctl.core import review as core

@@ -34,6 +34,7 @@ RENAMED = {
     "id (revision objects: migrate history, heads)": "revision",
     "seconds": "duration_ms",
     "*_seconds, *_s": "*_ms",
+    "*_mb": "*_bytes",
     "phases (seed, seconds)": "phases_ms",
     "actual_startup, actual_total (explain plan nodes)": "actual_startup_ms, actual_total_ms",
     "timeout (explain, a setting string)": "timeout_ms",
@@ -191,6 +192,8 @@ def _rename(key: str, value: Any, siblings: dict) -> tuple[str, Any]:
             return key[: -len(suffix)] + new_suffix, _scale(value, factor)
     if key.endswith("_kb") and (number or value is None):
         return key[:-3] + "_bytes", None if value is None else int(round(value * 1024))
+    if key.endswith("_mb") and (number or value is None):
+        return key[:-3] + "_bytes", None if value is None else int(round(value * 1024 * 1024))
     return key, value
 
 

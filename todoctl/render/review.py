@@ -42,7 +42,6 @@ def document(report: ReviewReport) -> dict:
         "failed": report.failed,
         "strict": report.strict,
         "offline": report.offline,
-        "database": report.database,
         "counts": counts,
         "findings": [_finding(f) for f in report.findings],
         "waived": [

@@ -55,7 +55,7 @@ def test_the_app_passes_offline_without_a_database(monkeypatch):
     result = invoke(NOWHERE, "--offline", "--strict", "--json")
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
-    assert document["offline"] is True and document["database"] is None
+    assert document["offline"] is True and "target_database" not in document
     skipped = {s["rule"]: s["reason"] for s in document["skipped"]}
     assert skipped["fk-without-index"] == "needs the database (--offline)"
     assert skipped["password-hash"].startswith("live part skipped (--offline)")
@@ -77,7 +77,7 @@ def test_a_critical_finding_is_exit_1_with_location_why_and_fix(migrated_db, pg,
     result = invoke(migrated_db, "--only", "fk-missing", "--json")
     assert result.exit_code == 1
     document = json.loads(result.stdout)
-    assert set(document) >= {"ok", "failed", "strict", "offline", "database", "counts", "findings", "waived",
+    assert set(document) >= {"ok", "failed", "strict", "offline", "target_database", "counts", "findings", "waived",
                              "rules", "skipped"}
     assert document["ok"] is False and document["failed"] is True
     assert document["counts"] == {"critical": 1, "warning": 0, "suggestion": 0, "waived": 0, "skipped": 0}
