@@ -70,10 +70,12 @@ def test_reset_is_refused_on_a_protected_database(pg, seeded_db, monkeypatch):
 
 
 def test_ctrl_c_during_reset_rolls_back_the_revision_and_releases_the_lock(migrated_db):
-    with holding(migrated_db, ROW_EXCLUSIVE):  # the downgrade of HEAD builds an index CONCURRENTLY: it waits
+    with holding(migrated_db, ROW_EXCLUSIVE):  # the downgrade of HEAD alters tasks or builds an index: it waits
         process = start_todoctl("-d", migrated_db.url, "migrate", "reset", "--yes", "--lock-timeout", "10min")
         try:
-            assert wait_for(lambda: blocked_in(migrated_db, "INDEX CONCURRENTLY")), process.stderr
+            assert wait_for(
+                lambda: blocked_in(migrated_db, "INDEX CONCURRENTLY") or blocked_in(migrated_db, "ALTER TABLE")
+            ), process.stderr
             process.send_signal(signal.SIGINT)
             _, stderr = process.communicate(timeout=60)
         finally:

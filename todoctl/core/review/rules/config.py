@@ -108,8 +108,10 @@ def query_timeout(ctx: ReviewContext) -> Iterator[Finding]:
         return
     from sqlalchemy import text
 
-    setting, source = ctx.connection().execute(
-        text("SELECT setting, source FROM pg_settings WHERE name = 'statement_timeout'")
+    # reset_val, not setting: the review's own connection runs under SET LOCAL statement_timeout;
+    # what RESET returns to is what the role, database, configuration or URL options give the app.
+    (setting,) = ctx.connection().execute(
+        text("SELECT reset_val FROM pg_settings WHERE name = 'statement_timeout'")
     ).one()
     if setting != "0":
         return  # the role, the database, the server's configuration or the URL's options set one
