@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "faker", "psycopg")
+HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "faker", "psycopg", "numpy")
 
 
 def imported_modules(*args: str) -> set[str]:

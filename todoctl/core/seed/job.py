@@ -11,6 +11,7 @@ timestamps included, which ``fingerprint`` shows.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -169,23 +170,35 @@ def _dry_run(url: DatabaseURL | None, profile: Profile, mode: str) -> SeedReport
 def _load(
     url: DatabaseURL, profile: Profile, mode: str, progress: Progress | None, yes: bool, rows: RowSource | None
 ) -> SeedReport:
+    # Everything the pools thread imports is imported here first: two threads importing
+    # the same modules at once can end in Python's import-lock deadlock error.
+    import psycopg.types.numeric  # noqa: F401  (pools.numeric)
+
     from todoctl.core.seed.rows import Generator
+    from todoctl.core.seed.rows import text as _text  # noqa: F401  (Pools composes titles with it)
 
     started = time.perf_counter()
     phases: dict[str, float] = {}
-    with seed_load.connect(url) as conn:
-        with seed_load.database_errors(url, "checking the tables"):
-            filled = _prepare(conn, url, mode, yes=yes)
-            first_user = seed_load.last_email_number(conn) + 1 if filled else 1
-        gen = (rows or Generator)(profile, first_user=first_user)
-        deferred = None
-        if not filled and gen.counts["tasks"] + gen.counts["users"] >= REBUILD_INDEXES_FROM_ROWS:
-            with seed_load.database_errors(url, "dropping indexes for the bulk load"):
-                deferred = seed_load.defer_indexes(conn, keys=REBUILD_KEYS, keep=KEEP_DURING_COPY)
-        with Producer(gen) as producer:
-            loads, parts = _pipeline(conn, url, gen, producer, deferred, phases, progress)
-        with seed_load.database_errors(url, "committing"), _timed(phases, "commit"):
-            conn.commit()
+    # The value pools (a quarter of a second of composing titles on the load profile) are
+    # drawn on a thread while the server checks the schema, locks the tables and drops indexes.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="todoctl-seed-pools") as ahead:
+        pools = ahead.submit(_pools, profile) if rows is None else None
+        with seed_load.connect(url) as conn:
+            with seed_load.database_errors(url, "checking the tables"):
+                filled = _prepare(conn, url, mode, yes=yes)
+                first_user = seed_load.last_email_number(conn) + 1 if filled else 1
+            deferred = None
+            if not filled and profile.total_tasks + profile.users >= REBUILD_INDEXES_FROM_ROWS:
+                with seed_load.database_errors(url, "dropping indexes for the bulk load"):
+                    deferred = seed_load.defer_indexes(conn, keys=REBUILD_KEYS, keep=KEEP_DURING_COPY)
+            if pools is not None:
+                gen = Generator(profile, first_user=first_user, pools=pools.result())
+            else:
+                gen = rows(profile, first_user=first_user)
+            with Producer(gen) as producer:
+                loads, parts = _pipeline(conn, url, gen, producer, deferred, phases, progress)
+            with seed_load.database_errors(url, "committing"), _timed(phases, "commit"):
+                conn.commit()
     return _report(
         url,
         profile,
@@ -197,6 +210,16 @@ def _load(
         phases=phases,
         rebuilt_indexes=deferred is not None,
     )
+
+
+def _pools(profile: Profile):
+    """The run's value pools, and their numpy gather tables (numpy's import included)."""
+    from todoctl.core.seed.pools import Pools
+    from todoctl.core.seed.rows.encode import EncodedPools
+
+    pools = Pools(profile.seed, profile)
+    EncodedPools.of(pools)
+    return pools
 
 
 def _pipeline(conn, url: DatabaseURL, gen, producer: Producer, deferred, phases: dict[str, float], progress):

@@ -1,8 +1,8 @@
 """Value pools for seeding: word lists from ``seeds/words/``, drawn once with the seeded
 generator and encoded once in PostgreSQL's binary COPY format.
 
-Drawing from pre-encoded pools is what makes seeding fast: per row, the generator picks
-indexes and joins bytes; no Faker call, no datetime object, no per-value adapter.
+Drawing from pre-encoded pools is what makes seeding fast: rows/encode.py gathers them by
+index a chunk at a time; no Faker call, no datetime object, no per-value adapter.
 """
 
 from __future__ import annotations
@@ -19,27 +19,16 @@ from todoctl import paths
 
 COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
 COPY_TRAILER = b"\xff\xff"
-NULL = b"\xff\xff\xff\xff"
 PG_EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
 SECOND = 1_000_000
 DAY = 86_400 * SECOND
 
-_UUID_LENGTH = 16 << 128  # the int32 length 16 ahead of the 16 bytes, in one int
-_UUID_V4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)
-_UUID_V4_SET = (0x4000 << 64) | (0x8000 << 48)
 _TEXT_LENGTH = struct.Struct(">i").pack
-TIMESTAMP = struct.Struct(">iq").pack  # (8, microseconds since 2000-01-01 UTC)
-INT4 = struct.Struct(">ii").pack  # (4, value)
 
 
 def text(value: str) -> bytes:
     data = value.encode("utf-8")
     return _TEXT_LENGTH(len(data)) + data
-
-
-def uuid_field(getrandbits) -> bytes:
-    """A random version-4 UUID from the seeded generator, with its length word."""
-    return ((getrandbits(128) & _UUID_V4_CLEAR) | _UUID_V4_SET | _UUID_LENGTH).to_bytes(20, "big")
 
 
 def numeric(value: Decimal) -> bytes:

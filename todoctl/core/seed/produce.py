@@ -6,11 +6,16 @@ On a producer thread the rows of the next chunks (and the next tables) are drawn
 server ingests, rebuilds indexes and analyzes. The database work stays on the one connection
 and the one transaction of the main thread; the thread never touches the database.
 
-Memory stays bounded: the queue holds at most ``max_bytes`` of encoded chunks.
+Memory stays bounded: the queue holds at most ``max_bytes`` of encoded chunks. Beyond that,
+chunks go to an unlinked temporary file (up to ``SPILL_BYTES``) rather than wait: drawing is
+faster than the server ingests, and the chunks drawn while the server rebuilds the first tables'
+indexes are chunks the tasks' COPY does not wait for. The file lives in the page cache, not in
+the process.
 """
 
 from __future__ import annotations
 
+import os
 import queue
 import tempfile
 import threading
@@ -23,6 +28,9 @@ SPOOL_IN_MEMORY_BYTES = 8 * 1024 * 1024
 # Encoded rows drawn ahead of the COPY (about 20,000 tasks): enough to keep drawing through the
 # early tables' index builds, little beside the 150 MB budget.
 AHEAD_BYTES = 16 * 1024 * 1024
+# Chunks drawn further ahead are written to a temporary file, up to this much (the load profile
+# draws about 190 MB of tasks).
+SPILL_BYTES = 512 * 1024 * 1024
 
 _END = object()  # end of one table's chunks
 
@@ -39,8 +47,11 @@ class Producer:
             for data, count in rows.chunks("users"): ...
     """
 
-    def __init__(self, gen, *, max_bytes: int = AHEAD_BYTES) -> None:
+    def __init__(self, gen, *, max_bytes: int = AHEAD_BYTES, spill_bytes: int = SPILL_BYTES) -> None:
         self.gen = gen
+        self._spill = tempfile.TemporaryFile(prefix="todoctl-seed-") if spill_bytes > 0 else None
+        self._spill_left = spill_bytes
+        self._spill_end = 0
         self._queue: queue.Queue = queue.Queue()
         self._permits = max(1, max_bytes // (64 * 1024))  # one permit per 64 KiB
         self._room = threading.Semaphore(self._permits)
@@ -60,6 +71,8 @@ class Producer:
         while self._thread.is_alive():
             self._drain()
             self._thread.join(timeout=0.05)
+        if self._spill is not None:
+            self._spill.close()
 
     def chunks(self, table: str) -> Iterator[tuple[bytes, int]]:
         """The chunks of ``table``, as the thread draws them; its error is raised here."""
@@ -70,6 +83,9 @@ class Producer:
             if isinstance(item, _Failed):
                 raise item.error
             data, rows, permits = item
+            if isinstance(data, int):  # spilled: ``permits`` is its length in the file
+                yield os.pread(self._spill.fileno(), permits, data), rows
+                continue
             self._release(permits)
             yield data, rows
 
@@ -97,6 +113,12 @@ class Producer:
     def _put(self, data: bytes, rows: int) -> bool:
         permits = min(self._permits, max(1, len(data) // (64 * 1024)))
         taken = 0
+        if self._spill is not None and len(data) <= self._spill_left:
+            while taken < permits and self._room.acquire(blocking=False):
+                taken += 1
+            if taken < permits and self._spilled(data, rows):  # no room in memory: to the file, not a wait
+                self._release(taken)
+                return not self._stop.is_set()
         while taken < permits:
             if self._stop.is_set():
                 self._release(taken)
@@ -104,6 +126,20 @@ class Producer:
             if self._room.acquire(timeout=0.1):
                 taken += 1
         self._queue.put((data, rows, taken))
+        return True
+
+    def _spilled(self, data: bytes, rows: int) -> bool:
+        """Append a chunk to the spill file and queue where it is; False (wait for room in
+        memory instead, from now on) when the file cannot take it, e.g. a full disk."""
+        offset = self._spill_end
+        try:
+            os.pwrite(self._spill.fileno(), data, offset)
+        except OSError:
+            self._spill_left = 0
+            return False
+        self._spill_end += len(data)
+        self._spill_left -= len(data)
+        self._queue.put((offset, rows, len(data)))
         return True
 
     def _release(self, permits: int) -> None:
@@ -114,7 +150,7 @@ class Producer:
         try:
             while True:
                 item = self._queue.get_nowait()
-                if isinstance(item, tuple):
+                if isinstance(item, tuple) and not isinstance(item[0], int):
                     self._release(item[2])
         except queue.Empty:
             pass
@@ -122,7 +158,8 @@ class Producer:
 
 def _spooled(spool, block: int = 1 << 20) -> Iterator[tuple[bytes, int]]:
     """Read back the spooled task_tags rows in ~1 MiB blocks (rows are 42 bytes each)."""
-    row = 2 + 20 + 20
+    from todoctl.core.seed.rows.task_tags import ROW_BYTES as row
+
     block -= block % row
     while True:
         data = spool.read(block)

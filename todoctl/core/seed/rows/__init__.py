@@ -1,13 +1,15 @@
 """Row generation: every table's rows as binary COPY chunks, from seeded generators only.
 
-    generator   the run's skeleton (counts per user, per-user facts) and one stream per table
-    draw        columns in load order, chunking, and the name-drawing shared by lists and tags
+    generator   the run's skeleton (counts per user, per-user facts) and the streams
+    draw        columns in load order, chunk sizes, and the name-drawing shared by lists and tags
+    encode      numpy: seeded streams, UUID/timestamp/int4 fields, pools, rows assembled by column
     users, task_lists, tags, tasks, task_tags    one module per table
 
-Each table has its own generator stream, seeded from (seed, first user number, table), so
-the contents depend on nothing but the profile, the options and todoctl's word lists.
-Per-user facts later tables need (ids, sign-up times, list and tag ids) are kept in
-compact byte arrays; rows themselves are streamed in chunks and never held.
+Rows are drawn a chunk at a time, column by column with numpy; each chunk of each table has
+its own stream, seeded from (seed, first user number, table, chunk number), so the contents
+depend on nothing but the profile, the options and todoctl's word lists. Per-user facts later
+tables need (ids, sign-up times, list and tag ids) are kept in numpy arrays (ids as 20-byte
+rows: length word and UUID); rows themselves are streamed in chunks and never held.
 
 Time rules (R is the reference time): a user signs up before R; lists, tags and tasks are
 created after their user; a completed task has completed_at between its creation and R

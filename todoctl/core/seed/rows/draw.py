@@ -1,17 +1,20 @@
-"""What every table's rows share: the columns in load order, the chunk size, the row header,
+"""What every table's rows share: the columns in load order, the chunk sizes, the row header,
 and the drawing of per-user named rows (task lists and tags)."""
 
 from __future__ import annotations
 
-from array import array
-from typing import TYPE_CHECKING, Iterator
-
-from todoctl.core.seed.pools import INT4, TIMESTAMP, uuid_field
+from typing import TYPE_CHECKING, Callable, Iterator
 
 if TYPE_CHECKING:
+    import numpy as np
+
+    from todoctl.core.seed.rows.encode import Pool
     from todoctl.core.seed.rows.generator import Generator
 
-CHUNK_ROWS = 4096
+# Rows are drawn a chunk at a time, each chunk from its own stream (rows/encode.py). Changing
+# a chunk size changes the rows (and the fingerprints).
+USERS_PER_CHUNK = 4096
+TASKS_PER_CHUNK = 8192
 
 # (table, columns) in load order: each table's foreign keys point at earlier ones.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -32,33 +35,39 @@ def field_count(table: str) -> bytes:
 
 
 def named_rows(
-    gen: "Generator", table: str, per_user: array, names: list[bytes], ids: bytearray, starts: array, position: bool
+    gen: "Generator", table: str, per_user, names: "Pool", position: bool, keep: Callable[["np.ndarray", "np.ndarray"], None]
 ) -> Iterator[tuple[bytes, int]]:
-    """Each user's ``per_user[u]`` distinct names from ``names``; the new ids go to ``ids`` and
-    each user's end offset to ``starts`` (for the tables drawn after)."""
-    rng = gen.rng(table)
-    r, bits, sample = rng.random, rng.getrandbits, rng.sample
-    now, header = gen.now, field_count(table)
-    out: list[bytes] = []
-    indexes = range(len(names))
-    for u in range(gen.profile.users):
-        k = per_user[u]
-        uid = gen.user_ids[20 * u : 20 * u + 20]
-        signup = gen.user_created[u]
-        for pos, name_index in enumerate(sample(indexes, k)):
-            row_id = uuid_field(bits)
-            ids += row_id
-            # Most lists and tags are made in the first days after sign-up.
-            created = signup + int(r() ** 3 * (now - signup))
-            updated = created + int(r() * (now - created))
-            fields = [header, row_id, uid, names[name_index]]
-            if position:
-                fields.append(INT4(4, pos))
-            fields += (TIMESTAMP(8, created), TIMESTAMP(8, updated))
-            out.append(b"".join(fields))
-        starts.append(len(ids) // 20)
-        if len(out) >= CHUNK_ROWS:
-            yield b"".join(out), len(out)
-            out = []
-    if out:
-        yield b"".join(out), len(out)
+    """Each user's ``per_user[u]`` distinct names from ``names``. Once all are drawn, ``keep``
+    gets the new ids (a (rows, 20) matrix) and each user's first row (users + 1 entries)."""
+    import numpy as np
+
+    from todoctl.core.seed.rows import encode as e
+
+    now, header, users = gen.now, field_count(table), gen.profile.users
+    counts = np.asarray(per_user, dtype=np.int64)
+    starts = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+    ids = np.empty((int(starts[-1]), 20), dtype=np.uint8)
+    for chunk, first in enumerate(range(0, users, USERS_PER_CHUNK)):
+        n = min(USERS_PER_CHUNK, users - first)
+        s = gen.stream(table, chunk)
+        k = counts[first : first + n]
+        # k distinct names per user: the first k of a random order of all of them.
+        order = np.argsort(s.uniform(n, names.size), axis=1, kind="stable")
+        taken = np.arange(names.size) < k[:, None]
+        name_index = order[taken]
+        rows = len(name_index)
+        owner = np.repeat(np.arange(first, first + n), k)
+        row_id = e.uuids(s, rows)
+        u = s.uniform(2, rows)
+        signup = gen.user_created[owner]
+        # Most lists and tags are made in the first days after sign-up.
+        created = signup + s.below(now - signup, u[0] ** 3)
+        updated = created + s.below(now - created, u[1])
+        columns = [e.Fixed(e.constant(header, rows)), e.Fixed(row_id), e.Fixed(gen.user_ids[owner]), e.Pick(names, name_index)]
+        if position:
+            columns.append(e.Fixed(e.int4s(np.broadcast_to(np.arange(names.size), taken.shape)[taken])))
+        columns += [e.Fixed(e.timestamps(created)), e.Fixed(e.timestamps(updated))]
+        ids[starts[first] : starts[first] + rows] = row_id
+        if rows:
+            yield e.assemble(rows, columns), rows
+    keep(ids, starts)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import random
 from array import array
+from functools import cached_property
 from typing import BinaryIO, Iterator
 
 from todoctl.core.seed.pools import Pools, timestamp_us
@@ -39,22 +40,23 @@ def tasks_per_user(profile: Profile, rng: random.Random) -> array:
 class Generator:
     """The rows of one seed run. Call the table methods in ``COLUMNS`` order."""
 
-    def __init__(self, profile: Profile, *, first_user: int = 1) -> None:
+    def __init__(self, profile: Profile, *, first_user: int = 1, pools: Pools | None = None) -> None:
         self.profile = profile
         self.first_user = first_user  # numbers emails; > 1 when appending
         self.now = timestamp_us(profile.reference_time)
-        self.pools = Pools(profile.seed, profile)
+        # ``pools``: prepared ahead (the job composes them while the server checks and locks).
+        self.pools = pools if pools is not None else Pools(profile.seed, profile)
         self.counts = {
             "users": profile.users,
             "tasks": profile.total_tasks,
         }
         n = profile.users
-        self.user_ids = bytearray()
-        self.user_created = array("q")
-        self.list_start = array("q", [0])
-        self.list_ids = bytearray()
-        self.tag_start = array("q", [0])
-        self.tag_ids = bytearray()
+        # Per-user facts the later tables draw on, filled in as users, lists and tags are drawn
+        # (numpy arrays: ids as (rows, 20) byte matrices, starts as each user's first row).
+        self.user_ids = None
+        self.user_created = None
+        self.list_ids = self.list_start = None
+        self.tag_ids = self.tag_start = None
         skeleton = self.rng("skeleton")
         lo, hi = profile.lists_per_user
         self.lists_of = array("q", (skeleton.randint(lo, hi) for _ in range(n)))
@@ -68,6 +70,19 @@ class Generator:
     def rng(self, table: str) -> random.Random:
         """The stream of one table: seeded from (seed, first user number, table)."""
         return random.Random(f"todoctl-seed/{self.profile.seed}/{self.first_user}/{table}")
+
+    def stream(self, table: str, chunk: int):
+        """The stream of one chunk of one table (rows/encode.py): chunks draw independently."""
+        from todoctl.core.seed.rows.encode import Stream
+
+        return Stream(f"todoctl-seed/{self.profile.seed}/{self.first_user}/{table}/{chunk}")
+
+    @cached_property
+    def encoded(self):
+        """The pools as numpy gather tables (rows/encode.py), built once per run."""
+        from todoctl.core.seed.rows.encode import EncodedPools
+
+        return EncodedPools.of(self.pools)
 
     # ------------------------------------------------------------ one method per table (rows/<table>.py)
 

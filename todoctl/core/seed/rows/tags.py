@@ -12,4 +12,8 @@ if TYPE_CHECKING:
 
 def tags(gen: "Generator") -> Iterator[tuple[bytes, int]]:
     """The tags; their ids (and each user's range of them) are kept on ``gen`` for task_tags."""
-    return named_rows(gen, "tags", gen.tags_of, gen.pools.tag_names, gen.tag_ids, gen.tag_start, False)
+
+    def keep(ids, starts) -> None:
+        gen.tag_ids, gen.tag_start = ids, starts
+
+    return named_rows(gen, "tags", gen.tags_of, gen.encoded.tag_names, False, keep)

@@ -12,4 +12,8 @@ if TYPE_CHECKING:
 
 def task_lists(gen: "Generator") -> Iterator[tuple[bytes, int]]:
     """The lists; their ids (and each user's range of them) are kept on ``gen`` for tasks."""
-    return named_rows(gen, "task_lists", gen.lists_of, gen.pools.list_names, gen.list_ids, gen.list_start, True)
+
+    def keep(ids, starts) -> None:
+        gen.list_ids, gen.list_start = ids, starts
+
+    return named_rows(gen, "task_lists", gen.lists_of, gen.encoded.list_names, True, keep)

@@ -1,0 +1,93 @@
+"""Row drawing without a database: the numpy encoder against the format PostgreSQL reads, the
+streams' determinism, and the producer's spill file. (The rows' contents as the server reads
+them are checked in test_seed.py.)"""
+
+from __future__ import annotations
+
+import io
+import struct
+import uuid
+
+import numpy as np
+
+from todoctl.core.seed import profile as seed_profile
+from todoctl.core.seed.produce import Producer
+from todoctl.core.seed.rows import COLUMNS, Generator
+from todoctl.core.seed.rows import encode as e
+from tests.helpers import run_todoctl
+
+
+def test_assembled_rows_match_the_binary_copy_format_field_by_field():
+    pool = e.Pool([b"\x00\x00\x00\x02hi", b"\x00\x00\x00\x05hello"], nullable=True)
+    ids = e.uuids(e.Stream("test/uuids"), 3)
+    stamps = np.array([0, 1, -86_400_000_000], dtype=np.int64)
+    data = e.assemble(3, [
+        e.Fixed(e.constant(b"\x00\x04", 3)),
+        e.Fixed(ids),
+        e.Pick(pool, np.array([1, pool.null, 0])),
+        e.Maybe(e.timestamps(stamps), np.array([True, False, True])),
+        e.Fixed(e.int4s(np.array([7, -1, 2**31 - 1]))),
+    ])  # fmt: skip
+    expected = b""
+    for i, (text, stamp, number) in enumerate([(b"hello", 0, 7), (None, None, -1), (b"hi", -86_400_000_000, 2**31 - 1)]):
+        expected += b"\x00\x04" + bytes(ids[i])
+        expected += b"\xff\xff\xff\xff" if text is None else struct.pack(">i", len(text)) + text
+        expected += b"\xff\xff\xff\xff" if stamp is None else struct.pack(">iq", 8, stamp)
+        expected += struct.pack(">ii", 4, number)
+    assert data == expected
+
+
+def test_uuids_are_version_4_and_the_stream_is_reproducible():
+    first, again = e.uuids(e.Stream("a"), 1000), e.uuids(e.Stream("a"), 1000)
+    assert (first == again).all()
+    assert not (first == e.uuids(e.Stream("b"), 1000)).all()
+    values = [uuid.UUID(bytes=bytes(row[4:])) for row in first]
+    assert {v.version for v in values} == {4} and {v.variant for v in values} == {uuid.RFC_4122}
+    assert len(set(values)) == 1000 and all(bytes(row[:4]) == b"\x00\x00\x00\x10" for row in first)
+
+
+def test_uniform_draws_are_in_the_unit_interval():
+    u = e.Stream("u").uniform(100_000)
+    assert u.min() >= 0.0 and u.max() < 1.0 and 0.49 < u.mean() < 0.51
+
+
+def _drawn(profile) -> dict[str, bytes]:
+    gen = Generator(profile)
+    links = io.BytesIO()
+    out = {t: b"".join(d for d, _ in getattr(gen, t)()) for t in ("users", "task_lists", "tags")}
+    out["tasks"] = b"".join(d for d, _ in gen.tasks(links))
+    out["task_tags"] = links.getvalue()
+    return out
+
+
+def test_the_same_profile_draws_the_same_bytes_across_chunks():
+    # More users and tasks than one chunk holds, so several streams are involved.
+    profile = seed_profile.with_options(seed_profile.load("small"), users=5000, tasks_per_user=3)
+    first, again = _drawn(profile), _drawn(profile)
+    assert first == again
+    assert _drawn(seed_profile.with_options(profile, seed=profile.seed + 1))["tasks"] != first["tasks"]
+
+
+def _chunks(producer: Producer) -> dict[str, list[bytes]]:
+    with producer as rows:
+        return {t: [d for d, _ in rows.chunks(t)] for t in COLUMNS}
+
+
+def test_chunks_spilled_to_the_file_come_back_in_order_and_unchanged():
+    profile = seed_profile.with_options(seed_profile.load("small"), users=3000, tasks_per_user=10)
+    in_memory = _chunks(Producer(Generator(profile), max_bytes=1 << 30, spill_bytes=0))
+    # 64 KiB in memory: nearly every chunk goes through the file; then a spill budget that runs
+    # out halfway, after which the producer waits for room as before.
+    spilled = _chunks(Producer(Generator(profile), max_bytes=64 * 1024))
+    capped = _chunks(Producer(Generator(profile), max_bytes=64 * 1024, spill_bytes=2 * 1024 * 1024))
+    assert spilled == in_memory and capped == in_memory
+    assert sum(len(c) for c in in_memory["tasks"]) > 4 * 1024 * 1024
+
+
+def test_a_fresh_process_seeds_while_composing_pools_on_a_thread(migrated_db):
+    """Regression: the pools thread and the main thread importing psycopg modules at once ended
+    in Python's import deadlock error (exit 1 on every `seed --users 5000` in a new process)."""
+    for mode in ("--append", "--truncate", "--truncate"):
+        result = run_todoctl("-d", migrated_db.url, "seed", "--profile", "load", "--users", "5000",
+                             "--tasks-per-user", "20", mode, "--json", timeout=300)  # fmt: skip
+        assert result.returncode == 0, result.stdout + result.stderr
