@@ -24,10 +24,10 @@ from typing import Iterator
 from todoctl.core.seed.rows import COLUMNS
 
 # Task-tag links are spooled to disk beyond this, keeping memory flat on big loads.
-SPOOL_IN_MEMORY_BYTES = 8 * 1024 * 1024
+SPOOL_IN_MEMORY_BYTES = 1024 * 1024
 # Encoded rows drawn ahead of the COPY (about 20,000 tasks): enough to keep drawing through the
 # early tables' index builds, little beside the 150 MB budget.
-AHEAD_BYTES = 16 * 1024 * 1024
+AHEAD_BYTES = 4 * 1024 * 1024
 # Chunks drawn further ahead are written to a temporary file, up to this much (the load profile
 # draws about 190 MB of tasks).
 SPILL_BYTES = 512 * 1024 * 1024

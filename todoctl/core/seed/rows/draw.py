@@ -13,8 +13,8 @@ if TYPE_CHECKING:
 
 # Rows are drawn a chunk at a time, each chunk from its own stream (rows/encode.py). Changing
 # a chunk size changes the rows (and the fingerprints).
-USERS_PER_CHUNK = 4096
-TASKS_PER_CHUNK = 8192
+USERS_PER_CHUNK = 2048
+TASKS_PER_CHUNK = 4096
 
 # (table, columns) in load order: each table's foreign keys point at earlier ones.
 COLUMNS: dict[str, tuple[str, ...]] = {
