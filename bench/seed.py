@@ -95,6 +95,19 @@ class Server:
         self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+# The seed's peak RSS, measured by a small process that starts it. Measured from this process, a
+# child's ru_maxrss would include this process's own size once it holds the floor's rows: Linux
+# records the high-water mark of the address space a child leaves at exec, which for a child
+# forked (or vforked) from here is this process's.
+RSS_WRAPPER = """
+import os, subprocess, sys
+child = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(child.pid, 0)
+open(sys.argv[1], "w").write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def load_subprocess(server: Server, template: str) -> dict:
     """`todoctl seed --profile load` as its own process: its report, wall time and peak RSS."""
     name = server.create(template)
@@ -102,17 +115,17 @@ def load_subprocess(server: Server, template: str) -> dict:
         command = [sys.executable, "-m", "todoctl", "-d", server.url_for(name).url, "seed", "--profile", "load",
                    "--quiet", "--json"]  # fmt: skip
         started = time.perf_counter()
-        # Popen + wait4: the peak RSS of this very child (RUSAGE_CHILDREN would be the max of all).
-        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            process = subprocess.Popen(command, stdout=out, stderr=err, cwd=REPO)
-            _, status, usage = os.wait4(process.pid, 0)
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.TemporaryDirectory() as tmp:
+            rss_file = Path(tmp) / "rss"
+            process = subprocess.Popen([sys.executable, "-c", RSS_WRAPPER, str(rss_file), *command], stdout=out,
+                                       stderr=err, cwd=REPO)  # fmt: skip
+            process.wait()
             wall = time.perf_counter() - started
-            process.returncode = os.waitstatus_to_exitcode(status)
             out.seek(0)
             err.seek(0)
             if process.returncode != 0:
                 raise SystemExit(f"seed failed ({process.returncode}): {err.read().decode()}")
-            return {"wall": wall, "rss_mb": usage.ru_maxrss / 1024, "report": json.loads(out.read())}
+            return {"wall": wall, "rss_mb": int(rss_file.read_text()) / 1024, "report": json.loads(out.read())}
     finally:
         server.drop(name)
 
