@@ -81,7 +81,7 @@ class Thresholds:
         Each threshold may be spelled by its name or by its alias (in the alias's old unit); one
         source spelling it both ways is a usage error, as nobody can tell which was meant.
         """
-        overrides = {name: value for name, value in (overrides or {}).items()}
+        overrides = dict(overrides or {})
         _refuse_unknown(overrides)
         environment = {
             name: os.environ[cls.env_name(name)]
@@ -111,7 +111,9 @@ class Thresholds:
         field_name, factor = _SPELLINGS[name]
         field_type = next(f for f in fields(cls) if f.name == field_name).type
         whole = field_type in ("int", int) or name.endswith("_bytes")  # sizes are whole bytes
-        low, high = (bound * factor if math.isfinite(bound) else bound for bound in THRESHOLD_RANGES.get(field_name, (0, math.inf)))
+        low, high = (
+            bound * factor if math.isfinite(bound) else bound for bound in THRESHOLD_RANGES.get(field_name, (0, math.inf))
+        )
         span = f"{plain(low)} to {plain(high)}" if math.isfinite(high) else f"{plain(low)} or more"
         kind = "a whole number" if whole else "a number"
         default = plain(Fraction(_decimal(getattr(cls(), field_name))) * factor)
