@@ -1,6 +1,6 @@
 """Help people can read (issue 16): walked from the Typer app's command tree, not a hand list.
 
-Every command's help ends with one or two examples; no value is shown as a Python type
+Every command's and every group's help ends with one or two examples; no value is shown as a Python type
 (`<list[str]>`); each short flag means one thing across the whole tool; defaults and environment
 variables are Typer's one notation (`[env var: NAME; default: VALUE]`), never written by hand.
 """
@@ -40,7 +40,15 @@ def test_the_walk_finds_the_tree():
     assert {"migrate up", "migrate reset", "db cancel", "explain baseline save", "seed", "health"} <= names
 
 
-@pytest.mark.parametrize("path", [path for path, _ in LEAVES], ids=lambda p: " ".join(p))
+GROUPS = [path for path, command in COMMANDS if hasattr(command, "commands")]
+
+
+def test_the_walk_finds_the_groups():
+    assert {(), ("migrate",), ("schema",), ("db",), ("explain",), ("explain", "baseline")} <= set(GROUPS)
+
+
+# Groups too (`todoctl --help`, `todoctl migrate --help`): a group without examples fails here.
+@pytest.mark.parametrize("path", [path for path, _ in COMMANDS], ids=lambda p: " ".join(p) or "todoctl")
 def test_help_ends_with_one_or_two_examples(path):
     text = help_of(path)
     description = text.split("\nArguments:")[0].split("\nOptions:")[0].rstrip()

@@ -52,6 +52,8 @@ CASES = [
     ("migrate-verify", "migrated", ["migrate", "verify"], 0),
     ("migrate-new", "migrated", ["migrate", "new", "--empty", "-m", "contract test", "--migrations", "{migrations}"], 0),
     ("migrate-merge", "none", ["migrate", "merge", "-m", "join", "--migrations", "{two_heads}"], 0),
+    ("migrate-new", "none", ["migrate", "new", "--empty", "-m", "contract", "--migrations", "{migrations}", "--dry-run"], 0),
+    ("migrate-merge", "none", ["migrate", "merge", "-m", "join", "--migrations", "{two_heads}", "--dry-run"], 0),
     ("seed", "migrated", ["seed", "--profile", "small"], 0),
     ("health", "seeded", ["health"], 0),
     ("health", "seeded", ["health", "--probe", "3"], 0),

@@ -15,7 +15,7 @@ except ImportError:  # pragma: no cover - older Typer on Click
 
 from todoctl import __version__, render
 from todoctl.cli import state
-from todoctl.cli.help_words import left_to_core
+from todoctl.cli.help_words import left_to_core, with_examples
 from todoctl.cli.options import JsonOption
 from todoctl.errors import ExitCode, TodoctlError
 
@@ -199,7 +199,11 @@ def _print_traceback(exc: BaseException) -> None:
 app = typer.Typer(
     cls=TodoctlGroup,
     name="todoctl",
-    help="Administration for the Todo app's PostgreSQL database: migrations, seed data, plans, health.",
+    help=with_examples(
+        "Administration for the Todo app's PostgreSQL database: migrations, seed data, plans, health.",
+        "todoctl migrate up && todoctl seed",
+        "todoctl health --json",
+    ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,
@@ -273,10 +277,15 @@ def _wire() -> None:
     from todoctl.cli import schema as schema_cli
     from todoctl.cli import seed as seed_cli
 
-    app.add_typer(migrate_cli.app, name="migrate")
-    app.add_typer(schema_cli.app, name="schema")
-    app.add_typer(db_cli.app, name="db")
-    app.add_typer(explain_cli.app, name="explain")
+    # Each group's help is its own module's, ending with examples as every command's does.
+    groups = (
+        (migrate_cli.app, "migrate", ("todoctl migrate status", "todoctl migrate up --dry-run")),
+        (schema_cli.app, "schema", ("todoctl schema show tasks", "todoctl schema diff --json")),
+        (db_cli.app, "db", ("todoctl db status", "todoctl db wait --timeout 30")),
+        (explain_cli.app, "explain", ("todoctl explain task-list", "todoctl explain check --json")),
+    )
+    for group, name, examples in groups:
+        app.add_typer(group, name=name, help=with_examples(group.info.help, *examples))
     app.command("health")(health_cli.health)
     app.command("seed")(seed_cli.seed)
     app.command("review")(review_cli.review)

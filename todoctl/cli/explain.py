@@ -28,7 +28,10 @@ app = typer.Typer(
     "todoctl explain NAME is short for todoctl explain run NAME.",
     no_args_is_help=True,
 )
-baseline_app = typer.Typer(help="Record plan shapes and timings for `explain check --baseline`.", no_args_is_help=True)
+baseline_app = typer.Typer(
+    help="Record plan shapes and timings for `explain check --baseline`.\n\n\b\nExample:\n  todoctl explain baseline save plans.json",
+    no_args_is_help=True,
+)
 app.add_typer(baseline_app, name="baseline")
 
 

@@ -26,8 +26,20 @@ ThresholdOption = Annotated[
         "--threshold",
         "-t",
         metavar="NAME=VALUE",
-        help="Override a threshold (repeatable), e.g. long_query_warn_s=30; each is also read from "
-        "TODOCTL_HEALTH_ followed by its NAME in capitals.",
+        # The names are written out because --help must not import core (tests/cli/test_startup.py);
+        # tests/cli/health/test_health_thresholds.py checks they are Thresholds.names().
+        help="Override a threshold (repeatable), in the units --json reports (ms, ratio 0-1, bytes), "
+        "e.g. long_query_warn_ms=30000; each is also read from TODOCTL_HEALTH_ followed by its NAME in "
+        "capitals. NAME: connect_warn_ms, connect_fail_ms, pings, latency_warn_ms, latency_fail_ms, "
+        "connections_warn_ratio, connections_fail_ratio, long_query_warn_ms, long_query_fail_ms, "
+        "idle_in_transaction_warn_ms, idle_in_transaction_fail_ms, blocking_warn_ms, blocking_fail_ms, "
+        "cache_hit_warn_ratio, cache_hit_fail_ratio, cache_hit_min_blocks, window_max_ms, "
+        "unused_index_min_scans, dead_tuple_warn_ratio, dead_tuple_fail_ratio, dead_tuple_min_rows, "
+        "wraparound_warn_age, wraparound_fail_age, sequence_warn_ratio, sequence_fail_ratio, "
+        "replication_lag_warn_bytes, replication_lag_fail_bytes, replication_lag_warn_ms, "
+        "replication_lag_fail_ms, replication_slot_warn_bytes, replication_slot_fail_bytes, top_queries, "
+        "top_query_mean_warn_ms, probe_wait_warn_ms, statement_timeout_ms. The older names in seconds, "
+        "percent and MB (long_query_warn_s=30) still work.",
         show_default=False,
     ),
 ]
@@ -93,7 +105,7 @@ def _overrides(pairs: list[str] | None, pings: str | None) -> dict[str, str]:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
             raise usage_error(
-                f"--threshold takes NAME=VALUE, not {pair!r}", "e.g. --threshold idle_in_transaction_warn_s=10"
+                f"--threshold takes NAME=VALUE, not {pair!r}", "e.g. --threshold idle_in_transaction_warn_ms=10000"
             )
         overrides[name.strip().replace("-", "_")] = value.strip()
     if pings is not None:
@@ -149,7 +161,7 @@ def health(
             raise typer.Exit(130) from None  # Ctrl-C is how a watch ends: no error message
     result = run()
     if as_json:
-        render.print_json({"ok": result.ok, **render.jsonable(result)})
+        render.print_json(view.document(result))
     else:
         view.report(result)
     if not result.ok:

@@ -44,3 +44,13 @@ def left_to_core(ctx, param, value):
     if ctx.get_parameter_source(param.name) is ParameterSource.COMMANDLINE:
         return value
     return None
+
+
+def with_examples(text: str, *examples: str) -> str:
+    """A group's help ending with one or two examples, in the block each command's docstring ends with.
+
+    ``\\b`` keeps Click from re-wrapping the example lines into one paragraph.
+    """
+    label = "Example:" if len(examples) == 1 else "Examples:"
+    lines = "\n".join(f"  {example}" for example in examples)
+    return f"{text}\n\n\b\n{label}\n{lines}"

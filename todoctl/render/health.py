@@ -12,7 +12,7 @@ from rich.text import Text
 
 from todoctl.core.health.report import HealthReport, PoolReport, Status
 from todoctl.errors import ExitCode, TodoctlError
-from todoctl.render import console
+from todoctl.render import console, jsonable
 
 STYLES = {Status.OK: "green", Status.WARN: "yellow", Status.FAIL: "bold red", Status.SKIP: "dim"}
 
@@ -129,6 +129,11 @@ def renderable(result: HealthReport) -> Group:
     if probe is not None:
         parts.append(probe)
     return Group(*parts)
+
+
+def document(result: HealthReport) -> dict:
+    """The ``--json`` body: the report, with its thresholds under the names and units users set them by."""
+    return {"ok": result.ok, **jsonable(result), "thresholds": result.thresholds.canonical()}
 
 
 def report(result: HealthReport) -> None:

@@ -92,10 +92,27 @@ def history(revisions: list[Revision]) -> None:
 
 def new(result: NewRevision) -> None:
     out = console()
+    if result.dry_run:
+        _would_write(result)
+        return
     out.print(f"Created revision [bold]{result.revision}[/]: {result.path}")
     for line in result.operations:
         out.print(f"  - {line}")
     out.print("Review it before committing: autogenerate cannot see renames or data moves.")
+
+
+def _would_write(result: NewRevision) -> None:
+    """`migrate new|merge --dry-run`: the file that would be written and what it would hold."""
+    out = console()
+    follows = f"after {_revs(result.down_revisions)}"
+    if len(result.down_revisions) > 1:
+        follows = f"joining {_revs(result.down_revisions)}"
+    out.print(f"Dry run: would write revision {result.revision} ({follows}): {result.path}", soft_wrap=True, markup=False)
+    for name, body in (("upgrade", result.upgrade), ("downgrade", result.downgrade)):
+        out.print(f"  {name}():", markup=False)
+        for line in body or ["pass"]:
+            out.print(f"    {line}", soft_wrap=True, markup=False, highlight=False)
+    out.print("Nothing written.")
 
 
 def check(result) -> None:

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
 from dataclasses import dataclass, fields
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from typing import Any
 
-from todoctl.core.health.registry import number
 from todoctl.errors import usage_error
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Every limit health judges by. Each can be set as ``--threshold NAME=VALUE`` or ``TODOCTL_HEALTH_NAME``."""
+    """Every limit health judges by, each in the unit its check computes in.
+
+    Users set each by the name ``--json`` reports it under (:meth:`names`: ``long_query_warn_ms``),
+    as ``--threshold NAME=VALUE`` or ``TODOCTL_HEALTH_NAME``; a field whose unit differs (seconds,
+    percent, MB) also answers to its own name in that unit (:meth:`aliases`).
+    """
 
     connect_warn_ms: float = 1000
     connect_fail_ms: float = 5000
@@ -55,7 +62,13 @@ class Thresholds:
 
     @classmethod
     def names(cls) -> list[str]:
-        return [f.name for f in fields(cls)]
+        """Every threshold's name, as ``--threshold``, ``TODOCTL_HEALTH_*`` and ``--json`` spell it."""
+        return [canonical_of(f.name)[0] for f in fields(cls)]
+
+    @classmethod
+    def aliases(cls) -> dict[str, str]:
+        """The names in seconds, percent and MB that scripts still use -> the name that replaced each."""
+        return {f.name: canonical_of(f.name)[0] for f in fields(cls) if canonical_of(f.name)[0] != f.name}
 
     @classmethod
     def env_name(cls, name: str) -> str:
@@ -63,44 +76,144 @@ class Thresholds:
 
     @classmethod
     def from_env(cls, overrides: dict[str, str] | None = None) -> "Thresholds":
-        """Defaults, then ``TODOCTL_HEALTH_*`` variables, then ``overrides`` (from ``--threshold``)."""
+        """Defaults, then ``TODOCTL_HEALTH_*`` variables, then ``overrides`` (from ``--threshold``).
+
+        Each threshold may be spelled by its name or by its alias (in the alias's old unit); one
+        source spelling it both ways is a usage error, as nobody can tell which was meant.
+        """
         overrides = dict(overrides or {})
-        unknown = sorted(set(overrides) - set(cls.names()))
-        if unknown:
-            raise usage_error(
-                f"unknown threshold {', '.join(unknown)}",
-                f"thresholds are: {', '.join(cls.names())}",
-            )
+        _refuse_unknown(overrides)
+        environment = {
+            name: os.environ[cls.env_name(name)]
+            for name in _SPELLINGS
+            if os.environ.get(cls.env_name(name), "").strip()
+        }
         values: dict[str, Any] = {}
         for f in fields(cls):
-            source = "--threshold" if f.name in overrides else cls.env_name(f.name)
-            raw = overrides.get(f.name, os.environ.get(cls.env_name(f.name)))
-            if raw is None or str(raw).strip() == "":
+            spellings = [name for name, (field, _) in _SPELLINGS.items() if field == f.name]
+            given = [name for name in spellings if str(overrides.get(name, "")).strip()]
+            _refuse_both(given, "--threshold", lambda name: name)
+            from_env = [name for name in spellings if name in environment]
+            _refuse_both(from_env, "the environment", cls.env_name)
+            if given:
+                name, raw, source = given[0], overrides[given[0]], "--threshold"
+            elif from_env:
+                name, raw, source = from_env[0], environment[from_env[0]], cls.env_name(from_env[0])
+            else:
                 continue
-            values[f.name] = cls.parse(f.name, str(raw), source)
+            values[f.name] = cls.parse(name, str(raw), source)
         return cls(**values)
 
     @classmethod
     def parse(cls, name: str, raw: str, source: str) -> float | int:
-        """One threshold value, checked against its range; a bad one is a usage error naming its source."""
-        whole = next(f for f in fields(cls) if f.name == name).type in ("int", int)
-        low, high = THRESHOLD_RANGES.get(name, (0, math.inf))
-        span = f"{number(low)} to {number(high)}" if math.isfinite(high) else f"{number(low)} or more"
+        """One threshold value as spelled by ``name`` (a name or an alias), checked against its range in
+        that name's unit, converted exactly to the field's unit; a bad one is a usage error naming its source."""
+        field_name, factor = _SPELLINGS[name]
+        field_type = next(f for f in fields(cls) if f.name == field_name).type
+        whole = field_type in ("int", int) or name.endswith("_bytes")  # sizes are whole bytes
+        low, high = (
+            bound * factor if math.isfinite(bound) else bound for bound in THRESHOLD_RANGES.get(field_name, (0, math.inf))
+        )
+        span = f"{plain(low)} to {plain(high)}" if math.isfinite(high) else f"{plain(low)} or more"
         kind = "a whole number" if whole else "a number"
-        default = number(getattr(cls(), name))
+        default = plain(Fraction(_decimal(getattr(cls(), field_name))) * factor)
         # An option of its own (--pings) is shown as such; everything else as --threshold NAME=VALUE.
         example = f"{source} {default}" if source.startswith("--") and source != "--threshold" else (
             f"--threshold {name}={default}"
         )
-        try:
-            value = float(raw.strip())
-        except ValueError:
-            value = math.nan
-        if not math.isfinite(value) or (whole and not value.is_integer()):
+        exact = _exact(raw)
+        if exact is None or (whole and exact.denominator != 1):
             raise usage_error(f"{name} must be {kind}, not {raw!r} (from {source})", f"e.g. {example}")
-        if not low <= value <= high:
+        if not low <= exact <= high:
             raise usage_error(f"{name} must be {span}, not {raw!r} (from {source})", f"e.g. {example}")
-        return int(value) if whole else value
+        value = exact / factor
+        return int(value) if field_type in ("int", int) else float(value)
+
+    def canonical(self) -> dict[str, int | float]:
+        """Every threshold under its name, in its name's unit (ms, ratio, bytes): what ``--json`` reports."""
+        out: dict[str, int | float] = {}
+        for f in fields(self):
+            name, factor = canonical_of(f.name)
+            value = Fraction(_decimal(getattr(self, f.name))) * factor
+            out[name] = round(value) if name.endswith("_bytes") or value.denominator == 1 else float(value)
+        return out
+
+
+# The JSON vocabulary's units (README, "JSON contract"; todoctl/render/document.py). A threshold's
+# name is the one --json reports (long_query_warn_ms), so what a script reads it can set; the field
+# keeps the unit its check computes in (seconds), and its old name stays an alias in the old unit.
+# factor: the name's unit per the field's unit (1 s = 1000 ms, 1 % = 0.01, 1 MB = 1,048,576 bytes).
+UNITS: tuple[tuple[str, str, Fraction], ...] = (
+    ("_s", "_ms", Fraction(1000)),
+    ("_pct", "_ratio", Fraction(1, 100)),
+    ("_mb", "_bytes", Fraction(1024 * 1024)),
+)
+UNIT_WORDS = {
+    "_ms": "in milliseconds", "_ratio": "as a ratio 0-1", "_bytes": "in bytes",
+    "_s": "in seconds", "_pct": "in percent", "_mb": "in MB",
+}
+
+
+def canonical_of(field_name: str) -> tuple[str, Fraction]:
+    """The name a field is set and reported by, and the factor from the field's unit to that name's."""
+    for old, new, factor in UNITS:
+        if field_name.endswith(old):
+            return field_name[: -len(old)] + new, factor
+    return field_name, Fraction(1)
+
+
+def plain(value) -> str:
+    """A number as a person writes it: 60000, 0.99, 1000000000 (not 6e+04 or 1e+09)."""
+    exact = Fraction(value) if not isinstance(value, float) else Fraction(_decimal(value))
+    if exact.denominator == 1:
+        return str(exact.numerator)
+    return f"{float(exact):.15g}"
+
+
+def _decimal(value: float | int) -> Decimal:
+    # A float's shortest decimal spelling (repr), so 0.99 stays 0.99 through a unit change.
+    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+
+
+def _exact(raw: str) -> Fraction | None:
+    """The decimal ``raw`` exactly, or None unless it is a finite number (no nan, inf, hex)."""
+    try:
+        number = Decimal(raw.strip())
+    except InvalidOperation:
+        return None
+    if not number.is_finite() or not math.isfinite(float(number)):
+        return None
+    return Fraction(number)
+
+
+def _unit(name: str) -> str:
+    return next((words for suffix, words in UNIT_WORDS.items() if name.endswith(suffix)), "")
+
+
+def _refuse_unknown(overrides: dict[str, str]) -> None:
+    unknown = sorted(set(overrides) - set(_SPELLINGS))
+    if not unknown:
+        return
+    names = Thresholds.names()
+    close = difflib.get_close_matches(unknown[0], list(_SPELLINGS), n=1, cutoff=0.6)
+    hint = f"thresholds are: {', '.join(names)}"
+    if close:
+        meant = close[0]
+        now = Thresholds.aliases().get(meant)
+        # Close to an old name: the value was probably written in its unit, so suggest both spellings.
+        said = f"{meant} ({_unit(meant)}; or {now}, {_unit(now)})" if now else meant
+        hint = f"did you mean {said}? {hint}"
+    raise usage_error(f"unknown threshold {', '.join(unknown)}", hint)
+
+
+def _refuse_both(spellings: list[str], source: str, shown) -> None:
+    if len(spellings) < 2:
+        return
+    name, alias = sorted(spellings, key=lambda s: s in Thresholds.aliases())
+    raise usage_error(
+        f"{shown(name)} and {shown(alias)} in {source} set the same threshold",
+        f"keep only {shown(name)} ({_unit(name)}); {shown(alias)} is its old name, {_unit(alias)}",
+    )
 
 
 # Ranges beyond "zero or more": a percentage is at most 100; health always pings at least once and
@@ -114,4 +227,11 @@ THRESHOLD_RANGES: dict[str, tuple[float, float]] = {
         "connections_warn_pct", "connections_fail_pct", "cache_hit_warn_pct", "cache_hit_fail_pct",
         "dead_tuple_warn_pct", "dead_tuple_fail_pct", "sequence_warn_pct", "sequence_fail_pct",
     )},
+}
+
+
+# Every spelling a user may type -> (the field it sets, the factor from the field's unit to its own).
+_SPELLINGS: dict[str, tuple[str, Fraction]] = {
+    **{canonical_of(f.name)[0]: (f.name, canonical_of(f.name)[1]) for f in fields(Thresholds)},
+    **{f.name: (f.name, Fraction(1)) for f in fields(Thresholds)},
 }
