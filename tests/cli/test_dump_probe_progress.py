@@ -148,6 +148,16 @@ def test_probe_progress_never_shows_the_password(migrated_db):
     assert SENTINEL not in stdout + stderr and "Sentinel" not in stdout + stderr
 
 
+# ---------------------------------------------------------------- migrate verify --json
+
+
+def test_verify_with_json_on_a_terminal_shows_no_progress(migrated_db):
+    code, stdout, stderr = run_with_terminal_stderr("-d", migrated_db.url, "migrate", "verify", "--json")
+    assert code == 0, stderr
+    assert "revisions/s" not in stderr and "\x1b[" not in stderr
+    assert stdout.lstrip().startswith("{")
+
+
 # ---------------------------------------------------------------- core: what the bars are fed
 
 
