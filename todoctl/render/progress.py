@@ -11,7 +11,7 @@ control characters, and --json output stays one document.
     with progress.bars(enabled=not quiet, unit="rows") as bars:
         run(..., progress=bars.update if bars else None)
     with progress.activity("dump", enabled=not as_json) as update:
-        run(..., on_progress=update)
+        dump(..., on_progress=(lambda p: update(p.phase, p.bytes)) if update else None)
 """
 
 from __future__ import annotations
