@@ -159,7 +159,10 @@ def health(
             view.watch(run, watch)  # returns only through Ctrl-C
         except KeyboardInterrupt:
             raise typer.Exit(130) from None  # Ctrl-C is how a watch ends: no error message
-    result = run()
+    from todoctl.render.steps import step_progress
+
+    with step_progress("probe", "sessions", enabled=bool(probe) and not as_json, from_first_advance=True) as advance:
+        result = run(on_probe=advance)
     if as_json:
         render.print_json(view.document(result))
     else:

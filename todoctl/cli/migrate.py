@@ -411,7 +411,7 @@ def verify(migrations: MigrationsOption = None, as_json: JsonOption = False) -> 
 
     # It creates a database and migrates it: the direct endpoint, like every schema change.
     url = state.database_url(direct=True, announce=True)
-    with terminate_as_interrupt(), step_progress("verify", "revisions") as advance:
+    with terminate_as_interrupt(), step_progress("verify", "revisions", enabled=not as_json) as advance:
         result = migrate.verify(url, migrations=migrations, on_step=advance)
     _show(result, as_json, "verify", ok=result.ok)
 

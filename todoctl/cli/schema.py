@@ -102,10 +102,16 @@ def dump(
       todoctl schema dump tasks
     """
     from todoctl import render
+    from todoctl.cli.signals import terminate_as_interrupt
     from todoctl.core import schema
     from todoctl.render import schema as view
+    from todoctl.render.progress import activity
 
-    result = schema.dump(state.database_url(), tables=tables or [])
+    url = state.database_url()
+    # On a terminal's stderr: the phase, bytes written, rate and time (never with --json).
+    with terminate_as_interrupt(), activity("dump", enabled=not as_json) as update:
+        on_progress = (lambda p: update(p.phase, p.bytes)) if update else None
+        result = schema.dump(url, tables=tables or [], on_progress=on_progress)
     if as_json:
         render.print_json({"ok": True, **render.jsonable(result)})
     else:

@@ -2,18 +2,23 @@
 time remaining) and a line per phase that has no row count (index builds, ANALYZE), whose
 clock keeps moving so a long phase does not look like a hang.
 
+Work with no honest total (pg_dump's) gets a spinner line instead: its phase, the bytes written
+so far, their rate and the time elapsed; never a made-up percentage.
+
 Nothing at all when disabled or when stderr is not a terminal: pipes and CI logs get no
 control characters, and --json output stays one document.
 
     with progress.bars(enabled=not quiet, unit="rows") as bars:
         run(..., progress=bars.update if bars else None)
+    with progress.activity("dump", enabled=not as_json) as update:
+        dump(..., on_progress=(lambda p: update(p.phase, p.bytes)) if update else None)
 """
 
 from __future__ import annotations
 
 import sys
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from rich.progress import ProgressColumn
 from rich.text import Text
@@ -46,8 +51,8 @@ def bars(
 ) -> Iterator[Bars | None]:
     """A Bars on stderr, or None when disabled or stderr is not a terminal. Names in ``phases``
     are drawn as phase lines (counted in ``unit_of_phases``, no rate), the others as bars."""
-    err = console(stderr=True)
-    if not enabled or not sys.stderr.isatty() or not err.is_terminal:
+    err = _terminal(enabled)
+    if err is None:
         yield None
         return
     from rich.progress import (
@@ -72,6 +77,57 @@ def bars(
     )
     with progress:
         yield Bars(progress, frozenset(phases))
+
+
+def _terminal(enabled: bool):
+    """The stderr console when progress is wanted and stderr is a terminal, else None."""
+    err = console(stderr=True)
+    if not enabled or not sys.stderr.isatty() or not err.is_terminal:
+        return None
+    return err
+
+
+@contextmanager
+def activity(label: str, *, enabled: bool = True) -> Iterator[Callable[[str, int], None] | None]:
+    """A spinner line on stderr for work whose total is unknown, or None when disabled or not a terminal.
+
+    Yields ``update(phase, size_bytes)``, drawn as ``⠹ dump writing DDL  9.1 kB 36.3 kB/s 0:00:01``.
+    The line disappears when the block ends. ``update`` may be called from any thread.
+    """
+    err = _terminal(enabled)
+    if err is None:
+        yield None
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn(label),
+        TextColumn("{task.description:<16}"),
+        _SizeColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+    with progress:
+        task = progress.add_task("connecting", total=None)
+
+        def update(phase: str, size_bytes: int) -> None:
+            progress.update(task, description=phase, completed=size_bytes)
+
+        yield update
+
+
+class _SizeColumn(ProgressColumn):
+    """Bytes written so far and their average rate since the start (``9.1 kB 30.2 kB/s``): output
+    that comes in bursts makes an instantaneous rate swing wildly."""
+
+    def render(self, task: "Task"):
+        from rich.filesize import decimal
+
+        elapsed = task.finished_time if task.finished else task.elapsed
+        rate = f"{decimal(int(task.completed / elapsed))}/s" if elapsed and task.completed else "? B/s"
+        return Text(f"{decimal(int(task.completed))} {rate}", style="progress.download")
 
 
 class _CountColumn(ProgressColumn):

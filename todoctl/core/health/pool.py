@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, replace
+from typing import Callable
 
 from todoctl.app import AppSettings, engine_from_settings
 from todoctl.db.url import DatabaseURL, mask
@@ -81,11 +82,20 @@ def make_pool_engine(url: DatabaseURL, settings: AppSettings):
         ) from None
 
 
-def probe(url: DatabaseURL, sessions: int, settings: AppSettings, *, hold: float = 0.05) -> ProbeResult:
+def probe(
+    url: DatabaseURL,
+    sessions: int,
+    settings: AppSettings,
+    *,
+    hold: float = 0.05,
+    on_session: Callable[[int, int, str], None] | None = None,
+) -> ProbeResult:
     """Run ``sessions`` concurrent sessions through the app's pool, each holding a connection ``hold`` seconds.
 
     All sessions ask for a connection at the same moment (a barrier), as a burst of requests would.
     A session that fails, or cannot even start (the machine's thread limit), is a reported error.
+    ``on_session(finished, sessions, note)`` is called (from the session's thread) as each session
+    ends, ``note`` counting the timeouts and errors so far.
     """
     from sqlalchemy import event, text
     from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -97,7 +107,7 @@ def probe(url: DatabaseURL, sessions: int, settings: AppSettings, *, hold: float
         raise usage_error("--probe needs at least 1 session")
     engine = make_pool_engine(url, settings)
     lock = threading.Lock()
-    counts = {"out": 0, "peak": 0, "opened": 0}
+    counts = {"out": 0, "peak": 0, "opened": 0, "finished": 0}
     waits: list[float] = []
     timeouts: list[int] = []
     errors: list[str] = []
@@ -141,7 +151,15 @@ def probe(url: DatabaseURL, sessions: int, settings: AppSettings, *, hold: float
             message = mask(str(getattr(exc, "orig", None) or exc)).strip().splitlines()
             with lock:
                 errors.append(message[0] if message else type(exc).__name__)
+        finally:
+            if on_session is not None:
+                with lock:
+                    counts["finished"] += 1
+                    failed = [f"{n} {what}" for n, what in ((len(timeouts), "timed out"), (len(errors), "failed")) if n]
+                    on_session(counts["finished"], sessions, ", ".join(failed))
 
+    if on_session is not None:
+        on_session(0, sessions, "")
     started = time.perf_counter()
     # Daemon threads: Ctrl-C must not wait for sessions queued on a 30 s pool timeout.
     threads = [threading.Thread(target=session, daemon=True, name=f"probe-{i}") for i in range(sessions)]

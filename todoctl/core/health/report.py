@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Iterable
+from typing import Callable, Iterable
 
 # Importing a check module registers its checks; the import order is the display order (so the
 # sorter is kept off these lines).
@@ -263,11 +263,13 @@ def run(
     pool: PoolSettings | None = None,
     sample: float = 0.0,
     show_query_text: bool = False,
+    on_probe: Callable[[int, int, str], None] | None = None,
 ) -> HealthReport:
     """Connect (exit 3 if that fails, within the connect timeout), run the checks, optionally probe the pool.
 
     ``sample`` seconds: counter-based checks (cache-hit) measure over that interval now instead of
     since the previous run. ``show_query_text``: other sessions' SQL is shown with its literals.
+    ``on_probe(finished, sessions, note)``: told as each probe session ends (pool.probe's ``on_session``).
     """
     names = selected(checks)
     thresholds = thresholds or Thresholds.from_env()
@@ -290,7 +292,7 @@ def run(
         engine.dispose()
     report = PoolReport(pool)
     if probe:
-        report.probe = run_probe(url, probe, pool, hold=probe_hold)
+        report.probe = run_probe(url, probe, pool, hold=probe_hold, on_session=on_probe)
         results.append(probe_check(report.probe, thresholds))
     return HealthReport(
         database=url.display,

@@ -172,8 +172,84 @@ def restorable_on(ddl: str, facts: ServerFacts) -> tuple[str, list[str]]:
     return ddl, [text for _, _, text in dropped]
 
 
-def dump(url: DatabaseURL, *, tables: list[str] | tuple[str, ...] = ()) -> SchemaDump:
-    """The DDL of the live schema (or of some tables): no data, owners or grants."""
+@dataclass(frozen=True)
+class DumpProgress:
+    """Where a running dump is, for a progress line. pg_dump reads the whole catalog before it
+    writes its first byte, then writes the DDL: so the phase and the bytes written, no estimate.
+
+    (Not `pg_dump --verbose`, whose log names each step and object: it also adds `-- TOC entry`,
+    `-- Dependencies` and `-- Started on` comments to the DDL, and a dump must not depend on
+    whether stderr is a terminal.)
+    """
+
+    phase: str  # "connecting", "reading catalog", "writing DDL"
+    bytes: int  # DDL bytes pg_dump has written so far
+
+
+def _run_pg_dump(command: list[str], env: dict[str, str], on_progress) -> tuple[int, str, str]:
+    """Run pg_dump to the end: (exit code, stdout, stderr).
+
+    Both pipes are drained by threads, so neither can fill and stall pg_dump, and each chunk of
+    DDL moves the progress on. Any exception here (Ctrl-C, the timeout) kills pg_dump and waits
+    for it: no pg_dump outlives todoctl, and nothing of a partial dump reaches stdout (the DDL is
+    written only once pg_dump has finished).
+    """
+    import threading
+    import time
+
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    written = [0]
+    chunks: list[bytes] = []
+    errors: list[bytes] = []
+
+    def read_stdout() -> None:
+        for chunk in iter(lambda: process.stdout.read1(65536), b""):
+            chunks.append(chunk)
+            written[0] += len(chunk)
+            if on_progress is not None:
+                on_progress(DumpProgress("writing DDL", written[0]))
+
+    def read_stderr() -> None:
+        errors.append(process.stderr.read())
+
+    readers = [threading.Thread(target=read, daemon=True) for read in (read_stdout, read_stderr)]
+    started: list[threading.Thread] = []
+    try:
+        if on_progress is not None:
+            on_progress(DumpProgress("reading catalog", 0))
+        for reader in readers:
+            reader.start()
+            started.append(reader)
+        deadline = time.monotonic() + DUMP_TIMEOUT_SECONDS
+        # Short waits, so Ctrl-C is seen at once.
+        while process.poll() is None:
+            if time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(command, DUMP_TIMEOUT_SECONDS)
+            try:
+                process.wait(0.1)
+            except subprocess.TimeoutExpired:
+                pass
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
+    finally:
+        # pg_dump has exited, so its pipes are at their end: the readers finish on their own.
+        for reader in started:
+            reader.join(5)
+        process.stdout.close()
+        process.stderr.close()
+    return process.returncode, b"".join(chunks).decode(), b"".join(errors).decode(errors="replace")
+
+
+def dump(url: DatabaseURL, *, tables: list[str] | tuple[str, ...] = (), on_progress=None) -> SchemaDump:
+    """The DDL of the live schema (or of some tables): no data, owners or grants.
+
+    ``on_progress(DumpProgress)``, when given, is called at each phase and each chunk of DDL
+    pg_dump writes (from a reader thread).
+    """
+    if on_progress is not None:
+        on_progress(DumpProgress("connecting", 0))
     facts = server_facts(url)
     binary = pg_dump_path(facts.major)
     version = _version(binary)
@@ -185,14 +261,14 @@ def dump(url: DatabaseURL, *, tables: list[str] | tuple[str, ...] = ()) -> Schem
     # The same checked value as every other connection (a bad TODOCTL_CONNECT_TIMEOUT is exit 2).
     env.setdefault("PGCONNECT_TIMEOUT", str(connect_timeout()))
     try:
-        result = subprocess.run(
-            command, capture_output=True, text=True, timeout=DUMP_TIMEOUT_SECONDS, env=env, check=False
-        )
+        returncode, stdout, stderr = _run_pg_dump(command, env, on_progress)
     except subprocess.TimeoutExpired:
         raise TodoctlError(f"pg_dump did not finish within {DUMP_TIMEOUT_SECONDS}s on {url.display}") from None
-    if result.returncode != 0:
-        raise _explain_failure(url, version, mask(result.stderr))
-    ddl, dropped = result.stdout, []
+    except OSError as exc:
+        raise TodoctlError(f"cannot run {binary}: {exc}", hint="set TODOCTL_PG_DUMP to a working pg_dump") from None
+    if returncode != 0:
+        raise _explain_failure(url, version, mask(stderr))
+    ddl, dropped = stdout, []
     if _major(version) > facts.major:
         ddl, dropped = restorable_on(ddl, facts)
     return SchemaDump(url.display, binary, version, list(tables), ddl, facts.version, dropped)
