@@ -9,8 +9,8 @@ to ingest them.
 
 Streams: one PCG64 per (run, table, chunk), seeded through ``SeedSequence`` from a hash of its
 name. Only the raw 64-bit outputs are used (floats are made here, not by numpy's distribution
-methods), because numpy keeps bit generators' streams stable across versions but not the
-methods built on them. Same names, same bytes.
+methods, which numpy allows itself to change between releases); tests/core/seed/test_rows.py pins
+known answers, so a release that changed the raw stream fails there. Same names, same bytes.
 """
 
 from __future__ import annotations
