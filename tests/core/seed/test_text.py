@@ -12,7 +12,7 @@ from todoctl.core import explain
 from todoctl.core.explain import plan as plan_nodes
 from todoctl.core.seed import profile as seed_profile
 from todoctl.core.seed.pools import Pools
-from todoctl.core.seed.rows.text import sections, vocabulary
+from todoctl.core.seed.text import sections, vocabulary
 
 # The words of a task as the app's search sees them (tasks.search_vector's text, weights aside).
 DOCUMENT = "to_tsvector('english', title) || to_tsvector('english', coalesce(description, ''))"

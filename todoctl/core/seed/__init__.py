@@ -2,7 +2,9 @@
 
     job        the run: protection, modes, the transaction, the report
     profile    seed profiles (TOML) and their checks
-    pools      word lists and value pools, encoded once per run
+    wordlists  the word lists of seeds/words/
+    text       task titles and descriptions composed from them (Zipf by rank)
+    pools      value pools, encoded once per run
     rows/      rows per table (one module each), drawn from the profile
     load       binary COPY, deferred indexes and keys, ANALYZE, fingerprint
 """

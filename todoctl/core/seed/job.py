@@ -170,12 +170,7 @@ def _dry_run(url: DatabaseURL | None, profile: Profile, mode: str) -> SeedReport
 def _load(
     url: DatabaseURL, profile: Profile, mode: str, progress: Progress | None, yes: bool, rows: RowSource | None
 ) -> SeedReport:
-    # Everything the pools thread imports is imported here first: two threads importing
-    # the same modules at once can end in Python's import-lock deadlock error.
-    import psycopg.types.numeric  # noqa: F401  (pools.numeric)
-
     from todoctl.core.seed.rows import Generator
-    from todoctl.core.seed.rows import text as _text  # noqa: F401  (Pools composes titles with it)
 
     started = time.perf_counter()
     phases: dict[str, float] = {}
@@ -213,7 +208,8 @@ def _load(
 
 
 def _pools(profile: Profile):
-    """The run's value pools, and their numpy gather tables (numpy's import included)."""
+    """The run's value pools, and their numpy gather tables (numpy's import included: nothing
+    on the main thread imports numpy while this runs)."""
     from todoctl.core.seed.pools import Pools
     from todoctl.core.seed.rows.encode import EncodedPools
 

@@ -3,6 +3,10 @@ generator and encoded once in PostgreSQL's binary COPY format.
 
 Drawing from pre-encoded pools is what makes seeding fast: rows/encode.py gathers them by
 index a chunk at a time; no Faker call, no datetime object, no per-value adapter.
+
+Everything ``Pools`` needs is imported with this module, none of it when the pools are
+composed: the seed job composes them on a thread while its main thread imports psycopg's
+adapters, and two threads importing one module at once can end in Python's import deadlock.
 """
 
 from __future__ import annotations
@@ -11,9 +15,11 @@ import random
 import struct
 from datetime import datetime, timezone
 from decimal import Decimal
-from functools import lru_cache
 
-from todoctl import paths
+from psycopg.types.numeric import DecimalBinaryDumper
+
+from todoctl.core.seed.text import Writer
+from todoctl.core.seed.wordlists import words
 
 # ---------------------------------------------------------------- binary COPY encoding
 
@@ -32,8 +38,6 @@ def text(value: str) -> bytes:
 
 
 def numeric(value: Decimal) -> bytes:
-    from psycopg.types.numeric import DecimalBinaryDumper
-
     data = bytes(DecimalBinaryDumper(Decimal).dump(value))
     return _TEXT_LENGTH(len(data)) + data
 
@@ -42,17 +46,6 @@ def timestamp_us(moment: datetime) -> int:
     """Microseconds since PostgreSQL's epoch (2000-01-01 UTC), the binary timestamptz value."""
     delta = moment.astimezone(timezone.utc) - PG_EPOCH
     return (delta.days * 86_400 + delta.seconds) * SECOND + delta.microseconds
-
-
-# ---------------------------------------------------------------- word lists
-
-
-@lru_cache(maxsize=None)
-def words(name: str) -> tuple[str, ...]:
-    """A word list from ``seeds/words/NAME.txt``: one entry a line, ``#`` comments skipped."""
-    path = paths.seeds_dir() / "words" / f"{name}.txt"
-    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
-    return tuple(line for line in lines if line and not line.startswith("#"))
 
 
 def table(weights: dict[str, float] | tuple[float, ...], values: list, size: int = 1024) -> list:
@@ -99,9 +92,6 @@ class Pools:
         self.priorities = table(profile.priority, [text(p) for p in profile.priority])
         self.estimates = table(ESTIMATED_HOURS, [numeric(Decimal(h)) for h in ESTIMATED_HOURS])
         self.tag_counts = table(profile.tags_per_task, list(range(len(profile.tags_per_task))))
-        # Imported here: rows/ imports this module.
-        from todoctl.core.seed.rows.text import Writer
-
         writer = Writer(rng)
         tasks = profile.total_tasks
         self.titles = [text(t) for t in writer.titles(_pool_size(tasks, self.TITLES, self.MIN_POOL))]

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from todoctl import paths
+from todoctl.core.seed.wordlists import words
 from todoctl.errors import usage_error
 
 # Beyond these a seed is a typo, not a load test (and would not fit the memory budget).
@@ -192,8 +193,6 @@ def _parse(data: dict, path: Path) -> Profile:
     if "reference_time" not in top.data:
         raise _bad(path, "reference_time is required (timestamps are relative to it, for determinism)")
     reference_time = _reference_time(top._take("reference_time", None), path)
-    from todoctl.core.seed.pools import words
-
     profile = Profile(
         name=name,
         source=str(path),

@@ -23,7 +23,7 @@ from functools import lru_cache
 from itertools import accumulate
 from typing import Iterator, NamedTuple
 
-from todoctl.core.seed.pools import words
+from todoctl.core.seed.wordlists import words
 
 # Zipf's exponent: 1.0 is the classic law of word frequencies in natural language.
 ZIPF_S = 1.0
