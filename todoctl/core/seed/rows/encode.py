@@ -23,8 +23,6 @@ import numpy as np
 
 NULL = b"\xff\xff\xff\xff"
 _UNIT = 2.0**-53
-_TIMESTAMP_WORD = np.frombuffer((8).to_bytes(4, "big"), dtype=np.uint8)
-_UUID_WORD = np.frombuffer((16).to_bytes(4, "big"), dtype=np.uint8)
 _UUID_VERSION_CLEAR, _UUID_VERSION_SET = np.uint64(~0xF000 & (2**64 - 1)), np.uint64(0x4000)
 _UUID_VARIANT_CLEAR, _UUID_VARIANT_SET = np.uint64(~(0xC000 << 48) & (2**64 - 1)), np.uint64(0x8000 << 48)
 
@@ -51,33 +49,37 @@ class Stream:
 # ---------------------------------------------------------------- values as byte matrices
 
 
+def _fields(payload: np.ndarray) -> np.ndarray:
+    """Binary COPY fields from an (n, width) matrix of value bytes: each row with its int32
+    length word (the width) ahead of it, an (n, 4 + width) uint8 matrix."""
+    n, width = payload.shape
+    out = np.empty((n, 4 + width), dtype=np.uint8)
+    out[:, :4] = np.frombuffer(width.to_bytes(4, "big"), dtype=np.uint8)
+    out[:, 4:] = payload
+    return out
+
+
+def _big_endian(values: np.ndarray, dtype: str) -> np.ndarray:
+    """Each value's bytes in network order (``dtype`` such as ">i8"), one row per value."""
+    return values.astype(dtype).view(np.uint8).reshape(len(values), -1)
+
+
 def uuids(stream: Stream, n: int) -> np.ndarray:
     """``n`` random version-4 UUID fields (length word + 16 bytes): an (n, 20) uint8 matrix."""
     words = stream.raw(2 * n).reshape(n, 2)
     words[:, 0] = (words[:, 0] & _UUID_VERSION_CLEAR) | _UUID_VERSION_SET
     words[:, 1] = (words[:, 1] & _UUID_VARIANT_CLEAR) | _UUID_VARIANT_SET
-    out = np.empty((n, 20), dtype=np.uint8)
-    out[:, :4] = _UUID_WORD
-    out[:, 4:] = words.astype(">u8").view(np.uint8).reshape(n, 16)
-    return out
+    return _fields(_big_endian(words.ravel(), ">u8").reshape(n, 16))
 
 
 def timestamps(microseconds: np.ndarray) -> np.ndarray:
     """timestamptz fields (length word + int64 microseconds since 2000-01-01): (n, 12) uint8."""
-    n = len(microseconds)
-    out = np.empty((n, 12), dtype=np.uint8)
-    out[:, :4] = _TIMESTAMP_WORD
-    out[:, 4:] = microseconds.astype(">i8").view(np.uint8).reshape(n, 8)
-    return out
+    return _fields(_big_endian(microseconds, ">i8"))
 
 
 def int4s(values: np.ndarray) -> np.ndarray:
     """int4 fields (length word 4 + big-endian int32): (n, 8) uint8."""
-    n = len(values)
-    out = np.empty((n, 8), dtype=np.uint8)
-    out[:, :4] = np.frombuffer((4).to_bytes(4, "big"), dtype=np.uint8)
-    out[:, 4:] = values.astype(">i4").view(np.uint8).reshape(n, 4)
-    return out
+    return _fields(_big_endian(values, ">i4"))
 
 
 def constant(value: bytes, n: int) -> np.ndarray:
