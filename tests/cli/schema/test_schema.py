@@ -176,6 +176,15 @@ def test_dump_of_an_unreachable_server_is_exit_3_without_the_password():
     assert SENTINEL not in result.output + result.stderr
 
 
+def test_dump_with_a_pg_dump_that_cannot_run_is_one_error_and_a_hint(migrated_db, tmp_path):
+    missing = tmp_path / "no-such-pg_dump"
+    result = runner.invoke(app, ["-d", migrated_db.url, "schema", "dump"], env={"TODOCTL_PG_DUMP": str(missing)})
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith(f"Error: cannot run {missing}") and lines[1].startswith("Hint: set TODOCTL_PG_DUMP")
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
 def test_erd_prints_mermaid(migrated_db):
     result = invoke(migrated_db, "erd")
     assert result.exit_code == 0, result.output

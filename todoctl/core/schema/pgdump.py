@@ -96,11 +96,15 @@ def pg_dump_path(server_major: int) -> str:
 libpq_arguments = DatabaseURL.for_child_process
 
 
+def _cannot_run(binary: str, exc: OSError) -> TodoctlError:
+    return TodoctlError(f"cannot run {binary}: {exc}", hint="set TODOCTL_PG_DUMP to a working pg_dump")
+
+
 def _version(binary: str) -> str:
     try:
         out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=30, check=False).stdout
     except OSError as exc:
-        raise TodoctlError(f"cannot run {binary}: {exc}", hint="set TODOCTL_PG_DUMP to a working pg_dump") from None
+        raise _cannot_run(binary, exc) from None
     match = re.search(r"(\d+(?:\.\d+)*)", out)
     return match.group(1) if match else out.strip()
 
@@ -264,8 +268,8 @@ def dump(url: DatabaseURL, *, tables: list[str] | tuple[str, ...] = (), on_progr
         returncode, stdout, stderr = _run_pg_dump(command, env, on_progress)
     except subprocess.TimeoutExpired:
         raise TodoctlError(f"pg_dump did not finish within {DUMP_TIMEOUT_SECONDS}s on {url.display}") from None
-    except OSError as exc:
-        raise TodoctlError(f"cannot run {binary}: {exc}", hint="set TODOCTL_PG_DUMP to a working pg_dump") from None
+    except OSError as exc:  # it ran for --version a moment ago, and went away or broke since
+        raise _cannot_run(binary, exc) from None
     if returncode != 0:
         raise _explain_failure(url, version, mask(stderr))
     ddl, dropped = stdout, []
