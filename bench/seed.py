@@ -197,7 +197,7 @@ def orm_insert(source: DatabaseURL, target: DatabaseURL) -> float:
 
     from todoctl.core.seed.rows import COLUMNS
     from todoctl.db.engine import make_engine
-    from todoctl.models import Tag, Task, TaskList, TaskTag, User
+    from todoctl.todo.models import Tag, Task, TaskList, TaskTag, User
 
     models = {"users": User, "task_lists": TaskList, "tags": Tag, "tasks": Task, "task_tags": TaskTag}
     source_engine = make_engine(source)

@@ -11,8 +11,8 @@ import uuid
 
 from sqlmodel import Session, select
 
-from todoctl.app import get_session, ping, session_scope
-from todoctl.models import Task, User
+from todoctl.todo.db import get_session, ping, session_scope
+from todoctl.todo.models import Task, User
 
 try:
     from fastapi import Depends

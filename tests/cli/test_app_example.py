@@ -18,9 +18,9 @@ import psycopg
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-import todoctl.app as app_db
+import todoctl.todo.db as app_db
 from tests.helpers import libpq
-from todoctl.app import AppSettings, engine_from_settings
+from todoctl.todo.db import AppSettings, engine_from_settings
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "app_usage.py"
 SECRET = "pw-Example-8812"

@@ -142,7 +142,7 @@ def test_malformed_profile_file_is_exit_2(tmp_path, migrated_db):
 def _row_counts(url) -> dict[str, int]:
     import psycopg
 
-    from todoctl.models import APP_TABLES
+    from todoctl.todo.models import APP_TABLES
 
     with psycopg.connect(url.url.replace("postgresql+psycopg://", "postgresql://")) as conn:
         return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in APP_TABLES}

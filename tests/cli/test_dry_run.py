@@ -14,7 +14,7 @@ from todoctl.cli.app import app
 from todoctl.core import migrate
 from todoctl.core.shared import protect
 from todoctl.db import embedded
-from todoctl.models import APP_TABLES
+from todoctl.todo.models import APP_TABLES
 
 runner = CliRunner()
 HISTORY = [r.id for r in migrate.history()]

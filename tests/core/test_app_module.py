@@ -23,10 +23,10 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session, func, select
 
-import todoctl.app as app_db
+import todoctl.todo.db as app_db
 from tests.helpers import libpq
 from tests.topology import PASSWORD
-from todoctl.app import (
+from todoctl.todo.db import (
     AppSettings,
     engine_from_settings,
     get_session,
@@ -35,7 +35,7 @@ from todoctl.app import (
     sslmode,
 )
 from todoctl.db.url import DatabaseURL, normalise
-from todoctl.models import User
+from todoctl.todo.models import User
 
 BCRYPT = "$2b$12$" + "a" * 53
 
@@ -83,7 +83,7 @@ def test_defaults_are_the_deployments_and_every_source_is_named():
 def test_the_environment_wins_over_dot_env(tmp_path):
     (tmp_path / ".env").write_text("DB_POOL_MAX=7\nDB_POOL_MIN=3\nDATABASE_URL=postgres://u@localhost/fromdotenv\n")
     code = (
-        "from todoctl.app import AppSettings; s = AppSettings.from_env(); "
+        "from todoctl.todo.db import AppSettings; s = AppSettings.from_env(); "
         "print(s.pool_min, s.pool_max, s.sources['pool_min'], s.sources['pool_max'], s.url.database, sep='|')"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DB_", "DATABASE_URL"))}
@@ -307,7 +307,7 @@ def test_get_session_driven_the_way_fastapi_drives_a_yield_dependency(migrated_d
 
 def test_the_default_engine_is_built_on_first_use_not_at_import():
     code = (
-        "import todoctl.app as a, sys; assert a._engine is None; "
+        "import todoctl.todo.db as a, sys; assert a._engine is None; "
         "assert 'fastapi' not in sys.modules and 'typer' not in sys.modules and 'rich' not in sys.modules"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
@@ -318,7 +318,7 @@ def test_todoctl_help_does_not_import_the_app_module():
     from tests.cli.test_startup import imported_modules
 
     for args in (("--help",), ("health", "--help")):
-        assert "todoctl.app" not in imported_modules(*args)
+        assert "todoctl.todo.db" not in imported_modules(*args)
 
 
 def test_ping_reports_the_server_and_the_pool(migrated_db):

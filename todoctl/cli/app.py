@@ -200,7 +200,7 @@ app = typer.Typer(
     cls=TodoctlGroup,
     name="todoctl",
     help=with_examples(
-        "Administration for the Todo app's PostgreSQL database: migrations, seed data, plans, health.",
+        "Administration for a SQLModel + Alembic app's PostgreSQL database: migrations, seed data, plans, health.",
         "todoctl migrate up && todoctl seed",
         "todoctl health --json",
     ),
@@ -234,6 +234,16 @@ def root(
             show_default="the embedded server",
         ),
     ] = None,
+    project: Annotated[
+        str | None,
+        typer.Option(
+            "--project",
+            metavar="DIR",
+            envvar="TODOCTL_PROJECT",
+            help="The app's directory: its pyproject.toml's [tool.todoctl] table names the models, migrations, queries and engine.",
+            show_default="the nearest pyproject.toml with [tool.todoctl], else the bundled Todo app",
+        ),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks on errors.")] = False,
     wide: Annotated[
         bool, typer.Option("--wide", help="Draw tables at their full width instead of folding long cells to fit the terminal.")
@@ -242,7 +252,10 @@ def root(
         bool, typer.Option("--version", help="Show todoctl's version and exit (`todoctl version`: every version).", callback=_version, is_eager=True)
     ] = False,
 ) -> None:
-    """todoctl: the Todo app's database, from the terminal and from CI."""
+    """todoctl: an app's PostgreSQL database, from the terminal and from CI."""
+    from todoctl import project as app_project
+
+    app_project.select(project)
     state.current.database_url = database_url
     state.current.verbose = verbose
     state.current.wide = wide

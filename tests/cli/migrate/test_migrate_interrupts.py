@@ -20,7 +20,7 @@ import pytest
 
 from tests.helpers import schema_snapshot as snapshot
 from tests.helpers import start_todoctl, wait_for
-from todoctl.models import SEARCH_EXPRESSION
+from todoctl.todo.models import SEARCH_EXPRESSION
 from todoctl.core import migrate
 from todoctl.core.migrate.lock import LOCK_KEY
 from todoctl.core.shared import catalog

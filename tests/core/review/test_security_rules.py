@@ -12,7 +12,7 @@ from sqlalchemy import CheckConstraint, Column, DateTime, Integer, MetaData, Str
 from tests.core.review.helpers import findings, locations
 from todoctl.core.review.rules.security import ARGON2, HASH_SAMPLES
 from todoctl.db.url import DatabaseURL
-from todoctl.models import BCRYPT_PATTERN
+from todoctl.todo.models import BCRYPT_PATTERN
 
 SECRET = "Kq7zSecretPw"  # the password the broken fixtures leak
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import Column, Index, Integer, String, Table
-from sqlmodel import SQLModel
+from todoctl.todo.models import metadata as todo_metadata
 
 from todoctl.core import migrate
 from todoctl.core.schema import diff as schema_diff
@@ -35,7 +35,7 @@ def found(differences, category=None) -> set[tuple[str, str, str]]:
 @pytest.fixture
 def model_change():
     """A table and an index that exist in the models only: a model change with no migration."""
-    metadata = SQLModel.metadata
+    metadata = todo_metadata
     reminders = Table(
         "reminders",
         metadata,

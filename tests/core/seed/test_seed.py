@@ -14,7 +14,7 @@ from todoctl.core.seed import job as seed_job
 from todoctl.core.seed import profile as seed_profile
 from todoctl.core.seed.rows import tasks_per_user
 from todoctl.errors import ExitCode, TodoctlError
-from todoctl.models import SEARCH_EXPRESSION
+from todoctl.todo.models import SEARCH_EXPRESSION
 
 APP_TABLES = ("users", "task_lists", "tags", "tasks", "task_tags")
 REFERENCE = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)

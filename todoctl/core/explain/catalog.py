@@ -90,14 +90,12 @@ def _stale_tables(raw, root: PlanNode) -> list[str]:
 
 
 def relied_on_index_ddl(name: str) -> str:
-    """``CREATE INDEX CONCURRENTLY ...`` for an index declared in todoctl/models.py."""
+    """``CREATE INDEX CONCURRENTLY ...`` for an index the app's models declare."""
     from sqlalchemy.dialects import postgresql
     from sqlalchemy.schema import CreateIndex
-    from sqlmodel import SQLModel
+    from todoctl.project import app_metadata
 
-    import todoctl.models  # noqa: F401  (registers the tables)
-
-    for table in SQLModel.metadata.tables.values():
+    for table in app_metadata().tables.values():
         for index in table.indexes:
             if index.name == name:
                 ddl = str(CreateIndex(index).compile(dialect=postgresql.dialect()))

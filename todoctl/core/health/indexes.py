@@ -13,7 +13,7 @@ from todoctl.core.health.registry import (
 )
 from todoctl.core.shared import index_overlap
 from todoctl.core.shared.catalog_details import IndexDetail, index_details
-from todoctl.models import APP_TABLES
+from todoctl.project import app_tables
 
 
 @check("invalid-indexes", "indexes left INVALID, e.g. by a failed CREATE INDEX CONCURRENTLY")
@@ -64,7 +64,7 @@ def _unused_indexes(ctx: Context) -> Check:
         "WHERE s.schemaname = current_schema() AND s.relname = ANY(:tables) "
         "AND NOT x.indisunique AND NOT x.indisprimary AND x.indisvalid "
         "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) ORDER BY 1, 2",
-        tables=list(APP_TABLES),
+        tables=app_tables(),
     )
     unused = [
         {"table": r.table, "index": r.index, "bytes": r.bytes, "table_scans": r.table_scans}
@@ -99,7 +99,8 @@ def find_duplicates(indexes: list[IndexDetail]) -> list[dict]:
 @check("duplicate-indexes", "indexes on the app's tables covered by another index")
 def _duplicate_indexes(ctx: Context) -> Check:
     with read_only(ctx) as conn:
-        indexes = [i for i in index_details(conn) if i.table in APP_TABLES]
+        tables = set(app_tables())
+        indexes = [i for i in index_details(conn) if i.table in tables]
     duplicates = find_duplicates(indexes)
     if not duplicates:
         return Check("duplicate-indexes", Status.OK, "none", "none", None, {"indexes": []})

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from todoctl.app import AppSettings, engine_from_settings
+from todoctl.todo.db import AppSettings, engine_from_settings
 from todoctl.db.url import DatabaseURL, mask
 from todoctl.errors import ExitCode, TodoctlError, usage_error
 

@@ -23,7 +23,7 @@ from todoctl.core.health.registry import (
     severity,
 )
 from todoctl.core.health.thresholds import Thresholds
-from todoctl.models import APP_TABLES
+from todoctl.project import app_tables
 
 XID_LIMIT = 2**31  # transaction IDs wrap around (and the server stops) near here
 
@@ -121,7 +121,7 @@ def _dead_tuples(ctx: Context) -> Check:
         "extract(epoch FROM clock_timestamp() - greatest(last_vacuum, last_autovacuum))::float8 AS vacuum_age, "
         "current_setting('autovacuum') AS autovacuum "
         "FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname = ANY(:tables) ORDER BY 1",
-        tables=list(APP_TABLES),
+        tables=app_tables(),
     )
     tables = []
     for r in rows:

@@ -35,7 +35,7 @@ def _placeholder(param):
     import uuid
     from datetime import datetime, timezone
 
-    from todoctl.models import TaskStatus
+    from todoctl.todo.models import TaskStatus
 
     return {
         uuid.UUID: uuid.UUID(int=1),

@@ -69,7 +69,7 @@ def offline_sql(url: DatabaseURL | None, target: str, direction: str, *, migrati
     TARGET may be a range FROM:TO (no database needed); otherwise it starts at the revision the
     database records. Relative targets (+N, -N) are Alembic's own.
     """
-    from alembic import command
+    from todoctl.core.migrate import environment
 
     if ":" in target:
         rev_range = target
@@ -89,7 +89,7 @@ def offline_sql(url: DatabaseURL | None, target: str, direction: str, *, migrati
     buffer = io.StringIO()
     config = alembic_config(migrations)
     config.output_buffer = buffer  # where Alembic writes offline SQL
-    run = command.upgrade if direction == "up" else command.downgrade
+    run = environment.upgrade if direction == "up" else environment.downgrade
     try:
         run(config, rev_range, sql=True)
     except Exception as exc:  # alembic raises CommandError and others for impossible ranges

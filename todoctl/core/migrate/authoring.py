@@ -14,6 +14,7 @@ from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 
 from todoctl import paths
+from todoctl.core.migrate import environment
 from todoctl.core.migrate.scripts import alembic_config, migrations_path, single_head
 from todoctl.db.engine import connection
 from todoctl.db.url import DatabaseURL, mask
@@ -92,10 +93,10 @@ def new_revision(
             config = alembic_config(migrations, connection=conn)
             try:
                 with _alembic_messages_on_stderr():
-                    created = command.revision(
+                    created = environment.revision(
                         config,
                         message=message,
-                        autogenerate=True,
+                        autogenerate_=True,
                         rev_id=rev_id,
                         process_revision_directives=keep_only_changes,
                     )
@@ -109,7 +110,7 @@ def new_revision(
         if skipped[0]:
             raise TodoctlError(
                 "no differences between the models and the database: nothing to migrate",
-                hint="change todoctl/models.py first, or pass --empty for a hand-written revision",
+                hint="change the models first, or pass --empty for a hand-written revision",
             )
     if dry_run:
         path = _would_write(script, rev_id, message)

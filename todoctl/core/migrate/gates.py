@@ -14,7 +14,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from alembic import command
+from todoctl.core.migrate import environment
 
 from todoctl.core.migrate.scripts import (
     Revision,
@@ -157,7 +157,7 @@ def offline_sql(
     buffer = io.StringIO()
     config = alembic_config(migrations)
     config.output_buffer = buffer  # where Alembic writes offline SQL
-    run = command.downgrade if direction == "down" else command.upgrade
+    run = environment.downgrade if direction == "down" else environment.upgrade
     try:
         run(config, rev_range, sql=True)
     except Exception as exc:  # alembic raises CommandError and others for impossible ranges

@@ -16,7 +16,7 @@ one against the revision the database ends at:
   the revision's: like migration_ops.create_index_concurrently, this relies on an index name
   meaning one definition throughout the history.
 
-What a revision defines (names are enough): at head, the models (SQLModel metadata, the
+What a revision defines (names are enough): at head, the models (the app's metadata, the
 single source of truth that `migrate check` already holds the database to; cheap, and needs
 no privilege). At any other revision the models say nothing, so the history is replayed up to
 that revision on a throwaway database and its index names read back from the server. That
@@ -32,7 +32,7 @@ from pathlib import Path
 from todoctl.core.migrate.settings import Timeouts, timeout_statements
 from todoctl.db.url import DatabaseURL
 from todoctl.errors import TodoctlError
-from todoctl.models import APP_TABLES
+from todoctl.project import app_metadata, app_tables
 
 # An index being built concurrently right now is invalid until its build ends: not debris.
 _LEFTOVER_SQL = (
@@ -62,16 +62,12 @@ class IndexRepair:
 def leftover_invalid(conn) -> list[tuple[str, str]]:
     """(table, index) of every INVALID index on the app's tables (a psycopg or SQLAlchemy connection)."""
     execute = getattr(conn, "exec_driver_sql", None) or conn.execute
-    return [tuple(row) for row in execute(_LEFTOVER_SQL, (list(APP_TABLES),)).fetchall()]
+    return [tuple(row) for row in execute(_LEFTOVER_SQL, (app_tables(),)).fetchall()]
 
 
 def names_at_head() -> set[str]:
     """The indexes the models define."""
-    from sqlmodel import SQLModel
-
-    import todoctl.models  # noqa: F401  (registers the tables)
-
-    return {index.name for table in SQLModel.metadata.tables.values() for index in table.indexes}
+    return {index.name for table in app_metadata().tables.values() for index in table.indexes}
 
 
 def names_at(url: DatabaseURL, revision: str, *, migrations: Path | str | None) -> set[str]:
@@ -87,7 +83,7 @@ def names_at(url: DatabaseURL, revision: str, *, migrations: Path | str | None) 
                 "SELECT i.relname FROM pg_index x "
                 "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
                 "WHERE t.relname = ANY(%s) AND t.relnamespace = current_schema()::regnamespace",
-                (list(APP_TABLES),),
+                (app_tables(),),
             ).fetchall()
     return {row[0] for row in rows}
 

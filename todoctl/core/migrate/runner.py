@@ -7,11 +7,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from alembic import command
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy.exc import DBAPIError
 
+from todoctl.core.migrate import environment
 from todoctl.core.migrate.outcome import (
     LOCK_NOT_AVAILABLE,
     Journal,
@@ -176,9 +176,9 @@ def _apply(url, conn, target, migrations, options: RunOptions, timeouts: Timeout
         journal.start()
         try:
             if journal.direction == "up":
-                command.upgrade(config, target)
+                environment.upgrade(config, target)
             else:
-                command.downgrade(config, target)
+                environment.downgrade(config, target)
             return
         except DBAPIError as exc:
             rollback_quietly(conn)
@@ -275,7 +275,7 @@ def stamp(
         protect.guard(conn, url, "stamp a revision", yes=options.yes)
         before = current_revisions(conn)
         config = alembic_config(migrations, connection=conn, timeouts=options.timeouts or Timeouts.from_env())
-        command.stamp(config, revision, purge=True)
+        environment.stamp(config, revision, purge=True)
         after = current_revisions(conn)
     return MigrationRun(url.display, "stamp", revision, before, after, [])
 

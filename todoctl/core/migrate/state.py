@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from todoctl.db.engine import connection
 from todoctl.db.url import DatabaseURL
-from todoctl.models import APP_TABLES
+from todoctl.project import app_tables
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -72,7 +72,7 @@ def current_revisions(conn: "Connection") -> list[str]:
 def present_app_tables(conn: "Connection") -> list[str]:
     rows = conn.execute(
         text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename = ANY(:names)"),
-        {"names": list(APP_TABLES)},
+        {"names": app_tables()},
     )
     return sorted(row[0] for row in rows)
 
@@ -86,7 +86,7 @@ def invalid_indexes(conn: "Connection") -> list[InvalidIndex]:
             "WHERE NOT x.indisvalid AND n.nspname = current_schema() AND t.relname = ANY(:names) "
             "ORDER BY 1, 2"
         ),
-        {"names": list(APP_TABLES)},
+        {"names": app_tables()},
     )
     return [InvalidIndex(table, index) for table, index in rows]
 

@@ -149,12 +149,12 @@ class ReviewContext:
 def app_context(root: Path | None = None, url: "DatabaseURL | None" = None, environ: Mapping[str, str] | None = None) -> ReviewContext:
     """The context for reviewing this app: its models, its named queries, its settings."""
     from todoctl import queries
-    from todoctl.models import SQLModel
+    from todoctl.project import app_metadata
 
     root = Path(root or Path.cwd())
     if environ is None:
         environ = _app_environ(root)
-    return ReviewContext(root=root, metadata=SQLModel.metadata, queries=queries.QUERIES, environ=environ, url=url)
+    return ReviewContext(root=root, metadata=app_metadata(), queries=queries.QUERIES, environ=environ, url=url)
 
 
 def _app_environ(root: Path) -> dict[str, str]:

@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import CheckConstraint, text
-from sqlmodel import SQLModel
 
-import todoctl.models  # noqa: F401  (registers the tables)
+from todoctl.project import app_metadata
 from todoctl.core.shared.catalog import IGNORED_PREFIX, IGNORED_TABLES
 
 if TYPE_CHECKING:
@@ -36,7 +35,7 @@ def model_drift(conn: "Connection") -> list[Difference]:
     """How the database differs from the models (empty when they match)."""
     context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": _include})
     found: list[Difference] = []
-    for diff in compare_metadata(context, SQLModel.metadata):
+    for diff in compare_metadata(context, app_metadata()):
         for item in diff if isinstance(diff, list) else [diff]:
             found.append(_explain(item))
     found.extend(_check_constraint_drift(conn))
@@ -109,7 +108,7 @@ def _explain(item: tuple) -> Difference:
 
 def _check_constraint_drift(conn: "Connection") -> list[Difference]:
     expected: dict[tuple[str, str], str] = {}
-    for table in SQLModel.metadata.sorted_tables:
+    for table in app_metadata().sorted_tables:
         for constraint in table.constraints:
             if isinstance(constraint, CheckConstraint) and constraint.name:
                 expected[(table.name, str(constraint.name))] = str(constraint.sqltext)
@@ -119,7 +118,7 @@ def _check_constraint_drift(conn: "Connection") -> list[Difference]:
             "JOIN pg_namespace n ON n.oid = t.relnamespace "
             "WHERE c.contype = 'c' AND n.nspname = current_schema() AND t.relname = ANY(:tables)"
         ),
-        {"tables": [t.name for t in SQLModel.metadata.sorted_tables]},
+        {"tables": [t.name for t in app_metadata().sorted_tables]},
     )
     actual = {(t, c) for t, c in rows}
     present_tables = {t for t, _ in actual} | _existing_tables(conn)

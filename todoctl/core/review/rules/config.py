@@ -25,7 +25,7 @@ RECYCLE_FLOOR_S = 60
 
 def _settings(ctx: ReviewContext):
     """``(AppSettings, None)`` or ``(None, the app's own error message)``."""
-    from todoctl.app import AppSettings
+    from todoctl.todo.db import AppSettings
 
     try:
         return AppSettings.from_env(ctx.environ, ignore=("DATABASE_URL",)), None

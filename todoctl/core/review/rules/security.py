@@ -210,7 +210,7 @@ URL_VARIABLES = ("DATABASE_URL", "DATABASE_URL_UNPOOLED")
 def ssl_required(ctx: ReviewContext) -> Iterator[Finding]:
     from urllib.parse import parse_qsl
 
-    from todoctl.app import _SSL_REQUIRED
+    from todoctl.todo.db import _SSL_REQUIRED
     from todoctl.db.url import normalise
     from todoctl.errors import TodoctlError
 

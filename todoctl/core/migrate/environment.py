@@ -1,0 +1,162 @@
+"""Running the app's ``env.py``, and refusing one that would touch another database.
+
+todoctl hands ``env.py`` its connection in ``config.attributes["connection"]`` (Alembic's
+connection-sharing recipe). An ``env.py`` that ignores it — builds its own engine from its own
+settings, as the stock template does — would migrate whatever database *it* names while todoctl
+reports the one it was given. :class:`GuardedEnvironment` sees the connection ``env.py`` passes to
+``context.configure`` and refuses (exit 4) before ``run_migrations`` can apply anything.
+
+The verbs here are Alembic's own ``command.upgrade`` / ``downgrade`` / ``stamp`` / ``revision``
+(alembic/command.py), each a few lines around an ``EnvironmentContext``, with that context
+replaced by the guarded one. Autogenerate also renders SQLModel's column types as plain
+SQLAlchemy ones, so a new revision needs no ``import sqlmodel`` to run.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from alembic import autogenerate
+from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext
+from alembic.script import ScriptDirectory
+from alembic.util import to_tuple
+
+from todoctl.errors import ExitCode, TodoctlError
+
+# What to write in env.py, for the refusal's hint.
+SHARED_CONNECTION_LINES = (
+    'connectable = config.attributes.get("connection") or engine_from_config(...); '
+    "context.configure(connection=connectable, target_metadata=target_metadata) "
+    "(or the whole body: `from todoctl.alembic import run_migrations; run_migrations(target_metadata)`)"
+)
+
+
+class EnvIgnoresConnection(TodoctlError):
+    def __init__(self, env_py: str, why: str) -> None:
+        super().__init__(
+            f"{env_py} {why}, not the one todoctl gave it in config.attributes[\"connection\"]; "
+            "nothing was run: todoctl never works on a database other than the one it names",
+            hint=f"in env.py, use the shared connection when it is set: {SHARED_CONNECTION_LINES}",
+            exit_code=ExitCode.REFUSED,
+        )
+
+
+def _same_connection(given: Any, shared: Any) -> bool:
+    from sqlalchemy.engine import Connection, Engine
+
+    if given is shared:
+        return True
+    if isinstance(shared, Engine) and isinstance(given, Connection):
+        return given.engine is shared
+    if isinstance(shared, Connection) and isinstance(given, Connection):
+        return given.connection.dbapi_connection is shared.connection.dbapi_connection
+    return False
+
+
+def _describe(connection: Any) -> str:
+    from todoctl.db.url import mask
+
+    engine = getattr(connection, "engine", None)
+    url = getattr(engine, "url", None)
+    if url is None:
+        return "configured Alembic without a connection"
+    return f"configured Alembic with a connection of its own ({mask(url.render_as_string(hide_password=True))})"
+
+
+class GuardedEnvironment(EnvironmentContext):
+    """An EnvironmentContext whose ``configure`` insists on the connection todoctl shared."""
+
+    def configure(self, connection=None, url=None, **kwargs):  # noqa: D401 - Alembic's signature
+        shared = self.config.attributes.get("connection")
+        if shared is not None and not self.is_offline_mode() and not _same_connection(connection, shared):
+            env_py = f"{self.script.dir}/env.py"
+            raise EnvIgnoresConnection(env_py, _describe(connection))
+        kwargs["render_item"] = _chain_render_item(kwargs.get("render_item"))
+        return super().configure(connection=connection, url=url, **kwargs)
+
+
+# `from alembic import context` in env.py is a module whose functions Alembic points at the active
+# EnvironmentContext, through a registry keyed by class: the subclass shares its parent's entry.
+GuardedEnvironment._setups[GuardedEnvironment] = EnvironmentContext._setups[EnvironmentContext]
+
+
+def _chain_render_item(theirs: Callable | None) -> Callable:
+    def render_item(type_, obj, autogen_context):
+        if theirs is not None:
+            rendered = theirs(type_, obj, autogen_context)
+            if rendered is not False:
+                return rendered
+        return render_type(type_, obj, autogen_context)
+
+    return render_item
+
+
+def render_type(type_: str, obj: Any, autogen_context) -> str | bool:
+    """SQLModel's column types as the SQLAlchemy types they stand for; any other type from outside
+    SQLAlchemy gets its module imported in the revision. ``False``: Alembic's own rendering."""
+    if type_ != "type":
+        return False
+    module = type(obj).__module__
+    if module.startswith("sqlmodel"):
+        impl = getattr(obj, "impl", None)  # AutoString -> String(length=...), UTCDateTime -> DateTime(...)
+        if impl is not None and type(impl).__module__.startswith("sqlalchemy.sql"):
+            return f"sa.{impl!r}"
+    if not module.startswith(("sqlalchemy", "builtins")) and autogen_context.imports is not None:
+        # Alembic writes such a type as module.Class(...) but imports nothing: the revision would
+        # fail with NameError on `migrate up`.
+        autogen_context.imports.add(f"import {module}")
+    return False
+
+
+def _run(config: Config, script: ScriptDirectory, fn, **opts) -> None:
+    with GuardedEnvironment(config, script, fn=fn, **opts):
+        script.run_env()
+
+
+def upgrade(config: Config, revision: str, *, sql: bool = False) -> None:
+    """``alembic.command.upgrade`` through the guard."""
+    script = ScriptDirectory.from_config(config)
+    starting = None
+    if ":" in revision:
+        starting, revision = revision.split(":", 1)
+    _run(config, script, lambda rev, ctx: script._upgrade_revs(revision, rev), as_sql=sql,
+         starting_rev=starting, destination_rev=revision)
+
+
+def downgrade(config: Config, revision: str, *, sql: bool = False) -> None:
+    """``alembic.command.downgrade`` through the guard."""
+    script = ScriptDirectory.from_config(config)
+    starting = None
+    if ":" in revision:
+        starting, revision = revision.split(":", 1)
+    _run(config, script, lambda rev, ctx: script._downgrade_revs(revision, rev), as_sql=sql,
+         starting_rev=starting, destination_rev=revision)
+
+
+def stamp(config: Config, revision: str, *, purge: bool = False) -> None:
+    """``alembic.command.stamp`` (online) through the guard."""
+    script = ScriptDirectory.from_config(config)
+    destination = to_tuple([revision])
+    _run(config, script, lambda rev, ctx: script._stamp_revs(destination, rev),
+         destination_rev=destination, purge=purge)
+
+
+def revision(config: Config, *, message: str, rev_id: str | None, autogenerate_: bool,
+             process_revision_directives: Callable | None = None):
+    """``alembic.command.revision`` through the guard; returns the Script written (None: nothing)."""
+    script = ScriptDirectory.from_config(config)
+    args = dict(message=message, autogenerate=autogenerate_, sql=False, head="head", splice=False,
+                branch_label=None, version_path=None, rev_id=rev_id, depends_on=None)
+    context = autogenerate.RevisionContext(config, script, args, process_revision_directives=process_revision_directives)
+
+    def retrieve(rev, ctx):
+        if autogenerate_:
+            context.run_autogenerate(rev, ctx)
+        else:
+            context.run_no_autogenerate(rev, ctx)
+        return []
+
+    _run(config, script, retrieve, as_sql=False, template_args=context.template_args, revision_context=context)
+    scripts = [s for s in context.generate_scripts()]
+    return scripts[0] if len(scripts) == 1 else scripts
