@@ -49,6 +49,7 @@ _KEYS: dict[str, tuple[type, str]] = {
     "engine": (str, 'a "module:attribute" string, e.g. "app.core.db:engine"'),
     "sources": (list, 'a list of glob patterns, e.g. ["app/**/*.py"]'),
     "seeds": (str, 'a directory path, e.g. "seeds"'),
+    "name": (str, 'a short name, e.g. "shelf" (the database on the embedded server)'),
     "review": (dict, "a table: [tool.todoctl.review]"),
 }
 
@@ -69,6 +70,12 @@ class Project:
     seeds: Path | None = None
     review: dict = field(default_factory=dict, compare=False, hash=False)
     name: str = "app"
+
+    @property
+    def database_name(self) -> str:
+        """The app's database on the embedded server: its name, as a plain PostgreSQL identifier."""
+        cleaned = "".join(c if c.isalnum() else "_" for c in self.name.lower()).strip("_")
+        return (cleaned or "app")[:63]
 
     @property
     def where(self) -> str:
@@ -212,7 +219,7 @@ def load(path: Path) -> Project:
         sources=tuple(table.get("sources", ())),
         seeds=seeds,
         review=table.get("review", {}),
-        name=str(project_name or root.name),
+        name=str(table.get("name") or project_name or root.name),
     )
 
 
