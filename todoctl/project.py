@@ -392,12 +392,12 @@ def import_module(project: Project, module_name: str, key: str):
                 f"no module named {module_name!r} (looked in {', '.join(str(p) for p in project.python_path) or 'sys.path'})",
                 "check python_path in the table: it lists the directories to import the app from",
             ) from None
-        raise project.error(key, f"importing {module_name} failed: {_failure(exc)}", "fix the app's import (see --verbose)") from exc
+        raise project.error(key, f"importing {module_name} failed: {describe_failure(exc)}", "fix the app's import (see --verbose)") from exc
     except Exception as exc:
-        raise project.error(key, f"importing {module_name} failed: {_failure(exc)}", "fix the app's import (see --verbose)") from exc
+        raise project.error(key, f"importing {module_name} failed: {describe_failure(exc)}", "fix the app's import (see --verbose)") from exc
 
 
-def _failure(exc: BaseException) -> str:
+def describe_failure(exc: BaseException) -> str:
     """``ValueError: ... (app/models.py line 12)``: the innermost frame in the app's own files."""
     import traceback
 
