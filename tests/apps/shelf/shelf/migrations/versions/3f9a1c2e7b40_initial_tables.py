@@ -1,4 +1,4 @@
-"""initial tables: users, authors, books and who wrote them
+"""initial tables: readers, authors, books and who wrote them
 
 Revision ID: 3f9a1c2e7b40
 Revises:
