@@ -160,6 +160,38 @@ def downgrade(config: Config, revision: str, *, sql: bool = False) -> None:
          starting_rev=starting, destination_rev=revision)
 
 
+def offline_sql(config: Config, rev_range: str, direction: str, *, range_hint: str) -> str:
+    """The SQL of ``rev_range`` (``FROM:TO``) as Alembic's ``--sql`` mode writes it.
+
+    A range Alembic cannot walk is a usage error with ``range_hint``; a revision whose Python
+    cannot run offline (its ``upgrade()`` reads the database, say) is exit 1 naming its file.
+    """
+    import io
+
+    from alembic.util.exc import CommandError
+
+    buffer = io.StringIO()
+    config.output_buffer = buffer  # where Alembic writes offline SQL
+    run = upgrade if direction == "up" else downgrade
+    try:
+        run(config, rev_range, sql=True)
+    except TodoctlError:
+        raise
+    except CommandError as exc:
+        raise usage_error(f"cannot produce SQL for {direction} {rev_range}: {exc}", range_hint) from None
+    except Exception as exc:
+        from todoctl.db.url import mask
+        from todoctl.project import describe_failure
+
+        raise TodoctlError(
+            f"cannot render {rev_range} as SQL offline: {mask(describe_failure(exc))}",
+            hint="a revision that reads the database cannot run in --sql mode: write its steps as op.execute(...) "
+            "statements, or branch on context.is_offline_mode()",
+            exit_code=ExitCode.CHECK_FAILED,
+        ) from exc
+    return buffer.getvalue()
+
+
 def stamp(config: Config, revision: str, *, purge: bool = False) -> None:
     """``alembic.command.stamp`` (online) through the guard."""
     script = ScriptDirectory.from_config(config)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy.exc import DBAPIError
 
 from todoctl.core.migrate.state import current_revisions
 from todoctl.db.engine import connection
