@@ -133,7 +133,14 @@ def test_an_unreachable_database_is_exit_3_and_offline_needs_none(monkeypatch, t
 
 
 def _pyproject(tmp_path, body: str) -> None:
-    (tmp_path / "pyproject.toml").write_text(f"[project]\nname = 'x'\n\n{body}")
+    """A project declaring the Todo app (the bundled history), with ``body`` (its review waivers)."""
+    from todoctl import paths
+
+    table = (
+        '[tool.todoctl]\nmetadata = "todoctl.todo.models:metadata"\n'
+        f'migrations = "{paths.migrations_dir()}"\nname = "todo"\n\n'
+    )
+    (tmp_path / "pyproject.toml").write_text(f"[project]\nname = 'x'\n\n{table}{body}")
 
 
 def test_a_waiver_turns_a_finding_into_a_reason_in_the_summary(migrated_db, pg, monkeypatch, tmp_path):

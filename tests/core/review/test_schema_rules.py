@@ -198,6 +198,6 @@ def test_a_model_column_is_named_by_its_file_and_line():
 
     where = in_the_models(app_context(REPO), "tasks", "list_id")
     path, line = where.split(":")
-    assert path == "todoctl/models.py"
+    assert path == "todoctl/todo/models.py"
     assert (REPO / path).read_text().splitlines()[int(line) - 1].strip().startswith("list_id:")
     assert in_the_models(app_context(REPO), "no_such_table", "x") == "the models"

@@ -151,16 +151,14 @@ def _model_lines(ctx: "ReviewContext") -> dict[tuple[str, str | None], str]:
     import inspect
     import re
 
-    from sqlmodel.main import default_registry
-
     found: dict[tuple[str, str | None], str] = {}
-    for mapper in default_registry.mappers:
-        table = mapper.local_table
+    for model in _mapped_classes():
+        table = getattr(model, "__table__", None)
         if getattr(table, "metadata", None) is not ctx.metadata:
             continue
         try:
-            source, start = inspect.getsourcelines(mapper.class_)
-            path = ctx.relative(inspect.getsourcefile(mapper.class_))
+            source, start = inspect.getsourcelines(model)
+            path = ctx.relative(inspect.getsourcefile(model))
         except (OSError, TypeError):
             continue
         found[(table.name, None)] = f"{path}:{start}"
@@ -170,3 +168,20 @@ def _model_lines(ctx: "ReviewContext") -> dict[tuple[str, str | None], str]:
             if offset is not None:
                 found[(table.name, column.name)] = f"{path}:{start + offset}"
     return found
+
+
+def _mapped_classes() -> list[type]:
+    """Every mapped class whatever its registry: SQLModel table models (the app's own registry
+    or the default one) and SQLAlchemy declarative classes."""
+    from sqlalchemy.orm import DeclarativeBase
+    from sqlmodel import SQLModel
+
+    seen: list[type] = []
+    stack = [SQLModel, DeclarativeBase]
+    while stack:
+        cls = stack.pop()
+        for sub in cls.__subclasses__():
+            if sub not in seen:
+                seen.append(sub)
+                stack.append(sub)
+    return [cls for cls in seen if "__table__" in vars(cls)]
