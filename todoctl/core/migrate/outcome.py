@@ -6,6 +6,8 @@ import time
 from dataclasses import dataclass, field
 
 
+from todoctl.core.migrate.extensions import HINT as EXTENSION_HINT
+from todoctl.core.migrate.extensions import missing_extensions
 from todoctl.core.migrate.state import current_revisions
 from todoctl.db.engine import connection
 from todoctl.db.url import DatabaseURL, mask
@@ -196,6 +198,19 @@ def failed_revision(
                      "committed_steps": committed or [],
                      "invalid_indexes": [{"table": t, "index": i} for t, i in invalid],
                      "blockers": [b.as_dict() for b in blockers or []]},
+        )
+    missing = missing_extensions(url, exc)
+    if missing:
+        names = ", ".join(f'"{name}"' for name in missing)
+        server = "the embedded server" if url.source == "embedded" else "this server"
+        return TodoctlError(
+            f"{verb} {failed_id} needs the extension {names}, which {server} does not have; "
+            f"the revision was rolled back; applied: {', '.join(applied) or 'none'}; the database is at {stands}",
+            hint=EXTENSION_HINT,
+            exit_code=ExitCode.CHECK_FAILED,
+            details={"applied": applied, "failed": failed_id, "error": error, "current": now_at,
+                     "missing_extensions": missing, "committed_steps": committed or [],
+                     "invalid_indexes": [{"table": t, "index": i} for t, i in invalid]},
         )
     return TodoctlError(
         f"{verb} {failed_id} failed and was rolled back: {error}; "

