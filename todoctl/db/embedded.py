@@ -262,7 +262,13 @@ def _run(command: list[str], pgdata: Path, run_as: dict, what: str, timeout: flo
 
 
 def _last_line_of(text: str) -> str:
+    """The line that says what went wrong: the first error or FATAL line (initdb's last line is
+    often its clean-up, "failed to remove contents of data directory"), else the last line."""
     lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    for line in lines:
+        lowered = line.lower()
+        if ("error:" in lowered or "fatal:" in lowered) and "failed to remove" not in lowered:
+            return line
     return lines[-1] if lines else ""
 
 
