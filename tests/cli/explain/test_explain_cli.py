@@ -167,7 +167,8 @@ def test_check_passes_then_fails_when_a_key_index_is_dropped(pg, workload_db, tm
     assert saved.exit_code == 0, saved.output
     assert "Saved the plans of" in saved.stdout and baseline.exists()
 
-    result = invoke(workload_db, "check", "--runs", "1")
+    # Time is not judged here (a loaded machine may take 51 ms over a 50 ms budget): cost is.
+    result = invoke(workload_db, "check", "--runs", "1", *NO_TIMING)
     assert result.exit_code == 0, result.output
     assert "queries within budget" in result.stdout
 
