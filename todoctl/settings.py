@@ -57,6 +57,14 @@ _DURATION = re.compile(r"^\s*(?P<number>\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>us|ms|s|
 MAX_TIMEOUT_MS = 2_147_483_647  # INT_MAX milliseconds (about 24.8 days), the server's limit; 0 disables
 
 
+def duration_ms(value: str) -> float:
+    """Milliseconds in a duration :func:`check_duration` accepted (no unit: milliseconds)."""
+    match = _DURATION.match(value)
+    if match is None:
+        raise ValueError(f"not a PostgreSQL duration: {value!r}")
+    return float(match["number"]) * _UNIT_MS[match["unit"] or "ms"]
+
+
 def check_duration(value: str, what: str, *, allow_zero: bool = True) -> str:
     """``value`` if PostgreSQL accepts it for a timeout setting, else a usage error naming ``what``.
 
