@@ -41,6 +41,13 @@ def status(result: MigrationStatus) -> None:
     drift_view.differences(out, [], result.hints)
     head = _revs(result.heads)
     for broken in result.invalid_indexes:
+        if broken.building_pid is not None:
+            out.print(
+                f"  [yellow]index {broken.index} on {broken.table} is being built by pid {broken.building_pid}[/] "
+                "(INVALID until its build finishes; `todoctl migrate up` leaves it alone)",
+                soft_wrap=True,
+            )
+            continue
         will = {
             "rebuild": f"`todoctl migrate up` will REINDEX INDEX CONCURRENTLY it (head {head} defines it)",
             "drop": f"`todoctl migrate up` will DROP INDEX CONCURRENTLY it (head {head} does not define it)",

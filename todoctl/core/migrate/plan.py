@@ -87,6 +87,8 @@ def plan(
         else:
             steps, after = _steps(script, direction, target, before)
         if direction == "up":
-            repairs = _with_planned_repair(invalid_indexes(conn), list(script.get_heads()))
+            # An index another session is building now is not repaired: `up` leaves it alone.
+            repairs = [r for r in _with_planned_repair(invalid_indexes(conn), list(script.get_heads()))
+                       if r.building_pid is None]
         conn.rollback()
     return MigrationPlan(url.display, direction, target, before, after, steps, repairs)
