@@ -33,14 +33,20 @@ def env_number(
     if raw is None:
         return default
     hint = f"set {name} to {_what(kind)} between {minimum:g} and {maximum:g}, or unset it for the default ({default:g})"
+    return number(raw, f"{name}={raw!r}", hint, minimum=minimum, maximum=maximum, kind=kind)
+
+
+def number(raw: str, what: str, hint: str, *, minimum: Number, maximum: Number, kind: type[Number] = int) -> Number:
+    """``raw`` as ``kind`` within ``minimum..maximum``, else a usage error about ``what`` (the
+    variable or the option as the user wrote it): one check for a variable and its option."""
     try:
         value = kind(raw.strip())
     except (ValueError, OverflowError):
-        raise usage_error(f"{name}={raw!r} is not {_what(kind)}", hint) from None
+        raise usage_error(f"{what} is not {_what(kind)}", hint) from None
     if isinstance(value, float) and not math.isfinite(value):
-        raise usage_error(f"{name}={raw!r} is not a finite number", hint)
+        raise usage_error(f"{what} is not a finite number", hint)
     if not minimum <= value <= maximum:
-        raise usage_error(f"{name}={raw!r} is outside {minimum:g}..{maximum:g}", hint)
+        raise usage_error(f"{what} is outside {minimum:g}..{maximum:g}", hint)
     return value
 
 

@@ -71,6 +71,10 @@ def run(result: MigrationRun) -> None:
         _steps(result)
     for repair in result.repairs:
         out.print(f"Repaired: {repair.describe()}.", soft_wrap=True)
+    if result.losses:
+        from todoctl.core.migrate.losses import summary
+
+        out.print(f"Dropped (as confirmed): {summary(result.losses)}.", soft_wrap=True, markup=False)
     out.print(f"Now at {_revs(result.after)}.")
 
 
@@ -211,6 +215,11 @@ def plan(result) -> None:
         arrow = "↑" if step.direction == "up" else "↓"
         message = step.message.splitlines()[0] if step.message else ""
         out.print(f"  {arrow} {step.revision}  {message}", soft_wrap=True, markup=False)
+    if result.losses:
+        from todoctl.core.migrate.losses import summary, total
+
+        out.print(f"  would drop {total(result.losses):,} rows and values: {summary(result.losses)}", soft_wrap=True,
+                  markup=False)
     for broken in result.repairs:
         out.print(f"  repair INVALID index {broken.index} on {broken.table} ({broken.repair or 'rebuild or drop'})",
                   soft_wrap=True, markup=False)

@@ -3,10 +3,10 @@
 A statement may call only functions proven harmless (``verdict``): built-in (created by initdb,
 oid below FirstNormalObjectId, in pg_catalog), IMMUTABLE or STABLE, and not in DENIED (built-ins
 that run SQL given as text, or act outside the transaction, whatever their volatility). A few
-VOLATILE built-ins that only compute a value (random, clock_timestamp, gen_random_uuid...) are
-allowed by name, in PURE_VOLATILE. Everything else is refused: every user-defined or extension
-function whatever its declared volatility (an IMMUTABLE one is even run by the planner, with
---no-analyze), every VOLATILE built-in, every name the catalog does not know.
+VOLATILE built-ins that only compute a value (random, clock_timestamp, gen_random_uuid, pg_sleep
+...) are allowed by name, in PURE_VOLATILE. Everything else is refused: every user-defined or
+extension function whatever its declared volatility (an IMMUTABLE one is even run by the planner,
+with --no-analyze), every VOLATILE built-in, every name the catalog does not know.
 
 What counts as "the functions the statement calls" is everything that can run one:
 
@@ -16,15 +16,18 @@ What counts as "the functions the statement calls" is everything that can run on
 - ``t.f`` (attribute notation: ``f(t)``) and TABLESAMPLE methods, resolved the same way;
 - operators, written or implied (IN, BETWEEN, LIKE, CASE x WHEN, JOIN USING...), by pg_operator's
   ``oprcode``, every candidate of the name;
-- the relations it names, and those they lead to (views and rules, row-level security policies,
-  partitions): the functions and operators the server recorded in pg_depend for their rules and
-  policies, column defaults when the statement writes, a foreign table's wrapper, a table's
-  access method;
-- the types it casts to or declares (and their base, element and field types): cast functions to
-  them, their input functions, the functions in their domain CHECK constraints.
+- the relations it names (every one of the name on its path), and what they lead to: a view's
+  query, rules and row-level security policies (read as the SQL the server deparses, by the same
+  parser, judged by the same rule), column defaults when the statement inserts, partitions, a
+  foreign table's wrapper, a table's access method;
+- the types it casts to or declares (with their base, element and field types): their input
+  functions, their domain CHECK constraints, cast functions to them from a type in play (named,
+  or a column type of a relation it reads), and implicit or assignment casts from a type in play.
 
-Implicit casts and the ordering operators of a type's default operator class are not followed
-(creating either with a function needs a superuser or a C function).
+Not followed: the ordering and equality operators a type's default operator class brings to
+ORDER BY, GROUP BY and DISTINCT (a user-defined base type needs C functions, so a superuser).
+The judge reads only the catalog, in a READ ONLY transaction, with its own search path set to
+``pg_catalog, pg_temp``: no schema on the statement's path can stand in for what it reads.
 """
 
 from __future__ import annotations
@@ -140,7 +143,14 @@ class Routine:
 
     @property
     def signature(self) -> str:
-        return f"{self.schema}.{self.name}({self.arguments})"
+        return f"{_ident(self.schema)}.{_ident(self.name)}({self.arguments})"
+
+
+def _ident(name: str) -> str:
+    """A name as SQL writes it: quoted unless it reads the same unquoted."""
+    if name.isidentifier() and name == name.lower() and name.isascii():
+        return name
+    return '"' + name.replace('"', '""') + '"'
 
 
 def verdict(routine: Routine) -> str | None:
@@ -178,45 +188,56 @@ _ROUTINE_COLUMNS = (
     "p.oid, n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), p.provolatile, l.lanname, p.prosecdef"
 )
 
+# A name in schema ``s`` (alias ``alias``) is a candidate for a name written with schema q.schema:
+# any schema on the statement's search path (%(path)s: current_schemas(true), read before the
+# judge moved its own path aside) when unqualified, else the one it names.
+def _in_scope(alias: str) -> str:
+    return (
+        f"CASE WHEN q.schema IS NULL THEN {alias}.nspname = ANY (%(path)s::name[]) "
+        f"WHEN q.schema = 'pg_temp' THEN {alias}.oid = pg_my_temp_schema() "
+        f"ELSE {alias}.nspname = q.schema END"
+    )
+
+
 # Every function a call of this name and argument count may resolve to (FuncnameGetCandidates:
-# exact count, fewer with defaults, more with VARIADIC), on the search path the statement runs
-# with (current_schemas(true): pg_catalog and pg_temp included) or in the schema it names.
+# exact count, fewer with defaults, more with VARIADIC).
 _CALL_CANDIDATES = f"""
 SELECT q.i, {_ROUTINE_COLUMNS}
-FROM unnest(%s::text[], %s::text[], %s::int[]) WITH ORDINALITY AS q(schema, name, arity, i)
+FROM unnest(%(schemas)s::text[], %(names)s::text[], %(arities)s::int[]) WITH ORDINALITY AS q(schema, name, arity, i)
 LEFT JOIN (pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang)
   ON p.proname = q.name
  AND (p.pronargs = q.arity
       OR (p.pronargs > q.arity AND p.pronargs - p.pronargdefaults <= q.arity)
       OR (p.provariadic <> 0 AND p.pronargs - 1 <= q.arity))
- AND CASE WHEN q.schema IS NULL THEN n.nspname = ANY (current_schemas(true))
-          WHEN q.schema = 'pg_temp' THEN n.oid = pg_my_temp_schema()
-          ELSE n.nspname = q.schema END
+ AND {_in_scope("n")}
 ORDER BY q.i, p.oid
 """
 
 # Every operator of this name and shape, and the function behind it.
 _OPERATOR_CANDIDATES = f"""
 SELECT q.i, o.oprname, o.oid::regoperator::text, {_ROUTINE_COLUMNS}
-FROM unnest(%s::text[], %s::text[], %s::bool[]) WITH ORDINALITY AS q(schema, name, prefix, i)
+FROM unnest(%(schemas)s::text[], %(names)s::text[], %(prefix)s::bool[]) WITH ORDINALITY AS q(schema, name, prefix, i)
 JOIN pg_operator o ON o.oprname = q.name AND (o.oprleft = 0) = q.prefix
-JOIN pg_namespace s ON s.oid = o.oprnamespace
- AND CASE WHEN q.schema IS NULL THEN s.nspname = ANY (current_schemas(true))
-          WHEN q.schema = 'pg_temp' THEN s.oid = pg_my_temp_schema()
-          ELSE s.nspname = q.schema END
+JOIN pg_namespace s ON s.oid = o.oprnamespace AND {_in_scope("s")}
 JOIN pg_proc p ON p.oid = o.oprcode
 JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
 ORDER BY q.i, p.oid
 """
 
-# The relations named (on the search path the statement runs with), as oids.
-_RELATION_OIDS = "SELECT DISTINCT c.oid FROM unnest(%s::text[]) AS r(name) JOIN pg_class c ON c.oid = to_regclass(r.name)"
+# The relations named, as oids: every relation of the name on the statement's search path (the
+# first is the one it reads; the others cost nothing to judge), or in the schema it names.
+_RELATION_OIDS = f"""
+SELECT DISTINCT c.oid
+FROM unnest(%(schemas)s::text[], %(names)s::text[]) AS q(schema, name)
+JOIN pg_class c ON c.relname = q.name
+JOIN pg_namespace n ON n.oid = c.relnamespace AND {_in_scope("n")}
+"""
 
 # What a relation makes the server run when a statement reads (or writes) it, as SQL text the
-# server itself wrote (so it names things as this search path resolves them): a view's query,
-# its other rules, its row-level security policies, column defaults (generated columns always,
-# the others when the statement inserts or sets DEFAULT). A materialized view is read as stored: not followed.
-# Built-in relations (system views) are PostgreSQL's own, like its functions: not followed.
+# server itself wrote (qualified as the judge's own search path needs): a view's query, its other
+# rules, its row-level security policies, column defaults (virtual generated columns always; the
+# others when the statement inserts or sets DEFAULT). A materialized view is read as stored: not
+# followed. Built-in relations (system views) are PostgreSQL's own, like its functions: not followed.
 _RELATION_TEXTS = """
 SELECT c.oid, 'view ' || c.oid::regclass::text, 'statement', pg_get_viewdef(c.oid)
 FROM pg_class c WHERE c.oid = ANY (%(relations)s) AND c.relkind = 'v'
@@ -232,7 +253,7 @@ UNION ALL
 SELECT a.adrelid, 'default of ' || a.adrelid::regclass::text || '.' || quote_ident(t.attname), 'expression',
        pg_get_expr(a.adbin, a.adrelid)
 FROM pg_attrdef a JOIN pg_attribute t ON t.attrelid = a.adrelid AND t.attnum = a.adnum
-WHERE a.adrelid = ANY (%(relations)s) AND (%(writes)s OR t.attgenerated <> '')
+WHERE a.adrelid = ANY (%(relations)s) AND (%(writes)s OR t.attgenerated = 'v')
 """
 
 # The functions that serve a relation's rows: a foreign table's wrapper, a table's access method.
@@ -251,13 +272,20 @@ JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.pr
 """
 
 # Partitions and inheritance children: scanned with their parent.
-_CHILDREN = "SELECT inhrelid FROM pg_inherits WHERE inhparent = ANY (%s)"
+_CHILDREN = "SELECT inhrelid FROM pg_inherits WHERE inhparent = ANY (%(relations)s)"
 
-# The types the statement casts to or declares, with their base (domains), element (arrays) and
-# field (composites) types.
-_TYPES = """
+# The types the statement casts to or declares: every type of the name on its search path, or in
+# the schema it names.
+_TYPE_OIDS = f"""
+SELECT t.oid FROM unnest(%(schemas)s::text[], %(names)s::text[]) AS q(schema, name)
+JOIN pg_type t ON t.typname = q.name
+JOIN pg_namespace n ON n.oid = t.typnamespace AND {_in_scope("n")}
+"""
+
+# Types and those a value of them holds: base (domains), element (arrays), field (composites).
+_TYPE_CLOSURE = """
 WITH RECURSIVE ty(oid) AS (
-    SELECT to_regtype(t)::oid FROM unnest(%s::text[]) AS t WHERE to_regtype(t) IS NOT NULL
+    SELECT unnest(%(types)s::oid[])
   UNION
     SELECT x.oid FROM ty JOIN pg_type t ON t.oid = ty.oid, LATERAL (
         SELECT t.typbasetype WHERE t.typbasetype <> 0
@@ -269,17 +297,29 @@ WITH RECURSIVE ty(oid) AS (
 SELECT oid FROM ty
 """
 
-# What runs when a value becomes one of those types: cast functions to it, its input function.
+# The column types of relations, for the casts a value read from them can go through.
+_COLUMN_TYPES = """
+SELECT DISTINCT atttypid FROM pg_attribute WHERE attrelid = ANY (%(relations)s) AND attnum > 0 AND NOT attisdropped
+"""
+
+# What runs when a value becomes one of the named types: its input function.
 _TYPE_FUNCTIONS = f"""
-SELECT u.what, {_ROUTINE_COLUMNS}
-FROM (
-    SELECT 'cast from ' || format_type(c.castsource, NULL) || ' to ' || format_type(c.casttarget, NULL), c.castfunc
-    FROM pg_cast c WHERE c.casttarget = ANY (%(types)s) AND c.castfunc <> 0
-    UNION ALL
-    SELECT 'input function of type ' || format_type(t.oid, NULL), t.typinput FROM pg_type t WHERE t.oid = ANY (%(types)s)
-) AS u(what, function)
-JOIN pg_proc p ON p.oid = u.function
+SELECT 'input function of type ' || format_type(t.oid, NULL), {_ROUTINE_COLUMNS}
+FROM pg_type t JOIN pg_proc p ON p.oid = t.typinput
 JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
+WHERE t.oid = ANY (%(types)s)
+"""
+
+# Cast functions the statement can reach: an explicit cast to a named type, from a type in play
+# (named, or a column type of a relation it reads) or a built-in one; and an implicit or
+# assignment cast from a type in play, which the server applies without being asked. A cast from
+# a user type nothing in the statement holds cannot run.
+_CASTS = f"""
+SELECT 'cast from ' || format_type(c.castsource, NULL) || ' to ' || format_type(c.casttarget, NULL), {_ROUTINE_COLUMNS}
+FROM pg_cast c JOIN pg_proc p ON p.oid = c.castfunc
+JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
+WHERE (c.casttarget = ANY (%(named)s) AND (c.castsource = ANY (%(in_play)s) OR c.castsource < {FIRST_NORMAL_OBJECT_ID}))
+   OR (c.castcontext IN ('i', 'a') AND c.castsource = ANY (%(in_play)s))
 """
 
 # ... and what its domain CHECK constraints run, as the server wrote them.
@@ -295,21 +335,17 @@ def _routine(row) -> Routine:
     return Routine(int(oid), schema, name, arguments, volatility, language, bool(definer))
 
 
-def _qualified(name) -> str:
-    """A name as to_regclass/to_regtype read it: each part quoted, so nothing is re-folded."""
-    parts = [name.schema, name.name] if name.schema else [name.name]
-    return ".".join('"' + p.replace('"', '""') + '"' for p in parts)
-
-
 class _Judge:
     """Walks everything a statement can make the server run, from its Reach down through the
     relations and types it names (each visited once), collecting what is not proven harmless."""
 
-    def __init__(self, cur) -> None:
+    def __init__(self, cur, path: list[str]) -> None:
         self.cur = cur
+        self.path = path
         self.found: dict[tuple[str, str], Refusal] = {}
         self.relations: set[int] = set()
-        self.types: set[int] = set()
+        self.types: set[int] = set()  # named by the statement (or what it reaches), with their closure
+        self.column_types: set[int] = set()  # of the relations it reads
 
     def refuse(self, function: str, why: str, reached: str) -> None:
         self.found.setdefault((function, reached), Refusal(function, why, reached))
@@ -319,8 +355,8 @@ class _Judge:
         if why is not None:
             self.refuse(routine.signature, why, f"{how}, in {via}")
 
-    def rows(self, sql: str, params):
-        self.cur.execute(sql, params)
+    def rows(self, sql: str, params: dict):
+        self.cur.execute(sql, {"path": self.path, **params})
         return self.cur.fetchall()
 
     def reach(self, reach: Reach, via: str, *, writes: bool = False) -> None:
@@ -329,24 +365,28 @@ class _Judge:
             self._calls(reach.calls, via)
         if reach.operators:
             operators = list(reach.operators)
-            rows = self.rows(
-                _OPERATOR_CANDIDATES,
-                ([o.name.schema for o in operators], [o.name.name for o in operators], [o.prefix for o in operators]),
-            )
+            rows = self.rows(_OPERATOR_CANDIDATES, {**_names(o.name for o in operators), "prefix": [o.prefix for o in operators]})
             for _i, _name, signature, *columns in rows:
                 self.judge(_routine(columns), f"operator {signature}", via)
         if reach.types:
-            oids = [row[0] for row in self.rows(_TYPES, ([_qualified(t) for t in reach.types],))]
+            oids = [row[0] for row in self.rows(_TYPE_OIDS, _names(reach.types))]
+            oids = [row[0] for row in self.rows(_TYPE_CLOSURE, {"types": oids})]
             self._types([oid for oid in oids if oid not in self.types])
         if reach.relations:
-            oids = [row[0] for row in self.rows(_RELATION_OIDS, ([_qualified(r) for r in reach.relations],))]
+            oids = [row[0] for row in self.rows(_RELATION_OIDS, _names(reach.relations))]
             self._relations(oids, writes)
+
+    def casts(self) -> None:
+        """Once everything is reached: the cast functions the named types and the types in play allow."""
+        if not self.types and not self.column_types:
+            return
+        in_play = [row[0] for row in self.rows(_TYPE_CLOSURE, {"types": sorted(self.types | self.column_types)})]
+        for what, *columns in self.rows(_CASTS, {"named": sorted(self.types), "in_play": in_play}):
+            self.judge(_routine(columns), what, "the statement")
 
     def _calls(self, calls, via: str) -> None:
         calls = list(calls)
-        rows = self.rows(
-            _CALL_CANDIDATES, ([c.name.schema for c in calls], [c.name.name for c in calls], [c.arity for c in calls])
-        )
+        rows = self.rows(_CALL_CANDIDATES, {**_names(c.name for c in calls), "arities": [c.arity for c in calls]})
         resolved: set[int] = set()
         for i, *columns in rows:
             if columns[0] is None:
@@ -378,11 +418,12 @@ class _Judge:
             if not new:
                 return
             self.relations.update(new)
+            self.column_types.update(row[0] for row in self.rows(_COLUMN_TYPES, {"relations": new}))
             for what, *columns in self.rows(_RELATION_HANDLERS, {"relations": new}):
                 self.judge(_routine(columns), what, "the statement")
             for _oid, what, kind, text in self.rows(_RELATION_TEXTS, {"relations": new, "writes": writes}):
                 self._text(text, kind, what, writes=writes)
-            oids = [row[0] for row in self.rows(_CHILDREN, (new,))]
+            oids = [row[0] for row in self.rows(_CHILDREN, {"relations": new})]
 
     def _text(self, text: str, kind: str, via: str, *, writes: bool) -> None:
         from todoctl.core.explain.adhoc import reach_of_text
@@ -395,11 +436,24 @@ class _Judge:
         self.reach(found, via, writes=writes)
 
 
+def _names(names) -> dict:
+    names = list(names)
+    return {"schemas": [n.schema for n in names], "names": [n.name for n in names]}
+
+
 def refusals(cur, reach: Reach) -> list[Refusal]:
-    """Everything ``reach`` can make the server run that is not proven harmless, resolved on the
-    cursor's connection (its search path is the statement's). Reads only the catalog."""
-    judge = _Judge(cur)
+    """Everything ``reach`` can make the server run that is not proven harmless, resolved against
+    the search path of the cursor's connection (the statement's). Reads only the catalog, in the
+    caller's transaction, which must be rolled back after: the judge's own queries run with
+    ``search_path = pg_catalog, pg_temp`` (SET LOCAL), so no schema on the statement's path can
+    stand in for a catalog table, function or operator they use; the statement's path is read
+    first and passed to them as data."""
+    cur.execute("SELECT pg_catalog.current_schemas(true)::pg_catalog.text[]")
+    path = list(cur.fetchone()[0])
+    cur.execute("SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true)")
+    judge = _Judge(cur, path)
     judge.reach(reach, "the statement")
+    judge.casts()
     return sorted(judge.found.values(), key=lambda r: (r.function, r.reached))
 
 

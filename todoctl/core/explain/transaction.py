@@ -86,6 +86,16 @@ def begin(cur, timeout: str, *, read_only: bool) -> None:
     )
 
 
+def catalog_first(cur) -> None:
+    """For todoctl's own catalog reads after a statement ran on the user's search path: pg_catalog
+    first for the rest of the transaction (SET LOCAL), so no schema the path lists before it can
+    stand in for a catalog table, function or operator; the app's tables still resolve as before."""
+    cur.execute(
+        "SELECT pg_catalog.set_config('search_path', "
+        "pg_catalog.concat('pg_catalog, ', pg_catalog.current_setting('search_path')), true)"
+    )
+
+
 def lock_wait(raw, what: str, timeout: str) -> TodoctlError:
     """Exit 5 for a statement that gave up waiting for a lock, naming the sessions that hold locks
     on the database's tables (what it waited for is among them), as migrations do."""

@@ -105,9 +105,10 @@ def _home(conn: "Connection") -> str:
     if tables:
         return tables[0][0]
     schema = conn.exec_driver_sql("SELECT pg_catalog.current_schema()").scalar()
-    if schema is None:
+    if schema is None or schema in ("pg_catalog", "information_schema") or schema.startswith("pg_"):
         raise TodoctlError(
-            "no schema to create the protection mark in: the search path names no schema this role can use",
+            f"no schema to create the protection mark in: the search path names no schema of the database's own "
+            f"this role can use (current schema: {schema or 'none'})",
             hint="connect with a search_path that names the app's schema (e.g. public)",
             exit_code=ExitCode.REFUSED,
         )
