@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -149,7 +149,8 @@ def with_query(url: DatabaseURL, **extra: str) -> DatabaseURL:
     parts = urlsplit(url.url)
     query = dict(parse_qsl(parts.query))
     query.update(extra)
-    return DatabaseURL(urlunsplit(parts._replace(query=urlencode(query))), "test")
+    # %20, not +: libpq does not read + as a space (SQLAlchemy does).
+    return DatabaseURL(urlunsplit(parts._replace(query=urlencode(query, quote_via=quote, safe="/"))), "test")
 
 
 def _server_log(pg) -> Path | None:

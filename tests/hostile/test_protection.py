@@ -73,10 +73,10 @@ def one_error(result, code: int, says: str) -> None:
 
 # Connection options an attacker (or an unlucky .env) can put in the URL.
 HIDING = {
-    "search_path=pg_catalog": "-c search_path=pg_catalog",
-    "search_path empty": "-c search_path=",
-    "search_path=nonexistent": "-c search_path=nonexistent",
-    "a shadow schema before pg_catalog": "-c search_path=shadow,pg_catalog,public",
+    "search_path=pg_catalog": "-csearch_path=pg_catalog",
+    "search_path empty": "-csearch_path=",
+    "search_path=nonexistent": "-csearch_path=nonexistent",
+    "a shadow schema before pg_catalog": "-csearch_path=shadow,pg_catalog,public",
 }
 
 # Each destructive command, with what it needs; "{pid}" is a second live session.
@@ -138,21 +138,21 @@ def test_migrate_up_stays_allowed_on_a_protected_database(pg, protected_db):
 
 def test_a_mark_in_another_schema_is_found(pg, migrated_db):
     pg.execute("CREATE SCHEMA app_meta", database=migrated_db.database)
-    protect(with_query(migrated_db, options="-c search_path=app_meta,public"))
+    protect(with_query(migrated_db, options="-csearch_path=app_meta,public"))
     assert pg.execute("SELECT count(*) FROM app_meta.todoctl_meta", database=migrated_db.database) == [(1,)]
     one_error(invoke(migrated_db, "migrate", "down", "--yes"), 4, PROTECTED)
     assert pg.execute("SELECT version_num FROM alembic_version", database=migrated_db.database) == [(HEAD,)]
 
 
 def test_protect_refuses_to_write_the_mark_into_pg_catalog(pg, migrated_db):
-    result = invoke(with_query(migrated_db, options="-c search_path=pg_catalog"), "db", "protect")
+    result = invoke(with_query(migrated_db, options="-csearch_path=pg_catalog"), "db", "protect")
     one_error(result, 4, "no schema to create the protection mark in")
     assert not marked(pg, migrated_db)
 
 
 def test_protect_writes_into_the_existing_mark_whatever_the_path(pg, migrated_db):
     protect(migrated_db)
-    protect(with_query(migrated_db, options="-c search_path=pg_catalog"), "again")
+    protect(with_query(migrated_db, options="-csearch_path=pg_catalog"), "again")
     assert pg.execute("SELECT count(*) FROM pg_class WHERE relname = 'todoctl_meta'", database=migrated_db.database) == [(1,)]
 
 
@@ -222,7 +222,7 @@ def test_a_mark_the_role_cannot_read_is_exit_4_saying_so(pg, reader, command):
 
 def test_no_usage_on_the_marks_schema_is_exit_4(pg, migrated_db):
     pg.execute("CREATE SCHEMA vault", database=migrated_db.database)
-    protect(with_query(migrated_db, options="-c search_path=vault,public"))
+    protect(with_query(migrated_db, options="-csearch_path=vault,public"))
     role = f"outsider_{os.getpid()}"
     pg.execute(f"CREATE ROLE {role} LOGIN; GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}",
                database=migrated_db.database)

@@ -30,8 +30,8 @@ SIDE = "refusing to run"
 PROTECTED = "is a protected production database: refusing to run"
 READ_ONLY = "READ ONLY"
 MIGRATION_LOCK = 6945445922939726218  # todoctl/core/migrate/lock.py LOCK_KEY
-SHADOW_FIRST = "-c search_path=shadow,pg_catalog,public"  # shadow's names win over pg_catalog's
-SHADOW_AFTER = "-c search_path=shadow,public"  # pg_catalog still first, implicitly
+SHADOW_FIRST = "-csearch_path=shadow,pg_catalog,public"  # shadow's names win over pg_catalog's
+SHADOW_AFTER = "-csearch_path=shadow,public"  # pg_catalog still first, implicitly
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,15 @@ def main() -> None:
         run()
     except KeyboardInterrupt:  # before the CLI could report it itself (during imports, or setup)
         sys.exit(_report_interrupt())
+    finally:
+        # The work is done and its exit code chosen: a SIGTERM now, while the interpreter shuts
+        # down, ends the process as it would any other, instead of a KeyboardInterrupt in teardown.
+        _signal.signal(_signal.SIGTERM, _signal.SIG_DFL)
+        # CPython flags a KeyboardInterrupt that escapes code run by exec() of a string (dataclasses
+        # and namedtuples build their methods so, at import) as unhandled, even once it is caught,
+        # and then ends the process by SIGINT instead of with the exit code (130). Running a string
+        # through exec() resets that flag.
+        exec("pass")  # noqa: S102
 
 
 def _report_interrupt() -> int:
