@@ -2,6 +2,6 @@
 
 # Guarded so that importing the module (pkgutil.walk_packages, doc tools, pytest) runs nothing.
 if __name__ == "__main__":
-    from todoctl.cli.app import main
+    from todoctl.cli.entry import main
 
     main()

@@ -33,14 +33,20 @@ def env_number(
     if raw is None:
         return default
     hint = f"set {name} to {_what(kind)} between {minimum:g} and {maximum:g}, or unset it for the default ({default:g})"
+    return number(raw, f"{name}={raw!r}", hint, minimum=minimum, maximum=maximum, kind=kind)
+
+
+def number(raw: str, what: str, hint: str, *, minimum: Number, maximum: Number, kind: type[Number] = int) -> Number:
+    """``raw`` as ``kind`` within ``minimum..maximum``, else a usage error about ``what`` (the
+    variable or the option as the user wrote it): one check for a variable and its option."""
     try:
         value = kind(raw.strip())
     except (ValueError, OverflowError):
-        raise usage_error(f"{name}={raw!r} is not {_what(kind)}", hint) from None
+        raise usage_error(f"{what} is not {_what(kind)}", hint) from None
     if isinstance(value, float) and not math.isfinite(value):
-        raise usage_error(f"{name}={raw!r} is not a finite number", hint)
+        raise usage_error(f"{what} is not a finite number", hint)
     if not minimum <= value <= maximum:
-        raise usage_error(f"{name}={raw!r} is outside {minimum:g}..{maximum:g}", hint)
+        raise usage_error(f"{what} is outside {minimum:g}..{maximum:g}", hint)
     return value
 
 
@@ -55,6 +61,14 @@ def _what(kind: type) -> str:
 _UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "min": 60_000.0, "h": 3_600_000.0, "d": 86_400_000.0}
 _DURATION = re.compile(r"^\s*(?P<number>\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>us|ms|s|min|h|d)?\s*$")
 MAX_TIMEOUT_MS = 2_147_483_647  # INT_MAX milliseconds (about 24.8 days), the server's limit; 0 disables
+
+
+def duration_ms(value: str) -> float:
+    """Milliseconds in a duration :func:`check_duration` accepted (no unit: milliseconds)."""
+    match = _DURATION.match(value)
+    if match is None:
+        raise ValueError(f"not a PostgreSQL duration: {value!r}")
+    return float(match["number"]) * _UNIT_MS[match["unit"] or "ms"]
 
 
 def check_duration(value: str, what: str, *, allow_zero: bool = True) -> str:

@@ -104,7 +104,9 @@ def test_db_protect_and_unprotect(pg, migrated_db):
     assert result.exit_code == 0, result.output
     assert "would mark" in result.stdout
     protect.protect(migrated_db, "prod")
-    result = dry_run(pg, migrated_db, "db", "unprotect")  # no --yes needed: nothing is changed
+    result = dry_run(pg, migrated_db, "db", "unprotect")  # refused as the real run would be
+    assert result.exit_code == 4, result.output
+    result = dry_run(pg, migrated_db, "db", "unprotect", "--yes", TODOCTL_ALLOW_PRODUCTION="1")
     assert result.exit_code == 0, result.output
     assert "would remove the production mark" in result.stdout
 

@@ -88,7 +88,7 @@ def test_the_source_names_the_environment_or_the_dotenv_line(migrated_db, tmp_pa
 
     monkeypatch.delenv("DATABASE_URL")
     (tmp_path / ".env").write_text(f"# local\nDATABASE_URL={with_password(migrated_db)}\n")
-    result = runner.invoke(app, ["db", "unprotect", "--yes", "--json"])
+    result = runner.invoke(app, ["db", "unprotect", "--yes", "--json"], env={"TODOCTL_ALLOW_PRODUCTION": "1"})
     assert result.exit_code == 0, result.output
     target = json.loads(result.stdout)["target_database"]
     assert target["source"] == "DATABASE_URL (.env)" and target["origin"] == f"{tmp_path / '.env'} line 2"

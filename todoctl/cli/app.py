@@ -59,6 +59,14 @@ class TodoctlGroup(TyperGroup):
         return code
 
 
+    def make_context(self, *args, **kwargs):
+        # Parsing the root options can take a while (Typer imports pydantic to coerce them): an
+        # interrupt there would also become Typer's silent exit 130.
+        try:
+            return super().make_context(*args, **kwargs)
+        except KeyboardInterrupt:
+            raise _interrupted() from None
+
     def invoke(self, ctx):
         # Typer would turn Ctrl-C into a silent exit 130; say what happened.
         try:

@@ -140,23 +140,22 @@ def protect(
 
 @app.command("unprotect")
 def unprotect(yes: YesOption = False, dry_run: DryRunOption = False, as_json: JsonOption = False) -> None:
-    """Remove the production mark (asks for confirmation; --yes without a terminal).
+    """Remove the production mark: needs --yes and TODOCTL_ALLOW_PRODUCTION=1, like the commands it unlocks.
 
     \b
     Example:
-      todoctl db unprotect --yes
+      TODOCTL_ALLOW_PRODUCTION=1 todoctl db unprotect --yes
     """
-    from todoctl.cli.confirm import confirm_or_refuse
     from todoctl.core.shared import protect as core
     from todoctl.render import jsonable
 
     url = state.database_url(direct=True, announce=True)
+    now = core.status(url)
+    core.refuse_if_protected(now, url, "remove its production mark", yes=yes)
     if dry_run:
-        now = core.status(url)
         sentence = f"remove the production mark from {url.display}" if now.protected else f"do nothing: {url.display} is not protected"
         return _would("unprotect", url.display, sentence, as_json, protected=now.protected)
-    confirm_or_refuse(f"Remove the production mark from {url.display}?", yes=yes)
-    mark = core.unprotect(url)
+    mark = core.unprotect(url, yes=yes)
     _print(jsonable(mark), as_json, f"{mark.database} is no longer protected.")
 
 

@@ -37,15 +37,9 @@ def _seconds(ctx, param, value):
     value = left_to_core(ctx, param, value)
     if value is None:
         return None
-    import math
+    from todoctl.core.migrate.lock import check_lock_wait
 
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a number of seconds") from None
-    if not (math.isfinite(seconds) and seconds >= 0):
-        raise typer.BadParameter(f"{value!r} is not 0 or more seconds")
-    return seconds
+    return check_lock_wait(value)
 
 
 LockWaitOption = Annotated[
@@ -156,9 +150,36 @@ def down(
     if dry_run:
         return _dry_run("down", target, migrations, as_json, yes=yes)
     options = _options(lock_timeout, statement_timeout, lock_wait, lock_retries, yes)
+    url = state.database_url(direct=True, announce=True)
+    options = _confirm_drops(url, "down", target, migrations, options, yes=yes)
     with terminate_as_interrupt():
-        result = migrate.downgrade(state.database_url(direct=True, announce=True), target, migrations=migrations, options=options)
+        result = migrate.downgrade(url, target, migrations=migrations, options=options)
     _show(result, as_json, "run")
+
+
+def _confirm_drops(url, direction: str, target: str, migrations, options, *, yes: bool):
+    """Say what the downgrade drops that holds rows and ask (exit 4 without a terminal unless --yes);
+    the runner counts again under the lock and refuses what was not confirmed."""
+    import sys
+    from dataclasses import replace
+
+    from todoctl.core.migrate.losses import refusal, summary, total
+    from todoctl.core.migrate.plan import plan
+    from todoctl.errors import ExitCode, TodoctlError
+
+    planned = plan(url, direction, target, migrations=migrations, options=options)
+    if total(planned.losses) and not yes:
+        what = f"migrate {direction} to {_revs(planned.after)}"
+        if not sys.stdin.isatty():
+            raise refusal(url.display, what, planned.losses)
+        question = f"{what} on {url.display} drops {summary(planned.losses)}. Continue?"
+        if not typer.confirm(question, default=False):
+            raise TodoctlError("not confirmed; nothing changed", exit_code=ExitCode.REFUSED)
+    return replace(options, drop_rows=True)
+
+
+def _revs(revisions: list[str]) -> str:
+    return ", ".join(revisions) or "base"
 
 
 @app.command("reset")
@@ -188,10 +209,18 @@ def reset(
 
     if dry_run:
         return _dry_run("reset", "head", migrations, as_json, yes=yes)
+    from dataclasses import replace
+
+    from todoctl.core.migrate.losses import summary, total
+    from todoctl.core.migrate.plan import plan
+
     url = state.database_url(direct=True, announce=True)
     protect.guard_url(url, "reset it (every table of the app dropped, then migrated again)", yes=yes)
-    confirm_or_refuse(f"Reset {url.display}: drop the app's tables and every row, then migrate up to head?", yes=yes)
     options = _options(lock_timeout, statement_timeout, lock_wait, lock_retries, yes)
+    losses = plan(url, "reset", "head", migrations=migrations, options=options).losses
+    dropped = f" ({summary(losses)}: {total(losses):,} rows and values)" if losses else ""
+    confirm_or_refuse(f"Reset {url.display}: drop the app's tables and every row{dropped}, then migrate up to head?", yes=yes)
+    options = replace(options, drop_rows=True)
     with terminate_as_interrupt():
         result = migrate.reset(url, migrations=migrations, options=options)
     _show(result, as_json, "run")

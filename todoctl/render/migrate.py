@@ -41,6 +41,13 @@ def status(result: MigrationStatus) -> None:
     drift_view.differences(out, [], result.hints)
     head = _revs(result.heads)
     for broken in result.invalid_indexes:
+        if broken.building_pid is not None:
+            out.print(
+                f"  [yellow]index {broken.index} on {broken.table} is being built by pid {broken.building_pid}[/] "
+                "(INVALID until its build finishes; `todoctl migrate up` leaves it alone)",
+                soft_wrap=True,
+            )
+            continue
         will = {
             "rebuild": f"`todoctl migrate up` will REINDEX INDEX CONCURRENTLY it (head {head} defines it)",
             "drop": f"`todoctl migrate up` will DROP INDEX CONCURRENTLY it (head {head} does not define it)",
@@ -64,6 +71,10 @@ def run(result: MigrationRun) -> None:
         _steps(result)
     for repair in result.repairs:
         out.print(f"Repaired: {repair.describe()}.", soft_wrap=True)
+    if result.losses:
+        from todoctl.core.migrate.losses import summary
+
+        out.print(f"Dropped (as confirmed): {summary(result.losses)}.", soft_wrap=True, markup=False)
     out.print(f"Now at {_revs(result.after)}.")
 
 
@@ -204,6 +215,11 @@ def plan(result) -> None:
         arrow = "↑" if step.direction == "up" else "↓"
         message = step.message.splitlines()[0] if step.message else ""
         out.print(f"  {arrow} {step.revision}  {message}", soft_wrap=True, markup=False)
+    if result.losses:
+        from todoctl.core.migrate.losses import summary, total
+
+        out.print(f"  would drop {total(result.losses):,} rows and values: {summary(result.losses)}", soft_wrap=True,
+                  markup=False)
     for broken in result.repairs:
         out.print(f"  repair INVALID index {broken.index} on {broken.table} ({broken.repair or 'rebuild or drop'})",
                   soft_wrap=True, markup=False)

@@ -166,11 +166,12 @@ def test_protection_through_the_cli(migrated_db):
     assert refused.exit_code == 4 and "TODOCTL_ALLOW_PRODUCTION=1" in refused.stderr
     assert invoke("-d", migrated_db.url, "migrate", "stamp", "base").exit_code == 4
     assert invoke("-d", migrated_db.url, "migrate", "up").exit_code == 0
-    # A prompt without a terminal fails instead of waiting.
+    # Removing the mark needs the same two keys as the commands it unlocks.
     assert invoke("-d", migrated_db.url, "db", "unprotect").exit_code == 4
+    assert invoke("-d", migrated_db.url, "db", "unprotect", "--yes").exit_code == 4
     allowed = invoke("-d", migrated_db.url, "migrate", "down", "--yes", env={"TODOCTL_ALLOW_PRODUCTION": "1"})
     assert allowed.exit_code == 0, allowed.output
-    assert invoke("-d", migrated_db.url, "db", "unprotect", "--yes").exit_code == 0
+    assert invoke("-d", migrated_db.url, "db", "unprotect", "--yes", env={"TODOCTL_ALLOW_PRODUCTION": "1"}).exit_code == 0
     assert invoke("-d", migrated_db.url, "migrate", "down").exit_code == 0
 
 

@@ -58,7 +58,7 @@ def test_failed_down_leaves_an_invalid_index_that_migrate_up_drops(migrated_db):
 
     status = invoke("-d", url, "migrate", "status", "--json")
     assert json.loads(status.stdout)["invalid_indexes"] == [
-        {"table": "tasks", "index": "ix_tasks_list_id", "repair": "drop"}
+        {"table": "tasks", "index": "ix_tasks_list_id", "repair": "drop", "building_pid": None}
     ]
     text = invoke("-d", url, "migrate", "status")
     assert "invalid index ix_tasks_list_id on tasks" in text.stdout
@@ -128,8 +128,8 @@ def test_repair_short_of_head_replays_the_history_to_know_the_revision(pg, migra
             except psycopg.errors.QueryCanceled:
                 pass
     assert json.loads(invoke("-d", url, "migrate", "status", "--json").stdout)["invalid_indexes"] == [
-        {"table": "tasks", "index": "ix_stray", "repair": "drop"},
-        {"table": "tasks", "index": "ix_tasks_list_id", "repair": "drop"},  # head does not define it
+        {"table": "tasks", "index": "ix_stray", "repair": "drop", "building_pid": None},
+        {"table": "tasks", "index": "ix_tasks_list_id", "repair": "drop", "building_pid": None},  # head does not define it
     ]
     up = invoke("-d", url, "migrate", "up", "0006", "--json")
     assert up.exit_code == 0, up.output

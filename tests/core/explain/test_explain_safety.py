@@ -3,6 +3,7 @@ the text holds, the extended protocol carries it, and work a rollback cannot und
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 
 from tests.helpers import libpq
@@ -79,62 +80,77 @@ def test_anything_but_one_explainable_statement_is_a_usage_error(sql, says):
 @pytest.mark.parametrize(
     "sql, function",
     [
-        ("SELECT pg_terminate_backend(1)", "pg_terminate_backend"),
-        ('SELECT pg_catalog."pg_terminate_backend"(1)', "pg_catalog.pg_terminate_backend"),
-        ("SELECT PG_CANCEL_BACKEND(1)", "pg_cancel_backend"),
-        ("SELECT * FROM pg_ls_dir('.')", "pg_ls_dir"),
-        ("SELECT * FROM tasks WHERE id::text = pg_read_file('x')", "pg_read_file"),
-        ("WITH l AS (SELECT pg_advisory_lock(1)) SELECT * FROM l", "pg_advisory_lock"),
-        ("SELECT * FROM tasks t WHERE EXISTS (SELECT 1 WHERE nextval('s') > 0)", "nextval"),
-        ("VALUES (1, public.setval('s', 1))", "public.setval"),
-        ("SELECT * FROM tasks ORDER BY pg_try_advisory_lock_shared(1)", "pg_try_advisory_lock_shared"),
-        ("SELECT CASE WHEN true THEN abs(pg_stat_reset_shared('io')::int) END", "pg_stat_reset_shared"),
-        ("SELECT * FROM tasks, LATERAL pg_logical_slot_get_changes('s', NULL, NULL) c", "pg_logical_slot_get_changes"),
+        ("SELECT pg_terminate_backend(1)", "pg_catalog.pg_terminate_backend("),
+        ('SELECT pg_catalog."pg_terminate_backend"(1)', "pg_catalog.pg_terminate_backend("),
+        ("SELECT PG_CANCEL_BACKEND(1)", "pg_catalog.pg_cancel_backend("),
+        ("SELECT * FROM pg_ls_dir('.')", "pg_catalog.pg_ls_dir("),
+        ("SELECT * FROM tasks WHERE id::text = pg_read_file('x')", "pg_catalog.pg_read_file("),
+        ("WITH l AS (SELECT pg_advisory_lock(1)) SELECT * FROM l", "pg_catalog.pg_advisory_lock("),
+        ("SELECT * FROM tasks t WHERE EXISTS (SELECT 1 WHERE nextval('s') > 0)", "pg_catalog.nextval("),
+        ("VALUES (1, public.setval('s', 1))", "public.setval"),  # no such function: unknown, refused
+        ("SELECT * FROM tasks ORDER BY pg_try_advisory_lock_shared(1)", "pg_catalog.pg_try_advisory_lock_shared("),
+        ("SELECT CASE WHEN true THEN abs(pg_stat_reset_shared('io')::int) END", "pg_catalog.pg_stat_reset_shared("),
+        ("SELECT * FROM tasks, LATERAL pg_logical_slot_get_changes('s', NULL, NULL) c", "pg_catalog.pg_logical_slot_get_changes("),
         ("INSERT INTO tags (name) SELECT dblink_exec('x', 'y')", "dblink_exec"),
-        ("UPDATE tasks SET title = pg_switch_wal()::text", "pg_switch_wal"),
-        ("DELETE FROM tasks WHERE title = pg_backup_start('x')::text", "pg_backup_start"),
+        ("UPDATE tasks SET title = pg_switch_wal()::text", "pg_catalog.pg_switch_wal("),
+        ("DELETE FROM tasks WHERE title = pg_backup_start('x')::text", "pg_catalog.pg_backup_start("),
         (
             "MERGE INTO tags t USING (SELECT lo_export(1, '/tmp/x') AS n) s ON false WHEN NOT MATCHED THEN DO NOTHING",
-            "lo_export",
+            "pg_catalog.lo_export(",
         ),
-        ("SELECT (SELECT pg_create_physical_replication_slot('x'))", "pg_create_physical_replication_slot"),
-        ("SELECT count(*) FILTER (WHERE pg_reload_conf()) FROM tasks", "pg_reload_conf"),
+        ("SELECT (SELECT pg_create_physical_replication_slot('x'))", "pg_catalog.pg_create_physical_replication_slot("),
+        ("SELECT count(*) FILTER (WHERE pg_reload_conf()) FROM tasks", "pg_catalog.pg_reload_conf("),
+        ("SELECT query_to_xml('SELECT pg_stat_reset()', true, true, '')", "pg_catalog.query_to_xml("),
+        ("SELECT pg_advisory_xact_lock(1), pg_try_advisory_xact_lock(2)", "pg_catalog.pg_advisory_xact_lock("),
+        ("SELECT currval('s'), lastval()", "pg_catalog.currval("),
+        ("SELECT pg_notify('c', 'x')", "pg_catalog.pg_notify("),
+        ("SELECT set_config('search_path', 'x', false)", "pg_catalog.set_config("),
     ],
 )
-def test_side_effect_calls_are_found_in_any_position(sql, function):
+def test_calls_not_proven_harmless_are_found_in_any_position(migrated_db, sql, function):
+    from todoctl.core.explain import harmless
+
     statement = adhoc_sql.parse_statement(sql)
-    assert [c.function for c in statement.side_effects] == [function]
+    with psycopg.connect(libpq(migrated_db)) as conn, conn.cursor() as cur:
+        found = harmless.refusals(cur, statement.reach)
+    assert any(r.function.startswith(function) for r in found), found
     with pytest.raises(TodoctlError) as caught:
-        adhoc_sql.refuse_side_effects(statement, allowed=False, protected=False, database="db")
+        harmless.refuse(found, allowed=False, protected=False, database="db")
     assert caught.value.exit_code == ExitCode.REFUSED
     assert "--allow-side-effects" in caught.value.hint
-    adhoc_sql.refuse_side_effects(statement, allowed=True, protected=False, database="db")  # asked for: allowed
+    harmless.refuse(found, allowed=True, protected=False, database="db")  # asked for: allowed
     with pytest.raises(TodoctlError) as caught:
-        adhoc_sql.refuse_side_effects(statement, allowed=True, protected=True, database="db")
+        harmless.refuse(found, allowed=True, protected=True, database="db")
     assert "never allowed on a protected database" in caught.value.hint
 
 
 @pytest.mark.parametrize(
     "sql",
     [
-        "SELECT pg_advisory_xact_lock(1), pg_try_advisory_xact_lock(2)",  # released by the rollback
-        "SELECT currval('s'), lastval()",
-        "SELECT pg_sleep(0), now(), pg_backend_pid()",
+        "SELECT now(), pg_backend_pid(), current_setting('work_mem')",
         "SELECT * FROM pg_stat_activity",
-        "SELECT pg_notify('c', 'x')",  # delivered only on commit
+        "SELECT random(), gen_random_uuid(), clock_timestamp()",  # VOLATILE, but only compute a value
+        "SELECT count(*), max(title), lower(title) FROM tasks GROUP BY 3 ORDER BY 1 DESC",
+        "SELECT * FROM tasks TABLESAMPLE BERNOULLI (10)",
     ],
 )
-def test_calls_a_rollback_undoes_are_not_refused(sql):
-    assert adhoc_sql.parse_statement(sql).side_effects == ()
+def test_harmless_built_ins_are_not_refused(migrated_db, sql):
+    from todoctl.core.explain import harmless
+
+    with psycopg.connect(libpq(migrated_db)) as conn, conn.cursor() as cur:
+        assert harmless.refusals(cur, adhoc_sql.parse_statement(sql).reach) == []
 
 
-def test_every_family_says_why():
-    for family in adhoc_sql.SIDE_EFFECT_FUNCTIONS:
-        assert family.why and (family.names or family.prefixes)
+def test_every_denied_family_says_why():
+    from todoctl.core.explain import harmless
+
+    for family in harmless.DENIED:
+        assert family.why and (family.names or family.prefixes or family.contains or family.signatures)
+    assert all(harmless.PURE_VOLATILE.values())
 
 
 def test_the_second_fence_refuses_an_explain_the_statement_escaped():
-    forged = adhoc_sql.AdhocStatement("SELECT 1; DELETE FROM tasks", "SelectStmt", ())
+    forged = adhoc_sql.AdhocStatement("SELECT 1; DELETE FROM tasks", "SelectStmt", adhoc_sql.Reach())
     with pytest.raises(TodoctlError) as caught:
         adhoc_sql.check_explain_text("EXPLAIN (FORMAT JSON) " + forged.text, forged)
     assert caught.value.exit_code == ExitCode.REFUSED
@@ -174,13 +190,16 @@ def test_the_server_refuses_a_second_statement_on_the_execution_path(migrated_db
 # ---------------------------------------------------------------- through explain_sql on a real server
 
 
-def test_side_effects_are_refused_before_connecting(migrated_db):
-    from todoctl.db.url import DatabaseURL
-
-    nowhere = DatabaseURL("postgresql+psycopg://nobody@127.0.0.1:1/none", "test")
+def test_the_verdict_comes_from_the_catalog_not_the_name(pg, migrated_db):
+    """A user function named like a harmless built-in, on a schema the search path puts first, is refused."""
+    pg.execute("CREATE SCHEMA shadow; CREATE FUNCTION shadow.lower(text) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT $1'",
+               database=migrated_db.database)
+    assert explain.explain_sql(migrated_db, "SELECT lower('A')", analyze=False).root.node_type == "Result"
+    pg.execute("ALTER DATABASE \"%s\" SET search_path = shadow, public" % migrated_db.database)
     with pytest.raises(TodoctlError) as caught:
-        explain.explain_sql(nowhere, "SELECT pg_terminate_backend(1)")
+        explain.explain_sql(migrated_db, "SELECT lower('A')", analyze=False)
     assert caught.value.exit_code == ExitCode.REFUSED
+    assert "shadow.lower(text)" in caught.value.message
 
 
 def test_allowed_side_effects_run_but_never_on_a_protected_database(pg, migrated_db, monkeypatch):

@@ -109,7 +109,7 @@ def test_protected_database_refuses_down_and_stamp(migrated_db, monkeypatch):
     # Both overrides together: allowed.
     monkeypatch.setenv("TODOCTL_ALLOW_PRODUCTION", "1")
     assert migrate.downgrade(migrated_db, options=RunOptions(yes=True)).after == [migrate.history()[-2].id]
-    protect.unprotect(migrated_db)
+    protect.unprotect(migrated_db, yes=True)
     assert not protect.status(migrated_db).protected
 
 

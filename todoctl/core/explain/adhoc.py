@@ -1,6 +1,7 @@
-"""Ad-hoc SQL for `explain sql`, judged by PostgreSQL's own grammar (pglast is libpg_query, the
-server's parser) instead of by hand: exactly one statement, of a kind EXPLAIN accepts, and no call
-to a built-in function whose effects a rollback cannot undo unless the caller asked for them.
+"""Ad-hoc SQL for `explain sql`, read by PostgreSQL's own grammar (pglast is libpg_query, the
+server's parser) instead of by hand: exactly one statement, of a kind EXPLAIN accepts, and the
+names of everything in it that can run a function (its Reach), for core/explain/harmless.py to
+judge against the catalog.
 
 Pure functions: they return data or raise TodoctlError; nothing here connects to a database.
 pglast is imported inside functions so `todoctl --help` stays fast.
@@ -11,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from todoctl.errors import ExitCode, TodoctlError, usage_error
-
-ALLOW_OPTION = "--allow-side-effects"
 
 EXAMPLE = 'for example: todoctl explain sql "SELECT count(*) FROM tasks"'
 
@@ -47,111 +46,54 @@ REFUSED_EXPLAINABLE = {
 
 
 @dataclass(frozen=True)
-class FunctionFamily:
-    """Built-in functions that act outside the transaction, so a rollback cannot undo them."""
+class Name:
+    """A name as the statement writes it, case folded by the parser: ``schema`` is None when unqualified."""
 
-    family: str
-    why: str
-    names: frozenset[str] = frozenset()
-    prefixes: tuple[str, ...] = ()
+    schema: str | None
+    name: str
 
-    def matches(self, name: str) -> bool:
-        return name in self.names or name.startswith(self.prefixes)
-
-
-# The one table of functions `explain sql` refuses unless --allow-side-effects is given (and never
-# on a protected database). Matched on the function's own name whatever its schema or quoting, so
-# `pg_catalog."pg_terminate_backend"` is caught; a user function that shares a name is refused too,
-# which errs on the safe side.
-SIDE_EFFECT_FUNCTIONS: tuple[FunctionFamily, ...] = (
-    # Signals another backend: a terminated session or a cancelled query does not come back.
-    FunctionFamily(
-        "signal other sessions",
-        "signals another server process; a rollback does not bring its session or query back",
-        frozenset({"pg_terminate_backend", "pg_cancel_backend", "pg_signal_backend", "pg_log_backend_memory_contexts"}),
-    ),
-    # Acts on the server process itself: reloads configuration, switches log files.
-    FunctionFamily(
-        "server configuration and logs",
-        "acts on the server (configuration reload, log rotation), outside any transaction",
-        frozenset({"pg_reload_conf"}),
-        ("pg_rotate_logfile",),
-    ),
-    # Statistics counters are not transactional: a reset is lost history.
-    FunctionFamily(
-        "statistics resets",
-        "resets statistics counters, which are not transactional",
-        prefixes=("pg_stat_reset", "pg_stat_statements_reset"),
-    ),
-    # Slots and origins are created, dropped and advanced outside the transaction; a leftover slot
-    # holds WAL on the server until someone drops it.
-    FunctionFamily(
-        "replication slots and logical decoding",
-        "creates, drops, advances or consumes replication slots, or writes WAL messages, outside the transaction",
-        frozenset(
-            {
-                "pg_create_physical_replication_slot",
-                "pg_create_logical_replication_slot",
-                "pg_copy_physical_replication_slot",
-                "pg_copy_logical_replication_slot",
-                "pg_drop_replication_slot",
-                "pg_replication_slot_advance",
-                "pg_sync_replication_slots",
-                "pg_logical_emit_message",
-                "pg_log_standby_snapshot",
-            }
-        ),
-        ("pg_logical_slot_", "pg_replication_origin_"),
-    ),
-    # Session-level advisory locks outlive the transaction (the _xact_ variants end with it).
-    FunctionFamily(
-        "session advisory locks",
-        "takes or releases a session-level advisory lock, which a rollback does not release",
-        prefixes=("pg_advisory_lock", "pg_advisory_unlock", "pg_try_advisory_lock"),
-    ),
-    # Reads or writes files on the database server: what was read cannot be unread, what was
-    # written stays.
-    FunctionFamily(
-        "server file access",
-        "reads or writes files on the database server, outside any transaction",
-        frozenset({"pg_read_file", "pg_read_binary_file", "pg_stat_file", "lo_import", "lo_export", "pg_logdir_ls"}),
-        ("pg_ls_", "pg_file_"),
-    ),
-    # Runs SQL over another connection, which commits on its own.
-    FunctionFamily(
-        "dblink",
-        "runs SQL over another connection, which commits on its own",
-        prefixes=("dblink",),
-    ),
-    # Sequence changes are never rolled back.
-    FunctionFamily(
-        "sequence changes",
-        "advances or sets a sequence, which a rollback never undoes",
-        frozenset({"nextval", "setval"}),
-    ),
-    # WAL, backup and recovery control act on the whole cluster.
-    FunctionFamily(
-        "WAL, backup and recovery control",
-        "acts on the cluster's WAL, backups or recovery, outside any transaction",
-        # pg_start_backup/pg_stop_backup: their names up to PostgreSQL 14.
-        frozenset({"pg_switch_wal", "pg_create_restore_point", "pg_promote", "pg_start_backup", "pg_stop_backup"}),
-        ("pg_backup_", "pg_wal_replay_"),
-    ),
-)
+    def __str__(self) -> str:
+        return f"{self.schema}.{self.name}" if self.schema else self.name
 
 
 @dataclass(frozen=True)
-class SideEffectCall:
-    function: str  # as written, schema included: pg_catalog.pg_terminate_backend
-    family: str
-    why: str
+class Call:
+    """A function the statement calls by name: ``arity`` arguments, or by attribute notation
+    (``t.f`` is ``f(t)`` when ``t`` has no column ``f``)."""
+
+    name: Name
+    arity: int
+    how: str  # "call" | "attribute" | "tablesample"
+
+
+@dataclass(frozen=True)
+class OperatorUse:
+    """An operator the statement applies, written (``a === b``) or implied (IN, BETWEEN, CASE x WHEN,
+    JOIN USING, LIKE ...): PostgreSQL looks each up by name, so they resolve like written ones."""
+
+    name: Name
+    prefix: bool  # ``-x`` rather than ``a - b``
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Everything in the text that can make the server run a function: calls, operators, the
+    relations it reads or writes (views, rules, policies and defaults run functions too), and the
+    types it casts to (cast functions, domain checks). Only names: core/explain/harmless.py
+    resolves them against the catalog."""
+
+    calls: tuple[Call, ...] = ()
+    operators: tuple[OperatorUse, ...] = ()
+    relations: tuple[Name, ...] = ()
+    types: tuple[Name, ...] = ()
+    writes: bool = False  # column defaults are evaluated: an INSERT or MERGE anywhere, or SET x = DEFAULT
 
 
 @dataclass(frozen=True)
 class AdhocStatement:
     text: str  # the one statement as written, without a trailing semicolon
     kind: str  # libpg_query node name: SelectStmt, InsertStmt, ...
-    side_effects: tuple[SideEffectCall, ...]
+    reach: Reach
 
 
 def parse_statement(sql: str) -> AdhocStatement:
@@ -170,18 +112,18 @@ def parse_statement(sql: str) -> AdhocStatement:
     _require_explainable(raw.stmt, kind, sql)
     end = raw.stmt_location + raw.stmt_len if raw.stmt_len else len(sql)
     text = sql[raw.stmt_location : end].strip()
-    return AdhocStatement(text, kind, tuple(side_effect_calls(raw.stmt)))
+    return AdhocStatement(text, kind, reach(raw.stmt))
 
 
 def check_explain_text(text: str, statement: AdhocStatement) -> None:
     """The second fence: the final ``EXPLAIN (...) statement`` text is one EXPLAIN of the same
-    kind of statement, with the same calls, so nothing in the user's text escaped the wrapping."""
+    kind of statement, reaching the same names, so nothing in the user's text escaped the wrapping."""
     statements = _parse(text, what="the EXPLAIN todoctl built")
     if (
         len(statements) != 1
         or type(statements[0].stmt).__name__ != "ExplainStmt"
         or type(statements[0].stmt.query).__name__ != statement.kind
-        or tuple(side_effect_calls(statements[0].stmt.query)) != statement.side_effects
+        or reach(statements[0].stmt.query) != statement.reach
     ):
         raise TodoctlError(
             "the EXPLAIN built around the statement does not parse as one EXPLAIN of it; nothing was run",
@@ -190,43 +132,118 @@ def check_explain_text(text: str, statement: AdhocStatement) -> None:
         )
 
 
-def refuse_side_effects(statement: AdhocStatement, *, allowed: bool, protected: bool, database: str) -> None:
-    """Refuse (exit 4) calls a rollback cannot undo: unless ``allowed``, and always when ``protected``."""
-    if not statement.side_effects or (allowed and not protected):
-        return
-    first = statement.side_effects[0]
-    names = ", ".join(sorted({c.function for c in statement.side_effects}))
-    if protected:
-        raise TodoctlError(
-            f"{database} is a protected production database: refusing to run {names}, which {first.why}",
-            hint=f"{ALLOW_OPTION} is never allowed on a protected database; explain the statement on a copy of it",
-            exit_code=ExitCode.REFUSED,
-        )
-    raise TodoctlError(
-        f"refusing to run {names}: it {first.why} ({first.family})",
-        hint=f"pass {ALLOW_OPTION} if you mean it (never allowed on a protected database)",
-        exit_code=ExitCode.REFUSED,
+def reach_of_text(text: str, *, expression: bool = False) -> Reach:
+    """The Reach of SQL the server wrote itself (a view's query, a rule, a policy's or a default's
+    expression): ValueError when PostgreSQL's grammar cannot read it."""
+    from pglast import parse_sql
+    from pglast.parser import ParseError
+
+    try:
+        statements = parse_sql(f"SELECT ({text})" if expression else text)
+    except (ParseError, RecursionError) as exc:
+        raise ValueError(str(exc) or type(exc).__name__) from None
+    found = [reach(s.stmt) for s in statements]
+    return Reach(
+        *(tuple(dict.fromkeys(item for r in found for item in getattr(r, part))) for part in ("calls", "operators", "relations", "types")),
+        writes=any(r.writes for r in found),
     )
 
 
-def side_effect_calls(node) -> list[SideEffectCall]:
-    """Every call, anywhere in the tree, to a function in SIDE_EFFECT_FUNCTIONS."""
+# Operators the grammar implies without naming them in the tree.
+_IMPLIED_OPERATORS = {
+    "AEXPR_BETWEEN": (">=", "<="),
+    "AEXPR_BETWEEN_SYM": (">=", "<="),
+    "AEXPR_NOT_BETWEEN": ("<", ">"),
+    "AEXPR_NOT_BETWEEN_SYM": ("<", ">"),
+}
+
+
+def reach(node) -> Reach:
+    """What ``node`` (a parsed statement) can make the server run, found anywhere in its tree:
+    CTEs, subqueries, LATERAL, ORDER BY, window and FILTER clauses, VALUES, RETURNING, MERGE actions."""
     from pglast import ast
     from pglast.visitors import Visitor
 
-    found: list[SideEffectCall] = []
+    calls: list[Call] = []
+    operators: list[OperatorUse] = []
+    relations: list[Name] = []
+    types: list[Name] = []
+    writes = False
 
-    class Calls(Visitor):
+    def operator(names, prefix: bool = False) -> None:
+        operators.append(OperatorUse(_name(names), prefix))
+
+    class Found(Visitor):
         def visit_FuncCall(self, ancestors, call: ast.FuncCall) -> None:
-            parts = [p.sval for p in call.funcname]
-            name = parts[-1].lower()
-            for family in SIDE_EFFECT_FUNCTIONS:
-                if family.matches(name):
-                    found.append(SideEffectCall(".".join(parts), family.family, family.why))
-                    break
+            arity = len(call.args or ()) + (len(call.agg_order or ()) if call.agg_within_group else 0)
+            calls.append(Call(_name(call.funcname), arity, "call"))
 
-    Calls()(node)
-    return found
+        def visit_ColumnRef(self, ancestors, ref: ast.ColumnRef) -> None:
+            # t.f (or s.t.f) is f(t) when t has no column f: a function call without parentheses.
+            fields = ref.fields or ()
+            if len(fields) >= 2 and isinstance(fields[-1], ast.String):
+                calls.append(Call(Name(None, fields[-1].sval), 1, "attribute"))
+
+        def visit_A_Indirection(self, ancestors, node: ast.A_Indirection) -> None:
+            for item in node.indirection or ():  # (row).f, likewise
+                if isinstance(item, ast.String):
+                    calls.append(Call(Name(None, item.sval), 1, "attribute"))
+
+        def visit_RangeTableSample(self, ancestors, node: ast.RangeTableSample) -> None:
+            calls.append(Call(_name(node.method), 1, "tablesample"))  # the method's handler(internal)
+
+        def visit_A_Expr(self, ancestors, expr: ast.A_Expr) -> None:
+            kind = expr.kind.name
+            if kind in _IMPLIED_OPERATORS:
+                for name in _IMPLIED_OPERATORS[kind]:
+                    operators.append(OperatorUse(Name(None, name), False))
+            else:  # OP, OP_ANY, OP_ALL, DISTINCT, NOT_DISTINCT, NULLIF, IN, LIKE, ILIKE, SIMILAR
+                operator(expr.name, prefix=expr.lexpr is None)
+
+        def visit_SubLink(self, ancestors, link: ast.SubLink) -> None:
+            kind = link.subLinkType.name
+            if kind in ("ANY_SUBLINK", "ALL_SUBLINK", "ROWCOMPARE_SUBLINK"):
+                operator(link.operName or (ast.String("="),))  # x IN (SELECT ...): =
+
+        def visit_SortBy(self, ancestors, sort: ast.SortBy) -> None:
+            if sort.useOp:
+                operator(sort.useOp)
+
+        def visit_CaseExpr(self, ancestors, case: ast.CaseExpr) -> None:
+            if case.arg is not None:  # CASE x WHEN y: x = y
+                operators.append(OperatorUse(Name(None, "="), False))
+
+        def visit_JoinExpr(self, ancestors, join: ast.JoinExpr) -> None:
+            if join.usingClause or join.isNatural:
+                operators.append(OperatorUse(Name(None, "="), False))
+
+        def visit_RangeVar(self, ancestors, var: ast.RangeVar) -> None:
+            relations.append(Name(var.schemaname, var.relname))
+
+        def visit_TypeName(self, ancestors, type_name: ast.TypeName) -> None:
+            if type_name.names:
+                types.append(_name(type_name.names))
+
+        def visit_InsertStmt(self, ancestors, node) -> None:
+            nonlocal writes
+            writes = True
+
+        visit_MergeStmt = visit_InsertStmt
+        visit_SetToDefault = visit_InsertStmt  # UPDATE ... SET x = DEFAULT
+
+    Found()(node)
+
+    def unique(items):
+        return tuple(dict.fromkeys(items))
+
+    return Reach(unique(calls), unique(operators), unique(relations), unique(types), writes)
+
+
+def _name(parts) -> Name:
+    """A qualified name from the grammar's list of String nodes (``catalog.schema.name``: the
+    server refuses another database's catalog, so the last two parts decide)."""
+    names = [p.sval for p in parts]
+    return Name(names[-2] if len(names) > 1 else None, names[-1])
 
 
 def _parse(sql: str, *, what: str):

@@ -14,7 +14,7 @@ from todoctl.core.explain.plan import PlanNode
 
 if TYPE_CHECKING:
     pass
-from todoctl.core.explain.transaction import _rollback
+from todoctl.core.explain.transaction import _rollback, catalog_first
 
 _INDEX_COLUMNS = """
 SELECT c.relname, i.relname,
@@ -35,6 +35,7 @@ def _catalog(raw, root: PlanNode) -> tuple[dict[str, float], dict[str, list[plan
         return {}, {}
     try:
         with raw.cursor() as cur:
+            catalog_first(cur)
             cur.execute(
                 "SELECT r, (SELECT reltuples FROM pg_class WHERE oid = to_regclass(quote_ident(r))) "
                 "FROM unnest(%s::text[]) AS r",
@@ -69,6 +70,7 @@ def _stale_tables(raw, root: PlanNode) -> list[str]:
         return []
     try:
         with raw.cursor() as cur:
+            catalog_first(cur)
             cur.execute(_STATISTICS, [relations])
             rows = cur.fetchall()
     finally:
@@ -110,6 +112,7 @@ def _missing_indexes(raw, named: queries.NamedQuery) -> list[Finding]:
         return []
     try:
         with raw.cursor() as cur:
+            catalog_first(cur)
             cur.execute(
                 "SELECT r, x.indisvalid AND x.indisready FROM unnest(%s::text[]) AS r "
                 "LEFT JOIN pg_index x ON x.indexrelid = to_regclass(quote_ident(r))",

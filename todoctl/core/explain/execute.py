@@ -17,7 +17,7 @@ from todoctl.core.explain.findings import Finding
 from todoctl.core.explain.plan import PlanNode
 from todoctl.db.engine import connection
 from todoctl.db.url import DatabaseURL
-from todoctl.errors import usage_error
+from todoctl.errors import ExitCode, TodoctlError, connection_error, usage_error
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -25,9 +25,12 @@ from todoctl.core.explain.catalog import _catalog, _missing_indexes, _stale_tabl
 from todoctl.core.explain.transaction import (
     DEFAULT_TIMEOUT,
     _explain_sql,
+    _first_line,
     _rollback,
     _run,
+    begin,
     check_timeout,
+    lock_wait,
 )
 
 
@@ -63,17 +66,70 @@ class ExplainResult:
 
 
 def _protected(raw, url: DatabaseURL) -> bool:
-    """Whether the database carries the protection mark; a mark that cannot be read counts as set."""
-    import psycopg
-
+    """Whether the database carries the protection mark; one this role cannot read is exit 4."""
     from todoctl.core.shared import protect
 
     try:
         return protect.read_with(raw.execute, url.display).protected
-    except psycopg.Error:
-        return True  # e.g. no SELECT on todoctl_meta: fail closed
     finally:
         _rollback(raw)
+
+
+def _judge(raw, statement, timeout: str) -> list:
+    """What the statement can make the server run that is not proven harmless (core/explain/harmless.py),
+    read from the catalog in a READ ONLY transaction under the statement's timeouts."""
+    import psycopg
+
+    from todoctl.core.explain import harmless
+
+    try:
+        with raw.cursor() as cur:
+            begin(cur, timeout, read_only=True)
+            return harmless.refusals(cur, statement.reach)
+    except psycopg.errors.LockNotAvailable:
+        raise lock_wait(raw, "reading the catalog", timeout) from None
+    except psycopg.OperationalError as exc:
+        if raw.closed or raw.broken:
+            raise connection_error(f"lost the connection while checking the statement: {_first_line(exc)}") from None
+        raise _cannot_judge(exc) from None
+    except psycopg.Error as exc:
+        raise _cannot_judge(exc) from None
+    finally:
+        _rollback(raw)
+
+
+def _cannot_judge(exc) -> TodoctlError:
+    return TodoctlError(
+        f"cannot resolve the statement's functions against the catalog, so nothing proves them harmless: {_first_line(exc)}",
+        hint="check the names in the statement (schemas, types, relations)",
+        exit_code=ExitCode.REFUSED,
+    )
+
+
+def _pick(conn: "Connection", named: queries.NamedQuery, given: dict, picker, timeout: str) -> dict:
+    """The query's parameters (given, or picked from the data) under the statement's own timeouts:
+    a pick that waits for a lock is exit 5 naming who holds it, as the EXPLAIN itself is."""
+    from sqlalchemy.exc import DBAPIError
+
+    raw = conn.connection.dbapi_connection
+    try:
+        with raw.cursor() as cur:
+            begin(cur, timeout, read_only=False)
+        return queries.resolve_params(conn, named, given, picker)
+    except DBAPIError as exc:
+        code = getattr(exc.orig, "sqlstate", None)
+        if code == "55P03":  # lock_not_available
+            raise lock_wait(raw, f"picking parameters for {named.name!r}", timeout) from None
+        if code == "57014" and "statement timeout" in str(exc.orig):
+            raise TodoctlError(
+                f"picking parameters for {named.name!r} took longer than the statement timeout ({timeout}); rolled back",
+                hint="give the parameters with --param, or raise --timeout",
+                exit_code=ExitCode.CHECK_FAILED,
+            ) from None
+        raise
+    finally:
+        conn.rollback()
+        _rollback(raw)  # the transaction begin() opened, when no pick needed SQLAlchemy's
 
 
 def _compile(conn: "Connection", statement) -> tuple[str, dict, str]:
@@ -100,10 +156,7 @@ def _explain_named(
     picker: queries.Picker | None = None,
 ) -> ExplainResult:
     """One named query explained (the caller has checked the schema is at head)."""
-    try:
-        values = queries.resolve_params(conn, named, given, picker)
-    finally:
-        conn.rollback()
+    values = _pick(conn, named, given, picker, timeout)
     sql, bindings, readable = _compile(conn, named.build(**values))
     raw = conn.connection.dbapi_connection
     document, root, planning, execution, run_ms = _run(
@@ -181,11 +234,13 @@ def explain_sql(
     """EXPLAIN one ad-hoc statement in a READ ONLY transaction that is rolled back.
 
     PostgreSQL's grammar (pglast) decides that ``sql`` is exactly one statement EXPLAIN accepts;
-    it is sent with the extended protocol, which cannot carry a second. Calls a rollback cannot
-    undo (core/explain/adhoc.py: SIDE_EFFECT_FUNCTIONS) are refused unless ``allow_side_effects``,
-    and always on a protected database.
+    it is sent with the extended protocol, which cannot carry a second. Before anything is
+    planned, every function it can make the server run is resolved against the catalog, and
+    unless all are proven harmless (core/explain/harmless.py) it is refused: unless
+    ``allow_side_effects``, and always on a protected database.
     """
     from todoctl.core.explain import adhoc as adhoc_sql
+    from todoctl.core.explain import harmless
 
     statement = adhoc_sql.parse_statement(sql)
     timeout = check_timeout(timeout)
@@ -193,14 +248,13 @@ def explain_sql(
         raise usage_error("--runs must be at least 1")
     # The second fence, on the very text _explain_once will send (_explain_sql is pure).
     adhoc_sql.check_explain_text(_explain_sql(statement.text, analyze), statement)
-    # Refuse before connecting when not asked for; when asked, the database's mark still decides.
-    adhoc_sql.refuse_side_effects(statement, allowed=allow_side_effects, protected=False, database=url.display)
     with connection(url) as conn:
         raw = conn.connection.dbapi_connection
-        if statement.side_effects:
-            adhoc_sql.refuse_side_effects(
-                statement, allowed=allow_side_effects, protected=_protected(raw, url), database=url.display
-            )
+        # Judged before EXPLAIN plans it: planning alone runs IMMUTABLE functions on constants.
+        found = _judge(raw, statement, timeout)
+        if found:
+            harmless.refuse(found, allowed=allow_side_effects, protected=False, database=url.display)
+            harmless.refuse(found, allowed=True, protected=_protected(raw, url), database=url.display)
         document, root, planning, execution, run_ms = _run(
             raw, statement.text, None, analyze=analyze, runs=runs, timeout=timeout, read_only=True, what="the statement"
         )

@@ -1,4 +1,4 @@
-"""One EXPLAIN in its own transaction, always rolled back, under statement_timeout and lock_timeout.
+"""One EXPLAIN in its own transaction, always rolled back, with every wait bounded (:func:`begin`).
 
 The statement is sent with the extended query protocol (binary=True), which the server refuses to run
 with more than one statement; every database error becomes a TodoctlError with its exit code.
@@ -48,35 +48,97 @@ def execute_one(cur, sql: str, bindings: dict | None = None):
     return cur.fetchone()[0]
 
 
+def lock_timeout_for(timeout: str) -> str:
+    """The lock_timeout that goes with a statement timeout: half of it, so a statement that waits
+    for a lock (planning takes its table locks first) gives up as a lock wait, which names who
+    holds the lock (exit 5), before the statement timeout would call it slow (exit 1)."""
+    from todoctl.settings import duration_ms
+
+    return f"{max(1, int(duration_ms(timeout) / 2))}ms"
+
+
+def idle_timeout_for(timeout: str) -> str:
+    """idle_in_transaction_session_timeout: the statement timeout, at least 10 s (a round trip
+    between two of todoctl's own statements must never trip it)."""
+    from todoctl.settings import duration_ms
+
+    return f"{max(10_000, int(duration_ms(timeout)))}ms"
+
+
+def begin(cur, timeout: str, *, read_only: bool) -> None:
+    """Open the transaction one EXPLAIN (or what prepares it) runs in, with every wait bounded:
+    statement_timeout, lock_timeout, idle_in_transaction_session_timeout (should todoctl stop
+    between two statements, the server ends the transaction itself); READ ONLY for ad-hoc SQL.
+    All LOCAL: nothing outlives the transaction, so nothing leaks into a pooler's shared session."""
+    if read_only:
+        cur.execute("SET TRANSACTION READ ONLY")
+    cur.execute(
+        "SELECT pg_catalog.set_config('statement_timeout', %(statement)s, true), "
+        "pg_catalog.set_config('lock_timeout', %(lock)s, true), "
+        "pg_catalog.set_config('idle_in_transaction_session_timeout', %(idle)s, true), "
+        "pg_catalog.set_config('default_transaction_read_only', %(read_only)s, true)",
+        {
+            "statement": timeout,
+            "lock": lock_timeout_for(timeout),
+            "idle": idle_timeout_for(timeout),
+            "read_only": "on" if read_only else "off",
+        },
+    )
+
+
+def catalog_first(cur) -> None:
+    """For todoctl's own catalog reads after a statement ran on the user's search path: pg_catalog
+    first for the rest of the transaction (SET LOCAL), so no schema the path lists before it can
+    stand in for a catalog table, function or operator; the app's tables still resolve as before."""
+    cur.execute(
+        "SELECT pg_catalog.set_config('search_path', "
+        "pg_catalog.concat('pg_catalog, ', pg_catalog.current_setting('search_path')), true)"
+    )
+
+
+def lock_wait(raw, what: str, timeout: str) -> TodoctlError:
+    """Exit 5 for a statement that gave up waiting for a lock, naming the sessions that hold locks
+    on the database's tables (what it waited for is among them), as migrations do."""
+    from todoctl.core.shared.sessions import holding_app_locks, how_to_end
+
+    _rollback(raw)
+    try:
+        blockers = holding_app_locks(raw)
+    except Exception:  # the connection is gone too: report the wait without them
+        blockers = None
+    finally:
+        _rollback(raw)
+    held = ("; held by " + "; ".join(b.describe() for b in blockers)) if blockers else ""
+    return TodoctlError(
+        f"{what} waited longer than {lock_timeout_for(timeout)} for a lock and was rolled back{held}",
+        hint=(how_to_end([b.pid for b in blockers]) + "; or try again later") if blockers
+        else "another session holds a lock on the table; try again later",
+        exit_code=ExitCode.BUSY,
+        details={"blockers": [b.as_dict() for b in blockers or []]},
+    )
+
+
 def _explain_once(raw, sql: str, bindings: dict | None, *, analyze: bool, timeout: str, read_only: bool, what: str):
     """One EXPLAIN in its own transaction, always rolled back."""
     import psycopg
 
     try:
         with raw.cursor() as cur:
-            if read_only:
-                cur.execute("SET TRANSACTION READ ONLY")
-            cur.execute("SELECT set_config('statement_timeout', %s, true)", [timeout])
-            cur.execute("SELECT set_config('lock_timeout', %s, true)", [timeout])
+            begin(cur, timeout, read_only=read_only)
             # Plan with the actual values, as the app's first executions do (never a generic plan).
             cur.execute("SET LOCAL plan_cache_mode = force_custom_plan")
             document = execute_one(cur, _explain_sql(sql, analyze), bindings)
+    except psycopg.errors.LockNotAvailable:
+        raise lock_wait(raw, what, timeout) from None
     except psycopg.errors.QueryCanceled as exc:
         _rollback(raw)
-        if "statement timeout" in str(exc) or "lock timeout" in str(exc):
+        if "statement timeout" in str(exc):
             raise TodoctlError(
                 f"{what} did not finish within the statement timeout ({timeout}); it was cancelled and rolled back",
                 hint="raise --timeout, or plan it without running it: --no-analyze",
                 exit_code=ExitCode.CHECK_FAILED,
             ) from None
         raise TodoctlError("interrupted; the statement was cancelled and rolled back", exit_code=ExitCode.INTERRUPTED) from None
-    except psycopg.errors.LockNotAvailable:
-        _rollback(raw)
-        raise TodoctlError(
-            f"{what} waited longer than {timeout} for a lock; rolled back",
-            hint="another session holds the rows; try again, or use --no-analyze",
-            exit_code=ExitCode.BUSY,
-        ) from None
     except psycopg.errors.ReadOnlySqlTransaction as exc:
         _rollback(raw)
         raise TodoctlError(

@@ -18,19 +18,21 @@ from todoctl.project import app_tables
 
 @check("invalid-indexes", "indexes left INVALID, e.g. by a failed CREATE INDEX CONCURRENTLY")
 def _invalid_indexes(ctx: Context) -> Check:
-    rows = query(
-        ctx,
-        "SELECT n.nspname AS schema, t.relname AS table, i.relname AS index "
-        "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
-        "JOIN pg_namespace n ON n.oid = i.relnamespace "
-        "WHERE NOT x.indisvalid AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%' "
-        # An index being built concurrently right now is invalid until the build ends.
-        "AND NOT EXISTS (SELECT 1 FROM pg_stat_progress_create_index p WHERE p.index_relid = x.indexrelid) "
-        "ORDER BY 1, 2, 3",
-    )
-    found = [{"schema": r.schema, "table": r.table, "index": r.index} for r in rows]
+    from todoctl.core.shared.index_builds import invalid_indexes
+
+    with read_only(ctx) as conn:
+        states = invalid_indexes(conn)
+    found = [{"schema": s.schema, "table": s.table, "index": s.index} for s in states if not s.being_built]
+    # An index another live session is building is invalid until its build ends: not a failure.
+    building = [
+        {"schema": s.schema, "table": s.table, "index": s.index, "pid": s.building_pid, "phase": s.phase}
+        for s in states if s.being_built
+    ]
     if not found:
-        return Check("invalid-indexes", Status.OK, "none", "none", None, {"indexes": []})
+        value = "none" + (
+            "; " + ", ".join(s.describe() for s in states if s.being_built) if building else ""
+        )
+        return Check("invalid-indexes", Status.OK, value, "none", None, {"indexes": [], "building": building})
     names = ", ".join(f"{r['index']} on {r['table']}" for r in found)
     return Check(
         "invalid-indexes",
@@ -39,7 +41,7 @@ def _invalid_indexes(ctx: Context) -> Check:
         "none",
         "an invalid index is maintained on every write but never used: DROP INDEX CONCURRENTLY it, "
         "fix the data, then rebuild it (`todoctl migrate up` for the app's own)",
-        {"indexes": found},
+        {"indexes": found, "building": building},
     )
 
 

@@ -34,15 +34,6 @@ from todoctl.db.url import DatabaseURL
 from todoctl.errors import TodoctlError
 from todoctl.project import app_metadata, app_tables
 
-# An index being built concurrently right now is invalid until its build ends: not debris.
-_LEFTOVER_SQL = (
-    "SELECT t.relname, i.relname FROM pg_index x "
-    "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
-    "JOIN pg_namespace n ON n.oid = t.relnamespace "
-    "WHERE NOT x.indisvalid AND n.nspname = current_schema() AND t.relname = ANY(%s) "
-    "AND NOT EXISTS (SELECT 1 FROM pg_stat_progress_create_index p WHERE p.index_relid = x.indexrelid) "
-    "ORDER BY 1, 2"
-)
 
 
 @dataclass(frozen=True)
@@ -60,9 +51,11 @@ class IndexRepair:
 
 
 def leftover_invalid(conn) -> list[tuple[str, str]]:
-    """(table, index) of every INVALID index on the app's tables (a psycopg or SQLAlchemy connection)."""
-    execute = getattr(conn, "exec_driver_sql", None) or conn.execute
-    return [tuple(row) for row in execute(_LEFTOVER_SQL, (app_tables(),)).fetchall()]
+    """(table, index) of every INVALID index on the app's tables left by a build that ended (a psycopg
+    or SQLAlchemy connection); one another live session is building now is not debris, and is left alone."""
+    from todoctl.core.shared.index_builds import invalid_indexes
+
+    return [(i.table, i.index) for i in invalid_indexes(conn, tables=app_tables()) if not i.being_built]
 
 
 def names_at_head() -> set[str]:

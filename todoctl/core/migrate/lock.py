@@ -30,6 +30,14 @@ def lock_wait_seconds(explicit: float | None = None) -> float:
     return env_number("TODOCTL_LOCK_WAIT", DEFAULT_LOCK_WAIT, minimum=0.0, maximum=MAX_LOCK_WAIT, kind=float)
 
 
+def check_lock_wait(raw: str, option: str = "--lock-wait") -> float:
+    """The option's value, held to the same range as TODOCTL_LOCK_WAIT (0..a day)."""
+    from todoctl.settings import number
+
+    hint = f"{option} takes seconds between 0 and {MAX_LOCK_WAIT:g} (a day), default {DEFAULT_LOCK_WAIT:g}"
+    return number(raw, f"{option} {raw!r}", hint, minimum=0.0, maximum=MAX_LOCK_WAIT, kind=float)
+
+
 @dataclass(frozen=True)
 class LockHolder:
     pid: int

@@ -61,6 +61,68 @@ def is_interrupt(exc: BaseException | None) -> bool:
     return False
 
 
+# SQLSTATEs of a server going away: admin_shutdown (a fast or smart shutdown, a restart),
+# crash_shutdown, cannot_connect_now (starting up or shutting down); class 08 is the connection's.
+_SERVER_GONE = ("57P01", "57P02", "57P03")
+
+
+def is_connection_lost(exc: BaseException | None) -> bool:
+    """The server closed the connection under us (a restart, a crash, the network), as opposed to a
+    statement failing: SQLAlchemy flags it ``connection_invalidated``; psycopg gives the SQLSTATE,
+    or none at all when the socket simply closed."""
+    import psycopg
+
+    seen = 0
+    while exc is not None and seen < 10:
+        if getattr(exc, "connection_invalidated", False):
+            return True
+        if isinstance(exc, psycopg.OperationalError):
+            state = getattr(exc, "sqlstate", None) or ""
+            if state in _SERVER_GONE or state.startswith("08"):
+                return True
+            if not state and any(
+                words in str(exc) for words in ("server closed the connection", "consuming input failed",
+                                                "connection is lost", "the connection is closed", "terminating connection")
+            ):
+                return True
+        exc = getattr(exc, "orig", None) or exc.__cause__ or exc.__context__
+        seen += 1
+    return False
+
+
+def connection_lost(url: DatabaseURL, journal: "Journal", exc: BaseException) -> TodoctlError:
+    """Exit 3: the server went away mid-run. The revision in flight was rolled back by the server
+    with its transaction; what committed is kept, and `migrate up` (or `down`) resumes from there.
+    A restart takes a second or two: where the database stands is asked again for up to 5 s."""
+    deadline = time.monotonic() + 5.0
+    now_at, invalid = _where_now(url)
+    while now_at is None and time.monotonic() < deadline:
+        time.sleep(0.5)
+        now_at, invalid = _where_now(url)
+    stands = ", ".join(now_at) if now_at else ("base" if now_at == [] else "unknown (cannot reconnect yet)")
+    applied = _applied(journal.direction, journal.steps, now_at)
+    cause = mask(str(getattr(exc, "orig", None) or exc)).strip().splitlines()
+    where = ""
+    if journal.phase == "revisions" and len(applied) < len(journal.plan):
+        revision = journal.plan[len(applied)].revision.revision
+        where = f" during {'upgrade to' if journal.direction == 'up' else 'downgrade from'} {revision} (rolled back with its transaction)"
+    message = (
+        f"lost the connection to the server{where}: {cause[0] if cause else type(exc).__name__}; "
+        f"applied: {', '.join(applied) or 'none'}; the database is at {stands}"
+    )
+    if invalid:
+        message += "; INVALID index left: " + ", ".join(f"{index} on {table}" for table, index in invalid)
+    verb = "up" if journal.direction == "up" else "down"
+    return TodoctlError(
+        message,
+        hint=f"when the server accepts connections again (`todoctl db wait`), run `todoctl migrate {verb}` "
+        "again: it resumes from the revision the database records",
+        exit_code=ExitCode.CONNECTION,
+        details={"phase": journal.phase, "direction": journal.direction, "applied": applied, "current": now_at,
+                 "invalid_indexes": [{"table": t, "index": i} for t, i in invalid]},
+    )
+
+
 def _applied(direction: str, steps: list[Step], now_at: list[str] | None) -> list[str]:
     """The recorded steps that really committed: a step is recorded just before its commit."""
     ids = [s.revision for s in steps]

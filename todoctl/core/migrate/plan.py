@@ -37,6 +37,7 @@ class MigrationPlan:
     after: list[str]
     steps: list[PlannedStep]
     repairs: list[InvalidIndex] = field(default_factory=list)  # INVALID indexes `up` would repair
+    losses: list = field(default_factory=list)  # losses.Loss: what a down (or reset) would drop that holds rows
     dry_run: bool = True
 
 
@@ -86,7 +87,17 @@ def plan(
             steps = down + steps
         else:
             steps, after = _steps(script, direction, target, before)
+        losses: list = []
+        if direction in ("down", "reset") and before:
+            from todoctl.core.migrate.losses import downgrade_losses
+
+            end = "base" if direction == "reset" else (after[0] if after else "base")
+            if end not in before:
+                losses = [x for x in downgrade_losses(conn, before, end, migrations=migrations, timeouts=options.timeouts)
+                          if x.rows]
         if direction == "up":
-            repairs = _with_planned_repair(invalid_indexes(conn), list(script.get_heads()))
+            # An index another session is building now is not repaired: `up` leaves it alone.
+            repairs = [r for r in _with_planned_repair(invalid_indexes(conn), list(script.get_heads()))
+                       if r.building_pid is None]
         conn.rollback()
-    return MigrationPlan(url.display, direction, target, before, after, steps, repairs)
+    return MigrationPlan(url.display, direction, target, before, after, steps, repairs, losses)

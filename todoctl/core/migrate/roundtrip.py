@@ -110,7 +110,7 @@ def verify(
     revisions = list(reversed(list(script.walk_revisions())))
     total = len(revisions) + 1  # each revision, then the round trip with rows
     tell = on_step or (lambda done, total, what: None)
-    options = RunOptions(lock_wait=10)
+    options = RunOptions(lock_wait=10, drop_rows=True)  # a throwaway database: its rows are ours to drop
     with scratch_database(url, "verify") as scratch:
         for rev in revisions:
             step = VerifyStep(rev.revision, (rev.doc or "").strip().splitlines()[0])

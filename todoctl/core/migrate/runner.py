@@ -16,8 +16,10 @@ from todoctl.core.migrate.outcome import (
     LOCK_NOT_AVAILABLE,
     Journal,
     Step,
+    connection_lost,
     failed_revision,
     interrupted,
+    is_connection_lost,
     is_interrupt,
     rollback_quietly,
 )
@@ -48,6 +50,7 @@ class MigrationRun:
     after: list[str]
     steps: list[Step]
     repairs: list = field(default_factory=list)  # index_repair.IndexRepair, done by `migrate up`
+    losses: list = field(default_factory=list)  # losses.Loss: what a downgrade dropped that held rows
 
 
 def _refuse_unknown(script: ScriptDirectory, current: list[str], url: DatabaseURL) -> None:
@@ -87,6 +90,7 @@ class RunOptions:
     lock_retries: int = 3  # re-tries of a revision that hit lock_timeout
     retry_base: float = 0.5  # seconds; doubled each retry, with jitter
     yes: bool = False  # with TODOCTL_ALLOW_PRODUCTION=1: allowed on a protected database
+    drop_rows: bool = False  # the rows a downgrade drops were confirmed (--yes, or asked on a terminal)
 
 
 def _absolute_target(direction: str, plan) -> str:
@@ -124,10 +128,12 @@ def _run(
     try:
         return _move(url, target, script, migrations, options, journal)
     except BaseException as exc:
-        if not is_interrupt(exc):
-            raise
-        # The lock and the migration's connection are closed by now: report from a fresh one.
-        raise interrupted(url, journal) from None
+        if is_interrupt(exc):
+            # The lock and the migration's connection are closed by now: report from a fresh one.
+            raise interrupted(url, journal) from None
+        if not isinstance(exc, TodoctlError) and is_connection_lost(exc):
+            raise connection_lost(url, journal, exc) from None
+        raise
 
 
 def _move(url, target, script, migrations, options: RunOptions, journal: Journal) -> MigrationRun:
@@ -151,8 +157,11 @@ def _move_locked(url, target, script, migrations, options: RunOptions, journal: 
         _refuse_unknown(script, before, url)
         _refuse_untracked(conn, before, direction, url)
         plan = [] if direction == "down" and not before else _plan(script, direction, target, before)
+        dropped: list = []
         if plan:
             target = _absolute_target(direction, plan)
+            if direction == "down":
+                dropped = _confirmed_losses(conn, url, before, target, migrations, options, timeouts)
             journal.phase, journal.plan = "revisions", plan
             _apply(url, conn, target, migrations, options, timeouts, journal)
         after = current_revisions(conn)
@@ -160,7 +169,17 @@ def _move_locked(url, target, script, migrations, options: RunOptions, journal: 
         if direction == "up" and after and _has_invalid_indexes(conn):
             journal.phase = "repair"
             repairs = _repair(url, after, script, migrations, timeouts, journal.steps)
-    return MigrationRun(url.display, direction, target, before, after, journal.steps, repairs)
+    return MigrationRun(url.display, direction, target, before, after, journal.steps, repairs, dropped)
+
+
+def _confirmed_losses(conn, url, before, target, migrations, options: RunOptions, timeouts) -> list:
+    """What going down to ``target`` drops that holds rows; exit 4 unless that was confirmed."""
+    from todoctl.core.migrate.losses import downgrade_losses, refusal, total
+
+    found = downgrade_losses(conn, before, target, migrations=migrations, timeouts=timeouts)
+    if total(found) and not options.drop_rows:
+        raise refusal(url.display, f"migrate down to {target}", found)
+    return [loss for loss in found if loss.rows]
 
 
 def _apply(url, conn, target, migrations, options: RunOptions, timeouts: Timeouts, journal: Journal) -> None:
@@ -184,6 +203,8 @@ def _apply(url, conn, target, migrations, options: RunOptions, timeouts: Timeout
             rollback_quietly(conn)
             raise
         except DBAPIError as exc:
+            if is_connection_lost(exc):
+                raise  # not the revision's fault: _run says the connection was lost (exit 3)
             rollback_quietly(conn)
             code = getattr(exc.orig, "sqlstate", None)
             if code == LOCK_NOT_AVAILABLE and attempt < options.lock_retries:
@@ -307,7 +328,11 @@ def reset(url: DatabaseURL, *, migrations: Path | str | None = None, options: Ru
             journal = Journal("up")
             up = _move_locked(url, "head", script, migrations, options, journal)
     except BaseException as exc:
-        if not is_interrupt(exc):
-            raise
-        raise interrupted(url, journal) from None
-    return MigrationRun(url.display, "reset", "head", down.before, up.after, down.steps + up.steps, up.repairs)
+        if is_interrupt(exc):
+            raise interrupted(url, journal) from None
+        if not isinstance(exc, TodoctlError) and is_connection_lost(exc):
+            raise connection_lost(url, journal, exc) from None
+        raise
+    return MigrationRun(
+        url.display, "reset", "head", down.before, up.after, down.steps + up.steps, up.repairs, down.losses
+    )

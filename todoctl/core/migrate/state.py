@@ -24,6 +24,7 @@ class InvalidIndex:
     table: str
     index: str
     repair: str | None = None  # what `migrate up` will do with it: "rebuild" | "drop" (index_repair.py)
+    building_pid: int | None = None  # being built right now by this live session: not failed, left alone
 
 
 @dataclass(frozen=True)
@@ -78,17 +79,10 @@ def present_app_tables(conn: "Connection") -> list[str]:
 
 
 def invalid_indexes(conn: "Connection") -> list[InvalidIndex]:
-    rows = conn.execute(
-        text(
-            "SELECT t.relname, i.relname FROM pg_index x "
-            "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
-            "JOIN pg_namespace n ON n.oid = t.relnamespace "
-            "WHERE NOT x.indisvalid AND n.nspname = current_schema() AND t.relname = ANY(:names) "
-            "ORDER BY 1, 2"
-        ),
-        {"names": app_tables()},
-    )
-    return [InvalidIndex(table, index) for table, index in rows]
+    """The INVALID indexes on the app's tables: failed ones, and those another session is building."""
+    from todoctl.core.shared.index_builds import invalid_indexes as find
+
+    return [InvalidIndex(i.table, i.index, building_pid=i.building_pid) for i in find(conn, tables=app_tables())]
 
 
 def unknown_revisions(script: ScriptDirectory, current: list[str]) -> list[str]:
@@ -122,12 +116,15 @@ def _revision_states(script: ScriptDirectory, current: list[str], unknown: list[
 
 def _with_planned_repair(broken: list[InvalidIndex], heads: list[str]) -> list[InvalidIndex]:
     """`migrate up` goes to head, and at head the models say which indexes exist (index_repair.py)."""
-    if not broken or len(heads) != 1:
+    if not any(b.building_pid is None for b in broken) or len(heads) != 1:
         return broken
     from todoctl.core.migrate.index_repair import names_at_head
 
     defined = names_at_head()
-    return [InvalidIndex(b.table, b.index, "rebuild" if b.index in defined else "drop") for b in broken]
+    return [
+        b if b.building_pid is not None else InvalidIndex(b.table, b.index, "rebuild" if b.index in defined else "drop")
+        for b in broken
+    ]
 
 
 def status(url: DatabaseURL, *, migrations: Path | str | None = None) -> MigrationStatus:

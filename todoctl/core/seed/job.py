@@ -258,8 +258,8 @@ def _prepare(conn, url: DatabaseURL, mode: str, *, yes: bool) -> list[str]:
     tables that (still) hold rows."""
     # At head, not merely "the tables exist": an older revision may lack a column or a CHECK
     # the rows rely on, and seeding it would leave data the next migration trips over.
+    check_not_protected(conn, url, yes=yes)  # first: a protected database is refused whatever state it is in
     require_head(conn, url.display, "seed")
-    check_not_protected(conn, url, yes=yes)
     seed_load.lock_tables(conn)
     filled = seed_load.tables_with_rows(conn)
     if filled and mode == "refuse":

@@ -35,8 +35,12 @@ def _rows(conn, sql: str) -> list[tuple]:
 
 
 def database_revisions(conn) -> list[str]:
-    """The revisions recorded in ``alembic_version`` (empty when the table is missing: at base)."""
-    present = _rows(conn, "SELECT to_regclass('alembic_version') IS NOT NULL")[0][0]
+    """The revisions recorded in ``alembic_version`` (empty when the table is missing: at base).
+
+    The table is Alembic's, found where Alembic finds it (its default schema: the search path), so
+    todoctl and `alembic current` agree; only the catalog function is named by its schema.
+    """
+    present = _rows(conn, "SELECT pg_catalog.to_regclass('alembic_version') IS NOT NULL")[0][0]
     if not present:
         return []
     return sorted(row[0] for row in _rows(conn, "SELECT version_num FROM alembic_version"))
