@@ -30,11 +30,7 @@ def write_document(text: str, target: str | Path, *, force: bool = False, option
         sys.stdout.write(text)
         sys.stdout.flush()
         return Written("-", len(data))
-    path = Path(target)
-    if path.is_dir():
-        raise usage_error(f"{option} {path}: is a directory", "name a file to write")
-    if path.exists() and not force:
-        raise usage_error(f"{option} {path}: the file exists", "add --force to overwrite it, or name another file")
+    path = check_target(target, force=force, option=option)
     temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
         # O_EXCL: never through someone else's file or symlink; 0o666 less the umask, as open() would.
@@ -58,6 +54,24 @@ def write_document(text: str, target: str | Path, *, force: bool = False, option
     return Written(str(path), len(data))
 
 
+def check_target(target: str | Path, *, force: bool, option: str = "--html") -> Path:
+    """``target`` if a document can be written there (checked again when it is); exit 2 if not."""
+    path = Path(target)
+    if path.is_dir():
+        raise usage_error(f"{option} {path}: is a directory", "name a file to write")
+    if path.exists() and not force:
+        raise _exists(path, option)
+    if not path.parent.is_dir():
+        raise usage_error(f"{option} {path}: no directory {path.parent}", "create it first, or name a file in an existing directory")
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise usage_error(f"{option} {path}: cannot write in {path.parent}", "name a file in a writable directory")
+    return path
+
+
+def _exists(path: Path, option: str) -> TodoctlError:
+    return usage_error(f"{option} {path}: the file exists", "add --force to overwrite it, or name another file")
+
+
 def _publish(temp: Path, path: Path, *, force: bool, option: str) -> None:
     if force:
         os.replace(temp, path)
@@ -66,13 +80,13 @@ def _publish(temp: Path, path: Path, *, force: bool, option: str) -> None:
     try:
         os.link(temp, path)
     except FileExistsError:
-        raise usage_error(f"{option} {path}: the file exists", "add --force to overwrite it, or name another file") from None
+        raise _exists(path, option) from None
     except OSError as exc:
         if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
             raise
         # A file system without hard links: the check above is the best there is.
         if path.exists():
-            raise usage_error(f"{option} {path}: the file exists", "add --force to overwrite it, or name another file") from None
+            raise _exists(path, option) from None
         os.replace(temp, path)
         return
     temp.unlink()
