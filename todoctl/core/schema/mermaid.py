@@ -129,16 +129,26 @@ def mermaid_type(pg_type: str) -> str:
 
 
 def _entity(name: str) -> str:
-    return name if _PLAIN_NAME.match(name) else f'"{name}"'
+    return name if _PLAIN_NAME.match(name) else f'"{_text(name)}"'
 
 
 def _label(text: str) -> str:
-    # A relation's label is a Mermaid quoted string: it cannot hold a double quote.
-    return text.replace('"', "'")
+    return _text(text)
 
 
 def _attribute_name(name: str) -> str:
-    return name if _PLAIN_NAME.match(name) else f"`{name}`"
+    return name if _PLAIN_NAME.match(name) else f"`{_text(name)}`"
+
+
+# Mermaid's entity codes: a name keeps its quotes, backticks and angle brackets (which Mermaid would
+# otherwise end a string at, or sanitize away as markup) and reads the same once drawn.
+_CODES = (("#", "#35;"), ('"', "#quot;"), ("`", "#96;"), ("<", "#lt;"), (">", "#gt;"))
+
+
+def _text(text: str) -> str:
+    for char, code in _CODES:
+        text = text.replace(char, code)
+    return text
 
 
 def erd(url: DatabaseURL, *, schema: str = SCHEMA) -> ErDiagram:

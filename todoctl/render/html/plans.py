@@ -107,7 +107,7 @@ def _findings(findings) -> str:
         return '<p class="todoctl-ok">No findings.</p>'
     items = []
     for f in findings:
-        sql = f' <code class="todoctl-fix">{esc(f.sql)}</code>' if f.sql else ""
+        sql = f' <code class="todoctl-fix">{esc(f.sql)}</code>' if f.sql and f.sql not in f.hint else ""
         items.append(
             f'<li><span class="badge text-bg-warning">{esc(f.kind)}</span> {esc(f.message)}'
             f'<div class="todoctl-hint">hint: {esc(f.hint)}{sql}</div></li>'
@@ -153,7 +153,7 @@ def explain_page(result: ExplainResult) -> str:
         '<section class="todoctl-section"><h2>Findings</h2>'
         + _findings(result.findings)
         + "</section>"
-        '<section class="todoctl-section"><details><summary>Query text and parameters</summary>'
+        '<section class="todoctl-section"><details open><summary>Query text and parameters</summary>'
         + _params(result.params)
         + f'<pre class="todoctl-sql">{esc(result.sql)}</pre></details></section>'
         + PLAN_STYLE
@@ -215,7 +215,7 @@ def _terms(q: QueryCheck, report: CheckReport) -> list[tuple[str, str, str, list
 def _violations(violations: list[Violation]) -> str:
     parts = []
     for v in violations:
-        fix = f' <code class="todoctl-fix">{esc(v.sql)}</code>' if v.sql else ""
+        fix = f' <code class="todoctl-fix">{esc(v.sql)}</code>' if v.sql and v.sql not in v.hint else ""
         hint = f'<div class="todoctl-hint">hint: {esc(v.hint)}{fix}</div>' if v.hint else ""
         parts.append(f"<div>{esc(v.message)}{hint}</div>")
     return "".join(parts)
