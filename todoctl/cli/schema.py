@@ -140,7 +140,6 @@ def erd(
     Examples:
       todoctl schema erd --markdown >> docs/schema.md
       todoctl schema erd --html erd.html
-      todoctl schema erd --format svg > erd.svg
     """
     from todoctl import render
     from todoctl.core import schema
