@@ -533,3 +533,31 @@ def test_lint_and_erd_need_the_schema_at_head_show_and_dump_do_not(migrated_db, 
         assert caught.value.hint == "run `todoctl migrate up`"
     assert schema_show.overview(migrated_db).database == migrated_db.display
     assert "CREATE TABLE" in schema_dump.dump(migrated_db).ddl or steps == "base"
+
+
+def test_erd_clusters_are_the_groups_foreign_keys_connect():
+    def entity(name):
+        return schema_erd.Entity(name, (schema_erd.Attribute("id", "int", ("PK",)),))
+
+    def fk(parent, child):
+        return schema_erd.Relation(parent, child, ("ref",), "exactly one", "zero or more", False, "CASCADE", ("id",))
+
+    diagram = schema_erd.ErDiagram(
+        "db",
+        [entity(n) for n in ("a", "b", "c", "d", "e", "lonely", "self")],
+        [fk("a", "b"), fk("b", "c"), fk("d", "e"), fk("self", "self")],
+    )
+    clusters = diagram.clusters()
+    assert [[e.name for e in c.entities] for c in clusters] == [["a", "b", "c"], ["d", "e"], ["self"], ["lonely"]]
+    assert [len(c.relations) for c in clusters] == [2, 1, 1, 0]
+    assert sum(len(c.entities) for c in clusters) == len(diagram.entities)
+
+
+def test_erd_names_mermaid_would_misread_use_its_entity_codes():
+    diagram = schema_erd.ErDiagram(
+        "db",
+        [schema_erd.Entity('a "b" <c> #1', (schema_erd.Attribute("x`y", "int", ()),))],
+        [],
+    )
+    assert '"a #quot;b#quot; #lt;c#gt; #35;1" {' in diagram.mermaid
+    assert "int `x#96;y`" in diagram.mermaid
