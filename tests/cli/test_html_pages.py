@@ -4,13 +4,14 @@ made by the CLI on a real database and opened in headless Chromium with the netw
 Each page must reach ``data-todoctl-state="ready"`` with no console error, no exception and no
 request beyond the file itself, and show what it is for: every node of the plan (PEV2 numbers
 them #1..#N and names their types), or every table of the schema. A screenshot of each page is
-left in the test's tmp_path for a person to look at. Without Chromium those tests skip; the
-output-flag and secret tests need no browser.
+left in the test's tmp_path for a person to look at. Without Chromium those tests skip (in CI,
+where .ci/run installs it, they fail instead); the output-flag and secret tests need no browser.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import xml.etree.ElementTree as ElementTree
@@ -26,7 +27,26 @@ from tests.cli.test_secrets import SENTINEL, password_server, url_for  # noqa: F
 from todoctl.cli.app import app
 
 runner = CliRunner()
-browser = pytest.mark.skipif(CHROMIUM is None, reason=MISSING)
+
+
+def _require(found, why: str) -> None:
+    if not found:
+        if os.environ.get("CI"):
+            pytest.fail(f"{why}: CI is set, and .ci/run installs it")
+        pytest.skip(why)
+
+
+@pytest.fixture
+def chromium():
+    _require(CHROMIUM, MISSING)
+
+
+@pytest.fixture
+def graphviz():
+    _require(shutil.which("dot"), "needs Graphviz's dot (apt-get install graphviz; .ci/run installs it)")
+
+
+browser = pytest.mark.usefixtures("chromium")
 
 
 def invoke(url, *args: str):
@@ -212,7 +232,7 @@ def test_erd_page_draws_every_table_one_diagram_per_cluster(pg, migrated_db, tmp
         page.shoot(tmp_path / "erd.png")
 
 
-@pytest.mark.skipif(shutil.which("dot") is None, reason="needs Graphviz's dot (apt-get install graphviz; .ci/run installs it)")
+@pytest.mark.usefixtures("graphviz")
 def test_erd_svg_needs_no_browser(pg, migrated_db, tmp_path):
     tables = _second_app(pg, migrated_db)
     result = invoke(migrated_db, "schema", "erd", "--format", "svg")

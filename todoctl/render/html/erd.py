@@ -77,11 +77,15 @@ def erd_page(diagram: ErDiagram) -> str:
     )
 
 
+TITLE_NAMES = 8  # a heading names this many tables, then says how many more
+
+
 def _cluster_title(cluster: ErDiagram, index: int) -> str:
     names = [e.name for e in cluster.entities]
+    listed = ", ".join(names[:TITLE_NAMES]) + (f" and {len(names) - TITLE_NAMES} more" if len(names) > TITLE_NAMES else "")
     if not cluster.relations and len(names) > 1:
-        return f"{len(names)} tables without foreign keys: {', '.join(names)}"
-    return f"{len(names)} table{'s' if len(names) != 1 else ''}: {', '.join(names)}"
+        return f"{len(names)} tables without foreign keys: {listed}"
+    return f"{len(names)} table{'s' if len(names) != 1 else ''}: {listed}"
 
 
 def _foreign_keys(diagram: ErDiagram) -> str:
