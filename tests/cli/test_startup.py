@@ -39,3 +39,10 @@ def test_help_imports_no_heavy_module(args):
     modules = imported_modules(*args)
     heavy = sorted(m for m in modules if m.split(".")[0] in HEAVY)
     assert heavy == []
+
+
+@pytest.mark.parametrize("args", [("--help",), ("explain", "--help"), ("explain", "run", "--help"), ("schema", "erd", "--help")])
+def test_help_reads_no_page_bundle(args):
+    """The HTML pages' code and their bundles (megabytes of JavaScript) load only when a page is written."""
+    modules = imported_modules(*args)
+    assert sorted(m for m in modules if m.startswith(("todoctl.render.html", "todoctl.render.erd_svg"))) == []

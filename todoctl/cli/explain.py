@@ -10,7 +10,7 @@ import typer
 from typer.core import TyperGroup
 
 from todoctl.cli import state
-from todoctl.cli.options import JsonOption
+from todoctl.cli.options import ForceOption, HtmlOption, JsonOption, check_page_target, write_page
 
 
 class ExplainGroup(TyperGroup):
@@ -85,14 +85,22 @@ TimeoutOption = Annotated[
 
 
 
-def _show(result, fmt: Format, as_json: bool) -> None:
+def _show(result, fmt: Format, as_json: bool, html: str | None = None, force: bool = False) -> None:
     from todoctl import render
     from todoctl.render import explain as view
 
+    if write_page(html, force=force, build=lambda: _pages().explain_page(result)):
+        return  # the page is stdout
     if as_json or fmt is Format.json:
         render.print_json({"ok": True, **render.jsonable(result)})
     else:
         view.plan(result, fmt.value)
+
+
+def _pages():
+    from todoctl.render.html import plans
+
+    return plans
 
 
 @app.command("list")
@@ -137,18 +145,22 @@ def run(
     runs: RunsOption = 1,
     fmt: FormatOption = Format.tree,
     timeout: TimeoutOption = "10s",
+    html: HtmlOption = None,
+    force: ForceOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """EXPLAIN (ANALYZE, BUFFERS) a named query in a transaction that is rolled back.
 
     \b
-    Example:
+    Examples:
       todoctl explain task-list --param status=completed --runs 5
+      todoctl explain task-list --html plan.html
     """
     from todoctl.core import explain
 
+    check_page_target(html, force=force, as_json=as_json or fmt is Format.json)
     result = explain.explain(state.database_url(), name, params=list(param or []), analyze=analyze, runs=runs, timeout=timeout)
-    _show(result, fmt, as_json)
+    _show(result, fmt, as_json, html, force)
 
 
 @app.command("sql")
@@ -166,6 +178,8 @@ def sql(
             "Never allowed on a protected database.",
         ),
     ] = False,
+    html: HtmlOption = None,
+    force: ForceOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """EXPLAIN one ad-hoc statement (SELECT, VALUES, TABLE, INSERT, UPDATE, DELETE, MERGE) in a
@@ -177,10 +191,11 @@ def sql(
     """
     from todoctl.core import explain
 
+    check_page_target(html, force=force, as_json=as_json or fmt is Format.json)
     result = explain.explain_sql(
         state.database_url(), statement, analyze=analyze, runs=runs, timeout=timeout, allow_side_effects=allow_side_effects
     )
-    _show(result, fmt, as_json)
+    _show(result, fmt, as_json, html, force)
 
 
 @app.command("check")
@@ -211,22 +226,30 @@ def check(
         ),
     ] = 1.0,
     timeout: TimeoutOption = "10s",
+    html: HtmlOption = None,
+    force: ForceOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Run every named query against its budget (and a baseline); exit 1 when one breaks it.
 
+    --html FILE writes the gate as one page (each query's verdict, budget and plan), also when it fails.
+
     \b
-    Example:
+    Examples:
       todoctl explain check --baseline bench/plans.json --json
+      todoctl explain check --html plans.html
     """
     from todoctl import render
     from todoctl.core import explain
     from todoctl.render import explain as view
 
+    check_page_target(html, force=force, as_json=as_json)
     report = explain.check(
         state.database_url(), names=query or None, runs=runs, timeout=timeout, baseline=baseline, factor=factor, min_ms=min_ms
     )
-    if as_json:
+    if write_page(html, force=force, build=lambda: _pages().check_page(report)):
+        pass  # the page is stdout
+    elif as_json:
         render.print_json(render.jsonable(report))
     else:
         view.check(report)

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from todoctl.cli import state
-from todoctl.cli.options import JsonOption, MigrationsOption
+from todoctl.cli.options import ForceOption, HtmlOption, JsonOption, MigrationsOption, check_page_target, write_page
 
 app = typer.Typer(help="Show, compare, dump, draw and lint the database schema.", no_args_is_help=True)
 
@@ -16,6 +16,11 @@ app = typer.Typer(help="Show, compare, dump, draw and lint the database schema."
 class Against(str, Enum):
     models = "models"
     history = "history"
+
+
+class ErdFormat(str, Enum):
+    mermaid = "mermaid"
+    svg = "svg"
 
 
 
@@ -120,24 +125,42 @@ def dump(
 
 @app.command("erd")
 def erd(
+    fmt: Annotated[
+        ErdFormat,
+        typer.Option("--format", "-f", metavar="mermaid|svg", help="mermaid text, or an SVG drawn by Graphviz's dot (no browser)."),
+    ] = ErdFormat.mermaid,
     markdown: Annotated[bool, typer.Option("--markdown", help="Wrap the diagram in a ```mermaid fence.")] = False,
+    html: HtmlOption = None,
+    force: ForceOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Print a Mermaid erDiagram of the tables and their foreign keys.
+    """Print a Mermaid erDiagram of the tables and their foreign keys (or SVG, or a page).
 
     \b
-    Example:
+    Examples:
       todoctl schema erd --markdown >> docs/schema.md
+      todoctl schema erd --html erd.html
     """
     from todoctl import render
     from todoctl.core import schema
     from todoctl.render import schema as view
 
+    if markdown and fmt is ErdFormat.svg:
+        raise typer.BadParameter("--markdown wraps Mermaid text, not SVG", param_hint="--markdown")
+    check_page_target(html, force=force, as_json=as_json)
     result = schema.erd(state.database_url())
+    if write_page(html, force=force, build=lambda: _erd_page(result)):
+        return  # the page is stdout
     if as_json:
         render.print_json({"ok": True, **render.jsonable(result)})
     else:
-        view.erd(result, markdown=markdown)
+        view.erd(result, markdown=markdown, svg=fmt is ErdFormat.svg)
+
+
+def _erd_page(result) -> str:
+    from todoctl.render.html import erd
+
+    return erd.erd_page(result)
 
 
 @app.command("lint")

@@ -127,8 +127,13 @@ def dump(result: SchemaDump) -> None:
     sys.stderr.write(note + "\n")
 
 
-def erd(result: ErDiagram, *, markdown: bool = False) -> None:
-    text = result.mermaid
+def erd(result: ErDiagram, *, markdown: bool = False, svg: bool = False) -> None:
+    if svg:
+        from todoctl.render import erd_svg
+
+        text = erd_svg.svg(result)
+    else:
+        text = result.mermaid
     if markdown:
         text = f"```mermaid\n{text}```\n"
     sys.stdout.write(text)

@@ -189,7 +189,7 @@ def test_erd_prints_mermaid(migrated_db):
     result = invoke(migrated_db, "erd")
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("erDiagram\n")
-    assert '    users ||..o{ tasks : "user_id"' in result.stdout
+    assert '    users ||..o{ tasks : "user_id (ON DELETE CASCADE)"' in result.stdout
 
 
 def test_erd_markdown_and_json(migrated_db):
@@ -202,7 +202,8 @@ def test_erd_markdown_and_json(migrated_db):
     document = json.loads(result.stdout)
     assert document["mermaid"].startswith("erDiagram")
     assert {"parent": "users", "child": "tasks", "columns": ["user_id"], "parent_cardinality": "exactly one",
-            "child_cardinality": "zero or more", "identifying": False} in document["relations"]
+            "child_cardinality": "zero or more", "identifying": False, "on_delete": "CASCADE",
+            "references": ["id"]} in document["relations"]
 
 
 # ---------------------------------------------------------------- lint

@@ -393,10 +393,10 @@ def test_erd_draws_the_app_tables_and_their_relations(migrated_db):
     result = schema_erd.erd(migrated_db)
     lines = [line.strip() for line in result.mermaid.splitlines()]
     assert lines[0] == "erDiagram"
-    assert 'users ||..o{ tasks : "user_id"' in lines
-    assert 'task_lists |o..o{ tasks : "list_id"' in lines  # list_id is nullable
-    assert 'tasks ||--o{ task_tags : "task_id"' in lines  # part of task_tags' key: identifying
-    assert 'tags ||--o{ task_tags : "tag_id"' in lines
+    assert 'users ||..o{ tasks : "user_id (ON DELETE CASCADE)"' in lines
+    assert 'task_lists |o..o{ tasks : "list_id (ON DELETE SET NULL)"' in lines  # list_id is nullable
+    assert 'tasks ||--o{ task_tags : "task_id (ON DELETE CASCADE)"' in lines  # part of task_tags' key: identifying
+    assert 'tags ||--o{ task_tags : "tag_id (ON DELETE CASCADE)"' in lines
     assert "uuid id PK" in lines and "varchar(255) email" in lines and "timestamptz created_at" in lines
     assert "uuid task_id PK, FK" in lines and "numeric(6,2) estimated_hours" in lines
     assert {e.name for e in result.entities} == {"users", "task_lists", "tasks", "tags", "task_tags"}
@@ -412,8 +412,8 @@ def test_erd_one_to_one_and_unusual_names(pg, migrated_db):
         'CREATE TABLE "user settings" (id int PRIMARY KEY, owner uuid UNIQUE NOT NULL REFERENCES users(id), tags text[])',
     )
     lines = [line.strip() for line in schema_erd.erd(migrated_db).mermaid.splitlines()]
-    assert 'users ||--o| profiles : "user_id"' in lines
-    assert 'users ||..o| "user settings" : "owner"' in lines
+    assert 'users ||--o| profiles : "user_id (ON DELETE NO ACTION)"' in lines
+    assert 'users ||..o| "user settings" : "owner (ON DELETE NO ACTION)"' in lines
     assert '"user settings" {' in lines and "text `Bio Text`" in lines and "text[] tags" in lines
     assert "uuid owner FK, UK" in lines
 
@@ -533,3 +533,31 @@ def test_lint_and_erd_need_the_schema_at_head_show_and_dump_do_not(migrated_db, 
         assert caught.value.hint == "run `todoctl migrate up`"
     assert schema_show.overview(migrated_db).database == migrated_db.display
     assert "CREATE TABLE" in schema_dump.dump(migrated_db).ddl or steps == "base"
+
+
+def test_erd_clusters_are_the_groups_foreign_keys_connect():
+    def entity(name):
+        return schema_erd.Entity(name, (schema_erd.Attribute("id", "int", ("PK",)),))
+
+    def fk(parent, child):
+        return schema_erd.Relation(parent, child, ("ref",), "exactly one", "zero or more", False, "CASCADE", ("id",))
+
+    diagram = schema_erd.ErDiagram(
+        "db",
+        [entity(n) for n in ("a", "b", "c", "d", "e", "lonely", "self")],
+        [fk("a", "b"), fk("b", "c"), fk("d", "e"), fk("self", "self")],
+    )
+    clusters = diagram.clusters()
+    assert [[e.name for e in c.entities] for c in clusters] == [["a", "b", "c"], ["d", "e"], ["self"], ["lonely"]]
+    assert [len(c.relations) for c in clusters] == [2, 1, 1, 0]
+    assert sum(len(c.entities) for c in clusters) == len(diagram.entities)
+
+
+def test_erd_names_mermaid_would_misread_use_its_entity_codes():
+    diagram = schema_erd.ErDiagram(
+        "db",
+        [schema_erd.Entity('a "b" <c> #1', (schema_erd.Attribute("x`y", "int", ()),))],
+        [],
+    )
+    assert '"a #quot;b#quot; #lt;c#gt; #35;1" {' in diagram.mermaid
+    assert "int `x#96;y`" in diagram.mermaid

@@ -50,6 +50,10 @@ class QueryCheck:
     buffers: int = 0
     violations: list[Violation] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    budget: queries.Budget = field(default_factory=queries.Budget)  # what the query is held to
+    sql: str = ""  # the statement as sent, with named placeholders
+    params: dict = field(default_factory=dict)  # the parameters picked for this run
+    plan: list = field(default_factory=list)  # PostgreSQL's EXPLAIN (FORMAT JSON) document of the last run
 
     __json_properties__ = ("ok",)
 
@@ -65,6 +69,7 @@ class CheckReport:
     baseline: str | None
     factor: float
     queries: list[QueryCheck]
+    server_version: str = ""
 
     __json_properties__ = ("ok", "failed")
 
@@ -187,10 +192,15 @@ def check(
                 baseline_ms=before.get("execution_ms") if before else None,
                 violations=violations,
                 findings=result.findings,
+                budget=budget,
+                sql=result.sql,
+                params=result.params,
+                plan=result.plan,
                 **_cost(result.root),
             )
         )
-    return CheckReport(url.display, runs, str(baseline) if baseline else None, factor, checked)
+    version = results[0].server_version if results else ""
+    return CheckReport(url.display, runs, str(baseline) if baseline else None, factor, checked, version)
 
 
 BUFFERS_NOISE = 100  # fewer extra buffers than this is not a regression, whatever the factor

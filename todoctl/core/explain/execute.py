@@ -53,6 +53,7 @@ class ExplainResult:
     timeout: str
     plan: list  # PostgreSQL's own EXPLAIN (FORMAT JSON) document: load it into PEV2 or explain.depesz.com
     stale_tables: list[str] = field(default_factory=list)  # tables in the plan whose statistics are stale
+    server_version: str = ""  # the server's server_version, e.g. "18.1"
 
     __json_properties__ = ("min_ms", "median_ms")
 
@@ -63,6 +64,11 @@ class ExplainResult:
     @property
     def median_ms(self) -> float | None:
         return round(statistics.median(self.run_ms), 4) if self.run_ms else None
+
+
+def _server_version(raw) -> str:
+    """``server_version`` as the server reported it at connection start (no query)."""
+    return raw.info.parameter_status("server_version") or ""
 
 
 def _protected(raw, url: DatabaseURL) -> bool:
@@ -185,6 +191,7 @@ def _explain_named(
         timeout=timeout,
         plan=document,
         stale_tables=stale,
+        server_version=_server_version(raw),
     )
 
 
@@ -260,6 +267,7 @@ def explain_sql(
         )
         table_rows, indexes = _catalog(raw, root)
         stale = set(_stale_tables(raw, root))
+        version = _server_version(raw)
     return ExplainResult(
         query=None,
         description=None,
@@ -277,6 +285,7 @@ def explain_sql(
         modifies=False,
         timeout=timeout,
         plan=document,
+        server_version=version,
     )
 
 

@@ -3,7 +3,11 @@
 Cardinality comes from the catalog: the parent end is "exactly one" when the foreign-key
 columns are NOT NULL and "zero or one" otherwise; the child end is "zero or one" when the
 foreign-key columns are unique on their own, else "zero or more". A relation is drawn solid
-(identifying) when the foreign key is part of the child's primary key.
+(identifying) when the foreign key is part of the child's primary key. Each relation's label names
+the foreign-key columns and what deleting the parent row does (ON DELETE ...).
+
+A large schema reads better as one diagram per group of tables that foreign keys connect:
+:meth:`ErDiagram.clusters` splits it so (the HTML page draws each on its own).
 """
 
 from __future__ import annotations
@@ -52,13 +56,19 @@ class Relation:
     parent_cardinality: str  # exactly one | zero or one
     child_cardinality: str  # zero or more | zero or one
     identifying: bool
+    on_delete: str = "NO ACTION"  # NO ACTION | RESTRICT | CASCADE | SET NULL | SET DEFAULT
+    references: tuple[str, ...] = ()  # the parent's columns
+
+    @property
+    def label(self) -> str:
+        return f"{', '.join(self.columns)} (ON DELETE {self.on_delete})"
 
     @property
     def mermaid(self) -> str:
         left = "||" if self.parent_cardinality == "exactly one" else "|o"
         right = "o|" if self.child_cardinality == "zero or one" else "o{"
         line = "--" if self.identifying else ".."
-        return f'{_entity(self.parent)} {left}{line}{right} {_entity(self.child)} : "{", ".join(self.columns)}"'
+        return f'{_entity(self.parent)} {left}{line}{right} {_entity(self.child)} : "{_label(self.label)}"'
 
 
 @dataclass
@@ -82,6 +92,31 @@ class ErDiagram:
             lines.append("    }")
         return "\n".join(lines) + "\n"
 
+    def clusters(self) -> list["ErDiagram"]:
+        """One diagram per group of tables that foreign keys connect, largest first; the tables
+        no foreign key touches come last, together."""
+        group = {e.name: e.name for e in self.entities}
+
+        def find(name: str) -> str:
+            while group[name] != name:
+                group[name] = group[group[name]]
+                name = group[name]
+            return name
+
+        for relation in self.relations:
+            group[find(relation.parent)] = find(relation.child)
+        members: dict[str, list[Entity]] = {}
+        for entity in self.entities:
+            members.setdefault(find(entity.name), []).append(entity)
+        connected = [m for m in members.values() if len(m) > 1 or any(r.child == m[0].name for r in self.relations)]
+        alone = [e for m in members.values() if m not in connected for e in m]
+        connected.sort(key=lambda m: (-len(m), m[0].name))
+        diagrams = []
+        for entities in connected + ([alone] if alone else []):
+            names = {e.name for e in entities}
+            diagrams.append(ErDiagram(self.database, entities, [r for r in self.relations if r.child in names]))
+        return diagrams
+
 
 def mermaid_type(pg_type: str) -> str:
     """``character varying(255)`` -> ``varchar(255)``; any other space becomes ``_``."""
@@ -94,11 +129,26 @@ def mermaid_type(pg_type: str) -> str:
 
 
 def _entity(name: str) -> str:
-    return name if _PLAIN_NAME.match(name) else f'"{name}"'
+    return name if _PLAIN_NAME.match(name) else f'"{_text(name)}"'
+
+
+def _label(text: str) -> str:
+    return _text(text)
 
 
 def _attribute_name(name: str) -> str:
-    return name if _PLAIN_NAME.match(name) else f"`{name}`"
+    return name if _PLAIN_NAME.match(name) else f"`{_text(name)}`"
+
+
+# Mermaid's entity codes: a name keeps its quotes, backticks and angle brackets (which Mermaid would
+# otherwise end a string at, or sanitize away as markup) and reads the same once drawn.
+_CODES = (("#", "#35;"), ('"', "#quot;"), ("`", "#96;"), ("<", "#lt;"), (">", "#gt;"))
+
+
+def _text(text: str) -> str:
+    for char, code in _CODES:
+        text = text.replace(char, code)
+    return text
 
 
 def erd(url: DatabaseURL, *, schema: str = SCHEMA) -> ErDiagram:
@@ -147,6 +197,8 @@ def erd(url: DatabaseURL, *, schema: str = SCHEMA) -> ErDiagram:
                 parent_cardinality="zero or one" if nullable else "exactly one",
                 child_cardinality="zero or one" if unique else "zero or more",
                 identifying=set(key.columns) <= primary.get(key.table, set()),
+                on_delete=key.on_delete,
+                references=key.references_columns,
             )
         )
     relations.sort(key=lambda r: (r.parent, r.child, r.columns))
