@@ -100,7 +100,7 @@ def secrets_in(value: str) -> Iterator[tuple[int, str, str]]:
 
 
 def _secret_urls(value: str) -> Iterator[tuple[int, str, str]]:
-    from todoctl.db.url import mask
+    from todoctl.db.url import mask_url
 
     for match in re.finditer(r"\S+", value):
         word = match.group()
@@ -120,14 +120,14 @@ def _secret_urls(value: str) -> Iterator[tuple[int, str, str]]:
             continue
         password = password or query.get("password")
         if password and not _placeholder(password):
-            yield match.start() + start, url, f"a URL with a password in it: {mask(url)}"
+            yield match.start() + start, url, f"a URL with a password in it: {mask_url(url)}"
 
 
 def _secret_conninfo(value: str) -> str | None:
     from psycopg import ProgrammingError
     from psycopg.conninfo import conninfo_to_dict
 
-    from todoctl.db.url import mask
+    from todoctl.db.url import mask_url
 
     try:
         params = conninfo_to_dict(value.strip())
@@ -136,7 +136,7 @@ def _secret_conninfo(value: str) -> str | None:
     password = params.get("password")
     if not password or _placeholder(str(password)) or not ({"host", "dbname", "user"} & set(params)):
         return None
-    return f"a connection string with a password in it: {mask(value.strip())}"
+    return f"a connection string with a password in it: {mask_url(value.strip())}"
 
 
 def _placeholder(password: str) -> bool:
