@@ -59,7 +59,8 @@ _ENVIRON_LOCK = threading.Lock()
 
 def _conndefaults(changes: dict[str, str | None]) -> dict[str, str]:
     """PQconndefaults with some environment variables changed for the call: libpq's defaults from
-    the environment and from the service file of PGSERVICE (libpq reads both itself)."""
+    the environment and from the service file of PGSERVICE (libpq reads both itself, and has no
+    other way to be handed a service name without connecting)."""
     from psycopg.pq import Conninfo
 
     with _ENVIRON_LOCK:
@@ -83,22 +84,24 @@ def _conndefaults(changes: dict[str, str | None]) -> dict[str, str]:
                     os.environ[name] = value
 
 
-@lru_cache(maxsize=1)
-def _compiled() -> dict[str, str]:
-    return _conndefaults({name: None for name in variables()})
-
-
 def defaults(params: dict[str, str] | None = None) -> dict[str, str]:
-    """What libpq adds to ``params`` from the environment and a service file: the values that are
-    not libpq's compiled-in defaults. A service named in ``params`` is read instead of PGSERVICE's."""
+    """What libpq adds to ``params``: the values of PG* variables, and a service file's entries
+    (which beat the variables) when a service is named by ``params`` or PGSERVICE.
+
+    Without a service this only reads the environment. With one, libpq's own PQconndefaults reads
+    the service file; a service named in ``params`` is handed to it in PGSERVICE for that call.
+    """
     params = params or {}
-    changes: dict[str, str | None] = {}
-    if params.get("service"):
-        changes["PGSERVICE"] = params["service"]
+    found = {key: os.environ[name] for name, key in variables().items() if os.environ.get(name)}
+    service = params.get("service") or os.environ.get("PGSERVICE")
+    if not service:
+        return found
+    changes: dict[str, str | None] = {"PGSERVICE": service}
     if params.get("servicefile"):
         changes["PGSERVICEFILE"] = params["servicefile"]
-    compiled = _compiled()
-    return {k: v for k, v in _conndefaults(changes).items() if compiled.get(k) != v}
+    with_service = _conndefaults(changes)
+    without = _conndefaults({"PGSERVICE": None})
+    return {**found, **{k: v for k, v in with_service.items() if without.get(k) != v}}
 
 
 def effective(params: dict[str, str]) -> dict[str, str]:
