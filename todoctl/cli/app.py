@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import sys
 from typing import Annotated, Any
 
@@ -109,8 +110,20 @@ class _ClosedPipeGuard:
     @classmethod
     def install(cls) -> "_ClosedPipeGuard | None":
         """Wrap the real stdout (a file descriptor); test runners' captured streams are left alone."""
+        import os
+
+        if sys.stderr is None:  # started with 2>&-: errors have nowhere to go, the exit code still says
+            sys.stderr = open(os.devnull, "w")
         stream = sys.stdout
+        if stream is None:  # started with >&-: nothing can be written, and that is a failure
+            import errno
+
+            sys.stdout = guard = cls(open(os.devnull, "w"))
+            guard.failure = OSError(errno.EBADF, "standard output is closed")
+            return guard
         if isinstance(stream, cls):
+            if stream.failure is not None and stream.failure.errno == 9:  # EBADF
+                return stream  # still closed
             stream.failure = None
             return stream
         try:
@@ -122,6 +135,15 @@ class _ClosedPipeGuard:
 
     def write(self, text: str) -> int:
         try:
+            buffer = getattr(self._stream, "buffer", None)
+            if isinstance(buffer, io.RawIOBase):
+                # Unbuffered (python -u, PYTHONUNBUFFERED=1): TextIOWrapper writes straight to the file
+                # and drops the rest of a short write (a full disk) without a word. Write it all here.
+                self._stream.flush()
+                view = memoryview(text.encode(self._stream.encoding, self._stream.errors or "strict"))
+                while view:
+                    view = view[buffer.write(view) or 0 :]
+                return len(text)
             return self._stream.write(text)
         except BrokenPipeError:
             self._reader_gone()
@@ -144,7 +166,14 @@ class _ClosedPipeGuard:
         if code == 0 or state.current.json:  # in JSON mode the document itself was what failed
             reason = self.failure.strerror or str(self.failure)
             sys.stderr.write(f"Error: could not write the output to stdout: {reason}\n")
-            sys.stderr.write("Hint: free space on the device, or send the output somewhere else\n")
+            import errno
+
+            hint = {
+                errno.ENOSPC: "free space on the device, or send the output somewhere else",
+                errno.EFBIG: "the file size limit was reached (ulimit -f): send the output somewhere else",
+                errno.EBADF: "run the command with its standard output open",
+            }.get(self.failure.errno, "check where the standard output goes (a full disk, a device, a permission)")
+            sys.stderr.write(f"Hint: {hint}\n")
         return code or int(ExitCode.CHECK_FAILED)
 
     def _failed(self, exc: OSError) -> None:
