@@ -80,7 +80,7 @@ def read_bounded(path: Path | str, what: str, limit: int = MAX_READ_BYTES) -> st
     if len(data) > limit:
         raise usage_error(
             f"{what} {path} is larger than {limit // (1024 * 1024)} MiB: not a file todoctl wrote",
-            f"name the file `todoctl explain baseline save` wrote",
+            "name the file `todoctl explain baseline save` wrote",
         )
     try:
         return data.decode("utf-8")

@@ -4,7 +4,6 @@ the CLI run in-process and as a real process, and a server that really checks pa
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 from pathlib import Path

@@ -50,8 +50,9 @@ def find(start: Path | None = None) -> Path | None:
     return None
 
 
-def read(names: tuple[str, ...] | set[str], start: Path | None = None) -> dict[str, Setting]:
-    """The settings among ``names`` in the project's ``.env`` (``{}`` without one).
+def read(names: tuple[str, ...] | set[str], start: Path | None = None, *, prefix: str | None = None) -> dict[str, Setting]:
+    """The settings among ``names`` (and, with ``prefix``, every name that starts with it) in the
+    project's ``.env`` (``{}`` without one).
 
     A file that is not UTF-8, cannot be read, or has a line python-dotenv cannot parse that
     mentions one of ``names`` is exit 3: the setting is there, and falling back would run the
@@ -88,9 +89,9 @@ def read(names: tuple[str, ...] | set[str], start: Path | None = None) -> dict[s
             if found:
                 raise connection_error(
                     f"{found.group(1)} in {path} line {line} cannot be parsed by python-dotenv",
-                    f"fix or remove it: todoctl uses the embedded server only when no database is configured at all",
+                    "fix or remove it: todoctl uses the embedded server only when no database is configured at all",
                 )
-        elif binding.key in names:
+        elif binding.key in names or (prefix and binding.key and binding.key.startswith(prefix)):
             lines[binding.key] = line  # the last one wins, as in python-dotenv
     if not lines:
         return {}

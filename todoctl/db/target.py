@@ -37,11 +37,15 @@ def _environment(names) -> dict[str, Setting]:
 
 
 def _layers(explicit: str | None) -> Iterator[tuple[str, dict[str, Setting]]]:
-    """The layers, highest first; ``.env`` is read only if the layers above configure nothing."""
-    names = (POOLED, DIRECT, *libpq.variables())
+    """The layers, highest first; ``.env`` is read only if the layers above configure nothing.
+
+    The environment's other libpq variables are libpq's to read; a ``.env``'s are all read (any
+    ``PG*`` name), since todoctl hands them to libpq itself. Nothing here imports psycopg: with
+    nothing configured, `todoctl version` stays light.
+    """
     yield "command line", ({OPTION: Setting(OPTION, explicit, "command line")} if explicit is not None else {})
-    yield "environment", _environment(names)
-    yield ".env", dotenv_file.read(set(names))
+    yield "environment", _environment((POOLED, DIRECT, *libpq.SELECTING))
+    yield ".env", dotenv_file.read({POOLED, DIRECT, *libpq.SELECTING}, prefix="PG")
 
 
 def choose(explicit: str | None = None, *, direct: bool = False) -> DatabaseURL | None:
@@ -77,7 +81,7 @@ def _where(setting: Setting) -> str:
 def _unusable(setting: Setting, why: str) -> TodoctlError:
     return connection_error(
         f"{setting.name} in {_where(setting)} {why}",
-        f"fix or remove it: todoctl uses the embedded server only when no database is configured at all",
+        "fix or remove it: todoctl uses the embedded server only when no database is configured at all",
     )
 
 
@@ -89,6 +93,8 @@ def _from_url(setting: Setting) -> DatabaseURL:
 
 def _libpq_settings(settings: dict[str, Setting]) -> dict[str, str]:
     """A layer's libpq variables as connection parameters (PGHOST -> host)."""
+    if not any(name.startswith("PG") for name in settings):
+        return {}
     keywords = libpq.variables()
     return {keywords[name]: s.value for name, s in settings.items() if name in keywords and s.value != ""}
 
