@@ -114,8 +114,8 @@ def _from_libpq_variables(settings: dict[str, Setting], selecting: list[str]) ->
     if first.layer == ".env":
         path = first.origin.rpartition(" line ")[0]
         origin = f"{path} line " + ", ".join(settings[n].origin.rpartition(" ")[2] for n in selecting)
-        params = {k: v for k, v in _libpq_settings(settings).items()}
-        params = {k: v for k, v in params.items() if not _set_in_environment(k)}
+        # A variable the environment also sets is left to libpq: the environment beats .env.
+        params = {k: v for k, v in _libpq_settings(settings).items() if not _set_in_environment(k)}
         return DatabaseURL(libpq.build(params, scheme=_DRIVER), source, origin)
     # The environment's own: libpq reads PGHOST, PGSERVICE, ... itself, as psql does.
     return DatabaseURL(f"{_DRIVER}://", source, origin)
