@@ -87,3 +87,58 @@ def schema_snapshot(url):
         snap = catalog.snapshot(conn)
         conn.rollback()
         return snap
+
+
+class TcpToUnixSocket:
+    """A TCP port on ``address`` that forwards every connection to a Unix socket: a server that
+    listens only on its socket, reached the way a remote one is (``hostaddr=``). Stopped on exit."""
+
+    def __init__(self, socket_path: str, address: str = "127.0.0.2") -> None:
+        import socket
+        import threading
+
+        self._socket_path = socket_path
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._listener.bind((address, 0))
+        self._listener.listen(16)
+        self.address, self.port = self._listener.getsockname()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self) -> "TcpToUnixSocket":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._listener.close()
+        self._thread.join(timeout=5)
+
+    def _serve(self) -> None:
+        import socket
+        import threading
+
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            server.connect(self._socket_path)
+            for source, target in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
+
+    @staticmethod
+    def _pump(source, target) -> None:
+        import socket
+
+        try:
+            while data := source.recv(65536):
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, target):
+                try:
+                    end.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass

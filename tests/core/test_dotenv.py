@@ -76,10 +76,19 @@ def test_an_undecodable_environment_value_is_exit_3(project, monkeypatch):
 
 def test_an_unusable_unpooled_url_is_exit_3_for_schema_changes(project, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql://app:pw@db.example.com/app")
-    (project / ".env").write_text("DATABASE_URL_UNPOOLED=\n")
+    monkeypatch.setenv("DATABASE_URL_UNPOOLED", "")
     error = _error(direct=True)
     assert "DATABASE_URL_UNPOOLED" in error.message
     assert configured_url(None).host == "db.example.com"  # commands that read do not use it
+
+
+def test_the_environment_layer_wins_whole_over_a_dotenv_unpooled_url(project, monkeypatch):
+    # The bug of issue 26: .env's DATABASE_URL_UNPOOLED was mixed with the environment's DATABASE_URL.
+    monkeypatch.setenv("DATABASE_URL", "postgresql://app:pw@db.example.com/app")
+    (project / ".env").write_text("DATABASE_URL_UNPOOLED=postgresql://app:pw@other.example.com/other\n")
+    for direct in (True, False):
+        url = configured_url(None, direct=direct)
+        assert (url.host, url.source) == ("db.example.com", "DATABASE_URL")
 
 
 def test_the_environment_wins_over_a_broken_dotenv(project, monkeypatch):

@@ -105,15 +105,22 @@ def test_a_password_with_unescaped_reserved_characters_never_appears_in_the_erro
 def test_an_encoded_password_with_an_at_sign_reaches_libpq_whole():
     import psycopg.conninfo
 
-    url = normalise("postgresql://me:p@ss-Sentinel@db.example.com/app", source="test")
+    url = normalise("postgresql://me:p%40ss-Sentinel@db.example.com/app", source="test")
     parsed = psycopg.conninfo.conninfo_to_dict(url.libpq)
     assert (parsed["user"], parsed["password"], parsed["host"]) == ("me", "p@ss-Sentinel", "db.example.com")
-    assert "p@ss-Sentinel" not in mask(f"failed: {url.url} and {url.libpq}")
+    assert "ss-Sentinel" not in mask(f"failed: {url.url} and {url.libpq}")
     assert "ss-Sentinel" not in mask(url.url)
 
 
-def test_mask_hides_an_unparseable_url_up_to_the_last_at():
-    assert mask("x postgresql://me:a/b#c?d@h/db y") == "x postgresql://me:***@h/db y"
+def test_an_unencoded_at_sign_in_the_password_is_refused_not_guessed():
+    # libpq reads host 'ss-Sentinel@db.example.com', urllib host 'db.example.com': ambiguous.
+    with pytest.raises(TodoctlError) as caught:
+        normalise("postgresql://me:p@ss-Sentinel@db.example.com/app", source="DATABASE_URL")
+    assert caught.value.exit_code == ExitCode.CONNECTION and "ss-Sentinel" not in caught.value.message
+
+
+def test_mask_hides_an_unparseable_url_whole():
+    assert mask("x postgresql://me:a/b#c?d@h/db y") == "x postgresql://*** y"
 
 
 @pytest.mark.parametrize("source_value", ["", "   "])

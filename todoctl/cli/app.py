@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import sys
 from typing import Annotated, Any
 
@@ -28,11 +29,13 @@ class TodoctlGroup(TyperGroup):
         from todoctl.cli.help_words import in_words
 
         in_words(self)
-        args = hoist_global_options(self, list(sys.argv[1:] if args is None else args))
+        args = list(sys.argv[1:] if args is None else args)
         state.current = state.Settings(json="--json" in args)
         render.document_fields.clear()
         guard = _ClosedPipeGuard.install()
         try:
+            _require_utf8_arguments(args)
+            args = hoist_global_options(self, args)
             result = super().main(
                 args=args, prog_name=prog_name or "todoctl", complete_var=complete_var, standalone_mode=False, **extra
             )
@@ -54,6 +57,7 @@ class TodoctlGroup(TyperGroup):
             code = report_unexpected(exc)
         if guard is not None:
             guard.flush()  # what is still buffered, now: interpreter shutdown must find nothing to complain about
+            code = guard.check(code)
         if standalone_mode:
             sys.exit(code)
         return code
@@ -75,25 +79,60 @@ class TodoctlGroup(TyperGroup):
             raise _interrupted() from None
 
 
+def _require_utf8_arguments(args: list[str]) -> None:
+    """An argument that is not UTF-8 (POSIX hands its bytes to Python as lone surrogates) is a
+    usage error, named by position and never echoed: it may be a URL with a password in it."""
+    for position, arg in enumerate(args, 1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            previous = args[position - 2] if position > 1 and args[position - 2].startswith("-") else None
+            which = f"argument {position}" + (f" (the value of {previous})" if previous else "")
+            raise TodoctlError(
+                f"{which} is not valid UTF-8 text",
+                hint="pass arguments as UTF-8 (percent-encode other bytes in a URL)",
+                exit_code=ExitCode.USAGE,
+            ) from None
+
+
 class _ClosedPipeGuard:
     """sys.stdout, except that a reader who went away (``todoctl explain list | head -1``) ends
-    the output quietly instead of the command.
+    the output quietly instead of the command, and a write that fails (``> /dev/full``, a full
+    disk) is remembered and makes the command exit 1.
 
     Python ignores SIGPIPE, so a write to a closed pipe raises BrokenPipeError; Rich answers it
     with a silent exit 1 mid-work. Here the first BrokenPipeError points file descriptor 1 at
     /dev/null (Python's docs, "Note on SIGPIPE") and the command runs to its end: a migration is
     never cut short because its reader left, and the exit code is the one it would have had (a
     failing gate piped into head still exits 1). Errors still go to stderr.
+
+    Any other write error is the same, except that the output the user asked for is incomplete:
+    the command still runs to its end (nothing half-done), then :meth:`check` reports one line
+    on stderr and turns a success into exit 1 (README, "Exit codes"): never a truncated success.
     """
 
     def __init__(self, stream) -> None:
         self._stream = stream
+        self.failure: OSError | None = None
 
     @classmethod
     def install(cls) -> "_ClosedPipeGuard | None":
         """Wrap the real stdout (a file descriptor); test runners' captured streams are left alone."""
+        import os
+
+        if sys.stderr is None:  # started with 2>&-: errors have nowhere to go, the exit code still says
+            sys.stderr = open(os.devnull, "w")
         stream = sys.stdout
+        if stream is None:  # started with >&-: nothing can be written, and that is a failure
+            import errno
+
+            sys.stdout = guard = cls(open(os.devnull, "w"))
+            guard.failure = OSError(errno.EBADF, "standard output is closed")
+            return guard
         if isinstance(stream, cls):
+            if stream.failure is not None and stream.failure.errno == 9:  # EBADF
+                return stream  # still closed
+            stream.failure = None
             return stream
         try:
             stream.fileno()
@@ -104,18 +143,56 @@ class _ClosedPipeGuard:
 
     def write(self, text: str) -> int:
         try:
+            buffer = getattr(self._stream, "buffer", None)
+            if isinstance(buffer, io.RawIOBase):
+                # Unbuffered (python -u, PYTHONUNBUFFERED=1): TextIOWrapper writes straight to the file
+                # and drops the rest of a short write (a full disk) without a word. Write it all here.
+                self._stream.flush()
+                view = memoryview(text.encode(self._stream.encoding, self._stream.errors or "strict"))
+                while view:
+                    view = view[buffer.write(view) or 0 :]
+                return len(text)
             return self._stream.write(text)
         except BrokenPipeError:
             self._reader_gone()
-            return len(text)
+        except OSError as exc:
+            self._failed(exc)
+        return len(text)
 
     def flush(self) -> None:
         try:
             self._stream.flush()
         except BrokenPipeError:
             self._reader_gone()
+        except OSError as exc:
+            self._failed(exc)
+
+    def check(self, code: int) -> int:
+        """The exit code once the output is known to be written (or not)."""
+        if self.failure is None:
+            return code
+        if code == 0 or state.current.json:  # in JSON mode the document itself was what failed
+            reason = self.failure.strerror or str(self.failure)
+            sys.stderr.write(f"Error: could not write the output to stdout: {reason}\n")
+            import errno
+
+            hint = {
+                errno.ENOSPC: "free space on the device, or send the output somewhere else",
+                errno.EFBIG: "the file size limit was reached (ulimit -f): send the output somewhere else",
+                errno.EBADF: "run the command with its standard output open",
+            }.get(self.failure.errno, "check where the standard output goes (a full disk, a device, a permission)")
+            sys.stderr.write(f"Hint: {hint}\n")
+        return code or int(ExitCode.CHECK_FAILED)
+
+    def _failed(self, exc: OSError) -> None:
+        if self.failure is None:
+            self.failure = exc
+        self._to_devnull()
 
     def _reader_gone(self) -> None:
+        self._to_devnull()
+
+    def _to_devnull(self) -> None:
         import os
 
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -26,7 +26,7 @@ def connect_timeout() -> int:
 
 
 def resolve(explicit: str | None = None, *, direct: bool = False) -> DatabaseURL:
-    """``--database-url``, else ``DATABASE_URL`` (environment, then .env), else the embedded server."""
+    """The configured database (the precedence table, todoctl/db/target.py), else the embedded server."""
     url = configured_url(explicit, direct=direct)
     if url is not None:
         return url
@@ -69,22 +69,38 @@ def psycopg_connection(url: DatabaseURL, *, autocommit: bool, application_name: 
         raise explain_connect_failure(url, exc) from None
 
 
+def _server_said(text: str) -> str | None:
+    """The server's own message in a connection error (``FATAL:  ...``), or None when libpq or the
+    network failed before the server said anything."""
+    for line in text.splitlines():
+        for severity in ("FATAL:", "PANIC:", "ERROR:"):
+            if severity in line:
+                return line.split(severity, 1)[1].strip()
+    return None
+
+
 def explain_connect_failure(url: DatabaseURL, exc: BaseException):
     """Turn a driver's connection error into a TodoctlError with a hint (exit 3)."""
     text = mask(str(getattr(exc, "orig", None) or exc)).strip()
     first = text.splitlines()[0] if text else type(exc).__name__
     lowered = text.lower()
     where = url.display
+    said = _server_said(text)
     if "password authentication failed" in lowered or "authentication failed" in lowered:
         return connection_error(f"authentication failed connecting to {where}", "check the user name and password in the URL")
-    if "does not exist" in lowered and "database" in lowered:
+    if said and "does not exist" in said and said.lower().startswith("database"):
         hint = "run `todoctl db start` to recreate it" if url.source == "embedded" else "create it (createdb) or fix the database name in the URL"
         return connection_error(f"database {url.database!r} does not exist on {where}", hint)
-    if "could not translate host name" in lowered or "name or service not known" in lowered or "nodename nor servname" in lowered:
+    if said:  # the server answered and refused: show what it said, not a guess (issue 26)
+        return connection_error(
+            f"the server at {where} refused the connection: {said}",
+            "fix the setting it names (the URL's options=..., PGOPTIONS) or the role's rights",
+        )
+    if "could not translate host name" in lowered or "name or service not known" in lowered or "nodename nor servname" in lowered or "failed to resolve host" in lowered:
         return connection_error(f"unknown host {url.host!r}", "check the host name in the URL")
     if "connection refused" in lowered:
         return connection_error(f"connection refused by {where}", "is the server running, and is the port right?")
-    if "timeout" in lowered or "timed out" in lowered:
+    if "timeout expired" in lowered or "timed out" in lowered:
         return connection_error(
             f"timed out after {connect_timeout()}s connecting to {where}",
             "is the host reachable? TODOCTL_CONNECT_TIMEOUT sets the limit",
@@ -93,12 +109,16 @@ def explain_connect_failure(url: DatabaseURL, exc: BaseException):
         if url.source == "embedded":
             return connection_error("the embedded server is not running", "run `todoctl db start`")
         return connection_error(f"no server is listening at {where}", "is the server running?")
+    if "definition of service" in lowered or "service file" in lowered:
+        return connection_error(f"cannot connect to {where}: {first}", "check PGSERVICE (or service=) and the service file")
     return connection_error(f"cannot connect to {where}: {first}", "check the URL, the server and the network")
 
 
 def _permanent(exc: BaseException) -> bool:
     lowered = str(exc).lower()
-    return any(s in lowered for s in ("authentication failed", "does not exist", "could not translate host name"))
+    permanent = ("authentication failed", "does not exist", "could not translate host name", "failed to resolve host",
+                 "invalid value for parameter", "unrecognized configuration parameter")
+    return any(s in lowered for s in permanent)
 
 
 @contextmanager

@@ -5,15 +5,13 @@ from __future__ import annotations
 import uuid
 from contextlib import contextmanager
 from typing import Iterator
-from urllib.parse import urlsplit, urlunsplit
 
 from todoctl.db.url import DatabaseURL
 from todoctl.errors import ExitCode, TodoctlError
 
 
 def _with_database(url: DatabaseURL, database: str) -> DatabaseURL:
-    parts = urlsplit(url.url)
-    return DatabaseURL(urlunsplit(parts._replace(path="/" + database)), url.source)
+    return url.with_database(database)
 
 
 def _admin(url: DatabaseURL):

@@ -1,16 +1,19 @@
-"""Database URLs: where they come from, how they are normalised, and how they are masked.
+"""Database URLs: how they are read (by libpq's own parser), normalised and shown.
 
-Nothing here imports SQLAlchemy or psycopg, so error paths stay cheap.
+Which URL a command uses is decided in one place, :mod:`todoctl.db.target` (the precedence
+table); how a URL or a password is shown, in :mod:`todoctl.db.secrets`. Nothing here imports
+SQLAlchemy; psycopg (for libpq's parser) is imported only when a URL is read.
 """
 
 from __future__ import annotations
 
-import os
-import re
+import getpass
 from dataclasses import dataclass
-from pathlib import Path
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from functools import cached_property
+from urllib.parse import urlsplit
 
+from todoctl.db import libpq
+from todoctl.db.secrets import mask, mask_url, redact_unparsed, remember, remember_secret  # noqa: F401  (re-exported)
 from todoctl.errors import ExitCode, TodoctlError, connection_error
 
 _ACCEPTED_SCHEMES = {
@@ -22,135 +25,106 @@ _ACCEPTED_SCHEMES = {
     "postgresql+psycopg_async",
 }
 _LOCAL_HOSTS = {"", "localhost", "127.0.0.1", "::1"}
-
-# Every password todoctl has seen this run; mask() scrubs them from any text.
-_SECRETS: set[str] = set()
-
-# scheme://USERINFO@ where USERINFO runs to the *last* '@' of the word: a password with an
-# unescaped '/', '#', '?' or '@' is still masked whole, however a URL parser would split it.
-_URL_CREDENTIALS = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<creds>\S*)@")
-_PARAM_PASSWORD = re.compile(r"(?i)(?P<head>\bpassword\s*=\s*)(?P<pw>'[^']*'|\"[^\"]*\"|[^\s&]+)")
-
-
-def remember_secret(secret: str | None) -> None:
-    # Very short "passwords" would scrub ordinary letters from every message; URL-shaped
-    # occurrences of them are still masked by the patterns above.
-    if secret and len(secret) >= 4:
-        _SECRETS.add(secret)
-        quoted = _quote_password(secret)
-        if quoted != secret:
-            _SECRETS.add(quoted)
-
-
-def _quote_password(secret: str) -> str:
-    from urllib.parse import quote
-
-    return quote(secret, safe="")
-
-
-def _masked(password: str) -> str:
-    # Placeholders in hints ("postgresql://USER:PASSWORD@HOST/DB") stay readable.
-    return password if password in ("", "***", "PASSWORD") else "***"
-
-
-def _mask_credentials(match: re.Match) -> str:
-    user, colon, password = match["creds"].partition(":")
-    if not colon:
-        return match[0]  # a user name alone is no secret
-    return f"{match['head']}{user}:{_masked(password)}@"
-
-
-def mask(text: str) -> str:
-    """Return ``text`` with every password in it replaced by ``***``."""
-    if not text:
-        return text
-    # Known secrets first: the patterns below could split a password that holds an '@'.
-    for secret in sorted(_SECRETS, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    text = _URL_CREDENTIALS.sub(_mask_credentials, text)
-    return _PARAM_PASSWORD.sub(lambda m: m["head"] + "***", text)
-
-
-def redact_unparsed(raw: str) -> str:
-    """A URL that could not be parsed, for an error message: everything between ``://`` (or the
-    start) and the last ``@`` is replaced, since nobody can tell where its password ends."""
-    head, sep, rest = raw.partition("://")
-    if not sep:
-        head, rest = "", raw
-    if "@" in rest:
-        rest = "***@" + rest.rpartition("@")[2]
-    return mask(head + sep + rest)
+_DRIVER = "postgresql+psycopg"
 
 
 @dataclass(frozen=True)
 class DatabaseURL:
-    """A normalised ``postgresql+psycopg://`` URL and where it came from."""
+    """A ``postgresql+psycopg://`` URL (SQLAlchemy's spelling) and where it came from."""
 
     url: str
-    source: str  # "--database-url", "DATABASE_URL", "DATABASE_URL (.env)", "DATABASE_URL_UNPOOLED", "embedded"
+    source: str  # "--database-url", "DATABASE_URL", "DATABASE_URL_UNPOOLED (.env)", "PGHOST", "embedded", ...
     origin: str = ""  # for a .env setting: "PATH line N"
 
     @property
     def libpq(self) -> str:
         """The same URL for libpq itself (psycopg.connect, psql, pg_dump)."""
-        return self.url.replace("postgresql+psycopg://", "postgresql://", 1)
+        return libpq.libpq_form(self.url)
+
+    @cached_property
+    def params(self) -> dict[str, str]:
+        """libpq's reading of the URL alone."""
+        return libpq.parse(self.url)
+
+    @cached_property
+    def effective(self) -> dict[str, str]:
+        """What libpq connects with: the URL, then a service file's entries, then PG* variables."""
+        return libpq.effective(self.params)
+
+    @cached_property
+    def shown(self) -> str:
+        """The libpq URL, with what libpq takes from the environment or a service file filled in:
+        the target line shows where the command really goes."""
+        filled = {
+            key: self.effective[key]
+            for key in ("user", "host", "hostaddr", "port", "dbname")
+            if key in self.effective and not self.params.get(key)
+        }
+        return libpq.build({**self.params, **filled}) if filled else self.libpq
 
     @property
     def masked(self) -> str:
-        return mask(self.url)
+        return mask_url(self.shown)
 
     def for_child_process(self) -> tuple[str, dict[str, str]]:
         """``(libpq URL without the password, environment carrying it)`` for psql and pg_dump:
         a child's argv is visible to every user of the machine in ``ps``, its environment is not."""
-        parts = urlsplit(self.libpq)
-        env: dict[str, str] = {}
-        netloc = parts.netloc
-        if "@" in netloc:
-            credentials, host = netloc.rsplit("@", 1)
-            user, _, password = credentials.partition(":")
-            if password:
-                env["PGPASSWORD"] = unquote(password)
-            netloc = f"{user}@{host}"
-        query = []
-        for key, value in parse_qsl(parts.query, keep_blank_values=True):
-            if key == "password":
-                env["PGPASSWORD"] = value
-            else:
-                query.append((key, value))
-        return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query), "")), env
+        params = dict(self.params)
+        password = params.pop("password", None)
+        return libpq.build(params), ({"PGPASSWORD": password} if password else {})
+
+    def with_database(self, database: str) -> "DatabaseURL":
+        """The same server and credentials, another database."""
+        return DatabaseURL(libpq.build({**self.params, "dbname": database}, scheme=_DRIVER), self.source, self.origin)
 
     @property
     def parts(self):
         return urlsplit(self.url)
 
     @property
+    def _endpoints(self) -> list[tuple[str, str]]:
+        """``(host, hostaddr)`` for each server libpq may try, in order (a list is tried in turn)."""
+        names = self.effective.get("host", "").split(",")
+        addresses = self.effective.get("hostaddr", "").split(",")
+        count = max(len(names), len(addresses))
+        return [
+            (names[i] if i < len(names) else "", addresses[i] if i < len(addresses) else "") for i in range(count)
+        ]
+
+    @property
+    def hosts(self) -> list[str]:
+        """Every host name and address the connection names."""
+        return [value for pair in self._endpoints for value in pair if value]
+
+    @property
     def host(self) -> str:
-        parts = self.parts
-        if parts.hostname:
-            return parts.hostname
-        query = dict(parse_qsl(parts.query))
-        return query.get("host", "")
+        names = [name for name, _ in self._endpoints if name]
+        return names[0] if names else (self.hosts[0] if self.hosts else "")
 
     @property
     def database(self) -> str:
-        return unquote(self.parts.path.lstrip("/")) or (self.parts.username or "")
+        effective = self.effective
+        return effective.get("dbname") or effective.get("user") or getpass.getuser()
 
     @property
     def is_local(self) -> bool:
-        return self.host in _LOCAL_HOSTS or self.host.startswith("/")
+        """Every server libpq may reach is this machine: a socket, localhost, a loopback address
+        (where a hostaddr is given, the connection goes there, whatever the host name says)."""
+        targets = [address or name for name, address in self._endpoints]
+        return all(t in _LOCAL_HOSTS or t.startswith(("/", "@")) for t in targets)
 
     @property
     def is_pooled(self) -> bool:
-        """Neon's convention: the pooled endpoint's host carries ``-pooler``."""
-        return "-pooler" in self.host
+        """Neon's convention: the pooled endpoint's host carries ``-pooler`` — whether the URL, the
+        query's ``host=``, PGHOST, PGHOSTADDR or a service file names it."""
+        return any("-pooler" in h.lower() for h in self.hosts)
 
     @property
     def display(self) -> str:
-        """``host:port/database`` for messages (never a password)."""
-        parts = self.parts
+        """``host:port/database`` for messages (never a password); a socket directory without its port."""
         host = self.host or "localhost"
-        port = f":{parts.port}" if parts.port else ""
-        return f"{host}{port}/{self.database}"
+        port = "" if host.startswith(("/", "@")) else self.effective.get("port", "")
+        return f"{host}:{port}/{self.database}" if port else f"{host}/{self.database}"
 
 
 _EXPECTED = "expected postgresql://USER:PASSWORD@HOST:PORT/DBNAME"
@@ -175,11 +149,40 @@ def _require_utf8(raw: str, source: str) -> None:
         ) from None
 
 
-def normalise(raw: str, *, source: str, origin: str = "") -> DatabaseURL:
-    """Check a URL and rewrite it for SQLAlchemy with psycopg 3.
+def _ambiguity(rest: str) -> str | None:
+    """Why parsers would read this URL (after ``scheme://``) differently, or None.
 
-    The user name and password are re-encoded, so libpq and SQLAlchemy read the same
-    credentials and host from it (libpq splits ``u:p@ss@host`` at the first ``@``).
+    libpq takes the user info up to the first '@' before the first '/'; Python's urllib and
+    SQLAlchemy split at other characters. Where they could disagree, the URL is refused: it may
+    name another host and database than the one meant.
+    """
+    slash = rest.find("/")
+    authority = rest if slash < 0 else rest[:slash]
+    if authority.count("@") > 1:
+        return "more than one '@' before the host"
+    userinfo = authority.partition("@")[0] if "@" in authority else ""
+    if any(c in userinfo for c in "?#"):
+        return "a '?' or '#' in the user name or password"
+    path = rest[len(authority) :].partition("?")[0]
+    if "@" in path:  # a '/' in the password ended the host part early (a database name holds %40)
+        return "an '@' after the host part"
+    return None
+
+
+def _sslmode_for_asyncpg(rest: str) -> str:
+    # asyncpg spells sslmode as ssl=...; the app's URL may be an asyncpg one.
+    head, question, query = rest.partition("?")
+    if not question:
+        return rest
+    pairs = ["sslmode" + pair[3:] if pair.startswith("ssl=") else pair for pair in query.split("&")]
+    return f"{head}?{'&'.join(pairs)}"
+
+
+def normalise(raw: str, *, source: str, origin: str = "") -> DatabaseURL:
+    """Check a URL and rewrite it for SQLAlchemy with psycopg 3, as libpq reads it.
+
+    The URL is read by libpq's own parser and rebuilt from that reading (user and password
+    percent-encoded), so libpq, psql, pg_dump and SQLAlchemy all see the same connection.
     """
     raw = raw or ""
     _require_utf8(raw, source)
@@ -189,127 +192,29 @@ def normalise(raw: str, *, source: str, origin: str = "") -> DatabaseURL:
             f"the database URL from {source} is empty",
             "set it to postgresql://USER:PASSWORD@HOST/DBNAME, or unset it to use the embedded server",
         )
-    if "://" not in raw:
+    scheme, sep, rest = raw.partition("://")
+    if not sep:
         raise _malformed(raw, source, "no scheme")
-    try:
-        parts = urlsplit(raw)
-        _ = parts.port  # raises ValueError on a non-numeric port
-    except ValueError:
-        # The error text would quote the "port": often the start of a password holding a '/'.
-        raise _malformed(raw, source, "the host or port cannot be read", _ENCODE_HINT) from None
-    if "@" in parts.path + parts.query + parts.fragment:
-        # A '/', '?' or '#' in the password ended the host part early: the URL would name
-        # another host and database than the one meant.
-        raise _malformed(raw, source, "an '@' after the host part", _ENCODE_HINT)
-    scheme = parts.scheme.lower()
-    if scheme not in _ACCEPTED_SCHEMES:
+    if scheme.lower() not in _ACCEPTED_SCHEMES:
         raise connection_error(
-            f"unsupported database URL scheme {scheme!r} from {source}",
+            f"unsupported database URL scheme {scheme.lower()!r} from {source}",
             "todoctl speaks PostgreSQL: use postgresql://USER:PASSWORD@HOST/DBNAME",
         )
-    netloc = parts.netloc
-    if "@" in netloc:
-        host_port = netloc.rpartition("@")[2]
-        credentials = quote(unquote(parts.username or ""), safe="")
-        if parts.password is not None:
-            password = unquote(parts.password)
-            remember_secret(password)
-            remember_secret(parts.password)
-            credentials += ":" + quote(password, safe="")
-        netloc = f"{credentials}@{host_port}"
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    # asyncpg spells sslmode as ssl=...; the app's URL may be an asyncpg one.
-    query = [("sslmode", v) if k == "ssl" else (k, v) for k, v in query]
-    for key, value in query:
-        if key == "password":
-            remember_secret(value)
-    # Not urlunsplit: it drops the "//" of a URL without a host ("postgresql:///app", or plain
-    # "postgresql://", libpq's defaults), which SQLAlchemy then cannot parse.
-    encoded = urlencode(query)
-    rebuilt = f"postgresql+psycopg://{netloc}{parts.path}" + (f"?{encoded}" if encoded else "")
-    return DatabaseURL(rebuilt, source, origin)
-
-
-def _unusable(name: str, where: str, why: str) -> TodoctlError:
-    return connection_error(
-        f"{name} in {where} {why}",
-        f"fix or remove it: todoctl uses the embedded server only when {name} is not configured at all",
-    )
-
-
-def _dotenv_setting(name: str) -> tuple[str, str] | None:
-    """``(value, "PATH line N")`` of ``name`` in the .env file python-dotenv finds, or None.
-
-    A line python-dotenv cannot parse that names the variable, an entry without a value, or
-    a file that is not UTF-8 is an error: falling back to the embedded server would run the
-    command against another database than the one configured.
-    """
-    import io
-
-    from dotenv import dotenv_values, find_dotenv
-    from dotenv.parser import parse_stream
-
-    path = find_dotenv(usecwd=True)
-    if not path:
-        return None
+    why = _ambiguity(rest)
+    if why:
+        raise _malformed(raw, source, why, _ENCODE_HINT)
     try:
-        data = Path(path).read_bytes()
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise _unusable(name, f"{path} line {line}", "cannot be read: the file is not UTF-8 text") from None
-    except OSError as exc:
-        raise connection_error(f"cannot read {path}: {exc.strerror}", "fix its permissions, or remove it") from None
-    mentions = re.compile(rf"\b{re.escape(name)}\b")
-    found = None
-    for binding in parse_stream(io.StringIO(text)):
-        if binding.error and mentions.search(binding.original.string):
-            raise _unusable(name, f"{path} line {binding.original.line}", "cannot be parsed by python-dotenv")
-        if binding.key == name:
-            found = binding  # the last one wins, as in python-dotenv
-    if found is None:
-        return None
-    where = f"{path} line {found.original.line}"
-    # The value as the app's python-dotenv reads it (with ${VAR} interpolation).
-    value = dotenv_values(stream=io.StringIO(text)).get(name)
-    if value is None or not value.strip():
-        raise _unusable(name, where, "is empty")
-    return value, where
-
-
-def _setting(name: str) -> DatabaseURL | None:
-    """``name`` from the environment, else from .env; None when it is not configured at all."""
-    value = os.environ.get(name)
-    if value is not None:
-        if not value.strip():
-            raise _unusable(name, "the environment", "is set but empty")
-        return normalise(value, source=name)
-    found = _dotenv_setting(name)
-    if found is None:
-        return None
-    value, where = found
-    return normalise(value, source=f"{name} (.env)", origin=where)
-
-
-def configured_url(explicit: str | None = None, *, direct: bool = False) -> DatabaseURL | None:
-    """The URL the user configured, or None when todoctl should use the embedded server.
-
-    ``direct=True`` is for commands that change the schema: they prefer
-    ``DATABASE_URL_UNPOOLED`` (Neon's direct endpoint) and refuse a pooled URL,
-    because a session advisory lock means nothing through a transaction pooler.
-    A setting that is present but unusable is an error (exit 3), never a fall-back.
-    """
-    if explicit is not None:
-        url = normalise(explicit, source="--database-url")
-        return require_direct(url) if direct else url
-    if direct:
-        url = _setting("DATABASE_URL_UNPOOLED")
-        if url is not None:
-            return require_direct(url)
-    url = _setting("DATABASE_URL")
-    if url is not None and direct:
-        require_direct(url)
-    return url
+        params = libpq.parse("postgresql://" + _sslmode_for_asyncpg(rest))
+    except libpq.Unparseable:
+        raise _malformed(raw, source, "libpq cannot read it", _ENCODE_HINT) from None
+    if not all(port.isdigit() for port in params.get("port", "0").split(",") if port):
+        # The "port" is often the start of a password holding a '/': never quoted back.
+        raise _malformed(raw, source, "the host or port cannot be read", _ENCODE_HINT)
+    remember(params)
+    url = libpq.build(params, scheme=_DRIVER)
+    if libpq.parse(url) != params:  # pragma: no cover - build() is tested to round-trip
+        raise _malformed(raw, source, "it cannot be rebuilt as libpq reads it", _ENCODE_HINT)
+    return DatabaseURL(url, source, origin)
 
 
 def require_direct(url: DatabaseURL) -> DatabaseURL:
@@ -323,7 +228,21 @@ def require_direct(url: DatabaseURL) -> DatabaseURL:
     return url
 
 
+def configured_url(explicit: str | None = None, *, direct: bool = False) -> DatabaseURL | None:
+    """The configured database (the precedence table, :func:`todoctl.db.target.choose`), or None
+    when todoctl should use the embedded server. ``direct=True``: a schema change, which refuses a
+    pooled URL (a session advisory lock means nothing through a transaction pooler)."""
+    from todoctl.db.target import choose
+
+    url = choose(explicit, direct=direct)
+    if url is not None and direct:
+        require_direct(url)
+    return url
+
+
 def replica_url() -> DatabaseURL | None:
     """``DATABASE_URL_REPLICA`` (environment, then .env): a read replica or standby whose lag health
     reports; None when it is not configured. Resolved, normalised and masked like ``DATABASE_URL``."""
-    return _setting("DATABASE_URL_REPLICA")
+    from todoctl.db.target import replica
+
+    return replica()

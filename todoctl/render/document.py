@@ -99,9 +99,7 @@ def error_document(payload: dict, *, extra: dict | None = None) -> dict:
 
 def target_shape(url, *, source: str | None = None, origin: str | None = None) -> dict:
     """``target_database``: the masked URL, the database's name, where the URL came from."""
-    from todoctl.db.url import mask
-
-    return {"url": mask(url.libpq), "name": url.database, "source": source or url.source, "origin": origin or url.origin or None}
+    return {"url": url.masked, "name": url.database, "source": source or url.source, "origin": origin or url.origin or None}
 
 
 def _target(body: dict) -> dict | None:
@@ -109,25 +107,25 @@ def _target(body: dict) -> dict | None:
     target = body.pop("target_database", None)
     if target is None:
         if isinstance(body.get("url"), str) and "source" in body:  # db status
-            target = _target_from_text(body.pop("url"), body.pop("source"))
+            target = _target_from_text(body.pop("url"), body.pop("source"), body.pop("origin", None))
         elif isinstance(body.get("server"), dict) and isinstance(body["server"].get("url"), str):  # version
             server = dict(body["server"])
-            target = _target_from_text(server.pop("url"), server.pop("source", None))
+            target = _target_from_text(server.pop("url"), server.pop("source", None), server.pop("origin", None))
             body["server"] = server
     if target is not None:
         body.pop("database", None)  # a host/path here, a name there: target_database.name says it once
     return target
 
 
-def _target_from_text(text: str, source: str | None) -> dict:
-    from todoctl.db.url import mask
+def _target_from_text(text: str, source: str | None, origin: str | None = None) -> dict:
+    from todoctl.db.url import mask_url
     from todoctl.db.url import normalise as parse
 
     try:
         url = parse(text, source=source or "")
     except Exception:  # a URL we cannot parse is still shown, masked, without a name
-        return {"url": mask(text), "name": None, "source": source, "origin": None}
-    return target_shape(url, source=source)
+        return {"url": mask_url(text), "name": None, "source": source, "origin": origin}
+    return target_shape(url, source=source, origin=origin)
 
 
 def _overall_status(ok: bool, body: dict) -> str:

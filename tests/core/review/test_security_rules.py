@@ -190,11 +190,19 @@ def test_ssl_required_is_quiet_with_require_or_a_local_host(tmp_path, url):
 
 
 def test_ssl_required_live_session_to_a_remote_host_not_encrypted(pg, empty_db, tmp_path):
-    # The URL names a remote host; libpq's host= in the query (the test server's socket) wins, so the
-    # session is real and unencrypted, as it would be to a remote server with ssl off.
-    remote = DatabaseURL(empty_db.url.replace("@/", "@db.example.com/", 1), "test")
-    assert not remote.is_local
-    found = findings("ssl-required", tmp_path, url=remote)
+    # A real session over TCP to a non-local address (forwarded to the test server's socket), without
+    # SSL, as it would be to a remote server with ssl off. (A host= naming the socket would be local:
+    # libpq connects where host=/hostaddr= say, and so does todoctl's reading of the URL.)
+    from tests.helpers import TcpToUnixSocket
+
+    params = empty_db.params
+    socket_path = f"{params['host']}/.s.PGSQL.{params['port']}"
+    with TcpToUnixSocket(socket_path) as tcp:
+        remote = DatabaseURL(
+            f"postgresql+psycopg://{params['user']}@db.example.com:{tcp.port}/{empty_db.database}?hostaddr={tcp.address}", "test"
+        )
+        assert not remote.is_local
+        found = findings("ssl-required", tmp_path, url=remote)
     assert [(f.location, f.message) for f in found] == [
         ("database", "this review's session to the remote host db.example.com is not encrypted (pg_stat_ssl.ssl is false)")
     ]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from todoctl.db import embedded
 from todoctl.db.engine import embedded_database
-from todoctl.db.url import configured_url, mask
+from todoctl.db.url import configured_url, mask_url
 
 
 @dataclass(frozen=True)
@@ -18,16 +18,18 @@ class ServerStatus:
     pgdata: str
     url: str  # masked
     source: str
+    origin: str | None = None  # a .env setting's file and line
 
 
 def status(explicit: str | None = None) -> ServerStatus:
     server = embedded.inspect()
     configured = configured_url(explicit)
     if configured is not None:
-        url, source = configured.masked, configured.source
-    else:
-        url, source = (server.url(embedded_database()) if server.running else "(embedded server, started on first use)"), "embedded"
-    return ServerStatus(server.running, server.pid, str(server.pgdata), url, source)
+        return ServerStatus(
+            server.running, server.pid, str(server.pgdata), configured.masked, configured.source, configured.origin or None
+        )
+    url = server.url(embedded_database()) if server.running else "(embedded server, started on first use)"
+    return ServerStatus(server.running, server.pid, str(server.pgdata), url, "embedded")
 
 
 def start() -> ServerStatus:
@@ -44,8 +46,9 @@ def libpq_url(explicit: str | None = None, *, show_password: bool = False) -> st
     """The URL in libpq form (what psql and other tools take)."""
     from todoctl.db.engine import resolve
 
-    url = resolve(explicit).libpq
-    return url if show_password else mask(url)
+    resolved = resolve(explicit)
+    url = resolved.libpq if show_password else resolved.shown
+    return url if show_password else mask_url(url)
 
 
 def shell(explicit: str | None = None) -> int:

@@ -17,6 +17,7 @@ PACKAGES = ("todoctl", "psycopg", "sqlalchemy", "alembic")
 class ServerVersion:
     url: str | None  # masked; None: the configured setting is unusable
     source: str
+    origin: str | None = None  # a .env setting's file and line
     version: str | None = None
     error: str | None = None
 
@@ -64,7 +65,7 @@ def _server(explicit: str | None) -> ServerVersion | None:
         from todoctl.db.engine import embedded_database
 
         url = DatabaseURL(running.url(embedded_database()), "embedded")
-    found = ServerVersion(mask(url.libpq), url.source)
+    found = ServerVersion(url.masked, url.source, url.origin or None)
     try:
         found.version = server_version(url)
     except TodoctlError as exc:

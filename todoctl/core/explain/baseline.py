@@ -12,6 +12,7 @@ from todoctl.core.explain import plan as plan_nodes
 from todoctl.core.explain.plan import PlanNode
 from todoctl.db.url import DatabaseURL
 from todoctl.errors import usage_error
+from todoctl.files import check_writable, read_bounded, write_atomically
 
 if TYPE_CHECKING:
     pass
@@ -50,7 +51,7 @@ def _cost(root: PlanNode) -> dict:
 def load_baseline(path: Path | str) -> dict:
     path = Path(path)
     try:
-        document = json.loads(path.read_text())
+        document = json.loads(read_bounded(path, "the baseline"))
     except FileNotFoundError:
         raise usage_error(f"no baseline file {path}", "record one with `todoctl explain baseline save FILE`") from None
     except (OSError, ValueError) as exc:
@@ -62,6 +63,7 @@ def load_baseline(path: Path | str) -> dict:
 
 def save_baseline(url: DatabaseURL, path: Path | str, *, runs: int = 3, timeout: str = DEFAULT_TIMEOUT) -> BaselineSaved:
     """Record every named query's plan shape and median execution time in a JSON file."""
+    check_writable(path)  # before the work, not after it
     results = _explain_all(url, None, runs=runs, timeout=timeout, what="explain baseline save")
     entries = {r.query: {"execution_ms": r.median_ms, **_cost(r.root)} for r in results}
     document = {
@@ -72,8 +74,5 @@ def save_baseline(url: DatabaseURL, path: Path | str, *, runs: int = 3, timeout:
         "queries": entries,
     }
     path = Path(path)
-    try:
-        path.write_text(json.dumps(document, indent=2) + "\n")
-    except OSError as exc:
-        raise usage_error(f"cannot write the baseline {path}: {exc.strerror or exc}") from None
+    write_atomically(path, json.dumps(document, indent=2) + "\n")  # whole, or exit 1
     return BaselineSaved(str(path), url.display, runs, entries)

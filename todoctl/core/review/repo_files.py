@@ -83,9 +83,9 @@ def credentials_in(path: Path) -> list[tuple[int | None, str]]:
     elif path.suffix == ".py":
         found = _python(text)
     elif path.suffix == ".toml":
-        found = _located(text, _toml_strings(text))
+        found = _located(text, _toml_strings(text), _toml_keyed(text))
     else:
-        found = _located(text, _ini_values(text))
+        found = _located(text, _ini_values(text), _ini_keyed(text))
     return list(dict.fromkeys(found))  # an .ini default shows in every section: once is enough
 
 
@@ -100,7 +100,7 @@ def secrets_in(value: str) -> Iterator[tuple[int, str, str]]:
 
 
 def _secret_urls(value: str) -> Iterator[tuple[int, str, str]]:
-    from todoctl.db.url import mask
+    from todoctl.db.url import mask_url
 
     for match in re.finditer(r"\S+", value):
         word = match.group()
@@ -120,14 +120,14 @@ def _secret_urls(value: str) -> Iterator[tuple[int, str, str]]:
             continue
         password = password or query.get("password")
         if password and not _placeholder(password):
-            yield match.start() + start, url, f"a URL with a password in it: {mask(url)}"
+            yield match.start() + start, url, f"a URL with a password in it: {mask_url(url)}"
 
 
 def _secret_conninfo(value: str) -> str | None:
     from psycopg import ProgrammingError
     from psycopg.conninfo import conninfo_to_dict
 
-    from todoctl.db.url import mask
+    from todoctl.db.url import mask_url
 
     try:
         params = conninfo_to_dict(value.strip())
@@ -136,7 +136,7 @@ def _secret_conninfo(value: str) -> str | None:
     password = params.get("password")
     if not password or _placeholder(str(password)) or not ({"host", "dbname", "user"} & set(params)):
         return None
-    return f"a connection string with a password in it: {mask(value.strip())}"
+    return f"a connection string with a password in it: {mask_url(value.strip())}"
 
 
 def _placeholder(password: str) -> bool:
@@ -173,22 +173,51 @@ def _dotenv(text: str) -> Iterator[tuple[int | None, str]]:
                 yield binding.original.line, described
 
 
-def _toml_strings(text: str) -> Iterator[str]:
+def _password_key(key: str) -> bool:
+    """``password``, ``db_password``, ``PGPASSWORD``, ``passwd``, ``pwd``: a key that holds a password
+    (``password_reset_url`` does not)."""
+    return key.strip().lower().endswith(("password", "passwd", "pwd"))
+
+
+def _toml_items(text: str) -> Iterator[tuple[str, str]]:
+    """Every string in a TOML document with the key it sits under (the list's key for list items)."""
     import tomllib
 
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError:
         return
-    stack = [data]
+    stack: list[tuple[str, object]] = [("", data)]
     while stack:
-        value = stack.pop()
+        key, value = stack.pop()
         if isinstance(value, str):
-            yield value
+            yield key, value
         elif isinstance(value, dict):
-            stack += list(value.values())
+            stack += [(str(k), v) for k, v in value.items()]
         elif isinstance(value, list):
-            stack += value
+            stack += [(key, v) for v in value]
+
+
+def _toml_strings(text: str) -> Iterator[str]:
+    return (value for _, value in _toml_items(text))
+
+
+def _toml_keyed(text: str) -> Iterator[tuple[str, str]]:
+    return ((k, v) for k, v in _toml_items(text) if _password_key(k))
+
+
+def _ini_keyed(text: str) -> Iterator[tuple[str, str]]:
+    import configparser
+
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        parser.read_string(text)
+    except configparser.Error:
+        return
+    for section in [parser.default_section, *parser.sections()]:
+        for key, value in parser[section].items():
+            if value and _password_key(key):
+                yield key, value
 
 
 def _ini_values(text: str) -> Iterator[str]:
@@ -205,11 +234,20 @@ def _ini_values(text: str) -> Iterator[str]:
                 yield value
 
 
-def _located(text: str, values: Iterator[str]) -> Iterator[tuple[int | None, str]]:
-    """The parser found the value; its line is where the URL is written in the file."""
+def _located(
+    text: str, values: Iterator[str], keyed: Iterator[tuple[str, str]] = iter(())
+) -> Iterator[tuple[int | None, str]]:
+    """The parser found the value; its line is where the URL is written in the file. ``keyed``:
+    ``(key, value)`` pairs whose key says the value is a password (``password = "..."``)."""
     lines = text.splitlines()
     for value in values:
         for _, written, described in secrets_in(value):
             first = written.splitlines()[0] if written else written
             line = next((n for n, text_line in enumerate(lines, 1) if first in text_line), None)
             yield line, described
+    for key, value in keyed:
+        if not value.strip() or _placeholder(value.strip()) or "://" in value or "password=" in value:
+            continue  # a placeholder; a URL or connection string is found (and masked) above
+        first = value.splitlines()[0] if value else value
+        line = next((n for n, text_line in enumerate(lines, 1) if key in text_line and first in text_line), None)
+        yield line, f"a literal password in {key} = ..."
