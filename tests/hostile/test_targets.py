@@ -4,11 +4,11 @@ other (README, "Connection"; docs/connection.md).
 The README's rule, which every case here checks:
 
   1. ``--database-url`` on the command line, for every command;
-  2. otherwise the first layer — the environment, then the first ``.env`` upwards — that sets any of
-     DATABASE_URL, DATABASE_URL_UNPOOLED, PGSERVICE, PGHOST, PGHOSTADDR, PGPORT, PGDATABASE wins,
-     whole. Within it, schema changes take DATABASE_URL_UNPOOLED, else DATABASE_URL; every other
-     command DATABASE_URL, else DATABASE_URL_UNPOOLED; with neither, the layer's PG* variables;
-  3. otherwise the embedded server.
+  2. otherwise the first layer — the environment, then the first ``.env`` upwards — that sets
+     DATABASE_URL or DATABASE_URL_UNPOOLED wins, whole: schema changes take DATABASE_URL_UNPOOLED,
+     else DATABASE_URL; every other command DATABASE_URL, else DATABASE_URL_UNPOOLED;
+  3. otherwise the first layer that sets PGSERVICE, PGHOST, PGHOSTADDR, PGPORT or PGDATABASE;
+  4. otherwise the embedded server.
 
 A configured variable that cannot be used is exit 3, never a step down the table.
 """
@@ -23,6 +23,7 @@ import pytest
 
 from tests.hostile.conftest import document, embedded_started
 from todoctl.db.target import choose
+from todoctl.errors import TodoctlError
 
 # --------------------------------------------------------------------------- the table, walked
 
@@ -50,13 +51,12 @@ def readme_rule(option: bool, env: tuple, dotenv: tuple, direct: bool) -> tuple[
     """The README's table, restated independently of todoctl/db/target.py: (host, source)."""
     if option:
         return "option.example", "--database-url"
+    order = (DIRECT, POOLED) if direct else (POOLED, DIRECT)
     for layer, present in (("env", env), ("dotenv", dotenv)):
-        if not present:
-            continue
-        order = (DIRECT, POOLED) if direct else (POOLED, DIRECT)
         for variable in order:
             if variable in present:
                 return host_of(layer, variable), variable + LAYERS[layer]
+    for layer, present in (("env", env), ("dotenv", dotenv)):
         for variable in ("PGSERVICE", "PGHOST"):
             if variable in present:
                 return host_of(layer, variable), variable + LAYERS[layer]
@@ -263,10 +263,20 @@ def test_an_unusable_dotenv_is_exit_3_naming_it(project, cli, content, expect):
 
 
 def test_the_environment_wins_over_a_broken_dotenv(project, monkeypatch):
-    """README: .env is read only when the environment configures nothing."""
+    """README: .env is read only when the environment sets no URL."""
+    (project / ".env").mkdir()
+    monkeypatch.setenv("DATABASE_URL", "postgresql://app@env.example/app")
+    assert choose(None).host == "env.example"
+
+
+def test_libpq_variables_do_not_skip_a_broken_dotenv(project, monkeypatch):
+    """README: a .env that could hold the app's URL is read before libpq's variables; one that
+    cannot be read is exit 3, not passed over for PGHOST."""
     (project / ".env").mkdir()
     monkeypatch.setenv("PGHOST", "env.example")
-    assert choose(None).host == "env.example"
+    with pytest.raises(TodoctlError) as caught:
+        choose(None)
+    assert caught.value.exit_code == 3 and ".env" in caught.value.message
 
 
 # --------------------------------------------------------------------------- poolers, however they are named
@@ -431,18 +441,18 @@ def test_a_pair_in_one_layer_splits_schema_changes_from_the_rest(pg, project, cl
     assert document(stdout)["target_database"]["name"] == pooled
 
 
-def test_the_environments_libpq_variables_beat_a_dotenv_url(pg, project, cli, databases, monkeypatch):
-    """README: the environment beats .env, whole: PGHOST and friends in the environment win over
-    DATABASE_URL in .env, and the target line says so."""
-    env_db, dotenv_db = databases(marked=False), databases()
+def test_a_dotenv_url_beats_the_environments_libpq_variables(pg, project, cli, databases, monkeypatch):
+    """README: the app's URLs come before libpq's variables wherever they are set: a PGHOST exported
+    in the shell for psql does not send a migration where the app (python-dotenv + the URL) never goes."""
+    env_db, dotenv_db = databases(), databases(marked=False)
     for name, value in _server(pg).items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("PGDATABASE", env_db)
     (project / ".env").write_text(f"{POOLED}={_url(pg, dotenv_db)}\n")
     code, _, stderr = cli("migrate", "up")
     assert code == 0, stderr
-    assert "(from PGHOST, PGPORT, PGDATABASE)" in stderr.splitlines()[0]
-    assert _migrated(pg, env_db) and _untouched(pg, dotenv_db)
+    assert "(from DATABASE_URL (.env)" in stderr.splitlines()[0]
+    assert _migrated(pg, dotenv_db) and _untouched(pg, env_db)
 
 
 def test_the_command_line_beats_every_layer(pg, project, cli, databases, monkeypatch):

@@ -1,16 +1,19 @@
 """Which database a command works on: one precedence table, in one function (:func:`choose`).
 
-    layer          configured when it holds any of                         checked in this order
-    command line   --database-url                                          1
-    environment    DATABASE_URL, DATABASE_URL_UNPOOLED, PGSERVICE,         2
-                   PGHOST, PGHOSTADDR, PGPORT, PGDATABASE
-    .env           the same variables, in the first .env upwards           3
-    (none)         the embedded server                                     4
+    step  where            what configures a database
+    1     command line     --database-url
+    2     environment      DATABASE_URL, DATABASE_URL_UNPOOLED
+    3     .env             DATABASE_URL, DATABASE_URL_UNPOOLED (the first .env upwards)
+    4     environment      PGSERVICE, PGHOST, PGHOSTADDR, PGPORT, PGDATABASE
+    5     .env             the same libpq variables
+    6     (nothing)        the embedded server
 
-The first layer that configures a database wins, whole: nothing is mixed across layers. Within it,
+The first step that configures a database wins, whole: nothing is mixed across steps. Within it,
 a schema change (``direct``) takes DATABASE_URL_UNPOOLED and every other command DATABASE_URL;
-when only one of the pair is there, every command takes it; with neither, the layer's libpq
-variables (PGHOST, PGSERVICE, ...) are the connection. A variable that is set but unusable (empty,
+when only one of the pair is there, every command takes it. The app's URLs come before libpq's
+variables wherever they are set, because they are what the app itself connects to (python-dotenv
+reads the .env, SQLAlchemy the URL): a PGHOST exported in the shell for psql must not send
+`migrate reset` somewhere the app never goes. A variable that is set but unusable (empty,
 unparseable, not UTF-8) is exit 3, never a step down the table. README: "Connection".
 """
 
@@ -37,7 +40,7 @@ def _environment(names) -> dict[str, Setting]:
 
 
 def _layers(explicit: str | None) -> Iterator[tuple[str, dict[str, Setting]]]:
-    """The layers, highest first; ``.env`` is read only if the layers above configure nothing.
+    """The layers, highest first; ``.env`` is read only if the layers above set no URL.
 
     The environment's other libpq variables are libpq's to read; a ``.env``'s are all read (any
     ``PG*`` name), since todoctl hands them to libpq itself. Nothing here imports psycopg: with
@@ -51,22 +54,25 @@ def _layers(explicit: str | None) -> Iterator[tuple[str, dict[str, Setting]]]:
 def choose(explicit: str | None = None, *, direct: bool = False) -> DatabaseURL | None:
     """The precedence table: the URL a command uses, or None for the embedded server."""
     remember_secret(os.environ.get("PGPASSWORD"))  # libpq sends it with any URL that has none
-    for layer, settings in _layers(explicit):
+    pair = (DIRECT, POOLED) if direct else (POOLED, DIRECT)
+    layers = []
+    for layer, settings in _layers(explicit):  # the URLs first, layer by layer
         if OPTION in settings:
             return normalise(explicit or "", source=OPTION)
-        pair = (DIRECT, POOLED) if direct else (POOLED, DIRECT)
         chosen = next((name for name in pair if name in settings), None)
-        selecting = [name for name in libpq.SELECTING if name in settings]
-        if chosen is None and not selecting:
-            continue
         if chosen is not None:
             url = _from_url(settings[chosen])
-        else:
+            if layer == ".env":
+                url = _with_dotenv_defaults(url, settings)
+            remember(url.effective)
+            return url
+        layers.append(settings)
+    for settings in layers:  # then libpq's own variables, layer by layer
+        selecting = [name for name in libpq.SELECTING if name in settings]
+        if selecting:
             url = _from_libpq_variables(settings, selecting)
-        if layer == ".env":
-            url = _with_dotenv_defaults(url, settings)
-        remember(url.effective)
-        return url
+            remember(url.effective)
+            return url
     return None
 
 
