@@ -39,10 +39,10 @@ def _bar(share: float | None) -> str:
     return "█" * filled + "░" * (BAR_WIDTH - filled)
 
 
-def _estimate(node: PlanNode, limited: bool = False) -> str:
+def _estimate(node: PlanNode) -> str:
     factor = node.misestimate
     text = f"rows {_rows(node.actual_rows)} of est. {_rows(node.plan_rows)}"
-    if limited and factor is not None and not node.under_estimated:
+    if node.stopped_by_limit:
         text += " [dim](a Limit stopped it early)[/]"
     elif factor is not None and factor >= 2:
         colour = "red" if factor >= 10 else "yellow"
@@ -80,14 +80,14 @@ def _name(node: PlanNode) -> str:
     return name
 
 
-def node_label(node: PlanNode, analyzed: bool, limited: bool = False) -> Text:
+def node_label(node: PlanNode, analyzed: bool) -> Text:
     lines = [_name(node)]
     if analyzed and node.executed:
         timing = (
             f"{_ms(node.actual_ms)} ms  self {_ms(node.exclusive_ms)} ms "
             f"[magenta]{_bar(node.share)}[/] {round((node.share or 0) * 100):>3}%"
         )
-        metrics = [timing, _estimate(node, limited), f"loops {node.loops}"]
+        metrics = [timing, _estimate(node), f"loops {node.loops}"]
         if node.shared_hit is not None:
             metrics.append(f"buffers hit {node.shared_hit:,} read {node.shared_read or 0:,}")
         lines.append("  ".join(metrics))
@@ -111,12 +111,12 @@ def plan_tree(result: ExplainResult) -> Tree:
     title = "EXPLAIN ANALYZE" if result.analyzed else "EXPLAIN (planned, not executed)"
     tree = Tree(Text.from_markup(f"[bold]{title}[/]"), guide_style="dim")
 
-    def add(parent: Tree, node: PlanNode, limited: bool) -> None:
-        branch = parent.add(node_label(node, result.analyzed, limited))
+    def add(parent: Tree, node: PlanNode) -> None:
+        branch = parent.add(node_label(node, result.analyzed))
         for child in node.children:
-            add(branch, child, limited or node.node_type == "Limit")
+            add(branch, child)
 
-    add(tree, result.root, False)
+    add(tree, result.root)
     return tree
 
 

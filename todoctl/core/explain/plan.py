@@ -60,6 +60,8 @@ class PlanNode:
     disk_kb: int | None = None
     conditions: dict[str, str] = field(default_factory=dict)  # Index Cond, Filter, Hash Cond, ...
     sort_key: list[str] = field(default_factory=list)
+    # A Limit above it reached its count and ended it before it returned all its rows (set by parse).
+    stopped_by_limit: bool = False
     children: list["PlanNode"] = field(default_factory=list)
 
     __json_properties__ = ("label", "misestimate")
@@ -206,7 +208,35 @@ def parse(document: list | dict) -> tuple[PlanNode, float | None, float | None]:
     planning = _num(top.get("Planning Time"))
     execution = _num(top.get("Execution Time"))
     _times(root, execution)
+    _limits(root)
     return root, planning, execution
+
+
+# Nodes that read all their input before returning a row: a Limit above them cannot stop what is
+# below them (the Sort of an ORDER BY ... LIMIT reads every row its scan returns).
+_BLOCKING = {"Sort", "Hash", "Aggregate", "SetOp", "Materialize", "WindowAgg", "Incremental Sort"}
+
+
+def _limits(root: PlanNode) -> None:
+    """Mark the nodes a Limit ended early: below a Limit that returned as many rows as it planned
+    (its count was reached), with no blocking node between, and returning fewer rows than the
+    planner expected of them (what a node cut short looks like). A Limit that returned fewer rows
+    than planned ran out of input: nothing below it was stopped."""
+
+    def visit(node: PlanNode, limit_reached: bool) -> None:
+        if limit_reached and node.executed and node.actual_rows is not None and node.actual_rows < node.plan_rows:
+            node.stopped_by_limit = True
+        if node.node_type == "Limit":
+            below = node.executed and node.actual_rows is not None and node.actual_rows >= node.plan_rows
+        elif node.node_type in _BLOCKING:
+            below = False
+        else:
+            below = limit_reached
+        for child in node.children:
+            # An InitPlan or SubPlan runs on its own terms, not pulled by the Limit above.
+            visit(child, below and child.parent_relationship not in ("InitPlan", "SubPlan"))
+
+    visit(root, False)
 
 
 def _times(root: PlanNode, execution_ms: float | None) -> None:
