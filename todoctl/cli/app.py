@@ -47,7 +47,7 @@ class TodoctlGroup(TyperGroup):
         except NoSuchOption as exc:
             code = report_error(_no_such_option(exc))
         except ClickException as exc:
-            code = report_error(TodoctlError(exc.format_message(), hint=_usage_hint(exc), exit_code=ExitCode.USAGE))
+            code = report_error(_habit(self, args) or _usage_error(exc))
         except (KeyboardInterrupt, typer.Abort):
             code = report_error(_interrupted())
         except Exception as exc:  # a bug or an unexpected driver error: still one message, masked
@@ -129,13 +129,27 @@ def _interrupted() -> TodoctlError:
 
 
 def _no_such_option(exc: NoSuchOption) -> TodoctlError:
-    from todoctl.cli.habits import option_suggestion
+    from todoctl.cli.habits import option_hint
 
     hint = _usage_hint(exc)
-    meant = option_suggestion(getattr(exc, "ctx", None), exc.option_name, exc.possibilities)
+    meant = option_hint(getattr(exc, "ctx", None), exc.option_name)
     if meant:
-        hint = f"did you mean {meant}? {hint}"
+        hint = f"{meant} {hint}"
     return TodoctlError(exc.message, hint=hint, exit_code=ExitCode.USAGE)
+
+
+def _habit(root, args: list[str]) -> TodoctlError | None:
+    """Another tool's command typed to todoctl (``todoctl showmigrations``): todoctl's for it, exit 2."""
+    from todoctl.cli.habits import pointer
+
+    meant = pointer(root, args)
+    if meant is None:
+        return None
+    return TodoctlError(f"No such command {meant.word!r}. Did you mean: {meant.suggestion}?", hint=meant.hint, exit_code=ExitCode.USAGE)
+
+
+def _usage_error(exc: ClickException) -> TodoctlError:
+    return TodoctlError(exc.format_message(), hint=_usage_hint(exc), exit_code=ExitCode.USAGE)
 
 
 def _usage_hint(exc: ClickException) -> str:

@@ -68,6 +68,14 @@ SqlOption = Annotated[
 
 
 
+def _refuse_unknown_option(target: str) -> None:
+    """`down` lets unknown options through so that ``-2`` is a target; any other ``-x`` is an option it lacks."""
+    if target.startswith("-") and not target[1:].isdigit():
+        from todoctl.cli.habits import no_such_option
+
+        raise no_such_option(target)
+
+
 def _options(lock_timeout, statement_timeout, lock_wait, lock_retries, yes=False):
     from todoctl.core.migrate import RunOptions, Timeouts
 
@@ -150,6 +158,7 @@ def down(
     from todoctl.core import migrate
     from todoctl.core.migrate import alembic_words
 
+    _refuse_unknown_option(target)
     alembic_words.reject_step_count(target, "down", migrations=migrations)
     if sql_only:
         return _print_sql(target, "down", migrations, as_json)
