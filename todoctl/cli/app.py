@@ -25,9 +25,10 @@ class TodoctlGroup(TyperGroup):
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra: Any):
         from todoctl.cli.habits import hoist_global_options
-        from todoctl.cli.help_words import in_words
+        from todoctl.cli.help_words import in_words, whole_summaries
 
         in_words(self)
+        whole_summaries(self)
         args = hoist_global_options(self, list(sys.argv[1:] if args is None else args))
         state.current = state.Settings(json="--json" in args)
         render.document_fields.clear()
@@ -314,7 +315,7 @@ def _wire() -> None:
     )
     for group, name, examples in groups:
         app.add_typer(group, name=name, help=with_examples(group.info.help, *examples))
-    app.command("health")(health_cli.health)
+    app.add_typer(health_cli.app, name="health")
     app.command("seed")(seed_cli.seed)
     app.command("review")(review_cli.review)
     app.command("version")(version)
