@@ -216,7 +216,7 @@ app = typer.Typer(
     name="todoctl",
     help=with_examples(
         "Administration for a SQLModel + Alembic app's PostgreSQL database: migrations, seed data, plans, health.",
-        "todoctl migrate up && todoctl seed",
+        "todoctl migrate up && todoctl seed --truncate",
         "todoctl health --json",
     ),
     no_args_is_help=True,

@@ -216,8 +216,9 @@ def check(
     """Run every named query against its budget (and a baseline); exit 1 when one breaks it.
 
     \b
-    Example:
-      todoctl explain check --baseline bench/plans.json --json
+    Examples:
+      todoctl explain baseline save plans.json
+      todoctl explain check --baseline plans.json --json
     """
     from todoctl import render
     from todoctl.core import explain
@@ -245,7 +246,7 @@ def baseline_save(
 
     \b
     Example:
-      todoctl explain baseline save bench/plans.json
+      todoctl explain baseline save plans.json
     """
     from todoctl import render
     from todoctl.core import explain

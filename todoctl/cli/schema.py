@@ -127,7 +127,7 @@ def erd(
 
     \b
     Example:
-      todoctl schema erd --markdown >> docs/schema.md
+      todoctl schema erd --markdown > erd.md
     """
     from todoctl import render
     from todoctl.core import schema

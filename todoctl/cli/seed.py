@@ -52,8 +52,8 @@ def seed(
 
     \b
     Examples:
-      todoctl seed --users 100
-      todoctl seed --profile load --truncate
+      todoctl seed --truncate --users 100
+      todoctl seed --profile load --dry-run
     """
     from todoctl.errors import usage_error
 
