@@ -159,12 +159,12 @@ def _usage_hint(exc: ClickException) -> str:
     return f"run '{path} --help' for usage"
 
 
-# For an error raised without a hint: every error prints one Hint line (README, "Exit codes").
+# For an error raised without a hint: every error prints one Hint line (docs/exit-codes.md).
 _FALLBACK_HINTS = {
     ExitCode.CHECK_FAILED: "run again with --verbose for details",
     ExitCode.USAGE: "see the command's --help for what it accepts",
     ExitCode.CONNECTION: "check the URL, the server and the network",
-    ExitCode.REFUSED: "see the README's safety rules for the override",
+    ExitCode.REFUSED: "see the command's --help for the override (docs/commands/migrate.md, \"Protected databases\")",
     ExitCode.BUSY: "try again when the other session has finished",
     ExitCode.INTERRUPTED: "run the command again when you are ready",
 }

@@ -139,7 +139,7 @@ class Thresholds:
         return out
 
 
-# The JSON vocabulary's units (README, "JSON contract"; todoctl/render/document.py). A threshold's
+# The JSON vocabulary's units (docs/json.md; todoctl/render/document.py). A threshold's
 # name is the one --json reports (long_query_warn_ms), so what a script reads it can set; the field
 # keeps the unit its check computes in (seconds), and its old name stays an alias in the old unit.
 # factor: the name's unit per the field's unit (1 s = 1000 ms, 1 % = 0.01, 1 MB = 1,048,576 bytes).
