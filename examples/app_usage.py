@@ -1,6 +1,6 @@
 """Using todoctl.app in the Todo app: FastAPI endpoints, and a plain script.
 
-Run it against a migrated database (the README's "The app's database module" shows this file):
+Run it against a migrated database (docs/todo-app.md, "The app's database module", shows this file):
 
     DATABASE_URL=postgresql://USER:PASSWORD@HOST/DBNAME python examples/app_usage.py
 """

@@ -13,6 +13,27 @@ from todoctl import paths
 REPO = Path(__file__).resolve().parent.parent
 
 
+def docs_hook():
+    """docs/hooks/todoctl_docs.py, the site's hook that generates its reference parts from the code."""
+    import importlib.util
+
+    if "todoctl_docs" not in _LOADED:
+        spec = importlib.util.spec_from_file_location("todoctl_docs", REPO / "docs" / "hooks" / "todoctl_docs.py")
+        hook = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(hook)
+        _LOADED["todoctl_docs"] = hook
+    return _LOADED["todoctl_docs"]
+
+
+_LOADED: dict = {}
+
+
+def docs_page(relative: str) -> str:
+    """A page of docs/ as the site shows it, its generated parts expanded by the site's own hook:
+    the tests read what readers read."""
+    return docs_hook().page(relative)
+
+
 def copy_migrations(tmp_path: Path, extra: dict[str, str] | None = None) -> Path:
     """A copy of the migrations directory, plus extra revision files {filename: source}."""
     target = tmp_path / "migrations"

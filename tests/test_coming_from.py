@@ -1,7 +1,9 @@
-"""Done-when for issue 16: each row of the README's "Coming from Alembic, Django, Prisma or dbmate"
-table, run on a real database, exits as the row says.
+"""Done-when for issues 16 and 29: each row of the docs' "Coming from Alembic, Django, Prisma or
+dbmate" page (docs/coming-from.md, as the site shows it: its tables are generated from
+todoctl/cli/habits.py HABITS, the table the CLI's pointers come from), run on a real database,
+exits as the row says; and the README's short table is rows of that same table.
 
-The table is read with markdown-it-py (the parser Rich itself uses), not a regex: every code span
+The tables are read with markdown-it-py (the parser Rich itself uses), not a regex: every code span
 in the "in todoctl" cell is a command; one that does not start with `todoctl` continues the
 previous one's group (`up +2` after `todoctl migrate upgrade`). A row that says "exit N when
 behind / not at head" runs on a database one revision behind and must exit N; every other
@@ -10,17 +12,15 @@ command runs on a database at head and must exit 0.
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 import subprocess
-from pathlib import Path
 
 import pytest
 from markdown_it import MarkdownIt
 from typer.testing import CliRunner
 
-from tests.helpers import REPO, copy_migrations, revision_source, todoctl_command, todoctl_env
+from tests.helpers import REPO, copy_migrations, docs_page, revision_source, todoctl_command, todoctl_env
 from todoctl.cli.app import app
 from todoctl.core import migrate
 
@@ -29,8 +29,9 @@ HISTORY = [r.id for r in migrate.history()]
 REV = HISTORY[-2]
 runner = CliRunner()
 
-# What a row leaves for the reader to fill in, and where a command must start from.
-START_AT_BASE = {"migrate up +2", "migrate up 0005"}
+# Where a command must start from to show what it does (written as in the table).
+START_AT_BASE = {"migrate up +2", "migrate up REV"}
+HEADER = ["you type", "in todoctl"]
 
 
 def _inline_text(tokens) -> tuple[str, list[str]]:
@@ -43,25 +44,33 @@ def _inline_text(tokens) -> tuple[str, list[str]]:
     return "".join(text), spans
 
 
-def table_rows(readme: str) -> list[tuple[str, str, list[str]]]:
-    """(their command, the todoctl cell's text, its code spans) for each row of the table."""
-    tokens = MarkdownIt().enable("table").parse(readme)
-    start = next(i for i, t in enumerate(tokens) if t.type == "inline" and t.content == HEADING)
-    rows, cells, in_body = [], [], False
-    for token in tokens[start:]:
-        if token.type == "heading_open" and rows:
-            break
-        if token.type == "tbody_open":
-            in_body = True
-        elif token.type == "table_close" and in_body:
-            break
-        elif in_body and token.type == "tr_open":
+def table_rows(markdown: str) -> list[tuple[str, str, list[str]]]:
+    """(their command, the todoctl cell's text, its code spans) for each row of every
+    `| you type | in todoctl |` table of a page."""
+    tokens = MarkdownIt().enable("table").parse(markdown)
+    rows, cells, header, part = [], [], [], ""
+    for token in tokens:
+        if token.type in ("thead_open", "tbody_open"):
+            part = token.type.removesuffix("_open")
+        elif token.type == "table_close":
+            part = ""
+        elif part and token.type == "tr_open":
             cells = []
-        elif in_body and token.type == "inline":
+        elif part and token.type == "inline":
             cells.append(_inline_text([token]))
-        elif in_body and token.type == "tr_close":
+        elif part == "thead" and token.type == "tr_close":
+            header = [text.strip() for text, _ in cells]
+        elif part == "tbody" and token.type == "tr_close" and header == HEADER:
             rows.append((cells[0][0], cells[1][0], cells[1][1]))
     return rows
+
+
+def readme_rows() -> list[tuple[str, str, list[str]]]:
+    """The README's short table, under its "Coming from ..." heading."""
+    readme = (REPO / "README.md").read_text()
+    start = readme.index(f"## {HEADING}")
+    section = readme[start : readme.find("\n## ", start + 1)]
+    return table_rows(section)
 
 
 def commands_of(spans: list[str]) -> list[list[str]]:
@@ -79,8 +88,7 @@ def commands_of(spans: list[str]) -> list[list[str]]:
     return commands
 
 
-# TODOCTL_README: another copy to check (a README block before it is merged).
-ROWS = table_rows(Path(os.environ.get("TODOCTL_README", REPO / "README.md")).read_text())
+ROWS = table_rows(docs_page("coming-from.md"))
 CASES = [
     pytest.param(their, text, words, id=f"{their} -> {' '.join(words)}")
     for their, text, spans in ROWS
@@ -89,9 +97,26 @@ CASES = [
 
 
 def test_the_table_is_found_and_read():
-    assert len(ROWS) >= 15
-    assert any(their.startswith("alembic upgrade") for their, _, _ in ROWS)
+    assert len(ROWS) >= 30
+    assert {their.split()[0] for their, _, _ in ROWS} == {"alembic", "manage.py", "prisma", "dbmate"}
     assert ["migrate", "status"] in [c.values[2] for c in CASES]
+
+
+def test_the_page_is_the_code_table():
+    from todoctl.cli.habits import HABITS
+
+    assert [(their, text.split(" (")[0]) for their, text, _ in ROWS] == [(h.typed, h.todoctl) for h in HABITS]
+
+
+def test_the_readme_table_is_rows_of_the_code_table():
+    """The README's short table is a few rows of the same table, written as the code has them."""
+    from todoctl.cli.habits import HABITS
+
+    rows = readme_rows()
+    assert len(rows) >= 6
+    known = {(h.typed, h.todoctl) for h in HABITS}
+    for their, _, spans in rows:
+        assert (their, spans[0]) in known, f"README row {their!r} -> {spans[0]!r} is not in todoctl/cli/habits.py"
 
 
 def _complete(words: list[str], tmp_path) -> list[str]:
@@ -122,10 +147,11 @@ def _expected(text: str) -> tuple[str, int]:
 @pytest.mark.parametrize(("their", "text", "words"), CASES)
 def test_each_row_runs_as_documented(their, text, words, migrated_db, tmp_path):
     where, code = _expected(text)
+    start_at_base = " ".join(words) in START_AT_BASE
     words = _complete(words, tmp_path)
     if where == "behind":
         migrate.downgrade(migrated_db, "-1")
-    elif " ".join(words) in START_AT_BASE:
+    elif start_at_base:
         migrate.downgrade(migrated_db, "base")
     argv = ["-d", migrated_db.url, *words]
     if words[:2] == ["db", "shell"]:  # psql: a real process, reading an empty stdin

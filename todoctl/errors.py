@@ -1,4 +1,4 @@
-"""The one error type todoctl raises, and the exit-code contract (README: "Exit codes")."""
+"""The one error type todoctl raises, and the exit-code contract (README and docs/exit-codes.md)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,18 @@ class ExitCode(IntEnum):
     REFUSED = 4
     BUSY = 5
     INTERRUPTED = 130
+
+
+# What each code means, the same for every command (the README's and the docs' exit-code tables).
+MEANINGS = {
+    ExitCode.OK: "success; every check passed",
+    ExitCode.CHECK_FAILED: "a check failed: pending migrations, drift, unhealthy, plan budget exceeded, lint or review findings; a revision failed",
+    ExitCode.USAGE: "usage error: bad option or argument, unknown revision, query, check or rule name",
+    ExitCode.CONNECTION: "cannot connect or authenticate; bad URL; database missing",
+    ExitCode.REFUSED: "refused for safety: protected database, pooled URL for a schema change, confirmation needed, rows in the way",
+    ExitCode.BUSY: "busy: another migration holds the lock, or lock timeouts used up",
+    ExitCode.INTERRUPTED: "interrupted (Ctrl-C or SIGTERM); work in flight rolled back",
+}
 
 
 class TodoctlError(Exception):

@@ -1,4 +1,4 @@
-"""examples/app_usage.py, the code the README's "The app's database module" shows, run on a real database:
+"""examples/app_usage.py, the code docs/todo-app.md's "The app's database module" shows, run on a real database:
 as a script (session_scope, ping), and its endpoints driven the way FastAPI drives a yield dependency.
 """
 
@@ -92,11 +92,10 @@ def test_the_endpoints_through_get_session(example, app_engine, migrated_db):
     assert example.health_db()["status"] == "ok"
 
 
-def test_the_readme_shows_the_example_as_it_is():
-    """The README's code block is the file the tests run, not a copy that can drift from it."""
-    from tests.helpers import REPO
+def test_the_docs_show_the_example_as_it_is():
+    """The docs' code block is the file the tests run, not a copy that can drift from it."""
+    from tests.helpers import REPO, docs_page
 
     example = (REPO / "examples" / "app_usage.py").read_text()
     body = example[example.index("import uuid") : example.index("if __name__")].rstrip()
-    readme = (REPO / "README.md").read_text()
-    assert "```python\n" + body + "\n```" in readme
+    assert "```python\n" + body + "\n```" in docs_page("todo-app.md")

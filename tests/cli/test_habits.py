@@ -163,6 +163,146 @@ def test_mistyped_option_in_json_mode_is_a_json_error():
     assert json.loads(result.stdout)["error"]["hint"].startswith("did you mean '--json'?")
 
 
+@pytest.mark.parametrize("words", [("seed", "--user", "100"), ("seed", "--usres", "100")])
+def test_option_suggestions_are_ranked_by_similarity(words):
+    # --quiet and --seed share letters with --user, but --users is the one meant (and alone that close).
+    result = invoke(*words)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[1] == "Hint: did you mean '--users'? run 'todoctl seed --help' for usage"
+
+
+def test_several_close_options_come_best_first():
+    result = invoke("migrate", "up", "--lock-wiat", "3")
+    assert result.exit_code == 2
+    assert "did you mean '--lock-wait'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("words", "meant"),
+    [
+        (("migrate", "up", "-l", "5s"), "did you mean '--lock-timeout', '--lock-wait', '--lock-retries'?"),
+        (("schema", "diff", "-a", "history"), "did you mean '--against'?"),
+        (("migrate", "status", "-j"), "did you mean '--json'?"),
+        (("migrate", "up", "-q"), "-q is --quiet in 'todoctl seed', and 'todoctl migrate up' has no --quiet;"),
+    ],
+)
+def test_a_short_flag_that_does_not_exist_names_the_long_one(words, meant):
+    result = invoke(*words)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[1] == f"Hint: {meant} run 'todoctl {' '.join(words[:2])} --help' for usage"
+
+
+def test_every_short_flag_a_command_lacks_gets_a_hint():
+    """Each short flag todoctl uses anywhere, given to commands that lack it: the hint names a long option.
+
+    Each flag is tried on the first and the last command without it, and on `migrate down`
+    (which lets unknown options through, so that `-2` is a target)."""
+    import re
+
+    import typer.main
+
+    root = typer.main.get_command(app)
+    flags, leaves = set(), []
+
+    def walk(command, path):
+        for param in command.params:
+            flags.update(f for f in (*param.opts, *param.secondary_opts) if re.fullmatch(r"-[A-Za-z]", f) and f != "-h")
+        if hasattr(command, "commands"):
+            for name, sub in command.commands.items():
+                walk(sub, (*path, name))
+        else:
+            leaves.append((path, {o for p in command.params for o in (*p.opts, *p.secondary_opts)}))
+
+    walk(root, ())
+    tried = set()
+    for flag in sorted(flags - {"-d", "-v"}):  # -d and -v are global: they work anywhere
+        lacking = [path for path, own in leaves if flag not in own]
+        tried.update((path, flag) for path in {lacking[0], lacking[-1], ("migrate", "down")} if path in lacking)
+    for path, flag in sorted(tried):
+        result = invoke(*path, flag)
+        assert result.exit_code == 2, (path, flag, result.output)
+        hint = result.stderr.splitlines()[1]
+        assert re.search(r"'?--[a-z]", hint.split(" run '")[0]), (path, flag, hint)
+
+
+# ---------------------------------------------------------------- other tools' commands (cli/habits.py)
+
+
+@pytest.mark.parametrize(
+    ("words", "meant"),
+    [
+        (("showmigrations",), "todoctl migrate status"),
+        (("migrate", "deploy"), "todoctl migrate up"),
+        (("status",), "todoctl migrate status"),
+        (("makemigrations",), "todoctl migrate new -m MSG"),
+        (("makemigrations", "--check"), "todoctl migrate check"),
+        (("sqlmigrate", "0007"), "todoctl migrate sql 0007"),
+        (("sqlmigrate", "todo", "0005", "--backwards"), "todoctl migrate sql 0005 --down"),
+        (("migrate", "revision", "--autogenerate", "-m", "add reminders"), "todoctl migrate new -m 'add reminders'"),
+        (("migrate", "dev"), "todoctl migrate new -m MSG"),
+        (("db:migrate",), "todoctl migrate up"),
+        (("db:rollback",), "todoctl migrate down"),
+        (("upgrade", "0005"), "todoctl migrate up 0005"),
+        (("downgrade", "base"), "todoctl migrate down base"),
+        (("db", "seed"), "todoctl seed"),
+        (("dump",), "todoctl schema dump"),
+    ],
+)
+def test_another_tools_command_points_to_todoctls(words, meant):
+    result = invoke(*words)
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.splitlines()
+    word = words[1] if words[0] in ("migrate", "db") and len(words) > 1 else words[0]
+    assert lines[0] == f"Error: No such command {word!r}. Did you mean: {meant}?"
+    assert lines[1].startswith("Hint: ") and "--help' for usage" in lines[1]
+    assert len(lines) == 2
+
+
+def test_a_pointer_in_json_mode_is_a_json_error():
+    result = invoke("showmigrations", "--json")
+    assert result.exit_code == 2
+    error = json.loads(result.stdout)["error"]
+    assert error["message"] == "No such command 'showmigrations'. Did you mean: todoctl migrate status?"
+    assert error["exit_code"] == 2
+
+
+def _habit_cases():
+    import shlex
+
+    import typer.main
+
+    from todoctl.cli.habits import HABITS, TOOLS, command_path
+
+    root = typer.main.get_command(app)
+    cases = []
+    for habit in HABITS:
+        words = shlex.split(habit.typed)[1:]
+        if len(command_path(root, words)) >= TOOLS[habit.tool].depth:
+            continue  # todoctl has the same words (`prisma migrate status`, `manage.py migrate`)
+        cases.append(pytest.param(habit, words, id=habit.typed))
+    return cases
+
+
+@pytest.mark.parametrize(("habit", "words"), _habit_cases())
+def test_every_habit_of_the_table_answers_with_todoctls_command(habit, words):
+    """The table the docs' "Coming from" page is generated from is also what the CLI answers with."""
+    import shlex
+
+    import typer.main
+
+    from todoctl.cli.habits import command_path
+
+    root = typer.main.get_command(app)
+    result = invoke(*words)
+    assert result.exit_code == 2, result.output
+    first = result.stderr.splitlines()[0]
+    assert "Did you mean: todoctl " in first, first
+    suggested = shlex.split(first.split("Did you mean: ", 1)[1].removesuffix("?"))
+    expected = shlex.split(habit.todoctl)
+    # The same todoctl command (a word typed alone may match another tool's row for it: `status`).
+    assert command_path(root, suggested[1:]) == command_path(root, expected[1:]), (habit, first)
+
+
 # ---------------------------------------------------------------- a group without a subcommand
 
 

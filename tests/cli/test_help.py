@@ -37,14 +37,31 @@ def help_of(path) -> str:
 
 def test_the_walk_finds_the_tree():
     names = {" ".join(path) for path, _ in LEAVES}
-    assert {"migrate up", "migrate reset", "db cancel", "explain baseline save", "seed", "health"} <= names
+    assert {"migrate up", "migrate reset", "db cancel", "explain baseline save", "seed", "health thresholds"} <= names
 
 
 GROUPS = [path for path, command in COMMANDS if hasattr(command, "commands")]
 
 
 def test_the_walk_finds_the_groups():
-    assert {(), ("migrate",), ("schema",), ("db",), ("explain",), ("explain", "baseline")} <= set(GROUPS)
+    assert {(), ("migrate",), ("schema",), ("db",), ("explain",), ("explain", "baseline"), ("health",)} <= set(GROUPS)
+
+
+@pytest.mark.parametrize("path", GROUPS, ids=lambda p: " ".join(p) or "todoctl")
+def test_command_lists_show_whole_summaries(path):
+    """`todoctl --help` lists each command with its whole one-line summary, never cut with "..."."""
+    from todoctl.cli.help_words import summary
+
+    text = help_of(path).split("\nCommands:\n", 1)[1]
+    flat = " ".join(text.split())
+    assert "..." not in flat
+    group = ROOT
+    for word in path:
+        group = group.commands[word]
+    for name, command in group.commands.items():
+        whole = summary(command.help)
+        assert f"{name} {whole}" in flat, (name, whole)
+        assert len(whole) <= 160 and "\n" not in whole, f"{name}: the first paragraph is its one-line summary"
 
 
 # Groups too (`todoctl --help`, `todoctl migrate --help`): a group without examples fails here.

@@ -57,6 +57,7 @@ CASES = [
     ("seed", "migrated", ["seed", "--profile", "small"], 0),
     ("health", "seeded", ["health"], 0),
     ("health", "seeded", ["health", "--probe", "3"], 0),
+    ("health-thresholds", "none", ["health", "thresholds"], 0),
     ("schema-show", "seeded", ["schema", "show"], 0),
     ("schema-show", "seeded", ["schema", "show", "tasks"], 0),
     ("schema-diff", "migrated", ["schema", "diff"], 0),

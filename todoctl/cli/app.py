@@ -26,9 +26,10 @@ class TodoctlGroup(TyperGroup):
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra: Any):
         from todoctl.cli.habits import hoist_global_options
-        from todoctl.cli.help_words import in_words
+        from todoctl.cli.help_words import in_words, whole_summaries
 
         in_words(self)
+        whole_summaries(self)
         args = list(sys.argv[1:] if args is None else args)
         state.current = state.Settings(json="--json" in args)
         render.document_fields.clear()
@@ -50,7 +51,7 @@ class TodoctlGroup(TyperGroup):
         except NoSuchOption as exc:
             code = report_error(_no_such_option(exc))
         except ClickException as exc:
-            code = report_error(TodoctlError(exc.format_message(), hint=_usage_hint(exc), exit_code=ExitCode.USAGE))
+            code = report_error(_habit(self, args) or _usage_error(exc))
         except (KeyboardInterrupt, typer.Abort):
             code = report_error(_interrupted())
         except Exception as exc:  # a bug or an unexpected driver error: still one message, masked
@@ -214,13 +215,27 @@ def _interrupted() -> TodoctlError:
 
 
 def _no_such_option(exc: NoSuchOption) -> TodoctlError:
-    from todoctl.cli.habits import option_suggestion
+    from todoctl.cli.habits import option_hint
 
     hint = _usage_hint(exc)
-    meant = option_suggestion(getattr(exc, "ctx", None), exc.option_name, exc.possibilities)
+    meant = option_hint(getattr(exc, "ctx", None), exc.option_name)
     if meant:
-        hint = f"did you mean {meant}? {hint}"
+        hint = f"{meant} {hint}"
     return TodoctlError(exc.message, hint=hint, exit_code=ExitCode.USAGE)
+
+
+def _habit(root, args: list[str]) -> TodoctlError | None:
+    """Another tool's command typed to todoctl (``todoctl showmigrations``): todoctl's for it, exit 2."""
+    from todoctl.cli.habits import pointer
+
+    meant = pointer(root, args)
+    if meant is None:
+        return None
+    return TodoctlError(f"No such command {meant.word!r}. Did you mean: {meant.suggestion}?", hint=meant.hint, exit_code=ExitCode.USAGE)
+
+
+def _usage_error(exc: ClickException) -> TodoctlError:
+    return TodoctlError(exc.format_message(), hint=_usage_hint(exc), exit_code=ExitCode.USAGE)
 
 
 def _usage_hint(exc: ClickException) -> str:
@@ -229,12 +244,12 @@ def _usage_hint(exc: ClickException) -> str:
     return f"run '{path} --help' for usage"
 
 
-# For an error raised without a hint: every error prints one Hint line (README, "Exit codes").
+# For an error raised without a hint: every error prints one Hint line (docs/exit-codes.md).
 _FALLBACK_HINTS = {
     ExitCode.CHECK_FAILED: "run again with --verbose for details",
     ExitCode.USAGE: "see the command's --help for what it accepts",
     ExitCode.CONNECTION: "check the URL, the server and the network",
-    ExitCode.REFUSED: "see the README's safety rules for the override",
+    ExitCode.REFUSED: "see the command's --help for the override (docs/commands/migrate.md, \"Protected databases\")",
     ExitCode.BUSY: "try again when the other session has finished",
     ExitCode.INTERRUPTED: "run the command again when you are ready",
 }
@@ -286,7 +301,7 @@ app = typer.Typer(
     name="todoctl",
     help=with_examples(
         "Administration for a SQLModel + Alembic app's PostgreSQL database: migrations, seed data, plans, health.",
-        "todoctl migrate up && todoctl seed",
+        "todoctl migrate up && todoctl seed --truncate",
         "todoctl health --json",
     ),
     no_args_is_help=True,
@@ -385,7 +400,7 @@ def _wire() -> None:
     )
     for group, name, examples in groups:
         app.add_typer(group, name=name, help=with_examples(group.info.help, *examples))
-    app.command("health")(health_cli.health)
+    app.add_typer(health_cli.app, name="health")
     app.command("seed")(seed_cli.seed)
     app.command("review")(review_cli.review)
     app.command("version")(version)

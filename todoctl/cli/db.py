@@ -94,7 +94,7 @@ def url(
 
     \b
     Example:
-      psql "$(todoctl db url --show-password)"
+      todoctl db url --show-password
     """
     from todoctl.core import db
 
@@ -124,7 +124,7 @@ def protect(
 
     \b
     Example:
-      todoctl -d "$PROD_URL" db protect --reason "production"
+      todoctl db protect --reason "shared staging database"
     """
     from todoctl.core.shared import protect as core
     from todoctl.render import jsonable
@@ -192,7 +192,7 @@ def cancel(
 
     \b
     Example:
-      todoctl db cancel 4242 --terminate --yes
+      todoctl db cancel "$PID" --terminate --yes
     """
     from todoctl.cli.confirm import confirm_or_refuse
     from todoctl.core.db import sessions

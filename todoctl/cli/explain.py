@@ -236,7 +236,8 @@ def check(
 
     \b
     Examples:
-      todoctl explain check --baseline bench/plans.json --json
+      todoctl explain baseline save plans.json
+      todoctl explain check --baseline plans.json --json
       todoctl explain check --html plans.html
     """
     from todoctl import render
@@ -268,7 +269,7 @@ def baseline_save(
 
     \b
     Example:
-      todoctl explain baseline save bench/plans.json
+      todoctl explain baseline save plans.json
     """
     from todoctl import render
     from todoctl.core import explain

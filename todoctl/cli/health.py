@@ -26,20 +26,9 @@ ThresholdOption = Annotated[
         "--threshold",
         "-t",
         metavar="NAME=VALUE",
-        # The names are written out because --help must not import core (tests/cli/test_startup.py);
-        # tests/cli/health/test_health_thresholds.py checks they are Thresholds.names().
-        help="Override a threshold (repeatable), in the units --json reports (ms, ratio 0-1, bytes), "
-        "e.g. long_query_warn_ms=30000; each is also read from TODOCTL_HEALTH_ followed by its NAME in "
-        "capitals. NAME: connect_warn_ms, connect_fail_ms, pings, latency_warn_ms, latency_fail_ms, "
-        "connections_warn_ratio, connections_fail_ratio, long_query_warn_ms, long_query_fail_ms, "
-        "idle_in_transaction_warn_ms, idle_in_transaction_fail_ms, blocking_warn_ms, blocking_fail_ms, "
-        "cache_hit_warn_ratio, cache_hit_fail_ratio, cache_hit_min_blocks, window_max_ms, "
-        "unused_index_min_scans, dead_tuple_warn_ratio, dead_tuple_fail_ratio, dead_tuple_min_rows, "
-        "wraparound_warn_age, wraparound_fail_age, sequence_warn_ratio, sequence_fail_ratio, "
-        "replication_lag_warn_bytes, replication_lag_fail_bytes, replication_lag_warn_ms, "
-        "replication_lag_fail_ms, replication_slot_warn_bytes, replication_slot_fail_bytes, top_queries, "
-        "top_query_mean_warn_ms, probe_wait_warn_ms, statement_timeout_ms. The older names in seconds, "
-        "percent and MB (long_query_warn_s=30) still work.",
+        help="Override a threshold (repeatable), by the name and in the unit --json reports it "
+        "(ms, ratio 0-1, bytes), e.g. long_query_warn_ms=30000; TODOCTL_HEALTH_LONG_QUERY_WARN_MS "
+        "sets it too. `todoctl health thresholds` lists every name, unit, default and variable.",
         show_default=False,
     ),
 ]
@@ -113,7 +102,13 @@ def _overrides(pairs: list[str] | None, pings: str | None) -> dict[str, str]:
     return overrides
 
 
+# `todoctl health` runs the checks; `todoctl health thresholds` lists their limits.
+app = typer.Typer(invoke_without_command=True, no_args_is_help=False, subcommand_metavar="[COMMAND]")
+
+
+@app.callback()
 def health(
+    ctx: typer.Context,
     checks: CheckOption = None,
     strict: StrictOption = False,
     thresholds: ThresholdOption = None,
@@ -127,11 +122,15 @@ def health(
 ) -> None:
     """Check that the database is fit to serve: exit 0 healthy, 1 a check failed, 3 cannot connect.
 
+    `todoctl health thresholds` lists the limits each check judges by.
+
     \b
     Examples:
       todoctl health
       todoctl health --check migrations --check connections --json
     """
+    if ctx.invoked_subcommand is not None:
+        return  # `health thresholds`: a listing, no database
     from functools import partial
 
     from todoctl import render
@@ -169,3 +168,25 @@ def health(
         view.report(result)
     if not result.ok:
         raise typer.Exit(1)
+
+
+@app.command("thresholds")
+def thresholds(as_json: JsonOption = False) -> None:
+    """List every threshold health judges by: its name, unit, default, check and environment variable.
+
+    Set one with --threshold NAME=VALUE, or with TODOCTL_HEALTH_ and its NAME in capitals, in the unit
+    shown (the option wins).
+
+    \b
+    Example:
+      todoctl health thresholds --json
+    """
+    from todoctl import render
+    from todoctl.core.health.thresholds import listing
+    from todoctl.render import health as view
+
+    rows = listing()
+    if as_json:
+        render.print_json({"ok": True, "thresholds": render.jsonable(rows)})
+    else:
+        view.thresholds(rows)

@@ -138,7 +138,7 @@ def erd(
 
     \b
     Examples:
-      todoctl schema erd --markdown >> docs/schema.md
+      todoctl schema erd --markdown > erd.md
       todoctl schema erd --html erd.html
     """
     from todoctl import render

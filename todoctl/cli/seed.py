@@ -26,20 +26,21 @@ def _now(value: str | None):
 
 
 def seed(
-    users: Annotated[Optional[int], typer.Option("--users", "-u", metavar="N", help="Users to create.", show_default="the profile's")] = None,
+    users: Annotated[Optional[int], typer.Option("--users", "-u", metavar="N", help="Users to create (1 to 1,000,000).", show_default="the profile's")] = None,
     tasks_per_user: Annotated[
         Optional[float], typer.Option(
-            "--tasks-per-user", metavar="NUMBER", help="Mean tasks per user (skewed: a few heavy users).", show_default="the profile's"
+            "--tasks-per-user", metavar="NUMBER", help="Mean tasks per user, 0 to 10,000 (skewed: a few heavy users); at most 20,000,000 tasks in all.",
+            show_default="the profile's",
         )
     ] = None,
     seed_value: Annotated[Optional[int], typer.Option("--seed", "-s", metavar="INTEGER", help="Random seed.", show_default="the profile's")] = None,
     profile: Annotated[str, typer.Option("--profile", "-p", metavar="NAME|FILE", help="small, demo, load, or a path to a TOML profile.")] = "demo",
-    append: Annotated[bool, typer.Option("--append", help="Add to tables that already hold rows.")] = False,
+    append: Annotated[bool, typer.Option("--append", help="Add to tables that already hold rows (emails stay unique).")] = False,
     truncate: Annotated[bool, typer.Option("--truncate", help="Empty the app tables first (same transaction).")] = False,
     now: Annotated[
         Optional[str], typer.Option("--now", metavar="DATETIME", help="Reference time for timestamps (ISO 8601).", show_default="the profile's")
     ] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be generated; touch no database.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the rows each table would get; connect to nothing.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
     yes: YesOption = False,
     as_json: JsonOption = False,
@@ -52,8 +53,8 @@ def seed(
 
     \b
     Examples:
-      todoctl seed --users 100
-      todoctl seed --profile load --truncate
+      todoctl seed --truncate --users 100
+      todoctl seed --profile load --dry-run
     """
     from todoctl.errors import usage_error
 

@@ -2,7 +2,7 @@
 
 One file per command, ``<command words joined by ->.schema.json`` (``migrate-status.schema.json``),
 and ``error.schema.json`` for the document of any error. Scripts may validate against them; the
-vocabulary they share is described in todoctl/render/document.py and the README ("JSON contract").
+vocabulary they share is described in todoctl/render/document.py and docs/json.md.
 """
 
 from __future__ import annotations

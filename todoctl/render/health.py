@@ -210,3 +210,21 @@ def watch(run: Callable[[], HealthReport], interval: float) -> None:
     with Live(fit(_frame(run, interval), width=out.width), console=out, auto_refresh=False, screen=False) as live:
         for _ in ticks(interval):
             live.update(fit(_frame(run, interval), width=out.width), refresh=True)
+
+
+def thresholds(rows: list) -> None:
+    """`todoctl health thresholds`: one row per threshold, and how to set one."""
+    table = Table(title="Health thresholds", title_justify="left")
+    table.add_column("name", no_wrap=True)
+    table.add_column("default", justify="right", no_wrap=True)
+    table.add_column("unit", no_wrap=True)
+    table.add_column("check")
+    for row in rows:
+        table.add_row(row.name, f"{row.default:g}" if isinstance(row.default, float) else str(row.default), row.unit, row.check)
+    out = console()
+    out.print(table)
+    out.print(
+        "Set one with --threshold NAME=VALUE or the variable TODOCTL_HEALTH_ and its NAME in capitals "
+        "(TODOCTL_HEALTH_LONG_QUERY_WARN_MS=30000); the option wins. The older names in seconds, percent "
+        "and MB still work in their own units (long_query_warn_s=60 is long_query_warn_ms=60000)."
+    )

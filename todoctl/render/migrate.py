@@ -103,6 +103,9 @@ def history(revisions: list[Revision]) -> None:
 
 def new(result: NewRevision) -> None:
     out = console()
+    if result.revision is None:  # a merge with one head
+        out.print(f"Nothing to merge: the history has one head ({_revs(result.down_revisions)}). Nothing written.")
+        return
     if result.dry_run:
         _would_write(result)
         return

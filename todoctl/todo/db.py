@@ -11,7 +11,7 @@
     @app.get("/health/db")
     def health_db(): return ping().as_dict()
 
-Variables (environment first, then ``.env``), README "The app's database module":
+Variables (environment first, then ``.env``), docs/todo-app.md "The app's database module":
 ``DATABASE_URL``, ``DB_POOL_MIN`` (5), ``DB_POOL_MAX`` (20), ``DB_POOL_RECYCLE`` (3600 s),
 ``DB_POOL_TIMEOUT`` (30 s), ``DB_CONNECT_TIMEOUT`` (10 s), ``DB_QUERY_TIMEOUT`` (30 s, 0: none),
 ``DEBUG`` (false; true echoes SQL). ``todoctl health`` measures this very pool.

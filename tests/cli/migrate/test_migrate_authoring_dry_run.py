@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import jsonschema
+import pytest
 from typer.testing import CliRunner
 
 from tests.helpers import copy_migrations, revision_source
@@ -119,7 +120,14 @@ def test_merge_dry_run_shows_the_heads_joined_and_writes_nothing(tmp_path):
     assert merged["dry_run"] is False and merged["path"] == str(would) and would.exists()
 
 
-def test_merge_dry_run_with_one_head_is_a_usage_error(tmp_path):
+@pytest.mark.parametrize("dry_run", [["--dry-run"], []], ids=["dry-run", "real"])
+def test_merge_with_one_head_has_nothing_to_do(tmp_path, dry_run):
+    # Like `migrate up` at head: exit 0, nothing written, so a CI step may always run it.
     location = copy_migrations(tmp_path)
-    result = invoke("migrate", "merge", "--migrations", str(location), "--dry-run")
-    assert result.exit_code == 2 and "only one head" in result.stderr
+    before = listing(location)
+    result = invoke("migrate", "merge", "--migrations", str(location), *dry_run)
+    assert result.exit_code == 0, result.output
+    assert "Nothing to merge: the history has one head (0008)" in result.stdout
+    document = valid(json.loads(invoke("migrate", "merge", "--migrations", str(location), *dry_run, "--json").stdout), "migrate-merge")
+    assert document["revision"] is None and document["path"] is None and document["down_revisions"] == ["0008"]
+    assert listing(location) == before

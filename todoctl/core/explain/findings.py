@@ -1,7 +1,7 @@
 """What a reviewer would point at in a plan, each with the one statement that fixes it.
 
 Pure functions over PlanNode trees: no database, no printing. Thresholds are documented in the
-README's explain section; what each finding suggests (an index, ANALYZE, work_mem) is built in
+docs/commands/explain.md; what each finding suggests (an index, ANALYZE, work_mem) is built in
 :mod:`todoctl.core.explain.fixes`.
 """
 
@@ -29,7 +29,7 @@ from todoctl.core.explain.plan import (
     tables_of,
 )
 
-# Thresholds for findings (documented in the README's Explain section).
+# Thresholds for findings (documented in docs/commands/explain.md).
 MISESTIMATE_FACTOR = 10.0
 MISESTIMATE_MIN_ROWS = 100  # a 1-vs-12 rows "misestimate" is noise
 REMOVED_MIN_ROWS = 1000

@@ -23,7 +23,7 @@ PoolSettings = AppSettings
 # Each probe session is a thread; beyond this the probe measures the machine, not the pool.
 MAX_PROBE_SESSIONS = 1000
 PROBE_APPLICATION_NAME = "todoctl health --probe"
-SETTINGS_HINT = "fix the variable in the environment or .env (README: \"The app's database module\")"
+SETTINGS_HINT = "fix the variable in the environment or .env (docs/todo-app.md, \"The app's database module\")"
 
 
 def pool_settings() -> AppSettings:

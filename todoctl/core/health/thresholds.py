@@ -139,7 +139,7 @@ class Thresholds:
         return out
 
 
-# The JSON vocabulary's units (README, "JSON contract"; todoctl/render/document.py). A threshold's
+# The JSON vocabulary's units (docs/json.md; todoctl/render/document.py). A threshold's
 # name is the one --json reports (long_query_warn_ms), so what a script reads it can set; the field
 # keeps the unit its check computes in (seconds), and its old name stays an alias in the old unit.
 # factor: the name's unit per the field's unit (1 s = 1000 ms, 1 % = 0.01, 1 MB = 1,048,576 bytes).
@@ -235,3 +235,45 @@ _SPELLINGS: dict[str, tuple[str, Fraction]] = {
     **{canonical_of(f.name)[0]: (f.name, canonical_of(f.name)[1]) for f in fields(Thresholds)},
     **{f.name: (f.name, Fraction(1)) for f in fields(Thresholds)},
 }
+
+
+@dataclass(frozen=True)
+class ThresholdInfo:
+    """One threshold as ``todoctl health thresholds`` lists it."""
+
+    name: str  # as --threshold, TODOCTL_HEALTH_* and --json spell it
+    unit: str
+    default: int | float  # in that unit
+    env_var: str
+    check: str  # the check that judges by it
+    old_name: str | None  # the name in seconds, percent or MB that still works, in its old unit
+
+
+# The check each threshold belongs to, by the start of its name (first match wins).
+_CHECK_OF: tuple[tuple[str, str], ...] = (
+    ("connect_", "connect"), ("pings", "latency"), ("latency_", "latency"), ("connections_", "connections"),
+    ("long_query_", "long-queries"), ("idle_in_transaction_", "idle-in-transaction"), ("blocking_", "blocking"),
+    ("cache_hit_", "cache-hit"), ("window_max_", "cache-hit, top-queries"), ("unused_index_", "unused-indexes"),
+    ("dead_tuple_", "dead-tuples"), ("wraparound_", "wraparound"), ("sequence_", "sequences"),
+    ("replication_", "replication"), ("top_quer", "top-queries"), ("probe_wait_", "pool-probe (--probe)"),
+    ("statement_timeout_", "health's own queries"),
+)
+_UNIT_OF_SUFFIX = (("_ms", "ms"), ("_ratio", "ratio 0-1"), ("_bytes", "bytes"), ("_age", "XIDs"),
+                   ("_blocks", "blocks"), ("_scans", "scans"), ("_rows", "rows"))
+
+
+def listing() -> list[ThresholdInfo]:
+    """Every threshold: its name, unit, default, environment variable, check, and old name."""
+    defaults = Thresholds().canonical()
+    old_names = {new: old for old, new in Thresholds.aliases().items()}
+    return [
+        ThresholdInfo(
+            name=name,
+            unit=next((unit for suffix, unit in _UNIT_OF_SUFFIX if name.endswith(suffix)), "count"),
+            default=default,
+            env_var=Thresholds.env_name(name),
+            check=next(check for prefix, check in _CHECK_OF if name.startswith(prefix)),
+            old_name=old_names.get(name),
+        )
+        for name, default in defaults.items()
+    ]

@@ -23,9 +23,9 @@ from todoctl.errors import TodoctlError, usage_error
 
 @dataclass(frozen=True)
 class NewRevision:
-    revision: str
+    revision: str | None  # None: a merge with one head, nothing to write
     message: str
-    path: str  # written, or with dry_run where it would be
+    path: str | None  # written, or with dry_run where it would be
     operations: list[str]
     down_revisions: list[str] = field(default_factory=list)  # the head it follows; a merge's heads
     upgrade: list[str] = field(default_factory=list)  # the body of upgrade() as Alembic renders it
@@ -121,7 +121,11 @@ def new_revision(
 
 
 def merge_heads(message: str, *, migrations: Path | str | None = None, dry_run: bool = False) -> NewRevision:
-    """Write a revision whose parents are all current heads (``dry_run``: say so, write nothing)."""
+    """Write a revision whose parents are all current heads (``dry_run``: say so, write nothing).
+
+    One head is nothing to do, like ``migrate up`` at head: the result names the head, writes
+    nothing, and succeeds, so a CI step may always run it.
+    """
     location = migrations_path(migrations)
     if paths.PACKAGE_DIR in location.parents:
         raise usage_error(
@@ -132,7 +136,7 @@ def merge_heads(message: str, *, migrations: Path | str | None = None, dry_run: 
     script = ScriptDirectory.from_config(config)
     heads = script.get_heads()
     if len(heads) < 2:
-        raise usage_error("there is only one head: nothing to merge", "see `todoctl migrate history`")
+        return NewRevision(None, message, None, [], list(heads), dry_run=dry_run)
     rev_id = _next_revision_id(script)
     joined = sorted(heads)
     operations = [f"merge {', '.join(joined)}"]

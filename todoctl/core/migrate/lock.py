@@ -17,7 +17,7 @@ from todoctl.db.url import DatabaseURL
 from todoctl.errors import ExitCode, TodoctlError
 from todoctl.settings import env_number
 
-# pg_advisory_lock key, fixed and documented (README: "The migration lock"):
+# pg_advisory_lock key, fixed and documented (docs/commands/migrate.md: "The migration lock"):
 # the first eight bytes of sha256("todoctl.migrate") as a signed bigint.
 LOCK_KEY = 6945445922939726218  # 0x60632E44B381E98A
 DEFAULT_LOCK_WAIT = 60.0

@@ -1,4 +1,4 @@
-"""Timeouts applied to every migration run (documented in the README)."""
+"""Timeouts applied to every migration run (documented in docs/commands/migrate.md)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """One rule for every command that needs a migrated database: the schema at head, or exit 1
-with "run `todoctl migrate up`" (README: "Exit codes").
+with "run `todoctl migrate up`" (docs/exit-codes.md).
 
 Used by explain, seed, health's query checks and the schema commands, so a database at base
 or behind head is reported the same way everywhere, before any query can fail on a missing
