@@ -13,7 +13,7 @@ from todoctl.cli.options import DryRunOption, JsonOption, YesOption
 
 
 def init(
-    directory: Annotated[Path, typer.Argument(metavar="[DIR]", help="The app's directory.", show_default="the working directory")] = Path("."),
+    directory: Annotated[Path, typer.Argument(metavar="DIR", help="The app's directory.", show_default="the working directory")] = Path("."),
     metadata: Annotated[Optional[str], typer.Option("--metadata", metavar="MODULE:ATTR", help="The app's MetaData, when it cannot be found.")] = None,
     migrations: Annotated[Optional[str], typer.Option("--migrations", metavar="DIR", help="The Alembic directory, when it cannot be found.")] = None,
     engine: Annotated[Optional[str], typer.Option("--engine", metavar="MODULE:ATTR", help="The app's Engine (for health and review).")] = None,

@@ -233,7 +233,7 @@ def plan(root: Path, *, metadata: str | None = None, migrations: str | None = No
     empty = not any(p for p in root.iterdir() if p.name not in (".git",) and not p.name.startswith("."))
     result = InitPlan(str(root), str(pyproject), {}, replaces_table=replaces)
     if empty:
-        return _scaffold_plan(result)
+        return _scaffold_plan(result, metadata=metadata, migrations=migrations, engine=engine)
     found_dir, how = (root / migrations, "--migrations") if migrations else find_migrations(root)
     meta = metadata
     meta_how = "--metadata" if metadata else ""
@@ -268,17 +268,27 @@ def plan(root: Path, *, metadata: str | None = None, migrations: str | None = No
     return result
 
 
-def _scaffold_plan(result: InitPlan) -> InitPlan:
-    result.table = {
-        "metadata": "app.models:SQLModel.metadata",
-        "migrations": "migrations",
-        "python_path": ["."],
-        "sources": ["app/**/*.py"],
-    }
+def _scaffold_plan(result: InitPlan, *, metadata: str | None, migrations: str | None, engine: str | None) -> InitPlan:
+    """A new app, laid out where the options say (else ``app/models.py`` and ``migrations/``)."""
+    metadata = metadata or "app.models:SQLModel.metadata"
+    module, _, attribute = metadata.partition(":")
+    if attribute not in ("SQLModel.metadata", "metadata") or not module or not all(p.isidentifier() for p in module.split(".")):
+        raise usage_error(
+            f"--metadata {metadata}: a new app's models module defines SQLModel.metadata (and metadata)",
+            "for example --metadata app.models:SQLModel.metadata",
+        )
+    migrations = (migrations or "migrations").strip("/")
+    package = module.split(".")[0]
+    result.table = {"metadata": metadata, "migrations": migrations, "python_path": ["."]}
+    if engine:
+        result.table["engine"] = engine
+    result.table["sources"] = [f"{package}/**/*.py"]
     result.found = {key: "a new app" for key in result.table}
+    parts = module.split(".")
+    packages = ["/".join(parts[: i + 1]) + "/__init__.py" for i in range(len(parts) - 1)]
     result.scaffold = [
-        "pyproject.toml", "alembic.ini", "app/__init__.py", "app/models.py",
-        "migrations/env.py", "migrations/script.py.mako", "migrations/versions/",
+        "pyproject.toml", "alembic.ini", *packages, "/".join(parts) + ".py",
+        f"{migrations}/env.py", f"{migrations}/script.py.mako", f"{migrations}/versions/",
     ]
     return result
 
@@ -357,6 +367,9 @@ class Item(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
     created_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+
+
+metadata = SQLModel.metadata  # what [tool.todoctl] and env.py name
 '''
 
 _ENV = '''"""Alembic environment: todoctl's one-call body (the shared connection, its lock and timeouts, offline mode)."""
@@ -401,18 +414,20 @@ def _write_scaffold(root: Path, result: InitPlan) -> None:
     from importlib.resources import files
 
     template = files("alembic").joinpath("templates/generic/script.py.mako").read_text(encoding="utf-8")
-    contents = {
-        "alembic.ini": _INI,
-        "app/__init__.py": "",
-        "app/models.py": _MODELS,
-        "migrations/env.py": _ENV,
-        "migrations/script.py.mako": template,
-    }
-    for name, text in contents.items():
+    module = str(result.table["metadata"]).partition(":")[0]
+    migrations = str(result.table["migrations"])
+    contents = {"alembic.ini": _INI.replace("%(here)s/migrations", f"%(here)s/{migrations}")}
+    for name in result.scaffold:
+        if name.endswith("__init__.py"):
+            contents[name] = ""
+    contents["/".join(module.split(".")) + ".py"] = _MODELS
+    contents[f"{migrations}/env.py"] = _ENV.replace("from app.models import", f"from {module} import")
+    contents[f"{migrations}/script.py.mako"] = template
+    for name in contents:
         path = root / name
         if path.exists():
             raise TodoctlError(f"{path} exists; todoctl init never overwrites", hint="move it away, or declare the app by hand", exit_code=ExitCode.REFUSED)
-    (root / "migrations" / "versions").mkdir(parents=True, exist_ok=True)
+    (root / migrations / "versions").mkdir(parents=True, exist_ok=True)
     for name, text in contents.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
