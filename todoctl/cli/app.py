@@ -173,8 +173,10 @@ class _ClosedPipeGuard:
         if self.failure is None:
             return code
         if code == 0 or state.current.json:  # in JSON mode the document itself was what failed
+            from todoctl.render.layout import echo
+
             reason = self.failure.strerror or str(self.failure)
-            sys.stderr.write(f"Error: could not write the output to stdout: {reason}\n")
+            echo(f"could not write the output to stdout: {reason}", stderr=True, prefix="Error: ")
             import errno
 
             hint = {
@@ -182,7 +184,7 @@ class _ClosedPipeGuard:
                 errno.EFBIG: "the file size limit was reached (ulimit -f): send the output somewhere else",
                 errno.EBADF: "run the command with its standard output open",
             }.get(self.failure.errno, "check where the standard output goes (a full disk, a device, a permission)")
-            sys.stderr.write(f"Hint: {hint}\n")
+            echo(hint, stderr=True, prefix="Hint: ")
         return code or int(ExitCode.CHECK_FAILED)
 
     def _failed(self, exc: OSError) -> None:
@@ -264,9 +266,12 @@ def report_error(exc: TodoctlError) -> int:
     if state.current.json:  # the target rides along when the command got that far
         render.print_error_json({k: (mask(v) if isinstance(v, str) else v) for k, v in exc.to_dict().items()})
     else:
-        sys.stderr.write(f"Error: {mask(exc.message)}\n")
+        from todoctl.render.layout import echo
+
+        # Folded at words to the terminal's width, continuing under the message (render/layout.py).
+        echo(mask(exc.message), stderr=True, prefix="Error: ")
         if exc.hint:
-            sys.stderr.write(f"Hint: {mask(exc.hint)}\n")
+            echo(mask(exc.hint), stderr=True, prefix="Hint: ")
     if state.current.verbose and exc.__cause__ is not None:
         _print_traceback(exc.__cause__)
     return int(exc.exit_code)

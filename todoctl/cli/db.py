@@ -10,13 +10,15 @@ from todoctl.cli.options import DryRunOption, JsonOption, YesOption
 app = typer.Typer(help="Manage the embedded PostgreSQL server and show the database URL.", no_args_is_help=True)
 
 
-def _print(document: dict, as_json: bool, line: str) -> None:
+def _print(document: dict, as_json: bool, line: str, indent: int | None = None) -> None:
     from todoctl import render
 
     if as_json:
         render.print_json({"ok": True, **document})
     else:
-        typer.echo(line)
+        from todoctl.render.layout import echo
+
+        echo(line, indent=indent)
 
 
 def _would(action: str, database: str, sentence: str, as_json: bool, **facts) -> None:
@@ -38,12 +40,13 @@ def status(as_json: JsonOption = False) -> None:
     info = db.status(state.current.database_url)
     from todoctl.render import jsonable
 
+    label = len("embedded server: ")
     text = (
         f"embedded server: {'running (pid %s)' % info.pid if info.running else 'stopped'}\n"
         f"data directory:  {info.pgdata}\n"
         f"todoctl uses:    {info.url} (from {info.source})"
     )
-    _print(jsonable(info), as_json, text)
+    _print(jsonable(info), as_json, text, indent=label)
 
 
 @app.command("start")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -72,5 +71,7 @@ def write_page(html: str | None, *, force: bool, build) -> bool:
     written = write_document(build(), html, force=force, option="--html")
     if written.path == "-":
         return True
-    sys.stderr.write(f"wrote {written.path} ({written.size_bytes / 1e6:.1f} MB)\n")
+    from todoctl.render.layout import echo
+
+    echo(f"{written.path} ({written.size_bytes / 1e6:.1f} MB)", stderr=True, prefix="wrote ")
     return False

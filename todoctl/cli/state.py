@@ -51,5 +51,7 @@ def announce_target(url) -> None:
     render.document_fields["target_database"] = target
     if not current.json:
         origin = f", {url.origin}" if url.origin else ""
-        sys.stderr.write(f"target: {target['url']} (from {url.source}{origin})\n")
+        from todoctl.render.layout import echo
+
+        echo(f"{target['url']} (from {url.source}{origin})", stderr=True, prefix="target: ")
         sys.stderr.flush()

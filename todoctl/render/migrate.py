@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.table import Table
+from rich.text import Text
 
 from todoctl.core.migrate.authoring import NewRevision
 from todoctl.core.migrate.runner import MigrationRun
@@ -10,6 +11,7 @@ from todoctl.core.migrate.scripts import Revision
 from todoctl.core.migrate.state import MigrationStatus
 from todoctl.render import console
 from todoctl.render import drift as drift_view
+from todoctl.render.layout import hanging
 
 
 def _revs(ids: list[str]) -> str:
@@ -30,7 +32,8 @@ def status(result: MigrationStatus) -> None:
     for rev in result.revisions:
         note = "  (current)" if rev.current else ""
         message = rev.message.splitlines()[0] if rev.message else ""
-        out.print(f"  {marks[rev.applied]} {rev.id}  {message}{note}", soft_wrap=True, markup=False)
+        mark = f"  {marks[rev.applied]} {rev.id}  "
+        out.print(hanging(Text(f"{mark}{message}{note}"), indent=len(mark)), soft_wrap=True)
     applied = sum(1 for r in result.revisions if r.applied)
     out.print(f"  applied: {applied}    pending: {len(result.pending)}")
     if result.untracked_tables:
@@ -151,8 +154,8 @@ def lint(result) -> None:
                 allowed[finding.rule] += 1
                 continue
             hint = f" (hint: {finding.hint})" if finding.hint else ""
-            out.print(f"{rev.revision}.sql:{finding.line + 1}: {finding.rule}: {finding.message}{hint}",
-                      soft_wrap=True, markup=False, highlight=False)
+            where = f"{rev.revision}.sql:{finding.line + 1}: "
+            out.print(hanging(Text(f"{where}{finding.rule}: {finding.message}{hint}"), indent=len(where)), soft_wrap=True)
     if allowed:
         rules = ", ".join(f"{rule} ×{count}" for rule, count in sorted(allowed.items()))
         out.print(f"allowed with a reason: {sum(allowed.values())} ({rules}); reasons: --json",
@@ -199,7 +202,7 @@ def heads(revisions: list[Revision]) -> None:
     out = console()
     for rev in revisions:
         message = rev.message.splitlines()[0] if rev.message else ""
-        out.print(f"{rev.id} (head) {message}", soft_wrap=True, markup=False)
+        out.print(hanging(Text(f"{rev.id} (head) {message}"), indent=len(rev.id) + 1), soft_wrap=True)
 
 
 def plan(result) -> None:
@@ -217,7 +220,8 @@ def plan(result) -> None:
     for step in result.steps:
         arrow = "↑" if step.direction == "up" else "↓"
         message = step.message.splitlines()[0] if step.message else ""
-        out.print(f"  {arrow} {step.revision}  {message}", soft_wrap=True, markup=False)
+        mark = f"  {arrow} {step.revision}  "
+        out.print(hanging(Text(f"{mark}{message}"), indent=len(mark)), soft_wrap=True)
     if result.losses:
         from todoctl.core.migrate.losses import summary, total
 

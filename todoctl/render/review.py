@@ -8,6 +8,7 @@ from rich.text import Text
 
 from todoctl.core.review.engine import RULES, TIERS, ReviewReport, RuledFinding, Waiver
 from todoctl.render import console
+from todoctl.render.layout import hanging
 
 HEADINGS = {
     "critical": "Critical — must fix",
@@ -69,8 +70,8 @@ def report(result: ReviewReport) -> None:
             mark, style = MARKS[tier]
             out.print(Text.assemble(f"  {mark} ", (f.finding.rule, style), "  ", (f.finding.location, "bold")))
             out.print(Text(f"      {f.finding.message}"))
-            out.print(Text(f"      why: {f.why}", style="dim"))
-            out.print(Text(f"      fix: {f.finding.hint}"))
+            out.print(hanging(Text(f.why, style="dim"), prefix=Text("      why: ", style="dim")))
+            out.print(hanging(Text(f.finding.hint), prefix="      fix: "))
     if result.waived:
         out.print()
         out.print(Text(f"Waived ({len(result.waived)}, pyproject.toml [tool.todoctl.review])", style="bold"))
@@ -80,7 +81,7 @@ def report(result: ReviewReport) -> None:
             if len(locations) > SHOWN_LOCATIONS:
                 shown += f" and {len(locations) - SHOWN_LOCATIONS} more"
             out.print(Text.assemble("  ", (waiver.rule, "dim"), f"  {shown}"))
-            out.print(Text(f"      reason: {waiver.reason}"))
+            out.print(hanging(Text(waiver.reason), prefix="      reason: "))
     if result.skipped:
         out.print()
         out.print(Text(f"Skipped ({len(result.skipped)})", style="bold"))

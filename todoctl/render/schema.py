@@ -15,6 +15,7 @@ from todoctl.core.schema.pgdump import SchemaDump
 from todoctl.core.schema.show import SchemaOverview, TableDetail
 from todoctl.render import console
 from todoctl.render import drift as drift_view
+from todoctl.render.layout import sql_text
 
 
 def _rows(value: int | None) -> str:
@@ -51,7 +52,7 @@ def table_detail(result: TableDetail) -> None:
         default = c.default or ""
         if c.generated:
             default = f"GENERATED ALWAYS AS ({c.generated}) STORED"
-        columns.add_row(Text(c.name), Text(c.type), "yes" if c.nullable else "no", Text(default))
+        columns.add_row(Text(c.name), sql_text(c.type), "yes" if c.nullable else "no", sql_text(default))
     out.print(columns)
 
     if result.indexes:
@@ -61,7 +62,7 @@ def table_detail(result: TableDetail) -> None:
         for i in result.indexes:
             label = i.name + ("" if i.valid else " (INVALID)")
             definition = i.definition.split(" USING ", 1)[-1]
-            indexes.add_row(Text(label), Text(definition), i.size, "?" if i.scans is None else f"{i.scans:,}")
+            indexes.add_row(Text(label), sql_text(definition), i.size, "?" if i.scans is None else f"{i.scans:,}")
         out.print(indexes)
 
     if result.constraints:
@@ -69,7 +70,7 @@ def table_detail(result: TableDetail) -> None:
         for name in ("constraint", "kind", "definition"):
             constraints.add_column(name)
         for c in result.constraints:
-            constraints.add_row(Text(c.name), c.kind, Text(c.definition + ("" if c.validated else " NOT VALID")))
+            constraints.add_row(Text(c.name), c.kind, sql_text(c.definition + ("" if c.validated else " NOT VALID")))
         out.print(constraints)
 
     for title, keys in (

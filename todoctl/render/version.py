@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+from todoctl.render.layout import echo
 
 
 def report(result) -> None:
@@ -18,4 +18,4 @@ def report(result) -> None:
     else:
         rows.append(("server", f"unreachable ({server.url}, from {server.source}): {server.error}"))
     width = max(len(name) for name, _ in rows)
-    sys.stdout.write("".join(f"{name.ljust(width)}  {value}\n" for name, value in rows))
+    echo("\n".join(f"{name.ljust(width)}  {value}" for name, value in rows), indent=width + 2)

@@ -89,7 +89,13 @@ def test_an_old_name_in_the_environment_and_a_new_one_as_option_is_no_conflict(m
 
 def usage_error(result) -> tuple[str, str]:
     assert result.exit_code == 2, result.output
-    lines = result.stderr.strip().splitlines()
+    # Each message folded at words to COLUMNS, continuing under its first word: one line again.
+    lines: list[str] = []
+    for line in result.stderr.strip().splitlines():
+        if line.startswith(" ") and lines:
+            lines[-1] += " " + line.strip()
+        else:
+            lines.append(line)
     assert len(lines) == 2 and lines[0].startswith("Error: ") and lines[1].startswith("Hint: "), lines
     assert result.stdout == ""
     return lines[0], lines[1]
