@@ -29,6 +29,48 @@ if TYPE_CHECKING:
     from rich.progress import Progress, Task
 
 
+# A bar narrower than this says little; below it the columns on the right make room instead.
+MIN_BAR_WIDTH = 5
+# Columns never left out however narrow the terminal: the name, the bar, the count.
+KEPT_COLUMNS = 3
+
+
+def fitting_progress(*columns, **options) -> "Progress":
+    """A rich Progress that fits the terminal without cutting a number: its text columns (counts,
+    rates, times) stay whole on one line and the bar gives way first (Rich narrows only the
+    columns that may wrap); when even a short bar leaves too little room, the rightmost columns
+    (time left, elapsed, rate) are left out until the line fits."""
+    from rich.measure import Measurement
+    from rich.progress import BarColumn, Progress
+    from rich.text import Text
+
+    class FittingProgress(Progress):
+        def _widest(self, column, tasks) -> int:
+            options = self.console.options
+            cells = (Text.from_markup(column.format(task=t)) if isinstance(column, str) else column(t) for t in tasks)
+            return max((Measurement.get(self.console, options, cell).maximum for cell in cells), default=0)
+
+        def make_tasks_table(self, tasks):
+            shown = list(self.columns)
+            while tasks and len(shown) > KEPT_COLUMNS:
+                bars = sum(isinstance(c, BarColumn) for c in shown)
+                text = sum(self._widest(c, tasks) for c in shown if not isinstance(c, BarColumn))
+                if text + bars * MIN_BAR_WIDTH + len(shown) - 1 <= self.console.width:
+                    break
+                shown.pop(max(i for i, c in enumerate(shown) if not isinstance(c, BarColumn)))
+            every = self.columns
+            self.columns = tuple(shown)
+            try:
+                table = super().make_tasks_table(tasks)
+            finally:
+                self.columns = every
+            for column, source in zip(table.columns, shown):
+                column.no_wrap = not isinstance(source, BarColumn)
+            return table
+
+    return FittingProgress(*columns, **options)
+
+
 class Bars:
     """Bars and phase lines by name, created on first update."""
 
@@ -55,16 +97,9 @@ def bars(
     if err is None:
         yield None
         return
-    from rich.progress import (
-        BarColumn,
-        Progress,
-        TaskProgressColumn,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
+    from rich.progress import BarColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    progress = Progress(
+    progress = fitting_progress(
         TextColumn("{task.description:<12}"),
         BarColumn(bar_width=30),
         _CountColumn(unit, unit_of_phases),
@@ -98,9 +133,9 @@ def activity(label: str, *, enabled: bool = True) -> Iterator[Callable[[str, int
     if err is None:
         yield None
         return
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    progress = Progress(
+    progress = fitting_progress(
         SpinnerColumn(),
         TextColumn(label),
         TextColumn("{task.description:<16}"),

@@ -24,7 +24,6 @@ def step_progress(
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
-        Progress,
         ProgressColumn,
         TaskProgressColumn,
         TextColumn,
@@ -41,7 +40,9 @@ def step_progress(
         def render(self, task) -> Text:
             return Text(f"{task.speed:.2f} {unit}/s" if task.speed else f"- {unit}/s", style="dim")
 
-    progress = Progress(
+    from todoctl.render.progress import fitting_progress
+
+    progress = fitting_progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
