@@ -66,6 +66,8 @@ CASES = [
     ("schema-erd", "migrated", ["schema", "erd"], 0),
     ("schema-lint", "migrated", ["schema", "lint"], 0),
     ("explain-list", "none", ["explain", "list"], 0),
+    ("explain-show", "none", ["explain", "show", "task-list"], 0),
+    ("explain-show", "none", ["explain", "show", "complete-task"], 0),
     ("explain-run", "seeded", ["explain", "run", "task-list", "--runs", "2"], 0),
     ("explain-sql", "seeded", ["explain", "sql", "SELECT count(*) FROM tasks"], 0),
     ("explain-check", "seeded", ["explain", "check"], None),  # a budget may break on tiny data

@@ -107,14 +107,37 @@ def test_migrate_history_and_status_at_80_columns(migrated_db):
     assert_fits(result.stdout, [revisions[-1].id])
 
 
-def test_explain_list_run_and_check_at_80_columns(seeded):
+def test_explain_list_is_one_line_per_query_and_show_has_the_rest(seeded):
     from todoctl import queries
 
     result = render(seeded, "explain", "list")
     assert result.exit_code == 0, result.output
+    title, *lines = result.stdout.splitlines()
+    assert "explain show NAME" in title
+    assert len(lines) == len(queries.QUERIES)
+    for line, named in zip(lines, queries.QUERIES.values()):
+        assert len(line) <= 80, line
+        name, ms, ms_unit, buffers, buffers_unit, shown = line.split(None, 5)
+        assert name == named.name
+        # the budget in brief: its time and its buffers (explain show and --json have every term)
+        assert f"{ms} {ms_unit}" == f"{named.budget.max_ms:g} ms", line
+        assert f"{buffers} {buffers_unit}" == f"{named.budget.max_buffers:,} buf", line
+        # the description, whole or cut after a whole word (explain show has it whole)
+        assert named.description == shown or (shown.endswith("…") and named.description.startswith(shown[:-1])), line
+        assert named.description[len(shown) - 1 : len(shown)] in ("", " ", ",", ";", ":") or named.description == shown, line
+    assert "budget" not in result.stdout.split("\n", 1)[1]  # budgets are in explain show and --json
+
+    for named in queries.QUERIES.values():
+        shown = render(seeded, "explain", "show", named.name)
+        assert shown.exit_code == 0, shown.output
+        assert_fits(shown.stdout, [named.name, *named.budget.terms(), *named.indexes, *(p.name for p in named.params)])
+        assert "SELECT" in shown.stdout or "UPDATE" in shown.stdout
+
+
+def test_explain_run_and_check_at_80_columns(seeded):
+    from todoctl import queries
+
     names = list(queries.QUERIES)
-    needed = [index for named in queries.QUERIES.values() for index in named.indexes]
-    assert_fits(result.stdout, names + needed)
 
     result = render(seeded, "explain", "run", "task-list")
     assert result.exit_code == 0, result.output

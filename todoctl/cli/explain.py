@@ -105,7 +105,7 @@ def _pages():
 
 @app.command("list")
 def list_queries(as_json: JsonOption = False) -> None:
-    """List the named queries, their parameters and budgets (no database needed).
+    """List the named queries, one line each (no database needed); --json adds parameters and budgets.
 
     \b
     Example:
@@ -117,7 +117,30 @@ def list_queries(as_json: JsonOption = False) -> None:
     if as_json:
         render.print_json({"ok": True, "queries": [_describe(q) for q in queries.QUERIES.values()]})
     else:
-        view.registry()
+        view.registry(queries.QUERIES)
+
+
+@app.command("show")
+def show(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="A named query (see `todoctl explain list`).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Show one named query: its parameters and their defaults, its SQL, its budget and the indexes it relies on (no database needed).
+
+    \b
+    Example:
+      todoctl explain show task-list
+    """
+    from todoctl import queries, render
+    from todoctl.core.explain.statement import statement_text
+    from todoctl.render import explain as view
+
+    named = queries.get(name)
+    document = {**_describe(named), "sql": statement_text(named)}
+    if as_json:
+        render.print_json({"ok": True, **document})
+    else:
+        view.query_card(document)
 
 
 def _describe(named) -> dict:
@@ -127,7 +150,10 @@ def _describe(named) -> dict:
         "name": named.name,
         "description": named.description,
         "modifies": named.modifies,
-        "params": [{"name": p.name, "type": p.type_name, "description": p.description} for p in named.params],
+        "params": [
+            {"name": p.name, "type": p.type_name, "description": p.description, "optional": p.optional}
+            for p in named.params
+        ],
         "budget": {**render.jsonable(named.budget), "terms": named.budget.terms()},
         "indexes": list(named.indexes),
     }

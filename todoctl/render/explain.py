@@ -243,26 +243,71 @@ def text_plan(result: ExplainResult) -> str:
     return "\n".join(lines)
 
 
-def registry() -> None:
-    """``explain list``: the named queries, their parameters and budgets."""
-    table = Table(title="Named queries", title_justify="left")
-    table.add_column("name", style="bold")
-    table.add_column("description")
-    table.add_column("parameters")
-    table.add_column("budget (what explain check holds it to)")
-    for named in queries.QUERIES.values():
-        params = ", ".join(f"{p.name}:{p.type_name}" for p in named.params)
-        budget = ", ".join(named.budget.terms())
-        if named.indexes:
-            budget += f"; needs {', '.join(named.indexes)}"
-        table.add_row(named.name, named.description, params, budget)
-    table.caption = (
-        f"read: rows scanned (kept or filtered out) per row returned; reading ≤ {queries.FREE_ROWS_READ:,} rows "
-        "is always ok. sort: rows fed into one Sort. buffers: shared hit + read. selective: keeps ≤ 10% of what it reads. "
-        "needs: a missing or invalid index fails check, with the statement that re-creates it."
-    )
-    table.caption_justify = "left"
-    console().print(table)
+def registry(named_queries: dict) -> None:
+    """``explain list``: one line per named query: its name, its budget in brief (time, buffers)
+    and what it does (cut to the line); ``explain show NAME`` has the rest."""
+    out = console()
+    out.print(Text.assemble(("Named queries", "bold"), " (budget: time, buffers; todoctl explain show NAME has the rest)"))
+    names = max((len(name) for name in named_queries), default=0)
+    budgets = {name: brief_budget(named.budget) for name, named in named_queries.items()}
+    widths = [max((len(part) for part in column), default=0) for column in zip(*budgets.values())]
+    used = 2 + names + sum(2 + width for width in widths) + 2
+    room = None if layout.is_wide() else out.width - used
+    for name, named in named_queries.items():
+        budget = "  ".join(part.rjust(width) for part, width in zip(budgets[name], widths))
+        description = " ".join(named.description.split())
+        shown = description if room is None else layout.shorten(description, room)
+        out.print(Text.assemble("  ", (name.ljust(names), "bold"), "  ", budget, "  ", shown))
+
+
+def brief_budget(budget) -> tuple[str, str]:
+    """A budget's two terms that differ most between queries, short: ``("20 ms", "500 buf")``."""
+    return f"{budget.max_ms:g} ms", f"{budget.max_buffers:,} buf"
+
+
+# What each budget term means, under `explain show`'s budget.
+BUDGET_LEGEND = (
+    f"read: rows scanned (kept or filtered out) per row returned; reading ≤ {queries.FREE_ROWS_READ:,} rows "
+    "is always ok. sort: rows fed into one Sort. buffers: shared hit + read. selective: keeps ≤ 10% of what it reads."
+)
+
+
+def query_card(document: dict) -> None:
+    """``explain show NAME``: the query's description, parameters, SQL, budget and indexes."""
+    out = console()
+    out.print(layout.hanging(Text(document["description"]), prefix=Text(f"{document['name']}: ", style="bold")))
+    if document.get("modifies"):
+        out.print(Text("  writes: explained only inside a transaction that is rolled back", style="yellow"))
+    out.print()
+    params = Table(title="Parameters (missing values are picked from the data)", title_justify="left")
+    for column in ("name", "type", "description"):
+        params.add_column(column)
+    for param in document["params"]:
+        kind = param["type"] + (" or null" if param.get("optional") else "")
+        described = param.get("description") or ""
+        if param.get("default"):
+            described += f" (default: {param['default']})"
+        params.add_row(Text(param["name"], style="bold"), Text(kind), Text(described))
+    out.print(params if document["params"] else Text("Parameters: none", style="bold"))
+    out.print()
+    out.print(Text("SQL", style="bold"))
+    if document.get("sql"):
+        out.print(layout.sql(document["sql"]))
+    else:
+        out.print(Text(f"  built from the values: todoctl explain {document['name']} --format text shows it", style="dim"))
+    out.print()
+    out.print(Text("Budget (what todoctl explain check holds it to)", style="bold"))
+    for term in document["budget"]["terms"]:
+        out.print(f"  {escape(term)}")
+    out.print(Text(BUDGET_LEGEND, style="dim"))
+    out.print()
+    if document["indexes"]:
+        out.print(Text("Indexes it relies on (check fails if one is missing or invalid, with the statement that "
+                       "re-creates it)", style="bold"))
+        for index in document["indexes"]:
+            out.print(f"  {escape(index)}")
+    else:
+        out.print(Text("Indexes it relies on: none named", style="bold"))
 
 
 def check(report: CheckReport) -> None:

@@ -9,6 +9,7 @@
     catalog       row estimates, valid indexes, stale statistics, indexes a query relies on
     budget        `explain check`: budgets (cost, not shape) and regressions against a baseline
     baseline      `explain baseline save` and reading a saved baseline
+    statement     a named query's SQL without a database (`explain show`)
 """
 
 from todoctl.core.explain.baseline import save_baseline
