@@ -29,7 +29,7 @@ def init(
     \b
     Examples:
       todoctl init --dry-run
-      todoctl init --metadata app.models:SQLModel.metadata --migrations app/alembic
+      todoctl init --metadata app.models:SQLModel.metadata --migrations alembic
     """
     from todoctl.core import init as core
     from todoctl.render import init as view
