@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-from todoctl.errors import usage_error
+from todoctl.errors import TodoctlError, usage_error
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine, MetaData
@@ -385,6 +385,8 @@ def import_module(project: Project, module_name: str, key: str):
     project.import_path()
     try:
         return importlib.import_module(module_name)
+    except TodoctlError:
+        raise  # todoctl's own API refused something in the module (a duplicate query name): it says where
     except ModuleNotFoundError as exc:
         if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
             raise project.error(

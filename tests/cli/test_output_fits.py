@@ -108,12 +108,12 @@ def test_migrate_history_and_status_at_80_columns(migrated_db):
 
 
 def test_explain_list_run_and_check_at_80_columns(seeded):
-    from todoctl import queries
+    from todoctl import named_queries as queries
 
     result = render(seeded, "explain", "list")
     assert result.exit_code == 0, result.output
-    names = list(queries.QUERIES)
-    needed = [index for named in queries.QUERIES.values() for index in named.indexes]
+    names = list(queries.app_queries())
+    needed = [index for named in queries.app_queries().values() for index in named.indexes]
     assert_fits(result.stdout, names + needed)
 
     result = render(seeded, "explain", "run", "task-list")

@@ -111,13 +111,15 @@ def list_queries(as_json: JsonOption = False) -> None:
     Example:
       todoctl explain list
     """
-    from todoctl import queries, render
+    from todoctl import render
+    from todoctl.named_queries import app_queries
     from todoctl.render import explain as view
 
+    queries = app_queries()
     if as_json:
-        render.print_json({"ok": True, "queries": [_describe(q) for q in queries.QUERIES.values()]})
+        render.print_json({"ok": True, "queries": [_describe(q) for q in queries.values()]})
     else:
-        view.registry()
+        view.registry(queries)
 
 
 def _describe(named) -> dict:
@@ -127,7 +129,17 @@ def _describe(named) -> dict:
         "name": named.name,
         "description": named.description,
         "modifies": named.modifies,
-        "params": [{"name": p.name, "type": p.type_name, "description": p.description} for p in named.params],
+        "params": [
+            {
+                "name": p.name,
+                "type": p.type_name,
+                "description": p.description,
+                "optional": p.optional,
+                "default": p.default_text,
+            }
+            for p in named.params
+        ],
+        "where": named.where,
         "budget": {**render.jsonable(named.budget), "terms": named.budget.terms()},
         "indexes": list(named.indexes),
     }

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from todoctl import queries
+from todoctl import named_queries
 from todoctl.core.explain.baseline import BaselineSaved
 from todoctl.core.explain.budget import CheckReport
 from todoctl.core.explain.execute import ExplainResult
@@ -164,7 +164,9 @@ def _sql(result: ExplainResult):
 
 
 def _value(value) -> str:
-    return "NULL" if value is None else str(value)
+    from todoctl.render import jsonable
+
+    return "NULL" if value is None else str(jsonable(value))
 
 
 def _timings(result: ExplainResult) -> str:
@@ -243,26 +245,37 @@ def text_plan(result: ExplainResult) -> str:
     return "\n".join(lines)
 
 
-def registry() -> None:
-    """``explain list``: the named queries, their parameters and budgets."""
+def registry(queries: dict) -> None:
+    """``explain list``: the named queries, their parameters (and how each default is picked) and budgets."""
+    out = console()
+    if not queries:
+        out.print("The app declares no named queries: list the modules that register them in queries of "
+                  "[tool.todoctl] (docs/queries.md).")
+        return
     table = Table(title="Named queries", title_justify="left")
     table.add_column("name", style="bold")
     table.add_column("description")
     table.add_column("parameters")
     table.add_column("budget (what explain check holds it to)")
-    for named in queries.QUERIES.values():
-        params = ", ".join(f"{p.name}:{p.type_name}" for p in named.params)
+    for named in queries.values():
+        params = "\n".join(_param(p) for p in named.params)
         budget = ", ".join(named.budget.terms())
         if named.indexes:
             budget += f"; needs {', '.join(named.indexes)}"
         table.add_row(named.name, named.description, params, budget)
     table.caption = (
-        f"read: rows scanned (kept or filtered out) per row returned; reading ≤ {queries.FREE_ROWS_READ:,} rows "
+        f"read: rows scanned (kept or filtered out) per row returned; reading ≤ {named_queries.FREE_ROWS_READ:,} rows "
         "is always ok. sort: rows fed into one Sort. buffers: shared hit + read. selective: keeps ≤ 10% of what it reads. "
         "needs: a missing or invalid index fails check, with the statement that re-creates it."
     )
     table.caption_justify = "left"
-    console().print(table)
+    out.print(table)
+
+
+def _param(param) -> str:
+    optional = "?" if param.optional else ""
+    default = param.default_text
+    return f"{param.name}{optional}:{param.type_name}" + (f" [dim](default: {escape(default)})[/]" if default else "")
 
 
 def check(report: CheckReport) -> None:

@@ -7,12 +7,12 @@ from __future__ import annotations
 from collections import Counter
 
 from todoctl.core.health.top_queries import named_fingerprints, named_query
-from todoctl.queries import QUERIES
+from todoctl.named_queries import app_queries
 
 
 def test_every_named_query_has_a_fingerprint_of_its_own():
     names = named_fingerprints()
-    assert set(names.values()) == set(QUERIES)
+    assert set(names.values()) == set(app_queries())
     shapes = Counter(names.values())
     assert shapes["task-list"] == 2  # the first page, and a keyset page with its row comparison
 

@@ -6,7 +6,7 @@ import uuid
 from pathlib import Path
 
 from todoctl.core.review import ReviewContext, run
-from todoctl.queries import NamedQuery, Param
+from todoctl.named_queries import NamedQuery, Param
 
 
 def context(tmp_path: Path, metadata=None, queries=(), environ=None, url=None) -> ReviewContext:
@@ -28,7 +28,7 @@ def findings(ctx: ReviewContext, rule: str) -> list:
 
 
 def user_param() -> Param:
-    return Param("user_id", uuid.UUID, "the user")
+    return Param("the user", name="user_id", type=uuid.UUID)
 
 
 def named(name: str, build, *params: Param, **kwargs) -> NamedQuery:

@@ -9,7 +9,7 @@ from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, MetaData, S
 from tests.core.review.rule_helpers import context, findings, named, user_param
 from todoctl.core.review import run, select_rules
 from todoctl.errors import TodoctlError
-from todoctl.queries import Param
+from todoctl.named_queries import Param
 
 SUGGESTIONS = [
     "replication-ha",
@@ -58,7 +58,7 @@ def _search(tasks: Table):
         "task-title-search",
         lambda user_id, q: select(tasks).where(tasks.c.user_id == user_id, tasks.c.title.ilike(q)),
         user_param(),
-        Param("q", str, "pattern"),
+        Param("pattern", name="q", type=str),
     )
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from todoctl import queries
+from todoctl import named_queries
 from todoctl.core.explain import findings as plan_findings
 from todoctl.core.explain import plan as plan_nodes
 from todoctl.core.explain.findings import Finding
@@ -82,7 +82,7 @@ class CheckReport:
         return not self.failed
 
 
-def budget_violations(result: ExplainResult, budget: queries.Budget) -> list[Violation]:
+def budget_violations(result: ExplainResult, budget: named_queries.Budget) -> list[Violation]:
     """What this plan costs beyond its budget: time, rows read per row returned, rows sorted, buffers,
     a selective sequential scan of a large table, a misestimate on stale statistics, a spill, and
     every missing index the query relies on. The plan's shape alone never fails."""
@@ -94,7 +94,7 @@ def budget_violations(result: ExplainResult, budget: queries.Budget) -> list[Vio
     if median is not None and median > budget.max_ms:
         found.append(Violation("budget-time", f"execution {median:.3f} ms exceeds the budget of {budget.max_ms:g} ms"))
     read, returned = plan_nodes.rows_read(root), plan_nodes.rows_returned(root)
-    if budget.max_read_per_row is not None and read > max(queries.FREE_ROWS_READ, budget.max_read_per_row * max(returned, 1)):
+    if budget.max_read_per_row is not None and read > max(named_queries.FREE_ROWS_READ, budget.max_read_per_row * max(returned, 1)):
         found.append(
             Violation(
                 "rows-read",
@@ -177,9 +177,10 @@ def check(
     if factor <= 1:
         raise usage_error("--factor must be greater than 1")
     results = _explain_all(url, names, runs=runs, timeout=timeout)
+    registry = named_queries.app_queries()
     checked = []
     for result in results:
-        budget = queries.QUERIES[result.query].budget
+        budget = registry[result.query].budget
         violations = budget_violations(result, budget)
         before = recorded.get(result.query) if recorded is not None else None
         if before is not None:
@@ -207,11 +208,11 @@ BUFFERS_NOISE = 100  # fewer extra buffers than this is not a regression, whatev
 
 
 def regressions(
-    result: ExplainResult, before: dict, *, factor: float, min_ms: float, budget: queries.Budget | None = None
+    result: ExplainResult, before: dict, *, factor: float, min_ms: float, budget: named_queries.Budget | None = None
 ) -> list[Violation]:
     """How this plan got worse than the baseline's: a scan turned sequential, many more rows sorted,
     many more buffers, slower by ``factor``. A new Sort of a handful of rows is not a regression."""
-    budget = budget or queries.Budget()
+    budget = budget or named_queries.Budget()
     found: list[Violation] = []
     was: dict[str, list[dict]] = {}
     for scan in before.get("scans", []):

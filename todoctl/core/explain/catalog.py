@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from todoctl import queries
+from todoctl import named_queries
 from todoctl.core.explain import plan as plan_nodes
 from todoctl.core.explain.findings import Finding
 from todoctl.core.explain.plan import PlanNode
@@ -106,7 +106,7 @@ def relied_on_index_ddl(name: str) -> str:
     raise KeyError(name)
 
 
-def _missing_indexes(raw, named: queries.NamedQuery) -> list[Finding]:
+def _missing_indexes(raw, named: named_queries.NamedQuery) -> list[Finding]:
     """The indexes the registry says this query relies on that are missing or invalid, with the fix."""
     if not named.indexes:
         return []

@@ -11,7 +11,7 @@ import statistics
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from todoctl import queries
+from todoctl import named_queries
 from todoctl.core.explain import findings as plan_findings
 from todoctl.core.explain.findings import Finding
 from todoctl.core.explain.plan import PlanNode
@@ -112,7 +112,7 @@ def _cannot_judge(exc) -> TodoctlError:
     )
 
 
-def _pick(conn: "Connection", named: queries.NamedQuery, given: dict, picker, timeout: str) -> dict:
+def _pick(conn: "Connection", named: named_queries.NamedQuery, given: dict, picker, timeout: str) -> dict:
     """The query's parameters (given, or picked from the data) under the statement's own timeouts:
     a pick that waits for a lock is exit 5 naming who holds it, as the EXPLAIN itself is."""
     from sqlalchemy.exc import DBAPIError
@@ -121,7 +121,7 @@ def _pick(conn: "Connection", named: queries.NamedQuery, given: dict, picker, ti
     try:
         with raw.cursor() as cur:
             begin(cur, timeout, read_only=False)
-        return queries.resolve_params(conn, named, given, picker)
+        return named_queries.resolve_params(conn, named, given, picker)
     except DBAPIError as exc:
         code = getattr(exc.orig, "sqlstate", None)
         if code == "55P03":  # lock_not_available
@@ -153,13 +153,13 @@ def _compile(conn: "Connection", statement) -> tuple[str, dict, str]:
 def _explain_named(
     conn: "Connection",
     url: DatabaseURL,
-    named: queries.NamedQuery,
+    named: named_queries.NamedQuery,
     given: dict,
     *,
     analyze: bool,
     runs: int,
     timeout: str,
-    picker: queries.Picker | None = None,
+    picker: named_queries.Picker | None = None,
 ) -> ExplainResult:
     """One named query explained (the caller has checked the schema is at head)."""
     values = _pick(conn, named, given, picker, timeout)
@@ -209,8 +209,8 @@ def explain(
     ``params`` are ``name=value`` strings (from ``--param``) or typed values; the rest are picked
     from the data.
     """
-    named = queries.get(name)
-    given = queries.parse_assignments(named, params) if isinstance(params, list) else dict(params or {})
+    named = named_queries.get(name)
+    given = named_queries.parse_assignments(named, params) if isinstance(params, list) else dict(params or {})
     timeout = check_timeout(timeout)
     if runs < 1:
         raise usage_error("--runs must be at least 1")
@@ -292,13 +292,19 @@ def explain_sql(
 def _explain_all(
     url: DatabaseURL, names: list[str] | None, *, runs: int, timeout: str, what: str = "explain check"
 ) -> list[ExplainResult]:
-    selected = [queries.get(n) for n in names] if names else list(queries.QUERIES.values())
+    registry = named_queries.app_queries()
+    if not registry:
+        raise usage_error(
+            f"{what}: the app declares no named queries",
+            "list the modules that register them in queries of [tool.todoctl] (docs/queries.md)",
+        )
+    selected = [named_queries.get(n, registry) for n in names] if names else list(registry.values())
     timeout = check_timeout(timeout)
     if runs < 1:
         raise usage_error("--runs must be at least 1")
     with connection(url) as conn:
         _require_head(conn, url, what)
-        picker = queries.Picker(conn)
+        picker = named_queries.Picker(conn)
         return [
             _explain_named(conn, url, named, {}, analyze=True, runs=runs, timeout=timeout, picker=picker)
             for named in selected

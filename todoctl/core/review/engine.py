@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection, MetaData
 
     from todoctl.db.url import DatabaseURL
-    from todoctl.queries import NamedQuery
+    from todoctl.named_queries import NamedQuery
 
 TIERS = ("critical", "warning", "suggestion")
 # A live rule's query gets this long (orphan counts scan child tables); then the review fails loudly.
@@ -148,13 +148,13 @@ class ReviewContext:
 
 def app_context(root: Path | None = None, url: "DatabaseURL | None" = None, environ: Mapping[str, str] | None = None) -> ReviewContext:
     """The context for reviewing this app: its models, its named queries, its settings."""
-    from todoctl import queries
+    from todoctl.named_queries import app_queries
     from todoctl.project import app_metadata
 
     root = Path(root or Path.cwd())
     if environ is None:
         environ = _app_environ(root)
-    return ReviewContext(root=root, metadata=app_metadata(), queries=queries.QUERIES, environ=environ, url=url)
+    return ReviewContext(root=root, metadata=app_metadata(), queries=app_queries(), environ=environ, url=url)
 
 
 def _app_environ(root: Path) -> dict[str, str]:

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 if TYPE_CHECKING:
     from sqlalchemy import MetaData
 
-    from todoctl.queries import NamedQuery, Param
+    from todoctl.named_queries import NamedQuery, Param
 
 _EQUALITY = {"="}
 _RANGE = {"<", ">", "<=", ">="}
@@ -98,25 +98,10 @@ class IndexShape:
 
 def placeholders(params: Iterable["Param"]) -> dict[str, Any]:
     """A value of each parameter's type, a different one per parameter, so that a value bound in the
-    SQL tells which parameter it came from. An integer is never 1 (a LIMIT 1 is the builder's own)."""
-    values: dict[str, Any] = {}
-    for n, param in enumerate(params):
-        kind = param.type
-        if kind is uuid.UUID:
-            values[param.name] = uuid.UUID(int=n + 1)
-        elif kind is datetime:
-            values[param.name] = datetime(2000, 1, 1 + n % 28, tzinfo=timezone.utc)
-        elif isinstance(kind, type) and issubclass(kind, Enum):
-            members = list(kind)
-            values[param.name] = members[n % len(members)].value
-        elif kind is int:
-            low, high = param.bounds
-            values[param.name] = min(max(2, low) + n, high)
-        elif kind is str:
-            values[param.name] = f"x{n}"
-        else:
-            values[param.name] = kind()
-    return values
+    SQL tells which parameter it came from (:meth:`todoctl.named_queries.Param.placeholder`)."""
+    from todoctl.named_queries import placeholders as of
+
+    return of(params)
 
 
 def compile_sql(statement) -> tuple[str, dict[int, Any]]:
