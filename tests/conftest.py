@@ -224,3 +224,22 @@ def use_app():
     yield use
     for manager in reversed(entered):
         manager.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def shelf_filled_template(pg: Server, shelf_template: str) -> str:
+    """shelf at head, filled with plain SQL (tests/shelf_data.py): 2,000 readers, 20,000 books, 60,000 loans."""
+    from tests import shelf_data
+
+    name = pg.create_database(template=shelf_template)
+    shelf_data.fill(pg, name)
+    yield name
+    pg.drop_database(name)
+
+
+@pytest.fixture
+def shelf_filled_db(pg: Server, shelf_filled_template: str) -> DatabaseURL:
+    """A fresh copy of the filled shelf (planner statistics copied; activity counters start at zero)."""
+    name = pg.create_database(template=shelf_filled_template)
+    yield pg.url_for(name)
+    pg.drop_database(name)
