@@ -104,16 +104,13 @@ class Project:
         """``module:attribute`` of the app, imported; a failure is exit 2 naming the key and file."""
         return _load_ref(self, ref, key)
 
-    def engine(self) -> "Engine | None":
-        """The app's Engine (``engine`` names one, or a function returning one); None when not set."""
-        if not self.engine_ref:
-            return None
-        found = self.load(self.engine_ref, "engine")
-        if callable(found) and not _is_engine(found):
-            found = found()
-        if not _is_engine(found):
-            raise self.error("engine", f"{self.engine_ref} is a {type(found).__name__}, not a SQLAlchemy Engine")
-        return found
+    def engine(self, url=None) -> "Engine | None":
+        """The app's Engine (``engine`` names one, or a function returning one; a function that takes
+        an argument is given ``url``, the DatabaseURL todoctl works on); None when not set."""
+        from todoctl.core.shared import app_engine
+
+        loaded = app_engine.load(self, url)
+        return loaded.engine if loaded is not None else None
 
     def error(self, key: str, what: str, hint: str | None = None):
         """A usage error about ``key`` of this project's table, located at its line."""
@@ -121,12 +118,6 @@ class Project:
             f"{_location(self.file, key)}: {key}: {what}",
             hint or (f"{key} is {_KEYS[key][1]}" if key in _KEYS else None),
         )
-
-
-def _is_engine(value: Any) -> bool:
-    from sqlalchemy.engine import Engine
-
-    return isinstance(value, Engine)
 
 
 # ---------------------------------------------------------------- finding and reading the file
@@ -281,7 +272,7 @@ def bundled() -> Project:
         alembic_ini=paths.alembic_ini() if paths.alembic_ini().is_file() else None,
         python_path=(),
         queries=("todoctl.todo.queries",),
-        engine_ref="todoctl.todo.db:get_engine",
+        engine_ref="todoctl.todo.db:engine_for_url",
         sources=("todoctl/todo/**/*.py",),
         seeds=paths.seeds_dir(),
         name="todo",

@@ -66,7 +66,7 @@ ProbeOption = Annotated[
         min=0,
         max=1000,  # todoctl.core.health.pool.MAX_PROBE_SESSIONS: one thread per session
         metavar="N",
-        help="Run N (1-1000) concurrent sessions through the app's pool (todoctl.app, DB_POOL_*).",
+        help="Run N (1-1000) concurrent sessions through the app's pool (the engine in [tool.todoctl], on this database).",
     ),
 ]
 ProbeHoldOption = Annotated[

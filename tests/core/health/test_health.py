@@ -200,7 +200,7 @@ def test_many_real_connections_fail_with_the_pooling_advice(pg, migrated_db):
     check = report.get("connections")
     assert check.status is Status.FAIL and report.ok is False
     assert check.details["used"] >= len(held) and check.details["percent"] > 10
-    assert "pooled endpoint" in check.hint and "DB_POOL_SIZE" in check.hint
+    assert "pooled endpoint" in check.hint and "pool_size" in check.hint
 
 
 # ---------------------------------------------------------------- indexes

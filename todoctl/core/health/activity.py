@@ -40,7 +40,7 @@ def _connections(ctx: Context) -> Check:
     states = ", ".join(f"{state} {n}" for state, n in by_state.items())
     hint = None
     if status is not Status.OK:
-        hint = "use the pooled endpoint for the app, lower DB_POOL_SIZE per process, or close idle sessions"
+        hint = "use the pooled endpoint for the app, a smaller pool_size in the app's engine per process, or close idle sessions"
     elif "hidden" in by_state:
         hint = sessions_hint(ctx).strip(" ()")
     return Check(

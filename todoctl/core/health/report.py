@@ -27,12 +27,8 @@ from todoctl.core.health import sequences as health_sequences  # noqa: F401
 from todoctl.core.health import replication as health_replication  # noqa: F401
 from todoctl.core.health import top_queries as health_top_queries  # noqa: F401
 # isort: on
-from todoctl.core.health.pool import (
-    PoolSettings,
-    ProbeResult,
-    check_probe,
-    pool_settings,
-)
+from todoctl.core.health import pool as app_pool
+from todoctl.core.health.pool import PoolReport, ProbeResult, check_probe
 from todoctl.core.health.pool import probe as run_probe
 from todoctl.core.health.registry import (
     REGISTRY,
@@ -53,7 +49,6 @@ __all__ = [
     "Check",
     "HealthReport",
     "PoolReport",
-    "PoolSettings",
     "ProbeResult",
     "Status",
     "Thresholds",
@@ -62,12 +57,6 @@ __all__ = [
 
 CHECK_NAMES = tuple(REGISTRY)
 MAX_SAMPLE_S = 3600  # --sample: an hour is already a long CI step
-
-
-@dataclass
-class PoolReport:
-    settings: PoolSettings
-    probe: ProbeResult | None = None
 
 
 @dataclass
@@ -241,13 +230,13 @@ def probe_check(result: ProbeResult, thresholds: Thresholds) -> Check:
             Status.FAIL,
             value,
             threshold,
-            "requests would fail with QueuePool timeouts: raise DB_POOL_MAX or DB_POOL_TIMEOUT, "
-            "or hold connections for less time",
+            "requests would fail with pool timeouts: raise the engine's pool_size/max_overflow or "
+            "pool_timeout, or hold connections for less time",
             details,
         )
     status = grade(result.wait_p95_ms, thresholds.probe_wait_warn_ms, float("inf"))
     hint = (
-        "requests queue for a connection: raise DB_POOL_MAX" if status is Status.WARN else None
+        "requests queue for a connection: raise the engine's pool_size or max_overflow" if status is Status.WARN else None
     )
     return Check("pool-probe", status, value, threshold, hint, details)
 
@@ -260,7 +249,6 @@ def run(
     strict: bool = False,
     probe: int = 0,
     probe_hold: float = 0.05,
-    pool: PoolSettings | None = None,
     sample: float = 0.0,
     show_query_text: bool = False,
     on_probe: Callable[[int, int, str], None] | None = None,
@@ -271,10 +259,12 @@ def run(
     since the previous run. ``show_query_text``: other sessions' SQL is shown with its literals.
     ``on_probe(finished, sessions, note)``: told as each probe session ends (pool.probe's ``on_session``).
     """
+    from todoctl import project
+
     names = selected(checks)
     thresholds = thresholds or Thresholds.from_env()
-    pool = pool or pool_settings()
-    check_probe(probe, probe_hold, pool)
+    app, pool = app_pool.load(project.current(), url)  # the app's engine: exit 2 before connecting if broken
+    check_probe(probe, probe_hold, app)
     if not 0 <= sample <= MAX_SAMPLE_S:
         raise usage_error(f"--sample must be 0 to {MAX_SAMPLE_S:g} seconds, not {sample:g}", "e.g. --sample 60")
     started = time.perf_counter()
@@ -290,16 +280,17 @@ def run(
             results = [_run_check(name, ctx) for name in names]
     finally:
         engine.dispose()
-    report = PoolReport(pool)
+    if app is not None:
+        app_pool.session(app, url, pool)
     if probe:
-        report.probe = run_probe(url, probe, pool, hold=probe_hold, on_session=on_probe)
-        results.append(probe_check(report.probe, thresholds))
+        pool.probe = run_probe(url, probe, app, hold=probe_hold, on_session=on_probe)
+        results.append(probe_check(pool.probe, thresholds))
     return HealthReport(
         database=url.display,
         endpoint="pooled" if url.is_pooled else "direct",
         strict=strict,
         checks=results,
-        pool=report,
+        pool=pool,
         thresholds=thresholds,
         query_text="full" if show_query_text else "masked",
         seconds=round(time.perf_counter() - started, 3),
