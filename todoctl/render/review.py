@@ -29,6 +29,7 @@ def _finding(f: RuledFinding) -> dict:
         "message": f.finding.message,
         "why": f.why,
         "hint": f.finding.hint,
+        "sql": f.finding.sql,
     }
 
 

@@ -9,7 +9,7 @@ from todoctl.core.review import ReviewContext, run
 from todoctl.named_queries import NamedQuery, Param
 
 
-def context(tmp_path: Path, metadata=None, queries=(), environ=None, url=None) -> ReviewContext:
+def context(tmp_path: Path, metadata=None, queries=(), environ=None, url=None, sources=("todoctl/*.py",)) -> ReviewContext:
     from sqlalchemy import MetaData
 
     return ReviewContext(
@@ -18,6 +18,7 @@ def context(tmp_path: Path, metadata=None, queries=(), environ=None, url=None) -
         queries={q.name: q for q in queries},
         environ=environ or {},
         url=url,
+        sources=tuple(sources),
     )
 
 

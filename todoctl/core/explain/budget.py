@@ -10,6 +10,7 @@ from todoctl import named_queries
 from todoctl.core.explain import findings as plan_findings
 from todoctl.core.explain import plan as plan_nodes
 from todoctl.core.explain.findings import Finding
+from todoctl.core.shared.sql_names import idents
 from todoctl.db.url import DatabaseURL
 from todoctl.errors import usage_error
 
@@ -141,8 +142,8 @@ def budget_violations(result: ExplainResult, budget: named_queries.Budget) -> li
                     "misestimate",
                     f"{node.label}: estimated {node.plan_rows:,.0f} rows, got {node.actual_rows or 0:,.0f} "
                     f"({factor:g}x) on stale statistics",
-                    f"ANALYZE {', '.join(relations)}: the statistics are stale",
-                    f"ANALYZE {', '.join(relations)}",
+                    f"ANALYZE {idents(relations)}: the statistics are stale",
+                    f"ANALYZE {idents(relations)}",
                 )
             )
             break

@@ -11,6 +11,7 @@ from todoctl import named_queries
 from todoctl.core.explain import plan as plan_nodes
 from todoctl.core.explain.findings import Finding
 from todoctl.core.explain.plan import PlanNode
+from todoctl.core.shared.sql_names import ident
 
 if TYPE_CHECKING:
     pass
@@ -139,8 +140,8 @@ def _missing_indexes(raw, named: named_queries.NamedQuery) -> list[Finding]:
                     "missing-index",
                     index,
                     f"{index} is INVALID (a failed concurrent build): the planner ignores it; {named.name} relies on it",
-                    f"rebuild {index}: REINDEX INDEX CONCURRENTLY {index}",
-                    f"REINDEX INDEX CONCURRENTLY {index}",
+                    f"rebuild {index}: REINDEX INDEX CONCURRENTLY {ident(index)}",
+                    f"REINDEX INDEX CONCURRENTLY {ident(index)}",
                 )
             )
     return found

@@ -13,6 +13,7 @@ from todoctl.core.health.registry import (
 )
 from todoctl.core.shared import index_overlap
 from todoctl.core.shared.catalog_details import IndexDetail, index_details
+from todoctl.core.shared.sql_names import ident
 from todoctl.project import app_tables
 
 
@@ -79,21 +80,31 @@ def _unused_indexes(ctx: Context) -> Check:
         value = "none" if judged else f"none judged yet (no table scanned {number(t.unused_index_min_scans)} times)"
         return Check("unused-indexes", Status.OK, value, threshold, None, {"indexes": [], "judged": judged})
     names = ", ".join(f"{u['index']} ({_size(u['bytes'])})" for u in unused)
+    sql = " ".join(f"DROP INDEX CONCURRENTLY {ident(u['index'])};" for u in unused)
     return Check(
         "unused-indexes",
         Status.WARN,
         f"{len(unused)}: {names}",
         threshold,
         "counts run since the last stats reset (on Neon, since the compute started): "
-        "confirm on production, then drop the index in a migration",
-        {"indexes": unused, "judged": judged},
+        f"confirm on production, then drop it in a migration: {sql}",
+        {"indexes": unused, "judged": judged, "sql": sql},
     )
 
 
 def find_duplicates(indexes: list[IndexDetail]) -> list[dict]:
     """Indexes another one makes unnecessary: the same rule as `schema lint` (core/shared/index_overlap.py)."""
+    from todoctl.core.schema.lint_rules import drop_index_sql
+
     return [
-        {"table": o.index.table, "index": o.index.name, "covered_by": o.covered_by.name, "bytes": o.index.bytes}
+        {
+            "table": o.index.table,
+            "index": o.index.name,
+            "covered_by": o.covered_by.name,
+            "kind": o.kind,
+            "bytes": o.index.bytes,
+            "sql": drop_index_sql(o.index),
+        }
         for o in index_overlap.overlaps(indexes)
     ]
 
@@ -107,11 +118,12 @@ def _duplicate_indexes(ctx: Context) -> Check:
     if not duplicates:
         return Check("duplicate-indexes", Status.OK, "none", "none", None, {"indexes": []})
     names = ", ".join(f"{d['index']} (covered by {d['covered_by']})" for d in duplicates)
+    sql = " ".join(d["sql"] for d in duplicates)
     return Check(
         "duplicate-indexes",
         Status.WARN,
         f"{len(duplicates)}: {names}",
         "none",
-        "a duplicate costs writes and memory for nothing: drop it in a migration (DROP INDEX CONCURRENTLY)",
-        {"indexes": duplicates},
+        f"a duplicate costs writes and memory for nothing: drop it in a migration: {sql}",
+        {"indexes": duplicates, "sql": sql},
     )

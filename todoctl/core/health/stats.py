@@ -157,7 +157,10 @@ def _dead_tuples(ctx: Context) -> Check:
         value += "; autovacuum is off"
         hint = "turn autovacuum on"
     elif status is not Status.OK:
-        hint = f"VACUUM (ANALYZE) {worst['table']}; if it recurs, lower autovacuum_vacuum_scale_factor for it"
+        from todoctl.core.shared.sql_names import ident
+
+        details["sql"] = f"VACUUM (ANALYZE) {ident(worst['table'])};"
+        hint = f"{details['sql']}  if it recurs, lower autovacuum_vacuum_scale_factor for it"
     return Check("dead-tuples", status, value, threshold, hint, details)
 
 

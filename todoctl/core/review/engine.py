@@ -25,8 +25,10 @@ from todoctl.errors import usage_error
 if TYPE_CHECKING:
     from sqlalchemy import Connection, MetaData
 
+    from todoctl.core.shared.app_engine import AppEngine
     from todoctl.db.url import DatabaseURL
     from todoctl.named_queries import NamedQuery
+    from todoctl.project import Project
 
 TIERS = ("critical", "warning", "suggestion")
 # A live rule's query gets this long (orphan counts scan child tables); then the review fails loudly.
@@ -50,6 +52,9 @@ class Finding:
     # `schema lint` reports (its JSON has "table" and "subject"). Empty for other findings.
     table: str = ""
     subject: str = ""
+    # The statement(s) the hint gives, exactly as to run (identifiers quoted where PostgreSQL needs
+    # it: core/shared/sql_names.py); empty when the fix is not a statement or needs a decision.
+    sql: str = ""
 
 
 @dataclass(frozen=True)
@@ -101,13 +106,61 @@ class ReviewContext:
     environ: Mapping[str, str]  # the app's settings: process environment over .env
     url: "DatabaseURL | None" = None  # None when offline
     schema: str = "public"  # the database schema live rules read
+    sources: tuple[str, ...] = ()  # globs (relative to root) of the app's code: what sql-injection scans
+    project: "Project | None" = None  # the app's [tool.todoctl]: its engine (None: no engine to judge)
     _stack: ExitStack = field(default_factory=ExitStack, repr=False)
     _conn: "Connection | None" = field(default=None, repr=False)
     _cache: dict = field(default_factory=dict, repr=False)
+    _skips: list = field(default_factory=list, repr=False)
 
     @property
     def offline(self) -> bool:
         return self.url is None
+
+    def skip(self, why: str) -> None:
+        """The running rule (or a part of it) could not judge: listed among the skipped, with ``why``."""
+        self._skips.append(why)
+
+    def source_files(self) -> list[Path]:
+        """The files the ``sources`` globs match under the root, in order, each once."""
+        found: dict[Path, None] = {}
+        for pattern in self.sources:
+            for path in sorted(self.root.glob(pattern)):
+                if path.is_file():
+                    found.setdefault(path, None)
+        return list(found)
+
+    def app_engine(self) -> "AppEngine | None":
+        """The app's engine (loaded once); None, with the reason recorded by :meth:`engine_skipped`,
+        when the project names none or it is built from a URL and none is known offline."""
+        return self.cached("app-engine", self._load_engine)
+
+    def _load_engine(self):
+        from todoctl.core.shared import app_engine
+
+        if self.project is None or not self.project.engine_ref:
+            return None
+        url = self.url
+        if url is None:
+            from todoctl.db.url import configured_url
+            from todoctl.errors import TodoctlError
+
+            try:
+                url = configured_url()  # offline: the URL the app would be given, if one is configured
+            except TodoctlError:
+                url = None  # an unusable DATABASE_URL is ssl-required's (and every command's) to report
+        return app_engine.load(self.project, url)
+
+    def engine_skipped(self) -> str:
+        """Why :meth:`app_engine` is None."""
+        from todoctl.core.shared import app_engine
+
+        if self.project is None:
+            return "no project: the app's engine is not known"
+        return app_engine.skipped_reason(self.project) or (
+            f"the app's engine ({self.project.engine_ref}) is built from the database URL, and none is "
+            "configured (--offline without DATABASE_URL)"
+        )
 
     def connection(self) -> "Connection":
         """One connection for every live rule, in one READ ONLY transaction (never committed) with a
@@ -149,12 +202,21 @@ class ReviewContext:
 def app_context(root: Path | None = None, url: "DatabaseURL | None" = None, environ: Mapping[str, str] | None = None) -> ReviewContext:
     """The context for reviewing this app: its models, its named queries, its settings."""
     from todoctl.named_queries import app_queries
-    from todoctl.project import app_metadata
+    from todoctl.project import current
 
-    root = Path(root or Path.cwd())
+    project = current()
+    root = Path(root or project.root)
     if environ is None:
         environ = _app_environ(root)
-    return ReviewContext(root=root, metadata=app_metadata(), queries=app_queries(), environ=environ, url=url)
+    return ReviewContext(
+        root=root,
+        metadata=project.metadata(),
+        queries=app_queries(),
+        environ=environ,
+        url=url,
+        sources=project.sources,
+        project=project,
+    )
 
 
 def _app_environ(root: Path) -> dict[str, str]:
@@ -280,10 +342,12 @@ def run(ctx: ReviewContext, *, only: Iterable[str] = (), strict: bool = False, w
             if r.live_part and ctx.offline:
                 skipped.append((r.id, f"live part skipped (--offline): {r.live_part}"))
             ran.append(r.id)
+            ctx._skips.clear()
             for finding in r.check(ctx):
                 ruled = RuledFinding(r.tier, finding, r.why)
                 waiver = next((w for w in waivers if w.covers(finding)), None)
                 (waived.append((ruled, waiver)) if waiver else found.append(ruled))
+            skipped += [(r.id, why) for why in dict.fromkeys(ctx._skips)]
     finally:
         ctx.close()
     order = {r.id: n for n, r in enumerate(RULES.values())}
@@ -302,9 +366,9 @@ def load_rules() -> None:
 # ---------------------------------------------------------------- the command's one call
 
 
-def review(root: Path, url: "DatabaseURL | None", *, only: Iterable[str] = (), strict: bool = False) -> ReviewReport:
-    """`todoctl review`: the whole checklist over the app in ``root`` and, unless ``url`` is None
-    (--offline), its live database.
+def review(root: Path | None, url: "DatabaseURL | None", *, only: Iterable[str] = (), strict: bool = False) -> ReviewReport:
+    """`todoctl review`: the whole checklist over the app in ``root`` (None: the project's directory)
+    and, unless ``url`` is None (--offline), its live database.
 
     Usage errors (an unknown --only rule, a waiver without a reason) come before any connection
     (exit 2); an unreachable database is exit 3; a database behind head is exit 1 with the
@@ -312,8 +376,11 @@ def review(root: Path, url: "DatabaseURL | None", *, only: Iterable[str] = (), s
     """
     from todoctl.core.shared.revision_gate import require_head
 
+    from todoctl.project import current
+
     only = list(only)
     select_rules(only)
+    root = Path(root or current().root)
     waivers = load_waivers(root)
     ctx = app_context(root, url)
     if url is not None:

@@ -123,6 +123,22 @@ def _constant(node) -> str | None:
     return None
 
 
+def primary_key_columns(table) -> list[str]:
+    """The primary key's columns of a live table (catalog.TableInfo), read from its definition."""
+    from pglast import parse_sql
+    from pglast.parser import ParseError
+
+    for constraint in table.constraints.values():
+        if constraint.kind != "primary key":
+            continue
+        try:
+            statement = parse_sql(f"ALTER TABLE t ADD CONSTRAINT c {constraint.definition}")[0].stmt
+        except ParseError:
+            return []
+        return [k.sval for k in statement.cmds[0].def_.keys or ()]
+    return []
+
+
 def column_location(table: str, columns) -> str:
     """``tasks.list_id``; ``task_tags.(task_id, tag_id)`` for several columns."""
     columns = list(columns)

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Iterable
 from sqlalchemy import MetaData
 
 from todoctl.core.shared import catalog, index_overlap
+from todoctl.core.shared.sql_names import ident, idents
 from todoctl.core.shared.catalog_details import (
     SCHEMA,
     IndexDetail,
@@ -60,6 +61,7 @@ class LintFinding:
     subject: str  # the column(s), index or constraint concerned; the table itself when none
     message: str
     hint: str
+    sql: str = ""  # the statement(s) the hint gives, exactly as to run (identifiers quoted as needed)
 
 
 @dataclass
@@ -102,7 +104,7 @@ def lint(url: DatabaseURL, *, skip: Iterable[str] = (), schema: str = SCHEMA) ->
         raise
     report = run(ctx, only=rules)
     findings = [
-        LintFinding(f.finding.rule, f.finding.table, f.finding.subject, f.finding.message, f.finding.hint)
+        LintFinding(f.finding.rule, f.finding.table, f.finding.subject, f.finding.message, f.finding.hint, f.finding.sql)
         for f in report.findings
     ]
     order = list(RULES)
@@ -158,7 +160,8 @@ def _fk_without_index(keys, indexes: list[IndexDetail]) -> list[LintFinding]:
         if any(_covers(i, key.columns) for i in indexes if i.table == key.table):
             continue
         columns = ", ".join(key.columns)
-        name = f"ix_{key.table}_{'_'.join(key.columns)}"
+        name = f"ix_{key.table}_{'_'.join(key.columns)}"[:63]
+        sql = f"CREATE INDEX CONCURRENTLY {ident(name)} ON {ident(key.table)} ({idents(key.columns)});"
         out.append(
             LintFinding(
                 "fk-without-index",
@@ -166,7 +169,8 @@ def _fk_without_index(keys, indexes: list[IndexDetail]) -> list[LintFinding]:
                 columns,
                 f"foreign key {key.name} ({key.description}) has no index on {key.table}({columns}): "
                 f"deleting from {key.references_table} scans {key.table}",
-                f"CREATE INDEX CONCURRENTLY {name} ON {key.table} ({columns});",
+                sql,
+                sql,
             )
         )
     return out
@@ -177,16 +181,13 @@ def _no_primary_key(snap: catalog.SchemaSnapshot) -> list[LintFinding]:
     for table in snap.tables.values():
         if any(c.kind == "primary key" for c in table.constraints.values()):
             continue
-        out.append(
-            LintFinding(
-                "no-primary-key",
-                table.name,
-                table.name,
-                f"table {table.name} has no primary key",
-                f"ALTER TABLE {table.name} ADD COLUMN id uuid NOT NULL DEFAULT gen_random_uuid() PRIMARY KEY; "
-                "or make an existing unique, NOT NULL column the key",
-            )
-        )
+        if "id" in table.columns:
+            sql = f"ALTER TABLE {ident(table.name)} ADD PRIMARY KEY (id);"
+            hint = f"{sql}  (or make another unique, NOT NULL column the key)"
+        else:
+            sql = f"ALTER TABLE {ident(table.name)} ADD COLUMN id uuid NOT NULL DEFAULT gen_random_uuid() PRIMARY KEY;"
+            hint = f"{sql}  or make an existing unique, NOT NULL column the key"
+        out.append(LintFinding("no-primary-key", table.name, table.name, f"table {table.name} has no primary key", hint, sql))
     return out
 
 
@@ -196,14 +197,18 @@ def _timestamp_without_time_zone(snap: catalog.SchemaSnapshot) -> list[LintFindi
         for column in table.columns.values():
             if not column.type.startswith("timestamp without time zone"):
                 continue
+            sql = (
+                f"ALTER TABLE {ident(table.name)} ALTER COLUMN {ident(column.name)} TYPE timestamptz "
+                f"USING {ident(column.name)} AT TIME ZONE 'UTC';"
+            )
             out.append(
                 LintFinding(
                     "timestamp-without-time-zone",
                     table.name,
                     column.name,
                     f"column {table.name}.{column.name} is {column.type}: it stores a wall-clock time with no zone",
-                    f"ALTER TABLE {table.name} ALTER COLUMN {column.name} TYPE timestamptz "
-                    f"USING {column.name} AT TIME ZONE 'UTC';  (if the stored values are UTC)",
+                    f"{sql}  (if the stored values are UTC)",
+                    sql,
                 )
             )
     return out
@@ -223,14 +228,17 @@ def _duplicate_and_redundant(indexes: list[IndexDetail]) -> list[LintFinding]:
                 f"index {index.name} on {table}({', '.join(c or '?' for c in index.columns)}) is redundant: "
                 f"its keys lead {other.name}, which answers the same lookups"
             )
-        out.append(LintFinding(overlap.kind, table, index.name, message, _drop_hint(index)))
+        sql = drop_index_sql(index)
+        hint = f"{sql}  (check nothing refers to it)" if index.constraint else sql
+        out.append(LintFinding(overlap.kind, table, index.name, message, hint, sql))
     return out
 
 
-def _drop_hint(index: IndexDetail) -> str:
+def drop_index_sql(index: IndexDetail) -> str:
+    """The statement that drops an index: its constraint when it backs one, else the index itself."""
     if index.constraint:
-        return f"ALTER TABLE {index.table} DROP CONSTRAINT {index.constraint};  (check nothing refers to it)"
-    return f"DROP INDEX CONCURRENTLY {index.name};"
+        return f"ALTER TABLE {ident(index.table)} DROP CONSTRAINT {ident(index.constraint)};"
+    return f"DROP INDEX CONCURRENTLY {ident(index.name)};"
 
 
 def _link_table(table: catalog.TableInfo, keys) -> bool:
@@ -254,15 +262,10 @@ def _missing_timestamps(snap: catalog.SchemaSnapshot, keys) -> list[LintFinding]
         missing = [c for c in TIMESTAMP_COLUMNS if c not in table.columns]
         if not missing or _link_table(table, keys):
             continue
-        additions = ", ".join(f"ADD COLUMN {c} timestamptz NOT NULL DEFAULT now()" for c in missing)
+        additions = ", ".join(f"ADD COLUMN {ident(c)} timestamptz NOT NULL DEFAULT now()" for c in missing)
+        sql = f"ALTER TABLE {ident(table.name)} {additions};"
         out.append(
-            LintFinding(
-                "missing-timestamps",
-                table.name,
-                ", ".join(missing),
-                f"table {table.name} has no {' or '.join(missing)}",
-                f"ALTER TABLE {table.name} {additions};",
-            )
+            LintFinding("missing-timestamps", table.name, ", ".join(missing), f"table {table.name} has no {' or '.join(missing)}", sql, sql)
         )
     return out
 

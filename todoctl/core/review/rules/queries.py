@@ -1,10 +1,10 @@
 """Review rules: the app's SQL — how it is built, whom it reads, what serves it.
 
-- sql-injection (critical): SQL built from strings in the app's own modules (``APP_FILES``): bandit's
-  B608 (hardcoded_sql_expressions) plus an ``ast`` check for ``text()``, ``literal_column()``,
-  ``execute()`` and ``exec_driver_sql()`` given an f-string, ``%``/``+`` concatenation or
-  ``.format()``. Interpolating ``int(...)``/``float(...)`` is allowed: a number cannot carry SQL.
-  todoctl's own tooling (``todoctl/core``, ``todoctl/cli``) is not the app and is not in scope.
+- sql-injection (critical): SQL built from strings in the app's code (the Python files its
+  ``sources`` globs match in ``[tool.todoctl]``): bandit's B608 (hardcoded_sql_expressions) plus an
+  ``ast`` check for ``text()``, ``literal_column()``, ``execute()`` and ``exec_driver_sql()`` given an
+  f-string, ``%``/``+`` concatenation or ``.format()``. Interpolating ``int(...)``/``float(...)`` is
+  allowed: a number cannot carry SQL. Without ``sources`` the rule is skipped, saying why.
 - query-user-scope (critical): a named query reading a user-owned table (one with a ``user_id``
   column) must compare some user-owned table's ``user_id`` with a parameter (in WHERE or a JOIN's
   ON), unless its registry entry says ``cross_user=True``. Filtering by a parent's id (``list_id``)
@@ -34,9 +34,8 @@ from typing import Iterator
 
 from todoctl.core.review.engine import Finding, ReviewContext, rule
 from todoctl.core.review.query_shape import IndexShape, QueryShape, model_indexes, placeholders, shape_of
+from todoctl.core.shared.sql_names import ident, keys as index_keys
 
-# The modules the Todo app itself imports (its database layer, its queries, its models).
-APP_FILES = ("todoctl/app.py", "todoctl/queries.py", "todoctl/models.py")
 SQL_SINKS = {"text", "literal_column", "execute", "exec_driver_sql", "executemany"}
 _SAFE_CASTS = {"int", "float"}
 
@@ -55,7 +54,10 @@ def _shapes(ctx: ReviewContext) -> list[tuple[object, QueryShape]]:
     why="a value pasted into SQL text can rewrite the statement; bound parameters cannot",
 )
 def sql_injection(ctx: ReviewContext) -> Iterator[Finding]:
-    files = [ctx.root / name for name in APP_FILES if (ctx.root / name).is_file()]
+    if not ctx.sources:
+        ctx.skip("no sources in [tool.todoctl]: name the app's code, e.g. sources = [\"app/**/*.py\"]")
+        return
+    files = [path for path in ctx.source_files() if path.suffix == ".py"]
     found: dict[tuple[str, int], str] = {}
     for path, line in _bandit_b608(files):
         found.setdefault((ctx.relative(path), line), "builds SQL text from strings (bandit B608)")
@@ -249,22 +251,26 @@ def query_index(ctx: ReviewContext) -> Iterator[Finding]:
             if any(condition.sql in i.predicate for i in usable) or any(_serves(i, condition.key, condition.kind, eq) for i in usable):
                 continue
             keys = sorted(eq - {condition.key}) + [condition.key]
+            sql = f"CREATE INDEX CONCURRENTLY ON {ident(condition.table)} ({index_keys(keys)});"
             yield Finding(
                 "query-index",
                 f"query {named.name}",
                 f"filters {condition.table} on {condition.key} ({condition.operator}) and no index serves it",
-                f"declare Index(..., {', '.join(keys)}) on {condition.table} in todoctl/models.py "
-                f"(equality columns first) and add a migration: CREATE INDEX CONCURRENTLY ON {condition.table} ({', '.join(keys)})",
+                f"declare Index(..., {', '.join(keys)}) on {condition.table} in the models "
+                f"(equality columns first) and add a migration: {sql}",
+                sql=sql,
             )
         sort = _unserved_sort(shape, indexes)
         if sort:
             table, columns, eq = sort
             keys = sorted(eq - set(columns)) + columns
+            sql = f"CREATE INDEX CONCURRENTLY ON {ident(table)} ({index_keys(keys)});"
             yield Finding(
                 "query-index",
                 f"query {named.name}",
                 f"sorts {table} by {', '.join(columns)} and no index gives that order: every matching row is read and sorted",
-                f"CREATE INDEX CONCURRENTLY ON {table} ({', '.join(keys)}) (declare it in todoctl/models.py and a migration)",
+                f"{sql}  (declare it in the models and a migration)",
+                sql=sql,
             )
 
 
