@@ -176,8 +176,16 @@ class Param:
             value = kind(2 + n)
         elif kind is str:
             value = f"x{n}"
-        else:
-            value = _parse_as(kind, f"{n + 2}", self)
+        else:  # the app's own type: from a text if it takes one, else its empty value, else unknown
+            value = None
+            for make in (lambda: _parse_as(kind, f"{n + 2}", self), lambda: _parse_as(kind, f"x{n}", self), kind):
+                try:
+                    value = make()
+                    break
+                except Exception:
+                    continue
+        if value is None:
+            return None
         return self.type(value) if kind is not self.type and callable(self.type) else value
 
 
@@ -592,7 +600,7 @@ class Picker:
             row = self.conn.execute(stmt).first()
             if row is None or row[0] is None:
                 raise TodoctlError(
-                    f"cannot pick a default {what}: the database has none",
+                    f"cannot pick a default value ({what}): the database has none",
                     hint=hint or "fill the database first (`todoctl seed`), or give the value with --param NAME=VALUE",
                 )
             self._cache[key] = row[0]

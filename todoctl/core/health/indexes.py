@@ -87,7 +87,7 @@ def _unused_indexes(ctx: Context) -> Check:
         f"{len(unused)}: {names}",
         threshold,
         "counts run since the last stats reset (on Neon, since the compute started): "
-        f"confirm on production, then drop it in a migration: {sql}",
+        f"confirm on production, then drop the index in a migration: {sql}",
         {"indexes": unused, "judged": judged, "sql": sql},
     )
 

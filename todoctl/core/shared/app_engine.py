@@ -55,8 +55,7 @@ class EngineFacts:
     pool_timeout: float | None  # seconds a checkout waits for a connection before failing
     pool_recycle: int | None  # seconds before a connection is replaced; None: never
     pre_ping: bool  # a connection is tested before each checkout
-    url: str  # the app's URL, masked
-    host: str  # "" for a Unix socket or libpq's default
+    host: str  # "" for a Unix socket or libpq's default (never the whole URL: it may hold a password)
     local: bool
     sslmode: str | None  # as the driver gets it; None: libpq's default (prefer)
     connect_timeout: float | None  # seconds; None: wait as long as the OS does
@@ -240,7 +239,6 @@ def describe(ref: str, engine: "Engine", params: dict[str, Any] | None, built_on
         pool_timeout=timeout,
         pool_recycle=int(recycle) if recycle is not None and recycle >= 0 else None,
         pre_ping=bool(getattr(pool, "_pre_ping", False)),
-        url=mask(url.render_as_string(hide_password=True)),
         host=host,
         local=host in ("", "localhost", "127.0.0.1", "::1") or host.startswith("/"),
         sslmode=str(params["sslmode"]) if params.get("sslmode") else None,
