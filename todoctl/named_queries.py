@@ -96,13 +96,13 @@ class Param:
 
     @property
     def type_name(self) -> str:
-        kind = self.base
+        """How ``explain list`` names the type: PostgreSQL's word for a plain type, else the type's name."""
         if self.choices:
             return "|".join(str(c) for c in self.choices)
         names = {uuid.UUID: "uuid", str: "text", int: "integer", float: "float", bool: "boolean",
                  datetime: "timestamp", date: "date", Decimal: "numeric"}
-        if kind in names:
-            return names[kind]
+        if self.type in names:
+            return names[self.type]
         return getattr(self.type, "__name__", str(self.type))
 
     @property

@@ -280,8 +280,7 @@ def test_a_slow_pick_is_cut_by_the_timeout_and_named(use_app, shelf_project, she
 def test_importing_todoctl_loads_no_sqlalchemy_until_the_api_is_used():
     code = (
         "import sys, todoctl; assert 'sqlalchemy' not in sys.modules, 'eager'; "
-        "from todoctl import query, Param, Budget, heaviest, typical, recent, now; "
-        "assert 'sqlalchemy' in sys.modules; print(query.__module__)"
+        "from todoctl import query, Param, Budget, heaviest, typical, recent, now; print(query.__module__)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

@@ -119,8 +119,8 @@ def _parent_of(column: str, tables: dict[str, list[str]]) -> tuple[str, str] | N
 )
 def fk_delete_rule(ctx: ReviewContext) -> Iterator[Finding]:
     found: dict[str, list[str]] = {}
-    # location -> (table, constraint name, columns, parent, parent's columns)
-    described: dict[str, tuple[str, str, tuple[str, ...], str, tuple[str, ...]]] = {}
+    # location -> (table, constraint name, columns, parent, parent's columns, validated: None if unknown)
+    described: dict[str, tuple] = {}
     for table in ctx.metadata.tables.values():
         for key in table.foreign_key_constraints:
             if key.ondelete is None:
@@ -128,7 +128,8 @@ def fk_delete_rule(ctx: ReviewContext) -> Iterator[Finding]:
                 location = column_location(table.name, columns)
                 merge_sources(found, location, in_the_models(ctx, table.name, columns[0]))
                 described[location] = (
-                    table.name, str(key.name or ""), columns, key.referred_table.name, tuple(e.column.name for e in key.elements)
+                    table.name, str(key.name or ""), columns, key.referred_table.name,
+                    tuple(e.column.name for e in key.elements), None,
                 )
     facts = None if ctx.offline else live_schema(ctx)
     if facts is not None:
@@ -136,16 +137,20 @@ def fk_delete_rule(ctx: ReviewContext) -> Iterator[Finding]:
             if key.on_delete == "NO ACTION":  # RESTRICT is only ever written on purpose
                 location = column_location(key.table, key.columns)
                 merge_sources(found, location, DATABASE)
-                described[location] = (key.table, key.name, key.columns, key.references_table, key.references_columns)
+                described[location] = (
+                    key.table, key.name, key.columns, key.references_table, key.references_columns, key.validated
+                )
     for location, sources in sorted(found.items()):
-        table, name, columns, parent, parent_columns = described[location]
+        table, name, columns, parent, parent_columns, validated = described[location]
         sql = ""
         if name:
             sql = (
                 f"ALTER TABLE {ident(table)} DROP CONSTRAINT {ident(name)}, ADD CONSTRAINT {ident(name)} "
                 f"FOREIGN KEY ({idents(columns)}) REFERENCES {ident(parent)} ({idents(parent_columns)}) "
-                f"ON DELETE RESTRICT NOT VALID; ALTER TABLE {ident(table)} VALIDATE CONSTRAINT {ident(name)};"
+                "ON DELETE RESTRICT NOT VALID;"
             )
+            if validated:  # its rows were checked before: check them again (a NOT VALID key's orphans come first)
+                sql += f" ALTER TABLE {ident(table)} VALIDATE CONSTRAINT {ident(name)};"
         yield Finding(
             "fk-delete-rule",
             location,
