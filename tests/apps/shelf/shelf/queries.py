@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import any_, func, or_, select, update
 
 from shelf.models import Book, Category, Loan, User
 from todoctl import Budget, Param, Picker, heaviest, now, query, recent, typical
@@ -93,7 +93,7 @@ def category_books(
 def book_search(q: Annotated[str, Param("a word of the title, or a keyword (default: a typical keyword)", pick=typical(Book.keywords))]):
     return (
         select(Book.id, Book.title, Book.keywords)
-        .where(or_(Book.title.icontains(q, autoescape=True), Book.keywords.any(q)))
+        .where(or_(Book.title.icontains(q, autoescape=True), q == any_(Book.keywords)))
         .order_by(Book.title, Book.id)
         .limit(20)
     )
