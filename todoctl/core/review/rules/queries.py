@@ -151,7 +151,7 @@ def user_owned(ctx: ReviewContext) -> set[str]:
     "query-user-scope",
     "critical",
     "named query over user-owned rows without a user_id filter",
-    why="a query that does not pin the user returns other users' rows to whoever calls it",
+    why="a query that does not pin the user returns rows of other people to whoever calls it",
 )
 def query_user_scope(ctx: ReviewContext) -> Iterator[Finding]:
     owned = user_owned(ctx)

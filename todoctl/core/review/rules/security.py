@@ -130,7 +130,7 @@ def _server_matches(ctx: ReviewContext):
     "critical",
     "user passwords stored without hashing",
     why="a leaked table of plain (or reversibly stored) passwords gives away every account, here and "
-    "wherever its users reused them",
+    "wherever the same passwords were reused",
     live_part="rows whose password column is not a bcrypt, Argon2, scrypt or PBKDF2 hash, and the scheme in use",
 )
 def password_hash(ctx: ReviewContext) -> Iterator[Finding]:

@@ -95,7 +95,7 @@ def caching(ctx: ReviewContext) -> Iterator[Finding]:
 @rule(
     "audit-log",
     "suggestion",
-    "audit logging of changes to users' data",
+    "audit logging of changes to the app's data",
     why="without an audit trail nobody can say who changed or deleted a row, or when",
 )
 def audit_log(ctx: ReviewContext) -> Iterator[Finding]:
@@ -113,7 +113,7 @@ def audit_log(ctx: ReviewContext) -> Iterator[Finding]:
 @rule(
     "soft-delete",
     "suggestion",
-    "soft deletes (deleted_at) on users' data",
+    "soft deletes (deleted_at) on the rows people own",
     why="a hard delete cannot be undone by the user, support, or a restore short of the whole database",
 )
 def soft_delete(ctx: ReviewContext) -> Iterator[Finding]:
@@ -189,7 +189,7 @@ def _trigram_indexed(ctx: ReviewContext, table: str, column: str) -> bool:
     "slow-query-monitoring",
     "suggestion",
     "slow-query monitoring (pg_stat_statements)",
-    why="without per-statement statistics a slow query is found by its users, not by its owners",
+    why="without per-statement statistics a slow query is found by the people waiting for it, not by its owners",
     live=True,
 )
 def slow_query_monitoring(ctx: ReviewContext) -> Iterator[Finding]:
