@@ -243,3 +243,13 @@ def shelf_filled_db(pg: Server, shelf_filled_template: str) -> DatabaseURL:
     name = pg.create_database(template=shelf_filled_template)
     yield pg.url_for(name)
     pg.drop_database(name)
+
+
+@pytest.fixture(autouse=True)
+def _forget_the_selected_project():
+    """A CLI test's --project stays selected in this process until the next invocation's root
+    callback: forget it after each test, so that a core test works on the app of its working directory."""
+    yield
+    from todoctl import project
+
+    project.select(None)

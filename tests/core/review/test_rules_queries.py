@@ -409,3 +409,14 @@ def test_a_loader_option_in_the_query_or_a_single_row_is_fine(tmp_path):
     ]
 
     assert findings(context(tmp_path, metadata, queries), "n-plus-one") == []
+
+
+def test_a_row_found_by_its_unique_key_needs_no_index_for_its_other_terms(tmp_path):
+    metadata, users, lists, tasks = _todo_metadata()
+    done = named(
+        "complete",
+        lambda user_id, id: select(tasks.c.id).where(tasks.c.id == id, tasks.c.user_id == user_id, tasks.c.due_date.is_(None)),
+        user_param(),
+        Param("the task", name="id", type=int),
+    )
+    assert findings(context(tmp_path, metadata, [done]), "query-index") == []

@@ -248,6 +248,8 @@ def query_index(ctx: ReviewContext) -> Iterator[Finding]:
                 continue  # text search has its own check (text-search-index)
             usable = [i for i in indexes.get(condition.table, []) if i.usable_by(shape)]
             eq = shape.eq_keys(condition.table)
+            if any(i.unique and set(i.keys) <= eq for i in usable):
+                continue  # a unique key pinned by =: at most one row, the other terms filter it
             if any(condition.sql in i.predicate for i in usable) or any(_serves(i, condition.key, condition.kind, eq) for i in usable):
                 continue
             keys = sorted(eq - {condition.key}) + [condition.key]
