@@ -62,7 +62,7 @@ def statements(readers: int = 2_000, books: int = 20_000, loans: int = 60_000) -
         # younger than their 14 days are open; one in fifty was never returned (overdue if old).
         f"""
         INSERT INTO loan (book_id, user_id, borrowed_at, due_at, returned_at)
-        SELECT 1 + (g * 7919) % {books},
+        SELECT 1 + (g::bigint * 7919) % {books},
                CASE WHEN g % 10 = 0 THEN 1 + g % 20 ELSE 1 + (g * 31) % {readers} END,
                now() - g * interval '7 minutes',
                now() - g * interval '7 minutes' + interval '14 days',
