@@ -150,7 +150,8 @@ class Param:
             return "one of " + ", ".join(str(m.value) for m in kind)
         if kind is bool:
             return "true or false"
-        return f"a {self.type_name}"
+        name = self.type_name
+        return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
 
     def placeholder(self, n: int) -> Any:
         """A value of this type, different for each ``n`` (review reads which parameter a bound value is);
