@@ -51,7 +51,7 @@ class QueryCheck:
     buffers: int = 0
     violations: list[Violation] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
-    budget: queries.Budget = field(default_factory=queries.Budget)  # what the query is held to
+    budget: named_queries.Budget = field(default_factory=named_queries.Budget)  # what the query is held to
     sql: str = ""  # the statement as sent, with named placeholders
     params: dict = field(default_factory=dict)  # the parameters picked for this run
     plan: list = field(default_factory=list)  # PostgreSQL's EXPLAIN (FORMAT JSON) document of the last run
