@@ -94,11 +94,11 @@ def test_a_fresh_process_seeds_while_composing_pools_on_a_thread(migrated_db):
 
 
 def test_the_streams_raw_output_is_pinned():
-    """Known answers for SeedSequence + PCG64's raw output: a numpy release that changed them
-    would change every seeded row, so it fails here rather than silently."""
-    assert [int(x) for x in e.Stream("todoctl-seed/known-answer").raw(3)] == [
-        12236631874558629755, 2344804067847579220, 13833681297279382176,
-    ]  # fmt: skip
+    """Known answers for a stream's raw output (SplitMix64 over counters, on the SHA-256 of the
+    stream's name): every seeded row depends on them."""
+    stream = e.Stream("todoctl-seed/known-answer")
+    assert [int(x) for x in stream.raw(3)] == PINNED_HASHES
+    assert [int(x) for x in stream.raw(1)] == [int(e.hashed(e.key_of("todoctl-seed/known-answer"), np.array([3]))[0])]
 
 
 def test_hashed_draws_are_pinned_and_depend_only_on_the_row():

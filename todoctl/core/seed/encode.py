@@ -7,16 +7,19 @@ parts (a pool value, a number, a constant: ``first.last.17@example.com``). ``ass
 every field's offset in the chunk from the lengths and scatters each column into one buffer: no
 per-row Python.
 
-Two kinds of randomness, both keyed by names so the rows depend on nothing but the profile:
+Randomness is counter-based: ``hashed(key, n)`` is SplitMix64 (the finaliser of ``n * golden +
+key``), a pure function of a 64-bit key (the SHA-256 of a name) and a counter, computed with numpy
+over whole arrays. Two uses:
 
-- ``Stream``: one PCG64 per (run, table, chunk, column), seeded through ``SeedSequence`` from a
-  hash of its name. Only the raw 64-bit outputs are used (floats are made here, not by numpy's
-  distribution methods, which numpy allows itself to change between releases);
-  tests/core/seed/test_encode.py pins known answers.
-- ``hashed``: a counter-based draw, a pure function of (key, row number) (splitmix64's finaliser).
-  Keys are drawn this way, so a child computes its parent's UUID from the parent's row number
-  without anyone keeping it; so are per-parent choices that must be the same for every child row
-  whichever chunk it falls in.
+- ``Stream``: the draws of one (run, table, chunk, column), counters 0, 1, 2, ... of its name's
+  key. A stream costs one hash of its name to start, so every column of every chunk has its own,
+  and adding a column to the models changes no other column's values.
+- Row numbers as counters: keys are drawn this way, so a child computes its parent's UUID from
+  the parent's row number without anyone keeping it; so are per-parent choices that must be the
+  same for every child row whichever chunk it falls in.
+
+Nothing depends on numpy's own generators or distributions (which numpy allows itself to change
+between releases); tests/core/seed/test_encode.py pins known answers.
 
 Only exactly rounded arithmetic (+ - * / floor) turns draws into values: transcendental functions
 (log, exp) differ in their last bit between CPUs and libraries, and distributions that need them
@@ -26,6 +29,7 @@ are tabulated once (``Curve``), so a seed gives the same rows on every machine.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -37,6 +41,7 @@ _UUID_VERSION_CLEAR, _UUID_VERSION_SET = np.uint64(~0xF000 & (2**64 - 1)), np.ui
 _UUID_VARIANT_CLEAR, _UUID_VARIANT_SET = np.uint64(~(0xC000 << 48) & (2**64 - 1)), np.uint64(0x8000 << 48)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+_S11, _S27, _S30, _S31 = np.uint64(11), np.uint64(27), np.uint64(30), np.uint64(31)
 
 
 def key_of(name: str) -> int:
@@ -45,18 +50,23 @@ def key_of(name: str) -> int:
 
 
 class Stream:
-    """The draws of one chunk of one column: ``raw(n)`` 64-bit words, ``uniform(n)`` in [0, 1)."""
+    """The draws of one chunk of one column: ``raw(n)`` 64-bit words, ``uniform(n)`` in [0, 1),
+    the next counters of the key of its name each time."""
+
+    __slots__ = ("key", "position")
 
     def __init__(self, name: str) -> None:
-        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:16], "big")
-        self._bits = np.random.PCG64(np.random.SeedSequence(key))
+        self.key = key_of(name)
+        self.position = 0
 
     def raw(self, n: int) -> np.ndarray:
-        return self._bits.random_raw(n)
+        counters = np.arange(self.position, self.position + n, dtype=np.uint64)
+        self.position += n
+        return _mix(counters * _GOLDEN + np.uint64(self.key))
 
     def uniform(self, *shape: int) -> np.ndarray:
-        n = int(np.prod(shape))
-        return ((self._bits.random_raw(n) >> np.uint64(11)).astype(np.float64) * _UNIT).reshape(shape)
+        n = math.prod(shape)
+        return ((self.raw(n) >> _S11).astype(np.float64) * _UNIT).reshape(shape)
 
     def below(self, n_values, u: np.ndarray) -> np.ndarray:
         """``floor(u * n_values)`` as int64 (``n_values`` a number or an array)."""
@@ -64,9 +74,9 @@ class Stream:
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
-    x = (x ^ (x >> np.uint64(30))) * _M1
-    x = (x ^ (x >> np.uint64(27))) * _M2
-    return x ^ (x >> np.uint64(31))
+    x = (x ^ (x >> _S30)) * _M1
+    x = (x ^ (x >> _S27)) * _M2
+    return x ^ (x >> _S31)
 
 
 def hashed(key: int, rows: np.ndarray) -> np.ndarray:
@@ -76,7 +86,7 @@ def hashed(key: int, rows: np.ndarray) -> np.ndarray:
 
 def hashed_uniform(key: int, rows: np.ndarray) -> np.ndarray:
     """A uniform in [0, 1) per row number, a pure function of (key, row)."""
-    return (hashed(key, rows) >> np.uint64(11)).astype(np.float64) * _UNIT
+    return (hashed(key, rows) >> _S11).astype(np.float64) * _UNIT
 
 
 class Curve:

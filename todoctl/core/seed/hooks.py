@@ -141,8 +141,8 @@ class Rows:
 
     ``rows[col]`` reads a column: integers and floats as numbers, numeric as float, booleans,
     timestamps as ``datetime64[us]`` and dates as ``datetime64[D]`` (NaT where NULL), text and
-    other values as an object array (None where NULL). ``rows[col] = array`` writes one (NaT or
-    None is NULL); ``rows.isnull(col)`` is the NULL mask. ``rows.now`` is the reference time,
+    other values as a string (or object) array ("" where NULL). ``rows[col] = array`` writes one
+    (NaT, or None in an object array, is NULL); ``rows.isnull(col)`` is the NULL mask. ``rows.now`` is the reference time,
     ``rows.uniform(k)`` k arrays of uniforms of the chunk's own stream (deterministic).
     """
 

@@ -35,6 +35,7 @@ DEFAULT_FAN_OUT = FanOut("lognormal", mean=3.0, skew=1.0)
 LINK_FAN_OUT = FanOut("weights", weights=(1.0, 2.0, 2.0, 1.0))
 ONE_EACH = FanOut("uniform", low=1, high=1)
 POOL = 1024  # values per pool for names, words and Faker values
+SKELETON_BLOCK = 1 << 17  # parent rows whose children are counted at a time
 TEXT_POOL = 4096
 DOCS = "docs/seed.md"
 _INTEGER_LIMITS = {"int2": 2**15 - 1, "int4": 2**31 - 1, "int8": 2**53}  # int8: exact in a float64 draw
@@ -798,26 +799,41 @@ def _count(plan: TablePlan, table, spec, profile: Profile, plans, users_table) -
         asked = spec.rows
     plan.fixed = asked
     plan.fan_out = spec.per_parent or _default_fan_out(plan)
-    parent = plans[plan.parent_table]
-    parents = parent.count
-    u = e.Stream(f"todoctl-seed/{profile.seed}/{table.key}/skeleton").uniform(parents) if parents else np.zeros(0)
-    counts = _fan_out_counts(plan.fan_out, u, asked)
-    caps = _caps(plan, plans, parents)
-    if caps is not None:
-        # A total asked for is kept (the rows over a parent's cap go to parents with room);
-        # rows per parent as drawn are only cut.
-        counts = _capped(counts, caps) if asked is not None else np.minimum(counts, caps)
-        if asked is not None and int(counts.sum()) < asked:
-            raise _too_tight(plan, asked, int(caps.sum()))
+    parents = plans[plan.parent_table].count
+    stream = e.Stream(f"todoctl-seed/{profile.seed}/{table.key}/skeleton")
+    if plan.fan_out.kind == "lognormal" or asked is not None:
+        u = stream.uniform(parents) if parents else np.zeros(0)
+        counts = _fan_out_counts(plan.fan_out, u, asked)
+        del u
+        caps = _caps(plan, plans, 0, parents)
+        if caps is not None:
+            # A total asked for is kept (the rows over a parent's cap go to parents with room);
+            # rows per parent as drawn are only cut.
+            counts = _capped(counts, caps) if asked is not None else np.minimum(counts, caps)
+            if asked is not None and int(counts.sum()) < asked:
+                raise _too_tight(plan, asked, int(caps.sum()))
+        starts = np.zeros(parents + 1, dtype=np.int64)
+        starts[1:] = counts
+    else:
+        # Drawn and capped a block of parents at a time, into the one array that becomes the
+        # parents' first rows: a million parents cost 8 MB.
+        starts = np.zeros(parents + 1, dtype=np.int64)
+        for low in range(0, parents, SKELETON_BLOCK):
+            high = min(parents, low + SKELETON_BLOCK)
+            block = _fan_out_counts(plan.fan_out, stream.uniform(high - low), None)
+            caps = _caps(plan, plans, low, high)
+            starts[low + 1 : high + 1] = block if caps is None else np.minimum(block, caps)
+    counts = starts[1:]  # rows per parent, until the running sum below makes them first rows
     total = _total_cap(plan, plans)
     if total is not None and int(counts.sum()) > total:
         if asked is not None:
             raise _too_tight(plan, asked, total)
         keep = np.cumsum(counts) <= total
-        counts = np.where(keep, counts, 0)
+        counts[~keep] = 0
         plan.notes.append(f"at most {total:,} rows (unique values)")
-    plan.starts = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-    plan.count = int(plan.starts[-1])
+    np.cumsum(starts, out=starts)
+    plan.starts = starts
+    plan.count = int(starts[-1])
 
 
 def _default_fan_out(plan: TablePlan) -> FanOut:
@@ -858,28 +874,29 @@ def _apportion(weights: np.ndarray, total: int) -> np.ndarray:
     return np.diff(np.concatenate(([0], upto)))
 
 
-def _caps(plan: TablePlan, plans, parents: int) -> np.ndarray | None:
-    """The most rows each parent row may have under the table's unique constraints."""
+def _caps(plan: TablePlan, plans, low: int, high: int) -> np.ndarray | None:
+    """The most rows each parent row (of ``low..high``) may have under the table's unique constraints."""
     caps = None
+    parents = high - low
     for kind, value in plan.caps:
         if kind == "one":
             this = np.ones(parents, dtype=np.int64)
         elif kind == "size":
             this = np.full(parents, value, dtype=np.int64)
         elif kind == "range":
-            this = _range_sizes(plan, plans, value, parents)
+            this = _range_sizes(plan, plans, value, low, high)
         else:
             continue
         caps = this if caps is None else np.minimum(caps, this)
     return caps
 
 
-def _range_sizes(plan: TablePlan, plans, gen: g.Reference, parents: int) -> np.ndarray:
-    """For each parent row, how many rows of ``gen``'s target its rows may point at."""
+def _range_sizes(plan: TablePlan, plans, gen: g.Reference, low: int, high: int) -> np.ndarray:
+    """For each parent row of ``low..high``, how many rows of ``gen``'s target its rows may point at."""
     target = plans[gen.target]
     if gen.within is None:
-        return np.full(parents, target.count, dtype=np.int64)
-    rows = np.arange(parents, dtype=np.int64)
+        return np.full(high - low, target.count, dtype=np.int64)
+    rows = np.arange(low, high, dtype=np.int64)
     current = plan.parent_table
     while current != gen.within:
         holder = plans[current]

@@ -63,6 +63,7 @@ class Run:
         self._element_oids: dict[tuple[str, str], int] = {}
         self._convert = None
         self.counts = {t.name: t.count for t in plan.tables.values()}
+        self.written_pools: dict = {}  # pools of values hooks wrote
 
     @property
     def tables(self) -> list[str]:
@@ -307,9 +308,9 @@ class Chunk:
                 return np.array([uuid.UUID(bytes=bytes(r)) if kind == "uuid" else bytes(r).decode() for r in body], dtype=object)
             return data.copy()
         if isinstance(values, Picks):
-            out = values.pool.array()[values.index]
-            return np.where(null, None, out) if null is not None else out
-        return np.array(_compose(values, self.n), dtype=object)
+            index = values.index if null is None else np.where(null, values.pool.null, values.index)
+            return values.pool.array()[index]
+        return np.array([v or "" for v in _compose(values, self.n)], dtype=object)
 
     def write(self, column: str, data, hook) -> None:
         plan = self.table.column(column)
@@ -341,7 +342,8 @@ class Chunk:
                 data = np.round(data * 10.0 ** getattr(gen, "scale", 0)).astype(np.int64)
             self.values[column] = Numbers(data, previous.null)
             return
-        self.values[column] = _picks(plan.column, data, getattr(self, "_write_pools", None) or self._pools())
+        pool = previous.pool if isinstance(previous, Picks) else None
+        self.values[column] = _picks(plan.column, data, pool, self.run.written_pools)
 
     def write_null(self, column: str, mask: np.ndarray, hook) -> None:
         values = self.values[column]
@@ -349,23 +351,38 @@ class Chunk:
             raise TodoctlError(f"seed hook {hook.where} sets NULL in {self.table.name}.{column}, which is NOT NULL")
         self.values[column] = g.with_null(values, mask) if mask.any() else values
 
-    def _pools(self) -> dict:
-        self._write_pools = self.run.__dict__.setdefault("_write_pools", {})
-        return self._write_pools
 
-
-def _picks(column, data: np.ndarray, cache: dict) -> Picks:
-    """Values a hook wrote (strings or objects, None for NULL) as picks from a small pool of them."""
-    null = np.array([v is None for v in data], dtype=bool) if data.dtype == object else np.zeros(len(data), dtype=bool)
-    filled = np.where(null, "", data) if null.any() else data
-    unique, inverse = np.unique(filled.astype(str) if data.dtype != object else filled.astype(str), return_inverse=True)
+def _picks(column, data: np.ndarray, pool: ValuePool | None, cache: dict) -> Picks:
+    """Values a hook wrote (None for NULL in an object array) as picks: from the column's own
+    pool where they are its values, else from a small pool of them."""
+    null = None
+    if data.dtype == object:
+        missing = np.array([v is None for v in data], dtype=bool)
+        if missing.any():
+            null = missing
+            data = np.where(missing, "", data)
+        data = data.astype(str)
+    if pool is not None and pool.size <= 64 and data.dtype.kind == "U":
+        # A few values (statuses): one comparison per value of the pool, in C.
+        index = np.full(len(data), -1, dtype=np.int64)
+        for i, value in enumerate(pool.values):
+            if isinstance(value, str):
+                index[data == value] = i
+        if (index >= 0).all():
+            return Picks(index, pool, null)
+    unique, inverse = np.unique(data, return_inverse=True)
+    inverse = inverse.astype(np.int64).ravel()
+    if pool is not None:
+        found = [pool.index_of(str(u)) for u in unique]
+        if all(i is not None for i in found):
+            return Picks(np.array(found, dtype=np.int64)[inverse], pool, null)
     key = (column.name, tuple(unique.tolist()))
-    pool = cache.get(key)
-    if pool is None:
-        pool = ValuePool([str(u) for u in unique], field_encoder(column))
+    made = cache.get(key)
+    if made is None:
+        made = ValuePool([str(u) for u in unique], field_encoder(column))
         if len(unique) <= 256:
-            cache[key] = pool
-    return Picks(inverse.astype(np.int64).ravel(), pool, null if null.any() else None)
+            cache[key] = made
+    return Picks(inverse, made, null)
 
 
 def _compose(values: Composed, n: int) -> list:

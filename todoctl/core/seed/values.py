@@ -70,12 +70,18 @@ class ValuePool:
         return self.size
 
     def array(self) -> np.ndarray:
-        """The values as a numpy array (NULL as None), for hooks to read."""
+        """The values as a numpy array, the NULL index "" (hooks read NULLs with isnull): a string
+        array where that is small (comparisons in C), else an object array."""
         if self._array is None:
-            out = np.empty(self.size + 1, dtype=object)
-            out[: self.size] = self.values
-            out[self.size] = None
-            self._array = out
+            texts = all(isinstance(v, str) for v in self.values)
+            longest = max((len(v) for v in self.values), default=0) if texts else 0
+            if texts and (self.size + 1) * max(longest, 1) <= 1 << 20:
+                self._array = np.array([*self.values, ""], dtype=f"<U{max(longest, 1)}")
+            else:
+                out = np.empty(self.size + 1, dtype=object)
+                out[: self.size] = self.values
+                out[self.size] = ""
+                self._array = out
         return self._array
 
     def index_of(self, value) -> int | None:
