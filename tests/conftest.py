@@ -173,3 +173,54 @@ def table_names(pg: Server, url: DatabaseURL) -> set[str]:
 
 
 from tests.topology import topology  # noqa: E402,F401  (the `topology` tier's session fixture)
+
+
+# ---------------------------------------------------------------- the second app (tests/apps/shelf)
+
+SHELF = Path(__file__).resolve().parent / "apps" / "shelf"
+
+
+@pytest.fixture(scope="session")
+def shelf_project():
+    """shelf, the second app: its own models, history, queries and engine (tests/apps/shelf)."""
+    from todoctl import project
+
+    return project.from_directory(SHELF)
+
+
+@pytest.fixture(scope="session")
+def shelf_template(pg: Server, shelf_project) -> str:
+    from todoctl import project
+    from todoctl.core import migrate
+
+    name = pg.create_database()
+    with project.use(shelf_project):
+        migrate.upgrade(pg.url_for(name), "head")
+    yield name
+    pg.drop_database(name)
+
+
+@pytest.fixture
+def shelf_db(pg: Server, shelf_template: str) -> DatabaseURL:
+    """A fresh database at shelf's head."""
+    name = pg.create_database(template=shelf_template)
+    yield pg.url_for(name)
+    pg.drop_database(name)
+
+
+@pytest.fixture
+def use_app():
+    """``use_app(project)``: work on that app for the rest of the test (core calls, not the CLI)."""
+    from todoctl import project
+
+    entered = []
+
+    def use(chosen):
+        manager = project.use(chosen)
+        manager.__enter__()
+        entered.append(manager)
+        return chosen
+
+    yield use
+    for manager in reversed(entered):
+        manager.__exit__(None, None, None)

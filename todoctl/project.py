@@ -49,6 +49,7 @@ _KEYS: dict[str, tuple[type, str]] = {
     "engine": (str, 'a "module:attribute" string, e.g. "app.core.db:engine"'),
     "sources": (list, 'a list of glob patterns, e.g. ["app/**/*.py"]'),
     "seeds": (str, 'a directory path, e.g. "seeds"'),
+    "name": (str, 'a short name, e.g. "shelf" (the database on the embedded server)'),
     "review": (dict, "a table: [tool.todoctl.review]"),
 }
 
@@ -69,6 +70,12 @@ class Project:
     seeds: Path | None = None
     review: dict = field(default_factory=dict, compare=False, hash=False)
     name: str = "app"
+
+    @property
+    def database_name(self) -> str:
+        """The app's database on the embedded server: its name, as a plain PostgreSQL identifier."""
+        cleaned = "".join(c if c.isalnum() else "_" for c in self.name.lower()).strip("_")
+        return (cleaned or "app")[:63]
 
     @property
     def where(self) -> str:
@@ -212,7 +219,7 @@ def load(path: Path) -> Project:
         sources=tuple(table.get("sources", ())),
         seeds=seeds,
         review=table.get("review", {}),
-        name=str(project_name or root.name),
+        name=str(table.get("name") or project_name or root.name),
     )
 
 
@@ -385,12 +392,12 @@ def import_module(project: Project, module_name: str, key: str):
                 f"no module named {module_name!r} (looked in {', '.join(str(p) for p in project.python_path) or 'sys.path'})",
                 "check python_path in the table: it lists the directories to import the app from",
             ) from None
-        raise project.error(key, f"importing {module_name} failed: {_failure(exc)}", "fix the app's import (see --verbose)") from exc
+        raise project.error(key, f"importing {module_name} failed: {describe_failure(exc)}", "fix the app's import (see --verbose)") from exc
     except Exception as exc:
-        raise project.error(key, f"importing {module_name} failed: {_failure(exc)}", "fix the app's import (see --verbose)") from exc
+        raise project.error(key, f"importing {module_name} failed: {describe_failure(exc)}", "fix the app's import (see --verbose)") from exc
 
 
-def _failure(exc: BaseException) -> str:
+def describe_failure(exc: BaseException) -> str:
     """``ValueError: ... (app/models.py line 12)``: the innermost frame in the app's own files."""
     import traceback
 

@@ -285,6 +285,7 @@ def _wire() -> None:
     from todoctl.cli import db as db_cli
     from todoctl.cli import explain as explain_cli
     from todoctl.cli import health as health_cli
+    from todoctl.cli import init as init_cli
     from todoctl.cli import migrate as migrate_cli
     from todoctl.cli import review as review_cli
     from todoctl.cli import schema as schema_cli
@@ -303,6 +304,7 @@ def _wire() -> None:
     app.command("seed")(seed_cli.seed)
     app.command("review")(review_cli.review)
     app.command("version")(version)
+    app.command("init")(init_cli.init)
 
 
 _wire()

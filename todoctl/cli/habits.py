@@ -6,7 +6,7 @@ from __future__ import annotations
 import difflib
 
 # The root options that take a value, and the flags; they may also follow the subcommand.
-GLOBAL_WITH_VALUE = ("--database-url", "-d")
+GLOBAL_WITH_VALUE = ("--database-url", "-d", "--project")
 GLOBAL_FLAGS = ("--verbose", "-v", "--wide")
 
 # Words other tools use for an option todoctl names differently (no spelling is close to them).
@@ -43,7 +43,7 @@ def _global_at(args: list[str], i: int, own: dict[str, bool]) -> int:
         return 1
     if token in GLOBAL_WITH_VALUE:
         return 2 if i + 1 < len(args) else 1
-    if token.startswith("--database-url=") or (token.startswith("-d") and len(token) > 2 and not token.startswith("--")):
+    if token.startswith(("--database-url=", "--project=")) or (token.startswith("-d") and len(token) > 2 and not token.startswith("--")):
         return 1
     return 0
 

@@ -137,19 +137,22 @@ def _server_lock(pgdata: Path, *, exclusive: bool) -> Iterator[None]:
         os.close(fd)
 
 
-def ensure_running(pgdata: Path | None = None) -> EmbeddedServer:
-    """Return the running server, starting it (and creating its data directory) if needed."""
+def ensure_running(pgdata: Path | None = None, database: str = DATABASE) -> EmbeddedServer:
+    """Return the running server, starting it (and creating its data directory) if needed, with
+    the app's ``database`` (one per app: several apps share one embedded server)."""
     pgdata = pgdata or default_pgdata()
     if inspect(pgdata).running:
         # A start in progress holds the lock until the app's database exists: wait for it.
         with _server_lock(pgdata, exclusive=False):
             server = inspect(pgdata)
         if server.running:
+            if database != DATABASE:
+                _ensure_database(server, database)
             return server
-    return start(pgdata)
+    return start(pgdata, database)
 
 
-def start(pgdata: Path | None = None) -> EmbeddedServer:
+def start(pgdata: Path | None = None, database: str = DATABASE) -> EmbeddedServer:
     """Start the server in ``pgdata`` (creating it first), unless it runs; make the app's database."""
     pgdata = pgdata or default_pgdata()
     _check_path(pgdata)
@@ -166,7 +169,7 @@ def start(pgdata: Path | None = None) -> EmbeddedServer:
                     hint=f"see the server log {pgdata / 'log'}",
                     exit_code=ExitCode.CONNECTION,
                 )
-        _ensure_database(server)
+        _ensure_database(server, database)
         return server
 
 
@@ -327,15 +330,15 @@ def _pg_ctl_start(pgdata: Path) -> None:
     _run(command, pgdata, run_as, "start")
 
 
-def _ensure_database(server: EmbeddedServer) -> None:
+def _ensure_database(server: EmbeddedServer, database: str = DATABASE) -> None:
     import psycopg
     from psycopg import sql
 
     with psycopg.connect(server.libpq_url("postgres"), autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone()
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
         if not exists:
             try:
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
             except (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
                 # Another process created it first (outside our lock: a concurrent CREATE DATABASE
                 # can lose on pg_database's unique index instead of the friendlier error).

@@ -30,8 +30,16 @@ def resolve(explicit: str | None = None, *, direct: bool = False) -> DatabaseURL
     url = configured_url(explicit, direct=direct)
     if url is not None:
         return url
-    server = embedded.ensure_running()
-    return DatabaseURL(server.url(), "embedded")
+    database = embedded_database()
+    server = embedded.ensure_running(database=database)
+    return DatabaseURL(server.url(database), "embedded")
+
+
+def embedded_database() -> str:
+    """The app's database on the embedded server: named after the app (``todo`` for the Todo app)."""
+    from todoctl.project import current
+
+    return current().database_name
 
 
 def make_engine(url: DatabaseURL, **kwargs) -> "Engine":

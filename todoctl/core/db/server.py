@@ -7,6 +7,7 @@ import subprocess
 from dataclasses import dataclass
 
 from todoctl.db import embedded
+from todoctl.db.engine import embedded_database
 from todoctl.db.url import configured_url, mask
 
 
@@ -25,13 +26,14 @@ def status(explicit: str | None = None) -> ServerStatus:
     if configured is not None:
         url, source = configured.masked, configured.source
     else:
-        url, source = (server.url() if server.running else "(embedded server, started on first use)"), "embedded"
+        url, source = (server.url(embedded_database()) if server.running else "(embedded server, started on first use)"), "embedded"
     return ServerStatus(server.running, server.pid, str(server.pgdata), url, source)
 
 
 def start() -> ServerStatus:
-    server = embedded.start()
-    return ServerStatus(True, server.pid, str(server.pgdata), server.url(), "embedded")
+    database = embedded_database()
+    server = embedded.start(database=database)
+    return ServerStatus(True, server.pid, str(server.pgdata), server.url(database), "embedded")
 
 
 def stop() -> bool:

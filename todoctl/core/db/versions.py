@@ -61,7 +61,9 @@ def _server(explicit: str | None) -> ServerVersion | None:
         running = embedded.inspect()
         if not running.running:
             return None
-        url = DatabaseURL(running.url(), "embedded")
+        from todoctl.db.engine import embedded_database
+
+        url = DatabaseURL(running.url(embedded_database()), "embedded")
     found = ServerVersion(mask(url.libpq), url.source)
     try:
         found.version = server_version(url)

@@ -5,7 +5,6 @@ Users coming from Alembic type its words; these give the same answers in todoctl
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,16 +85,9 @@ def offline_sql(url: DatabaseURL | None, target: str, direction: str, *, migrati
         check_target(script, rev)  # exit 2 on an unknown id, before Alembic says it in its words
     if _same_revision(script, start, end):
         return OfflineSQL(rev_range, "")
-    buffer = io.StringIO()
-    config = alembic_config(migrations)
-    config.output_buffer = buffer  # where Alembic writes offline SQL
-    run = environment.upgrade if direction == "up" else environment.downgrade
-    try:
-        run(config, rev_range, sql=True)
-    except Exception as exc:  # alembic raises CommandError and others for impossible ranges
-        older = "older to newer" if direction == "up" else "newer to older"
-        raise usage_error(f"cannot produce SQL for {direction} {rev_range}: {exc}", f"ranges go from {older}: A:B") from None
-    return OfflineSQL(rev_range, buffer.getvalue())
+    older = "older to newer" if direction == "up" else "newer to older"
+    sql = environment.offline_sql(alembic_config(migrations), rev_range, direction, range_hint=f"ranges go from {older}: A:B")
+    return OfflineSQL(rev_range, sql)
 
 
 def _same_revision(script, start: str, end: str) -> bool:

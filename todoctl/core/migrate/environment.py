@@ -22,7 +22,7 @@ from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
 from alembic.util import to_tuple
 
-from todoctl.errors import ExitCode, TodoctlError
+from todoctl.errors import ExitCode, TodoctlError, usage_error
 
 # What to write in env.py, for the refusal's hint.
 SHARED_CONNECTION_LINES = (
@@ -110,8 +110,34 @@ def render_type(type_: str, obj: Any, autogen_context) -> str | bool:
 
 
 def _run(config: Config, script: ScriptDirectory, fn, **opts) -> None:
-    with GuardedEnvironment(config, script, fn=fn, **opts):
-        script.run_env()
+    from sqlalchemy.exc import DBAPIError
+
+    with GuardedEnvironment(config, script, fn=fn, **opts) as environment:
+        try:
+            script.run_env()
+        except TodoctlError:
+            raise
+        except DBAPIError as exc:
+            shared = config.attributes.get("connection")
+            if shared is None or environment._migration_context is not None:
+                raise
+            # env.py failed on a database call before it configured Alembic: with a connection
+            # given to it, that call was on a connection of its own.
+            from todoctl.db.url import mask
+
+            first = (mask(str(getattr(exc, "orig", None) or exc)).strip().splitlines() or ["?"])[0]
+            raise EnvIgnoresConnection(
+                f"{script.dir}/env.py", f"failed on a connection of its own before configuring Alembic ({first})"
+            ) from None
+        except Exception as exc:
+            if environment._migration_context is not None:
+                raise  # a revision failed: the caller says which, and where the database stands
+            from todoctl.project import describe_failure
+
+            raise usage_error(
+                f"{script.dir}/env.py failed before it configured Alembic: {describe_failure(exc)}",
+                "fix the app's env.py or the modules it imports (see --verbose for the traceback)",
+            ) from exc
 
 
 def upgrade(config: Config, revision: str, *, sql: bool = False) -> None:
@@ -134,6 +160,38 @@ def downgrade(config: Config, revision: str, *, sql: bool = False) -> None:
          starting_rev=starting, destination_rev=revision)
 
 
+def offline_sql(config: Config, rev_range: str, direction: str, *, range_hint: str) -> str:
+    """The SQL of ``rev_range`` (``FROM:TO``) as Alembic's ``--sql`` mode writes it.
+
+    A range Alembic cannot walk is a usage error with ``range_hint``; a revision whose Python
+    cannot run offline (its ``upgrade()`` reads the database, say) is exit 1 naming its file.
+    """
+    import io
+
+    from alembic.util.exc import CommandError
+
+    buffer = io.StringIO()
+    config.output_buffer = buffer  # where Alembic writes offline SQL
+    run = upgrade if direction == "up" else downgrade
+    try:
+        run(config, rev_range, sql=True)
+    except TodoctlError:
+        raise
+    except CommandError as exc:
+        raise usage_error(f"cannot produce SQL for {direction} {rev_range}: {exc}", range_hint) from None
+    except Exception as exc:
+        from todoctl.db.url import mask
+        from todoctl.project import describe_failure
+
+        raise TodoctlError(
+            f"cannot render {rev_range} as SQL offline: {mask(describe_failure(exc))}",
+            hint="a revision that reads the database cannot run in --sql mode: write its steps as op.execute(...) "
+            "statements, or branch on context.is_offline_mode()",
+            exit_code=ExitCode.CHECK_FAILED,
+        ) from exc
+    return buffer.getvalue()
+
+
 def stamp(config: Config, revision: str, *, purge: bool = False) -> None:
     """``alembic.command.stamp`` (online) through the guard."""
     script = ScriptDirectory.from_config(config)
@@ -148,7 +206,13 @@ def revision(config: Config, *, message: str, rev_id: str | None, autogenerate_:
     script = ScriptDirectory.from_config(config)
     args = dict(message=message, autogenerate=autogenerate_, sql=False, head="head", splice=False,
                 branch_label=None, version_path=None, rev_id=rev_id, depends_on=None)
-    context = autogenerate.RevisionContext(config, script, args, process_revision_directives=process_revision_directives)
+
+    def directives(ctx, revision_, found) -> None:
+        native_enum_types(ctx, found)
+        if process_revision_directives is not None:
+            process_revision_directives(ctx, revision_, found)
+
+    context = autogenerate.RevisionContext(config, script, args, process_revision_directives=directives)
 
     def retrieve(rev, ctx):
         if autogenerate_:
@@ -160,3 +224,69 @@ def revision(config: Config, *, message: str, rev_id: str | None, autogenerate_:
     _run(config, script, retrieve, as_sql=False, template_args=context.template_args, revision_context=context)
     scripts = [s for s in context.generate_scripts()]
     return scripts[0] if len(scripts) == 1 else scripts
+
+
+def native_enum_types(context, directives) -> None:
+    """PostgreSQL enum types that autogenerate uses but does not manage: ``create_table`` makes the
+    type implicitly but ``drop_table`` leaves it (a downgrade and upgrade again fails: "type already
+    exists"), and ``add_column`` does not make it at all ("type does not exist"). For each native
+    enum type the database does not have yet, the upgrade creates it before its first use where
+    needed and the downgrade drops it at the end."""
+    from alembic.operations import ops
+    from sqlalchemy import Enum
+
+    connection = getattr(context, "connection", None)
+    if connection is None or not directives:
+        return
+    script = directives[0]
+    existing = {row[0] for row in connection.exec_driver_sql(
+        "SELECT t.typname FROM pg_type t WHERE t.typtype = 'e' AND t.typnamespace = current_schema()::regnamespace"
+    )}
+
+    def enums_of(op) -> list:
+        columns = []
+        if isinstance(op, ops.CreateTableOp):
+            columns = [c for c in op.columns if hasattr(c, "type")]
+        elif isinstance(op, ops.AddColumnOp):
+            columns = [op.column]
+        elif isinstance(op, ops.AlterColumnOp) and op.modify_type is not None:
+            return [op.modify_type] if isinstance(op.modify_type, Enum) else []
+        return [c.type for c in columns if isinstance(c.type, Enum)]
+
+    created: dict[str, Enum] = {}
+    for upgrade_ops in script.upgrade_ops_list:
+        flat = _flatten(upgrade_ops.ops)
+        for op in flat:
+            for enum in enums_of(op):
+                if not enum.native_enum or not enum.name or enum.name in existing or enum.name in created:
+                    continue
+                created[enum.name] = enum
+                if not isinstance(op, ops.CreateTableOp):  # create_table makes its own types
+                    _insert_before(upgrade_ops, op, ops.ExecuteSQLOp(_create_type(enum)))
+    if not created:
+        return
+    for downgrade_ops in script.downgrade_ops_list:
+        for name in created:
+            downgrade_ops.ops.append(ops.ExecuteSQLOp(f'DROP TYPE IF EXISTS "{name}"'))
+
+
+def _create_type(enum) -> str:
+    labels = ", ".join("'" + str(v).replace("'", "''") + "'" for v in enum.enums)
+    return f'CREATE TYPE "{enum.name}" AS ENUM ({labels})'
+
+
+def _flatten(items: list) -> list:
+    flat = []
+    for op in items:
+        flat.extend(_flatten(op.ops) if hasattr(op, "ops") else [op])
+    return flat
+
+
+def _insert_before(container, target, new) -> bool:
+    for index, op in enumerate(container.ops):
+        if op is target:
+            container.ops.insert(index, new)
+            return True
+        if hasattr(op, "ops") and _insert_before(op, target, new):
+            return True
+    return False

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import io
 import json
 import re
 import shutil
@@ -154,15 +153,10 @@ def offline_sql(
         )
     if _position(script, start) == _position(script, end):
         return OfflineSQL(rev_range, "", direction)
-    buffer = io.StringIO()
-    config = alembic_config(migrations)
-    config.output_buffer = buffer  # where Alembic writes offline SQL
-    run = environment.downgrade if direction == "down" else environment.upgrade
-    try:
-        run(config, rev_range, sql=True)
-    except Exception as exc:  # alembic raises CommandError and others for impossible ranges
-        raise usage_error(f"cannot produce SQL for {rev_range}: {exc}", "see `todoctl migrate history`") from None
-    return OfflineSQL(rev_range, buffer.getvalue(), direction)
+    sql = environment.offline_sql(
+        alembic_config(migrations), rev_range, direction, range_hint="see `todoctl migrate history`"
+    )
+    return OfflineSQL(rev_range, sql, direction)
 
 
 # ---------------------------------------------------------------- lint

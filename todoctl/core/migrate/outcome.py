@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy.exc import DBAPIError
 
 from todoctl.core.migrate.state import current_revisions
 from todoctl.db.engine import connection
@@ -160,13 +159,13 @@ def failed_revision(
     direction: str,
     failed,
     steps: list[Step],
-    exc: DBAPIError,
+    exc: Exception,
     *,
     lock_retries: int = 0,
     committed: list[str] | None = None,
 ) -> TodoctlError:
     failed_id = failed.revision.revision
-    error = mask(str(exc.orig if exc.orig is not None else exc)).strip().splitlines()[0]
+    error = _error_text(exc)
     now_at, invalid = _where_now(url)
     stands = ", ".join(now_at) if now_at else ("base" if now_at == [] else "unknown (cannot reconnect)")
     applied = [s.revision for s in steps]
@@ -177,7 +176,7 @@ def failed_revision(
         stands += "; INVALID index left: " + ", ".join(f"{index} on {table}" for table, index in invalid)
         stands += " (`todoctl migrate up` drops or rebuilds it)"
     verb = "upgrade to" if direction == "up" else "downgrade from"
-    if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+    if getattr(getattr(exc, "orig", None), "sqlstate", None) == LOCK_NOT_AVAILABLE:
         from todoctl.core.shared.sessions import how_to_end
 
         blockers = _blockers(url)
@@ -207,3 +206,14 @@ def failed_revision(
                  "committed_steps": committed or [],
                  "invalid_indexes": [{"table": t, "index": i} for t, i in invalid]},
     )
+
+
+def _error_text(exc: Exception) -> str:
+    """The server's message for a database error; for the revision's own Python, the exception and
+    the line of the revision file it came from."""
+    orig = getattr(exc, "orig", None)
+    if orig is not None or hasattr(exc, "statement"):
+        return (mask(str(orig if orig is not None else exc)).strip().splitlines() or [type(exc).__name__])[0]
+    from todoctl.project import describe_failure
+
+    return mask(describe_failure(exc))

@@ -14,6 +14,7 @@ from typing import Callable
 
 from sqlalchemy import text
 
+from todoctl.core.migrate.environment import EnvIgnoresConnection
 from todoctl.core.migrate.runner import RunOptions, downgrade, upgrade
 from todoctl.core.migrate.scripts import script_directory
 from todoctl.core.shared import catalog
@@ -128,6 +129,8 @@ def verify(
                 up_diff = catalog.differences(after, _snap(scratch))
                 step.up_again_restores = not up_diff
                 step.differences += [f"after up again: {d}" for d in up_diff]
+            except EnvIgnoresConnection:
+                raise  # nothing ran on the throwaway database: a refusal, not a failed step
             except TodoctlError as exc:
                 step.error = exc.message
             finally:

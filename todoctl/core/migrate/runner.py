@@ -180,6 +180,9 @@ def _apply(url, conn, target, migrations, options: RunOptions, timeouts: Timeout
             else:
                 environment.downgrade(config, target)
             return
+        except TodoctlError:
+            rollback_quietly(conn)
+            raise
         except DBAPIError as exc:
             rollback_quietly(conn)
             code = getattr(exc.orig, "sqlstate", None)
@@ -196,6 +199,12 @@ def _apply(url, conn, target, migrations, options: RunOptions, timeouts: Timeout
             ) from exc
         except CommandError as exc:
             raise TodoctlError(mask(str(exc)), hint="see `todoctl migrate status`") from exc
+        except Exception as exc:  # the revision's own Python failed (a NameError, a bad import)
+            rollback_quietly(conn)
+            plan, steps = journal.plan, journal.steps
+            failed = plan[min(len(steps), len(plan) - 1)]
+            committed = [p["step"] for p in journal.concurrent if p["done"]]
+            raise failed_revision(url, journal.direction, failed, steps, exc, committed=committed) from exc
 
 
 def _has_invalid_indexes(conn) -> bool:

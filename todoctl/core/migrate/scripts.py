@@ -117,6 +117,9 @@ def _script_location(ini: Path | None, toml: Path | None) -> Path | None:
 
 def alembic_config(migrations: Path | str | None = None, **attributes) -> Config:
     """An Alembic Config for the app's history (or ``--migrations DIR``, a copy to test a revision in)."""
+    from todoctl.project import current
+
+    current().import_path()  # env.py imports the app's models
     where = _located(migrations)
     location = where.location
     if not (location / "env.py").exists():

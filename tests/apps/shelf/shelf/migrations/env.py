@@ -1,0 +1,6 @@
+"""shelf's Alembic environment: todoctl's one-call body, on the app's own models."""
+
+from shelf.models import SQLModel
+from todoctl.alembic import run_migrations
+
+run_migrations(SQLModel.metadata)

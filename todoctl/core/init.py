@@ -1,0 +1,429 @@
+"""`todoctl init`: declare an app in its pyproject.toml, finding what can be found.
+
+In an existing app the ``[tool.todoctl]`` table is derived from what the app already says:
+
+- the Alembic directory: an ``alembic.ini``'s ``script_location``, else a folder holding
+  ``env.py`` and ``versions/``;
+- the MetaData: what ``env.py`` assigns to ``target_metadata`` (read with Python's own parser,
+  ``ast``), else the module defining the most ``table=True`` models;
+- the engine: a module-level ``engine = create_engine(...)``;
+- sources: the app's top-level package.
+
+In an empty directory it also writes what ``alembic init`` would, with todoctl's ``env.py`` and a
+first model to start from. Nothing that exists is overwritten: the caller asks first.
+"""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from todoctl.errors import ExitCode, TodoctlError, usage_error
+
+_SKIP = {".git", ".venv", "venv", "env", "node_modules", "__pycache__", "build", "dist", ".tox", "site-packages", "tests"}
+_MAX_DEPTH = 4
+
+
+@dataclass
+class InitPlan:
+    root: str
+    pyproject: str  # the file the table goes into
+    table: dict[str, object]  # the [tool.todoctl] keys, in order
+    found: dict[str, str] = field(default_factory=dict)  # key -> how it was found
+    missing: list[str] = field(default_factory=list)  # keys that could not be found (need an option)
+    scaffold: list[str] = field(default_factory=list)  # files an empty directory gets
+    replaces_table: bool = False  # the pyproject already has [tool.todoctl]
+    written: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def toml(self) -> str:
+        return render_table(self.table)
+
+
+def render_table(table: dict[str, object]) -> str:
+    """The table as TOML text (strings and lists of strings only)."""
+    lines = ["[tool.todoctl]"]
+    for key, value in table.items():
+        if isinstance(value, list):
+            lines.append(f"{key} = [{', '.join(_toml_string(v) for v in value)}]")
+        else:
+            lines.append(f"{key} = {_toml_string(str(value))}")
+    text = "\n".join(lines) + "\n"
+    tomllib.loads(text)  # what we write must read back
+    return text
+
+
+def _toml_string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# ---------------------------------------------------------------- finding things
+
+
+def _walk(root: Path, depth: int = 0):
+    if depth > _MAX_DEPTH:
+        return
+    try:
+        entries = sorted(root.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        if entry.is_dir():
+            if entry.name in _SKIP or entry.name.startswith("."):
+                continue
+            yield entry
+            yield from _walk(entry, depth + 1)
+        else:
+            yield entry
+
+
+def find_migrations(root: Path) -> tuple[Path | None, str]:
+    """The Alembic script directory, and how it was found."""
+    for path in _walk(root):
+        if path.name == "alembic.ini" and path.is_file():
+            parser = configparser.ConfigParser(interpolation=None)
+            try:
+                parser.read(path, encoding="utf-8")
+                location = parser.get("alembic", "script_location", fallback=None)
+            except (configparser.Error, UnicodeDecodeError):
+                location = None
+            if location:
+                location = location.replace("%(here)s", str(path.parent))
+                candidate = (path.parent / location).resolve()
+                if (candidate / "env.py").is_file():
+                    return candidate, f"script_location in {path.relative_to(root)}"
+    for path in _walk(root):
+        if path.is_dir() and (path / "env.py").is_file() and (path / "versions").is_dir():
+            return path.resolve(), f"env.py and versions/ in {path.relative_to(root)}"
+    return None, ""
+
+
+def _module_name(path: Path, base: Path) -> str:
+    parts = list(path.relative_to(base).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _import_base(path: Path, root: Path) -> Path:
+    """The directory a module is imported from: above its outermost package (``__init__.py``)."""
+    folder = path.parent
+    while (folder / "__init__.py").is_file() and folder != root:
+        folder = folder.parent
+    return folder
+
+
+def _parse(path: Path) -> ast.Module | None:
+    try:
+        return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return None
+
+
+def metadata_from_env(env_py: Path) -> str | None:
+    """``module:attribute`` of the MetaData env.py hands Alembic as ``target_metadata``."""
+    tree = _parse(env_py)
+    if tree is None:
+        return None
+    imported: dict[str, str] = {}  # local name -> "module:attribute" or "module"
+    value = None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                imported[alias.asname or alias.name] = f"{node.module}:{alias.name}"
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                imported[alias.asname or alias.name.split(".")[0]] = alias.name
+        elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "target_metadata" for t in node.targets):
+            value = node.value
+        elif isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "run_migrations" and node.args:
+            value = value or node.args[0]  # todoctl's own env.py: run_migrations(SQLModel.metadata)
+    if value is None:
+        return None
+    dotted = _dotted(value)
+    if not dotted:
+        return None
+    head, _, rest = dotted.partition(".")
+    source = imported.get(head)
+    if source is None:
+        return None
+    if ":" in source:
+        module, attribute = source.split(":", 1)
+        return f"{module}:{attribute}{'.' + rest if rest else ''}"
+    # import app.models; target_metadata = app.models.SQLModel.metadata
+    module_parts = source.split(".")
+    names = dotted.split(".")
+    if names[: len(module_parts)] == module_parts and len(names) > len(module_parts):
+        return f"{source}:{'.'.join(names[len(module_parts):])}"
+    return None
+
+
+def _dotted(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        inner = _dotted(node.value)
+        return f"{inner}.{node.attr}" if inner else None
+    return None
+
+
+def metadata_from_models(root: Path) -> tuple[str | None, Path | None]:
+    """The module defining the most ``table=True`` models, as ``module:SQLModel.metadata``."""
+    best: tuple[int, Path] | None = None
+    for path in _walk(root):
+        if path.suffix != ".py" or not path.is_file():
+            continue
+        tree = _parse(path)
+        if tree is None:
+            continue
+        count = sum(
+            1
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ClassDef)
+            and any(k.arg == "table" and getattr(k.value, "value", None) is True for k in node.keywords)
+        )
+        if count and (best is None or count > best[0]):
+            best = (count, path)
+    if best is None:
+        return None, None
+    path = best[1]
+    return f"{_module_name(path, _import_base(path, root))}:SQLModel.metadata", path
+
+
+def engine_in(root: Path) -> str | None:
+    """``module:engine`` for a module-level ``NAME = create_engine(...)``."""
+    for path in _walk(root):
+        if path.suffix != ".py" or not path.is_file() or "migrations" in path.parts or "alembic" in path.parts:
+            continue
+        tree = _parse(path)
+        if tree is None:
+            continue
+        for node in tree.body:
+            if (
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+                and isinstance(node.value, ast.Call)
+                and (getattr(node.value.func, "id", None) or getattr(node.value.func, "attr", None)) in ("create_engine", "create_async_engine")
+            ):
+                return f"{_module_name(path, _import_base(path, root))}:{node.targets[0].id}"
+    return None
+
+
+# ---------------------------------------------------------------- the plan
+
+
+def plan(root: Path, *, metadata: str | None = None, migrations: str | None = None, engine: str | None = None) -> InitPlan:
+    """What `todoctl init` would write in ``root`` (nothing is written here)."""
+    root = root.resolve()
+    if not root.is_dir():
+        raise usage_error(f"{root} is not a directory", "run todoctl init in the app's directory")
+    pyproject = root / "pyproject.toml"
+    replaces = False
+    if pyproject.is_file():
+        try:
+            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise usage_error(f"{pyproject} is not valid TOML: {exc}", "fix it first; todoctl adds a table to it") from None
+        replaces = isinstance(data.get("tool"), dict) and "todoctl" in data["tool"]
+    empty = not any(p for p in root.iterdir() if p.name not in (".git",) and not p.name.startswith("."))
+    result = InitPlan(str(root), str(pyproject), {}, replaces_table=replaces)
+    if empty:
+        return _scaffold_plan(result)
+    found_dir, how = (root / migrations, "--migrations") if migrations else find_migrations(root)
+    meta = metadata
+    meta_how = "--metadata" if metadata else ""
+    if meta is None and found_dir is not None and (found_dir / "env.py").is_file():
+        meta = metadata_from_env(found_dir / "env.py")
+        meta_how = f"target_metadata in {(found_dir / 'env.py').relative_to(root)}" if meta else ""
+    models_path = None
+    if meta is None:
+        meta, models_path = metadata_from_models(root)
+        meta_how = f"table=True models in {models_path.relative_to(root)}" if meta else ""
+    table: dict[str, object] = {}
+    if meta:
+        table["metadata"] = meta
+        result.found["metadata"] = meta_how
+    else:
+        result.missing.append("metadata")
+    if found_dir is not None:
+        table["migrations"] = found_dir.resolve().relative_to(root).as_posix() if found_dir.resolve().is_relative_to(root) else str(found_dir)
+        result.found["migrations"] = how
+    else:
+        result.missing.append("migrations")
+    table["python_path"] = ["."]
+    the_engine = engine or engine_in(root)
+    if the_engine:
+        table["engine"] = the_engine
+        result.found["engine"] = "--engine" if engine else "a module-level create_engine(...)"
+    if meta:
+        package = meta.split(":")[0].split(".")[0]
+        if (root / package).is_dir():
+            table["sources"] = [f"{package}/**/*.py"]
+    result.table = table
+    return result
+
+
+def _scaffold_plan(result: InitPlan) -> InitPlan:
+    result.table = {
+        "metadata": "app.models:SQLModel.metadata",
+        "migrations": "migrations",
+        "python_path": ["."],
+        "sources": ["app/**/*.py"],
+    }
+    result.found = {key: "a new app" for key in result.table}
+    result.scaffold = [
+        "pyproject.toml", "alembic.ini", "app/__init__.py", "app/models.py",
+        "migrations/env.py", "migrations/script.py.mako", "migrations/versions/",
+    ]
+    return result
+
+
+def require_complete(result: InitPlan) -> None:
+    if result.missing:
+        options = " ".join(f"--{key} ..." for key in result.missing)
+        raise usage_error(
+            f"could not find the app's {' and '.join(result.missing)} in {result.root}",
+            f"name it: todoctl init {options} (e.g. --metadata app.models:SQLModel.metadata --migrations app/alembic)",
+        )
+
+
+# ---------------------------------------------------------------- writing
+
+
+def write(result: InitPlan) -> InitPlan:
+    """Write the table (appended to pyproject.toml, or replacing an existing [tool.todoctl] the caller
+    agreed to replace) and, for a new app, the scaffold. Files that exist are never touched."""
+    require_complete(result)
+    root = Path(result.root)
+    pyproject = Path(result.pyproject)
+    if result.scaffold:
+        _write_scaffold(root, result)
+    text = pyproject.read_text(encoding="utf-8") if pyproject.exists() else ""
+    if result.replaces_table:
+        text = _without_table(text)
+    if text and not text.endswith("\n"):
+        text += "\n"
+    text = text + ("\n" if text else "") + result.toml
+    _atomic_write(pyproject, text)
+    result.written.append(str(pyproject))
+    return result
+
+
+def _without_table(text: str) -> str:
+    """``text`` without the [tool.todoctl] table and its sub-tables (by their headers)."""
+    kept, inside = [], False
+    for line in text.splitlines(keepends=True):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            header = stripped.strip("[] \t")
+            inside = header == "tool.todoctl" or header.startswith("tool.todoctl.")
+        if not inside:
+            kept.append(line)
+    return "".join(kept).rstrip("\n") + "\n"
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    import os
+    import tempfile
+
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        if path.exists():
+            os.chmod(temp, path.stat().st_mode & 0o7777)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+_MODELS = '''"""The app's tables. Every table model registers on SQLModel.metadata, which todoctl and Alembic read."""
+
+from datetime import datetime, timezone
+from typing import Optional
+
+from sqlmodel import Field, SQLModel
+
+
+class Item(SQLModel, table=True):
+    """An example table: change it, then `todoctl migrate new -m "first tables"`."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+'''
+
+_ENV = '''"""Alembic environment: todoctl's one-call body (the shared connection, its lock and timeouts, offline mode)."""
+
+from app.models import SQLModel
+from todoctl.alembic import run_migrations
+
+run_migrations(SQLModel.metadata)
+'''
+
+_INI = """[alembic]
+script_location = %(here)s/migrations
+file_template = %%(rev)s_%%(slug)s
+prepend_sys_path = .
+path_separator = os
+
+[loggers]
+keys = root
+
+[handlers]
+keys = console
+
+[formatters]
+keys = generic
+
+[logger_root]
+level = WARNING
+handlers = console
+
+[handler_console]
+class = StreamHandler
+args = (sys.stderr,)
+level = NOTSET
+formatter = generic
+
+[formatter_generic]
+format = %(levelname)-5.5s [%(name)s] %(message)s
+"""
+
+
+def _write_scaffold(root: Path, result: InitPlan) -> None:
+    from importlib.resources import files
+
+    template = files("alembic").joinpath("templates/generic/script.py.mako").read_text(encoding="utf-8")
+    contents = {
+        "alembic.ini": _INI,
+        "app/__init__.py": "",
+        "app/models.py": _MODELS,
+        "migrations/env.py": _ENV,
+        "migrations/script.py.mako": template,
+    }
+    for name, text in contents.items():
+        path = root / name
+        if path.exists():
+            raise TodoctlError(f"{path} exists; todoctl init never overwrites", hint="move it away, or declare the app by hand", exit_code=ExitCode.REFUSED)
+    (root / "migrations" / "versions").mkdir(parents=True, exist_ok=True)
+    for name, text in contents.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        result.written.append(str(path))
+    pyproject = root / "pyproject.toml"
+    if not pyproject.exists():
+        pyproject.write_text(f'[project]\nname = "{_project_name(root)}"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
+                             'dependencies = ["sqlmodel", "alembic", "psycopg[binary]"]\n', encoding="utf-8")
+
+
+def _project_name(root: Path) -> str:
+    cleaned = "".join(c if c.isalnum() or c in "-_" else "-" for c in root.name.lower()).strip("-_")
+    return cleaned or "app"
