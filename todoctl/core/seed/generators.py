@@ -70,6 +70,11 @@ def coprime_steps(u: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     % size`` visits every value once for k < size: distinct values without keeping any."""
     sizes = np.maximum(sizes, 1)
     step = 1 + np.floor(u * np.maximum(sizes - 1, 1)).astype(np.int64)
+    for _ in range(16):  # the next numbers up: one of them is coprime almost always
+        shared = np.gcd(step, sizes) != 1
+        if not shared.any():
+            break
+        step = np.where(shared, step % np.maximum(sizes - 1, 1) + 1, step)
     return np.where(np.gcd(step, sizes) == 1, step, 1)
 
 
@@ -235,6 +240,9 @@ class FakerValues(PoolGen):
         self.transform = transform
 
     def values(self, sources):
+        if not sources.has_faker(self.method):
+            raise usage_error(f"{self.column.name}: Faker has no provider method {self.method!r} in locale {sources.locale}",
+                              "see https://faker.readthedocs.io/ for the providers' methods")  # fmt: skip
         out = sources.faker_values(self.method, self.size)
         return [self.transform(v) for v in out] if self.transform else out
 
@@ -479,7 +487,7 @@ class Moment(Gen):
     ``ahead`` after the reference time), or a birth date. Dates are the day of the moment."""
 
     def __init__(self, column, rule: str, *, created: str | None = None, distribution: str = "uniform",
-                 low=None, high=None, ahead_days: int = 90) -> None:  # fmt: skip
+                 low=None, high=None, ahead_days: int = 60) -> None:  # fmt: skip
         self.column = column
         self.rule = rule  # "created" | "updated" | "event" | "future" | "birth" | "range" | "time" | "duration"
         self.created = created  # the table's creation column, drawn first
@@ -488,6 +496,11 @@ class Moment(Gen):
         self.low, self.high = low, high  # microseconds since 2000-01-01 (range), or None
         self.ahead = ahead_days * DAY
         self.clamp: tuple[int, int] | None = None  # a CHECK's bounds
+        self.distinct: str | None = None  # "group" | "row": one slot of the window per row
+
+    def can_be_distinct(self) -> bool:
+        """Whether the window is the same for every row of a parent (so slots of it keep rows apart)."""
+        return self.rule in ("created", "range", "birth") or (self.rule in ("event", "future") and not self.created)
 
     parent: str | None = None  # the parent table whose rows are created first
     window_days: int = 0
@@ -499,14 +512,17 @@ class Moment(Gen):
             else f"created in the {self.window_days} days before the reference time",
             "updated": f"{after} before the reference time" if not self.created else f"{after}, before the reference time",
             "event": f"{after} before the reference time" if not self.created else f"{after}, before the reference time",
-            "future": f"{after}, up to {self.ahead // DAY} days past the reference time",
+            "future": f"up to {self.ahead // DAY} days after {self.created}" if self.created
+            else f"within {self.ahead // DAY} days of the reference time",
             "birth": "birth date: 18 to 90 years before the reference time",
             "range": "between min and max",
             "time": "time of day",
             "duration": "duration: 1 minute to 8 hours",
         }[self.rule]
-        if self.rule == "created" and self.distribution != "uniform":
+        if self.distribution != "uniform" and self.rule not in ("time", "duration"):
             text += f" ({self.distribution})"
+        if self.distinct:
+            text += ", distinct" + (" per parent" if self.distinct == "group" else "")
         return text
 
     def draw(self, chunk):
@@ -528,14 +544,26 @@ class Moment(Gen):
         else:
             created = chunk.micros(self.created) if self.created else None
             low = created if created is not None else now - run.window
-            high = now + self.ahead if self.rule == "future" else now
-            if created is None and self.rule == "future":
-                low = now - run.window // 4
+            high = now
+            if self.rule == "future":
+                # Due some weeks after the start (or around the reference time without one).
+                low = created if created is not None else now - self.ahead
+                high = low + self.ahead if created is not None else now + self.ahead
         if self.distribution in ("early", "zipf"):
             u = u * u * u
         elif self.distribution == "late":
             u = 1 - u * u * u
         span = np.maximum(np.asarray(high, dtype=np.int64) - low, 0)
+        if self.distinct is not None:
+            # Slot k of m equal slots of the window for the k-th of m rows: distinct, in order.
+            if self.distinct == "group" and chunk.owner is not None:
+                k, m = chunk.group_offset, np.maximum(chunk.group_size, 1)
+            else:
+                k, m = chunk.numbers - 1 - chunk.run.offset(chunk.table.key), max(chunk.run.count(chunk.table.key), 1)
+            first = np.floor(k * (span / m)).astype(np.int64)
+            width = np.maximum(np.floor((k + 1) * (span / m)).astype(np.int64) - first, 1)
+            moment = low + first + np.floor(u * width).astype(np.int64)
+            return Numbers(np.floor_divide(moment, DAY) if self.column.kind == "date" else moment)
         moment = low + np.floor(u * span).astype(np.int64)
         if self.clamp is not None:
             moment = np.clip(moment, *self.clamp)
@@ -723,6 +751,48 @@ class Tree(Gen):
         parent = np.where(root, chunk.rows, parent)
         keys = run.key_values(self.table, self.target_column, parent)
         return _with_null(keys, root) if self.column.nullable else keys
+
+
+class Digits(Gen):
+    """Digit strings of a fixed length, distinct per row (a permutation of the row numbers over all
+    such strings): codes, barcodes, ISBN-13 (prefix 978 and the EAN check digit)."""
+
+    def __init__(self, column, length: int, *, prefix: str = "", check: bool = False, label: str | None = None) -> None:
+        self.column = column
+        self.length = length
+        self.prefix = prefix
+        self.check = check
+        self.label = label
+
+    @property
+    def free(self) -> int:
+        return self.length - len(self.prefix) - int(self.check)
+
+    @property
+    def capacity(self) -> int:
+        return 10 ** min(self.free, 9)  # (start + k * step) stays within int64
+
+    def describe(self) -> str:
+        return self.label or f"{self.length} digits, distinct"
+
+    def draw(self, chunk):
+        n, free = chunk.n, self.free
+        size = self.capacity
+        key = e.key_of(f"{chunk.table.name}/{self.column.name}/digits")
+        start = int(e.hashed_uniform(key, np.zeros(1, dtype=np.int64))[0] * size)
+        step = int(coprime_steps(e.hashed_uniform(key + 1, np.zeros(1, dtype=np.int64)), np.array([size]))[0])
+        values = (start + ((chunk.numbers - 1) % size) * step) % size
+        digits = np.empty((n, self.length), dtype=np.int64)
+        for i, ch in enumerate(self.prefix):
+            digits[:, i] = int(ch)
+        rest = values.copy()
+        for i in range(len(self.prefix) + free - 1, len(self.prefix) - 1, -1):
+            digits[:, i] = rest % 10
+            rest //= 10
+        if self.check:  # EAN-13: weights 1, 3, 1, 3, ... over the first 12 digits
+            weights = np.array([1 if i % 2 == 0 else 3 for i in range(self.length - 1)], dtype=np.int64)
+            digits[:, -1] = (10 - (digits[:, :-1] * weights).sum(axis=1) % 10) % 10
+        return Numbers(e._fields((digits + 48).astype(np.uint8)))
 
 
 class Null(Gen):

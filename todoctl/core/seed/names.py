@@ -37,7 +37,7 @@ TRUE_RARELY = {"deleted", "archived", "banned", "blocked", "admin", "staff", "su
 MONEY = {"price", "amount", "cost", "total", "subtotal", "balance", "fee", "salary", "revenue", "budget", "payment",
          "tax", "discount", "wage", "charge", "refund", "income", "spend"}  # fmt: skip
 COUNTS = {"quantity", "qty", "stock", "inventory", "count", "views", "likes", "clicks", "downloads", "votes", "copies",
-          "pages", "attempts", "retries", "visits"}  # fmt: skip
+          "attempts", "retries", "visits"}  # fmt: skip
 ORDINALS = {"position", "sort_order", "ordinal", "rank", "seq", "sequence", "sort", "order", "index", "idx",
             "display_order", "sort_index", "order_index", "line", "line_number"}  # fmt: skip
 TEXT_LONG = {"description", "body", "content", "text", "comment", "comments", "summary", "bio", "biography", "notes",
@@ -60,11 +60,22 @@ class Context:
     pool: int  # pool size for values drawn into pools
 
 
+# Without a created_at, the moment a row's story starts: a loan's borrowed_at, an order's placed_at.
+STARTS = {"started", "start", "starts", "begins", "began", "borrowed", "opened", "placed", "ordered", "issued",
+          "joined", "registered", "posted", "submitted", "sent", "booked", "logged", "occurred", "recorded",
+          "signed", "enrolled", "checked", "received", "requested", "reported"}  # fmt: skip
+
+
 def created_column(table) -> str | None:
+    """The table's creation time: created_at (or a synonym), else its first NOT NULL time whose
+    name says something started (borrowed_at, placed_at)."""
     for name in CREATED:
         column = table.columns.get(name)
         if column is not None and column.kind in ("timestamp", "timestamptz", "date"):
             return name
+    for column in table.columns.values():
+        if column.kind in ("timestamp", "timestamptz", "date") and not column.nullable and set(tokens(column.name)) & STARTS:
+            return column.name
     return None
 
 
@@ -132,6 +143,11 @@ def _text(ctx: Context, name: str, words: list[str]) -> g.Gen:
     if name in ("full_name", "fullname", "display_name", "displayname", "author", "author_name", "contact_name",
                 "owner_name", "customer_name", "real_name", "person_name") or (name == "name" and person_table):  # fmt: skip
         return g.Person(column, "full")
+    if last in ("isbn", "isbn13", "ean", "ean13", "barcode", "gtin") and (length is None or length >= 13):
+        return g.Digits(column, 13, prefix="978" if "isbn" in last else "", check=True,
+                        label="ISBN-13 (978, check digit), distinct" if "isbn" in last else "EAN-13, distinct")  # fmt: skip
+    if last in ("upc",) and (length is None or length >= 12):
+        return g.Digits(column, 12, label="12 digits, distinct")
     if _is_password(name, words):
         return password_hash(column, name)
     if last in ("token", "secret", "nonce", "salt", "key") or name in ("api_key", "apikey", "secret_key"):
@@ -214,12 +230,6 @@ def _faker_method(name: str, words: list[str], table_words: set[str]) -> tuple[s
         return "ipv4", "faker ipv4"
     if name in ("user_agent", "useragent"):
         return "user_agent", "faker user_agent"
-    if last == "isbn" or name in ("isbn13", "isbn_13"):
-        return "isbn13", "faker isbn13"
-    if name == "isbn10":
-        return "isbn10", "faker isbn10"
-    if last in ("ean", "barcode", "upc"):
-        return "ean13", "faker ean13"
     if name in ("mime", "mime_type", "content_type", "mimetype"):
         return "mime_type", "faker mime_type"
     if name in ("file_name", "filename"):
@@ -275,6 +285,8 @@ def _number(ctx: Context, name: str, words: list[str]) -> g.Gen:
         return g.Number(column, 0, 100, "zipf", scale=scale)
     if last == "age":
         return g.Number(column, 18, 90, scale=scale)
+    if last in ("pages", "page_count"):
+        return g.Number(column, 24, 1200, "lognormal")
     if last == "year":
         return g.Number(column, 1980, 2026, scale=scale)
     if last == "month":
@@ -305,7 +317,7 @@ def _number(ctx: Context, name: str, words: list[str]) -> g.Gen:
 def _moment(ctx: Context, name: str, words: list[str]) -> g.Gen:
     column = ctx.column
     wordset = set(words)
-    if name in CREATED or name == ctx.created:
+    if name == ctx.created:
         return g.Moment(column, "created")
     if name in UPDATED:
         return g.Moment(column, "updated", created=ctx.created)

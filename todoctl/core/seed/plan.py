@@ -39,7 +39,7 @@ SKELETON_BLOCK = 1 << 17  # parent rows whose children are counted at a time
 TEXT_POOL = 4096
 DOCS = "docs/seed.md"
 _INTEGER_LIMITS = {"int2": 2**15 - 1, "int4": 2**31 - 1, "int8": 2**53}  # int8: exact in a float64 draw
-_UNIQUE_BY_CONSTRUCTION = (g.KeyUUID, g.KeyInteger, g.KeyText, g.RandomUUID, g.Ordinal)
+_UNIQUE_BY_CONSTRUCTION = (g.KeyUUID, g.KeyInteger, g.KeyText, g.RandomUUID, g.Ordinal, g.Digits)
 
 
 @dataclass
@@ -576,7 +576,10 @@ def _apply_facts(table, column, gen: g.Gen, facts, *, explicit: bool) -> None:
         filters = _text_filters(column, facts) if column.kind in ("text", "enum") else []
         filters += _value_filters(column, facts)
         gen.filters += filters
-        gen.strict = bool(facts.patterns.get(name) or name in facts.one_of or name in facts.none_of)
+        gen.strict = bool(
+            facts.patterns.get(name) or name in facts.one_of or name in facts.none_of
+            or any(op == "=" for op, _ in facts.lengths.get(name, []))
+        )  # fmt: skip
         if isinstance(gen, g.Choice):
             kept = [v for v in gen.given if all(f(v) for f in gen.filters) and not (gen.max_length and isinstance(v, str) and len(v) > gen.max_length)]
             if not kept:
@@ -603,6 +606,11 @@ def _apply_facts(table, column, gen: g.Gen, facts, *, explicit: bool) -> None:
         return
     if isinstance(gen, g.Hex) and column.length:
         gen.length = min(gen.length, column.length)
+    if isinstance(gen, (g.Hex, g.Digits)):
+        sample = "0" * gen.length
+        for flt in _text_filters(column, facts):
+            if not flt(sample) and not flt("1" * gen.length):
+                raise _problem(table, [name], f"{gen.describe()} breaks {said}", f"give the column values in the profile: {where} values = [...]")
 
 
 def _text_filters(column, facts) -> list:
@@ -692,7 +700,11 @@ def _apply_orders(plan: TablePlan, facts) -> None:
                     plan.table, [lower, higher], f"CHECK {constraint} orders two columns, and {name} is not a number or a time",
                     f"trust it and keep the order in a rows hook: [tables.{plan.name}] trust = [{constraint!r}]",
                 )  # fmt: skip
-        higher_gen = plans[higher].gen
+        higher_gen, lower_gen = plans[higher].gen, plans[lower].gen
+        if isinstance(higher_gen, g.Moment) and isinstance(lower_gen, g.Moment) and higher_gen.rule in ("event", "future") \
+                and higher_gen.created in (None, lower) and lower_gen.created != higher:
+            # The later time counts from the earlier one (a loan is due after it was borrowed).
+            higher_gen.created, higher_gen.needs = lower, (lower,)
         if isinstance(higher_gen, g.Moment) and higher_gen.created == lower and not strict and higher_gen.rule in ("updated", "event", "future"):
             continue  # after creation by construction
         plan.orders.append((lower, higher, strict))
@@ -760,6 +772,9 @@ def _make_distinct(plan: TablePlan, table, part, scope: str, plans) -> bool:
         return True
     if isinstance(gen, g.Person) and gen.part == "full":
         gen.unique = True
+        return True
+    if isinstance(gen, g.Moment) and gen.can_be_distinct():
+        gen.distinct = scope
         return True
     return False
 

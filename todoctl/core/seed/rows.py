@@ -267,19 +267,21 @@ class Chunk:
     # ------------------------------------------------------------ constraints between columns
 
     def _order(self, lower: str, higher: str, strict: bool) -> None:
+        """Where ``higher`` is not above ``lower``, mirror it above (``lower`` keeps its values,
+        and whatever keeps them distinct); strictly above by one unit where they are equal."""
         a, b = self.values[lower], self.values[higher]
-        low, high = a.data.copy(), b.data.copy()
+        low, high = a.data, b.data.copy()
         both = np.ones(self.n, dtype=bool)
         for v in (a, b):
             if v.null is not None:
                 both &= ~v.null
-        wrong = both & ((low > high) | ((low == high) if strict else False))
-        low[wrong], high[wrong] = b.data[wrong], a.data[wrong]
+        wrong = both & (low > high)
+        high[wrong] = 2 * low[wrong] - high[wrong]
         if strict:
             same = both & (low == high)
             step = 1 if np.issubdtype(high.dtype, np.integer) else np.finfo(np.float64).eps * np.maximum(np.abs(high), 1)
             high = np.where(same, high + step, high)
-        self.values[lower], self.values[higher] = Numbers(low, a.null), Numbers(high, b.null)
+        self.values[higher] = Numbers(high, b.null)
 
     # ------------------------------------------------------------ what hooks read and write
 
