@@ -118,6 +118,7 @@ class PoolGen(Gen):
         self.filters: list = []  # predicates a value must pass (CHECK constraints)
         self.max_length: int | None = None
         self.strict = False  # a CHECK pins the values' form: no numbered suffixes
+        self.separator = " "  # before the number of a value past the pool ("Work 2"; slugs: "work-2")
 
     def filters_forbid_suffix(self) -> bool:
         return self.strict
@@ -186,7 +187,7 @@ class PoolGen(Gen):
         if not self.distinct.suffix or not (round_ > 0).any():
             return Picks(index, pool)
         again = round_ > 0
-        return Composed([("pool", pool, index), ("constant", " ", None, again), ("number", round_ + 1, None, again)])
+        return Composed([("pool", pool, index), ("constant", self.separator, None, again), ("number", round_ + 1, None, again)])
 
     def sample(self) -> list:
         return list(self.pool.values) if self.pool is not None else []
@@ -753,13 +754,19 @@ class Tree(Gen):
         return _with_null(keys, root) if self.column.nullable else keys
 
 
-class Digits(Gen):
-    """Digit strings of a fixed length, distinct per row (a permutation of the row numbers over all
-    such strings): codes, barcodes, ISBN-13 (prefix 978 and the EAN check digit)."""
+class Code(Gen):
+    """Codes of a fixed length over an alphabet (digits, or A-Z and 0-9), distinct per row: the
+    last characters spell a permutation of the row numbers, the first are random. ISBN-13 and
+    EAN-13 add a prefix and the EAN check digit."""
 
-    def __init__(self, column, length: int, *, prefix: str = "", check: bool = False, label: str | None = None) -> None:
+    DIGITS = "0123456789"
+    ALPHANUMERIC = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+    def __init__(self, column, length: int, *, alphabet: str = DIGITS, prefix: str = "", check: bool = False,
+                 label: str | None = None) -> None:  # fmt: skip
         self.column = column
         self.length = length
+        self.alphabet = alphabet
         self.prefix = prefix
         self.check = check
         self.label = label
@@ -769,30 +776,43 @@ class Digits(Gen):
         return self.length - len(self.prefix) - int(self.check)
 
     @property
+    def counted(self) -> int:
+        """How many of the free characters spell the row's number (at most 10**9 of them)."""
+        base, k = len(self.alphabet), 0
+        while k < self.free and base ** (k + 1) <= 10**9:
+            k += 1
+        return k
+
+    @property
     def capacity(self) -> int:
-        return 10 ** min(self.free, 9)  # (start + k * step) stays within int64
+        return len(self.alphabet) ** self.counted
 
     def describe(self) -> str:
-        return self.label or f"{self.length} digits, distinct"
+        return self.label or f"{self.length} characters of {'digits' if self.alphabet == self.DIGITS else 'A-Z, 0-9'}, distinct"
 
     def draw(self, chunk):
-        n, free = chunk.n, self.free
-        size = self.capacity
-        key = e.key_of(f"{chunk.table.name}/{self.column.name}/digits")
+        n, base = chunk.n, len(self.alphabet)
+        size, counted = self.capacity, self.counted
+        key = e.key_of(f"{chunk.table.name}/{self.column.name}/code")
         start = int(e.hashed_uniform(key, np.zeros(1, dtype=np.int64))[0] * size)
         step = int(coprime_steps(e.hashed_uniform(key + 1, np.zeros(1, dtype=np.int64)), np.array([size]))[0])
-        values = (start + ((chunk.numbers - 1) % size) * step) % size
-        digits = np.empty((n, self.length), dtype=np.int64)
+        rest = (start + ((chunk.numbers - 1) % size) * step) % size
+        places = np.empty((n, self.length), dtype=np.int64)
         for i, ch in enumerate(self.prefix):
-            digits[:, i] = int(ch)
-        rest = values.copy()
-        for i in range(len(self.prefix) + free - 1, len(self.prefix) - 1, -1):
-            digits[:, i] = rest % 10
-            rest //= 10
+            places[:, i] = self.alphabet.index(ch)
+        random_part = self.free - counted
+        if random_part:
+            places[:, len(self.prefix) : len(self.prefix) + random_part] = np.floor(
+                chunk.stream(self).uniform(n, random_part) * base
+            ).astype(np.int64)
+        for i in range(len(self.prefix) + self.free - 1, len(self.prefix) + random_part - 1, -1):
+            places[:, i] = rest % base
+            rest //= base
         if self.check:  # EAN-13: weights 1, 3, 1, 3, ... over the first 12 digits
             weights = np.array([1 if i % 2 == 0 else 3 for i in range(self.length - 1)], dtype=np.int64)
-            digits[:, -1] = (10 - (digits[:, :-1] * weights).sum(axis=1) % 10) % 10
-        return Numbers(e._fields((digits + 48).astype(np.uint8)))
+            places[:, -1] = (10 - (places[:, :-1] * weights).sum(axis=1) % 10) % 10
+        letters = np.frombuffer(self.alphabet.encode(), dtype=np.uint8)
+        return Numbers(e._fields(letters[places]))
 
 
 class Null(Gen):

@@ -58,6 +58,7 @@ class Context:
     column: object  # schema.Column
     created: str | None  # the table's creation column
     pool: int  # pool size for values drawn into pools
+    exact_length: int | None = None  # a CHECK says length(col) = n
 
 
 # Without a created_at, the moment a row's story starts: a loan's borrowed_at, an order's placed_at.
@@ -144,10 +145,13 @@ def _text(ctx: Context, name: str, words: list[str]) -> g.Gen:
                 "owner_name", "customer_name", "real_name", "person_name") or (name == "name" and person_table):  # fmt: skip
         return g.Person(column, "full")
     if last in ("isbn", "isbn13", "ean", "ean13", "barcode", "gtin") and (length is None or length >= 13):
-        return g.Digits(column, 13, prefix="978" if "isbn" in last else "", check=True,
-                        label="ISBN-13 (978, check digit), distinct" if "isbn" in last else "EAN-13, distinct")  # fmt: skip
+        return g.Code(column, 13, prefix="978" if "isbn" in last else "", check=True,
+                      label="ISBN-13 (978, check digit), distinct" if "isbn" in last else "EAN-13, distinct")  # fmt: skip
     if last in ("upc",) and (length is None or length >= 12):
-        return g.Digits(column, 12, label="12 digits, distinct")
+        return g.Code(column, 12)
+    if last in ("code", "sku", "ref", "reference", "serial", "voucher", "coupon", "pin", "otp"):
+        size = ctx.exact_length or min(length or 8, 8)
+        return g.Code(column, size, alphabet=g.Code.DIGITS if last in ("pin", "otp") else g.Code.ALPHANUMERIC)
     if _is_password(name, words):
         return password_hash(column, name)
     if last in ("token", "secret", "nonce", "salt", "key") or name in ("api_key", "apikey", "secret_key"):
@@ -155,7 +159,9 @@ def _text(ctx: Context, name: str, words: list[str]) -> g.Gen:
     if last in ("sha", "sha1", "sha256", "checksum", "digest", "etag", "md5", "hash", "fingerprint"):
         return g.Hex(column, min(length or 64, 64 if "sha256" in name or last == "hash" else 40 if last in ("sha", "sha1") else 32))
     if name == "slug" or last == "slug":
-        return g.Computed(column, "slug: words joined by -", lambda s: _slugs(s, ctx.pool))
+        gen = g.Computed(column, "slug: words joined by -", lambda s: _slugs(s, ctx.pool))
+        gen.separator = "-"
+        return gen
     addressy = any(c in table.columns for c in ("city", "zip", "zipcode", "postcode", "postal_code", "country"))
     faker = _faker_method(name, words, table_words | ({"address"} if addressy else set()))
     if faker:

@@ -39,7 +39,7 @@ SKELETON_BLOCK = 1 << 17  # parent rows whose children are counted at a time
 TEXT_POOL = 4096
 DOCS = "docs/seed.md"
 _INTEGER_LIMITS = {"int2": 2**15 - 1, "int4": 2**31 - 1, "int8": 2**53}  # int8: exact in a float64 draw
-_UNIQUE_BY_CONSTRUCTION = (g.KeyUUID, g.KeyInteger, g.KeyText, g.RandomUUID, g.Ordinal, g.Digits)
+_UNIQUE_BY_CONSTRUCTION = (g.KeyUUID, g.KeyInteger, g.KeyText, g.RandomUUID, g.Ordinal, g.Code)
 
 
 @dataclass
@@ -336,7 +336,8 @@ def _column_plan(plan: TablePlan, table, column, schema, spec, facts, profile: P
                            "use a UUID, integer or text key")  # fmt: skip
         return ColumnPlan(column, gen(column, table.key), origin="key")
     origin = "profile"
-    context = names.Context(table, column, plan.created, options.get("pool", POOL))
+    exact = [n for op, n in facts.lengths.get(column.name, []) if op == "="]
+    context = names.Context(table, column, plan.created, options.get("pool", POOL), exact[0] if exact else None)
     if chosen:
         gen = _from_profile(table, column, options, context)
     elif column.name in facts.one_of:
@@ -606,7 +607,7 @@ def _apply_facts(table, column, gen: g.Gen, facts, *, explicit: bool) -> None:
         return
     if isinstance(gen, g.Hex) and column.length:
         gen.length = min(gen.length, column.length)
-    if isinstance(gen, (g.Hex, g.Digits)):
+    if isinstance(gen, (g.Hex, g.Code)):
         sample = "0" * gen.length
         for flt in _text_filters(column, facts):
             if not flt(sample) and not flt("1" * gen.length):

@@ -240,6 +240,9 @@ def _describe_type(out: Column, sa_type) -> None:
     from sqlalchemy import types as t
     from sqlalchemy.dialects import postgresql as pg
 
+    if isinstance(sa_type, (t.Interval, pg.INTERVAL)):  # Interval is a TypeDecorator over DateTime
+        out.kind = "interval"
+        return
     sa_type = _unwrap(sa_type)
     if isinstance(sa_type, t.ARRAY):
         item = Column(name=out.name, sql_type=_unwrap(sa_type.item_type).compile(dialect=_dialect()), kind=None, nullable=False)
