@@ -14,7 +14,7 @@ GLOBAL_FLAGS = ("--verbose", "-v", "--wide")
 # -q is --quiet, -t is --threshold): their old long option is suggested.
 FAMILIAR_OPTIONS = {
     "todoctl seed": {
-        "-n": "--rows", "--count": "--rows", "--number": "--rows", "-t": "--rows", "--tasks-per-user": "--rows",
+        "-n": "--users", "--count": "--users", "--number": "--users", "-t": "--rows", "--tasks-per-user": "--rows",
     },
     "todoctl explain run": {"-p": "--param"},
     "todoctl explain check": {"-q": "--query"},

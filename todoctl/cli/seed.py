@@ -68,9 +68,8 @@ def seed(
 
     \b
     Examples:
-      todoctl seed --users 100
+      todoctl seed --users 100 --truncate
       todoctl seed --rows 1000 --rows comments=50000 --dry-run
-      todoctl seed --profile load --truncate
     """
     from todoctl.errors import usage_error
 

@@ -220,7 +220,9 @@ class _Section:
         if self.data:
             unknown = sorted(self.data)
             hint = ""
-            if self.allowed:
+            if not self.where and isinstance(self.data[unknown[0]], dict) and unknown[0] not in TOP_KEYS:
+                hint = f" (a table's settings go in [tables.{unknown[0]}])"
+            elif self.allowed:
                 close = difflib.get_close_matches(unknown[0], self.allowed, n=1)
                 hint = f" (did you mean {self.name(close[0])}?)" if close else f"; the keys are: {', '.join(self.allowed)}"
             raise _bad(self.path, f"unknown key(s) {', '.join(self.name(k) for k in unknown)}{hint}")
