@@ -221,7 +221,7 @@ def _load(url: DatabaseURL, plan, mode: str, progress: Progress | None, yes: boo
             with Producer(run_) as producer:
                 loads, parts = _pipeline(conn, url, plan, producer, deferred, phases, progress)
             with seed_load.database_errors(url, "moving sequences past the seeded keys"):
-                seed_load.advance_sequences(conn, plan, run_)
+                seed_load.advance_sequences(conn, plan, offsets)
             with seed_load.database_errors(url, "committing"), _timed(phases, "commit"):
                 conn.commit()
     described = _described(plan)

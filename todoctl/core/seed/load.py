@@ -167,7 +167,7 @@ def converter(conn: "psycopg.Connection"):
     return convert
 
 
-def advance_sequences(conn: "psycopg.Connection", plan, run) -> None:
+def advance_sequences(conn: "psycopg.Connection", plan, offsets) -> None:
     """Identity and serial columns: the sequence moves past the values the seed drew, so the
     app's next insert does not collide with a seeded row."""
     from todoctl.core.seed import generators as g
@@ -175,7 +175,7 @@ def advance_sequences(conn: "psycopg.Connection", plan, run) -> None:
     for table in plan.tables.values():
         for column in table.written:
             if isinstance(column.gen, g.KeyInteger) and table.count:
-                last = run.key_base(table.key, column.name) + table.count
+                last = offsets.keys.get((table.key, column.name), 0) + table.count
                 conn.execute(
                     "SELECT setval(s, %s) FROM pg_get_serial_sequence(%s, %s) s WHERE s IS NOT NULL",
                     (last, table.table.quoted, column.name),
