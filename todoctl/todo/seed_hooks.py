@@ -44,7 +44,7 @@ def _within(span, u: np.ndarray):
     return np.floor(u * micros).astype("timedelta64[us]")
 
 
-@hooks.rows("tasks", satisfies=["ck_tasks_completed_at_iff_completed"])
+@hooks.rows("tasks", satisfies=["ck_tasks_completed_at_iff_completed"], writes=["completed_at", "due_date"])
 def statuses_agree_with_dates(rows) -> None:
     now = rows.now
     created, updated, status = rows["created_at"], rows["updated_at"], rows["status"]

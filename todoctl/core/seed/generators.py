@@ -665,7 +665,7 @@ class Reference(Gen):
             "one_to_one": f"a {target} row, each once",
         }[self.mode]
         if self.within:
-            text += f" of the same {self.within.split('.')[-1]} row"
+            text = text.replace("any ", "a ", 1) + f" of the same {self.within.split('.')[-1]} row"
         return text
 
     def draw(self, chunk):

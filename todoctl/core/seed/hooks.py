@@ -39,11 +39,13 @@ _MARK = "__todoctl_seed_hook__"
 NaT = np.datetime64("NaT", "us")
 
 
-def rows(table: str, *, satisfies: Iterable[str] = ()) -> Callable:
-    """Register ``fn(rows: Rows) -> None`` to run on each chunk of ``table``'s rows."""
+def rows(table: str, *, satisfies: Iterable[str] = (), writes: Iterable[str] = ()) -> Callable:
+    """Register ``fn(rows: Rows) -> None`` to run on each chunk of ``table``'s rows. ``writes``
+    names columns it sets in every row: the engine draws only their NULLs (which the hook reads
+    with ``rows.isnull``), not values the hook would throw away."""
 
     def register(fn: Callable) -> Callable:
-        setattr(fn, _MARK, ("rows", table, tuple(satisfies)))
+        setattr(fn, _MARK, ("rows", table, (tuple(satisfies), tuple(writes))))
         return fn
 
     return register
@@ -65,6 +67,7 @@ class RowHook:
     satisfies: tuple[str, ...]
     fn: Callable
     where: str  # module.function, for messages
+    writes: tuple[str, ...] = ()
 
 
 @dataclass
@@ -96,10 +99,11 @@ def load(specs: tuple[str, ...], base: Path | None, app_seeds: Path | None = Non
             if not callable(value) or mark is None or id(value) in seen:
                 continue
             seen.add(id(value))
-            kind, target, satisfies = mark
+            kind, target, extra = mark
             where = f"{getattr(value, '__module__', module.__name__)}.{getattr(value, '__name__', name)}"
             if kind == "rows":
-                found.rows.setdefault(target, []).append(RowHook(target, satisfies, value, where))
+                satisfies, writes = extra
+                found.rows.setdefault(target, []).append(RowHook(target, satisfies, value, where, writes))
             else:
                 found.texts[target] = value
     return found

@@ -175,7 +175,7 @@ def _report(url: DatabaseURL | None, plan, mode: str, **kwargs) -> SeedReport:
 
 def _described(plan) -> dict[str, tuple[str, list[ColumnReport]]]:
     return {
-        t.key: (t.shape(), [ColumnReport(c.name, c.describe()) for c in t.columns])
+        t.key: (t.shape(), [ColumnReport(c.name, t.describe(c)) for c in t.columns])
         for t in plan.tables.values()
     }
 

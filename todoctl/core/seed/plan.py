@@ -35,7 +35,8 @@ DEFAULT_FAN_OUT = FanOut("lognormal", mean=3.0, skew=1.0)
 LINK_FAN_OUT = FanOut("weights", weights=(1.0, 2.0, 2.0, 1.0))
 ONE_EACH = FanOut("uniform", low=1, high=1)
 POOL = 1024  # values per pool for names, words and Faker values
-SKELETON_BLOCK = 1 << 17  # parent rows whose children are counted at a time
+SKELETON_BLOCK = 1 << 16  # parent rows whose children are counted at a time
+STARTS = np.int32  # each parent's first row: tables hold at most MAX_ROWS (20 million) rows
 TEXT_POOL = 4096
 DOCS = "docs/seed.md"
 _INTEGER_LIMITS = {"int2": 2**15 - 1, "int4": 2**31 - 1, "int8": 2**53}  # int8: exact in a float64 draw
@@ -90,6 +91,15 @@ class TablePlan:
         return self.table.name
 
     @property
+    def hook_writes(self) -> frozenset[str]:
+        """Columns a hook sets in every row (numbers and times only: their placeholder is zeros)."""
+        if not hasattr(self, "_hook_writes"):
+            names = {c for hook in self.hooks for c in hook.writes}
+            kinds = ("int2", "int4", "int8", "float4", "float8", "bool", "date", "timestamp", "timestamptz", "time", "interval")
+            self._hook_writes = frozenset(c.name for c in self.written if c.name in names and c.column.kind in kinds and not isinstance(c.gen, (g.KeyUUID, g.KeyInteger, g.KeyText, g.Reference, g.Tree)))
+        return self._hook_writes
+
+    @property
     def key(self) -> str:
         return self.table.key
 
@@ -114,6 +124,13 @@ class TablePlan:
                 done += pending
                 break
         return done
+
+    def describe(self, column: ColumnPlan) -> str:
+        """A column's generator for the dry run; a hook's when one sets every value."""
+        if column.name in self.hook_writes:
+            by = ", ".join(h.where for h in self.hooks if column.name in h.writes)
+            return f"set by the hook {by}" + (f"; {column.null:.0%} NULL drawn first" if column.null > 0 else "")
+        return column.describe()
 
     def shape(self) -> str:
         """How the count came about (and the hooks that run on the rows), for the dry run."""
@@ -828,12 +845,12 @@ def _count(plan: TablePlan, table, spec, profile: Profile, plans, users_table) -
             counts = _capped(counts, caps) if asked is not None else np.minimum(counts, caps)
             if asked is not None and int(counts.sum()) < asked:
                 raise _too_tight(plan, asked, int(caps.sum()))
-        starts = np.zeros(parents + 1, dtype=np.int64)
+        starts = np.zeros(parents + 1, dtype=STARTS)
         starts[1:] = counts
     else:
         # Drawn and capped a block of parents at a time, into the one array that becomes the
-        # parents' first rows: a million parents cost 8 MB.
-        starts = np.zeros(parents + 1, dtype=np.int64)
+        # parents' first rows: a million parents cost 4 MB.
+        starts = np.zeros(parents + 1, dtype=STARTS)
         for low in range(0, parents, SKELETON_BLOCK):
             high = min(parents, low + SKELETON_BLOCK)
             block = _fan_out_counts(plan.fan_out, stream.uniform(high - low), None)
@@ -922,8 +939,8 @@ def _range_sizes(plan: TablePlan, plans, gen: g.Reference, low: int, high: int) 
 
 
 def owner_of(starts: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """The parent row of each row, from the parents' first rows."""
-    return np.searchsorted(starts, rows, side="right") - 1
+    """The parent row of each row, from the parents' first rows (int64)."""
+    return np.searchsorted(starts, rows.astype(starts.dtype, copy=False), side="right").astype(np.int64) - 1
 
 
 def _capped(counts: np.ndarray, caps: np.ndarray) -> np.ndarray:

@@ -126,7 +126,8 @@ class Run:
     def range_within(self, target: str, ancestor_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The rows of ``target`` that belong to each ancestor row: (first, how many)."""
         starts = self.plan.tables[target].starts
-        return starts[ancestor_rows], starts[ancestor_rows + 1] - starts[ancestor_rows]
+        first = starts[ancestor_rows].astype(np.int64)
+        return first, starts[ancestor_rows + 1].astype(np.int64) - first
 
     def now_datetime64(self) -> np.datetime64:
         return np.datetime64(self.now + EPOCH_SHIFT_US, "us")
@@ -180,8 +181,9 @@ class Chunk:
         self._prefix = f"todoctl-seed/{run.profile.seed}/{offset}/{table.key}/{number}"
         if table.starts is not None:
             self.owner = owner_of(table.starts, self.rows)
-            self.group_offset = self.rows - table.starts[self.owner]
-            self.group_size = table.starts[self.owner + 1] - table.starts[self.owner]
+            first_row = table.starts[self.owner].astype(np.int64)
+            self.group_offset = self.rows - first_row
+            self.group_size = table.starts[self.owner + 1].astype(np.int64) - first_row
         else:
             self.owner = None
             self.group_offset = self.rows
@@ -191,7 +193,10 @@ class Chunk:
 
     def draw(self) -> None:
         for cp in self.table.draw_order:
-            values = cp.gen.draw(self)
+            if cp.name in self.table.hook_writes:  # the hook sets every value: only its NULLs are drawn
+                values = Numbers(np.zeros(self.n, dtype=np.int64))
+            else:
+                values = cp.gen.draw(self)
             if cp.null > 0:
                 values = g.with_null(values, self.named_uniform(f"{cp.name}/null") < cp.null)
             self.values[cp.name] = values
