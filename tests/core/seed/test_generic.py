@@ -489,3 +489,62 @@ def test_shelf_is_seeded_from_its_models_alone(pg, shelf_db, shelf_project):
     assert one(pg, url, "SELECT count(*) FROM category WHERE parent_id IS NOT NULL") > 0
     pg.execute("INSERT INTO \"user\" (email, hashed_password, role, is_active, created_at) "
                "VALUES ('x@example.com', 'h', 'reader', true, now())", database=url.database)  # fmt: skip
+
+
+def test_appending_continues_keys_and_sequences_after_the_rows_there(pg, shelf_db, shelf_project):
+    """shelf's migration leaves a "General" category: --append numbers after it and moves the sequences."""
+    with project.use(shelf_project):
+        first = seed.run(shelf_db, rows=["20"], mode="append")
+        second = seed.run(shelf_db, rows=["20"], mode="append")
+    url = shelf_db
+    categories = next(t.rows for t in first.tables if t.table == "category")
+    assert one(pg, url, "SELECT count(*) FROM category") == 1 + 2 * categories
+    assert one(pg, url, "SELECT count(*) FROM category WHERE name = 'General'") == 1
+    assert one(pg, url, 'SELECT count(DISTINCT email) FROM "user"') == 40
+    assert first.fingerprint != second.fingerprint
+    pg.execute("INSERT INTO category (name) VALUES ('after the seed')", database=url.database)  # the sequence moved
+
+
+CYCLE = '''\
+from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table
+
+metadata = MetaData()
+team = Table("team", metadata, Column("id", Integer, primary_key=True), Column("name", String(50), nullable=False),
+             Column("captain_id", Integer, ForeignKey("player.id", use_alter=True), nullable={nullable}))
+player = Table("player", metadata, Column("id", Integer, primary_key=True), Column("name", String(50), nullable=False),
+               Column("team_id", Integer, ForeignKey("team.id"), nullable=False))
+'''
+
+
+def test_a_cycle_of_keys_is_broken_at_its_nullable_key_or_named(pg, app_db):
+    _, url = app_db(CYCLE.format(nullable=True))
+    report = seed.run(url, rows=["10"])
+    team = next(t for t in report.tables if t.table == "team")
+    assert "cycle" in next(c.generator for c in team.columns if c.column == "captain_id")
+    assert [t.table for t in report.tables] == ["team", "player"]
+    assert one(pg, url, "SELECT count(*) FROM player") > 0
+    error = _problem(app_db, CYCLE.format(nullable=False))
+    assert "cycle" in error.message and "team" in error.message and "player" in error.message
+
+
+def test_users_needs_a_users_table(app_db):
+    error = _problem(app_db, CYCLE.format(nullable=True), users=5)
+    assert "--users" in error.message and "users_table" in error.hint
+
+
+def test_the_cli_dry_run_shows_counts_and_generators(app_db):
+    from typer.testing import CliRunner
+
+    from todoctl.cli.app import app
+
+    _, url = app_db(KINDS)
+    result = CliRunner().invoke(app, ["-d", url.url, "seed", "--rows", "30", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    for word in ("account", "item_category", "30", "one of draft", "tree of up to 4 levels"):
+        assert word in result.stdout, word
+    as_json = CliRunner().invoke(app, ["-d", url.url, "seed", "--rows", "30", "--dry-run", "--json"])
+    import json
+
+    document = json.loads(as_json.stdout)
+    item = next(t for t in document["tables"] if t["table"] == "item")
+    assert {c["column"] for c in item["columns"]} >= {"code", "settings", "tags", "ip_address"}
