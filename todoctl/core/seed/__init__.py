@@ -5,6 +5,8 @@
     schema      what the models say: tables in load order, kinds of values, keys, uniques, checks
     checks      CHECK constraints read with PostgreSQL's grammar (pglast)
     plan        every table's count and every column's generator, before any connection
+    constraints CHECK facts and unique constraints applied to the plan's generators
+    counts      rows per root table, and per parent row (the skeleton)
     names       realistic values by a column's name and type
     generators  the column generators (numpy, a chunk at a time)
     sources     pools drawn once per run: Faker's providers, word lists, text models

@@ -393,7 +393,6 @@ class Number(Gen):
         return f"{self.distribution} {self.low:g}..{self.high:g}" + (", distinct" if self.distinct else "")
 
     def draw(self, chunk):
-        n = chunk.n
         if self.distinct and self.capacity:
             size = self.capacity
             key = e.key_of(f"{chunk.table.name}/{self.column.name}/distinct")

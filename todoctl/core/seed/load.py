@@ -154,8 +154,6 @@ def converter(conn: "psycopg.Connection"):
     """``convert(column, texts) -> [binary field]``: values of any type, encoded by the server."""
 
     def convert(column, texts: list[str]) -> list[bytes]:
-        from todoctl.core.seed.schema import quote
-
         out = []
         with conn.cursor(binary=True) as cursor:
             for text in texts:

@@ -13,34 +13,24 @@ and the setting that would fix it, raised here, before anything is written.
 from __future__ import annotations
 
 import difflib
-import math
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
 
 import numpy as np
 
 from todoctl.core.seed import checks as check_facts
-from todoctl.core.seed import encode as e
 from todoctl.core.seed import generators as g
 from todoctl.core.seed import hooks as seed_hooks
 from todoctl.core.seed import names
 from todoctl.core.seed import schema as seed_schema
+from todoctl.core.seed.constraints import apply_facts, apply_orders, convert, keep_unique, micros, problem
+from todoctl.core.seed.counts import count
 from todoctl.core.seed.profile import FanOut, Profile
 from todoctl.core.seed.sources import Sources, check_locale
-from todoctl.core.seed.values import DAY, field_encoder, timestamp_us
+from todoctl.core.seed.values import field_encoder
 from todoctl.errors import usage_error
 
-DEFAULT_FAN_OUT = FanOut("lognormal", mean=3.0, skew=1.0)
-LINK_FAN_OUT = FanOut("weights", weights=(1.0, 2.0, 2.0, 1.0))
-ONE_EACH = FanOut("uniform", low=1, high=1)
 POOL = 1024  # values per pool for names, words and Faker values
-SKELETON_BLOCK = 1 << 16  # parent rows whose children are counted at a time
-STARTS = np.int32  # each parent's first row: tables hold at most MAX_ROWS (20 million) rows
 TEXT_POOL = 4096
-DOCS = "docs/seed.md"
-_INTEGER_LIMITS = {"int2": 2**15 - 1, "int4": 2**31 - 1, "int8": 2**53}  # int8: exact in a float64 draw
-_UNIQUE_BY_CONSTRUCTION = (g.KeyUUID, g.KeyInteger, g.KeyText, g.RandomUUID, g.Ordinal, g.Code)
 
 
 @dataclass
@@ -236,9 +226,6 @@ def _users_table(profile: Profile, schema, names_of) -> str | None:
     return None
 
 
-def _problem(table, columns, what: str, fix: str):
-    cols = ", ".join(f"{table.name}.{c}" for c in columns) if columns else table.name
-    return usage_error(f"{cols}: {what}", f"{fix} ({DOCS})")
 
 
 def _table_plan(table, schema, profile: Profile, hooks, plans: dict[str, TablePlan], users_table) -> TablePlan:
@@ -250,7 +237,7 @@ def _table_plan(table, schema, profile: Profile, hooks, plans: dict[str, TablePl
         if check.name in trusted:
             continue
         columns = check_facts.columns_of(check.sql, table.columns)
-        raise _problem(
+        raise problem(
             table, columns,
             f"CHECK {check.name or ''} ({check.sql}) is not one the seed can read",
             f"register a rows hook that satisfies it, @hooks.rows({table.name!r}, satisfies=[{check.name!r}]), or list it in "
@@ -258,7 +245,7 @@ def _table_plan(table, schema, profile: Profile, hooks, plans: dict[str, TablePl
         )  # fmt: skip
     for index, expression in table.unreadable_uniques:
         if index not in trusted:
-            raise _problem(
+            raise problem(
                 table, [], f"unique index {index} on ({expression}) is not one the seed can read",
                 f"list it in the profile, [tables.{table.name}] trust = [{index!r}], and keep its values apart in a rows hook",
             )  # fmt: skip
@@ -266,12 +253,12 @@ def _table_plan(table, schema, profile: Profile, hooks, plans: dict[str, TablePl
     plan.created = names.created_column(table)
     for column in table.columns.values():
         plan.columns.append(_column_plan(plan, table, column, schema, spec, facts, profile, plans))
-    _apply_orders(plan, facts)
+    apply_orders(plan, facts)
     for unique in table.uniques:
         if unique.name in trusted:
             continue
-        _keep_unique(plan, table, unique, plans)
-    _count(plan, table, spec, profile, plans, users_table)
+        keep_unique(plan, table, unique, plans)
+    count(plan, table, spec, profile, plans, users_table)
     return plan
 
 
@@ -282,14 +269,14 @@ def _single_fks(table, schema) -> list:
     out = []
     for fk in table.foreign_keys:
         if len(fk.columns) != 1:
-            raise _problem(
+            raise problem(
                 table, fk.columns,
                 f"foreign key {fk.name or ''} over several columns ({', '.join(fk.columns)}) is not supported",
                 "reference the parent's single-column key, or seed this table yourself",
             )  # fmt: skip
         if fk.target not in schema.tables:
             if not table.columns[fk.columns[0]].nullable:
-                raise _problem(table, fk.columns, f"references {fk.target}, which is not in the models",
+                raise problem(table, fk.columns, f"references {fk.target}, which is not in the models",
                                "add the referenced table's model to the app's MetaData")  # fmt: skip
             continue
         out.append(fk)
@@ -339,17 +326,17 @@ def _column_plan(plan: TablePlan, table, column, schema, spec, facts, profile: P
     nullable = column.nullable and column.name not in facts.not_null
     if column.generated:
         if options:
-            raise _problem(table, [column.name], "is generated by the server; the profile cannot set it", "remove its settings")
+            raise problem(table, [column.name], "is generated by the server; the profile cannot set it", "remove its settings")
         return ColumnPlan(column, None, origin="server", note="generated by the server")
     fk = table.fk_of(column.name)
     if fk is not None and fk.target in schema.tables:
         return _reference(plan, table, column, fk, schema, options, chosen, nullable, profile, plans)
     if _is_key(table, column, schema):
         if options:
-            raise _problem(table, [column.name], "is a key the seed numbers itself; the profile cannot set it", "remove its settings")
+            raise problem(table, [column.name], "is a key the seed numbers itself; the profile cannot set it", "remove its settings")
         gen = {"uuid": g.KeyUUID, "int2": g.KeyInteger, "int4": g.KeyInteger, "int8": g.KeyInteger, "text": g.KeyText}.get(column.kind)
         if gen is None:
-            raise _problem(table, [column.name], f"a key of type {column.sql_type} is not one the seed can number",
+            raise problem(table, [column.name], f"a key of type {column.sql_type} is not one the seed can number",
                            "use a UUID, integer or text key")  # fmt: skip
         return ColumnPlan(column, gen(column, table.key), origin="key")
     origin = "profile"
@@ -368,7 +355,7 @@ def _column_plan(plan: TablePlan, table, column, schema, spec, facts, profile: P
                 return ColumnPlan(column, g.Null(column, "the profile says null = 1"), null=1.0, origin="profile")
             if column.server_default:
                 return ColumnPlan(column, None, origin="server", note=f"server default ({column.sql_type})")
-            raise _problem(
+            raise problem(
                 table, [column.name], f"type {column.sql_type} is not one the seed can generate",
                 f"give its values in the profile, [tables.{table.name}.columns.{column.name}] values = [\"...\"] (the server "
                 f"converts them)" + (", or null = 1" if nullable else ""),
@@ -377,11 +364,11 @@ def _column_plan(plan: TablePlan, table, column, schema, spec, facts, profile: P
     null = 0.0
     if "null" in options:
         if not nullable and options["null"] > 0:
-            raise _problem(table, [column.name], "is NOT NULL; the profile gives it a null fraction", f"remove null from [tables.{table.name}.columns.{column.name}]")
+            raise problem(table, [column.name], "is NOT NULL; the profile gives it a null fraction", f"remove null from [tables.{table.name}.columns.{column.name}]")
         null = options["null"]
     elif nullable:
         null = names.null_fraction(column, profile.null)
-    _apply_facts(table, column, gen, facts, explicit=bool(chosen))
+    apply_facts(table, column, gen, facts, explicit=bool(chosen))
     if isinstance(gen, g.Moment):
         gen.window_days = profile.window_days
         if gen.rule == "created" and plan.parent_table is not None:
@@ -404,21 +391,21 @@ def _is_key(table, column, schema) -> bool:
 
 def _reference(plan, table, column, fk, schema, options, chosen, nullable, profile, plans) -> ColumnPlan:
     if chosen or set(options) - {"null", "depth"}:
-        raise _problem(
+        raise problem(
             table, [column.name],
             f"is a foreign key to {fk.target}: its values are rows of that table; the profile can set only null and depth",
             f"remove {', '.join(sorted(set(options) - {'null', 'depth'}))} from [tables.{table.name}.columns.{column.name}]",
         )  # fmt: skip
     null = options.get("null")
     if null is not None and null > 0 and not nullable:
-        raise _problem(table, [column.name], "is NOT NULL; the profile gives it a null fraction", "remove null")
+        raise problem(table, [column.name], "is NOT NULL; the profile gives it a null fraction", "remove null")
     target_column = fk.target_columns[0]
     if fk.target == table.key:
         gen = g.Tree(column, table.key, target_column, options.get("depth", 4))
         return ColumnPlan(column, gen, null=0.0, origin="reference")
     if (table.key, column.name) in schema.back_references:
         if not nullable:
-            raise _problem(table, [column.name], "closes a cycle of foreign keys", "make it nullable")
+            raise problem(table, [column.name], "closes a cycle of foreign keys", "make it nullable")
         return ColumnPlan(column, g.Null(column, f"{fk.target.split('.')[-1]} is loaded later: a cycle of foreign keys"), null=1.0, origin="reference")
     if column.name == plan.parent:
         return ColumnPlan(column, g.Reference(column, fk.target, target_column, "owner"), origin="reference")
@@ -433,7 +420,7 @@ def _reference(plan, table, column, fk, schema, options, chosen, nullable, profi
 
 def _enumeration(table, column, values: list) -> g.Gen:
     if column.kind is None:
-        raise _problem(table, [column.name], f"type {column.sql_type} is not one the seed can generate", "give its values in the profile")
+        raise problem(table, [column.name], f"type {column.sql_type} is not one the seed can generate", "give its values in the profile")
     return g.Choice(column, values)
 
 
@@ -447,18 +434,18 @@ def _from_profile(table, column, options: dict, context) -> g.Gen:
         for value in values:
             try:
                 if encoder is not None:
-                    encoder(_convert(column, value))
+                    encoder(convert(column, value))
             except (ValueError, TypeError, ArithmeticError, OverflowError) as exc:
-                raise _problem(table, [column.name], f"{where} values: {value!r} is not a {column.sql_type} ({exc})", "fix the value") from None
-        gen = g.Choice(column, [_convert(column, v) for v in values], weights)
+                raise problem(table, [column.name], f"{where} values: {value!r} is not a {column.sql_type} ({exc})", "fix the value") from None
+        gen = g.Choice(column, [convert(column, v) for v in values], weights)
         return gen
     if "words" in options:
         if column.kind not in ("text", "enum"):
-            raise _problem(table, [column.name], f"{where} words: the column is {column.sql_type}, not text", "use values = [...]")
+            raise problem(table, [column.name], f"{where} words: the column is {column.sql_type}, not text", "use values = [...]")
         return g.Words(column, options["words"], zipf=options.get("distribution") == "zipf")
     if "text" in options:
         if column.kind != "text":
-            raise _problem(table, [column.name], f"{where} text: the column is {column.sql_type}, not text", "use values = [...]")
+            raise problem(table, [column.name], f"{where} text: the column is {column.sql_type}, not text", "use values = [...]")
         gen = g.TextModel(column, options["text"], options.get("pool", TEXT_POOL))
         gen.pool_setting = options.get("pool")
         return gen
@@ -467,7 +454,7 @@ def _from_profile(table, column, options: dict, context) -> g.Gen:
     name = options["generator"]
     made = _named(column, name, context)
     if made is None:
-        raise _problem(table, [column.name], f"{where} generator = {name!r}: no such generator for {column.sql_type}",
+        raise problem(table, [column.name], f"{where} generator = {name!r}: no such generator for {column.sql_type}",
                        f"the generators: {', '.join(NAMED)}")  # fmt: skip
     return made
 
@@ -503,20 +490,6 @@ def _named(column, name: str, context) -> g.Gen | None:
     return None
 
 
-def _convert(column, value):
-    """A profile's value as the column's kind takes it."""
-    kind = column.kind
-    if kind in ("int2", "int4", "int8") and isinstance(value, str):
-        return int(value)
-    if kind == "numeric":
-        return Decimal(str(value))
-    if kind in ("float4", "float8") and isinstance(value, str):
-        return float(value)
-    if kind in ("timestamp", "timestamptz") and isinstance(value, (str, date)):
-        from todoctl.core.seed.values import to_datetime
-
-        return to_datetime(value)
-    return value
 
 
 def _modify(table, column, gen: g.Gen, options: dict, chosen: bool) -> None:
@@ -529,7 +502,7 @@ def _modify(table, column, gen: g.Gen, options: dict, chosen: bool) -> None:
             gen.high = float(options.get("max", gen.high))
             gen.explicit = True
             if gen.low > gen.high:
-                raise _problem(table, [column.name], f"{where} min {gen.low:g} > max {gen.high:g}", "swap them")
+                raise problem(table, [column.name], f"{where} min {gen.low:g} > max {gen.high:g}", "swap them")
         if "distribution" in options:
             gen.distribution = options["distribution"]
         return
@@ -537,10 +510,10 @@ def _modify(table, column, gen: g.Gen, options: dict, chosen: bool) -> None:
         if ranged:
             low, high = options.get("min"), options.get("max")
             if low is None or high is None or isinstance(low, (int, float)) or isinstance(high, (int, float)):
-                raise _problem(table, [column.name], f"{where} needs both min and max as dates or date-times", "e.g. min = 2024-01-01, max = 2025-12-31")
-            gen.rule, gen.low, gen.high = "range", _micros(low), _micros(high)
+                raise problem(table, [column.name], f"{where} needs both min and max as dates or date-times", "e.g. min = 2024-01-01, max = 2025-12-31")
+            gen.rule, gen.low, gen.high = "range", micros(low), micros(high)
             if gen.low > gen.high:
-                raise _problem(table, [column.name], f"{where} min is after max", "swap them")
+                raise problem(table, [column.name], f"{where} min is after max", "swap them")
         if "distribution" in options:
             gen.distribution = options["distribution"]
         return
@@ -548,441 +521,10 @@ def _modify(table, column, gen: g.Gen, options: dict, chosen: bool) -> None:
         return
     extra = [k for k in ("min", "max", "distribution") if k in options]
     if extra:
-        raise _problem(table, [column.name], f"{where} {', '.join(extra)}: the generator ({gen.describe()}) takes no {extra[0]}",
+        raise problem(table, [column.name], f"{where} {', '.join(extra)}: the generator ({gen.describe()}) takes no {extra[0]}",
                        "remove it, or choose a numeric or time generator")  # fmt: skip
 
 
-def _micros(value) -> int:
-    if isinstance(value, datetime):
-        return timestamp_us(value)
-    if isinstance(value, date):
-        return timestamp_us(datetime(value.year, value.month, value.day))
-    raise ValueError(value)
-
-
-# ---------------------------------------------------------------- CHECK facts
-
-
-def _apply_facts(table, column, gen: g.Gen, facts, *, explicit: bool) -> None:
-    name = column.name
-    said = ", ".join(facts.where.get(name, [])) or "the column's type"
-    where = f"[tables.{table.name}.columns.{name}]"
-    if isinstance(gen, g.Number):
-        _number_bounds(table, column, gen, facts.bounds.get(name, []), said, explicit or getattr(gen, "explicit", False))
-        return
-    if isinstance(gen, g.Moment):
-        bounds = facts.bounds.get(name, [])
-        if bounds:
-            low, high = -(2**62), 2**62
-            for op, value in bounds:
-                try:
-                    micros = _micros(_convert(column, value) if not isinstance(value, (date, datetime)) else value)
-                except (ValueError, TypeError):
-                    raise _problem(table, [name], f"CHECK {said}: cannot read {value!r} as a time", "trust the constraint and set min/max") from None
-                if column.kind == "date":
-                    micros = micros // DAY * DAY
-                step = DAY if column.kind == "date" else 1
-                if op in (">", ">="):
-                    low = max(low, micros + (step if op == ">" else 0))
-                elif op in ("<", "<="):
-                    high = min(high, micros - (step if op == "<" else 0))
-            gen.clamp = (low, high)
-        return
-    if isinstance(gen, g.PoolGen):
-        if column.length:
-            gen.max_length = column.length
-        filters = _text_filters(column, facts) if column.kind in ("text", "enum") else []
-        filters += _value_filters(column, facts)
-        gen.filters += filters
-        gen.strict = bool(
-            facts.patterns.get(name) or name in facts.one_of or name in facts.none_of
-            or any(op == "=" for op, _ in facts.lengths.get(name, []))
-        )  # fmt: skip
-        if isinstance(gen, g.Choice):
-            kept = [v for v in gen.given if all(f(v) for f in gen.filters) and not (gen.max_length and isinstance(v, str) and len(v) > gen.max_length)]
-            if not kept:
-                raise _problem(table, [name], f"no value of {gen.describe()} satisfies {said}",
-                               f"set values that do: {where} values = [...]")  # fmt: skip
-            if explicit and len(kept) < len(gen.given):
-                bad = [v for v in gen.given if v not in kept][:3]
-                raise _problem(table, [name], f"{where} values {', '.join(map(repr, bad))} break {said}", "remove them")
-        formats = getattr(gen, "formats", None)
-        if formats:
-            fitting = [f for f in formats if all(flt(names.hash_sample(f)) for flt in gen.filters)
-                       and (not column.length or len(names.hash_sample(f)) <= column.length)]  # fmt: skip
-            if not fitting:
-                raise _problem(table, [name], f"no password hash format ({', '.join(formats)}) satisfies {said}",
-                               f"give the hashes: {where} words = \"...\" or values = [...]")  # fmt: skip
-            chosen = fitting[0]
-            gen.make = lambda s, f=chosen: names._hashes(s, f, 256)
-            gen.label = f"password hash ({chosen})"
-        return
-    if isinstance(gen, g.Person):
-        gen.filters = _text_filters(column, facts)
-        gen.max_length = column.length
-        gen.where = (table.name, name, said)
-        return
-    if isinstance(gen, g.Hex) and column.length:
-        gen.length = min(gen.length, column.length)
-    if isinstance(gen, (g.Hex, g.Code)):
-        sample = "0" * gen.length
-        for flt in _text_filters(column, facts):
-            if not flt(sample) and not flt("1" * gen.length):
-                raise _problem(table, [name], f"{gen.describe()} breaks {said}", f"give the column values in the profile: {where} values = [...]")
-
-
-def _text_filters(column, facts) -> list:
-    name = column.name
-    out = []
-    if name in facts.not_blank:
-        out.append(lambda v: isinstance(v, str) and v.strip() != "")
-    for op, n in facts.lengths.get(name, []):
-        compare = {"<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
-                   "=": lambda a, b: a == b, "<>": lambda a, b: a != b}[op]  # fmt: skip
-        out.append(lambda v, c=compare, n=n: c(len(str(v)), n))
-    for pattern in facts.patterns.get(name, []):
-        try:
-            pattern.compiled()
-        except Exception:
-            raise usage_error(
-                f"{column.name}: the pattern of CHECK {', '.join(facts.where.get(name, []))} ({pattern.sql}) is not one the seed can read",
-                f"set the column's values in the profile and trust the constraint ({DOCS})",
-            ) from None
-        out.append(lambda v, p=pattern: p.matches(str(v)))
-    return out
-
-
-def _value_filters(column, facts) -> list:
-    name = column.name
-    out = []
-    if name in facts.one_of:
-        allowed = {str(v) for v in facts.one_of[name]}
-        out.append(lambda v: str(v) in allowed)
-    if name in facts.none_of:
-        banned = {str(v) for v in facts.none_of[name]}
-        out.append(lambda v: str(v) not in banned)
-    for op, bound in facts.bounds.get(name, []):
-        if column.kind in ("int2", "int4", "int8", "numeric", "float4", "float8"):
-            compare = {"<": Decimal.__lt__, "<=": Decimal.__le__, ">": Decimal.__gt__, ">=": Decimal.__ge__}[op]
-            out.append(lambda v, c=compare, b=Decimal(str(bound)): c(Decimal(str(v)), b))
-    return out
-
-
-def _number_bounds(table, column, gen: g.Number, bounds, said: str, explicit: bool) -> None:
-    """The range a CHECK and the type allow, intersected with the generator's."""
-    kind = column.kind
-    if kind in _INTEGER_LIMITS:
-        unit, low, high = 1, -_INTEGER_LIMITS[kind], _INTEGER_LIMITS[kind]
-    elif kind == "numeric":
-        unit = 10.0 ** -gen.scale
-        digits = (column.precision or 15) - gen.scale
-        high = 10.0 ** min(digits, 15 - gen.scale) - unit
-        low = -high
-    else:
-        unit, low, high = 0.0, -1e300, 1e300
-    for op, value in bounds:
-        try:
-            value = float(value)
-        except (TypeError, ValueError):
-            raise _problem(table, [column.name], f"CHECK {said}: {value!r} is not a number", "fix the constraint or trust it") from None
-        nudge = unit if unit else max(abs(value) * 1e-12, 1e-12)
-        if op == ">":
-            low = max(low, math.floor(value / unit) * unit + unit if unit else value + nudge)
-        elif op == ">=":
-            low = max(low, math.ceil(value / unit) * unit if unit else value)
-        elif op == "<":
-            high = min(high, math.ceil(value / unit) * unit - unit if unit else value - nudge)
-        elif op == "<=":
-            high = min(high, math.floor(value / unit) * unit if unit else value)
-    if low > high:
-        raise _problem(table, [column.name], f"CHECK {said} leaves no value a {column.sql_type} can hold", "fix the constraint")
-    if gen.low > high or gen.high < low:
-        if explicit:
-            raise _problem(table, [column.name], f"the profile's range {gen.low:g}..{gen.high:g} is outside what {said} allows "
-                           f"({low:g}..{high:g})", "change min and max")  # fmt: skip
-        gen.low, gen.high = (low, min(high, low + 1000)) if gen.low > high or low > -1e299 else (max(low, high - 1000), high)
-    gen.low, gen.high = max(gen.low, low), min(gen.high, high)
-
-
-def _apply_orders(plan: TablePlan, facts) -> None:
-    """``a < b`` between two columns: kept by the generators (updated after created) or fixed
-    after the draw by swapping the values of the rows that break it."""
-    for a, op, b, constraint in facts.orders:
-        lower, higher = (a, b) if op in ("<", "<=") else (b, a)
-        strict = op in ("<", ">")
-        plans = {c.name: c for c in plan.columns}
-        for name in (lower, higher):
-            gen = plans[name].gen
-            if gen is None or not isinstance(gen, (g.Number, g.Moment, g.Ordinal)):
-                raise _problem(
-                    plan.table, [lower, higher], f"CHECK {constraint} orders two columns, and {name} is not a number or a time",
-                    f"trust it and keep the order in a rows hook: [tables.{plan.name}] trust = [{constraint!r}]",
-                )  # fmt: skip
-        higher_gen, lower_gen = plans[higher].gen, plans[lower].gen
-        if isinstance(higher_gen, g.Moment) and isinstance(lower_gen, g.Moment) and higher_gen.rule in ("event", "future") \
-                and higher_gen.created in (None, lower) and lower_gen.created != higher:
-            # The later time counts from the earlier one (a loan is due after it was borrowed).
-            higher_gen.created, higher_gen.needs = lower, (lower,)
-        if isinstance(higher_gen, g.Moment) and higher_gen.created == lower and not strict and higher_gen.rule in ("updated", "event", "future"):
-            continue  # after creation by construction
-        plan.orders.append((lower, higher, strict))
-
-
-# ---------------------------------------------------------------- unique constraints
-
-
-def _keep_unique(plan: TablePlan, table, unique, plans) -> None:
-    gens = {c.name: c.gen for c in plan.columns}
-    if any(isinstance(gens.get(p.column), _UNIQUE_BY_CONSTRUCTION) and not (isinstance(gens[p.column], g.Ordinal) and plan.parent and plan.parent not in unique.columns) for p in unique.parts):
-        return
-    if any(isinstance(gens.get(p.column), g.Person) and gens[p.column].part in ("email", "username") for p in unique.parts):
-        return
-    if any(isinstance(gens.get(p.column), g.Hex) and gens[p.column].length >= 16 for p in unique.parts):
-        return
-    if any(isinstance(gens.get(p.column), g.Reference) and gens[p.column].mode == "one_to_one" for p in unique.parts):
-        return
-    in_group = plan.parent is not None and plan.parent in unique.columns
-    rest = [p for p in unique.parts if p.column != plan.parent]
-    if in_group and not rest:
-        plan.caps.append(("one", None))
-        return
-    scope = "group" if in_group else "row"
-    for part in rest:
-        if _make_distinct(plan, table, part, scope, plans):
-            return
-    what = ", ".join(unique.columns)
-    raise _problem(
-        table, list(unique.columns),
-        f"UNIQUE {unique.name or ''} ({what}): the seed cannot keep these values apart",
-        f"trust it and keep them apart in a rows hook: [tables.{table.name}] trust = [{unique.name!r}]",
-    )  # fmt: skip
-
-
-def _make_distinct(plan: TablePlan, table, part, scope: str, plans) -> bool:
-    column_plan = plan.column(part.column)
-    gen = column_plan.gen
-    key = e.key_of(f"{table.key}/{part.column}/distinct")
-    if isinstance(gen, g.Reference) and gen.mode == "any":
-        if scope == "group":
-            gen.mode = "distinct"
-            plan.caps.append(("range", gen))
-        else:
-            gen.mode, gen.within = "one_to_one", None
-            plan.caps.append(("total_of", gen.target))
-        return True
-    if isinstance(gen, g.PoolGen):
-        suffix = column_plan.column.kind == "text" and not isinstance(gen, g.Choice) and not gen.filters_forbid_suffix()
-        gen.distinct = g.Distinct(scope, suffix, key, folded=part.folded)
-        if not suffix:
-            size = _known_size(gen)
-            if size is None:
-                return False
-            plan.caps.append(("size", size) if scope == "group" else ("total", size))
-        return True
-    if isinstance(gen, g.Number) and gen.capacity:
-        if scope == "group":
-            column_plan.gen = g.Ordinal(column_plan.column, int(math.ceil(gen.low)) if gen.integer else 0)
-            if gen.integer:
-                plan.caps.append(("size", gen.capacity))
-        else:
-            gen.distinct = True
-            plan.caps.append(("total", gen.capacity))
-        return True
-    if isinstance(gen, g.Person) and gen.part == "full":
-        gen.unique = True
-        return True
-    if isinstance(gen, g.Moment) and gen.can_be_distinct():
-        gen.distinct = scope
-        return True
-    return False
-
-
-def _known_size(gen: g.PoolGen) -> int | None:
-    """How many distinct values a pool will hold, where it is known before the pools are made."""
-    if isinstance(gen, g.Choice):
-        values = [v for v in gen.given if all(f(v) for f in gen.filters)]
-        folded = {str(v).lower() for v in values} if gen.distinct and gen.distinct.folded else {repr(v) for v in values}
-        return len(folded)
-    return None
-
-
-# ---------------------------------------------------------------- counts
-
-
-def _count(plan: TablePlan, table, spec, profile: Profile, plans, users_table) -> None:
-    asked = profile.table_rows.get(table.name, profile.table_rows.get(table.key))
-    if asked is None and profile.users is not None and table.key == users_table:
-        asked = profile.users
-    if plan.parent is None:
-        if asked is None and profile.rows_given is not None:
-            asked = profile.rows_given
-        if asked is None:
-            asked = spec.rows
-        count = asked if asked is not None else profile.rows
-        plan.fixed = asked
-        total = _total_cap(plan, plans)
-        if total is not None and count > total:
-            if asked is not None:
-                raise _too_tight(plan, count, total)
-            count = total
-            plan.notes.append(f"at most {total:,} rows (unique values)")
-        plan.count = int(count)
-        return
-    if asked is None:
-        asked = spec.rows
-    plan.fixed = asked
-    plan.fan_out = spec.per_parent or _default_fan_out(plan)
-    parents = plans[plan.parent_table].count
-    stream = e.Stream(f"todoctl-seed/{profile.seed}/{table.key}/skeleton")
-    if plan.fan_out.kind == "lognormal" or asked is not None:
-        u = stream.uniform(parents) if parents else np.zeros(0)
-        counts = _fan_out_counts(plan.fan_out, u, asked)
-        del u
-        caps = _caps(plan, plans, 0, parents)
-        if caps is not None:
-            # A total asked for is kept (the rows over a parent's cap go to parents with room);
-            # rows per parent as drawn are only cut.
-            counts = _capped(counts, caps) if asked is not None else np.minimum(counts, caps)
-            if asked is not None and int(counts.sum()) < asked:
-                raise _too_tight(plan, asked, int(caps.sum()))
-        starts = np.zeros(parents + 1, dtype=STARTS)
-        starts[1:] = counts
-    else:
-        # Drawn and capped a block of parents at a time, into the one array that becomes the
-        # parents' first rows: a million parents cost 4 MB.
-        starts = np.zeros(parents + 1, dtype=STARTS)
-        for low in range(0, parents, SKELETON_BLOCK):
-            high = min(parents, low + SKELETON_BLOCK)
-            block = _fan_out_counts(plan.fan_out, stream.uniform(high - low), None)
-            caps = _caps(plan, plans, low, high)
-            starts[low + 1 : high + 1] = block if caps is None else np.minimum(block, caps)
-    counts = starts[1:]  # rows per parent, until the running sum below makes them first rows
-    total = _total_cap(plan, plans)
-    if total is not None and int(counts.sum()) > total:
-        if asked is not None:
-            raise _too_tight(plan, asked, total)
-        keep = np.cumsum(counts) <= total
-        counts[~keep] = 0
-        plan.notes.append(f"at most {total:,} rows (unique values)")
-    np.cumsum(starts, out=starts)
-    plan.starts = starts
-    plan.count = int(starts[-1])
-
-
-def _default_fan_out(plan: TablePlan) -> FanOut:
-    if any(kind == "one" for kind, _ in plan.caps):
-        return ONE_EACH
-    if any(kind == "range" for kind, _ in plan.caps):
-        return LINK_FAN_OUT
-    return DEFAULT_FAN_OUT
-
-
-def _fan_out_counts(fan: FanOut, u: np.ndarray, total: int | None) -> np.ndarray:
-    """Rows per parent: drawn from the fan-out; scaled to add up to exactly ``total`` if given."""
-    m = len(u)
-    if m == 0:
-        return np.zeros(0, dtype=np.int64)
-    if fan.kind == "lognormal":
-        weights = e.lognormal(u, fan.skew) if fan.skew > 0 else np.ones(m)
-        return _apportion(weights, total if total is not None else round(m * fan.mean))
-    if fan.kind == "uniform":
-        draws = fan.low + np.minimum(np.floor(u * (fan.high - fan.low + 1)), fan.high - fan.low).astype(np.int64)
-    else:
-        draws = g.weighted_index(u, np.array(fan.weights), len(fan.weights)).astype(np.int64)
-    if total is None:
-        return draws
-    weights = draws.astype(np.float64)
-    if weights.sum() <= 0:
-        weights = np.ones(m)
-    return _apportion(weights, total)
-
-
-def _apportion(weights: np.ndarray, total: int) -> np.ndarray:
-    """Integers in proportion to ``weights`` adding up to ``total`` (cumulative rounding)."""
-    cumulative = np.cumsum(weights)
-    if cumulative[-1] <= 0:
-        return np.zeros(len(weights), dtype=np.int64)
-    upto = np.minimum(np.round(cumulative * (total / cumulative[-1])), total).astype(np.int64)
-    upto[-1] = total
-    return np.diff(np.concatenate(([0], upto)))
-
-
-def _caps(plan: TablePlan, plans, low: int, high: int) -> np.ndarray | None:
-    """The most rows each parent row (of ``low..high``) may have under the table's unique constraints."""
-    caps = None
-    parents = high - low
-    for kind, value in plan.caps:
-        if kind == "one":
-            this = np.ones(parents, dtype=np.int64)
-        elif kind == "size":
-            this = np.full(parents, value, dtype=np.int64)
-        elif kind == "range":
-            this = _range_sizes(plan, plans, value, low, high)
-        else:
-            continue
-        caps = this if caps is None else np.minimum(caps, this)
-    return caps
-
-
-def _range_sizes(plan: TablePlan, plans, gen: g.Reference, low: int, high: int) -> np.ndarray:
-    """For each parent row of ``low..high``, how many rows of ``gen``'s target its rows may point at."""
-    target = plans[gen.target]
-    if gen.within is None:
-        return np.full(high - low, target.count, dtype=np.int64)
-    rows = np.arange(low, high, dtype=np.int64)
-    current = plan.parent_table
-    while current != gen.within:
-        holder = plans[current]
-        rows = owner_of(holder.starts, rows)
-        current = holder.parent_table
-    return (target.starts[rows + 1] - target.starts[rows]).astype(np.int64)
-
-
-def owner_of(starts: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """The parent row of each row, from the parents' first rows (int64)."""
-    return np.searchsorted(starts, rows.astype(starts.dtype, copy=False), side="right").astype(np.int64) - 1
-
-
-def _capped(counts: np.ndarray, caps: np.ndarray) -> np.ndarray:
-    """``counts`` within ``caps``; the rows over a parent's cap go to parents with room."""
-    capped = np.minimum(counts, caps)
-    excess = int((counts - capped).sum())
-    if excess <= 0:
-        return capped
-    room = caps - capped
-    total_room = int(room.sum())
-    if total_room <= 0:
-        return capped
-    give = np.minimum(room, np.floor(room * (min(excess, total_room) / total_room)).astype(np.int64))
-    capped = capped + give
-    left = min(excess, total_room) - int(give.sum())
-    if left > 0:
-        room = caps - capped
-        order = np.cumsum(room)
-        extra = np.clip(left - (order - room), 0, room)
-        capped = capped + extra
-    return capped
-
-
-def _total_cap(plan: TablePlan, plans) -> int | None:
-    total = None
-    for kind, value in plan.caps:
-        if kind == "total":
-            this = value
-        elif kind == "total_of":
-            this = plans[value].count
-        else:
-            continue
-        total = this if total is None else min(total, this)
-    return total
-
-
-def _too_tight(plan: TablePlan, asked: int, most: int):
-    uniques = ", ".join(u.name or "(" + ", ".join(u.columns) + ")" for u in plan.table.uniques if not u.primary) or "its keys"
-    return usage_error(
-        f"{plan.name}: {asked:,} rows asked for, but its unique constraints ({uniques}) allow at most {most:,}",
-        f"ask for fewer rows, or give the column more values in [tables.{plan.name}.columns] ({DOCS})",
-    )
 
 
 # ---------------------------------------------------------------- after every table
@@ -998,7 +540,7 @@ def _check_references(schema, plans: dict[str, TablePlan]) -> None:
             target = plans[gen.target if isinstance(gen, g.Reference) else gen.table]
             target_gen = target.column(gen.target_column).gen
             if not hasattr(target_gen, "key") and not (isinstance(target_gen, g.Reference) and target_gen.mode == "owner"):
-                raise _problem(
+                raise problem(
                     plan.table, [cp.name],
                     f"references {target.name}.{gen.target_column}, which the seed does not number ({target_gen.describe() if target_gen else 'left to the server'})",
                     "reference the table's primary key",

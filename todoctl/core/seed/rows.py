@@ -22,7 +22,8 @@ import numpy as np
 from todoctl.core.seed import encode as e
 from todoctl.core.seed import generators as g
 from todoctl.core.seed import hooks as seed_hooks
-from todoctl.core.seed.plan import Plan, TablePlan, owner_of
+from todoctl.core.seed.counts import owner_of
+from todoctl.core.seed.plan import Plan, TablePlan
 from todoctl.core.seed.values import (
     DAY,
     EPOCH_SHIFT_DAYS,
