@@ -119,3 +119,21 @@ def test_curves_use_tables_not_libm():
 
 
 PINNED_HASHES = [6769203484343886776, 2835314241564847394, 10583669232406894145]
+
+
+def test_null_and_merged_columns_come_out_the_same_wherever_they_are():
+    """A fixed-width column with NULLs is written whole where the rest of the row covers the spill,
+    and field by field where it does not (at the end of a row): the bytes are the same."""
+    stamps = np.array([5, 6, 7], dtype=np.int64)
+    present = np.array([False, True, False])
+    pool = e.Pool([b"\x00\x00\x00\x01a", b"\x00\x00\x00\x03abc"])
+    maybe = e.Maybe(e.timestamps(stamps), present)
+    head = e.Fixed(e.constant(b"\x00\x03", 3))
+    middle = e.assemble(3, [head, maybe, e.Fixed(e.int4s(np.array([1, 2, 3]))), e.Pick(pool, np.array([0, 1, 0]))])
+    expected = b""
+    for i in range(3):
+        stamp = struct.pack(">iq", 8, 5 + i) if present[i] else b"\xff\xff\xff\xff"
+        expected += b"\x00\x03" + stamp + struct.pack(">ii", 4, i + 1) + (b"\x00\x00\x00\x01a", b"\x00\x00\x00\x03abc")[i % 2]
+    assert middle == expected
+    last = e.assemble(3, [head, e.Fixed(e.int4s(np.array([1, 2, 3]))), maybe])
+    assert last == b"".join(b"\x00\x03" + struct.pack(">ii", 4, i + 1) + (struct.pack(">iq", 8, 5 + i) if present[i] else b"\xff\xff\xff\xff") for i in range(3))

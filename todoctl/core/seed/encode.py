@@ -419,13 +419,35 @@ Column = Fixed | Maybe | Pick | Concat
 
 
 def assemble(n: int, columns: Sequence[Column]) -> bytes:
-    """``n`` binary COPY rows from their columns, in order (the row header is a column too)."""
+    """``n`` binary COPY rows from their columns, in order (the row header is a column too).
+
+    Columns are written left to right, so a write may spill past its field into the ones after it
+    in the row, which are written later: consecutive fixed-width columns are written as one, and a
+    fixed-width column with NULLs is written whole in every row (then the NULL markers over it)
+    wherever the rest of every row is longer than the spill."""
     if n == 0:
         return b""
+    columns = _merged(list(columns), n)
     lengths = np.stack([column.lengths(n) for column in columns], axis=1)  # (n, columns)
     flat = lengths.ravel()
     starts = (np.cumsum(flat) - flat).reshape(n, len(columns))
+    after = np.cumsum(lengths[:, ::-1], axis=1)[:, ::-1]  # bytes from each field to the row's end
     buffer = np.empty(int(flat.sum()), dtype=np.uint8)
     for i, column in enumerate(columns):
+        if isinstance(column, Maybe) and int(after[:, i].min()) >= column.matrix.shape[1]:
+            buffer[starts[:, i][:, None] + np.arange(column.matrix.shape[1])] = column.matrix
+            buffer[starts[:, i][~column.present][:, None] + np.arange(len(NULL))] = 0xFF
+            continue
         column.write(buffer, starts[:, i])
     return buffer.tobytes()
+
+
+def _merged(columns: list, n: int) -> list:
+    """Consecutive Fixed columns as one (one scatter instead of several)."""
+    out: list = []
+    for column in columns:
+        if isinstance(column, Fixed) and out and isinstance(out[-1], Fixed):
+            out[-1] = Fixed(np.hstack([out[-1].matrix, column.matrix]))
+        else:
+            out.append(column)
+    return out

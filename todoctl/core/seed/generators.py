@@ -670,8 +670,7 @@ class Reference(Gen):
     def draw(self, chunk):
         run = chunk.run
         if self.mode == "owner":
-            rows = chunk.owner
-            null = None
+            return _per_owner(run, self.target, self.target_column, chunk.owner)
         else:
             rows, null = self.target_rows(chunk)
         keys = run.key_values(self.target, self.target_column, np.where(null, 0, rows) if null is not None else rows)
@@ -844,6 +843,22 @@ class Hex(Gen):
             nibbles[:, i::16] = ((words >> np.uint64(60 - 4 * i)) & np.uint64(15)).astype(np.uint8)
         chars = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)[nibbles[:, :width]]
         return Numbers(e._fields(chars))
+
+
+def _per_owner(run, target: str, column: str, owners: np.ndarray):
+    """The parent's key of each row: computed once per parent (rows come in parent order) and
+    repeated, when there are far fewer parents than rows."""
+    if len(owners) < 2:
+        return run.key_values(target, column, owners)
+    change = np.flatnonzero(owners[1:] != owners[:-1]) + 1
+    if len(change) + 1 > len(owners) // 2:
+        return run.key_values(target, column, owners)
+    firsts = np.concatenate(([0], change))
+    keys = run.key_values(target, column, owners[firsts])
+    if not isinstance(keys, Numbers):
+        return run.key_values(target, column, owners)
+    repeat = np.diff(np.concatenate((firsts, [len(owners)])))
+    return Numbers(np.repeat(keys.data, repeat, axis=0))
 
 
 def _with_null(values, null: np.ndarray):
