@@ -548,3 +548,19 @@ def test_the_cli_dry_run_shows_counts_and_generators(app_db):
     document = json.loads(as_json.stdout)
     item = next(t for t in document["tables"] if t["table"] == "item")
     assert {c["column"] for c in item["columns"]} >= {"code", "settings", "tags", "ip_address"}
+
+
+def test_a_text_model_that_fails_stops_the_seed_and_writes_nothing(pg, app_db):
+    hooks = HOOKS + '''
+
+@hooks.text("notes")
+def notes(ctx, count):
+    raise RuntimeError("no notes today")
+'''
+    profile = PROFILE.replace('note = { null = 0.9 }', 'note = { text = "notes", null = 0.9 }')
+    _, url = app_db(PROFILE_MODELS, seeds={"shop.toml": profile, "hooks.py": hooks, "words/cities.txt": "Kiel\n"})
+    with pytest.raises(TodoctlError) as caught:
+        seed.run(url, profile="shop")
+    assert caught.value.exit_code == ExitCode.USAGE
+    assert "notes" in caught.value.message and "no notes today" in caught.value.message
+    assert one(pg, url, "SELECT count(*) FROM customer") == 0

@@ -82,6 +82,7 @@ def apply_facts(table, column, gen: g.Gen, facts, *, explicit: bool) -> None:
             gen.clamp = (low, high)
         return
     if isinstance(gen, g.PoolGen):
+        gen.where = (table.name, name, said)
         if column.length:
             gen.max_length = column.length
         filters = _text_filters(column, facts) if column.kind in ("text", "enum") else []

@@ -40,7 +40,11 @@ class Gen:
         """Compose pools (once per run)."""
 
     def bind(self, run: "Run") -> None:
-        """Take what the database says (identity values, element types) before drawing."""
+        """After ``prepare``, before the first draw, on the drawing thread: what the database said
+        (an array's element type). Never touches the connection."""
+
+    def convert(self, run: "Run") -> None:
+        """On the main thread, before anything is drawn: what only the server can encode."""
 
     def draw(self, chunk: "Chunk"):
         raise NotImplementedError
@@ -119,6 +123,7 @@ class PoolGen(Gen):
         self.max_length: int | None = None
         self.strict = False  # a CHECK pins the values' form: no numbered suffixes
         self.separator = " "  # before the number of a value past the pool ("Work 2"; slugs: "work-2")
+        self.where: tuple[str, str, str] | None = None  # (table, column, constraints), for messages
 
     def filters_forbid_suffix(self) -> bool:
         return self.strict
@@ -138,8 +143,10 @@ class PoolGen(Gen):
         if self.pool is not None:
             return
         values = self.values(sources)
+        table, column, said = self.where or ("?", self.column.name, "the column's constraints")
         if not values:
-            raise usage_error(f"{self.column.name}: {self.label} gives no values", "give the column values in the profile")
+            raise usage_error(f"{table}.{column}: {self.label} gives no values",
+                              f"give the column values in the profile: [tables.{table}.columns.{column}] values = [...] (docs/seed.md)")  # fmt: skip
         weights = self.weights
         if self.max_length:
             room = self.max_length - (SUFFIX_ROOM if self.distinct and self.distinct.suffix else 0)
@@ -164,8 +171,8 @@ class PoolGen(Gen):
         self.kept = len(keep)
         if not keep:
             raise usage_error(
-                f"{self.column.name}: no value of {self.label} satisfies the column's constraints",
-                f"give it values that do in the profile (values = [...]) ({'docs/seed.md'})",
+                f"{table}.{column}: no value of {self.label} satisfies {said}",
+                f"give it values that do in the profile: [tables.{table}.columns.{column}] values = [...] (docs/seed.md)",
             )
         values = [values[i] for i in keep]
         if weights is not None:
@@ -244,7 +251,11 @@ class FakerValues(PoolGen):
         if not sources.has_faker(self.method):
             raise usage_error(f"{self.column.name}: Faker has no provider method {self.method!r} in locale {sources.locale}",
                               "see https://faker.readthedocs.io/ for the providers' methods")  # fmt: skip
-        out = sources.faker_values(self.method, self.size)
+        try:
+            out = sources.faker_values(self.method, self.size)
+        except Exception as exc:
+            raise usage_error(f"{self.column.name}: Faker's {self.method}() failed: {type(exc).__name__}: {exc}",
+                              "name a provider method that takes no arguments") from exc  # fmt: skip
         return [self.transform(v) for v in out] if self.transform else out
 
 
@@ -285,7 +296,7 @@ class ServerValues(PoolGen):
     def prepare(self, sources):
         pass
 
-    def bind(self, run):
+    def convert(self, run):
         if self.pool is None:
             encoded = run.server_convert(self.column, self.given)
             self.pool = ValuePool(self.given, lambda v, _m=dict(zip(self.given, encoded)): _m[v])

@@ -201,7 +201,9 @@ def _load(url: DatabaseURL, plan, mode: str, progress: Progress | None, yes: boo
     # start) are drawn on a thread while the server checks the schema, locks the tables and drops
     # indexes.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="todoctl-seed-pools") as ahead:
-        prepared = ahead.submit(Run(plan).prepare) if source is None else None
+        run_ = Run(plan) if source is None else None
+        if run_ is not None:  # the rows of a table are drawn as soon as its pools are ready
+            ahead.submit(run_.prepare)
         with seed_load.connect(url) as conn:
             with seed_load.database_errors(url, "checking the tables"):
                 filled = _prepare(conn, url, mode, plan, yes=yes)
@@ -211,8 +213,7 @@ def _load(url: DatabaseURL, plan, mode: str, progress: Progress | None, yes: boo
             if not filled and plan.total_rows >= REBUILD_INDEXES_FROM_ROWS:
                 with seed_load.database_errors(url, "dropping indexes for the bulk load"):
                     deferred = seed_load.defer_indexes(conn, plan, keys=REBUILD_KEYS, keep=KEEP_DURING_COPY)
-            if prepared is not None:
-                run_ = prepared.result()
+            if run_ is not None:
                 run_.offsets = offsets
             else:
                 run_ = source(plan, offsets)

@@ -14,6 +14,7 @@ child row after its parent row, before R; an update after creation; other events
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -65,6 +66,9 @@ class Run:
         self._convert = None
         self.counts = {t.name: t.count for t in plan.tables.values()}
         self.written_pools: dict = {}  # pools of values hooks wrote
+        self._ready = {key: threading.Event() for key in plan.tables}
+        self._failed: BaseException | None = None
+        self._bound: set[str] = set()
 
     @property
     def tables(self) -> list[str]:
@@ -73,21 +77,41 @@ class Run:
     # ------------------------------------------------------------ before drawing
 
     def prepare(self) -> "Run":
-        """Compose every generator's pools (the seed job does this on a thread of its own)."""
-        for table in self.plan.tables.values():
-            _size_pools(table)
-            for column in table.written:
-                column.gen.prepare(self.plan.sources)
+        """Compose every generator's pools, table by table in load order (the seed job does this
+        on a thread of its own; a table's rows are drawn as soon as its own pools are ready)."""
+        try:
+            for key, table in self.plan.tables.items():
+                _size_pools(table)
+                for column in table.written:
+                    if column.name not in table.hook_writes:
+                        column.gen.prepare(self.plan.sources)
+                self._ready[key].set()
+        except BaseException as exc:
+            self._failed = exc
+            for event in self._ready.values():
+                event.set()
+            raise
         return self
 
     def bind(self, element_oids: dict | None = None, convert=None) -> "Run":
-        """What the database says: arrays' element types, values only the server can encode."""
+        """What the database says: arrays' element types (used when each table is drawn), and
+        values only the server can encode (converted now, on the caller's thread and connection)."""
         self._element_oids = element_oids or {}
         self._convert = convert
         for table in self.plan.tables.values():
             for column in table.written:
-                column.gen.bind(self)
+                column.gen.convert(self)
         return self
+
+    def _wait(self, table: str) -> None:
+        """Until the table's pools are composed (the error of the pools thread, if it failed)."""
+        self._ready[table].wait()
+        if self._failed is not None:
+            raise self._failed
+        if table not in self._bound:
+            for column in self.plan.tables[table].written:
+                column.gen.bind(self)
+            self._bound.add(table)
 
     def element_oid(self, column) -> int | None:
         for (table, name), oid in self._element_oids.items():
@@ -137,6 +161,7 @@ class Run:
 
     def rows(self, table: str) -> Iterator[tuple[bytes, int]]:
         """The table's rows as binary COPY chunks (bytes, rows)."""
+        self._wait(table)
         plan = self.plan.tables[table]
         header = e.constant(len(plan.written).to_bytes(2, "big"), CHUNK_ROWS)
         keep = np.empty(plan.count, dtype=np.int64) if plan.keep_created else None

@@ -181,9 +181,14 @@ class Sources:
 
     def texts(self, model: str, count: int, column=None) -> list[str]:
         if model in self.text_models:
-            made = list(self.text_models[model](TextContext(self, model), count))
-            if not all(isinstance(t, str) for t in made):
-                raise TypeError(f"text model {model!r} must return strings")
+            fn = self.text_models[model]
+            where = f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__name__', model)}"
+            try:
+                made = list(fn(TextContext(self, model), count))
+            except Exception as exc:
+                raise usage_error(f"text model {model!r} ({where}) failed: {type(exc).__name__}: {exc}", "fix the seed hook") from exc
+            if not made or not all(isinstance(t, str) for t in made):
+                raise usage_error(f"text model {model!r} ({where}) must return a list of strings", "fix the seed hook")
             return made
         if model in BUILTIN_TEXT:
             return BUILTIN_TEXT[model](self, model, count, column)
