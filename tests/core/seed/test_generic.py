@@ -564,3 +564,19 @@ def notes(ctx, count):
     assert caught.value.exit_code == ExitCode.USAGE
     assert "notes" in caught.value.message and "no notes today" in caught.value.message
     assert one(pg, url, "SELECT count(*) FROM customer") == 0
+
+
+def test_the_fingerprint_is_the_same_in_a_database_whose_enum_has_other_oids(pg, shelf_project, shelf_template):
+    """An enum's values are OIDs each database assigns: the fingerprint hashes their labels."""
+    first = pg.create_database(template=shelf_template)
+    other = pg.create_database()
+    try:
+        pg.execute("CREATE TYPE unrelated AS ENUM ('a', 'b', 'c')", database=other)  # other enum OIDs from here on
+        with project.use(shelf_project):
+            migrate.upgrade(pg.url_for(other), "head")
+            a = seed.run(pg.url_for(first), rows=["30"], mode="truncate")
+            b = seed.run(pg.url_for(other), rows=["30"], mode="truncate")
+        assert a.fingerprint == b.fingerprint
+    finally:
+        pg.drop_database(first)
+        pg.drop_database(other)

@@ -200,6 +200,8 @@ def _load(url: DatabaseURL, plan, mode: str, progress: Progress | None, yes: boo
     # The pools (a quarter of a second of composing titles on the Todo app's load profile, Faker's
     # start) are drawn on a thread while the server checks the schema, locks the tables and drops
     # indexes.
+    setup = _timed(phases, "setup")  # connecting, checking, locking, dropping indexes: until the first COPY
+    setup.__enter__()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="todoctl-seed-pools") as ahead:
         run_ = Run(plan) if source is None else None
         if run_ is not None:  # the rows of a table are drawn as soon as its pools are ready
@@ -219,6 +221,7 @@ def _load(url: DatabaseURL, plan, mode: str, progress: Progress | None, yes: boo
                 run_ = source(plan, offsets)
             with seed_load.database_errors(url, "encoding values"):
                 run_.bind(element_oids, seed_load.converter(conn))
+            setup.__exit__(None, None, None)
             with Producer(run_) as producer:
                 loads, parts = _pipeline(conn, url, plan, producer, deferred, phases, progress)
             with seed_load.database_errors(url, "moving sequences past the seeded keys"):

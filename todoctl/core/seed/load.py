@@ -303,10 +303,11 @@ def fingerprinted(schema) -> dict[str, tuple[str, list[str]]]:
 
 
 def _hashable(column) -> str:
-    """The column as hash_record_extended takes it: json (and types the seed does not know, such
-    as point) have no hash function, so their text is hashed (json keeps its text as written)."""
+    """The column as hash_record_extended takes it, the same in every database: json (and types
+    the seed does not know, such as point) have no hash function, and an enum's hash is that of
+    its label's OID, which each database assigns anew: their text is hashed instead."""
     item = column.item.kind if column.item is not None else None
-    if column.kind in ("json", None) or item == "json":
+    if column.kind in ("json", "enum", None) or item in ("json", "enum"):
         return f"{column.quoted}::text"
     return column.quoted
 
