@@ -32,6 +32,7 @@ class Gen:
 
     needs: tuple[str, ...] = ()  # columns of the same row drawn before this one
     capacity: int | None = None  # distinct values it can give (unique constraints), None: unbounded
+    after_bind = False  # drawn only once the database has been asked (element types, server values)
 
     def describe(self) -> str:
         raise NotImplementedError
@@ -266,6 +267,7 @@ class Computed(PoolGen):
         super().__init__(column, label)
         self.make = make
         self.late = late  # encoded at bind time (arrays: the element type comes from the catalog)
+        self.after_bind = late
         self._values: list | None = None
 
     def values(self, sources):
@@ -292,6 +294,7 @@ class ServerValues(PoolGen):
     def __init__(self, column, values: list, weights: list[float] | None) -> None:
         super().__init__(column, f"one of {len(values)} values, converted by the server", weights=weights)
         self.given = [str(v) for v in values]
+        self.after_bind = True
 
     def prepare(self, sources):
         pass

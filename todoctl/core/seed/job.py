@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -121,7 +121,25 @@ def run(
         return _dry_run(url, plan, mode)
     if url is None:
         raise usage_error("a database URL is needed unless dry_run=True", "pass the DatabaseURL to seed into")
+    _load_code(plan)
     return _load(url, plan, mode, progress, yes, source)
+
+
+def _load_code(plan) -> None:
+    """Import what the run uses (the driver, Alembic's view of the migrations, protection, Faker's
+    providers for the locale) on this thread, before the pools thread starts (two threads importing
+    one module at once can end in Python's import deadlock) and before the run's clock starts: the
+    seed's seconds are the seed's work, as for rows drawn beforehand in a process that has these
+    loaded already."""
+    import alembic.runtime.migration  # noqa: F401
+    import alembic.script  # noqa: F401
+    import psycopg  # noqa: F401
+
+    import todoctl.core.migrate.scripts  # noqa: F401
+    import todoctl.core.shared.protect  # noqa: F401
+    import todoctl.db.engine  # noqa: F401
+
+    plan.sources.load_faker()
 
 
 def fingerprint(url: DatabaseURL) -> str:
@@ -197,15 +215,17 @@ def _load(url: DatabaseURL, plan, mode: str, progress: Progress | None, yes: boo
 
     started = time.perf_counter()
     phases: dict[str, float] = {}
-    # The pools (a quarter of a second of composing titles on the Todo app's load profile, Faker's
-    # start) are drawn on a thread while the server checks the schema, locks the tables and drops
-    # indexes.
-    setup = _timed(phases, "setup")  # connecting, checking, locking, dropping indexes: until the first COPY
-    setup.__enter__()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="todoctl-seed-pools") as ahead:
+    # The pools (Faker's values, word lists, the texts of text models) are composed on a thread,
+    # table by table, and rows are drawn on another as soon as their table's pools are ready: from
+    # the start, unless they must be numbered after rows already there (--append), while the
+    # server checks the schema, locks the tables and drops indexes.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="todoctl-seed-pools") as ahead, ExitStack() as stack:
         run_ = Run(plan) if source is None else None
-        if run_ is not None:  # the rows of a table are drawn as soon as its pools are ready
+        producer = None
+        if run_ is not None:
             ahead.submit(run_.prepare)
+            if mode != "append":
+                producer = stack.enter_context(Producer(run_))
         with seed_load.connect(url) as conn:
             with seed_load.database_errors(url, "checking the tables"):
                 filled = _prepare(conn, url, mode, plan, yes=yes)
@@ -215,15 +235,16 @@ def _load(url: DatabaseURL, plan, mode: str, progress: Progress | None, yes: boo
             if not filled and plan.total_rows >= REBUILD_INDEXES_FROM_ROWS:
                 with seed_load.database_errors(url, "dropping indexes for the bulk load"):
                     deferred = seed_load.defer_indexes(conn, plan, keys=REBUILD_KEYS, keep=KEEP_DURING_COPY)
-            if run_ is not None:
-                run_.offsets = offsets
-            else:
+            if run_ is None:
                 run_ = source(plan, offsets)
+            elif producer is None:
+                run_.offsets = offsets
             with seed_load.database_errors(url, "encoding values"):
                 run_.bind(element_oids, seed_load.converter(conn))
-            setup.__exit__(None, None, None)
-            with Producer(run_) as producer:
-                loads, parts = _pipeline(conn, url, plan, producer, deferred, phases, progress)
+            if producer is None:
+                producer = stack.enter_context(Producer(run_))
+            phases["setup"] = time.perf_counter() - started  # connecting, checking, locking, dropping indexes
+            loads, parts = _pipeline(conn, url, plan, producer, deferred, phases, progress)
             with seed_load.database_errors(url, "moving sequences past the seeded keys"):
                 seed_load.advance_sequences(conn, plan, offsets)
             with seed_load.database_errors(url, "committing"), _timed(phases, "commit"):

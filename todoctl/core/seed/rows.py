@@ -67,6 +67,7 @@ class Run:
         self.counts = {t.name: t.count for t in plan.tables.values()}
         self.written_pools: dict = {}  # pools of values hooks wrote
         self._ready = {key: threading.Event() for key in plan.tables}
+        self._bound_event = threading.Event()  # bind() has run: element types known, server values converted
         self._failed: BaseException | None = None
         self._bound: set[str] = set()
 
@@ -101,6 +102,7 @@ class Run:
         for table in self.plan.tables.values():
             for column in table.written:
                 column.gen.convert(self)
+        self._bound_event.set()
         return self
 
     def _wait(self, table: str) -> None:
@@ -108,6 +110,8 @@ class Run:
         self._ready[table].wait()
         if self._failed is not None:
             raise self._failed
+        if any(getattr(c.gen, "after_bind", False) for c in self.plan.tables[table].written):
+            self._bound_event.wait()
         if table not in self._bound:
             for column in self.plan.tables[table].written:
                 column.gen.bind(self)

@@ -103,6 +103,10 @@ class Sources:
 
         return Faker(self.locale)
 
+    def load_faker(self) -> None:
+        """Faker and its providers for the locale, imported now (on the caller's thread)."""
+        self._faker  # noqa: B018  (a cached property: made once)
+
     def faker(self, name: str):
         """The run's Faker, seeded for the pool ``name``."""
         fake = self._faker
