@@ -42,6 +42,7 @@ RENAMED = {
     "bytes": "size_bytes",
     "*_kb": "*_bytes",
     "size, total_size (human text such as '1376 kB')": "removed: size_bytes / total_bytes",
+    "tasks_per_user (seed)": "removed: every table's rows are in tables[].rows, how they came about in tables[].parent",
 }
 
 # Values that are data, not vocabulary: their keys are table names, parameters, PostgreSQL's words.

@@ -21,15 +21,11 @@ import tempfile
 import threading
 from typing import Iterator
 
-from todoctl.core.seed.rows import COLUMNS
-
-# Task-tag links are spooled to disk beyond this, keeping memory flat on big loads.
-SPOOL_IN_MEMORY_BYTES = 1024 * 1024
 # Encoded rows drawn ahead of the COPY (about 20,000 tasks): enough to keep drawing through the
 # early tables' index builds, little beside the 150 MB budget.
 AHEAD_BYTES = 4 * 1024 * 1024
-# Chunks drawn further ahead are written to a temporary file, up to this much (the load profile
-# draws about 190 MB of tasks).
+# Chunks drawn further ahead are written to a temporary file, up to this much (the Todo app's
+# load profile draws about 190 MB of tasks).
 SPILL_BYTES = 512 * 1024 * 1024
 
 _END = object()  # end of one table's chunks
@@ -41,9 +37,9 @@ class _Failed:
 
 
 class Producer:
-    """Draws every table's COPY chunks, in ``COLUMNS`` order, on a daemon thread.
+    """Draws every table's COPY chunks, in the run's table order, on a daemon thread.
 
-        with Producer(gen) as rows:
+        with Producer(run) as rows:
             for data, count in rows.chunks("users"): ...
     """
 
@@ -93,22 +89,13 @@ class Producer:
 
     def _run(self) -> None:
         try:
-            with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES) as links:
-                for table in COLUMNS:
-                    for data, rows in self._source(table, links):
-                        if not self._put(data, rows):
-                            return
-                    self._queue.put(_END)
+            for table in self.gen.tables:
+                for data, rows in self.gen.rows(table):
+                    if not self._put(data, rows):
+                        return
+                self._queue.put(_END)
         except BaseException as exc:  # handed to the main thread, which raises it
             self._queue.put(_Failed(exc))
-
-    def _source(self, table: str, links) -> Iterator[tuple[bytes, int]]:
-        if table == "task_tags":
-            links.seek(0)
-            return _spooled(links)
-        if table == "tasks":
-            return self.gen.tasks(links)
-        return getattr(self.gen, table)()
 
     def _put(self, data: bytes, rows: int) -> bool:
         permits = min(self._permits, max(1, len(data) // (64 * 1024)))
@@ -155,14 +142,3 @@ class Producer:
         except queue.Empty:
             pass
 
-
-def _spooled(spool, block: int = 1 << 20) -> Iterator[tuple[bytes, int]]:
-    """Read back the spooled task_tags rows in ~1 MiB blocks (rows are 42 bytes each)."""
-    from todoctl.core.seed.rows.task_tags import ROW_BYTES as row
-
-    block -= block % row
-    while True:
-        data = spool.read(block)
-        if not data:
-            return
-        yield data, len(data) // row

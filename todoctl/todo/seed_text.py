@@ -1,9 +1,11 @@
-"""The text of tasks: titles and descriptions composed from the word lists in ``seeds/words/``.
+"""The Todo app's text model: task titles and descriptions composed from the word lists of its seed
+directory (``seeds/words/``); seed_hooks.py registers them as the text models ``task_titles`` and
+``task_descriptions``.
 
 A title is a template of ``task_titles.txt`` ("{verb} {object} {when}") filled from one domain
 of ``task_verbs.txt`` and ``task_objects.txt`` (every verb of a domain fits its objects) plus the
 people, first names and contexts lists; a description joins one to three different sentences of
-``descriptions.txt``, filled the same way.
+``descriptions.txt``, filled the same way. First names come from Faker's list for the run's locale.
 
 Every list is drawn Zipf by rank (the entry of rank k has weight 1 / k): its first lines are
 common, its long tail rare, as words are in what people write. Over a few thousand distinct
@@ -12,18 +14,17 @@ full-text search plans and GIN sizes depend on.
 
 Cost: templates are compiled once to ``str.format`` strings; every list is drawn in blocks by
 ``random.choices`` with precomputed cumulative weights (a C bisect per value); the texts are
-composed once per run into pools (``Pools``), so the per-row cost of text stays one list index.
+composed once per run into the seed's pools, so the per-row cost of text stays one index.
 """
 
 from __future__ import annotations
 
 import random
 import re
-from functools import lru_cache
 from itertools import accumulate
-from typing import Iterator, NamedTuple
+from typing import Callable, Iterator, NamedTuple
 
-from todoctl.core.seed.wordlists import words
+Words = Callable[[str], tuple[str, ...]]  # a word list by name: the seed hooks' ctx.words
 
 # Zipf's exponent: 1.0 is the classic law of word frequencies in natural language.
 ZIPF_S = 1.0
@@ -60,7 +61,7 @@ class Section(NamedTuple):
     entries: tuple[str, ...]
 
 
-def sections(name: str) -> dict[str, Section]:
+def sections(words: Words, name: str) -> dict[str, Section]:
     """A sectioned word list: ``[domain weight flag...]`` lines, then that domain's entries."""
     out: dict[str, tuple[float, frozenset[str], list[str]]] = {}
     current: list[str] | None = None
@@ -102,7 +103,7 @@ def compile_template(text: str) -> Template:
     return Template(_SLOT.sub(slot, text), tuple(slots))
 
 
-def _weighted(name: str) -> list[tuple[Template, float]]:
+def _weighted(words: Words, name: str) -> list[tuple[Template, float]]:
     out = []
     for line in words(name):
         weight, sep, template = line.partition("\t")
@@ -125,10 +126,11 @@ def _phrase_form(template: Template, verbless: bool) -> Template | None:
 
 
 class Vocabulary:
-    """The word lists, read and compiled once per process (they depend on no seed)."""
+    """The word lists, read and compiled once per run (they depend on no seed)."""
 
-    def __init__(self) -> None:
-        verbs, objects = sections("task_verbs"), sections("task_objects")
+    def __init__(self, words: Words, first_names: list[str]) -> None:
+        self.names = list(first_names)
+        verbs, objects = sections(words, "task_verbs"), sections(words, "task_objects")
         if list(verbs) != list(objects):
             raise ValueError("task_verbs.txt and task_objects.txt must have the same [domains] in the same order")
         self.domains = Ranked(list(verbs), [section.weight for section in verbs.values()])
@@ -136,7 +138,7 @@ class Vocabulary:
         self.objects = {d: Ranked(s.entries) for d, s in objects.items()}
         self.people = Ranked(words("task_people"))
         self.contexts = Ranked(words("task_contexts"))
-        templates = _weighted("task_titles")
+        templates = _weighted(words, "task_titles")
         self.titles: dict[str, Ranked] = {}
         for domain, section in verbs.items():
             if "phrase" in section.flags:
@@ -153,21 +155,16 @@ class Vocabulary:
 
     def first_names(self, rng: random.Random) -> Ranked:
         """First names in an order of the seed's: which names are common differs by seed."""
-        names = list(words("first_names"))
+        names = list(self.names)
         rng.shuffle(names)
         return Ranked(names)
-
-
-@lru_cache(maxsize=1)
-def vocabulary() -> Vocabulary:
-    return Vocabulary()
 
 
 class Writer:
     """Titles and descriptions from one seeded stream (deterministic: same stream, same texts)."""
 
-    def __init__(self, rng: random.Random) -> None:
-        v = self.vocabulary = vocabulary()
+    def __init__(self, rng: random.Random, vocabulary: Vocabulary) -> None:
+        v = self.vocabulary = vocabulary
         self.rng = rng
         shared = {
             "person": v.people.stream(rng),

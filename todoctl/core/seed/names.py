@@ -1,0 +1,482 @@
+"""Realistic values by a column's name and type, where the name says what it holds.
+
+``guess`` returns the generator for a column no profile setting, key or CHECK decides: people's
+names and emails agree within a row, ``*_hash`` columns hold real hash formats, ``created_at``
+follows the parent's and precedes ``updated_at``, prices are lognormal, ``position`` counts the
+rows of a parent, and so on. A name that says nothing gets a value of its type.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass
+
+from todoctl.core.seed import generators as g
+
+CREATED = ("created_at", "created", "inserted_at", "created_on", "creation_date", "date_created", "created_date", "createdat")
+UPDATED = ("updated_at", "modified_at", "updated", "modified", "last_modified", "updated_on", "modified_on", "last_updated",
+           "date_modified", "changed_at", "updatedat")  # fmt: skip
+FUTURE = {"due", "deadline", "expires", "expiry", "expiration", "scheduled", "until", "ends", "end", "renews", "next"}
+BIRTH = {"birth", "birthday", "birthdate", "dob", "born"}
+# Timestamps that mark something that happened to few rows: mostly NULL when the column allows it.
+RARE_EVENTS = {"deleted", "archived", "canceled", "cancelled", "banned", "revoked", "closed", "completed", "resolved",
+               "ended", "finished", "suspended", "expired", "locked", "disabled", "removed", "refunded", "failed"}  # fmt: skip
+PERSON_TABLES = {"user", "users", "person", "people", "persons", "member", "members", "customer", "customers",
+                 "employee", "employees", "author", "authors", "contact", "contacts", "account", "accounts",
+                 "profile", "profiles", "student", "students", "patient", "patients", "owner", "owners",
+                 "reader", "readers", "client", "clients", "staff", "teacher", "teachers", "player", "players"}  # fmt: skip
+COMPANY_TABLES = {"company", "companies", "organization", "organizations", "organisation", "organisations",
+                  "org", "orgs", "team", "teams", "vendor", "vendors", "supplier", "suppliers", "publisher",
+                  "publishers", "brand", "brands", "tenant", "tenants", "workspace", "workspaces"}  # fmt: skip
+PLACE_TABLES = {"city": "city", "cities": "city", "country": "country", "countries": "country"}
+TRUE_MOSTLY = {"active", "enabled", "verified", "confirmed", "visible", "published", "public", "available", "approved",
+               "subscribed", "valid", "stock", "current"}  # fmt: skip
+TRUE_RARELY = {"deleted", "archived", "banned", "blocked", "admin", "staff", "superuser", "locked", "suspended", "spam",
+               "flagged", "hidden", "private", "test", "disabled", "internal"}  # fmt: skip
+MONEY = {"price", "amount", "cost", "total", "subtotal", "balance", "fee", "salary", "revenue", "budget", "payment",
+         "tax", "discount", "wage", "charge", "refund", "income", "spend"}  # fmt: skip
+COUNTS = {"quantity", "qty", "stock", "inventory", "count", "views", "likes", "clicks", "downloads", "votes", "copies",
+          "attempts", "retries", "visits"}  # fmt: skip
+ORDINALS = {"position", "sort_order", "ordinal", "rank", "seq", "sequence", "sort", "order", "index", "idx",
+            "display_order", "sort_index", "order_index", "line", "line_number"}  # fmt: skip
+TEXT_LONG = {"description", "body", "content", "text", "comment", "comments", "summary", "bio", "biography", "notes",
+             "note", "message", "about", "details", "abstract", "excerpt", "review", "feedback", "reply", "answer",
+             "question", "instructions", "remarks", "synopsis"}  # fmt: skip
+TEXT_TITLE = {"title", "subject", "headline", "heading", "caption", "label", "tagline"}
+
+
+def tokens(name: str) -> list[str]:
+    """``createdAt`` / ``created_at`` -> ["created", "at"]."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
+    return [t for t in re.split(r"[^a-zA-Z0-9]+", spaced.lower()) if t]
+
+
+@dataclass
+class Context:
+    table: object  # schema.Table
+    column: object  # schema.Column
+    created: str | None  # the table's creation column
+    pool: int  # pool size for values drawn into pools
+    exact_length: int | None = None  # a CHECK says length(col) = n
+
+
+# Without a created_at, the moment a row's story starts: a loan's borrowed_at, an order's placed_at.
+STARTS = {"started", "start", "starts", "begins", "began", "borrowed", "opened", "placed", "ordered", "issued",
+          "joined", "registered", "posted", "submitted", "sent", "booked", "logged", "occurred", "recorded",
+          "signed", "enrolled", "checked", "received", "requested", "reported"}  # fmt: skip
+
+
+def created_column(table) -> str | None:
+    """The table's creation time: created_at (or a synonym), else its first NOT NULL time whose
+    name says something started (borrowed_at, placed_at)."""
+    for name in CREATED:
+        column = table.columns.get(name)
+        if column is not None and column.kind in ("timestamp", "timestamptz", "date"):
+            return name
+    for column in table.columns.values():
+        if column.kind in ("timestamp", "timestamptz", "date") and not column.nullable and set(tokens(column.name)) & STARTS:
+            return column.name
+    return None
+
+
+def null_fraction(column, default: float) -> float:
+    """How many NULLs a nullable column gets unless the profile says: few, or most for rare events."""
+    words = set(tokens(column.name))
+    if column.kind in ("timestamp", "timestamptz", "date") and words & RARE_EVENTS:
+        return 0.8
+    return default
+
+
+def guess(ctx: Context) -> g.Gen | None:
+    """The generator for a column from its name and type; None: a type the seed does not know."""
+    column, kind = ctx.column, ctx.column.kind
+    name = column.name.lower()
+    words = tokens(column.name)
+    if kind in ("text",):
+        return _text(ctx, name, words)
+    if kind in ("int2", "int4", "int8", "float4", "float8", "numeric"):
+        return _number(ctx, name, words)
+    if kind == "bool":
+        joined = set(words)
+        p = 0.85 if joined & TRUE_MOSTLY else 0.1 if joined & TRUE_RARELY else 0.5
+        return g.Boolean(column, p)
+    if kind in ("timestamp", "timestamptz", "date"):
+        return _moment(ctx, name, words)
+    if kind == "time":
+        return g.Moment(column, "time")
+    if kind == "interval":
+        return g.Moment(column, "duration")
+    if kind == "uuid":
+        return g.RandomUUID(column)
+    if kind in ("json", "jsonb"):
+        return g.Computed(column, "JSON documents", lambda s: _documents(s, words, ctx.pool))
+    if kind == "bytea":
+        return g.Computed(column, "random bytes (16-64)", lambda s: _bytes(s, ctx.pool))
+    if kind in ("inet", "cidr"):
+        return g.IPv4(column)
+    if kind == "enum":
+        return g.Choice(column, list(column.enum_values), label=f"enum {', '.join(column.enum_values[:6])}")
+    if kind == "array":
+        return _array(ctx, words)
+    return None
+
+
+# ---------------------------------------------------------------- text
+
+
+def _text(ctx: Context, name: str, words: list[str]) -> g.Gen:
+    column, table = ctx.column, ctx.table
+    length = column.length
+    last = words[-1] if words else name
+    table_words = set(tokens(table.name))
+    person_table = bool(table_words & PERSON_TABLES)
+    if column.enum_values:
+        return g.Choice(column, list(column.enum_values))
+    if last in ("email", "mail") or name in ("email_address", "emailaddress"):
+        return g.Person(column, "email")
+    if name in ("first_name", "firstname", "given_name", "forename", "givenname"):
+        return g.Person(column, "first")
+    if name in ("last_name", "lastname", "surname", "family_name", "familyname"):
+        return g.Person(column, "last")
+    if name in ("username", "user_name", "login", "handle", "nickname", "screen_name", "screenname", "nick"):
+        return g.Person(column, "username")
+    if name in ("full_name", "fullname", "display_name", "displayname", "author", "author_name", "contact_name",
+                "owner_name", "customer_name", "real_name", "person_name") or (name == "name" and person_table):  # fmt: skip
+        return g.Person(column, "full")
+    if last in ("isbn", "isbn13", "ean", "ean13", "barcode", "gtin") and (length is None or length >= 13):
+        return g.Code(column, 13, prefix="978" if "isbn" in last else "", check=True,
+                      label="ISBN-13 (978, check digit), distinct" if "isbn" in last else "EAN-13, distinct")  # fmt: skip
+    if last in ("upc",) and (length is None or length >= 12):
+        return g.Code(column, 12)
+    if last in ("code", "sku", "ref", "reference", "serial", "voucher", "coupon", "pin", "otp"):
+        size = ctx.exact_length or min(length or 8, 8)
+        return g.Code(column, size, alphabet=g.Code.DIGITS if last in ("pin", "otp") else g.Code.ALPHANUMERIC)
+    if _is_password(name, words):
+        return password_hash(column, name)
+    if last in ("token", "secret", "nonce", "salt", "key") or name in ("api_key", "apikey", "secret_key"):
+        return g.Hex(column, min(length or 40, 40))
+    if last in ("sha", "sha1", "sha256", "checksum", "digest", "etag", "md5", "hash", "fingerprint"):
+        return g.Hex(column, min(length or 64, 64 if "sha256" in name or last == "hash" else 40 if last in ("sha", "sha1") else 32))
+    if name == "slug" or last == "slug":
+        gen = g.Computed(column, "slug: words joined by -", lambda s: _slugs(s, ctx.pool))
+        gen.separator = "-"
+        return gen
+    addressy = any(c in table.columns for c in ("city", "zip", "zipcode", "postcode", "postal_code", "country"))
+    faker = _faker_method(name, words, table_words | ({"address"} if addressy else set()))
+    if faker:
+        method, label = faker
+        return g.FakerValues(column, method, ctx.pool, label=label)
+    if name == "name" and table_words & COMPANY_TABLES:
+        return g.FakerValues(column, "company", ctx.pool, label="company name")
+    if name == "name" and table.name.lower() in PLACE_TABLES:
+        method = PLACE_TABLES[table.name.lower()]
+        return g.FakerValues(column, method, ctx.pool, label=f"faker {method}")
+    if last in ("status", "state") and not person_table:
+        return g.Choice(column, ["active", "pending", "inactive", "archived"], [6, 2, 1.5, 0.5])
+    if last == "role":
+        return g.Choice(column, ["member", "admin", "owner", "viewer"], [8, 1, 0.5, 2])
+    if last in ("type", "kind", "category", "group", "genre", "tag"):
+        return g.Computed(column, "a few words of the vocabulary", lambda s: _title_words(s, 12, 1, 2))
+    if set(words) & TEXT_LONG:
+        return g.TextModel(column, "paragraph" if (length or 10_000) >= 200 else "sentence", min(ctx.pool * 4, 4096))
+    if set(words) & TEXT_TITLE:
+        return g.TextModel(column, "title", min(ctx.pool * 4, 4096))
+    if last == "name":
+        return g.TextModel(column, "words", ctx.pool)
+    if length is not None and length <= 3:
+        return g.Computed(column, f"{length} letter codes", lambda s: _codes(s, ctx.pool, length))
+    if length is not None and length <= 24:
+        return g.TextModel(column, "word", ctx.pool)
+    if length is None or length > 200:
+        return g.TextModel(column, "sentence", min(ctx.pool * 4, 4096))
+    return g.TextModel(column, "words", ctx.pool)
+
+
+def _faker_method(name: str, words: list[str], table_words: set[str]) -> tuple[str, str] | None:
+    last = words[-1] if words else name
+    wordset = set(words)
+    if last in ("url", "website", "homepage", "link", "uri", "href", "site"):
+        if wordset & {"avatar", "image", "photo", "picture", "thumbnail", "logo", "icon", "cover", "banner"}:
+            return "image_url", "faker image_url"
+        return "url", "faker url"
+    if name in ("avatar", "photo", "image", "picture", "thumbnail", "logo", "icon"):
+        return "image_url", "faker image_url"
+    if last in ("phone", "mobile", "telephone", "tel", "fax", "cell") or name in ("phone_number", "phonenumber", "mobile_number"):
+        return "phone_number", "faker phone_number"
+    if name in ("address2", "address_line2", "line2", "address_2", "street2"):
+        return "secondary_address", "faker secondary_address"
+    if last in ("address", "street", "address1", "line1") or name in ("street_address", "address_line1", "address_1"):
+        return "street_address", "faker street_address"
+    if last in ("city", "town"):
+        return "city", "faker city"
+    if last in ("province", "region", "county") or (last == "state" and "address" in table_words):
+        return "administrative_unit", "faker administrative_unit"
+    if last in ("zip", "zipcode", "postcode") or name in ("postal_code", "zip_code", "post_code"):
+        return "postcode", "faker postcode"
+    if name == "country_code" or (last == "code" and "country" in wordset):
+        return "country_code", "faker country_code"
+    if last == "country":
+        return "country", "faker country"
+    if last in ("company", "organization", "organisation", "employer", "business") or name == "company_name":
+        return "company", "faker company"
+    if name in ("job", "job_title", "occupation", "profession", "jobtitle"):
+        return "job", "faker job"
+    if name in ("currency", "currency_code"):
+        return "currency_code", "faker currency_code"
+    if name in ("language", "lang", "language_code"):
+        return "language_code", "faker language_code"
+    if name == "locale":
+        return "locale", "faker locale"
+    if name in ("timezone", "time_zone", "tz"):
+        return "timezone", "faker timezone"
+    if last in ("color", "colour"):
+        return "safe_color_name", "faker safe_color_name"
+    if name in ("ip", "ip_address", "ipv4", "last_ip", "remote_addr", "client_ip"):
+        return "ipv4", "faker ipv4"
+    if name in ("user_agent", "useragent"):
+        return "user_agent", "faker user_agent"
+    if name in ("mime", "mime_type", "content_type", "mimetype"):
+        return "mime_type", "faker mime_type"
+    if name in ("file_name", "filename"):
+        return "file_name", "faker file_name"
+    if name in ("file_path", "filepath", "path"):
+        return "file_path", "faker file_path"
+    if name in ("extension", "file_extension"):
+        return "file_extension", "faker file_extension"
+    if name in ("domain", "hostname", "host", "domain_name"):
+        return "domain_name", "faker domain_name"
+    if name in ("iban",):
+        return "iban", "faker iban"
+    if name in ("license_plate",):
+        return "license_plate", "faker license_plate"
+    return None
+
+
+def _is_password(name: str, words: list[str]) -> bool:
+    return "password" in words or name in ("hashed_password", "password_digest", "encrypted_password", "passwd", "pwd_hash") or (
+        words[-1:] == ["hash"] and bool(set(words) & {"password", "pass", "pwd", "passwd"})
+    )
+
+
+def password_hash(column, name: str) -> g.Gen:
+    """Password hashes in a real format: bcrypt unless the name or a CHECK asks for another
+    (the plan tries the formats in order until one satisfies the column's constraints)."""
+    formats = list(HASH_FORMATS)
+    for preferred in ("argon2", "bcrypt", "pbkdf2", "scrypt"):
+        if preferred in name.lower():
+            formats.sort(key=lambda f: not f.startswith(preferred))
+    gen = g.Computed(column, f"password hash ({formats[0]})", lambda s: _hashes(s, formats[0], 256))
+    gen.formats = formats
+    return gen
+
+
+# ---------------------------------------------------------------- numbers and times
+
+
+def _number(ctx: Context, name: str, words: list[str]) -> g.Gen:
+    column, kind = ctx.column, ctx.column.kind
+    wordset = set(words)
+    last = words[-1] if words else name
+    scale = column.scale if kind == "numeric" and column.scale is not None else (2 if kind == "numeric" else 0)
+    if name in ("lat", "latitude"):
+        return g.Number(column, -90, 90, scale=min(scale, 6) if kind == "numeric" else 0)
+    if name in ("lng", "lon", "long", "longitude"):
+        return g.Number(column, -180, 180, scale=min(scale, 6) if kind == "numeric" else 0)
+    if name in ORDINALS or (last in ("position", "rank", "order") and kind in ("int2", "int4", "int8")):
+        return g.Ordinal(column, 0)
+    if wordset & MONEY:
+        return g.Number(column, 1, 2000, "lognormal", scale=scale)
+    if wordset & COUNTS or last == "count" or words[:1] in (["num"], ["n"]):
+        return g.Number(column, 0, 100, "zipf", scale=scale)
+    if last == "age":
+        return g.Number(column, 18, 90, scale=scale)
+    if last in ("pages", "page_count"):
+        return g.Number(column, 24, 1200, "lognormal")
+    if last == "year":
+        return g.Number(column, 1980, 2026, scale=scale)
+    if last == "month":
+        return g.Number(column, 1, 12)
+    if last in ("day", "weekday"):
+        return g.Number(column, 1, 28 if last == "day" else 7)
+    if last == "hour":
+        return g.Number(column, 0, 23)
+    if last == "minute":
+        return g.Number(column, 0, 59)
+    if last in ("rating", "stars"):
+        return g.Number(column, 1, 5, "normal", scale=min(scale, 1) if kind == "numeric" else 0)
+    if last in ("score", "percent", "percentage", "pct", "progress"):
+        return g.Number(column, 0, 100, scale=scale)
+    if last in ("ratio", "rate", "probability", "share", "weight") and kind not in ("int2", "int4", "int8"):
+        return g.Number(column, 0, 1, scale=scale)
+    if last in ("version", "revision"):
+        return g.Number(column, 1, 20, "zipf")
+    if last in ("seconds", "minutes", "ms", "duration", "hours", "days"):
+        return g.Number(column, 1, 3600 if last in ("seconds", "duration") else 480, "zipf", scale=scale)
+    if kind == "int2":
+        return g.Number(column, 0, 100)
+    if kind == "numeric":
+        return g.Number(column, 0, 1000, scale=scale)
+    return g.Number(column, 0, 1000, "zipf" if kind in ("int4", "int8") else "uniform", scale=scale)
+
+
+def _moment(ctx: Context, name: str, words: list[str]) -> g.Gen:
+    column = ctx.column
+    wordset = set(words)
+    if name == ctx.created:
+        return g.Moment(column, "created")
+    if name in UPDATED:
+        return g.Moment(column, "updated", created=ctx.created)
+    if wordset & BIRTH:
+        return g.Moment(column, "birth")
+    if wordset & FUTURE:
+        return g.Moment(column, "future", created=ctx.created)
+    return g.Moment(column, "event", created=ctx.created)
+
+
+# ---------------------------------------------------------------- composite values, made once per run
+
+
+def _slugs(sources, size: int) -> list[str]:
+    rng = sources.rng("slugs")
+    words = [w for w in sources.vocabulary() if w.isascii() and w.isalpha()] or ["item"]
+    return ["-".join(w.lower() for w in rng.sample(words, k=min(len(words), rng.randint(2, 4)))) for _ in range(size)]
+
+
+def _title_words(sources, size: int, low: int, high: int) -> list[str]:
+    rng = sources.rng("title_words")
+    words = sources.vocabulary()[: max(size * 4, 40)]
+    out = []
+    for _ in range(size):
+        chosen = rng.sample(words, k=min(len(words), rng.randint(low, high)))
+        out.append(" ".join(chosen))
+    return out
+
+
+def _codes(sources, size: int, length: int) -> list[str]:
+    rng = sources.rng(f"codes/{length}")
+    return ["".join(rng.choice(string.ascii_uppercase) for _ in range(length)) for _ in range(min(size, 26**length))]
+
+
+def _bytes(sources, size: int) -> list[bytes]:
+    rng = sources.rng("bytes")
+    return [bytes(rng.getrandbits(8) for _ in range(rng.randint(16, 64))) for _ in range(min(size, 256))]
+
+
+def _documents(sources, words: list[str], size: int) -> list:
+    """Small JSON objects: settings-like for settings/preferences/config, a list of words for
+    tags/labels, otherwise a few keys of the vocabulary with mixed values."""
+    rng = sources.rng("json/" + "_".join(words))
+    vocabulary = [w for w in sources.vocabulary() if w.isalpha()] or ["value"]
+    wordset = set(words)
+    out = []
+    for _ in range(min(size, 512)):
+        if wordset & {"tags", "labels", "keywords", "categories"}:
+            out.append(rng.sample(vocabulary, k=rng.randint(0, 4)))
+        elif wordset & {"settings", "preferences", "prefs", "config", "configuration", "options"}:
+            out.append({
+                "theme": rng.choice(["light", "dark", "system"]),
+                "notifications": rng.random() < 0.7,
+                "language": rng.choice(["en", "de", "fr", "es", "ja"]),
+                "items_per_page": rng.choice([10, 20, 50, 100]),
+            })  # fmt: skip
+        else:
+            doc = {}
+            for key in rng.sample(vocabulary, k=rng.randint(1, 4)):
+                roll = rng.random()
+                doc[key.lower()] = (rng.randint(0, 1000) if roll < 0.35 else rng.random() < 0.5 if roll < 0.5
+                                    else rng.choice(vocabulary))  # fmt: skip
+            out.append(doc)
+    return out
+
+
+def _array(ctx: Context, words: list[str]) -> g.Gen | None:
+    column = ctx.column
+    item = column.item
+
+    def make(sources):
+        rng = sources.rng(f"array/{column.name}")
+        out = []
+        for _ in range(min(ctx.pool, 512)):
+            k = rng.choice((0, 1, 1, 2, 2, 3, 4))
+            out.append([_item_value(sources, rng, item) for _ in range(k)])
+        return out
+
+    if item is None or item.kind is None:
+        return None
+    return g.Computed(column, f"arrays of 0-4 {item.kind} values", make, late=True)
+
+
+def _item_value(sources, rng, item):
+    kind = item.kind
+    if item.enum_values:
+        return rng.choice(item.enum_values)
+    if kind == "text":
+        words = [w for w in sources.vocabulary() if w.isalpha()][:200] or ["value"]
+        value = rng.choice(words).lower()
+        return value[: item.length] if item.length else value
+    if kind in ("int2", "int4", "int8"):
+        return rng.randint(1, 100)
+    if kind in ("float4", "float8"):
+        return round(rng.uniform(0, 100), 3)
+    if kind == "numeric":
+        from decimal import Decimal
+
+        return Decimal(rng.randint(0, 100_000)) / 100
+    if kind == "bool":
+        return rng.random() < 0.5
+    if kind == "uuid":
+        import uuid
+
+        return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    if kind in ("date", "timestamp", "timestamptz"):
+        from datetime import datetime, timedelta, timezone
+
+        return datetime(2024, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=rng.randint(0, 2 * 365 * 86400))
+    return rng.choice(sources.vocabulary())
+
+
+# ---------------------------------------------------------------- password hashes
+
+_BCRYPT = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+_B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+def _bcrypt(rng) -> str:
+    return "$2b$12$" + "".join(rng.choice(_BCRYPT) for _ in range(53))
+
+
+def _argon2(rng) -> str:
+    salt = "".join(rng.choice(_B64) for _ in range(22))
+    digest = "".join(rng.choice(_B64) for _ in range(43))
+    return f"$argon2id$v=19$m=65536,t=3,p=4${salt}${digest}"
+
+
+def _pbkdf2(rng) -> str:
+    salt = "".join(rng.choice(_B64[:62]) for _ in range(22))
+    digest = "".join(rng.choice(_B64) for _ in range(43)) + "="
+    return f"pbkdf2_sha256$600000${salt}${digest}"
+
+
+def _scrypt(rng) -> str:
+    salt = "".join(rng.choice(_B64) for _ in range(22))
+    digest = "".join(rng.choice(_B64) for _ in range(43))
+    return f"$scrypt$ln=16,r=8,p=1${salt}${digest}"
+
+
+def _sha256(rng) -> str:
+    return "".join(rng.choice("0123456789abcdef") for _ in range(64))
+
+
+HASH_FORMATS = {"bcrypt": _bcrypt, "argon2id": _argon2, "pbkdf2_sha256": _pbkdf2, "scrypt": _scrypt, "sha256": _sha256}
+
+
+def _hashes(sources, fmt: str, size: int) -> list[str]:
+    rng = sources.rng(f"hashes/{fmt}")
+    return [HASH_FORMATS[fmt](rng) for _ in range(size)]
+
+
+def hash_sample(fmt: str) -> str:
+    import random
+
+    return HASH_FORMATS[fmt](random.Random(fmt))
