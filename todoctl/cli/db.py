@@ -142,9 +142,11 @@ def protect(
 def unprotect(yes: YesOption = False, dry_run: DryRunOption = False, as_json: JsonOption = False) -> None:
     """Remove the production mark: needs --yes and TODOCTL_ALLOW_PRODUCTION=1, like the commands it unlocks.
 
+    On a database that is not protected there is nothing to do (exit 0).
+
     \b
     Example:
-      TODOCTL_ALLOW_PRODUCTION=1 todoctl db unprotect --yes
+      todoctl db unprotect --yes
     """
     from todoctl.core.shared import protect as core
     from todoctl.render import jsonable
@@ -155,6 +157,9 @@ def unprotect(yes: YesOption = False, dry_run: DryRunOption = False, as_json: Js
     if dry_run:
         sentence = f"remove the production mark from {url.display}" if now.protected else f"do nothing: {url.display} is not protected"
         return _would("unprotect", url.display, sentence, as_json, protected=now.protected)
+    if not now.protected:
+        _print(jsonable(now), as_json, f"{now.database} is not protected: nothing to do.")
+        return
     mark = core.unprotect(url, yes=yes)
     _print(jsonable(mark), as_json, f"{mark.database} is no longer protected.")
 

@@ -249,8 +249,7 @@ def check(
     \b
     Examples:
       todoctl explain baseline save plans.json
-      todoctl explain check --baseline plans.json --json
-      todoctl explain check --html plans.html
+      todoctl explain check --baseline plans.json --html plans.html
     """
     from todoctl import render
     from todoctl.core import explain
