@@ -32,6 +32,7 @@ The judge reads only the catalog, in a READ ONLY transaction, with its own searc
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from todoctl.core.explain.adhoc import Reach
@@ -302,10 +303,16 @@ _COLUMN_TYPES = """
 SELECT DISTINCT atttypid FROM pg_attribute WHERE attrelid = ANY (%(relations)s) AND attnum > 0 AND NOT attisdropped
 """
 
-# What runs when a value becomes one of the named types: its input function.
+# What runs when a value is one of these types: its input and receive functions (a value becomes
+# one), and a range type's canonical and subtype-difference functions (the planner's selectivity
+# estimate calls subtype_diff while planning, so even --no-analyze runs it).
 _TYPE_FUNCTIONS = f"""
-SELECT 'input function of type ' || format_type(t.oid, NULL), {_ROUTINE_COLUMNS}
-FROM pg_type t JOIN pg_proc p ON p.oid = t.typinput
+SELECT f.what || ' of type ' || format_type(t.oid, NULL), {_ROUTINE_COLUMNS}
+FROM pg_type t
+LEFT JOIN pg_range r ON r.rngtypid = t.oid
+CROSS JOIN LATERAL (VALUES ('input function', t.typinput), ('receive function', t.typreceive),
+                           ('canonical function', r.rngcanonical), ('subtype difference function', r.rngsubdiff)) AS f(what, proc)
+JOIN pg_proc p ON p.oid = f.proc
 JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
 WHERE t.oid = ANY (%(types)s)
 """
@@ -321,6 +328,15 @@ JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.pr
 WHERE (c.casttarget = ANY (%(named)s) AND (c.castsource = ANY (%(in_play)s) OR c.castsource < {FIRST_NORMAL_OBJECT_ID}))
    OR (c.castcontext IN ('i', 'a') AND c.castsource = ANY (%(in_play)s))
 """
+
+_TYPE_IO_BY_OID = """
+SELECT DISTINCT p.oid FROM pg_type t JOIN pg_proc p ON p.oid IN (t.typinput, t.typreceive)
+WHERE 'oid'::regtype = ANY (p.proargtypes::oid[])
+"""
+_TYPE_IO_WHY = (
+    "it builds a value of a type given by OID, so it runs that type's input function and domain "
+    "CHECKs, which the statement does not name (cast to the type instead)"
+)
 
 # ... and what its domain CHECK constraints run, as the server wrote them.
 _DOMAIN_CHECKS = """
@@ -346,6 +362,7 @@ class _Judge:
         self.relations: set[int] = set()
         self.types: set[int] = set()  # named by the statement (or what it reaches), with their closure
         self.column_types: set[int] = set()  # of the relations it reads
+        self.judged_types: set[int] = set()  # types whose functions and CHECKs were judged
 
     def refuse(self, function: str, why: str, reached: str) -> None:
         self.found.setdefault((function, reached), Refusal(function, why, reached))
@@ -392,7 +409,10 @@ class _Judge:
             if columns[0] is None:
                 continue
             resolved.add(i)
-            self.judge(_routine(columns), _how(calls[i - 1]), via)
+            routine = _routine(columns)
+            if routine.oid in self.type_io_by_oid:
+                self.refuse(routine.signature, _TYPE_IO_WHY, f"{_how(calls[i - 1])}, in {via}")
+            self.judge(routine, _how(calls[i - 1]), via)
         for i, call in enumerate(calls, start=1):
             if i not in resolved and call.how != "attribute":  # t.col is a column when no function matches
                 plural = "s" if call.arity != 1 else ""
@@ -403,10 +423,24 @@ class _Judge:
                     f"{_how(call)}, in {via}",
                 )
 
+    @functools.cached_property
+    def type_io_by_oid(self) -> set[int]:
+        """Built-in input and receive functions that take the type to build as an OID argument
+        (domain_in, record_in, array_in, range_in ...): called by name they run any type's input
+        function and domain CHECKs, which nothing in the statement names. Read from the catalog."""
+        return {row[0] for row in self.rows(_TYPE_IO_BY_OID, {})}
+
     def _types(self, oids: list[int]) -> None:
         if not oids:
             return
         self.types.update(oids)
+        self._judge_types([oid for oid in oids if oid not in self.judged_types])
+
+    def _judge_types(self, oids: list[int]) -> None:
+        """What values of these types run: I/O and range functions, domain CHECKs."""
+        if not oids:
+            return
+        self.judged_types.update(oids)
         for what, *columns in self.rows(_TYPE_FUNCTIONS, {"types": oids}):
             self.judge(_routine(columns), what, "the statement")
         for what, text in self.rows(_DOMAIN_CHECKS, {"types": oids}):
@@ -418,7 +452,13 @@ class _Judge:
             if not new:
                 return
             self.relations.update(new)
-            self.column_types.update(row[0] for row in self.rows(_COLUMN_TYPES, {"relations": new}))
+            columns = [row[0] for row in self.rows(_COLUMN_TYPES, {"relations": new})]
+            self.column_types.update(columns)
+            # A value read from a column can be rebuilt as its type (a row type passed to
+            # jsonb_populate_record, a range compared by the planner): judge the column types,
+            # with what they hold, as if the statement named them.
+            closure = [row[0] for row in self.rows(_TYPE_CLOSURE, {"types": columns})]
+            self._judge_types([oid for oid in closure if oid not in self.judged_types])
             for what, *columns in self.rows(_RELATION_HANDLERS, {"relations": new}):
                 self.judge(_routine(columns), what, "the statement")
             for _oid, what, kind, text in self.rows(_RELATION_TEXTS, {"relations": new, "writes": writes}):

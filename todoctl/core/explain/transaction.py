@@ -72,6 +72,11 @@ def begin(cur, timeout: str, *, read_only: bool) -> None:
     All LOCAL: nothing outlives the transaction, so nothing leaks into a pooler's shared session."""
     if read_only:
         cur.execute("SET TRANSACTION READ ONLY")
+        # Ad-hoc text is judged by PostgreSQL's grammar as pglast parses it, which reads string
+        # literals the standard way; a role, database or URL setting standard_conforming_strings
+        # off would let the server read the same text differently (a backslash ending a literal
+        # early and a call judged as text running). Read it the way it was judged.
+        cur.execute("SELECT pg_catalog.set_config('standard_conforming_strings', 'on', true)")
     cur.execute(
         "SELECT pg_catalog.set_config('statement_timeout', %(statement)s, true), "
         "pg_catalog.set_config('lock_timeout', %(lock)s, true), "
