@@ -205,3 +205,46 @@ def test_the_schemas_are_valid_json_schema():
 
     for path in json_schemas.directory().glob("*.schema.json"):
         jsonschema.Draft202012Validator.check_schema(json.loads(path.read_text()))
+
+
+def test_the_generated_schemas_are_the_committed_files():
+    """Each typed command's schema is generated from its result type: the committed file is that output."""
+    from todoctl.json_schemas import generate
+
+    for command in generate.RESULTS:
+        expected = json.dumps(generate.command_schema(command), indent=2) + "\n"
+        assert json_schemas.path(command).read_text() == expected, f"run python -m todoctl.json_schemas.generate ({command})"
+
+
+# The vocabulary's rules for a key, wherever it is in a schema (properties of any object).
+_FORBIDDEN_KEYS = {"seconds", "percent", "bytes", "head", "drift", "total_size", "size", "id", "database"}
+_OLD_SUFFIXES = re.compile(r"(_seconds|_s|_pct|_percent|_kb|_mb)$")
+
+
+def _schema_keys(node, path="$"):
+    if isinstance(node, dict):
+        for key, sub in (node.get("properties") or {}).items():
+            yield f"{path}.{key}", key
+            yield from _schema_keys(sub, f"{path}.{key}")
+        for key, sub in node.items():
+            if key != "properties":
+                yield from _schema_keys(sub, f"{path}/{key}")
+    elif isinstance(node, list):
+        for item in node:
+            yield from _schema_keys(item, path)
+
+
+def _generated():
+    from todoctl.json_schemas import generate
+
+    return sorted(generate.RESULTS)
+
+
+@pytest.mark.parametrize("command", _generated())
+def test_no_generated_schema_has_a_key_outside_the_vocabulary(command):
+    """Every key a result type declares, at any depth, follows the vocabulary (the hand-written
+    schemas of documents not yet typed, such as review, hold data keys: query names, settings)."""
+    for where, key in _schema_keys(json.loads(json_schemas.path(command).read_text())):
+        assert re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)*", key), f"{where}: not snake_case"
+        assert key not in _FORBIDDEN_KEYS, f"{where}: {key!r} is not in the vocabulary (a revision is `revision`)"
+        assert not _OLD_SUFFIXES.search(key), f"{where}: durations end _ms, sizes _bytes, ratios _ratio"
