@@ -12,11 +12,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 IN_JSON = "json"
+DESCRIPTION = "description"
 
 
 def human_only(**kwargs: Any) -> Any:
     """A dataclass field for the human view only: not in the ``--json`` document or its schema."""
     return field(metadata={IN_JSON: False}, **kwargs)
+
+
+def described(text: str, **kwargs: Any) -> Any:
+    """A dataclass field with its meaning, which its JSON Schema (and the docs' key table) says."""
+    return field(metadata={DESCRIPTION: text}, **kwargs)
 
 
 def in_json(dataclass_field) -> bool:
