@@ -181,8 +181,8 @@ def load_floor(server: Server, template: str, replay: Replay, **options) -> dict
     name = server.create(template)
     try:
         report = seed.run(server.url_for(name), source=replay, **options)
-        return {"seconds": report.seconds, "fingerprint": report.fingerprint, "phases": report.phases,
-                "tables": {t.table: t.seconds for t in report.tables}}  # fmt: skip
+        return {"seconds": report.duration_ms / 1000, "fingerprint": report.fingerprint, "phases": {k: v / 1000 for k, v in report.phases_ms.items()},
+                "tables": {t.table: t.duration_ms / 1000 for t in report.tables}}  # fmt: skip
     finally:
         server.drop(name)
 
@@ -194,7 +194,7 @@ def load_in_process(server: Server, template: str, keep: frozenset[str]) -> floa
     saved = seed.KEEP_DURING_COPY
     try:
         seed.KEEP_DURING_COPY = keep
-        return seed.run(server.url_for(name), profile="load").seconds
+        return seed.run(server.url_for(name), profile="load").duration_ms / 1000
     finally:
         seed.KEEP_DURING_COPY = saved
         server.drop(name)
@@ -241,8 +241,8 @@ def orm_comparison(server: Server, template: str) -> dict:
         same = seed.fingerprint(server.url_for(b)) == report.fingerprint
         replay = replay_for(server.url_for(c), profile="load", **size)
         floor = seed.run(server.url_for(c), profile="load", source=replay, **size)
-        return {"copy": report.seconds, "orm": orm_seconds, "rows": report.rows, "same_rows": same,
-                "floor": floor.seconds, "floor_phases": floor.phases, "phases": report.phases,
+        return {"copy": report.duration_ms / 1000, "orm": orm_seconds, "rows": report.rows, "same_rows": same,
+                "floor": floor.duration_ms / 1000, "floor_phases": {k: v / 1000 for k, v in floor.phases_ms.items()}, "phases": {k: v / 1000 for k, v in report.phases_ms.items()},
                 "tasks": next(t.rows for t in report.tables if t.table == "tasks")}  # fmt: skip
     finally:
         for name in (a, b, c):

@@ -17,7 +17,7 @@ from todoctl.core import migrate
 
 pytestmark = pytest.mark.topology
 runner = CliRunner()
-HEAD = migrate.history()[-1].id
+HEAD = migrate.history()[-1].revision
 
 
 def invoke(*args: str, env: dict | None = None):

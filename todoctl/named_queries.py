@@ -70,6 +70,37 @@ FREE_ROWS_READ = 1_000  # reading this many rows costs well under a millisecond:
 
 
 @dataclass(frozen=True)
+class ParamInfo:
+    """A parameter as ``explain list`` describes it."""
+
+    name: str
+    type: str
+    description: str
+    optional: bool
+    default: str | None
+
+
+@dataclass(frozen=True)
+class QueryInfo:
+    """A named query as ``explain list`` describes it: parameters, the rows it reads, its budget."""
+
+    name: str
+    description: str
+    modifies: bool
+    params: list[ParamInfo]
+    where: str | None
+    budget: dict[str, Any]  # the Budget's fields, and "terms": each as a sentence
+    indexes: list[str]
+
+
+@dataclass(frozen=True)
+class QueryList:
+    """``explain list``: every named query of the app."""
+
+    queries: list[QueryInfo]
+
+
+@dataclass(frozen=True)
 class Param:
     """A named query's parameter.
 

@@ -17,7 +17,7 @@ from todoctl.db import embedded
 from todoctl.todo.models import APP_TABLES
 
 runner = CliRunner()
-HISTORY = [r.id for r in migrate.history()]
+HISTORY = [r.revision for r in migrate.history()]
 HEAD = HISTORY[-1]
 
 

@@ -101,10 +101,10 @@ def test_migrate_history_and_status_at_80_columns(migrated_db):
     revisions = migrate.history()
     result = render(migrated_db, "migrate", "history")
     assert result.exit_code == 0, result.output
-    assert_fits(result.stdout, [r.id for r in revisions] + [r.message for r in revisions] + [r.filename for r in revisions])
+    assert_fits(result.stdout, [r.revision for r in revisions] + [r.message for r in revisions] + [r.filename for r in revisions])
     result = render(migrated_db, "migrate", "status")
     assert result.exit_code == 0, result.output
-    assert_fits(result.stdout, [revisions[-1].id])
+    assert_fits(result.stdout, [revisions[-1].revision])
 
 
 def test_explain_list_run_and_check_at_80_columns(seeded):

@@ -37,6 +37,7 @@ class TodoctlGroup(TyperGroup):
         try:
             _require_utf8_arguments(args)
             args = hoist_global_options(self, args)
+            state.current.command = command_words(self, args)
             result = super().main(
                 args=args, prog_name=prog_name or "todoctl", complete_var=complete_var, standalone_mode=False, **extra
             )
@@ -255,6 +256,29 @@ _FALLBACK_HINTS = {
 }
 
 
+def command_words(group, args: list[str]) -> str | None:
+    """``migrate status`` for ``-d URL migrate status --json``: the command an error document names.
+
+    Read from the words, since an error can come before (or after) Click's context exists; words
+    before the first command may be option values, after it the first word that names no
+    subcommand ends the command. ``None`` when no command was named.
+    """
+    from todoctl.render.document import canonical_command
+
+    words: list[str] = []
+    command = group
+    for arg in args:
+        commands = getattr(command, "commands", None)
+        if not commands:
+            break
+        if arg in commands:
+            words.append(arg)
+            command = commands[arg]
+        elif words and not arg.startswith("-"):
+            break
+    return canonical_command(" ".join(words)) if words else None
+
+
 def report_error(exc: TodoctlError) -> int:
     from todoctl.db.url import mask
 
@@ -262,7 +286,8 @@ def report_error(exc: TodoctlError) -> int:
         exc.hint = _FALLBACK_HINTS.get(exc.exit_code)
 
     if state.current.json:  # the target rides along when the command got that far
-        render.print_error_json({k: (mask(v) if isinstance(v, str) else v) for k, v in exc.to_dict().items()})
+        error = {k: (mask(v) if isinstance(v, str) else v) for k, v in exc.to_dict().items()}
+        render.print_error_json(error, command=state.current.command)
     else:
         sys.stderr.write(f"Error: {mask(exc.message)}\n")
         if exc.hint:
@@ -376,7 +401,7 @@ def version(as_json: JsonOption = False) -> None:
 
     result = report(state.current.database_url)
     if as_json:
-        render.print_json({"ok": True, **render.jsonable(result)})
+        render.print_json(result)
     else:
         view.report(result)
 

@@ -10,19 +10,20 @@ from todoctl.cli.options import DryRunOption, JsonOption, YesOption
 app = typer.Typer(help="Manage the embedded PostgreSQL server and show the database URL.", no_args_is_help=True)
 
 
-def _print(document: dict, as_json: bool, line: str) -> None:
+def _print(result, as_json: bool, line: str) -> None:
     from todoctl import render
 
     if as_json:
-        render.print_json({"ok": True, **document})
+        render.print_json(result)
     else:
         typer.echo(line)
 
 
 def _would(action: str, database: str, sentence: str, as_json: bool, **facts) -> None:
     """A --dry-run's answer: what would happen; nothing was changed."""
-    document = {"dry_run": True, "action": action, "database": database, "would": sentence, **facts}
-    _print(document, as_json, f"Dry run: would {sentence}. Nothing changed.")
+    from todoctl.core.db.server import DryRun
+
+    _print(DryRun(action, database, sentence, **facts), as_json, f"Dry run: would {sentence}. Nothing changed.")
 
 
 @app.command("status")
@@ -36,14 +37,13 @@ def status(as_json: JsonOption = False) -> None:
     from todoctl.core import db
 
     info = db.status(state.current.database_url)
-    from todoctl.render import jsonable
 
     text = (
         f"embedded server: {'running (pid %s)' % info.pid if info.running else 'stopped'}\n"
         f"data directory:  {info.pgdata}\n"
-        f"todoctl uses:    {info.url} (from {info.source})"
+        f"todoctl uses:    {info.target_database.url} (from {info.target_database.source})"
     )
-    _print(jsonable(info), as_json, text)
+    _print(info, as_json, text)
 
 
 @app.command("start")
@@ -62,9 +62,8 @@ def start(dry_run: DryRunOption = False, as_json: JsonOption = False) -> None:
         return _would("start", info.pgdata, sentence, as_json, running=info.running)
 
     info = db.start()
-    from todoctl.render import jsonable
 
-    _print(jsonable(info), as_json, f"embedded server running (pid {info.pid}), data in {info.pgdata}")
+    _print(info, as_json, f"embedded server running (pid {info.pid}), data in {info.pgdata}")
 
 
 @app.command("stop")
@@ -83,7 +82,7 @@ def stop(dry_run: DryRunOption = False, as_json: JsonOption = False) -> None:
         return _would("stop", info.pgdata, sentence, as_json, running=info.running)
 
     stopped = db.stop()
-    _print({"stopped": stopped}, as_json, "embedded server stopped" if stopped else "embedded server was not running")
+    _print(db.Stopped(stopped), as_json, "embedded server stopped" if stopped else "embedded server was not running")
 
 
 @app.command("url")
@@ -127,7 +126,6 @@ def protect(
       todoctl db protect --reason "shared staging database"
     """
     from todoctl.core.shared import protect as core
-    from todoctl.render import jsonable
 
     url = state.database_url(direct=True, announce=True)
     if dry_run:
@@ -135,7 +133,7 @@ def protect(
         return _would("protect", url.display, f"mark {url.display} as protected" + (" (it already is)" if now.protected else ""),
                       as_json, protected=now.protected)
     mark = core.protect(url, reason)
-    _print(jsonable(mark), as_json, f"{mark.database} is now protected (by {mark.by}).")
+    _print(mark, as_json, f"{mark.database} is now protected (by {mark.by}).")
 
 
 @app.command("unprotect")
@@ -149,7 +147,6 @@ def unprotect(yes: YesOption = False, dry_run: DryRunOption = False, as_json: Js
       todoctl db unprotect --yes
     """
     from todoctl.core.shared import protect as core
-    from todoctl.render import jsonable
 
     url = state.database_url(direct=True, announce=True)
     now = core.status(url)
@@ -158,10 +155,10 @@ def unprotect(yes: YesOption = False, dry_run: DryRunOption = False, as_json: Js
         sentence = f"remove the production mark from {url.display}" if now.protected else f"do nothing: {url.display} is not protected"
         return _would("unprotect", url.display, sentence, as_json, protected=now.protected)
     if not now.protected:
-        _print(jsonable(now), as_json, f"{now.database} is not protected: nothing to do.")
+        _print(now, as_json, f"{now.database} is not protected: nothing to do.")
         return
     mark = core.unprotect(url, yes=yes)
-    _print(jsonable(mark), as_json, f"{mark.database} is no longer protected.")
+    _print(mark, as_json, f"{mark.database} is no longer protected.")
 
 
 @app.command("protection")
@@ -173,11 +170,10 @@ def protection(as_json: JsonOption = False) -> None:
       todoctl db protection --json
     """
     from todoctl.core.shared import protect as core
-    from todoctl.render import jsonable
 
     mark = core.status(state.database_url())
     line = f"{mark.database}: " + (f"protected (by {mark.by} at {mark.at})" if mark.protected else "not protected")
-    _print(jsonable(mark), as_json, line)
+    _print(mark, as_json, line)
 
 
 @app.command("cancel")
@@ -202,7 +198,6 @@ def cancel(
     from todoctl.cli.confirm import confirm_or_refuse
     from todoctl.core.db import sessions
     from todoctl.core.shared import protect
-    from todoctl.render import jsonable
 
     url = state.database_url(announce=True)
     checked = sessions.target(url, pid, terminate=terminate)
@@ -216,7 +211,7 @@ def cancel(
         line = f"pid {pid}: " + ("session ended" if result.session_gone else "asked to end; still listed")
     else:
         line = f"pid {pid}: " + ("query cancelled" if result.signalled else "not signalled (it had just gone)")
-    _print(jsonable(result), as_json, line)
+    _print(result, as_json, line)
 
 
 @app.command("wait")
@@ -233,7 +228,6 @@ def wait(
       todoctl db wait --timeout 30 && todoctl migrate up
     """
     from todoctl.core.db.wait import wait_for
-    from todoctl.render import jsonable
 
     result = wait_for(state.database_url(), timeout=timeout)
-    _print(jsonable(result), as_json, f"{result.database} accepts connections ({result.attempts} attempts, {result.seconds:g}s).")
+    _print(result, as_json, f"{result.database} accepts connections ({result.attempts} attempts, {result.duration_ms / 1000:g}s).")

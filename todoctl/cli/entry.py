@@ -57,9 +57,10 @@ def _report_interrupt() -> int:
     )
     try:
         if "--json" in sys.argv[1:]:
+            from todoctl.cli import state
             from todoctl.render import print_error_json
 
-            print_error_json(error.to_dict())
+            print_error_json(error.to_dict(), command=state.current.command)
         else:
             sys.stderr.write(f"Error: {error.message}\nHint: {error.hint}\n")
             sys.stderr.flush()

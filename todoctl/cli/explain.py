@@ -92,7 +92,7 @@ def _show(result, fmt: Format, as_json: bool, html: str | None = None, force: bo
     if write_page(html, force=force, build=lambda: _pages().explain_page(result)):
         return  # the page is stdout
     if as_json or fmt is Format.json:
-        render.print_json({"ok": True, **render.jsonable(result)})
+        render.print_json(result)
     else:
         view.plan(result, fmt.value)
 
@@ -112,37 +112,29 @@ def list_queries(as_json: JsonOption = False) -> None:
       todoctl explain list
     """
     from todoctl import render
-    from todoctl.named_queries import app_queries
+    from todoctl.named_queries import QueryList, app_queries
     from todoctl.render import explain as view
 
     queries = app_queries()
     if as_json:
-        render.print_json({"ok": True, "queries": [_describe(q) for q in queries.values()]})
+        render.print_json(QueryList([_describe(q) for q in queries.values()]))
     else:
         view.registry(queries)
 
 
-def _describe(named) -> dict:
+def _describe(named):
     from todoctl import render
+    from todoctl.named_queries import ParamInfo, QueryInfo
 
-    return {
-        "name": named.name,
-        "description": named.description,
-        "modifies": named.modifies,
-        "params": [
-            {
-                "name": p.name,
-                "type": p.type_name,
-                "description": p.description,
-                "optional": p.optional,
-                "default": p.default_text,
-            }
-            for p in named.params
-        ],
-        "where": named.where,
-        "budget": {**render.jsonable(named.budget), "terms": named.budget.terms()},
-        "indexes": list(named.indexes),
-    }
+    return QueryInfo(
+        name=named.name,
+        description=named.description,
+        modifies=named.modifies,
+        params=[ParamInfo(p.name, p.type_name, p.description, p.optional, p.default_text) for p in named.params],
+        where=named.where,
+        budget={**render.jsonable(named.budget), "terms": named.budget.terms()},
+        indexes=list(named.indexes),
+    )
 
 
 @app.command("run")
@@ -262,7 +254,7 @@ def check(
     if write_page(html, force=force, build=lambda: _pages().check_page(report)):
         pass  # the page is stdout
     elif as_json:
-        render.print_json(render.jsonable(report))
+        render.print_json(report)
     else:
         view.check(report)
     if not report.ok:
@@ -288,6 +280,6 @@ def baseline_save(
 
     saved = explain.save_baseline(state.database_url(), file, runs=runs, timeout=timeout)
     if as_json:
-        render.print_json({"ok": True, **render.jsonable(saved)})
+        render.print_json(saved)
     else:
         view.baseline_saved(saved)

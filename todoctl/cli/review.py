@@ -39,7 +39,7 @@ def review(offline: OfflineOption = False, strict: StrictOption = False, only: O
     url = None if offline else state.database_url()
     result = core.review(None, url, only=only or [], strict=strict)  # the app's directory ([tool.todoctl])
     if as_json:
-        render.print_json(view.document(result))
+        render.print_json(result)
     else:
         view.report(result)
     if result.failed:

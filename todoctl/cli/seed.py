@@ -95,6 +95,6 @@ def seed(
         with terminate_as_interrupt(), view.progress(enabled=not (quiet or as_json)) as progress:
             report = core.run(url, progress=progress, yes=yes, **options)
     if as_json:
-        render.print_json({"ok": True, **render.jsonable(report)})
+        render.print_json(report)
     else:
         view.summary(report)

@@ -39,6 +39,8 @@ class InitPlan:
     written: list[str] = field(default_factory=list)
     dry_run: bool = False
 
+    __json_properties__ = ("toml",)
+
     @property
     def toml(self) -> str:
         return render_table(self.table)

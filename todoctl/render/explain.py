@@ -55,15 +55,15 @@ def _memory(node: PlanNode) -> str | None:
     if node.sort_method:
         where = node.sort_space_type or "Memory"
         colour = "red" if where == "Disk" else "dim"
-        return f"[{colour}]sort {node.sort_method}, {where.lower()} {node.sort_space_kb or 0:,} kB[/]"
-    if node.peak_memory_kb is not None or node.hash_batches is not None or node.disk_kb:
+        return f"[{colour}]sort {node.sort_method}, {where.lower()} {(node.sort_space_bytes or 0) // 1024:,} kB[/]"
+    if node.peak_memory_bytes is not None or node.hash_batches is not None or node.disk_bytes:
         parts = []
-        if node.peak_memory_kb is not None:
-            parts.append(f"memory {node.peak_memory_kb:,} kB")
+        if node.peak_memory_bytes is not None:
+            parts.append(f"memory {node.peak_memory_bytes // 1024:,} kB")
         if node.hash_batches is not None:
             parts.append(f"batches {node.hash_batches}")
-        if node.disk_kb:
-            parts.append(f"disk {node.disk_kb:,} kB")
+        if node.disk_bytes:
+            parts.append(f"disk {node.disk_bytes // 1024:,} kB")
         colour = "red" if node.spilled else "dim"
         return f"[{colour}]hash {', '.join(parts)}[/]"
     return None
@@ -152,7 +152,7 @@ def _header(result: ExplainResult) -> Text:
     what = f"[bold]{result.query}[/]: {escape(result.description or '')}" if result.query else "[bold]ad-hoc SQL[/]"
     how = "rolled back" + ("" if result.query else ", read only")
     note = f"  [yellow](an {'UPDATE' if result.modifies else 'statement'} that writes: run and rolled back)[/]" if result.modifies else ""
-    return Text.from_markup(f"{what}\n[dim]{escape(result.database)}; {how}; statement_timeout {result.timeout}[/]{note}")
+    return Text.from_markup(f"{what}\n[dim]{escape(result.database)}; {how}; statement_timeout {result.timeout_ms / 1000:g}s[/]{note}")
 
 
 def _sql(result: ExplainResult):
@@ -217,7 +217,7 @@ def text_plan(result: ExplainResult) -> str:
         if result.analyzed:
             if node.executed:
                 line += (
-                    f" (actual time={node.actual_startup or 0:.3f}..{node.actual_total or 0:.3f}"
+                    f" (actual time={node.actual_startup_ms or 0:.3f}..{node.actual_total_ms or 0:.3f}"
                     f" rows={_rows(node.actual_rows).replace(',', '')} loops={node.loops})"
                 )
             else:
@@ -231,7 +231,7 @@ def text_plan(result: ExplainResult) -> str:
             lines.append(f"{detail_indent}Rows Removed by Filter: {node.rows_removed_by_filter / (node.loops or 1):.0f}")
         if node.sort_method:
             lines.append(
-                f"{detail_indent}Sort Method: {node.sort_method}  {node.sort_space_type or 'Memory'}: {node.sort_space_kb or 0}kB"
+                f"{detail_indent}Sort Method: {node.sort_method}  {node.sort_space_type or 'Memory'}: {(node.sort_space_bytes or 0) // 1024}kB"
             )
         if node.shared_hit is not None:
             lines.append(f"{detail_indent}Buffers: shared hit={node.shared_hit} read={node.shared_read or 0}")

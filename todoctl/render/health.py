@@ -83,7 +83,7 @@ def probe_table(pool: PoolReport) -> Table | None:
     p = pool.probe
     if p is None:
         return None
-    table = Table(title=f"Probe: {p.sessions} sessions, {p.hold_seconds:g} s each", title_justify="left")
+    table = Table(title=f"Probe: {p.sessions} sessions, {p.hold_ms / 1000:g} s each", title_justify="left")
     table.add_column("measure", no_wrap=True)
     table.add_column("value", justify="right")
     capacity = "unbounded" if p.capacity is None else str(p.capacity)
@@ -97,7 +97,7 @@ def probe_table(pool: PoolReport) -> Table | None:
         ("acquisition wait max", f"{p.wait_max_ms:,.1f} ms"),
         ("timeouts", Text(str(p.timeouts), style="bold red" if p.timeouts else "")),
         ("errors", Text(str(p.errors), style="bold red" if p.errors else "")),
-        ("took", f"{p.seconds:.2f} s"),
+        ("took", f"{p.duration_ms / 1000:.2f} s"),
     ]
     for label, value in rows:
         table.add_row(label, value)
@@ -110,17 +110,17 @@ def verdict(result: HealthReport) -> Text:
         f"{counts[s.value]} {s.value}" for s in (Status.OK, Status.WARN, Status.FAIL, Status.SKIP) if counts[s.value]
     )
     if result.ok:
-        return Text.assemble(("healthy", "bold green"), f": {parts} ({result.seconds:.2f} s)")
+        return Text.assemble(("healthy", "bold green"), f": {parts} ({result.duration_ms / 1000:.2f} s)")
     why = " (--strict: warnings fail)" if result.strict and not counts[Status.FAIL.value] else ""
     return Text.assemble(("unhealthy", "bold red"), f": {parts}{why}; exit 1")
 
 
 def _session_label(node: dict) -> Text:
-    waited = node.get("waiting_seconds")
-    how = f"waiting {waited:g} s" if waited is not None else "holding"
-    held = node.get("transaction_seconds")
+    waited = node.get("waiting_ms")
+    how = f"waiting {waited / 1000:g} s" if waited is not None else "holding"
+    held = node.get("transaction_ms")
     if waited is None and held is not None:
-        how += f" (transaction open {held:g} s)"
+        how += f" (transaction open {held / 1000:g} s)"
     app = node.get("application") or "-"
     return Text.assemble(
         (f"pid {node['pid']}", "bold"),
@@ -152,11 +152,6 @@ def renderable(result: HealthReport) -> Group:
     if probe is not None:
         parts.append(probe)
     return Group(*parts)
-
-
-def document(result: HealthReport) -> dict:
-    """The ``--json`` body: the report, with its thresholds under the names and units users set them by."""
-    return {"ok": result.ok, **jsonable(result), "thresholds": result.thresholds.canonical()}
 
 
 def report(result: HealthReport) -> None:

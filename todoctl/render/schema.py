@@ -98,7 +98,7 @@ def diff(result: SchemaDiff) -> None:
         current = ", ".join(result.current) or "base"
         out.print(f"[green]In sync[/]: {escape(result.database)} (at {escape(current)}) matches {sides}.")
     else:
-        out.print(drift_view.headline(result.database, result.current, result.head, result.differences, sides))
+        out.print(drift_view.headline(result.database, result.current, ", ".join(result.heads) or "base", result.differences, sides))
     drift_view.differences(out, result.differences, result.hints, result.notes)
 
 

@@ -42,11 +42,11 @@ def summary(report: SeedReport) -> None:
     table.add_column("seconds", justify="right")
     table.add_column("rows/s", justify="right")
     for load in report.tables:
-        table.add_row(load.table, f"{load.rows:,}", f"{load.seconds:.2f}", f"{load.rows_per_second:,.0f}")
-    for phase, seconds in report.phases.items():
-        table.add_row(f"({phase})", "", f"{seconds:.2f}", "")
-    rate = report.rows / report.seconds if report.seconds else 0.0
-    table.add_row("total", f"{report.rows:,}", f"{report.seconds:.2f}", f"{rate:,.0f}", style="bold")
+        table.add_row(load.table, f"{load.rows:,}", f"{load.duration_ms / 1000:.2f}", f"{load.rows_per_second:,.0f}")
+    for phase, spent_ms in report.phases_ms.items():
+        table.add_row(f"({phase})", "", f"{spent_ms / 1000:.2f}", "")
+    rate = report.rows * 1000 / report.duration_ms if report.duration_ms else 0.0
+    table.add_row("total", f"{report.rows:,}", f"{report.duration_ms / 1000:.2f}", f"{rate:,.0f}", style="bold")
     out.print(table)
     out.print(f"fingerprint {report.fingerprint}")
 

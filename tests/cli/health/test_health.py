@@ -77,7 +77,7 @@ def test_behind_head_exits_1(migrated_db):
     document = json.loads(result.stdout)
     assert document["ok"] is False
     assert document["checks"][0]["status"] == "fail" and document["checks"][0]["details"]["pending"] == [
-        migrate.history()[-1].id
+        migrate.history()[-1].revision
     ]
     text = health(migrated_db, "-c", "migrations")
     assert text.exit_code == 1

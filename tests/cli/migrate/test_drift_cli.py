@@ -23,7 +23,7 @@ from todoctl.core.shared.drift import (
 )
 
 runner = CliRunner()
-ALL = [r.id for r in migrate.history()]
+ALL = [r.revision for r in migrate.history()]
 HEAD = ALL[-1]
 
 COMMANDS = {

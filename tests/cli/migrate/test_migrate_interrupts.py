@@ -25,7 +25,7 @@ from todoctl.core import migrate
 from todoctl.core.migrate.lock import LOCK_KEY
 from todoctl.core.shared import catalog
 
-HEAD = migrate.history()[-1].id
+HEAD = migrate.history()[-1].revision
 ROW_EXCLUSIVE = "LOCK TABLE tasks IN ROW EXCLUSIVE MODE"  # a writer: CREATE INDEX CONCURRENTLY waits for it
 ACCESS_SHARE = "LOCK TABLE tasks IN ACCESS SHARE MODE"  # a reader: ALTER TABLE and DROP INDEX CONCURRENTLY wait
 SHARE = "LOCK TABLE tasks IN SHARE MODE"  # blocks VALIDATE CONSTRAINT

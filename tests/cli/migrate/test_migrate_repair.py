@@ -14,7 +14,7 @@ from todoctl.core import migrate
 from todoctl.core.shared import catalog
 
 runner = CliRunner()
-HEAD = migrate.history()[-1].id
+HEAD = migrate.history()[-1].revision
 REBUILDS_LIST_ID = "0007"  # its downgrade rebuilds ix_tasks_list_id with CREATE INDEX CONCURRENTLY
 WRITER = "LOCK TABLE tasks IN ROW EXCLUSIVE MODE"  # CREATE INDEX CONCURRENTLY waits for writers
 

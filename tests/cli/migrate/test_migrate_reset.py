@@ -14,7 +14,7 @@ from todoctl.core import migrate
 from todoctl.core.shared import protect
 
 runner = CliRunner()
-HISTORY = [r.id for r in migrate.history()]
+HISTORY = [r.revision for r in migrate.history()]
 HEAD = HISTORY[-1]
 
 

@@ -78,7 +78,7 @@ def test_nineteen_dead_tuples_for_each_live_one_fail(shelf, pg):
     found = check(shelf, "dead-tuples")
     assert found.status is Status.FAIL, found.value
     worst = next(t for t in found.details["tables"] if t["table"] == "user")
-    assert (worst["live"], worst["dead"]) == (10_000, 190_000) and worst["dead_pct"] == 95.0
+    assert (worst["live"], worst["dead"]) == (10_000, 190_000) and worst["dead_ratio"] == 0.95
     assert found.value.startswith("worst user: 95% dead (190,000 rows)")
     assert found.details["sql"] == 'VACUUM (ANALYZE) "user";' and found.details["sql"] in found.hint
     run_sql(pg, shelf, found.details["sql"])

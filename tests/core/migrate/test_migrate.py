@@ -11,7 +11,7 @@ from tests.helpers import copy_migrations
 from todoctl.core import migrate
 from todoctl.errors import ExitCode, TodoctlError
 
-ALL = [r.id for r in migrate.history()]
+ALL = [r.revision for r in migrate.history()]
 
 
 def app_types(pg, url) -> set[str]:

@@ -98,7 +98,7 @@ def test_without_an_engine_the_rules_say_they_were_skipped_and_why(tmp_path):
     app = app_project(tmp_path, "", engine=None)
     report = run(context(app), only=["pool-size", "pool-recycle", "query-timeout"])
     assert report.findings == []
-    why = {rule: reason for rule, reason in report.skipped if "no engine in [tool.todoctl]" in reason}
+    why = {s.rule: s.reason for s in report.skipped if "no engine in [tool.todoctl]" in s.reason}
     assert set(why) == {"pool-size", "pool-recycle", "query-timeout"}
 
 

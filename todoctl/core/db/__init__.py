@@ -6,6 +6,6 @@
     wait      `db wait`: block until the database accepts connections (imported by name)
 """
 
-from todoctl.core.db.server import ServerStatus, libpq_url, shell, start, status, stop
+from todoctl.core.db.server import DryRun, ServerStatus, Stopped, libpq_url, shell, start, status, stop
 
-__all__ = ["ServerStatus", "libpq_url", "shell", "start", "status", "stop"]
+__all__ = ["DryRun", "ServerStatus", "Stopped", "libpq_url", "shell", "start", "status", "stop"]

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 from todoctl.core.explain.execute import _explain_all
 from todoctl.core.explain.transaction import DEFAULT_TIMEOUT
+from todoctl.results import human_only
 
 BASELINE_FORMAT = 1
 
@@ -26,7 +27,7 @@ BASELINE_FORMAT = 1
 @dataclass
 class BaselineSaved:
     path: str
-    database: str
+    database: str = human_only()
     runs: int
     queries: dict[str, dict]
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 from todoctl.core.explain.baseline import _cost, load_baseline
 from todoctl.core.explain.execute import ExplainResult, _explain_all
 from todoctl.core.explain.transaction import DEFAULT_TIMEOUT
+from todoctl.results import human_only
 
 DEFAULT_FACTOR = 3.0
 
@@ -56,16 +57,20 @@ class QueryCheck:
     params: dict = field(default_factory=dict)  # the parameters picked for this run
     plan: list = field(default_factory=list)  # PostgreSQL's EXPLAIN (FORMAT JSON) document of the last run
 
-    __json_properties__ = ("ok",)
+    __json_properties__ = ("ok", "status")
 
     @property
     def ok(self) -> bool:
         return not self.violations
 
+    @property
+    def status(self) -> str:
+        return "ok" if self.ok else "fail"
+
 
 @dataclass
 class CheckReport:
-    database: str
+    database: str = human_only()
     runs: int
     baseline: str | None
     factor: float

@@ -18,6 +18,8 @@ from todoctl.core.explain.plan import PlanNode
 from todoctl.db.engine import connection
 from todoctl.db.url import DatabaseURL
 from todoctl.errors import ExitCode, TodoctlError, connection_error, usage_error
+from todoctl.results import human_only
+from todoctl.settings import duration_ms
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -38,7 +40,7 @@ from todoctl.core.explain.transaction import (
 class ExplainResult:
     query: str | None  # the registry name; None for ad-hoc SQL
     description: str | None
-    database: str
+    database: str = human_only()
     analyzed: bool
     sql: str  # the statement as sent, with named placeholders
     bindings: dict[str, Any]  # placeholder -> value
@@ -50,7 +52,7 @@ class ExplainResult:
     findings: list[Finding]
     table_rows: dict[str, float]  # pg_class.reltuples of the tables in the plan
     modifies: bool
-    timeout: str
+    timeout_ms: float  # the statement_timeout it ran under
     plan: list  # PostgreSQL's own EXPLAIN (FORMAT JSON) document: load it into PEV2 or explain.depesz.com
     stale_tables: list[str] = field(default_factory=list)  # tables in the plan whose statistics are stale
     server_version: str = ""  # the server's server_version, e.g. "18.1"
@@ -64,6 +66,12 @@ class ExplainResult:
     @property
     def median_ms(self) -> float | None:
         return round(statistics.median(self.run_ms), 4) if self.run_ms else None
+
+
+def _timeout_ms(timeout: str) -> float:
+    """A statement_timeout such as ``10s`` in milliseconds (a whole number stays one)."""
+    value = duration_ms(timeout)
+    return int(value) if value.is_integer() else value
 
 
 def _server_version(raw) -> str:
@@ -188,7 +196,7 @@ def _explain_named(
         findings=found,
         table_rows=table_rows,
         modifies=named.modifies,
-        timeout=timeout,
+        timeout_ms=_timeout_ms(timeout),
         plan=document,
         stale_tables=stale,
         server_version=_server_version(raw),
@@ -283,7 +291,7 @@ def explain_sql(
         findings=plan_findings.findings(root, table_rows, indexes, stale=stale),
         table_rows=table_rows,
         modifies=False,
-        timeout=timeout,
+        timeout_ms=_timeout_ms(timeout),
         plan=document,
         server_version=version,
     )

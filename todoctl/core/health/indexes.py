@@ -70,7 +70,7 @@ def _unused_indexes(ctx: Context) -> Check:
         tables=app_tables(),
     )
     unused = [
-        {"table": r.table, "index": r.index, "bytes": r.bytes, "table_scans": r.table_scans}
+        {"table": r.table, "index": r.index, "size_bytes": r.bytes, "table_scans": r.table_scans}
         for r in rows
         if r.scans == 0 and r.table_scans >= t.unused_index_min_scans
     ]
@@ -102,7 +102,7 @@ def find_duplicates(indexes: list[IndexDetail]) -> list[dict]:
             "index": o.index.name,
             "covered_by": o.covered_by.name,
             "kind": o.kind,
-            "bytes": o.index.bytes,
+            "size_bytes": o.index.size_bytes,
             "sql": drop_index_sql(o.index),
         }
         for o in index_overlap.overlaps(indexes)

@@ -29,7 +29,7 @@ PROBE_APPLICATION_NAME = "todoctl health --probe"
 @dataclass
 class ProbeResult:
     sessions: int
-    hold_seconds: float
+    hold_ms: float
     capacity: int | None
     connections_opened: int
     peak_checked_out: int
@@ -40,7 +40,7 @@ class ProbeResult:
     timeouts: int
     errors: int
     first_error: str | None
-    seconds: float
+    duration_ms: float
 
 
 @dataclass
@@ -214,7 +214,7 @@ def probe(
                 thread.join(0.1)
     return ProbeResult(
         sessions=sessions,
-        hold_seconds=hold,
+        hold_ms=round(hold * 1000, 3),
         capacity=app.facts.pool_max,
         connections_opened=counts["opened"],
         peak_checked_out=counts["peak"],
@@ -225,5 +225,5 @@ def probe(
         timeouts=len(timeouts),
         errors=len(errors),
         first_error=errors[0] if errors else None,
-        seconds=round(time.perf_counter() - started, 3),
+        duration_ms=round((time.perf_counter() - started) * 1000, 3),
     )

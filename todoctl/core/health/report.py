@@ -43,6 +43,7 @@ from todoctl.core.health.thresholds import Thresholds
 from todoctl.db.engine import explain_connect_failure, make_engine
 from todoctl.db.url import DatabaseURL, mask
 from todoctl.errors import connection_error, usage_error
+from todoctl.results import human_only
 
 __all__ = [
     "CHECK_NAMES",
@@ -61,14 +62,14 @@ MAX_SAMPLE_S = 3600  # --sample: an hour is already a long CI step
 
 @dataclass
 class HealthReport:
-    database: str
+    database: str = human_only()
     endpoint: str  # "pooled" | "direct"
     strict: bool
     checks: list[Check]
     pool: PoolReport
     thresholds: Thresholds
     query_text: str = "masked"  # other sessions' SQL: "masked" literals, or "full" (--show-query-text)
-    seconds: float = 0.0
+    duration_ms: float = 0.0
     checked_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
     __json_properties__ = ("ok", "summary")
@@ -293,5 +294,5 @@ def run(
         pool=pool,
         thresholds=thresholds,
         query_text="full" if show_query_text else "masked",
-        seconds=round(time.perf_counter() - started, 3),
+        duration_ms=round((time.perf_counter() - started) * 1000, 3),
     )

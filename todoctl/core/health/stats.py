@@ -66,7 +66,7 @@ def cache_hit_status(window: health_counters.Window | None, t: Thresholds) -> Ch
     details = {
         "window": {
             "source": window.source,
-            "seconds": round(window.seconds, 1),
+            "duration_ms": round(window.seconds * 1000),
             "hits": window.hits,
             "misses": window.misses,
             "first_read_misses": window.first_read_misses,
@@ -132,9 +132,9 @@ def _dead_tuples(ctx: Context) -> Check:
                 "table": r.table,
                 "live": r.live,
                 "dead": r.dead,
-                "dead_pct": round(pct, 1),
+                "dead_ratio": round(pct / 100, 4),
                 "last_vacuum": r.vacuumed,
-                "vacuum_age_seconds": r.vacuum_age,
+                "vacuum_age_ms": None if r.vacuum_age is None else round(r.vacuum_age * 1000),
             }
         )
     threshold = above(t.dead_tuple_warn_pct, t.dead_tuple_fail_pct, "%") + f" (>= {number(t.dead_tuple_min_rows)} dead)"
@@ -146,11 +146,11 @@ def _dead_tuples(ctx: Context) -> Check:
         status = Status.OK
         worst = None
     else:
-        worst = max(judged, key=lambda x: x["dead_pct"])
-        status = grade(worst["dead_pct"], t.dead_tuple_warn_pct, t.dead_tuple_fail_pct)
-        age = worst["vacuum_age_seconds"]
+        worst = max(judged, key=lambda x: x["dead_ratio"])
+        status = grade(100 * worst["dead_ratio"], t.dead_tuple_warn_pct, t.dead_tuple_fail_pct)
+        age = None if worst["vacuum_age_ms"] is None else worst["vacuum_age_ms"] / 1000
         when = "never vacuumed" if age is None else f"last vacuum {seconds(age)} ago"
-        value = f"worst {worst['table']}: {worst['dead_pct']:.0f}% dead ({worst['dead']:,} rows), {when}"
+        value = f"worst {worst['table']}: {worst['dead_ratio']:.0%} dead ({worst['dead']:,} rows), {when}"
     hint = None
     if autovacuum_off:
         status = max(status, Status.WARN, key=severity)

@@ -188,7 +188,7 @@ def _judge_statements(ctx: Context, before: dict | None, now: dict, source: str)
             {"queries": [], "window": None},
         )
     seconds_ = max(now["taken_at"] - before["taken_at"], 0.0)
-    window = {"source": source, "seconds": round(seconds_, 1)}
+    window = {"source": source, "duration_ms": round(seconds_ * 1000)}
     window_statements = statements_window(before, now)
     window_ms = sum(q["total_ms"] for q in window_statements)
     queries = [
@@ -198,7 +198,7 @@ def _judge_statements(ctx: Context, before: dict | None, now: dict, source: str)
             "calls": q["calls"],
             "total_ms": round(q["total_ms"], 1),
             "mean_ms": round(q["total_ms"] / q["calls"], 2),
-            "share_pct": round(100 * q["total_ms"] / window_ms, 1) if window_ms > 0 else None,
+            "share_ratio": round(q["total_ms"] / window_ms, 4) if window_ms > 0 else None,
             "rows": q["rows"],
             "query": shown_query(ctx, now["text"].get(q["id"]), 200),
         }
@@ -237,6 +237,6 @@ def _judge_statements(ctx: Context, before: dict | None, now: dict, source: str)
 def _describe(q: dict) -> str:
     """``task-search: 41% of total time, 1,204 calls, mean 3.2 ms``, or the statement's text when it is no named query."""
     label = q["name"] or " ".join((q["query"] or "").split())[:60]
-    share = f"{q['share_pct']:g}% of total time, " if q["share_pct"] is not None else ""
+    share = f"{100 * q['share_ratio']:.1f}% of total time, " if q["share_ratio"] is not None else ""
     calls = f"{q['calls']:,} call{'s' if q['calls'] != 1 else ''}"
     return f"{label}: {share}{calls}, mean {ms(q['mean_ms'])}"

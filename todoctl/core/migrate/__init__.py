@@ -18,11 +18,13 @@ from todoctl.core.migrate.authoring import merge_heads, new_revision
 from todoctl.core.migrate.gates import check, lint, offline_sql
 from todoctl.core.migrate.roundtrip import verify
 from todoctl.core.migrate.runner import RunOptions, downgrade, reset, stamp, upgrade
-from todoctl.core.migrate.scripts import alembic_config, history, script_directory
+from todoctl.core.migrate.scripts import Heads, RevisionList, alembic_config, history, script_directory
 from todoctl.core.migrate.settings import Timeouts
 from todoctl.core.migrate.state import status
 
 __all__ = [
+    "Heads",
+    "RevisionList",
     "RunOptions",
     "Timeouts",
     "alembic_config",

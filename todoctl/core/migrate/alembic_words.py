@@ -12,11 +12,12 @@ from todoctl.core.migrate.gates import OfflineSQL
 from todoctl.core.migrate.scripts import Revision, alembic_config, check_target, history, script_directory
 from todoctl.db.url import DatabaseURL
 from todoctl.errors import usage_error
+from todoctl.results import human_only
 
 
 @dataclass
 class CurrentRevision:
-    database: str
+    database: str = human_only()
     current: list[str]
     heads: list[str]
 

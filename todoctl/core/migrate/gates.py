@@ -27,13 +27,14 @@ from todoctl.core.shared.drift import SchemaDifference
 from todoctl.db.engine import connection
 from todoctl.db.url import DatabaseURL
 from todoctl.errors import ExitCode, TodoctlError, usage_error
+from todoctl.results import human_only
 
 # ---------------------------------------------------------------- check
 
 
 @dataclass
 class MigrationCheck:
-    database: str
+    database: str = human_only()
     current: list[str]
     heads: list[str]
     pending: list[Revision]

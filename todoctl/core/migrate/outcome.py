@@ -19,7 +19,7 @@ class Step:
     revision: str
     message: str
     direction: str  # "up" | "down"
-    seconds: float
+    duration_ms: float
 
 
 LOCK_NOT_AVAILABLE = "55P03"
@@ -44,7 +44,7 @@ class Journal:
     def on_version_apply(self, *, ctx, step, heads, run_args) -> None:
         now = time.perf_counter()
         rev = step.up_revision
-        self.steps.append(Step(rev.revision, (rev.doc or "").strip(), self.direction, round(now - self.clock, 4)))
+        self.steps.append(Step(rev.revision, (rev.doc or "").strip(), self.direction, round((now - self.clock) * 1000, 3)))
         self.concurrent.clear()
         self.clock = now
 

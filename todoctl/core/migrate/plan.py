@@ -16,6 +16,7 @@ from todoctl.core.migrate.state import InvalidIndex, _with_planned_repair, curre
 from todoctl.db.engine import connection
 from todoctl.db.url import DatabaseURL
 from todoctl.errors import usage_error
+from todoctl.results import human_only
 
 # What each move is called when a protected database refuses it (the runner's words).
 _GUARDED = {"down": "roll back migrations", "reset": "reset it", "stamp": "stamp a revision"}
@@ -30,7 +31,7 @@ class PlannedStep:
 
 @dataclass
 class MigrationPlan:
-    database: str
+    database: str = human_only()
     direction: str  # up | down | reset | stamp
     target: str
     before: list[str]

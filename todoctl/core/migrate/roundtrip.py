@@ -33,13 +33,17 @@ class VerifyStep:
     up_again_restores: bool = False  # after down + up, the schema equals the one after
     differences: list[str] = field(default_factory=list)
     error: str | None = None
-    seconds: float = 0.0
+    duration_ms: float = 0.0
 
-    __json_properties__ = ("ok",)
+    __json_properties__ = ("ok", "status")
 
     @property
     def ok(self) -> bool:
         return self.up and self.down_restores and self.up_again_restores and not self.error
+
+    @property
+    def status(self) -> str:
+        return "ok" if self.ok else "fail"
 
 
 @dataclass
@@ -113,7 +117,7 @@ def verify(
             except TodoctlError as exc:
                 step.error = exc.message
             finally:
-                step.seconds = round(time.perf_counter() - started, 3)
+                step.duration_ms = round((time.perf_counter() - started) * 1000, 3)
             if step.error:
                 return report
             tell(len(report.steps), total, f"revision {rev.revision}")

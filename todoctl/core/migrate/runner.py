@@ -39,11 +39,12 @@ from todoctl.core.migrate.state import (
 from todoctl.db.engine import connection
 from todoctl.db.url import DatabaseURL, mask
 from todoctl.errors import ExitCode, TodoctlError, usage_error
+from todoctl.results import human_only
 
 
 @dataclass
 class MigrationRun:
-    database: str
+    database: str = human_only()
     direction: str
     target: str
     before: list[str]

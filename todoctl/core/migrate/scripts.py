@@ -18,11 +18,31 @@ RELATIVE_TARGET = re.compile(r"^[+-]\d+$")
 
 @dataclass(frozen=True)
 class Revision:
-    id: str
+    revision: str
     message: str
     down_revisions: tuple[str, ...]
     is_head: bool
     filename: str
+
+
+@dataclass(frozen=True)
+class RevisionList:
+    """``migrate history``: every revision, oldest first."""
+
+    revisions: list[Revision]
+
+
+@dataclass(frozen=True)
+class Heads:
+    """``migrate heads``: the head revisions, as objects and as ids."""
+
+    revisions: list[Revision]
+
+    __json_properties__ = ("heads",)
+
+    @property
+    def heads(self) -> list[str]:
+        return [r.revision for r in self.revisions]
 
 
 def migrations_path(migrations: Path | str | None) -> Path:
@@ -140,7 +160,7 @@ def script_directory(migrations: Path | str | None = None) -> ScriptDirectory:
 def revision_of(script: ScriptDirectory, rev) -> Revision:
     heads = set(script.get_heads())
     return Revision(
-        id=rev.revision,
+        revision=rev.revision,
         message=(rev.doc or "").strip(),
         down_revisions=tuple(rev._normalized_down_revisions),
         is_head=rev.revision in heads,

@@ -17,6 +17,7 @@ from todoctl.project import app_tables
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 from todoctl.core.migrate.scripts import Revision, revision_of, script_directory
+from todoctl.results import human_only
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class InvalidIndex:
 class RevisionState:
     """One line of Django's showmigrations / dbmate's status: is this revision applied?"""
 
-    id: str
+    revision: str
     message: str
     applied: bool | None  # None: the database is at a revision these scripts do not know
     current: bool
@@ -39,7 +40,7 @@ class RevisionState:
 
 @dataclass
 class MigrationStatus:
-    database: str
+    database: str = human_only()
     current: list[str]
     heads: list[str]
     pending: list[Revision]

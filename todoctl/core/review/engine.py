@@ -13,13 +13,21 @@ A rule marked ``live=True`` needs the database; with ``--offline`` it is skipped
 
 from __future__ import annotations
 
-import fnmatch
 import os
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Mapping
 
+from todoctl.core.review.report import (  # noqa: F401 - rules import Finding from here
+    TIERS,
+    Finding,
+    ReviewReport,
+    RuledFinding,
+    SkippedRule,
+    WaivedFinding,
+    Waiver,
+)
 from todoctl.errors import usage_error
 
 if TYPE_CHECKING:
@@ -30,31 +38,8 @@ if TYPE_CHECKING:
     from todoctl.named_queries import NamedQuery
     from todoctl.project import Project
 
-TIERS = ("critical", "warning", "suggestion")
 # A live rule's query gets this long (orphan counts scan child tables); then the review fails loudly.
 REVIEW_STATEMENT_TIMEOUT_MS = 60_000
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One thing a rule found.
-
-    ``location`` says where, in the words a reviewer uses: ``todoctl/models.py:152`` (a file and
-    line, relative to the project root), ``tasks.list_id`` (a column), ``query tag-tasks`` (a named
-    query), ``alembic.ini:58``, ``database`` (the live server as a whole).
-    """
-
-    rule: str
-    location: str
-    message: str  # what is wrong here, one sentence
-    hint: str  # how to fix it, one sentence or one statement
-    # For schema findings, the table and the column(s), index or constraint concerned: what
-    # `schema lint` reports (its JSON has "table" and "subject"). Empty for other findings.
-    table: str = ""
-    subject: str = ""
-    # The statement(s) the hint gives, exactly as to run (identifiers quoted where PostgreSQL needs
-    # it: core/shared/sql_names.py); empty when the fix is not a statement or needs a decision.
-    sql: str = ""
 
 
 @dataclass(frozen=True)
@@ -234,19 +219,6 @@ def _app_environ(root: Path) -> dict[str, str]:
 # ---------------------------------------------------------------- waivers
 
 
-@dataclass(frozen=True)
-class Waiver:
-    """``[[tool.todoctl.review.waive]]`` in pyproject.toml: a rule, optionally a location pattern
-    (fnmatch: ``tasks.*``, ``query overdue-tasks``), and the reason, which is required."""
-
-    rule: str
-    reason: str
-    location: str | None = None
-
-    def covers(self, finding: Finding) -> bool:
-        return finding.rule == self.rule and (self.location is None or fnmatch.fnmatchcase(finding.location, self.location))
-
-
 def load_waivers(root: Path) -> list[Waiver]:
     """Waivers from ``root/pyproject.toml``; a waiver without a reason or for an unknown rule is a usage error."""
     import tomllib
@@ -281,37 +253,6 @@ def load_waivers(root: Path) -> list[Waiver]:
 # ---------------------------------------------------------------- running
 
 
-@dataclass(frozen=True)
-class RuledFinding:
-    """A finding with its rule's tier, title and why (what the report prints)."""
-
-    tier: str
-    finding: Finding
-    why: str
-
-
-@dataclass
-class ReviewReport:
-    findings: list[RuledFinding]
-    waived: list[tuple[RuledFinding, Waiver]]
-    rules: list[str]  # the rules that ran
-    skipped: list[tuple[str, str]]  # (rule, why it did not run), e.g. live rules offline
-    strict: bool
-    offline: bool
-    database: str | None = None  # host:port/database of the live review; None offline
-
-    __json_properties__ = ("failed", "counts")
-
-    @property
-    def counts(self) -> dict[str, int]:
-        return {tier: sum(1 for f in self.findings if f.tier == tier) for tier in TIERS}
-
-    @property
-    def failed(self) -> bool:
-        counts = self.counts
-        return counts["critical"] > 0 or (self.strict and counts["warning"] > 0)
-
-
 def select_rules(only: Iterable[str] = ()) -> list[Rule]:
     """The rules to run: all, or those named by ``--only`` (an unknown id is a usage error)."""
     load_rules()
@@ -331,31 +272,31 @@ def run(ctx: ReviewContext, *, only: Iterable[str] = (), strict: bool = False, w
     rules = select_rules(only)
     waivers = list(waivers)
     found: list[RuledFinding] = []
-    waived: list[tuple[RuledFinding, Waiver]] = []
+    waived: list[WaivedFinding] = []
     ran: list[str] = []
-    skipped: list[tuple[str, str]] = []
+    skipped: list[SkippedRule] = []
     try:
         for r in rules:
             if r.live and ctx.offline:
-                skipped.append((r.id, "needs the database (--offline)"))
+                skipped.append(SkippedRule(r.id, "needs the database (--offline)"))
                 continue
             if r.live_part and ctx.offline:
-                skipped.append((r.id, f"live part skipped (--offline): {r.live_part}"))
+                skipped.append(SkippedRule(r.id, f"live part skipped (--offline): {r.live_part}"))
             ran.append(r.id)
             ctx._skips.clear()
             for finding in r.check(ctx):
-                ruled = RuledFinding(r.tier, finding, r.why)
+                ruled = RuledFinding(r.tier, finding, r.why, r.title)
                 waiver = next((w for w in waivers if w.covers(finding)), None)
-                (waived.append((ruled, waiver)) if waiver else found.append(ruled))
-            skipped += [(r.id, why) for why in dict.fromkeys(ctx._skips)]
+                (waived.append(WaivedFinding(ruled, waiver)) if waiver else found.append(ruled))
+            skipped += [SkippedRule(r.id, why) for why in dict.fromkeys(ctx._skips)]
     finally:
         ctx.close()
     order = {r.id: n for n, r in enumerate(RULES.values())}
     key = lambda f: (TIERS.index(f.tier), order[f.finding.rule], f.finding.location)  # noqa: E731
     found.sort(key=key)
-    waived.sort(key=lambda pair: key(pair[0]))
+    waived.sort(key=lambda w: key(w.finding))
     database = None if ctx.url is None else ctx.url.display
-    return ReviewReport(found, waived, ran, skipped, strict, ctx.offline, database)
+    return ReviewReport(found, waived, ran, skipped, strict, ctx.offline, database=database)
 
 
 def load_rules() -> None:

@@ -25,14 +25,15 @@ from todoctl.core.shared.drift import (  # noqa: F401  (the vocabulary, re-expor
     SchemaDifference,
 )
 from todoctl.db.url import DatabaseURL
+from todoctl.results import human_only
 
 
 @dataclass
 class SchemaDiff:
-    database: str
+    database: str = human_only()
     against: str  # "models" | "history"
     current: list[str]
-    head: str
+    heads: list[str]
     differences: list[SchemaDifference]
     notes: list[str] = field(default_factory=list)
 
@@ -48,8 +49,7 @@ class SchemaDiff:
 
 
 def _diff(url: DatabaseURL, against: str, found: drift_classify.Classification) -> SchemaDiff:
-    head = ", ".join(found.status.heads) or "base"
-    return SchemaDiff(url.display, against, found.status.current, head, found.differences, found.notes)
+    return SchemaDiff(url.display, against, found.status.current, list(found.status.heads), found.differences, found.notes)
 
 
 def against_models(url: DatabaseURL, *, migrations: Path | str | None = None) -> SchemaDiff:

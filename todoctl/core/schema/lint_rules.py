@@ -39,6 +39,7 @@ from todoctl.core.shared.catalog_details import (
 from todoctl.core.shared.revision_gate import require_head
 from todoctl.db.url import DatabaseURL
 from todoctl.errors import usage_error
+from todoctl.results import human_only
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -66,7 +67,7 @@ class LintFinding:
 
 @dataclass
 class LintReport:
-    database: str
+    database: str = human_only()
     rules: list[str]  # the rules that ran
     findings: list[LintFinding]
 

@@ -20,6 +20,7 @@ from todoctl.core.shared.catalog_details import SCHEMA, foreign_keys, index_deta
 from todoctl.core.shared.revision_gate import require_head
 from todoctl.db.engine import connection
 from todoctl.db.url import DatabaseURL
+from todoctl.results import human_only
 
 _PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Mermaid attribute types are one word: letters, digits, - _ [ ] ( ) . and commas.
@@ -73,7 +74,7 @@ class Relation:
 
 @dataclass
 class ErDiagram:
-    database: str
+    database: str = human_only()
     entities: list[Entity]
     relations: list[Relation]
 

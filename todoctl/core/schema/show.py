@@ -22,23 +22,24 @@ from todoctl.core.shared.catalog_details import (
 from todoctl.db.engine import connection
 from todoctl.db.url import DatabaseURL
 from todoctl.errors import usage_error
+from todoctl.results import human_only
 
 
 @dataclass
 class SchemaOverview:
-    database: str
+    database: str = human_only()
     schema: str
     tables: list[TableStats]
 
 
 @dataclass
 class TableDetail:
-    database: str
+    database: str = human_only()
     schema: str
     name: str
     estimated_rows: int | None
     total_bytes: int
-    total_size: str
+    total_size: str = human_only()
     columns: list[Column]
     indexes: list[IndexDetail]
     constraints: list[Constraint]

@@ -26,6 +26,7 @@ from todoctl.core.seed.produce import Producer
 from todoctl.core.shared.revision_gate import require_head
 from todoctl.db.url import DatabaseURL
 from todoctl.errors import ExitCode, TodoctlError, usage_error
+from todoctl.results import human_only
 
 MODES = ("refuse", "append", "truncate")
 # Below this many rows, keeping indexes and foreign keys in place is as fast as rebuilding.
@@ -53,7 +54,7 @@ class ColumnReport:
 class TableLoad:
     table: str
     rows: int
-    seconds: float
+    duration_ms: float
     parent: str | None = None  # how the count came about: "root table", "20 per parent ... of users"
     columns: list[ColumnReport] = field(default_factory=list)
 
@@ -61,16 +62,16 @@ class TableLoad:
 
     @property
     def rows_per_second(self) -> float:
-        return self.rows / self.seconds if self.seconds > 0 else 0.0
+        return self.rows * 1000 / self.duration_ms if self.duration_ms > 0 else 0.0
 
 
 @dataclass
 class SeedReport:
-    database: str
+    database: str = human_only()
     profile: str
     seed: int
     tables: list[TableLoad]
-    seconds: float
+    duration_ms: float
     fingerprint: str
     dry_run: bool
     mode: str = "refuse"
@@ -78,7 +79,7 @@ class SeedReport:
     locale: str = seed_profile.DEFAULT_LOCALE
     users: int = 0  # rows of the app's users table (what --users sets), 0 if it has none
     # Time spent outside the COPYs: rebuilding indexes, ANALYZE, fingerprint.
-    phases: dict[str, float] = field(default_factory=dict)
+    phases_ms: dict[str, float] = field(default_factory=dict)
     rebuilt_indexes: bool = False
 
     __json_properties__ = ("rows",)
@@ -207,7 +208,7 @@ def _dry_run(url: DatabaseURL | None, plan, mode: str) -> SeedReport:
     Run(plan).prepare()
     described = _described(plan)
     tables = [TableLoad(t.name, t.count, 0.0, described[t.key][0], described[t.key][1]) for t in plan.tables.values()]
-    return _report(url, plan, mode, tables=tables, seconds=time.perf_counter() - started, fingerprint="", dry_run=True)
+    return _report(url, plan, mode, tables=tables, duration_ms=(time.perf_counter() - started) * 1000, fingerprint="", dry_run=True)
 
 
 def _load(url: DatabaseURL, plan, mode: str, progress: Progress | None, yes: bool, source: RowSource | None) -> SeedReport:
@@ -258,10 +259,10 @@ def _load(url: DatabaseURL, plan, mode: str, progress: Progress | None, yes: boo
         plan,
         mode,
         tables=loads,
-        seconds=time.perf_counter() - started,
+        duration_ms=(time.perf_counter() - started) * 1000,
         fingerprint=seed_load.combine(parts, order),
         dry_run=False,
-        phases=phases,
+        phases_ms={name: spent * 1000 for name, spent in phases.items()},
         rebuilt_indexes=deferred is not None,
     )
 
@@ -281,7 +282,7 @@ def _pipeline(conn, url: DatabaseURL, plan, producer: Producer, deferred, phases
         t0 = time.perf_counter()
         with seed_load.database_errors(url, f"loading {table.name}"):
             count = seed_load.copy_rows(conn, table, producer.chunks(table.key), progress, table.count)
-        loads.append(TableLoad(table.name, count, time.perf_counter() - t0))
+        loads.append(TableLoad(table.name, count, (time.perf_counter() - t0) * 1000))
         loaded.add(table.key)
         ready = [step for step in pending if step.needs <= loaded]
         pending = [step for step in pending if not step.needs <= loaded]

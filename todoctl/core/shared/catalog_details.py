@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
+from todoctl.results import human_only
+
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
@@ -25,7 +27,7 @@ class TableStats:
     name: str
     estimated_rows: int | None  # None: never analyzed and no statistics yet
     total_bytes: int
-    total_size: str
+    total_size: str = human_only()
 
 
 @dataclass(frozen=True)
@@ -45,8 +47,8 @@ class IndexDetail:
     # Two indexes on the same columns answer the same queries only when these agree too.
     key_options: tuple[str, ...]
     constraint: str | None  # the constraint this index backs (primary key, unique, exclusion)
-    bytes: int
-    size: str
+    size_bytes: int
+    size: str = human_only()
     scans: int | None  # idx_scan since the statistics were last reset
 
 
@@ -147,7 +149,7 @@ def index_details(conn: "Connection", schema: str = SCHEMA, table: str | None = 
             expressions=r[10],
             key_options=tuple(r[11]),
             constraint=r[12],
-            bytes=int(r[13]),
+            size_bytes=int(r[13]),
             size=r[14],
             scans=None if r[15] is None else int(r[15]),
         )

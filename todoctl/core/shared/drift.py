@@ -104,8 +104,8 @@ def revision_differences(status: "MigrationStatus") -> list[SchemaDifference]:
             BEHIND_HISTORY,
             "pending_revision",
             "",
-            rev.id,
-            f"revision {rev.id} is not applied" + (f": {_first_line(rev.message)}" if rev.message else ""),
+            rev.revision,
+            f"revision {rev.revision} is not applied" + (f": {_first_line(rev.message)}" if rev.message else ""),
         )
         for rev in status.pending
     ]

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from todoctl.db.engine import connection
 from todoctl.db.url import DatabaseURL
 from todoctl.errors import ExitCode, TodoctlError
+from todoctl.results import human_only
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -52,7 +53,7 @@ def _table(schema: str) -> str:
 
 @dataclass(frozen=True)
 class Protection:
-    database: str
+    database: str = human_only()
     protected: bool
     by: str | None = None
     at: str | None = None

@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from todoctl.errors import ExitCode, TodoctlError
+from todoctl.results import human_only
 
 
 @dataclass(frozen=True)
 class RevisionState:
-    database: str
+    database: str = human_only()
     current: list[str]  # empty at base
     heads: list[str]
     pending: list[str] = field(default_factory=list)  # oldest first

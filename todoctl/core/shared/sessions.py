@@ -17,12 +17,12 @@ class Session:
     user: str | None
     application: str
     state: str | None
-    seconds: float | None  # how long its transaction (or, outside one, its connection) has been open
+    duration_ms: float | None  # how long its transaction (or, outside one, its connection) has been open
     query: str | None  # masked
 
     def describe(self) -> str:
         """``pid 123 (alice, app "worker", idle in transaction for 12s: SELECT … WHERE id = ?)``."""
-        how_long = f" for {self.seconds:.0f}s" if self.seconds is not None else ""
+        how_long = f" for {self.duration_ms / 1000:.0f}s" if self.duration_ms is not None else ""
         query = f": {self.query}" if self.query else ""
         return (
             f"pid {self.pid} ({self.user or 'unknown user'}, application {self.application or 'unnamed'!r}, "
@@ -47,7 +47,7 @@ def _session(row) -> Session:
     text = mask_literals(sql) if sql else sql
     if text and len(text) > QUERY_LIMIT:
         text = text[: QUERY_LIMIT - 1] + "…"
-    return Session(pid, user, application, state, round(seconds, 1) if seconds is not None else None, text)
+    return Session(pid, user, application, state, round(seconds * 1000) if seconds is not None else None, text)
 
 
 def find(conn, pid: int) -> Session | None:
