@@ -133,7 +133,7 @@ def _result(root, table_rows=None):
     return explain.ExplainResult(
         query="list-tasks", description=None, database="test", analyzed=True, sql="", bindings={}, params={},
         planning_ms=0.1, execution_ms=0.5, run_ms=[0.5], root=root, findings=[], table_rows=table_rows or {},
-        modifies=False, timeout="10s", plan=[],
+        modifies=False, timeout_ms=10_000, plan=[],
     )
 
 
