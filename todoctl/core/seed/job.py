@@ -223,6 +223,7 @@ def _load(url: DatabaseURL, plan, mode: str, progress: Progress | None, yes: boo
         run_ = Run(plan) if source is None else None
         producer = None
         if run_ is not None:
+            stack.callback(run_.stop)  # on any way out: the pools thread stops, ``ahead`` need not wait for it
             ahead.submit(run_.prepare)
             if mode != "append":
                 producer = stack.enter_context(Producer(run_))

@@ -44,6 +44,11 @@ from todoctl.errors import TodoctlError
 CHUNK_ROWS = 4096
 
 
+class Stopped(Exception):
+    """The run was stopped (``Run.stop``) while a thread waited for it; the stopping side has
+    the error that is reported."""
+
+
 @dataclass
 class Offsets:
     """What the database holds before a run appends: rows per table, the largest integer keys."""
@@ -69,6 +74,7 @@ class Run:
         self._ready = {key: threading.Event() for key in plan.tables}
         self._bound_event = threading.Event()  # bind() has run: element types known, server values converted
         self._failed: BaseException | None = None
+        self._stopped = False  # stop(): the run ends early; no thread waits for what will not come
         self._bound: set[str] = set()
 
     @property
@@ -82,6 +88,8 @@ class Run:
         on a thread of its own; a table's rows are drawn as soon as its own pools are ready)."""
         try:
             for key, table in self.plan.tables.items():
+                if self._stopped:
+                    raise Stopped("the seed run stopped before its pools were composed")
                 _size_pools(table)
                 for column in table.written:
                     if column.name not in table.hook_writes:
@@ -99,19 +107,37 @@ class Run:
         values only the server can encode (converted now, on the caller's thread and connection)."""
         self._element_oids = element_oids or {}
         self._convert = convert
-        for table in self.plan.tables.values():
-            for column in table.written:
-                column.gen.convert(self)
+        try:
+            for table in self.plan.tables.values():
+                for column in table.written:
+                    column.gen.convert(self)
+        except BaseException:
+            self.stop()
+            raise
         self._bound_event.set()
         return self
 
+    def stop(self) -> None:
+        """End the run early (an error or Ctrl-C on another thread): the pools thread stops at
+        the next table, and a thread waiting for pools or for ``bind`` wakes and raises Stopped.
+        Every wait between the seed's threads ends when the other side fails or stops."""
+        self._stopped = True
+        for event in self._ready.values():
+            event.set()
+        self._bound_event.set()
+
     def _wait(self, table: str) -> None:
-        """Until the table's pools are composed (the error of the pools thread, if it failed)."""
+        """Until the table's pools are composed (the error of the pools thread, if it failed),
+        and bound when its generators need the database; Stopped if the run stops first."""
         self._ready[table].wait()
         if self._failed is not None:
             raise self._failed
+        if self._stopped:
+            raise Stopped(f"the seed run stopped before {table} was drawn")
         if any(getattr(c.gen, "after_bind", False) for c in self.plan.tables[table].written):
             self._bound_event.wait()
+            if self._stopped:
+                raise Stopped(f"the seed run stopped before {table} was drawn")
         if table not in self._bound:
             for column in self.plan.tables[table].written:
                 column.gen.bind(self)
