@@ -37,7 +37,7 @@ from todoctl.core.seed.values import (
     field_encoder,
     timestamp_us,
 )
-from todoctl.errors import TodoctlError
+from todoctl.errors import ExitCode, TodoctlError
 
 # Rows are drawn a chunk at a time, each column of each chunk from its own stream. Changing the
 # chunk size changes the rows (and the fingerprints).
@@ -94,6 +94,7 @@ class Run:
                 for column in table.written:
                     if column.name not in table.hook_writes:
                         column.gen.prepare(self.plan.sources)
+                        _check_fits(table, column, self.offset(key))
                 self._ready[key].set()
         except BaseException as exc:
             self._failed = exc
@@ -207,6 +208,33 @@ class Run:
             yield e.assemble(n, columns), n
         if keep is not None:
             self.kept[table] = keep
+
+
+def _check_fits(table: TablePlan, column, offset: int = 0) -> None:
+    """Exit 2, before anything is written, when the generator can give a text longer than the
+    column holds (a ``varchar(2)`` filled from a Faker provider and numbered past its pool)."""
+    length = column.column.length
+    gen = column.gen
+    pool = getattr(gen, "pool", None)
+    if not length or pool is None or not pool.size or not all(isinstance(v, str) for v in pool.values):
+        return
+    longest = max(len(v) for v in pool.values)
+    if isinstance(gen, g.KeyText):  # word-N, N up to the last row's number
+        longest += 1 + len(str(offset + table.count))
+    elif isinstance(gen, g.PoolGen) and gen.distinct is not None and gen.distinct.suffix:
+        rows = table.count
+        if gen.distinct.scope == "group" and table.starts is not None and len(table.starts) > 1:
+            rows = int(np.diff(table.starts).max())
+        if rows > pool.size:  # rows past the pool get " 2", " 3", ...
+            longest += len(gen.separator) + len(str(-(-rows // pool.size)))
+    if longest > length:
+        where = f"[tables.{table.name}.columns.{column.name}]"
+        raise TodoctlError(
+            f"{table.name}.{column.name}: {gen.describe()} gives values of up to {longest} characters; "
+            f"the column is {column.column.sql_type}",
+            hint=f"give it values that fit in the profile: {where} values = [...] or faker = \"...\" (docs/seed.md)",
+            exit_code=ExitCode.USAGE,
+        )
 
 
 def _size_pools(table: TablePlan) -> None:
