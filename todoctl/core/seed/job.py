@@ -295,8 +295,8 @@ def _pipeline(conn, url: DatabaseURL, plan, producer: Producer, deferred, phases
             if progress is not None:
                 progress("analyze", number, len(tables))
             with _timed(phases, "fingerprint"):
-                quoted, columns = fingerprinted[table.name]
-                parts[table.name] = seed_load.table_fingerprint(conn, table.name, quoted, columns)
+                quoted, columns = fingerprinted[table.key]
+                parts[table.key] = seed_load.table_fingerprint(conn, table.key, quoted, columns)
     return loads, parts
 
 
