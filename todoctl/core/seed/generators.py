@@ -150,7 +150,10 @@ class PoolGen(Gen):
                               f"give the column values in the profile: [tables.{table}.columns.{column}] values = [...] (docs/seed.md)")  # fmt: skip
         weights = self.weights
         if self.max_length:
-            room = self.max_length - (SUFFIX_ROOM if self.distinct and self.distinct.suffix else 0)
+            # Room for the suffix only where the column leaves some: a short column keeps its values
+            # whole (the run checks that the rows need no suffix, rows._check_fits).
+            suffixed = self.distinct and self.distinct.suffix and self.max_length > 2 * SUFFIX_ROOM
+            room = self.max_length - (SUFFIX_ROOM if suffixed else 0)
             values = [v[: max(1, room)].rstrip() or v[:1] if isinstance(v, str) else v for v in values]
         keep = [i for i, v in enumerate(values) if all(f(v) for f in self.filters)]
         if self.distinct is not None and self.distinct.folded:

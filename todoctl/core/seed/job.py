@@ -224,6 +224,7 @@ def _load(url: DatabaseURL, plan, mode: str, progress: Progress | None, yes: boo
         run_ = Run(plan) if source is None else None
         producer = None
         if run_ is not None:
+            stack.callback(run_.stop)  # on any way out: the pools thread stops, ``ahead`` need not wait for it
             ahead.submit(run_.prepare)
             if mode != "append":
                 producer = stack.enter_context(Producer(run_))
@@ -295,8 +296,8 @@ def _pipeline(conn, url: DatabaseURL, plan, producer: Producer, deferred, phases
             if progress is not None:
                 progress("analyze", number, len(tables))
             with _timed(phases, "fingerprint"):
-                quoted, columns = fingerprinted[table.name]
-                parts[table.name] = seed_load.table_fingerprint(conn, table.name, quoted, columns)
+                quoted, columns = fingerprinted[table.key]
+                parts[table.key] = seed_load.table_fingerprint(conn, table.key, quoted, columns)
     return loads, parts
 
 

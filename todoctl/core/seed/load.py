@@ -79,32 +79,22 @@ def database_errors(url: DatabaseURL, doing: str) -> Iterator[None]:
 
 def missing_schema(conn: "psycopg.Connection", plan) -> list[str]:
     """Tables or columns the seed writes that are not in the database."""
+    # By the schema-qualified name the seed writes to, not the bare one (``shop.order`` is not
+    # ``public.order``).
     rows = conn.execute(
-        "SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
-        "WHERE c.oid = ANY(%s::regclass[]) AND a.attnum > 0 AND NOT a.attisdropped",
-        ([_regclass(conn, t) for t in _existing(conn, plan)],),
+        "SELECT t, a.attname FROM unnest(%s::text[]) t JOIN pg_attribute a ON a.attrelid = to_regclass(t) "
+        "WHERE a.attnum > 0 AND NOT a.attisdropped",
+        ([t.table.quoted for t in plan.tables.values()],),
     ).fetchall()
     present = {(t, c) for t, c in rows}
     tables_present = {t for t, _ in present}
     missing = []
     for table in plan.tables.values():
-        if table.name not in tables_present:
-            missing.append(table.name)
+        if table.table.quoted not in tables_present:
+            missing.append(table.table.key)
             continue
-        missing += [f"{table.name}.{c.name}" for c in table.written if (table.name, c.name) not in present]
+        missing += [f"{table.table.key}.{c.name}" for c in table.written if (table.table.quoted, c.name) not in present]
     return missing
-
-
-def _regclass(conn, table) -> str:
-    return table.table.quoted
-
-
-def _existing(conn: "psycopg.Connection", plan) -> list:
-    found = conn.execute(
-        "SELECT t, to_regclass(t) IS NOT NULL FROM unnest(%s::text[]) t", ([t.table.quoted for t in plan.tables.values()],)
-    ).fetchall()
-    there = {name for name, exists in found if exists}
-    return [t for t in plan.tables.values() if t.table.quoted in there]
 
 
 def lock_tables(conn: "psycopg.Connection", plan) -> None:
@@ -294,10 +284,11 @@ def analyze(conn: "psycopg.Connection", tables) -> None:
 
 
 def fingerprinted(schema) -> dict[str, tuple[str, list[str]]]:
-    """Per table (in load order): its quoted name and the quoted columns the fingerprint hashes:
-    every column but those the server generates, from the models alone (no profile needed)."""
+    """Per table (in load order, by its MetaData key: ``shop.order`` and ``order`` are two): its
+    quoted name and the quoted columns the fingerprint hashes: every column but those the server
+    generates, from the models alone (no profile needed)."""
     return {
-        table.name: (table.quoted, [_hashable(c) for c in table.columns.values() if not c.generated])
+        table.key: (table.quoted, [_hashable(c) for c in table.columns.values() if not c.generated])
         for table in schema.tables.values()
     }
 

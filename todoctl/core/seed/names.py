@@ -163,7 +163,8 @@ def _text(ctx: Context, name: str, words: list[str]) -> g.Gen:
         gen.separator = "-"
         return gen
     addressy = any(c in table.columns for c in ("city", "zip", "zipcode", "postcode", "postal_code", "country"))
-    faker = _faker_method(name, words, table_words | ({"address"} if addressy else set()))
+    # A column of a few characters takes codes: a provider's names cut to fit are no values.
+    faker = None if length is not None and length <= 3 else _faker_method(name, words, table_words | ({"address"} if addressy else set()))
     if faker:
         method, label = faker
         return g.FakerValues(column, method, ctx.pool, label=label)
@@ -355,7 +356,9 @@ def _title_words(sources, size: int, low: int, high: int) -> list[str]:
 
 def _codes(sources, size: int, length: int) -> list[str]:
     rng = sources.rng(f"codes/{length}")
-    return ["".join(rng.choice(string.ascii_uppercase) for _ in range(length)) for _ in range(min(size, 26**length))]
+    letters = string.ascii_uppercase
+    numbers = rng.sample(range(26**length), min(size, 26**length))  # distinct codes
+    return ["".join(letters[n // 26**i % 26] for i in reversed(range(length))) for n in numbers]
 
 
 def _bytes(sources, size: int) -> list[bytes]:

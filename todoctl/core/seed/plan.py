@@ -271,8 +271,8 @@ def _single_fks(table, schema) -> list:
         if len(fk.columns) != 1:
             raise problem(
                 table, fk.columns,
-                f"foreign key {fk.name or ''} over several columns ({', '.join(fk.columns)}) is not supported",
-                "reference the parent's single-column key, or seed this table yourself",
+                f"foreign key {fk.name + ' ' if fk.name else ''}over several columns ({', '.join(fk.columns)}) is not supported",
+                "reference the parent's single-column key, or seed this table yourself (docs/seed.md, Limits)",
             )  # fmt: skip
         if fk.target not in schema.tables:
             if not table.columns[fk.columns[0]].nullable:

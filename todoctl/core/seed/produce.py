@@ -19,6 +19,7 @@ import os
 import queue
 import tempfile
 import threading
+import time
 from typing import Iterator
 
 # Encoded rows drawn ahead of the COPY (about 20,000 tasks): enough to keep drawing through the
@@ -29,6 +30,12 @@ AHEAD_BYTES = 4 * 1024 * 1024
 SPILL_BYTES = 512 * 1024 * 1024
 
 _END = object()  # end of one table's chunks
+# How long close() waits for the thread once told to stop. Drawing checks the stop between chunks,
+# so it ends at once; a hook that never returns is abandoned (the thread is a daemon and holds no
+# connection), rather than hanging the command.
+STOP_SECONDS = 10.0
+# How often a wait between the threads looks whether the other side is still there.
+POLL_SECONDS = 0.1
 
 
 class _Failed:
@@ -62,18 +69,29 @@ class Producer:
         self.close()
 
     def close(self) -> None:
-        """Stop drawing (on an error or Ctrl-C in the main thread) and wait for the thread."""
+        """Stop drawing (on an error or Ctrl-C in the main thread) and wait, at most
+        ``STOP_SECONDS``, for the thread; a thread waiting for the run (its pools, ``bind``) is
+        woken by ``stop``."""
         self._stop.set()
-        while self._thread.is_alive():
+        stop = getattr(self.gen, "stop", None)
+        if stop is not None:
+            stop()
+        deadline = time.monotonic() + STOP_SECONDS
+        while self._thread.is_alive() and time.monotonic() < deadline:
             self._drain()
             self._thread.join(timeout=0.05)
-        if self._spill is not None:
+        if self._spill is not None and not self._thread.is_alive():
             self._spill.close()
 
     def chunks(self, table: str) -> Iterator[tuple[bytes, int]]:
         """The chunks of ``table``, as the thread draws them; its error is raised here."""
         while True:
-            item = self._queue.get()
+            try:
+                item = self._queue.get(timeout=POLL_SECONDS)
+            except queue.Empty:
+                if self._thread.is_alive() or not self._queue.empty():
+                    continue
+                raise RuntimeError("the seed's drawing thread ended without its rows or its error") from None
             if item is _END:
                 return
             if isinstance(item, _Failed):

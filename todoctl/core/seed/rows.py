@@ -37,11 +37,16 @@ from todoctl.core.seed.values import (
     field_encoder,
     timestamp_us,
 )
-from todoctl.errors import TodoctlError
+from todoctl.errors import ExitCode, TodoctlError
 
 # Rows are drawn a chunk at a time, each column of each chunk from its own stream. Changing the
 # chunk size changes the rows (and the fingerprints).
 CHUNK_ROWS = 4096
+
+
+class Stopped(Exception):
+    """The run was stopped (``Run.stop``) while a thread waited for it; the stopping side has
+    the error that is reported."""
 
 
 @dataclass
@@ -69,6 +74,7 @@ class Run:
         self._ready = {key: threading.Event() for key in plan.tables}
         self._bound_event = threading.Event()  # bind() has run: element types known, server values converted
         self._failed: BaseException | None = None
+        self._stopped = False  # stop(): the run ends early; no thread waits for what will not come
         self._bound: set[str] = set()
 
     @property
@@ -82,10 +88,13 @@ class Run:
         on a thread of its own; a table's rows are drawn as soon as its own pools are ready)."""
         try:
             for key, table in self.plan.tables.items():
+                if self._stopped:
+                    raise Stopped("the seed run stopped before its pools were composed")
                 _size_pools(table)
                 for column in table.written:
                     if column.name not in table.hook_writes:
                         column.gen.prepare(self.plan.sources)
+                        _check_fits(table, column, self.offset(key))
                 self._ready[key].set()
         except BaseException as exc:
             self._failed = exc
@@ -99,19 +108,37 @@ class Run:
         values only the server can encode (converted now, on the caller's thread and connection)."""
         self._element_oids = element_oids or {}
         self._convert = convert
-        for table in self.plan.tables.values():
-            for column in table.written:
-                column.gen.convert(self)
+        try:
+            for table in self.plan.tables.values():
+                for column in table.written:
+                    column.gen.convert(self)
+        except BaseException:
+            self.stop()
+            raise
         self._bound_event.set()
         return self
 
+    def stop(self) -> None:
+        """End the run early (an error or Ctrl-C on another thread): the pools thread stops at
+        the next table, and a thread waiting for pools or for ``bind`` wakes and raises Stopped.
+        Every wait between the seed's threads ends when the other side fails or stops."""
+        self._stopped = True
+        for event in self._ready.values():
+            event.set()
+        self._bound_event.set()
+
     def _wait(self, table: str) -> None:
-        """Until the table's pools are composed (the error of the pools thread, if it failed)."""
+        """Until the table's pools are composed (the error of the pools thread, if it failed),
+        and bound when its generators need the database; Stopped if the run stops first."""
         self._ready[table].wait()
         if self._failed is not None:
             raise self._failed
+        if self._stopped:
+            raise Stopped(f"the seed run stopped before {table} was drawn")
         if any(getattr(c.gen, "after_bind", False) for c in self.plan.tables[table].written):
             self._bound_event.wait()
+            if self._stopped:
+                raise Stopped(f"the seed run stopped before {table} was drawn")
         if table not in self._bound:
             for column in self.plan.tables[table].written:
                 column.gen.bind(self)
@@ -181,6 +208,33 @@ class Run:
             yield e.assemble(n, columns), n
         if keep is not None:
             self.kept[table] = keep
+
+
+def _check_fits(table: TablePlan, column, offset: int = 0) -> None:
+    """Exit 2, before anything is written, when the generator can give a text longer than the
+    column holds (a ``varchar(2)`` filled from a Faker provider and numbered past its pool)."""
+    length = column.column.length
+    gen = column.gen
+    pool = getattr(gen, "pool", None)
+    if not length or pool is None or not pool.size or not all(isinstance(v, str) for v in pool.values):
+        return
+    longest = max(len(v) for v in pool.values)
+    if isinstance(gen, g.KeyText):  # word-N, N up to the last row's number
+        longest += 1 + len(str(offset + table.count))
+    elif isinstance(gen, g.PoolGen) and gen.distinct is not None and gen.distinct.suffix:
+        rows = table.count
+        if gen.distinct.scope == "group" and table.starts is not None and len(table.starts) > 1:
+            rows = int(np.diff(table.starts).max())
+        if rows > pool.size:  # rows past the pool get " 2", " 3", ...
+            longest += len(gen.separator) + len(str(-(-rows // pool.size)))
+    if longest > length:
+        where = f"[tables.{table.name}.columns.{column.name}]"
+        raise TodoctlError(
+            f"{table.name}.{column.name}: {gen.describe()} gives values of up to {longest} characters; "
+            f"the column is {column.column.sql_type}",
+            hint=f"give it values that fit in the profile: {where} values = [...] or faker = \"...\" (docs/seed.md)",
+            exit_code=ExitCode.USAGE,
+        )
 
 
 def _size_pools(table: TablePlan) -> None:
