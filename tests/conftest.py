@@ -208,6 +208,39 @@ def shelf_db(pg: Server, shelf_template: str) -> DatabaseURL:
     pg.drop_database(name)
 
 
+# ---------------------------------------------------------------- the third app (tests/apps/shop)
+
+SHOP = Path(__file__).resolve().parent / "apps" / "shop"
+
+
+@pytest.fixture(scope="session")
+def shop_project():
+    """shop, the third app: every table in schema `shop`, a native enum there, reserved-word names."""
+    from todoctl import project
+
+    return project.from_directory(SHOP)
+
+
+@pytest.fixture(scope="session")
+def shop_template(pg: Server, shop_project) -> str:
+    from todoctl import project
+    from todoctl.core import migrate
+
+    name = pg.create_database()
+    with project.use(shop_project):
+        migrate.upgrade(pg.url_for(name), "head")
+    yield name
+    pg.drop_database(name)
+
+
+@pytest.fixture
+def shop_db(pg: Server, shop_template: str) -> DatabaseURL:
+    """A fresh database at shop's head."""
+    name = pg.create_database(template=shop_template)
+    yield pg.url_for(name)
+    pg.drop_database(name)
+
+
 @pytest.fixture
 def use_app():
     """``use_app(project)``: work on that app for the rest of the test (core calls, not the CLI)."""

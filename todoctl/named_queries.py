@@ -730,10 +730,10 @@ def _column_or_none(ref: Any):
 
 
 def _column_from_metadata(ref: str):
-    from todoctl.project import app_metadata
+    from todoctl.project import app_metadata, find_table
 
     table_name, _, column_name = ref.rpartition(".")
-    table = app_metadata().tables.get(table_name)
+    table = find_table(app_metadata(), table_name)
     if table is None or column_name not in table.c:
         raise usage_error(f"no column {ref!r} in the app's models", 'name a column as "table.column", or Model.attribute')
     return table.c[column_name]

@@ -89,8 +89,15 @@ class Project:
         return _metadata(self)
 
     def table_names(self) -> list[str]:
-        """The app's tables, parents before children (in the database's current schema)."""
-        return [table.name for table in self.metadata().sorted_tables]
+        """The app's tables, parents before children, named as MetaData keys them (``name`` in the
+        database's default schema, ``schema.name`` for a table that names its schema)."""
+        return [table.key for table in self.metadata().sorted_tables]
+
+    def schemas(self) -> tuple[str | None, ...]:
+        """The schemas the app's tables live in, each once: None (the database's default schema)
+        first when a table names none, then the named ones in order."""
+        named = {table.schema for table in self.metadata().tables.values()}
+        return tuple(sorted(named, key=lambda s: (s is not None, s or "")))
 
     def import_path(self) -> None:
         """Put ``python_path`` on ``sys.path`` (first, in order), once."""
@@ -329,6 +336,23 @@ def app_tables() -> list[str]:
 def app_metadata() -> "MetaData":
     """The MetaData of the app this invocation works on."""
     return current().metadata()
+
+
+def app_schemas() -> tuple[str | None, ...]:
+    """The schemas the app's tables live in (None: the database's default schema)."""
+    return current().schemas()
+
+
+def find_table(metadata: "MetaData", key: str):
+    """The table of ``metadata`` a todoctl name stands for (None: no such table). The one lookup by
+    name: catalog reads name a table ``name`` in the default schema and ``schema.name`` elsewhere, as
+    MetaData keys it. A bare name MetaData does not key (a model that spells out its schema, or SQL
+    that names a table as the search path finds it) finds the only table of that name, if one."""
+    table = metadata.tables.get(key)
+    if table is not None or "." in key:
+        return table
+    named = [candidate for candidate in metadata.tables.values() if candidate.name == key]
+    return named[0] if len(named) == 1 else None
 
 
 # ---------------------------------------------------------------- imports, cached per project

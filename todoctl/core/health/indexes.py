@@ -14,6 +14,7 @@ from todoctl.core.health.registry import (
 from todoctl.core.shared import index_overlap
 from todoctl.core.shared.catalog_details import IndexDetail, index_details
 from todoctl.core.shared.sql_names import ident
+from todoctl.core.shared.catalog import key_sql, named_sql
 from todoctl.project import app_tables
 
 
@@ -59,12 +60,12 @@ def _unused_indexes(ctx: Context) -> Check:
     t = ctx.thresholds
     rows = query(
         ctx,
-        "SELECT s.relname AS table, s.indexrelname AS index, s.idx_scan AS scans, "
+        f"SELECT {key_sql('s.schemaname', 's.relname')} AS table, s.indexrelname AS index, s.idx_scan AS scans, "
         "pg_relation_size(s.indexrelid) AS bytes, "
         "coalesce(u.seq_scan, 0) + coalesce(u.idx_scan, 0) AS table_scans "
         "FROM pg_stat_user_indexes s JOIN pg_index x ON x.indexrelid = s.indexrelid "
         "JOIN pg_stat_user_tables u ON u.relid = s.relid "
-        "WHERE s.schemaname = current_schema() AND s.relname = ANY(:tables) "
+        f"WHERE {named_sql(':tables', 's.schemaname', 's.relname')} "
         "AND NOT x.indisunique AND NOT x.indisprimary AND x.indisvalid "
         "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) ORDER BY 1, 2",
         tables=app_tables(),

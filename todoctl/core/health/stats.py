@@ -23,6 +23,7 @@ from todoctl.core.health.registry import (
     severity,
 )
 from todoctl.core.health.thresholds import Thresholds
+from todoctl.core.shared.catalog import key_sql, named_sql
 from todoctl.project import app_tables
 
 XID_LIMIT = 2**31  # transaction IDs wrap around (and the server stops) near here
@@ -116,11 +117,11 @@ def _dead_tuples(ctx: Context) -> Check:
     t = ctx.thresholds
     rows = query(
         ctx,
-        "SELECT relname AS table, n_live_tup AS live, n_dead_tup AS dead, "
+        f"SELECT {key_sql('schemaname', 'relname')} AS table, n_live_tup AS live, n_dead_tup AS dead, "
         "greatest(last_vacuum, last_autovacuum) AS vacuumed, "
         "extract(epoch FROM clock_timestamp() - greatest(last_vacuum, last_autovacuum))::float8 AS vacuum_age, "
         "current_setting('autovacuum') AS autovacuum "
-        "FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname = ANY(:tables) ORDER BY 1",
+        f"FROM pg_stat_user_tables WHERE {named_sql(':tables', 'schemaname', 'relname')} ORDER BY 1",
         tables=app_tables(),
     )
     tables = []

@@ -32,6 +32,7 @@ from pathlib import Path
 from todoctl.core.migrate.settings import Timeouts, timeout_statements
 from todoctl.db.url import DatabaseURL
 from todoctl.errors import TodoctlError
+from todoctl.core.shared.catalog import named_sql
 from todoctl.project import app_metadata, app_tables
 
 
@@ -75,7 +76,7 @@ def names_at(url: DatabaseURL, revision: str, *, migrations: Path | str | None) 
             rows = conn.execute(
                 "SELECT i.relname FROM pg_index x "
                 "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
-                "WHERE t.relname = ANY(%s) AND t.relnamespace = current_schema()::regnamespace",
+                f"JOIN pg_namespace n ON n.oid = t.relnamespace WHERE {named_sql('%s', name='t.relname')}",
                 (app_tables(),),
             ).fetchall()
     return {row[0] for row in rows}
@@ -168,7 +169,8 @@ def repair(
         for item in plan(leftovers, defined, revision):
             verb = "REINDEX INDEX CONCURRENTLY {}" if item.action == "rebuild" else "DROP INDEX CONCURRENTLY IF EXISTS {}"
             try:
-                conn.execute(sql.SQL(verb).format(sql.Identifier(item.index)))
+                schema = item.table.rpartition(".")[0]  # the index lives in its table's schema
+                conn.execute(sql.SQL(verb).format(sql.Identifier(*filter(None, [schema, item.index]))))
             except psycopg.Error as exc:
                 blockers = _blockers(conn) if getattr(exc, "sqlstate", None) == LOCK_NOT_AVAILABLE else None
                 raise RepairFailed(item, done, exc, blockers) from exc

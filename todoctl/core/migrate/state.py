@@ -72,8 +72,13 @@ def current_revisions(conn: "Connection") -> list[str]:
 
 
 def present_app_tables(conn: "Connection") -> list[str]:
+    from todoctl.core.shared.catalog import key_sql, named_sql
+
     rows = conn.execute(
-        text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename = ANY(:names)"),
+        text(
+            f"SELECT {key_sql('schemaname', 'tablename')} FROM pg_tables "
+            f"WHERE {named_sql(':names', 'schemaname', 'tablename')}"
+        ),
         {"names": app_tables()},
     )
     return sorted(row[0] for row in rows)

@@ -90,7 +90,7 @@ class ReviewContext:
     queries: Mapping[str, "NamedQuery"]  # the named-query registry
     environ: Mapping[str, str]  # the app's settings: process environment over .env
     url: "DatabaseURL | None" = None  # None when offline
-    schema: str = "public"  # the database schema live rules read
+    schema: str | None = None  # the database schema live rules read (None: the app's schemas)
     sources: tuple[str, ...] = ()  # globs (relative to root) of the app's code: what sql-injection scans
     project: "Project | None" = None  # the app's [tool.todoctl]: its engine (None: no engine to judge)
     _stack: ExitStack = field(default_factory=ExitStack, repr=False)

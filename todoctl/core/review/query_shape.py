@@ -200,7 +200,8 @@ def _relations(items, shape: QueryShape) -> list:
 
 def _add_relation(rv, shape: QueryShape) -> None:
     alias = rv.alias.aliasname if rv.alias is not None else rv.relname
-    shape.tables[alias] = rv.relname
+    # Named as MetaData keys a table: schema.name when the SQL names the schema.
+    shape.tables[alias] = f"{rv.schemaname}.{rv.relname}" if rv.schemaname else rv.relname
 
 
 def _conjuncts(node) -> Iterable:

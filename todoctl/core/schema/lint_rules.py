@@ -87,7 +87,7 @@ def check_rules(skip: Iterable[str]) -> list[str]:
     return [r for r in RULES if r not in skip]
 
 
-def lint(url: DatabaseURL, *, skip: Iterable[str] = (), schema: str = SCHEMA) -> LintReport:
+def lint(url: DatabaseURL, *, skip: Iterable[str] = (), schema: str | None = SCHEMA) -> LintReport:
     """Run the lint rules on the live schema; findings are sorted by table, then rule.
 
     The rules are review rules (``todoctl review`` runs them too, as warnings): this is the
@@ -122,7 +122,7 @@ class LiveSchema:
     keys: list  # catalog_details.ForeignKey
 
 
-def live_schema(conn: "Connection", schema: str = SCHEMA) -> LiveSchema:
+def live_schema(conn: "Connection", schema: str | None = SCHEMA) -> LiveSchema:
     snap = catalog.snapshot(conn, schema)  # already leaves out bookkeeping tables
     indexes = [i for i in index_details(conn, schema) if i.table in snap.tables]
     keys = [k for k in foreign_keys(conn, schema) if k.table in snap.tables]

@@ -152,7 +152,7 @@ def _text(text: str) -> str:
     return text
 
 
-def erd(url: DatabaseURL, *, schema: str = SCHEMA) -> ErDiagram:
+def erd(url: DatabaseURL, *, schema: str | None = SCHEMA) -> ErDiagram:
     """The app's tables (not alembic_version or todoctl_*) and their foreign keys."""
     with connection(url) as conn:
         # A diagram of a half-migrated schema would document tables the app does not have.

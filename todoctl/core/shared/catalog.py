@@ -18,6 +18,43 @@ IGNORED_TABLES = ("alembic_version",)
 IGNORED_PREFIX = "todoctl_"
 
 
+# Which schemas a catalog read covers, and what a table is called in what it returns. The app's
+# tables live in the schemas its metadata names (``project.app_schemas()``; a table without a schema
+# is in the database's default schema, where Alembic's version table is too). A table is named as
+# MetaData keys it: ``name`` in the default schema, ``schema.name`` in any other.
+
+
+def key_sql(schema: str = "n.nspname", name: str = "c.relname") -> str:
+    """SQL for the todoctl name of the relation ``schema``/``name`` (expressions of the query)."""
+    return f"(CASE WHEN {schema} = pg_catalog.current_schema() THEN {name}::text ELSE {schema} || '.' || {name} END)"
+
+
+def in_app_schemas_sql(schema: str = "n.nspname", param: str = ":schemas") -> str:
+    """SQL: ``schema`` is one the app uses (``param`` holds ``app_schemas_param()``, or one schema)."""
+    return f"({schema} = ANY(CAST({param} AS text[])))"
+
+
+def named_sql(param: str, schema: str = "n.nspname", name: str = "c.relname") -> str:
+    """SQL: the relation is one of the names in ``param`` (a text array of todoctl names; one that
+    spells out the default schema, as a model with ``schema="public"`` is keyed, matches too)."""
+    return (
+        f"EXISTS (SELECT FROM unnest(CAST({param} AS text[])) AS k(name) "
+        f"WHERE k.name = {key_sql(schema, name)} OR k.name = {schema} || '.' || {name})"
+    )
+
+
+def schemas_param(conn: "Connection", schema: str | None = None) -> list[str]:
+    """The schemas a catalog read covers: ``schema`` alone when given, else the default schema and
+    every schema the app's tables name."""
+    if schema is not None:
+        return [schema]
+    from todoctl.project import app_schemas
+
+    default = conn.execute(text("SELECT pg_catalog.current_schema()")).scalar()
+    named = [s for s in app_schemas() if s is not None]
+    return list(dict.fromkeys([*([default] if default else []), *named]))
+
+
 @dataclass(frozen=True)
 class ColumnInfo:
     name: str
@@ -63,22 +100,25 @@ _KINDS = {"p": "primary key", "u": "unique", "f": "foreign key", "c": "check", "
 
 
 def _ignored(name: str) -> bool:
-    return name in IGNORED_TABLES or name.startswith(IGNORED_PREFIX)
+    bare = name.rpartition(".")[2]
+    return bare in IGNORED_TABLES or bare.startswith(IGNORED_PREFIX)
 
 
-def snapshot(conn: "Connection", schema: str = "public") -> SchemaSnapshot:
+def snapshot(conn: "Connection", schema: str | None = None) -> SchemaSnapshot:
+    """Tables and types of the app's schemas (``schema``: that one alone), named as MetaData keys them."""
     tables: dict[str, TableInfo] = {}
+    schemas = schemas_param(conn, schema)
     rows = conn.execute(
         text(
-            "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull, "
+            f"SELECT {key_sql()}, a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull, "
             "CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END, "
             "CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END "
             "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
             "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
             "LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum "
-            "WHERE n.nspname = :schema AND c.relkind IN ('r', 'p') ORDER BY c.relname, a.attnum"
+            f"WHERE {in_app_schemas_sql()} AND c.relkind IN ('r', 'p') ORDER BY 1, a.attnum"
         ),
-        {"schema": schema},
+        {"schemas": schemas},
     )
     for table, column, type_, nullable, default, generated in rows:
         if _ignored(table):
@@ -88,11 +128,11 @@ def snapshot(conn: "Connection", schema: str = "public") -> SchemaSnapshot:
 
     rows = conn.execute(
         text(
-            "SELECT t.relname, i.relname, pg_get_indexdef(x.indexrelid), x.indisvalid "
+            f"SELECT {key_sql(name='t.relname')}, i.relname, pg_get_indexdef(x.indexrelid), x.indisvalid "
             "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
-            "JOIN pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = :schema"
+            f"JOIN pg_namespace n ON n.oid = t.relnamespace WHERE {in_app_schemas_sql()}"
         ),
-        {"schema": schema},
+        {"schemas": schemas},
     )
     for table, index, definition, valid in rows:
         if table in tables:
@@ -100,11 +140,11 @@ def snapshot(conn: "Connection", schema: str = "public") -> SchemaSnapshot:
 
     rows = conn.execute(
         text(
-            "SELECT t.relname, c.conname, c.contype, pg_get_constraintdef(c.oid), c.convalidated "
+            f"SELECT {key_sql(name='t.relname')}, c.conname, c.contype, pg_get_constraintdef(c.oid), c.convalidated "
             "FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid "
-            "JOIN pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = :schema AND c.contype <> 'n'"
+            f"JOIN pg_namespace n ON n.oid = t.relnamespace WHERE {in_app_schemas_sql()} AND c.contype <> 'n'"
         ),
-        {"schema": schema},
+        {"schemas": schemas},
     )
     for table, name, kind, definition, validated in rows:
         if table in tables:
@@ -112,12 +152,12 @@ def snapshot(conn: "Connection", schema: str = "public") -> SchemaSnapshot:
 
     rows = conn.execute(
         text(
-            "SELECT t.typname, CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'd' THEN 'domain' ELSE 'composite' END "
+            f"SELECT {key_sql(name='t.typname')}, CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'd' THEN 'domain' ELSE 'composite' END "
             "FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
             "LEFT JOIN pg_class c ON c.oid = t.typrelid "
-            "WHERE n.nspname = :schema AND (t.typtype IN ('e', 'd') OR (t.typtype = 'c' AND c.relkind = 'c'))"
+            f"WHERE {in_app_schemas_sql()} AND (t.typtype IN ('e', 'd') OR (t.typtype = 'c' AND c.relkind = 'c'))"
         ),
-        {"schema": schema},
+        {"schemas": schemas},
     )
     types = {name: kind for name, kind in rows}
     return SchemaSnapshot(tables, types)

@@ -12,12 +12,15 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
+from todoctl.core.shared.catalog import in_app_schemas_sql, key_sql, schemas_param
 from todoctl.results import human_only
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-SCHEMA = "public"
+# None: the schemas the app's tables live in, and the default one (catalog.schemas_param); a table
+# is named as MetaData keys it (``schema.name`` outside the default schema).
+SCHEMA: str | None = None
 
 _ACTIONS = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
 
@@ -71,42 +74,42 @@ class ForeignKey:
         )
 
 
-def table_oid(conn: "Connection", table: str, schema: str = SCHEMA) -> int | None:
+def table_oid(conn: "Connection", table: str, schema: str | None = SCHEMA) -> int | None:
     row = conn.execute(
         text(
             "SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = :schema AND c.relname = :table AND c.relkind IN ('r', 'p')"
+            f"WHERE {in_app_schemas_sql()} AND {key_sql()} = :table AND c.relkind IN ('r', 'p')"
         ),
-        {"schema": schema, "table": table},
+        {"schemas": schemas_param(conn, schema), "table": table},
     ).first()
     return int(row[0]) if row else None
 
 
-def table_stats(conn: "Connection", schema: str = SCHEMA, table: str | None = None) -> list[TableStats]:
+def table_stats(conn: "Connection", schema: str | None = SCHEMA, table: str | None = None) -> list[TableStats]:
     """Every table (or one) with its estimated row count and total size (table, indexes, TOAST)."""
     # reltuples is -1 until the first VACUUM/ANALYZE (PostgreSQL 14+); the statistics
     # collector's live-tuple count is the better estimate until then.
     rows = conn.execute(
         text(
-            "SELECT c.relname, "
+            f"SELECT {key_sql()}, "
             "CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint ELSE s.n_live_tup END, "
             "pg_total_relation_size(c.oid), pg_size_pretty(pg_total_relation_size(c.oid)) "
             "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
             "LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid "
-            "WHERE n.nspname = :schema AND c.relkind IN ('r', 'p') AND NOT c.relispartition "
-            "AND (CAST(:table AS text) IS NULL OR c.relname = :table) "
-            "ORDER BY c.relname"
+            f"WHERE {in_app_schemas_sql()} AND c.relkind IN ('r', 'p') AND NOT c.relispartition "
+            f"AND (CAST(:table AS text) IS NULL OR {key_sql()} = :table) "
+            "ORDER BY 1"
         ),
-        {"schema": schema, "table": table},
+        {"schemas": schemas_param(conn, schema), "table": table},
     )
     return [TableStats(name, None if est is None else int(est), int(size), pretty) for name, est, size, pretty in rows]
 
 
-def index_details(conn: "Connection", schema: str = SCHEMA, table: str | None = None) -> list[IndexDetail]:
+def index_details(conn: "Connection", schema: str | None = SCHEMA, table: str | None = None) -> list[IndexDetail]:
     """Every index of the schema's tables (or of one table), with its size and scans."""
     rows = conn.execute(
         text(
-            "SELECT t.relname, i.relname, pg_get_indexdef(x.indexrelid), am.amname, x.indisprimary, "
+            f"SELECT {key_sql(name='t.relname')}, i.relname, pg_get_indexdef(x.indexrelid), am.amname, x.indisprimary, "
             "x.indisunique, x.indisvalid, "
             "ARRAY(SELECT a.attname::text FROM generate_subscripts(x.indkey, 1) AS k(pos) "
             "      LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[k.pos] "
@@ -128,11 +131,11 @@ def index_details(conn: "Connection", schema: str = SCHEMA, table: str | None = 
             "LEFT JOIN pg_constraint con ON con.conindid = x.indexrelid AND con.conrelid = x.indrelid "
             "     AND con.contype IN ('p', 'u', 'x') "
             "LEFT JOIN pg_stat_user_indexes s ON s.indexrelid = x.indexrelid "
-            "WHERE n.nspname = :schema AND t.relkind IN ('r', 'p') "
-            "AND (CAST(:table AS text) IS NULL OR t.relname = :table) "
-            "ORDER BY t.relname, i.relname"
+            f"WHERE {in_app_schemas_sql()} AND t.relkind IN ('r', 'p') "
+            f"AND (CAST(:table AS text) IS NULL OR {key_sql(name='t.relname')} = :table) "
+            "ORDER BY 1, i.relname"
         ),
-        {"schema": schema, "table": table},
+        {"schemas": schemas_param(conn, schema), "table": table},
     )
     return [
         IndexDetail(
@@ -157,24 +160,26 @@ def index_details(conn: "Connection", schema: str = SCHEMA, table: str | None = 
     ]
 
 
-def foreign_keys(conn: "Connection", schema: str = SCHEMA, table: str | None = None) -> list[ForeignKey]:
+def foreign_keys(conn: "Connection", schema: str | None = SCHEMA, table: str | None = None) -> list[ForeignKey]:
     """Foreign keys of the schema's tables; with ``table``, those that leave it or point at it."""
     rows = conn.execute(
         text(
-            "SELECT c.conname, src.relname, "
+            f"SELECT c.conname, {key_sql(name='src.relname')}, "
             "ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY AS k(num, pos) "
             "      JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.num ORDER BY k.pos), "
-            "dst.relname, "
+            f"{key_sql('dn.nspname', 'dst.relname')}, "
             "ARRAY(SELECT a.attname::text FROM unnest(c.confkey) WITH ORDINALITY AS k(num, pos) "
             "      JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.num ORDER BY k.pos), "
             "c.confdeltype, c.confupdtype, c.convalidated "
             "FROM pg_constraint c JOIN pg_class src ON src.oid = c.conrelid "
             "JOIN pg_class dst ON dst.oid = c.confrelid JOIN pg_namespace n ON n.oid = src.relnamespace "
-            "WHERE c.contype = 'f' AND n.nspname = :schema AND c.conparentid = 0 "
-            "AND (CAST(:table AS text) IS NULL OR src.relname = :table OR dst.relname = :table) "
-            "ORDER BY src.relname, c.conname"
+            "JOIN pg_namespace dn ON dn.oid = dst.relnamespace "
+            f"WHERE c.contype = 'f' AND {in_app_schemas_sql()} AND c.conparentid = 0 "
+            f"AND (CAST(:table AS text) IS NULL OR {key_sql(name='src.relname')} = :table "
+            f"OR {key_sql('dn.nspname', 'dst.relname')} = :table) "
+            "ORDER BY 2, c.conname"
         ),
-        {"schema": schema, "table": table},
+        {"schemas": schemas_param(conn, schema), "table": table},
     )
     return [
         ForeignKey(

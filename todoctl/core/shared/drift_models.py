@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import CheckConstraint, text
 
 from todoctl.project import app_metadata
-from todoctl.core.shared.catalog import IGNORED_PREFIX, IGNORED_TABLES
+from todoctl.core.shared.catalog import IGNORED_PREFIX, IGNORED_TABLES, key_sql, named_sql
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -31,11 +33,30 @@ def _include(obj, name, type_, reflected, compare_to) -> bool:
     return True
 
 
+@contextmanager
+def quiet_reflection() -> Iterator[None]:
+    """Reflecting a column of a type SQLAlchemy does not know (a range or a domain of the app's own)
+    warns "Did not recognize type" with SQLAlchemy's file and line; the column is compared all the
+    same (as a type nothing equals), so the warning says nothing the comparison does not."""
+    from sqlalchemy.exc import SAWarning
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Did not recognize type", category=SAWarning)
+        yield
+
+
 def model_drift(conn: "Connection") -> list[Difference]:
-    """How the database differs from the models (empty when they match)."""
-    context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": _include})
+    """How the database differs from the models (empty when they match): in the default schema
+    and every schema the models name."""
+    from todoctl.alembic import schema_options
+
+    metadata = app_metadata()
+    opts = {"compare_type": True, "include_object": _include, **schema_options(metadata)}
+    context = MigrationContext.configure(conn, opts=opts)
     found: list[Difference] = []
-    for diff in compare_metadata(context, app_metadata()):
+    with quiet_reflection():
+        diffs = compare_metadata(context, metadata)
+    for diff in diffs:
         for item in diff if isinstance(diff, list) else [diff]:
             found.append(_explain(item))
     found.extend(_check_constraint_drift(conn))
@@ -45,19 +66,25 @@ def model_drift(conn: "Connection") -> list[Difference]:
 
 def _table_of(obj) -> str:
     table = getattr(obj, "table", None)
-    return getattr(table, "name", "") or ""
+    return getattr(table, "key", "") or ""
+
+
+def _key(schema: str | None, name: str) -> str:
+    """A table as MetaData keys it (Alembic says schema None for the default schema)."""
+    return f"{schema}.{name}" if schema else name
 
 
 def _explain(item: tuple) -> Difference:
     op = item[0]
     if op == "add_table":
-        t = item[1].name
+        t = item[1].key
         return Difference("missing_table", t, t, f"table {t} is in the models but not in the database")
     if op == "remove_table":
-        t = item[1].name
+        t = item[1].key
         return Difference("extra_table", t, t, f"table {t} is in the database but not in the models")
     if op in ("add_column", "remove_column"):
-        _, _, t, column = item
+        _, schema, t, column = item
+        t = _key(schema, t)
         where = ("in the models but not in the database", "missing_column") if op == "add_column" else (
             "in the database but not in the models",
             "extra_column",
@@ -85,12 +112,14 @@ def _explain(item: tuple) -> Difference:
             ("missing_" if adding else "extra_") + kind.replace(" ", "_"), t, str(name), f"{kind} {name} on {t} is {side}"
         )
     if op == "modify_type":
-        _, _, t, c, _, db_type, model_type = item
+        _, schema, t, c, _, db_type, model_type = item
+        t = _key(schema, t)
         return Difference(
             "type_mismatch", t, c, f"column {t}.{c} is {db_type} in the database but {model_type} in the models"
         )
     if op == "modify_nullable":
-        _, _, t, c, _, db_nullable, model_nullable = item
+        _, schema, t, c, _, db_nullable, model_nullable = item
+        t = _key(schema, t)
         words = {True: "nullable", False: "NOT NULL"}
         return Difference(
             "nullability_mismatch",
@@ -99,7 +128,8 @@ def _explain(item: tuple) -> Difference:
             f"column {t}.{c} is {words[bool(db_nullable)]} in the database but {words[bool(model_nullable)]} in the models",
         )
     if op == "modify_default":
-        _, _, t, c, _, db_default, model_default = item
+        _, schema, t, c, _, db_default, model_default = item
+        t = _key(schema, t)
         return Difference(
             "default_mismatch", t, c, f"column {t}.{c} defaults to {db_default} in the database but {model_default} in the models"
         )
@@ -111,14 +141,14 @@ def _check_constraint_drift(conn: "Connection") -> list[Difference]:
     for table in app_metadata().sorted_tables:
         for constraint in table.constraints:
             if isinstance(constraint, CheckConstraint) and constraint.name:
-                expected[(table.name, str(constraint.name))] = str(constraint.sqltext)
+                expected[(table.key, str(constraint.name))] = str(constraint.sqltext)
     rows = conn.execute(
         text(
-            "SELECT t.relname, c.conname FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid "
+            f"SELECT {key_sql(name='t.relname')}, c.conname FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid "
             "JOIN pg_namespace n ON n.oid = t.relnamespace "
-            "WHERE c.contype = 'c' AND n.nspname = current_schema() AND t.relname = ANY(:tables)"
+            f"WHERE c.contype = 'c' AND {named_sql(':tables', name='t.relname')}"
         ),
-        {"tables": [t.name for t in app_metadata().sorted_tables]},
+        {"tables": [t.key for t in app_metadata().sorted_tables]},
     )
     actual = {(t, c) for t, c in rows}
     present_tables = {t for t, _ in actual} | _existing_tables(conn)
@@ -141,5 +171,8 @@ def _check_constraint_drift(conn: "Connection") -> list[Difference]:
 
 
 def _existing_tables(conn: "Connection") -> set[str]:
-    rows = conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"))
+    rows = conn.execute(
+        text(f"SELECT {key_sql('schemaname', 'tablename')} FROM pg_tables WHERE {named_sql(':tables', 'schemaname', 'tablename')}"),
+        {"tables": [t.key for t in app_metadata().sorted_tables]},
+    )
     return {r[0] for r in rows}

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from todoctl.core.shared.catalog import key_sql, named_sql
+
 
 @dataclass(frozen=True)
 class InvalidIndexState:
@@ -39,7 +41,7 @@ class InvalidIndexState:
 # Every INVALID index in the schemas chosen by ``where`` (a condition on n, the table's namespace,
 # and t, the table), with the session building it if one is.
 _SQL = """
-SELECT n.nspname, t.relname, i.relname, coalesce(p.pid, l.pid), p.phase
+SELECT n.nspname, {table_key}, i.relname, coalesce(p.pid, l.pid), p.phase
 FROM pg_catalog.pg_index x
 JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid
 JOIN pg_catalog.pg_class t ON t.oid = x.indrelid
@@ -57,16 +59,17 @@ WHERE NOT x.indisvalid AND {where}
 ORDER BY 1, 2, 3
 """
 
-APP_SCHEMA = "n.nspname = pg_catalog.current_schema() AND t.relname = ANY (%s)"
+APP_SCHEMA = named_sql("%s", name="t.relname")
+_TABLE_KEY = key_sql(name="t.relname")  # the table as MetaData names it (schema.name outside the default schema)
 USER_SCHEMAS = "n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%%'"
 
 
 def invalid_indexes(conn, *, tables: list[str] | None = None) -> list[InvalidIndexState]:
-    """Every INVALID index (on ``tables`` of the current schema, or in every user schema), failed or
+    """Every INVALID index (on the app's ``tables``, named as MetaData keys them, or in every user schema), failed or
     being built; ``conn`` is a psycopg or a SQLAlchemy connection."""
     execute = getattr(conn, "exec_driver_sql", None) or conn.execute
     if tables is None:
-        rows = execute(_SQL.format(where=USER_SCHEMAS)).fetchall()
+        rows = execute(_SQL.format(where=USER_SCHEMAS, table_key=_TABLE_KEY)).fetchall()
     else:
-        rows = execute(_SQL.format(where=APP_SCHEMA), (list(tables),)).fetchall()
+        rows = execute(_SQL.format(where=APP_SCHEMA, table_key=_TABLE_KEY), (list(tables),)).fetchall()
     return [InvalidIndexState(*row) for row in rows]

@@ -44,6 +44,15 @@ def qualified(*parts: str) -> str:
     return ".".join(ident(p) for p in parts if p)
 
 
+def table_ref(name: str, schema: str | None = None) -> str:
+    """SQL for the table a todoctl name stands for: ``schema.name`` (as MetaData keys a table
+    outside the default schema) qualified, a bare name in ``schema`` if given, else as the search
+    path finds it."""
+    if "." in name:
+        return qualified(*name.split(".", 1))
+    return qualified(schema, name) if schema else ident(name)
+
+
 def key(expression: str) -> str:
     """An index key as written in CREATE INDEX: a plain column name quoted as needed; an expression
     (``lower(email)``, already SQL as PostgreSQL or todoctl printed it) in parentheses."""

@@ -35,6 +35,7 @@ from typing import Iterator
 from todoctl.core.review.engine import Finding, ReviewContext, rule
 from todoctl.core.review.query_shape import IndexShape, QueryShape, model_indexes, placeholders, shape_of
 from todoctl.core.shared.sql_names import ident, keys as index_keys
+from todoctl.project import find_table
 
 SQL_SINKS = {"text", "literal_column", "execute", "exec_driver_sql", "executemany"}
 _SAFE_CASTS = {"int", "float"}
@@ -144,7 +145,7 @@ def _is_number(value: ast.expr) -> bool:
 
 def user_owned(ctx: ReviewContext) -> set[str]:
     """Tables whose rows belong to a user: those with a ``user_id`` column."""
-    return {t.name for t in ctx.metadata.tables.values() if "user_id" in t.c}
+    return {t.key for t in ctx.metadata.tables.values() if "user_id" in t.c}
 
 
 @rule(
@@ -190,7 +191,7 @@ def _scoped_through_parent(shape: QueryShape, owned: set[str], metadata) -> bool
     same parameter) is checked to be the user's."""
     for inner in shape.exists:
         for parent in sorted(set(inner.tables.values()) & owned):
-            pk = [c.name for c in metadata.tables[parent].primary_key.columns]
+            pk = [c.name for c in find_table(metadata, parent).primary_key.columns]
             mine = [c for c in inner.conditions if c.table == parent and c.kind == "eq" and c.param]
             if len(pk) != 1 or not any(c.key == "user_id" for c in mine):
                 continue
@@ -202,9 +203,10 @@ def _scoped_through_parent(shape: QueryShape, owned: set[str], metadata) -> bool
 
 
 def _references(metadata, table: str, column: str, parent: str, parent_column: str) -> bool:
-    col = metadata.tables[table].c.get(column) if table in metadata.tables else None
+    found = find_table(metadata, table)
+    col = found.c.get(column) if found is not None else None
     return col is not None and any(
-        fk.column.table.name == parent and fk.column.name == parent_column for fk in col.foreign_keys
+        fk.column.table.key == parent and fk.column.name == parent_column for fk in col.foreign_keys
     )
 
 

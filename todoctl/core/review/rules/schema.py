@@ -174,11 +174,12 @@ def _orphans(ctx: ReviewContext, facts) -> Iterator[Finding]:
 
     conn = ctx.connection()
     quote = conn.dialect.identifier_preparer.quote_identifier
-    schema = quote(ctx.schema)
+    from todoctl.core.shared.sql_names import table_ref
+
     for key in facts.keys:
         if key.validated:
             continue
-        child, parent = f"{schema}.{quote(key.table)}", f"{schema}.{quote(key.references_table)}"
+        child, parent = table_ref(key.table, ctx.schema), table_ref(key.references_table, ctx.schema)
         present = " AND ".join(f"c.{quote(c)} IS NOT NULL" for c in key.columns)
         match = " AND ".join(f"p.{quote(p)} = c.{quote(c)}" for c, p in zip(key.columns, key.references_columns))
         count = conn.execute(
@@ -296,7 +297,7 @@ def enum_default(ctx: ReviewContext) -> Iterator[Finding]:
         for column in table.columns:
             enum_like = isinstance(column.type, Enum) or column.name in listed
             if enum_like and column.server_default is None and not column.primary_key:
-                location = f"{table.name}.{column.name}"
+                location = f"{table.key}.{column.name}"
                 merge_sources(found, location, in_the_models(ctx, table.name, column.name))
                 values = listed.get(column.name) or list(getattr(column.type, "enums", ()) or ())
                 if values:
@@ -313,7 +314,7 @@ def enum_default(ctx: ReviewContext) -> Iterator[Finding]:
                 if t.kind == "in"
             }
             for column in table.columns.values():
-                type_name = column.type.split(".")[-1].strip('"')
+                type_name = column.type.replace('"', "")  # format_type: schema-qualified outside the search path
                 if (type_name in enums or column.name in listed) and column.default is None:
                     location = f"{table.name}.{column.name}"
                     merge_sources(found, location, DATABASE)
@@ -321,7 +322,7 @@ def enum_default(ctx: ReviewContext) -> Iterator[Finding]:
                     if values:
                         first[location] = str(values[0])
     for location, sources in sorted(found.items()):
-        table, column = location.split(".", 1)
+        table, column = location.rsplit(".", 1)
         value = first.get(location)
         sql = f"ALTER TABLE {ident(table)} ALTER COLUMN {ident(column)} SET DEFAULT {literal(value)};" if value else ""
         yield Finding(
@@ -344,11 +345,9 @@ def _enum_labels(ctx: ReviewContext, type_name: str) -> list[str]:
     return list(
         ctx.connection().execute(
             text(
-                "SELECT e.enumlabel FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid "
-                "JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.typname = :name AND n.nspname = :schema "
-                "ORDER BY e.enumsortorder"
+                "SELECT e.enumlabel FROM pg_enum e WHERE e.enumtypid = to_regtype(:name) ORDER BY e.enumsortorder"
             ),
-            {"name": type_name, "schema": ctx.schema},
+            {"name": type_name},
         ).scalars()
     )
 

@@ -192,7 +192,7 @@ def _schemes_in_use(ctx: ReviewContext, table: str, column: str) -> tuple[tuple[
     none. Counted by the server, never selected: not one value leaves it."""
     from sqlalchemy import text
 
-    from todoctl.core.shared.sql_names import qualified
+    from todoctl.core.shared.sql_names import qualified, table_ref
 
     conn = ctx.connection()
     counts = ", ".join(
@@ -204,7 +204,7 @@ def _schemes_in_use(ctx: ReviewContext, table: str, column: str) -> tuple[tuple[
     row = conn.execute(
         text(
             f"SELECT {counts}, count(*) FILTER (WHERE NOT ({any_format})) "
-            f"FROM (SELECT {qualified(column)} AS c FROM {qualified(ctx.schema, table)} WHERE {qualified(column)} IS NOT NULL) AS v"
+            f"FROM (SELECT {qualified(column)} AS c FROM {table_ref(table, ctx.schema)} WHERE {qualified(column)} IS NOT NULL) AS v"
         ),
         params,
     ).one()

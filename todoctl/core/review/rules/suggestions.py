@@ -21,7 +21,8 @@ from __future__ import annotations
 from typing import Iterator
 
 from todoctl.core.review.engine import Finding, ReviewContext, rule
-from todoctl.core.shared.sql_names import ident
+from todoctl.core.shared.sql_names import ident, table_ref
+from todoctl.project import find_table
 
 REPLICA_VARIABLES = ("DATABASE_URL_REPLICA",)
 CACHE_VARIABLES = ("REDIS_URL", "VALKEY_URL", "MEMCACHED_URL", "CACHE_URL")
@@ -51,10 +52,10 @@ def _url(ctx: ReviewContext, name: str):
 def _owned_tables(ctx: ReviewContext) -> list[str]:
     """The app's tables holding users' data: those with a ``user_id`` column, and the users' table
     those columns refer to (by their foreign keys)."""
-    owned = {t.name for t in ctx.metadata.tables.values() if "user_id" in t.c}
+    owned = {t.key for t in ctx.metadata.tables.values() if "user_id" in t.c}
     for name in list(owned):
-        for fk in ctx.metadata.tables[name].c["user_id"].foreign_keys:
-            owned.add(fk.column.table.name)
+        for fk in find_table(ctx.metadata, name).c["user_id"].foreign_keys:
+            owned.add(fk.column.table.key)
     return sorted(owned)
 
 
@@ -118,8 +119,8 @@ def audit_log(ctx: ReviewContext) -> Iterator[Finding]:
 )
 def soft_delete(ctx: ReviewContext) -> Iterator[Finding]:
     for name in _owned_tables(ctx):
-        if "deleted_at" not in ctx.metadata.tables[name].c:
-            sql = f"ALTER TABLE {ident(name)} ADD COLUMN deleted_at timestamptz;"
+        if "deleted_at" not in find_table(ctx.metadata, name).c:
+            sql = f"ALTER TABLE {table_ref(name)} ADD COLUMN deleted_at timestamptz;"
             yield Finding(
                 "soft-delete",
                 name,
@@ -177,7 +178,8 @@ def _trigram_available(ctx: ReviewContext) -> bool:
 
 
 def _trigram_indexed(ctx: ReviewContext, table: str, column: str) -> bool:
-    for index in ctx.metadata.tables[table].indexes:
+    found = find_table(ctx.metadata, table)
+    for index in found.indexes if found is not None else ():
         options = index.dialect_options["postgresql"]
         ops = options.get("ops") or {}
         if (options.get("using") or "").lower() in ("gin", "gist") and "trgm" in str(ops.get(column, "")):
