@@ -242,7 +242,7 @@ def test_prefix_duplicate_and_unique_rules():
             expressions=None,
             key_options=("",) * len(columns),
             constraint=None,
-            bytes=8192,
+            size_bytes=8192,
             size="8192 bytes",
             scans=0,
         )

@@ -13,7 +13,7 @@ from todoctl.core.health.registry import (
 )
 from todoctl.core.shared import index_overlap
 from todoctl.core.shared.catalog_details import IndexDetail, index_details
-from todoctl.core.shared.sql_names import ident
+from todoctl.core.shared.sql_names import ident, qualified
 from todoctl.core.shared.catalog import key_sql, named_sql
 from todoctl.project import app_tables
 
@@ -80,8 +80,9 @@ def _unused_indexes(ctx: Context) -> Check:
     if not unused:
         value = "none" if judged else f"none judged yet (no table scanned {number(t.unused_index_min_scans)} times)"
         return Check("unused-indexes", Status.OK, value, threshold, None, {"indexes": [], "judged": judged})
-    names = ", ".join(f"{u['index']} ({_size(u['bytes'])})" for u in unused)
-    sql = " ".join(f"DROP INDEX CONCURRENTLY {ident(u['index'])};" for u in unused)
+    names = ", ".join(f"{u['index']} ({_size(u['size_bytes'])})" for u in unused)
+    # An index lives in its table's schema: named as the table is (schema.name outside the default one).
+    sql = " ".join(f"DROP INDEX CONCURRENTLY {_index_ref(u['table'], u['index'])};" for u in unused)
     return Check(
         "unused-indexes",
         Status.WARN,
@@ -91,6 +92,10 @@ def _unused_indexes(ctx: Context) -> Check:
         f"confirm on production, then drop the index in a migration: {sql}",
         {"indexes": unused, "judged": judged, "sql": sql},
     )
+
+
+def _index_ref(table: str, index: str) -> str:
+    return qualified(table.split(".", 1)[0], index) if "." in table else ident(index)
 
 
 def find_duplicates(indexes: list[IndexDetail]) -> list[dict]:
