@@ -346,6 +346,8 @@ def test_review_finds_a_literal_password_under_a_password_key(project, name, con
 
     from todoctl.cli.app import app
 
+    # Review scans the configuration files at the top of the app's project: make the directory one.
+    (project / "pyproject.toml").write_text('[tool.todoctl]\nmetadata = "todoctl.todo.models:metadata"\n')
     (project / name).write_text(content)
     result = CliRunner().invoke(app, ["review", "--offline", "--only", "hardcoded-credentials", "--json"])
     findings = [f for f in json.loads(result.stdout)["findings"] if f["rule"] == "hardcoded-credentials"]
