@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from todoctl import named_queries
-from todoctl.core.explain import findings as plan_findings
+import todoctl.core.explain.findings as plan_findings
 from todoctl.core.explain.findings import Finding
 from todoctl.core.explain.plan import PlanNode
 from todoctl.db.engine import connection
@@ -86,7 +86,7 @@ def _judge(raw, statement, timeout: str) -> list:
     read from the catalog in a READ ONLY transaction under the statement's timeouts."""
     import psycopg
 
-    from todoctl.core.explain import harmless
+    import todoctl.core.explain.harmless as harmless
 
     try:
         with raw.cursor() as cur:
@@ -246,8 +246,8 @@ def explain_sql(
     unless all are proven harmless (core/explain/harmless.py) it is refused: unless
     ``allow_side_effects``, and always on a protected database.
     """
-    from todoctl.core.explain import adhoc as adhoc_sql
-    from todoctl.core.explain import harmless
+    import todoctl.core.explain.adhoc as adhoc_sql
+    import todoctl.core.explain.harmless as harmless
 
     statement = adhoc_sql.parse_statement(sql)
     timeout = check_timeout(timeout)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from todoctl.core.explain import plan as plan_nodes
+import todoctl.core.explain.plan as plan_nodes
 from todoctl.db.url import mask
 from todoctl.errors import ExitCode, TodoctlError, connection_error, usage_error
 

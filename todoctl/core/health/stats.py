@@ -7,7 +7,7 @@ since the last reset. dead-tuples and wraparound read gauges (the state now), wh
 
 from __future__ import annotations
 
-from todoctl.core.health import counters as health_counters
+import todoctl.core.health.counters as health_counters
 from todoctl.core.health.registry import (
     Check,
     Context,

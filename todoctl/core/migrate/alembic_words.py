@@ -68,7 +68,7 @@ def offline_sql(url: DatabaseURL | None, target: str, direction: str, *, migrati
     TARGET may be a range FROM:TO (no database needed); otherwise it starts at the revision the
     database records. Relative targets (+N, -N) are Alembic's own.
     """
-    from todoctl.core.migrate import environment
+    import todoctl.core.migrate.environment as environment
 
     if ":" in target:
         rev_range = target

@@ -13,7 +13,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from todoctl.core.migrate import environment
+import todoctl.core.migrate.environment as environment
 
 from todoctl.core.migrate.scripts import (
     Revision,

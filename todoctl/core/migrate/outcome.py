@@ -136,7 +136,7 @@ def _applied(direction: str, steps: list[Step], now_at: list[str] | None) -> lis
 
 def _where_now(url: DatabaseURL) -> tuple[list[str] | None, list[tuple[str, str]]]:
     """The current revision and the INVALID indexes left, or (None, []) when that cannot be read."""
-    from todoctl.core.migrate import index_repair
+    import todoctl.core.migrate.index_repair as index_repair
     from todoctl.db.engine import psycopg_connection
 
     try:

@@ -126,7 +126,7 @@ def verify(
 
 def _data_round_trip(url: DatabaseURL, migrations, options: RunOptions) -> tuple[bool, str | None]:
     try:
-        from todoctl.core.seed import job as seed_job
+        import todoctl.core.seed.job as seed_job
 
         seed_job.run(url, rows=[_SAMPLE_ROOT_ROWS], mode="truncate")
         downgrade(url, "base", migrations=migrations, options=options)

@@ -11,7 +11,7 @@ from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy.exc import DBAPIError
 
-from todoctl.core.migrate import environment
+import todoctl.core.migrate.environment as environment
 from todoctl.core.migrate.outcome import (
     LOCK_NOT_AVAILABLE,
     Journal,
@@ -229,7 +229,7 @@ def _apply(url, conn, target, migrations, options: RunOptions, timeouts: Timeout
 
 
 def _has_invalid_indexes(conn) -> bool:
-    from todoctl.core.migrate import index_repair
+    import todoctl.core.migrate.index_repair as index_repair
 
     found = index_repair.leftover_invalid(conn)
     conn.rollback()
@@ -237,7 +237,7 @@ def _has_invalid_indexes(conn) -> bool:
 
 
 def _repair(url, after: list[str], script, migrations, timeouts: Timeouts, steps: list[Step]) -> list:
-    from todoctl.core.migrate import index_repair
+    import todoctl.core.migrate.index_repair as index_repair
 
     revision = after[0]
     try:

@@ -10,9 +10,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from todoctl.core.seed import encode as e
-from todoctl.core.seed import generators as g
-from todoctl.core.seed import names
+import todoctl.core.seed.encode as e
+import todoctl.core.seed.generators as g
+import todoctl.core.seed.names as names
 from todoctl.core.seed.values import DAY, timestamp_us
 from todoctl.errors import usage_error
 

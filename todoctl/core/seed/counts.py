@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from todoctl.core.seed import encode as e
-from todoctl.core.seed import generators as g
+import todoctl.core.seed.encode as e
+import todoctl.core.seed.generators as g
 from todoctl.core.seed.constraints import DOCS
 from todoctl.core.seed.profile import FanOut, Profile
 from todoctl.errors import usage_error

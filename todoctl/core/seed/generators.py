@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from todoctl.core.seed import encode as e
+import todoctl.core.seed.encode as e
 from todoctl.core.seed.values import DAY, Composed, Numbers, Picks, ValuePool, field_encoder
 from todoctl.errors import usage_error
 

@@ -19,9 +19,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterator
 
-from todoctl.core.seed import load as seed_load
-from todoctl.core.seed import plan as seed_plan
-from todoctl.core.seed import profile as seed_profile
+import todoctl.core.seed.load as seed_load
+import todoctl.core.seed.plan as seed_plan
+import todoctl.core.seed.profile as seed_profile
 from todoctl.core.seed.produce import Producer
 from todoctl.core.shared.revision_gate import require_head
 from todoctl.db.url import DatabaseURL
@@ -145,7 +145,7 @@ def _load_code(plan) -> None:
 def fingerprint(url: DatabaseURL) -> str:
     """Content fingerprint of the app tables (deterministic, order-independent)."""
     from todoctl import project
-    from todoctl.core.seed import schema as seed_schema
+    import todoctl.core.seed.schema as seed_schema
 
     schema = seed_schema.read(project.app_metadata())
     with seed_load.connect(url) as conn, seed_load.database_errors(url, "fingerprinting"):

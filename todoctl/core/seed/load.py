@@ -123,7 +123,7 @@ def truncate(conn: "psycopg.Connection", plan) -> None:
 
 def offsets(conn: "psycopg.Connection", plan):
     """What an append continues from: each table's rows, and its integer keys' largest values."""
-    from todoctl.core.seed import generators as g
+    import todoctl.core.seed.generators as g
     from todoctl.core.seed.rows import Offsets
 
     out = Offsets()
@@ -168,7 +168,7 @@ def converter(conn: "psycopg.Connection"):
 def advance_sequences(conn: "psycopg.Connection", plan, offsets) -> None:
     """Identity and serial columns: the sequence moves past the values the seed drew, so the
     app's next insert does not collide with a seeded row."""
-    from todoctl.core.seed import generators as g
+    import todoctl.core.seed.generators as g
 
     for table in plan.tables.values():
         for column in table.written:

@@ -12,7 +12,7 @@ import re
 import string
 from dataclasses import dataclass
 
-from todoctl.core.seed import generators as g
+import todoctl.core.seed.generators as g
 
 CREATED = ("created_at", "created", "inserted_at", "created_on", "creation_date", "date_created", "created_date", "createdat")
 UPDATED = ("updated_at", "modified_at", "updated", "modified", "last_modified", "updated_on", "modified_on", "last_updated",

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from todoctl.core.seed import checks as check_facts
-from todoctl.core.seed import generators as g
-from todoctl.core.seed import hooks as seed_hooks
-from todoctl.core.seed import names
-from todoctl.core.seed import schema as seed_schema
+import todoctl.core.seed.checks as check_facts
+import todoctl.core.seed.generators as g
+import todoctl.core.seed.hooks as seed_hooks
+import todoctl.core.seed.names as names
+import todoctl.core.seed.schema as seed_schema
 from todoctl.core.seed.constraints import apply_facts, apply_orders, convert, keep_unique, micros, problem
 from todoctl.core.seed.counts import count
 from todoctl.core.seed.profile import FanOut, Profile

@@ -20,9 +20,9 @@ from typing import Iterator
 
 import numpy as np
 
-from todoctl.core.seed import encode as e
-from todoctl.core.seed import generators as g
-from todoctl.core.seed import hooks as seed_hooks
+import todoctl.core.seed.encode as e
+import todoctl.core.seed.generators as g
+import todoctl.core.seed.hooks as seed_hooks
 from todoctl.core.seed.counts import owner_of
 from todoctl.core.seed.plan import Plan, TablePlan
 from todoctl.core.seed.values import (

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from todoctl.core.seed import encode as e
+import todoctl.core.seed.encode as e
 from todoctl.errors import usage_error
 
 # Pools of person names hold every name of Faker's lists; these are built from single calls.

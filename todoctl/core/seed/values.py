@@ -21,7 +21,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from todoctl.core.seed import encode as e
+import todoctl.core.seed.encode as e
 
 PG_EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
 PG_EPOCH_DATE = date(2000, 1, 1)

@@ -21,7 +21,7 @@ from todoctl.core.review.facts import (
     model_checks,
     sources_text,
 )
-from todoctl.core.schema import lint_rules
+import todoctl.core.schema.lint_rules as lint_rules
 from todoctl.core.shared.sql_names import ident, idents, literal
 
 MODELS = "the models"

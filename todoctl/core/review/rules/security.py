@@ -10,7 +10,7 @@ import re
 from typing import Iterator
 
 from todoctl.core.review.engine import Finding, ReviewContext, rule
-from todoctl.core.review import repo_files
+import todoctl.core.review.repo_files as repo_files
 from todoctl.core.review.facts import in_the_models, live_schema, merge_sources, model_checks, sources_text
 
 # ---------------------------------------------------------------- password-hash
