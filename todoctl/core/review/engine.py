@@ -142,7 +142,7 @@ class ReviewContext:
             return None
         url = self.url
         if url is None:
-            from todoctl.db.url import configured_url
+            from todoctl.db.target import configured_url
             from todoctl.errors import TodoctlError
 
             try:
