@@ -126,7 +126,7 @@ def protect(
     Example:
       todoctl db protect --reason "shared staging database"
     """
-    from todoctl.core.shared import protect as core
+    import todoctl.core.safety.protect as core
     from todoctl.render import jsonable
 
     url = state.database_url(direct=True, announce=True)
@@ -148,7 +148,7 @@ def unprotect(yes: YesOption = False, dry_run: DryRunOption = False, as_json: Js
     Example:
       todoctl db unprotect --yes
     """
-    from todoctl.core.shared import protect as core
+    import todoctl.core.safety.protect as core
     from todoctl.render import jsonable
 
     url = state.database_url(direct=True, announce=True)
@@ -172,7 +172,7 @@ def protection(as_json: JsonOption = False) -> None:
     Example:
       todoctl db protection --json
     """
-    from todoctl.core.shared import protect as core
+    import todoctl.core.safety.protect as core
     from todoctl.render import jsonable
 
     mark = core.status(state.database_url())
@@ -201,7 +201,7 @@ def cancel(
     """
     from todoctl.cli.confirm import confirm_or_refuse
     from todoctl.core.db import sessions
-    from todoctl.core.shared import protect
+    import todoctl.core.safety.protect as protect
     from todoctl.render import jsonable
 
     url = state.database_url(announce=True)

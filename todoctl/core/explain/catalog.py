@@ -11,7 +11,7 @@ from todoctl import named_queries
 import todoctl.core.explain.plan as plan_nodes
 from todoctl.core.explain.findings import Finding
 from todoctl.core.explain.plan import PlanNode
-from todoctl.core.shared.sql_names import ident
+from todoctl.core.sql_names import ident
 
 if TYPE_CHECKING:
     pass

@@ -73,7 +73,7 @@ def _server_version(raw) -> str:
 
 def _protected(raw, url: DatabaseURL) -> bool:
     """Whether the database carries the protection mark; one this role cannot read is exit 4."""
-    from todoctl.core.shared import protect
+    import todoctl.core.safety.protect as protect
 
     try:
         return protect.read_with(raw.execute, url.display).protected
@@ -221,7 +221,7 @@ def explain(
 
 def _require_head(conn: "Connection", url: DatabaseURL, what: str) -> None:
     """Exit 1 with "run `todoctl migrate up`" unless the schema is at head (the queries need it)."""
-    from todoctl.core.shared.revision_gate import require_head
+    from todoctl.core.safety.revision_gate import require_head
 
     try:
         require_head(conn, url.display, what)

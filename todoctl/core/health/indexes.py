@@ -11,15 +11,15 @@ from todoctl.core.health.registry import (
     query,
     read_only,
 )
-from todoctl.core.shared import index_overlap
-from todoctl.core.shared.catalog_details import IndexDetail, index_details
-from todoctl.core.shared.sql_names import ident
+import todoctl.core.catalog.index_overlap as index_overlap
+from todoctl.core.catalog.details import IndexDetail, index_details
+from todoctl.core.sql_names import ident
 from todoctl.project import app_tables
 
 
 @check("invalid-indexes", "indexes left INVALID, e.g. by a failed CREATE INDEX CONCURRENTLY")
 def _invalid_indexes(ctx: Context) -> Check:
-    from todoctl.core.shared.index_builds import invalid_indexes
+    from todoctl.core.catalog.index_builds import invalid_indexes
 
     with read_only(ctx) as conn:
         states = invalid_indexes(conn)
@@ -93,7 +93,7 @@ def _unused_indexes(ctx: Context) -> Check:
 
 
 def find_duplicates(indexes: list[IndexDetail]) -> list[dict]:
-    """Indexes another one makes unnecessary: the same rule as `schema lint` (core/shared/index_overlap.py)."""
+    """Indexes another one makes unnecessary: the same rule as `schema lint` (core/catalog/index_overlap.py)."""
     from todoctl.core.schema.lint_rules import drop_index_sql
 
     return [

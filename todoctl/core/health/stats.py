@@ -157,7 +157,7 @@ def _dead_tuples(ctx: Context) -> Check:
         value += "; autovacuum is off"
         hint = "turn autovacuum on"
     elif status is not Status.OK:
-        from todoctl.core.shared.sql_names import ident
+        from todoctl.core.sql_names import ident
 
         details["sql"] = f"VACUUM (ANALYZE) {ident(worst['table'])};"
         hint = f"{details['sql']}  if it recurs, lower autovacuum_vacuum_scale_factor for it"

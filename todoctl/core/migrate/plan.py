@@ -61,7 +61,7 @@ def plan(
     options: RunOptions | None = None,
 ) -> MigrationPlan:
     """What ``migrate DIRECTION TARGET`` would do on ``url`` now (direction: up, down, reset, stamp)."""
-    from todoctl.core.shared import protect
+    import todoctl.core.safety.protect as protect
 
     options = options or RunOptions()
     script = script_directory(migrations)

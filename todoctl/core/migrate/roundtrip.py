@@ -16,8 +16,8 @@ from typing import Callable
 from todoctl.core.migrate.environment import EnvIgnoresConnection
 from todoctl.core.migrate.runner import RunOptions, downgrade, upgrade
 from todoctl.core.migrate.scripts import script_directory
-from todoctl.core.shared import catalog
-from todoctl.core.shared.drift_models import model_drift
+import todoctl.core.catalog.snapshot as catalog
+from todoctl.core.drift.models import model_drift
 from todoctl.db.engine import connection
 from todoctl.db.scratch import scratch_database
 from todoctl.db.url import DatabaseURL

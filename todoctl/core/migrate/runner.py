@@ -39,6 +39,7 @@ from todoctl.core.migrate.state import (
 from todoctl.db.engine import connection
 from todoctl.db.url import DatabaseURL, mask
 from todoctl.errors import ExitCode, TodoctlError, usage_error
+from todoctl.project import app_tables
 
 
 @dataclass
@@ -145,7 +146,7 @@ def _move(url, target, script, migrations, options: RunOptions, journal: Journal
 
 def _move_locked(url, target, script, migrations, options: RunOptions, journal: Journal) -> MigrationRun:
     """One move, the caller holding the migration lock (`reset` holds it across two)."""
-    from todoctl.core.shared import protect
+    import todoctl.core.safety.protect as protect
 
     direction = journal.direction
     timeouts = options.timeouts or Timeouts.from_env()
@@ -241,8 +242,12 @@ def _repair(url, after: list[str], script, migrations, timeouts: Timeouts, steps
 
     revision = after[0]
     try:
+        at_head = revision in script.get_heads()
         return index_repair.repair(
-            url, revision, is_head=revision in script.get_heads(), migrations=migrations, timeouts=timeouts
+            url,
+            revision,
+            defined=index_repair.names_at_head if at_head else lambda: _index_names_at(url, revision, migrations),
+            timeouts=timeouts,
         )
     except index_repair.RepairFailed as failed:
         error = mask(str(failed.error)).strip().splitlines()[0]
@@ -294,7 +299,7 @@ def stamp(
 ) -> MigrationRun:
     """Record ``revision`` as the current one without running anything (under the lock)."""
     from todoctl.core.migrate.lock import migration_lock
-    from todoctl.core.shared import protect
+    import todoctl.core.safety.protect as protect
 
     options = options or RunOptions()
     script = script_directory(migrations)
@@ -336,3 +341,20 @@ def reset(url: DatabaseURL, *, migrations: Path | str | None = None, options: Ru
     return MigrationRun(
         url.display, "reset", "head", down.before, up.after, down.steps + up.steps, up.repairs, down.losses
     )
+
+
+def _index_names_at(url: DatabaseURL, revision: str, migrations: Path | str | None) -> set[str]:
+    """The indexes on the app's tables at ``revision``, replayed on a throwaway database."""
+    from todoctl.db.engine import psycopg_connection
+    from todoctl.db.scratch import scratch_database
+
+    with scratch_database(url, "indexes") as scratch:
+        upgrade(scratch, revision, migrations=migrations, options=RunOptions(lock_wait=10))
+        with psycopg_connection(scratch, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT i.relname FROM pg_index x "
+                "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
+                "WHERE t.relname = ANY(%s) AND t.relnamespace = current_schema()::regnamespace",
+                (app_tables(),),
+            ).fetchall()
+    return {row[0] for row in rows}

@@ -25,7 +25,7 @@ from todoctl.errors import usage_error
 if TYPE_CHECKING:
     from sqlalchemy import Connection, MetaData
 
-    from todoctl.core.shared.app_engine import AppEngine
+    from todoctl.core.app_engine import AppEngine
     from todoctl.db.url import DatabaseURL
     from todoctl.named_queries import NamedQuery
     from todoctl.project import Project
@@ -53,7 +53,7 @@ class Finding:
     table: str = ""
     subject: str = ""
     # The statement(s) the hint gives, exactly as to run (identifiers quoted where PostgreSQL needs
-    # it: core/shared/sql_names.py); empty when the fix is not a statement or needs a decision.
+    # it: core/sql_names.py); empty when the fix is not a statement or needs a decision.
     sql: str = ""
 
 
@@ -136,7 +136,7 @@ class ReviewContext:
         return self.cached("app-engine", self._load_engine)
 
     def _load_engine(self):
-        from todoctl.core.shared import app_engine
+        import todoctl.core.app_engine as app_engine
 
         if self.project is None or not self.project.engine_ref:
             return None
@@ -153,7 +153,7 @@ class ReviewContext:
 
     def engine_skipped(self) -> str:
         """Why :meth:`app_engine` is None."""
-        from todoctl.core.shared import app_engine
+        import todoctl.core.app_engine as app_engine
 
         if self.project is None:
             return "no project: the app's engine is not known"
@@ -374,7 +374,7 @@ def review(root: Path | None, url: "DatabaseURL | None", *, only: Iterable[str] 
     (exit 2); an unreachable database is exit 3; a database behind head is exit 1 with the
     revisions to apply (its live findings would be about a schema the app does not run on).
     """
-    from todoctl.core.shared.revision_gate import require_head
+    from todoctl.core.safety.revision_gate import require_head
 
     from todoctl.project import current
 

@@ -1,7 +1,7 @@
 """The schema commands' work, one module per job; this module names them in one place.
 
     show         overview / table_detail        what is in the live database
-    diff         against_models / against_history (the drift vocabulary is in shared/drift)
+    diff         against_models / against_history (the drift vocabulary is in core/drift/)
     pgdump       dump                           DDL via pg_dump --schema-only
     mermaid      erd                            Mermaid erDiagram
     lint_rules   lint                           design mistakes, with hints

@@ -28,15 +28,17 @@ from typing import TYPE_CHECKING, Iterable
 
 from sqlalchemy import MetaData
 
-from todoctl.core.shared import catalog, index_overlap
-from todoctl.core.shared.sql_names import ident, idents
-from todoctl.core.shared.catalog_details import (
+import todoctl.core.catalog.snapshot as catalog
+
+import todoctl.core.catalog.index_overlap as index_overlap
+from todoctl.core.sql_names import ident, idents
+from todoctl.core.catalog.details import (
     SCHEMA,
     IndexDetail,
     foreign_keys,
     index_details,
 )
-from todoctl.core.shared.revision_gate import require_head
+from todoctl.core.safety.revision_gate import require_head
 from todoctl.db.url import DatabaseURL
 from todoctl.errors import usage_error
 

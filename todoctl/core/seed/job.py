@@ -23,7 +23,7 @@ import todoctl.core.seed.load as seed_load
 import todoctl.core.seed.plan as seed_plan
 import todoctl.core.seed.profile as seed_profile
 from todoctl.core.seed.produce import Producer
-from todoctl.core.shared.revision_gate import require_head
+from todoctl.core.safety.revision_gate import require_head
 from todoctl.db.url import DatabaseURL
 from todoctl.errors import ExitCode, TodoctlError, usage_error
 
@@ -92,7 +92,7 @@ def check_not_protected(conn, url: DatabaseURL, *, yes: bool) -> None:
     """Refuse to seed (or truncate) a database marked as production by `todoctl db protect`,
     unless given both ``yes`` and TODOCTL_ALLOW_PRODUCTION=1 (exit 4). Read on the seed's own
     connection, before any table is locked."""
-    from todoctl.core.shared import protect
+    import todoctl.core.safety.protect as protect
 
     protect.refuse_if_protected(protect.read_with(conn.execute, url.display), url, "seed it", yes=yes)
 
@@ -136,7 +136,7 @@ def _load_code(plan) -> None:
     import psycopg  # noqa: F401
 
     import todoctl.core.migrate.scripts  # noqa: F401
-    import todoctl.core.shared.protect  # noqa: F401
+    import todoctl.core.safety.protect  # noqa: F401
     import todoctl.db.engine  # noqa: F401
 
     plan.sources.load_faker()

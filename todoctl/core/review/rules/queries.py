@@ -34,7 +34,7 @@ from typing import Iterator
 
 from todoctl.core.review.engine import Finding, ReviewContext, rule
 from todoctl.core.review.query_shape import IndexShape, QueryShape, model_indexes, placeholders, shape_of
-from todoctl.core.shared.sql_names import ident, keys as index_keys
+from todoctl.core.sql_names import ident, keys as index_keys
 
 SQL_SINKS = {"text", "literal_column", "execute", "exec_driver_sql", "executemany"}
 _SAFE_CASTS = {"int", "float"}

@@ -22,7 +22,7 @@ from todoctl.core.review.facts import (
     sources_text,
 )
 import todoctl.core.schema.lint_rules as lint_rules
-from todoctl.core.shared.sql_names import ident, idents, literal
+from todoctl.core.sql_names import ident, idents, literal
 
 MODELS = "the models"
 DATABASE = "the database"
