@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Iterator
 if TYPE_CHECKING:
     from sqlalchemy import Table
 
-    from todoctl.core.review.engine import ReviewContext
+    from todoctl.core.review.registry import ReviewContext
     from todoctl.core.schema.lint_rules import LiveSchema
 
 

@@ -4,7 +4,8 @@
     diff         against_models / against_history (the drift vocabulary is in core/drift/)
     pgdump       dump                           DDL via pg_dump --schema-only
     mermaid      erd                            Mermaid erDiagram
-    lint_rules   lint                           design mistakes, with hints
+    lint_rules   the lint rules: design mistakes, with hints (review runs them too)
+    lint_report  lint                           `schema lint`: the rules through the review engine
 """
 
 from __future__ import annotations
@@ -15,13 +16,8 @@ from todoctl.core.schema.diff import (
     against_history,
     against_models,
 )
-from todoctl.core.schema.lint_rules import (
-    RULES,
-    LintFinding,
-    LintReport,
-    check_rules,
-    lint,
-)
+from todoctl.core.schema.lint_report import LintReport, check_rules, lint
+from todoctl.core.schema.lint_rules import RULES, LintFinding
 from todoctl.core.schema.mermaid import ErDiagram, erd
 from todoctl.core.schema.pgdump import SchemaDump, dump
 from todoctl.core.schema.show import SchemaOverview, TableDetail, overview, table_detail

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from todoctl.core.review.engine import Finding, ReviewContext, rule
+from todoctl.core.review.registry import Finding, ReviewContext, rule
 
 POOL_MIN_FLOOR = 5
 POOL_MAX_CEILING = 50

@@ -32,7 +32,7 @@ import warnings
 from pathlib import Path
 from typing import Iterator
 
-from todoctl.core.review.engine import Finding, ReviewContext, rule
+from todoctl.core.review.registry import Finding, ReviewContext, rule
 from todoctl.core.review.query_shape import IndexShape, QueryShape, model_indexes, placeholders, shape_of
 from todoctl.core.sql_names import ident, keys as index_keys
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from todoctl.core.review.engine import Finding, ReviewContext, rule
+from todoctl.core.review.registry import Finding, ReviewContext, rule
 from todoctl.core.review.facts import (
     column_location,
     column_tests,

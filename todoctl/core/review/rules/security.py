@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from todoctl.core.review.engine import Finding, ReviewContext, rule
+from todoctl.core.review.registry import Finding, ReviewContext, rule
 import todoctl.core.review.repo_files as repo_files
 from todoctl.core.review.facts import in_the_models, live_schema, merge_sources, model_checks, sources_text
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from todoctl.core.review.engine import Finding, ReviewContext, rule
+from todoctl.core.review.registry import Finding, ReviewContext, rule
 from todoctl.core.sql_names import ident
 
 REPLICA_VARIABLES = ("DATABASE_URL_REPLICA",)
