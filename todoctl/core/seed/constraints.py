@@ -17,7 +17,7 @@ from todoctl.core.seed.values import DAY, timestamp_us
 from todoctl.errors import usage_error
 
 if TYPE_CHECKING:
-    from todoctl.core.seed.plan import TablePlan
+    from todoctl.core.seed.plan_model import TablePlan
 
 DOCS = "docs/seed.md"
 _INTEGER_LIMITS = {"int2": 2**15 - 1, "int4": 2**31 - 1, "int8": 2**53}  # int8: exact in a float64 draw

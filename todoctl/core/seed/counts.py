@@ -15,7 +15,7 @@ from todoctl.core.seed.profile import FanOut, Profile
 from todoctl.errors import usage_error
 
 if TYPE_CHECKING:
-    from todoctl.core.seed.plan import TablePlan
+    from todoctl.core.seed.plan_model import TablePlan
 
 DEFAULT_FAN_OUT = FanOut("lognormal", mean=3.0, skew=1.0)
 LINK_FAN_OUT = FanOut("weights", weights=(1.0, 2.0, 2.0, 1.0))

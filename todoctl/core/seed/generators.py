@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 import todoctl.core.seed.encode as e
+from todoctl.core.seed.drawing import ChunkView, RunView
 from todoctl.core.seed.values import DAY, Composed, Numbers, Picks, ValuePool, field_encoder
 from todoctl.errors import usage_error
 
 if TYPE_CHECKING:
-    from todoctl.core.seed.rows import Chunk, Run
     from todoctl.core.seed.sources import Sources
 
 # Unique text beyond a pool's size: "Work", then "Work 2", "Work 3", ...
@@ -40,14 +40,14 @@ class Gen:
     def prepare(self, sources: "Sources") -> None:
         """Compose pools (once per run)."""
 
-    def bind(self, run: "Run") -> None:
+    def bind(self, run: "RunView") -> None:
         """After ``prepare``, before the first draw, on the drawing thread: what the database said
         (an array's element type). Never touches the connection."""
 
-    def convert(self, run: "Run") -> None:
+    def convert(self, run: "RunView") -> None:
         """On the main thread, before anything is drawn: what only the server can encode."""
 
-    def draw(self, chunk: "Chunk"):
+    def draw(self, chunk: "ChunkView"):
         raise NotImplementedError
 
     def sample(self) -> list:
@@ -94,7 +94,7 @@ class Distinct:
     folded: bool = False  # lower(col): values that differ only in case are one value
 
 
-def distinct_index(chunk: "Chunk", size: int, distinct: Distinct) -> tuple[np.ndarray, np.ndarray]:
+def distinct_index(chunk: "ChunkView", size: int, distinct: Distinct) -> tuple[np.ndarray, np.ndarray]:
     """(pool index, round) per row: a permutation of the pool over the rows of the table or of the
     parent, then again (round 1, 2, ...) once it is used up."""
     if distinct.scope == "group":
@@ -184,7 +184,7 @@ class PoolGen(Gen):
     def encoder(self):
         return field_encoder(self.column)
 
-    def draw(self, chunk: "Chunk"):
+    def draw(self, chunk: "ChunkView"):
         pool = self.pool
         if pool.size == 0:
             return Picks(np.full(chunk.n, pool.null, dtype=np.int64), pool)

@@ -13,9 +13,6 @@ and the setting that would fix it, raised here, before anything is written.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
-
-import numpy as np
 
 import todoctl.core.seed.checks as check_facts
 import todoctl.core.seed.generators as g
@@ -24,139 +21,14 @@ import todoctl.core.seed.names as names
 import todoctl.core.seed.schema as seed_schema
 from todoctl.core.seed.constraints import apply_facts, apply_orders, convert, keep_unique, micros, problem
 from todoctl.core.seed.counts import count
-from todoctl.core.seed.profile import FanOut, Profile
+from todoctl.core.seed.plan_model import ColumnPlan, Plan, TablePlan
+from todoctl.core.seed.profile import Profile
 from todoctl.core.seed.sources import Sources, check_locale
 from todoctl.core.seed.values import field_encoder
 from todoctl.errors import usage_error
 
 POOL = 1024  # values per pool for names, words and Faker values
 TEXT_POOL = 4096
-
-
-@dataclass
-class ColumnPlan:
-    column: seed_schema.Column
-    gen: g.Gen | None  # None: left to the server
-    null: float = 0.0
-    origin: str = ""  # key | reference | profile | check | name | type | server
-    note: str = ""
-
-    @property
-    def name(self) -> str:
-        return self.column.name
-
-    def describe(self) -> str:
-        if self.gen is None:
-            return self.note
-        text = self.gen.describe()
-        if self.null > 0 and not isinstance(self.gen, (g.Tree, g.Null)):
-            text += f"; {self.null:.0%} NULL"
-        if self.origin == "profile":
-            text += " (profile)"
-        elif self.origin == "check":
-            text += " (CHECK)"
-        return text
-
-
-@dataclass
-class TablePlan:
-    table: seed_schema.Table
-    columns: list[ColumnPlan] = field(default_factory=list)
-    count: int = 0
-    parent: str | None = None  # the foreign key column naming the parent row
-    parent_table: str | None = None
-    fan_out: FanOut | None = None
-    fixed: int | None = None  # rows asked for (root tables: their count; children: a total)
-    starts: np.ndarray | None = None  # each parent row's first row (len parents + 1)
-    created: str | None = None
-    keep_created: bool = False  # children are created after these rows: their times are kept
-    hooks: list = field(default_factory=list)
-    orders: list[tuple[str, str, bool]] = field(default_factory=list)  # (lower, higher, strict)
-    caps: list = field(default_factory=list)  # per-parent limits from unique constraints
-    total_cap: int | None = None
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def name(self) -> str:
-        return self.table.name
-
-    @property
-    def hook_writes(self) -> frozenset[str]:
-        """Columns a hook sets in every row (numbers and times only: their placeholder is zeros)."""
-        if not hasattr(self, "_hook_writes"):
-            names = {c for hook in self.hooks for c in hook.writes}
-            kinds = ("int2", "int4", "int8", "float4", "float8", "bool", "date", "timestamp", "timestamptz", "time", "interval")
-            self._hook_writes = frozenset(c.name for c in self.written if c.name in names and c.column.kind in kinds and not isinstance(c.gen, (g.KeyUUID, g.KeyInteger, g.KeyText, g.Reference, g.Tree)))
-        return self._hook_writes
-
-    @property
-    def key(self) -> str:
-        return self.table.key
-
-    @property
-    def written(self) -> list[ColumnPlan]:
-        return [c for c in self.columns if c.gen is not None]
-
-    def column(self, name: str) -> ColumnPlan:
-        return next(c for c in self.columns if c.name == name)
-
-    @property
-    def draw_order(self) -> list[ColumnPlan]:
-        done: list[ColumnPlan] = []
-        pending = list(self.written)
-        while pending:
-            for plan in pending:
-                if all(n in [d.name for d in done] or n not in [c.name for c in self.written] for n in plan.gen.needs):
-                    done.append(plan)
-                    pending.remove(plan)
-                    break
-            else:  # a cycle of needs: draw in column order
-                done += pending
-                break
-        return done
-
-    def describe(self, column: ColumnPlan) -> str:
-        """A column's generator for the dry run; a hook's when one sets every value."""
-        if column.name in self.hook_writes:
-            by = ", ".join(h.where for h in self.hooks if column.name in h.writes)
-            return f"set by the hook {by}" + (f"; {column.null:.0%} NULL drawn first" if column.null > 0 else "")
-        return column.describe()
-
-    def shape(self) -> str:
-        """How the count came about (and the hooks that run on the rows), for the dry run."""
-        if self.parent is None:
-            text = "rows given" if self.fixed is not None else "root table, default rows"
-        else:
-            target = self.parent_table.split(".")[-1]
-            if self.fixed is not None:
-                text = f"{self.fixed:,} in all over the {target} rows, via {self.parent}"
-            else:
-                text = f"{self.fan_out.describe(target)}, via {self.parent}"
-        notes = list(self.notes)
-        if self.hooks:
-            notes.append("then hook " + ", ".join(h.where for h in self.hooks))
-        return "; ".join([text, *notes])
-
-
-@dataclass
-class Plan:
-    profile: Profile
-    schema: seed_schema.Schema
-    tables: dict[str, TablePlan]
-    hooks: seed_hooks.Hooks
-    sources: Sources
-    users_table: str | None
-
-    @property
-    def counts(self) -> dict[str, int]:
-        return {t.name: t.count for t in self.tables.values()}
-
-    @property
-    def total_rows(self) -> int:
-        return sum(t.count for t in self.tables.values())
-
-    def by_name(self, name: str) -> TablePlan:
-        return next(t for t in self.tables.values() if t.name == name or t.key == name)
 
 
 # ---------------------------------------------------------------- building it
@@ -224,8 +96,6 @@ def _users_table(profile: Profile, schema, names_of) -> str | None:
             "set users_table in the profile, or give the rows of a table with --rows TABLE=N",
         )
     return None
-
-
 
 
 def _table_plan(table, schema, profile: Profile, hooks, plans: dict[str, TablePlan], users_table) -> TablePlan:
@@ -490,8 +360,6 @@ def _named(column, name: str, context) -> g.Gen | None:
     return None
 
 
-
-
 def _modify(table, column, gen: g.Gen, options: dict, chosen: bool) -> None:
     """min, max and distribution for the generators that take them."""
     where = f"[tables.{table.name}.columns.{column.name}]"
@@ -523,8 +391,6 @@ def _modify(table, column, gen: g.Gen, options: dict, chosen: bool) -> None:
     if extra:
         raise problem(table, [column.name], f"{where} {', '.join(extra)}: the generator ({gen.describe()}) takes no {extra[0]}",
                        "remove it, or choose a numeric or time generator")  # fmt: skip
-
-
 
 
 # ---------------------------------------------------------------- after every table

@@ -24,7 +24,7 @@ import todoctl.core.seed.encode as e
 import todoctl.core.seed.generators as g
 import todoctl.core.seed.hooks as seed_hooks
 from todoctl.core.seed.counts import owner_of
-from todoctl.core.seed.plan import Plan, TablePlan
+from todoctl.core.seed.plan_model import Plan, TablePlan
 from todoctl.core.seed.values import (
     DAY,
     EPOCH_SHIFT_DAYS,
