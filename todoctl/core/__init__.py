@@ -11,7 +11,8 @@
 What several capabilities use lives in one place named after what it holds, below them all:
 
     catalog/       what a live schema holds (snapshots, sizes, index overlap, INVALID indexes)
-    drift/         one drift vocabulary, and where a database stands in it
+    history        the migration history, read without a database (Alembic's config, revisions)
+    drift/         one drift vocabulary: models vs live, history vs live
     safety/        the production mark, and the revision gate (schema at head)
     sessions/      other sessions described safely, their SQL masked
     sql_names      names and literals quoted as PostgreSQL needs, in the SQL todoctl prints

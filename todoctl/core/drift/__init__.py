@@ -1,7 +1,7 @@
-"""Drift: where a database stands against the models and the migration history, in one vocabulary.
+"""Drift: how a database differs from the models and the migration history, in one vocabulary.
+(Where a database stands in it, replaying the history when asked: core/migrate/classify.py.)
 
     vocabulary  the categories (behind / unknown revision / model change / hand change), hints
-    classify    a database's differences, each in the vocabulary (migrate status/check, schema diff)
     models      models vs a live database (Alembic's autogenerate comparison, CHECKs by name)
     history     history vs a live database (catalog differences reworded as drift)
 

@@ -1,6 +1,7 @@
 """Migrations: Alembic run in-process on a connection todoctl opens, reported as data.
+(The history itself, read without a database, is core/history.py.)
 
-    scripts        the history: Alembic's config, revisions, targets (no database)
+    classify       each difference of a database in the drift vocabulary (migrate check, schema diff)
     state          where a database stands (`migrate status`)
     runner         up, down, reset, stamp under the lock, one transaction per revision
     plan           --dry-run of up, down, reset, stamp: what would run, nothing changed
@@ -20,7 +21,7 @@ from todoctl.core.migrate.gates import check, lint
 from todoctl.core.migrate.offline import offline_sql
 from todoctl.core.migrate.roundtrip import verify
 from todoctl.core.migrate.runner import RunOptions, downgrade, reset, stamp, upgrade
-from todoctl.core.migrate.scripts import alembic_config, history, script_directory
+from todoctl.core.history import alembic_config, history, script_directory
 from todoctl.core.migrate.settings import Timeouts
 from todoctl.core.migrate.state import status
 

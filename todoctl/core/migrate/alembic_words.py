@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from todoctl.core.migrate.offline import OfflineSQL
-from todoctl.core.migrate.scripts import Revision, alembic_config, check_target, history, script_directory
+from todoctl.core.history import Revision, alembic_config, check_target, history, script_directory
 from todoctl.db.url import DatabaseURL
 from todoctl.errors import usage_error
 

@@ -7,14 +7,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import todoctl.core.catalog.snapshot as catalog
+from todoctl.core.drift.history import explain_line
+from todoctl.core.drift.models import model_drift
 from todoctl.core.drift.vocabulary import (
     MODEL_WITHOUT_MIGRATION,
     MODELS_VS_LIVE,
     SchemaDifference,
 )
-from todoctl.core.drift.history import explain_line
-from todoctl.core.drift.models import model_drift
-
 from todoctl.core.migrate.state import MigrationStatus, revision_differences, revision_notes
 
 if TYPE_CHECKING:

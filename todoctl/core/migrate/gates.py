@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 import importlib.util
 import json
+from pathlib import Path
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import tomllib
-from dataclasses import dataclass, field
-from pathlib import Path
 
-import todoctl.core.drift.classify as drift_classify
 import todoctl.core.drift.vocabulary as drift
 from todoctl.core.drift.vocabulary import SchemaDifference
-from todoctl.core.migrate.offline import offline_sql, resolve_range
-from todoctl.core.migrate.scripts import (
+from todoctl.core.history import (
     Revision,
     migrations_path,
     script_directory,
     single_head,
 )
+import todoctl.core.migrate.classify as drift_classify
+from todoctl.core.migrate.offline import offline_sql, resolve_range
 from todoctl.db.url import DatabaseURL
 from todoctl.errors import ExitCode, TodoctlError, usage_error
 

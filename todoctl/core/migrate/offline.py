@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import todoctl.core.migrate.environment as environment
-from todoctl.core.migrate.scripts import alembic_config, script_directory, single_head
+from todoctl.core.history import alembic_config, script_directory, single_head
 from todoctl.db.engine import connection
 from todoctl.db.url import DatabaseURL
 from todoctl.errors import usage_error

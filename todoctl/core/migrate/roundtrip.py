@@ -15,7 +15,7 @@ from typing import Callable
 
 from todoctl.core.migrate.environment import EnvIgnoresConnection
 from todoctl.core.migrate.runner import RunOptions, downgrade, upgrade
-from todoctl.core.migrate.scripts import script_directory
+from todoctl.core.history import script_directory
 import todoctl.core.catalog.snapshot as catalog
 from todoctl.core.drift.models import model_drift
 from todoctl.db.engine import connection

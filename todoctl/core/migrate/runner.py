@@ -23,7 +23,7 @@ from todoctl.core.migrate.outcome import (
     is_interrupt,
     rollback_quietly,
 )
-from todoctl.core.migrate.scripts import (
+from todoctl.core.history import (
     RELATIVE_TARGET,
     alembic_config,
     check_target,

@@ -11,7 +11,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from todoctl.core.drift.vocabulary import BEHIND_HISTORY, UNKNOWN_REVISION, SchemaDifference
-from todoctl.core.migrate.scripts import Revision, revision_of, script_directory
+from todoctl.core.history import Revision, revision_of, script_directory
 from todoctl.db.engine import connection
 from todoctl.db.url import DatabaseURL
 from todoctl.project import app_tables

@@ -1,6 +1,6 @@
 """`schema diff`: the models, the migration history and the live database, compared.
 
-The classification (core/drift/classify.py) and its words (core/drift/vocabulary.py) are
+The classification (core/migrate/classify.py) and its words (core/drift/vocabulary.py) are
 shared with `migrate status` and `migrate check`. Against the models (the default) a database at head is compared with the
 models, and a difference only says that they disagree; a database behind its history or at
 an unknown revision is reported as that and not compared (its missing columns are pending
@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import todoctl.core.drift.vocabulary as drift
-
-import todoctl.core.drift.classify as drift_classify
 from todoctl.core.drift.vocabulary import (  # noqa: F401  (the vocabulary, re-exported for callers of schema_diff)
     BEHIND_HISTORY,
     CHANGED_BY_HAND,
@@ -26,6 +24,7 @@ from todoctl.core.drift.vocabulary import (  # noqa: F401  (the vocabulary, re-e
     UNKNOWN_REVISION,
     SchemaDifference,
 )
+import todoctl.core.migrate.classify as drift_classify
 from todoctl.db.url import DatabaseURL
 
 

@@ -135,7 +135,7 @@ def _load_code(plan) -> None:
     import alembic.script  # noqa: F401
     import psycopg  # noqa: F401
 
-    import todoctl.core.migrate.scripts  # noqa: F401
+    import todoctl.core.history  # noqa: F401
     import todoctl.core.safety.protect  # noqa: F401
     import todoctl.db.engine  # noqa: F401
 
