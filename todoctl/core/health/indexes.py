@@ -94,7 +94,7 @@ def _unused_indexes(ctx: Context) -> Check:
 
 def find_duplicates(indexes: list[IndexDetail]) -> list[dict]:
     """Indexes another one makes unnecessary: the same rule as `schema lint` (core/catalog/index_overlap.py)."""
-    from todoctl.core.schema.lint_rules import drop_index_sql
+    from todoctl.core.review.lint_rules import drop_index_sql
 
     return [
         {

@@ -17,7 +17,7 @@ Rules (ids are stable: CI may `--skip` them):
 alembic_version and todoctl_* tables are not the app's schema and are not linted.
 
 The rules run through the review engine (todoctl/core/review/rules/schema.py registers each as a
-warning of `todoctl review`); this module holds their one implementation, and lint_report.py runs
+warning of `todoctl review`); this module holds their one implementation, and core/schema/lint_report.py runs
 them as `schema lint`.
 """
 

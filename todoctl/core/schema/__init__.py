@@ -4,12 +4,12 @@
     diff         against_models / against_history (the drift vocabulary is in core/drift/)
     pgdump       dump                           DDL via pg_dump --schema-only
     mermaid      erd                            Mermaid erDiagram
-    lint_rules   the lint rules: design mistakes, with hints (review runs them too)
-    lint_report  lint                           `schema lint`: the rules through the review engine
+    lint_report  lint                           `schema lint`: review/lint_rules.py through the review engine
 """
 
 from __future__ import annotations
 
+from todoctl.core.review.lint_rules import RULES, LintFinding
 from todoctl.core.schema.diff import (
     SchemaDiff,
     SchemaDifference,
@@ -17,7 +17,6 @@ from todoctl.core.schema.diff import (
     against_models,
 )
 from todoctl.core.schema.lint_report import LintReport, check_rules, lint
-from todoctl.core.schema.lint_rules import RULES, LintFinding
 from todoctl.core.schema.mermaid import ErDiagram, erd
 from todoctl.core.schema.pgdump import SchemaDump, dump
 from todoctl.core.schema.show import SchemaOverview, TableDetail, overview, table_detail

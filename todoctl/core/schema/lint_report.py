@@ -1,4 +1,4 @@
-"""`schema lint`: the lint rules (lint_rules.py) run on the live schema through the review engine."""
+"""`schema lint`: the lint rules (core/review/lint_rules.py) run on the live schema through the review engine."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy import MetaData
 
 from todoctl.core.catalog.details import SCHEMA
 from todoctl.core.safety.revision_gate import require_head
-from todoctl.core.schema.lint_rules import RULES, LintFinding
+from todoctl.core.review.lint_rules import RULES, LintFinding
 from todoctl.db.url import DatabaseURL
 from todoctl.errors import usage_error
 

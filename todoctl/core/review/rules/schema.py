@@ -3,7 +3,7 @@
 Critical: fk-missing, fk-delete-rule. Warnings: timestamp-mixed-tz, enum-default, and the
 `schema lint` rules (fk-without-index, no-primary-key, timestamp-without-time-zone,
 duplicate-index, redundant-index, missing-timestamps), whose one implementation is in
-todoctl/core/schema/lint_rules.py. They are warnings: each costs speed, space or operability, none
+todoctl/core/review/lint_rules.py. They are warnings: each costs speed, space or operability, none
 loses or leaks data, so they fail the review only with --strict (and `schema lint`, as before).
 """
 
@@ -21,7 +21,7 @@ from todoctl.core.review.facts import (
     model_checks,
     sources_text,
 )
-import todoctl.core.schema.lint_rules as lint_rules
+import todoctl.core.review.lint_rules as lint_rules
 from todoctl.core.sql_names import ident, idents, literal
 
 MODELS = "the models"
