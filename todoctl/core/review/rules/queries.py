@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import Iterator
 
 from todoctl.core.review.registry import Finding, ReviewContext, rule
-from todoctl.core.review.query_shape import IndexShape, QueryShape, model_indexes, placeholders, shape_of
+from todoctl.core.review.index_shape import IndexShape, model_indexes
+from todoctl.core.review.query_shape import QueryShape, placeholders, shape_of
 from todoctl.core.sql_names import ident, keys as index_keys
 
 SQL_SINKS = {"text", "literal_column", "execute", "exec_driver_sql", "executemany"}
