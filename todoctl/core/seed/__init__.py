@@ -4,11 +4,14 @@
     profile     seed profiles (TOML in the app's seed directory) and command-line options
     schema      what the models say: tables in load order, kinds of values, keys, uniques, checks
     checks      CHECK constraints read with PostgreSQL's grammar (pglast)
-    plan        every table's count and every column's generator, before any connection
+    plan        every table's count and every column's generator, before any connection (plan_model:
+                the plan as data)
     constraints CHECK facts and unique constraints applied to the plan's generators
     counts      rows per root table, and per parent row (the skeleton)
     names       realistic values by a column's name and type
-    generators  the column generators (numpy, a chunk at a time)
+    generators  the column generators' base, pools, text and Faker values (numpy, a chunk at a time);
+                key_generators (keys, references, trees), value_generators (values by kind);
+                drawing: what a generator may ask of its run and chunk (rows implements it)
     sources     pools drawn once per run: Faker's providers, word lists, text models
     hooks       what an app registers for what a profile cannot say
     rows        drawing a plan's rows chunk by chunk; values, encode: the binary COPY format

@@ -10,6 +10,7 @@ import numpy as np
 
 import todoctl.core.seed.encode as e
 import todoctl.core.seed.generators as g
+import todoctl.core.seed.key_generators as kg
 from todoctl.core.seed.constraints import DOCS
 from todoctl.core.seed.profile import FanOut, Profile
 from todoctl.errors import usage_error
@@ -139,7 +140,7 @@ def _caps(plan: "TablePlan", plans, low: int, high: int) -> np.ndarray | None:
     return caps
 
 
-def _range_sizes(plan: "TablePlan", plans, gen: g.Reference, low: int, high: int) -> np.ndarray:
+def _range_sizes(plan: "TablePlan", plans, gen: kg.Reference, low: int, high: int) -> np.ndarray:
     """For each parent row of ``low..high``, how many rows of ``gen``'s target its rows may point at."""
     target = plans[gen.target]
     if gen.within is None:

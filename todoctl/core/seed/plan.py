@@ -16,6 +16,8 @@ import difflib
 
 import todoctl.core.seed.checks as check_facts
 import todoctl.core.seed.generators as g
+import todoctl.core.seed.key_generators as kg
+import todoctl.core.seed.value_generators as vg
 import todoctl.core.seed.hooks as seed_hooks
 import todoctl.core.seed.names as names
 import todoctl.core.seed.schema as seed_schema
@@ -204,7 +206,7 @@ def _column_plan(plan: TablePlan, table, column, schema, spec, facts, profile: P
     if _is_key(table, column, schema):
         if options:
             raise problem(table, [column.name], "is a key the seed numbers itself; the profile cannot set it", "remove its settings")
-        gen = {"uuid": g.KeyUUID, "int2": g.KeyInteger, "int4": g.KeyInteger, "int8": g.KeyInteger, "text": g.KeyText}.get(column.kind)
+        gen = {"uuid": kg.KeyUUID, "int2": kg.KeyInteger, "int4": kg.KeyInteger, "int8": kg.KeyInteger, "text": kg.KeyText}.get(column.kind)
         if gen is None:
             raise problem(table, [column.name], f"a key of type {column.sql_type} is not one the seed can number",
                            "use a UUID, integer or text key")  # fmt: skip
@@ -239,7 +241,7 @@ def _column_plan(plan: TablePlan, table, column, schema, spec, facts, profile: P
     elif nullable:
         null = names.null_fraction(column, profile.null)
     apply_facts(table, column, gen, facts, explicit=bool(chosen))
-    if isinstance(gen, g.Moment):
+    if isinstance(gen, vg.Moment):
         gen.window_days = profile.window_days
         if gen.rule == "created" and plan.parent_table is not None:
             parent = plans[plan.parent_table]
@@ -271,20 +273,20 @@ def _reference(plan, table, column, fk, schema, options, chosen, nullable, profi
         raise problem(table, [column.name], "is NOT NULL; the profile gives it a null fraction", "remove null")
     target_column = fk.target_columns[0]
     if fk.target == table.key:
-        gen = g.Tree(column, table.key, target_column, options.get("depth", 4))
+        gen = kg.Tree(column, table.key, target_column, options.get("depth", 4))
         return ColumnPlan(column, gen, null=0.0, origin="reference")
     if (table.key, column.name) in schema.back_references:
         if not nullable:
             raise problem(table, [column.name], "closes a cycle of foreign keys", "make it nullable")
         return ColumnPlan(column, g.Null(column, f"{fk.target.split('.')[-1]} is loaded later: a cycle of foreign keys"), null=1.0, origin="reference")
     if column.name == plan.parent:
-        return ColumnPlan(column, g.Reference(column, fk.target, target_column, "owner"), origin="reference")
+        return ColumnPlan(column, kg.Reference(column, fk.target, target_column, "owner"), origin="reference")
     # Rows of the target that belong to an ancestor of this row belong to the row's own
     # ancestor: a task's list is one of the task's user's lists.
     target_parent = plans[fk.target].parent_table if fk.target in plans else None
     chain = [plan.parent_table] + ancestors(plans, plan.parent_table) if plan.parent_table else []
     within = target_parent if target_parent is not None and target_parent in chain else None
-    gen = g.Reference(column, fk.target, target_column, "any", within=within)
+    gen = kg.Reference(column, fk.target, target_column, "any", within=within)
     return ColumnPlan(column, gen, null=(null if null is not None else profile.null) if nullable else 0.0, origin="reference")
 
 
@@ -338,23 +340,23 @@ def _named(column, name: str, context) -> g.Gen | None:
     text = kind == "text"
     people = {"email": "email", "first_name": "first", "last_name": "last", "full_name": "full", "username": "username"}
     if name in people and text:
-        return g.Person(column, people[name])
+        return vg.Person(column, people[name])
     if name == "password_hash" and text:
         return names.password_hash(column, column.name)
     if name == "uuid" and kind == "uuid":
-        return g.RandomUUID(column)
+        return vg.RandomUUID(column)
     if name == "hex" and text:
-        return g.Hex(column, min(column.length or 32, 64))
+        return vg.Hex(column, min(column.length or 32, 64))
     if name == "ordinal" and kind in ("int2", "int4", "int8"):
-        return g.Ordinal(column)
+        return vg.Ordinal(column)
     if name == "boolean" and kind == "bool":
-        return g.Boolean(column, 0.5)
+        return vg.Boolean(column, 0.5)
     if name == "number" and kind in ("int2", "int4", "int8", "float4", "float8", "numeric"):
-        return g.Number(column, 0, 1000, scale=column.scale or 0)
+        return vg.Number(column, 0, 1000, scale=column.scale or 0)
     if name == "ip" and kind in ("inet", "cidr"):
-        return g.IPv4(column)
+        return vg.IPv4(column)
     if name in ("created", "updated", "event", "future", "birth") and kind in ("timestamp", "timestamptz", "date"):
-        return g.Moment(column, name, created=context.created)
+        return vg.Moment(column, name, created=context.created)
     if name in ("sentence", "paragraph", "title", "words") and text:
         return g.TextModel(column, name, TEXT_POOL)
     return None
@@ -364,7 +366,7 @@ def _modify(table, column, gen: g.Gen, options: dict, chosen: bool) -> None:
     """min, max and distribution for the generators that take them."""
     where = f"[tables.{table.name}.columns.{column.name}]"
     ranged = "min" in options or "max" in options
-    if isinstance(gen, g.Number):
+    if isinstance(gen, vg.Number):
         if ranged:
             gen.low = float(options.get("min", gen.low))
             gen.high = float(options.get("max", gen.high))
@@ -374,7 +376,7 @@ def _modify(table, column, gen: g.Gen, options: dict, chosen: bool) -> None:
         if "distribution" in options:
             gen.distribution = options["distribution"]
         return
-    if isinstance(gen, g.Moment):
+    if isinstance(gen, vg.Moment):
         if ranged:
             low, high = options.get("min"), options.get("max")
             if low is None or high is None or isinstance(low, (int, float)) or isinstance(high, (int, float)):
@@ -401,11 +403,11 @@ def _check_references(schema, plans: dict[str, TablePlan]) -> None:
     for plan in plans.values():
         for cp in plan.columns:
             gen = cp.gen
-            if not isinstance(gen, (g.Reference, g.Tree)):
+            if not isinstance(gen, (kg.Reference, kg.Tree)):
                 continue
-            target = plans[gen.target if isinstance(gen, g.Reference) else gen.table]
+            target = plans[gen.target if isinstance(gen, kg.Reference) else gen.table]
             target_gen = target.column(gen.target_column).gen
-            if not hasattr(target_gen, "key") and not (isinstance(target_gen, g.Reference) and target_gen.mode == "owner"):
+            if not hasattr(target_gen, "key") and not (isinstance(target_gen, kg.Reference) and target_gen.mode == "owner"):
                 raise problem(
                     plan.table, [cp.name],
                     f"references {target.name}.{gen.target_column}, which the seed does not number ({target_gen.describe() if target_gen else 'left to the server'})",

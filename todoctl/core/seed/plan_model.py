@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import todoctl.core.seed.generators as g
+import todoctl.core.seed.key_generators as kg
 import todoctl.core.seed.hooks as seed_hooks
 from todoctl.core.seed.profile import FanOut, Profile
 import todoctl.core.seed.schema as seed_schema
@@ -29,7 +30,7 @@ class ColumnPlan:
         if self.gen is None:
             return self.note
         text = self.gen.describe()
-        if self.null > 0 and not isinstance(self.gen, (g.Tree, g.Null)):
+        if self.null > 0 and not isinstance(self.gen, (kg.Tree, g.Null)):
             text += f"; {self.null:.0%} NULL"
         if self.origin == "profile":
             text += " (profile)"
@@ -66,7 +67,7 @@ class TablePlan:
         if not hasattr(self, "_hook_writes"):
             names = {c for hook in self.hooks for c in hook.writes}
             kinds = ("int2", "int4", "int8", "float4", "float8", "bool", "date", "timestamp", "timestamptz", "time", "interval")
-            self._hook_writes = frozenset(c.name for c in self.written if c.name in names and c.column.kind in kinds and not isinstance(c.gen, (g.KeyUUID, g.KeyInteger, g.KeyText, g.Reference, g.Tree)))
+            self._hook_writes = frozenset(c.name for c in self.written if c.name in names and c.column.kind in kinds and not isinstance(c.gen, (kg.KeyUUID, kg.KeyInteger, kg.KeyText, kg.Reference, kg.Tree)))
         return self._hook_writes
 
     @property

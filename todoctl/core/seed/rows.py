@@ -22,6 +22,7 @@ import numpy as np
 
 import todoctl.core.seed.encode as e
 import todoctl.core.seed.generators as g
+import todoctl.core.seed.key_generators as kg
 import todoctl.core.seed.hooks as seed_hooks
 from todoctl.core.seed.counts import owner_of
 from todoctl.core.seed.plan_model import Plan, TablePlan
@@ -145,7 +146,7 @@ class Run:
 
     def key_values(self, table: str, column: str, rows: np.ndarray):
         gen = self.plan.tables[table].column(column).gen
-        if isinstance(gen, g.Reference) and gen.mode == "owner":
+        if isinstance(gen, kg.Reference) and gen.mode == "owner":
             return self.key_values(gen.target, gen.target_column, self.owner_of(table, rows))
         return gen.key(self, rows)
 
@@ -352,7 +353,7 @@ class Chunk:
     def write(self, column: str, data, hook) -> None:
         plan = self.table.column(column)
         gen, kind = plan.gen, plan.column.kind
-        if isinstance(gen, (g.KeyUUID, g.KeyInteger, g.KeyText, g.Reference, g.Tree)):
+        if isinstance(gen, (kg.KeyUUID, kg.KeyInteger, kg.KeyText, kg.Reference, kg.Tree)):
             raise TodoctlError(
                 f"seed hook {hook.where} writes {self.table.name}.{column}, a key or foreign key the seed draws",
                 hint="hooks may change any other column",
