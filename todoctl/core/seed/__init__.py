@@ -8,7 +8,8 @@
                 the plan as data)
     constraints CHECK facts and unique constraints applied to the plan's generators
     counts      rows per root table, and per parent row (the skeleton)
-    names       realistic values by a column's name and type
+    names       realistic values by a column's name and type (password_hashes: in real formats;
+                documents: JSON documents and arrays)
     generators  the column generators' base, pools, text and Faker values (numpy, a chunk at a time);
                 key_generators (keys, references, trees), value_generators (values by kind);
                 drawing: what a generator may ask of its run and chunk (rows implements it)

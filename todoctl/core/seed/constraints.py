@@ -5,16 +5,16 @@ constraint and the setting that would fix it."""
 
 from __future__ import annotations
 
-import math
 from datetime import date, datetime
 from decimal import Decimal
+import math
 from typing import TYPE_CHECKING
 
 import todoctl.core.seed.encode as e
 import todoctl.core.seed.generators as g
 import todoctl.core.seed.key_generators as kg
+import todoctl.core.seed.password_hashes as password_hashes
 import todoctl.core.seed.value_generators as vg
-import todoctl.core.seed.names as names
 from todoctl.core.seed.values import DAY, timestamp_us
 from todoctl.errors import usage_error
 
@@ -104,13 +104,13 @@ def apply_facts(table, column, gen: g.Gen, facts, *, explicit: bool) -> None:
                 raise problem(table, [name], f"{where} values {', '.join(map(repr, bad))} break {said}", "remove them")
         formats = getattr(gen, "formats", None)
         if formats:
-            fitting = [f for f in formats if all(flt(names.hash_sample(f)) for flt in gen.filters)
-                       and (not column.length or len(names.hash_sample(f)) <= column.length)]  # fmt: skip
+            fitting = [f for f in formats if all(flt(password_hashes.hash_sample(f)) for flt in gen.filters)
+                       and (not column.length or len(password_hashes.hash_sample(f)) <= column.length)]  # fmt: skip
             if not fitting:
                 raise problem(table, [name], f"no password hash format ({', '.join(formats)}) satisfies {said}",
                                f"give the hashes: {where} words = \"...\" or values = [...]")  # fmt: skip
             chosen = fitting[0]
-            gen.make = lambda s, f=chosen: names._hashes(s, f, 256)
+            gen.make = lambda s, f=chosen: password_hashes.hashes(s, f, 256)
             gen.label = f"password hash ({chosen})"
         return
     if isinstance(gen, vg.Person):

@@ -15,17 +15,18 @@ from __future__ import annotations
 import difflib
 
 import todoctl.core.seed.checks as check_facts
-import todoctl.core.seed.generators as g
-import todoctl.core.seed.key_generators as kg
-import todoctl.core.seed.value_generators as vg
-import todoctl.core.seed.hooks as seed_hooks
-import todoctl.core.seed.names as names
-import todoctl.core.seed.schema as seed_schema
 from todoctl.core.seed.constraints import apply_facts, apply_orders, convert, keep_unique, micros, problem
 from todoctl.core.seed.counts import count
+import todoctl.core.seed.generators as g
+import todoctl.core.seed.hooks as seed_hooks
+import todoctl.core.seed.key_generators as kg
+import todoctl.core.seed.names as names
+import todoctl.core.seed.password_hashes as password_hashes
 from todoctl.core.seed.plan_model import ColumnPlan, Plan, TablePlan
 from todoctl.core.seed.profile import Profile
+import todoctl.core.seed.schema as seed_schema
 from todoctl.core.seed.sources import Sources, check_locale
+import todoctl.core.seed.value_generators as vg
 from todoctl.core.seed.values import field_encoder
 from todoctl.errors import usage_error
 
@@ -342,7 +343,7 @@ def _named(column, name: str, context) -> g.Gen | None:
     if name in people and text:
         return vg.Person(column, people[name])
     if name == "password_hash" and text:
-        return names.password_hash(column, column.name)
+        return password_hashes.password_hash(column, column.name)
     if name == "uuid" and kind == "uuid":
         return vg.RandomUUID(column)
     if name == "hex" and text:
