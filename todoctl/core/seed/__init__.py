@@ -15,7 +15,8 @@
                 drawing: what a generator may ask of its run and chunk (rows implements it)
     sources     pools drawn once per run: Faker's providers, word lists, text models
     hooks       what an app registers for what a profile cannot say
-    rows        drawing a plan's rows chunk by chunk; values, encode: the binary COPY format
+    rows        drawing a plan's rows chunk by chunk; values, encode: the binary COPY format;
+                streams: the seeded randomness they draw from
     produce     the drawing thread and its spill file
     load        binary COPY, deferred indexes and keys, ANALYZE, sequences, fingerprint
 """

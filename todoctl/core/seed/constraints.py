@@ -10,7 +10,7 @@ from decimal import Decimal
 import math
 from typing import TYPE_CHECKING
 
-import todoctl.core.seed.encode as e
+import todoctl.core.seed.streams as streams
 import todoctl.core.seed.generators as g
 import todoctl.core.seed.key_generators as kg
 import todoctl.core.seed.password_hashes as password_hashes
@@ -257,7 +257,7 @@ def keep_unique(plan: "TablePlan", table, unique, plans) -> None:
 def _make_distinct(plan: "TablePlan", table, part, scope: str, plans) -> bool:
     column_plan = plan.column(part.column)
     gen = column_plan.gen
-    key = e.key_of(f"{table.key}/{part.column}/distinct")
+    key = streams.key_of(f"{table.key}/{part.column}/distinct")
     if isinstance(gen, kg.Reference) and gen.mode == "any":
         if scope == "group":
             gen.mode = "distinct"

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-import todoctl.core.seed.encode as e
+import todoctl.core.seed.streams as streams
 
 
 class RunView(Protocol):
@@ -41,7 +41,7 @@ class ChunkView(Protocol):
     group_offset: np.ndarray  # each row's place among its parent's rows
     group_size: np.ndarray  # how many rows its parent has
 
-    def stream(self, gen) -> e.Stream: ...
+    def stream(self, gen) -> streams.Stream: ...
     def uniform(self, gen, k: int | None = None) -> np.ndarray: ...
     def person(self, names) -> tuple[np.ndarray, np.ndarray]: ...
     def ancestor(self, table: str) -> np.ndarray: ...

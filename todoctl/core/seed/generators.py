@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-import todoctl.core.seed.encode as e
+import todoctl.core.seed.streams as streams
 from todoctl.core.seed.drawing import ChunkView, RunView
 from todoctl.core.seed.values import Composed, Numbers, Picks, ValuePool, field_encoder
 from todoctl.errors import usage_error
@@ -102,9 +102,9 @@ def distinct_index(chunk: "ChunkView", size: int, distinct: Distinct) -> tuple[n
     else:
         position = chunk.numbers - 1
         base = np.zeros(chunk.n, dtype=np.int64)
-    start = np.floor(e.hashed_uniform(distinct.key, base) * size).astype(np.int64)
+    start = np.floor(streams.hashed_uniform(distinct.key, base) * size).astype(np.int64)
     sizes = np.full(chunk.n, size, dtype=np.int64)
-    step = coprime_steps(e.hashed_uniform(distinct.key + 1, base), sizes)
+    step = coprime_steps(streams.hashed_uniform(distinct.key + 1, base), sizes)
     return (start + (position % size) * step) % size, position // size
 
 

@@ -6,6 +6,7 @@ import numpy as np
 
 import todoctl.core.seed.encode as e
 from todoctl.core.seed.generators import Gen, coprime_steps, with_null
+import todoctl.core.seed.streams as streams
 from todoctl.core.seed.values import Composed, Numbers, ValuePool, field_encoder
 
 
@@ -67,9 +68,9 @@ class KeyText(Gen):
         self.pool = ValuePool([w[:limit] for w in words], field_encoder(self.column))
 
     def key(self, run, rows):
-        key = e.key_of(f"key/{self.table}/{self.column.name}")
+        key = streams.key_of(f"key/{self.table}/{self.column.name}")
         numbers = rows + run.offset(self.table) + 1
-        index = np.floor(e.hashed_uniform(key, numbers) * self.pool.size).astype(np.int64)
+        index = np.floor(streams.hashed_uniform(key, numbers) * self.pool.size).astype(np.int64)
         return Composed([("pool", self.pool, index), ("constant", "-"), ("number", numbers)])
 
     def draw(self, chunk):
@@ -123,16 +124,16 @@ class Reference(Gen):
             size = np.full(n, run.count(self.target), dtype=np.int64)
         empty = size <= 0
         if self.mode == "distinct":
-            key = e.key_of(f"{chunk.table.name}/{self.column.name}/links")
+            key = streams.key_of(f"{chunk.table.name}/{self.column.name}/links")
             owner = chunk.owner
-            start = np.floor(e.hashed_uniform(key, owner) * np.maximum(size, 1)).astype(np.int64)
-            step = coprime_steps(e.hashed_uniform(key + 1, owner), size)
+            start = np.floor(streams.hashed_uniform(key, owner) * np.maximum(size, 1)).astype(np.int64)
+            step = coprime_steps(streams.hashed_uniform(key + 1, owner), size)
             offset = (start + chunk.group_offset * step) % np.maximum(size, 1)
         elif self.mode == "one_to_one":
             total = run.count(self.target)
-            key = e.key_of(f"{chunk.table.name}/{self.column.name}/one")
-            start = int(e.hashed_uniform(key, np.zeros(1, dtype=np.int64))[0] * max(total, 1))
-            step = int(coprime_steps(e.hashed_uniform(key + 1, np.zeros(1, dtype=np.int64)), np.array([max(total, 1)]))[0])
+            key = streams.key_of(f"{chunk.table.name}/{self.column.name}/one")
+            start = int(streams.hashed_uniform(key, np.zeros(1, dtype=np.int64))[0] * max(total, 1))
+            step = int(coprime_steps(streams.hashed_uniform(key + 1, np.zeros(1, dtype=np.int64)), np.array([max(total, 1)]))[0])
             return (start + (chunk.numbers - 1) * step) % max(total, 1), None
         else:
             offset = np.floor(chunk.uniform(self) * np.maximum(size, 1)).astype(np.int64)

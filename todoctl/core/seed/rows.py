@@ -3,7 +3,7 @@
 A table's rows are drawn ``CHUNK_ROWS`` at a time; every column of a chunk has its own stream,
 seeded from (seed, rows already in the table, table, chunk number, column), so adding a column to
 the models changes no other column's values, and the rows depend on nothing but the profile, the
-options and the models. Keys are pure functions of row numbers (encode.hashed): a child computes
+options and the models. Keys are pure functions of row numbers (streams.hashed): a child computes
 its parent's key from the parent's row number, which the run's skeleton (``TablePlan.starts``,
 each parent row's first child row) gives. What later tables need of earlier ones besides keys is
 the creation time of parent rows, kept in one int64 array per parent table.
@@ -21,6 +21,7 @@ from typing import Iterator
 import numpy as np
 
 import todoctl.core.seed.encode as e
+import todoctl.core.seed.streams as streams
 import todoctl.core.seed.generators as g
 import todoctl.core.seed.key_generators as kg
 import todoctl.core.seed.hooks as seed_hooks
@@ -139,7 +140,7 @@ class Run:
         return self.offsets.keys.get((table, column), 0)
 
     def key_salt(self, table: str) -> int:
-        return e.key_of(f"todoctl-seed/{self.profile.seed}/{table}/key")
+        return streams.key_of(f"todoctl-seed/{self.profile.seed}/{table}/key")
 
     def count(self, table: str) -> int:
         return self.plan.tables[table].count
@@ -208,7 +209,7 @@ class Chunk:
         offset = run.offset(table.key)
         self.numbers = self.rows + offset + 1
         self.values: dict = {}
-        self._streams: dict[str, e.Stream] = {}
+        self._streams: dict[str, streams.Stream] = {}
         self._prefix = f"todoctl-seed/{run.profile.seed}/{offset}/{table.key}/{number}"
         if table.starts is not None:
             self.owner = owner_of(table.starts, self.rows)
@@ -246,12 +247,12 @@ class Chunk:
 
     # ------------------------------------------------------------ streams
 
-    def stream(self, gen) -> e.Stream:
+    def stream(self, gen) -> streams.Stream:
         return self._stream(gen.column.name)
 
-    def _stream(self, name: str) -> e.Stream:
+    def _stream(self, name: str) -> streams.Stream:
         if name not in self._streams:
-            self._streams[name] = e.Stream(f"{self._prefix}/{name}")
+            self._streams[name] = streams.Stream(f"{self._prefix}/{name}")
         return self._streams[name]
 
     def uniform(self, gen, k: int | None = None) -> np.ndarray:

@@ -8,6 +8,7 @@ import numpy as np
 
 import todoctl.core.seed.encode as e
 from todoctl.core.seed.generators import Gen, coprime_steps
+import todoctl.core.seed.streams as streams
 from todoctl.core.seed.values import DAY, Composed, Numbers, Picks
 from todoctl.errors import usage_error
 
@@ -109,17 +110,17 @@ class Number(Gen):
     def draw(self, chunk):
         if self.distinct and self.capacity:
             size = self.capacity
-            key = e.key_of(f"{chunk.table.name}/{self.column.name}/distinct")
-            start = int(e.hashed_uniform(key, np.zeros(1, dtype=np.int64))[0] * size)
-            step = int(coprime_steps(e.hashed_uniform(key + 1, np.zeros(1, dtype=np.int64)), np.array([size]))[0])
+            key = streams.key_of(f"{chunk.table.name}/{self.column.name}/distinct")
+            start = int(streams.hashed_uniform(key, np.zeros(1, dtype=np.int64))[0] * size)
+            step = int(coprime_steps(streams.hashed_uniform(key + 1, np.zeros(1, dtype=np.int64)), np.array([size]))[0])
             k = (start + ((chunk.numbers - 1) % size) * step) % size
             return Numbers(self._from_steps(k))
         u = chunk.uniform(self)
         span = self.high - self.low
         if self.distribution == "normal":
-            x = np.clip(0.5 + e.normal_curve()(u) / 6, 0, 1)
+            x = np.clip(0.5 + streams.normal_curve()(u) / 6, 0, 1)
         elif self.distribution == "lognormal":
-            x = np.clip(e.lognormal(u, 1.0) / 20, 0, 1)
+            x = np.clip(streams.lognormal(u, 1.0) / 20, 0, 1)
         elif self.distribution in ("zipf", "early"):
             x = u * u * u
         elif self.distribution == "late":
@@ -325,9 +326,9 @@ class Code(Gen):
     def draw(self, chunk):
         n, base = chunk.n, len(self.alphabet)
         size, counted = self.capacity, self.counted
-        key = e.key_of(f"{chunk.table.name}/{self.column.name}/code")
-        start = int(e.hashed_uniform(key, np.zeros(1, dtype=np.int64))[0] * size)
-        step = int(coprime_steps(e.hashed_uniform(key + 1, np.zeros(1, dtype=np.int64)), np.array([size]))[0])
+        key = streams.key_of(f"{chunk.table.name}/{self.column.name}/code")
+        start = int(streams.hashed_uniform(key, np.zeros(1, dtype=np.int64))[0] * size)
+        step = int(coprime_steps(streams.hashed_uniform(key + 1, np.zeros(1, dtype=np.int64)), np.array([size]))[0])
         rest = (start + ((chunk.numbers - 1) % size) * step) % size
         places = np.empty((n, self.length), dtype=np.int64)
         for i, ch in enumerate(self.prefix):
