@@ -31,12 +31,11 @@ from todoctl.core.seed.values import (
     DAY,
     EPOCH_SHIFT_DAYS,
     EPOCH_SHIFT_US,
-    Composed,
     Numbers,
     Picks,
-    ValuePool,
     encode_column,
-    field_encoder,
+    picks_of,
+    texts_of,
     timestamp_us,
 )
 from todoctl.errors import TodoctlError
@@ -349,7 +348,7 @@ class Chunk:
         if isinstance(values, Picks):
             index = values.index if null is None else np.where(null, values.pool.null, values.index)
             return values.pool.array()[index]
-        return np.array([v or "" for v in _compose(values, self.n)], dtype=object)
+        return np.array([v or "" for v in texts_of(values, self.n)], dtype=object)
 
     def write(self, column: str, data, hook) -> None:
         plan = self.table.column(column)
@@ -382,7 +381,7 @@ class Chunk:
             self.values[column] = Numbers(data, previous.null)
             return
         pool = previous.pool if isinstance(previous, Picks) else None
-        self.values[column] = _picks(plan.column, data, pool, self.run.written_pools)
+        self.values[column] = picks_of(plan.column, data, pool, self.run.written_pools)
 
     def write_null(self, column: str, mask: np.ndarray, hook) -> None:
         values = self.values[column]
@@ -391,52 +390,3 @@ class Chunk:
         self.values[column] = g.with_null(values, mask) if mask.any() else values
 
 
-def _picks(column, data: np.ndarray, pool: ValuePool | None, cache: dict) -> Picks:
-    """Values a hook wrote (None for NULL in an object array) as picks: from the column's own
-    pool where they are its values, else from a small pool of them."""
-    null = None
-    if data.dtype == object:
-        missing = np.array([v is None for v in data], dtype=bool)
-        if missing.any():
-            null = missing
-            data = np.where(missing, "", data)
-        data = data.astype(str)
-    if pool is not None and pool.size <= 64 and data.dtype.kind == "U":
-        # A few values (statuses): one comparison per value of the pool, in C.
-        index = np.full(len(data), -1, dtype=np.int64)
-        for i, value in enumerate(pool.values):
-            if isinstance(value, str):
-                index[data == value] = i
-        if (index >= 0).all():
-            return Picks(index, pool, null)
-    unique, inverse = np.unique(data, return_inverse=True)
-    inverse = inverse.astype(np.int64).ravel()
-    if pool is not None:
-        found = [pool.index_of(str(u)) for u in unique]
-        if all(i is not None for i in found):
-            return Picks(np.array(found, dtype=np.int64)[inverse], pool, null)
-    key = (column.name, tuple(unique.tolist()))
-    made = cache.get(key)
-    if made is None:
-        made = ValuePool([str(u) for u in unique], field_encoder(column))
-        if len(unique) <= 256:
-            cache[key] = made
-    return Picks(inverse, made, null)
-
-
-def _compose(values: Composed, n: int) -> list:
-    out = [""] * n
-    for part in values.parts:
-        present = part[3] if len(part) > 3 else None
-        if part[0] == "pool":
-            texts = [part[1].values[i] for i in part[2]]
-        elif part[0] == "number":
-            texts = [str(int(x)) for x in part[1]]
-        else:
-            texts = [part[1]] * n
-        for i in range(n):
-            if present is None or present[i]:
-                out[i] += str(texts[i])
-    if values.null is not None:
-        out = [None if values.null[i] else out[i] for i in range(n)]
-    return out
