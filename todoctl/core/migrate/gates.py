@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import importlib.util
 import json
-from pathlib import Path
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import todoctl.core.drift.vocabulary as drift
 from todoctl.core.drift.vocabulary import SchemaDifference

@@ -2,6 +2,7 @@
 
     job         the run: protection, modes, the transaction, the report
     profile     seed profiles (TOML in the app's seed directory) and command-line options
+                (profile_model: a profile as data, its limits and defaults)
     schema      what the models say: tables in load order, kinds of values, keys, uniques, checks
     checks      CHECK constraints read with PostgreSQL's grammar (pglast)
     plan        every table's count and every column's generator, before any connection (plan_model:

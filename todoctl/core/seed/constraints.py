@@ -5,9 +5,9 @@ constraint and the setting that would fix it."""
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
 from decimal import Decimal
-import math
 from typing import TYPE_CHECKING
 
 import todoctl.core.seed.streams as streams

@@ -12,7 +12,7 @@ import todoctl.core.seed.streams as streams
 import todoctl.core.seed.generators as g
 import todoctl.core.seed.key_generators as kg
 from todoctl.core.seed.constraints import DOCS
-from todoctl.core.seed.profile import FanOut, Profile
+from todoctl.core.seed.profile_model import FanOut, Profile
 from todoctl.errors import usage_error
 
 if TYPE_CHECKING:

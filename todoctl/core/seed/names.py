@@ -8,9 +8,9 @@ rows of a parent, and so on. A name that says nothing gets a value of its type.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import re
 import string
+from dataclasses import dataclass
 
 from todoctl.core.seed.documents import array, documents
 import todoctl.core.seed.generators as g

@@ -23,7 +23,7 @@ import todoctl.core.seed.key_generators as kg
 import todoctl.core.seed.names as names
 import todoctl.core.seed.password_hashes as password_hashes
 from todoctl.core.seed.plan_model import ColumnPlan, Plan, TablePlan
-from todoctl.core.seed.profile import Profile
+from todoctl.core.seed.profile_model import Profile
 import todoctl.core.seed.schema as seed_schema
 from todoctl.core.seed.sources import Sources, check_locale
 import todoctl.core.seed.value_generators as vg

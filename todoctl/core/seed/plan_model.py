@@ -9,7 +9,7 @@ import numpy as np
 import todoctl.core.seed.generators as g
 import todoctl.core.seed.key_generators as kg
 import todoctl.core.seed.hooks as seed_hooks
-from todoctl.core.seed.profile import FanOut, Profile
+from todoctl.core.seed.profile_model import FanOut, Profile
 import todoctl.core.seed.schema as seed_schema
 from todoctl.core.seed.sources import Sources
 
