@@ -106,7 +106,7 @@ def main() -> None:
     from todoctl.core import migrate
     from todoctl.core import seed
     from todoctl.core.seed import job
-    from todoctl.core.shared.revision_gate import require_head
+    from todoctl.core.safety.revision_gate import require_head
 
     runs = int(os.environ.get("BENCH_RUNS", "200"))
     server = Server()

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 from todoctl.errors import TodoctlError, usage_error
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine, MetaData
+    from sqlalchemy import MetaData
 
 ENV_VAR = "TODOCTL_PROJECT"
 TABLE = "[tool.todoctl]"
@@ -110,14 +110,6 @@ class Project:
     def load(self, ref: str, key: str) -> Any:
         """``module:attribute`` of the app, imported; a failure is exit 2 naming the key and file."""
         return _load_ref(self, ref, key)
-
-    def engine(self, url=None) -> "Engine | None":
-        """The app's Engine (``engine`` names one, or a function returning one; a function that takes
-        an argument is given ``url``, the DatabaseURL todoctl works on); None when not set."""
-        from todoctl.core.shared import app_engine
-
-        loaded = app_engine.load(self, url)
-        return loaded.engine if loaded is not None else None
 
     def error(self, key: str, what: str, hint: str | None = None):
         """A usage error about ``key`` of this project's table, located at its line."""

@@ -10,7 +10,7 @@ markers from the code itself, so the reference cannot drift from the program.
     health-checks      the health check registry (todoctl/core/health), with each check's thresholds
     thresholds         every health threshold: unit, default, variable, old name
     review-rules       the review rule registry (todoctl/core/review)
-    lint-rules         `schema lint`'s rules (todoctl/core/schema/lint_rules.py)
+    lint-rules         `schema lint`'s rules (todoctl/core/review/lint_rules.py)
     exit-codes         todoctl.errors.ExitCode with each code's meaning
     json-schemas       every command's --json keys, from todoctl/json_schemas/*.schema.json
     include PATTERN    the Markdown files of docs/ matching PATTERN, in name order (guarantees-*.md)
@@ -318,7 +318,7 @@ def review_rules() -> str:
 
 
 def lint_rules() -> str:
-    from todoctl.core.schema.lint_rules import RULES
+    from todoctl.core.review.lint_rules import RULES
 
     rows = ["| rule | finds |", "|---|---|"]
     rows += [f"| `{rule}` | {_cell(finds)} |" for rule, finds in RULES.items()]

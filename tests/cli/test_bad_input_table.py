@@ -413,7 +413,7 @@ def test_closed_pipe_keeps_the_commands_exit_code(guarded, empty_db):
 def test_a_migration_runs_to_its_end_when_its_reader_goes_away(pg, empty_db):
     import psycopg
 
-    from todoctl.core.shared.revision_gate import revision_state
+    from todoctl.core.safety.revision_gate import revision_state
 
     code, stderr = _closed_reader("-d", empty_db.url, "migrate", "up")
     # stderr holds the target line only (it goes to stderr, which stays open): no error at all.

@@ -177,7 +177,7 @@ def test_a_verbose_traceback_of_an_error_that_echoes_the_url_is_masked(project, 
     """--verbose prints the cause's traceback; a library that puts the URL (and password) in its
     exception does not get it through."""
     from tests.helpers import copy_migrations
-    from todoctl.core.migrate.scripts import script_directory
+    from todoctl.core.history import script_directory
 
     shape = shape_on(shape)
     head = script_directory(None).get_current_head()

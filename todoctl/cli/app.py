@@ -19,6 +19,7 @@ from todoctl.cli import state
 from todoctl.cli.help_words import left_to_core, with_examples
 from todoctl.cli.options import JsonOption
 from todoctl.errors import ExitCode, TodoctlError
+from todoctl.render import layout
 
 
 class TodoctlGroup(TyperGroup):
@@ -33,6 +34,7 @@ class TodoctlGroup(TyperGroup):
         args = list(sys.argv[1:] if args is None else args)
         state.current = state.Settings(json="--json" in args)
         render.document_fields.clear()
+        layout.wide = False
         guard = _ClosedPipeGuard.install()
         try:
             _require_utf8_arguments(args)
@@ -384,6 +386,7 @@ def root(
     state.current.database_url = database_url
     state.current.verbose = verbose
     state.current.wide = wide
+    layout.wide = wide
 
 
 def version(as_json: JsonOption = False) -> None:

@@ -125,7 +125,7 @@ def protect(
     Example:
       todoctl db protect --reason "shared staging database"
     """
-    from todoctl.core.shared import protect as core
+    import todoctl.core.safety.protect as core
 
     url = state.database_url(direct=True, announce=True)
     if dry_run:
@@ -146,7 +146,7 @@ def unprotect(yes: YesOption = False, dry_run: DryRunOption = False, as_json: Js
     Example:
       todoctl db unprotect --yes
     """
-    from todoctl.core.shared import protect as core
+    import todoctl.core.safety.protect as core
 
     url = state.database_url(direct=True, announce=True)
     now = core.status(url)
@@ -169,7 +169,7 @@ def protection(as_json: JsonOption = False) -> None:
     Example:
       todoctl db protection --json
     """
-    from todoctl.core.shared import protect as core
+    import todoctl.core.safety.protect as core
 
     mark = core.status(state.database_url())
     line = f"{mark.database}: " + (f"protected (by {mark.by} at {mark.at})" if mark.protected else "not protected")
@@ -197,7 +197,7 @@ def cancel(
     """
     from todoctl.cli.confirm import confirm_or_refuse
     from todoctl.core.db import sessions
-    from todoctl.core.shared import protect
+    import todoctl.core.safety.protect as protect
 
     url = state.database_url(announce=True)
     checked = sessions.target(url, pid, terminate=terminate)

@@ -214,7 +214,7 @@ def reset(
     from todoctl.cli.confirm import confirm_or_refuse
     from todoctl.cli.signals import terminate_as_interrupt
     from todoctl.core import migrate
-    from todoctl.core.shared import protect
+    import todoctl.core.safety.protect as protect
 
     if dry_run:
         return _dry_run("reset", "head", migrations, as_json, yes=yes)
@@ -484,7 +484,7 @@ def heads(migrations: MigrationsOption = None, as_json: JsonOption = False) -> N
 
     revisions = alembic_words.heads(migrations=migrations)
     if as_json:
-        from todoctl.core.migrate.scripts import Heads
+        from todoctl.core.history import Heads
 
         render.print_json(Heads(revisions))
     else:

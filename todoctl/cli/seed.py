@@ -87,7 +87,7 @@ def seed(
     mode = "append" if append else "truncate" if truncate else "refuse"
     options = dict(profile=profile, rows=rows, users=users, seed=seed_value, now=when, locale=locale, mode=mode)
     if dry_run:  # no URL resolution either: the embedded server is not even started
-        from todoctl.db.url import configured_url
+        from todoctl.db.target import configured_url
 
         report = core.run(configured_url(state.current.database_url), dry_run=True, **options)
     else:

@@ -28,7 +28,7 @@ from todoctl.results import DESCRIPTION, in_json
 # hand-written schema (the error document is not a result).
 _RUN = "todoctl.core.migrate.runner:MigrationRun"
 _PLAN = "todoctl.core.migrate.plan:MigrationPlan"
-_SQL = "todoctl.core.migrate.gates:OfflineSQL"
+_SQL = "todoctl.core.migrate.offline:OfflineSQL"
 
 RESULTS: dict[str, tuple[str, ...]] = {
     "version": ("todoctl.core.db.versions:VersionReport",),
@@ -36,9 +36,9 @@ RESULTS: dict[str, tuple[str, ...]] = {
     "db status": ("todoctl.core.db.server:ServerStatus",),
     "db start": ("todoctl.core.db.server:ServerStatus", "todoctl.core.db.server:DryRun"),
     "db stop": ("todoctl.core.db.server:Stopped", "todoctl.core.db.server:DryRun"),
-    "db protection": ("todoctl.core.shared.protect:Protection",),
-    "db protect": ("todoctl.core.shared.protect:Protection", "todoctl.core.db.server:DryRun"),
-    "db unprotect": ("todoctl.core.shared.protect:Protection", "todoctl.core.db.server:DryRun"),
+    "db protection": ("todoctl.core.safety.protect:Protection",),
+    "db protect": ("todoctl.core.safety.protect:Protection", "todoctl.core.db.server:DryRun"),
+    "db unprotect": ("todoctl.core.safety.protect:Protection", "todoctl.core.db.server:DryRun"),
     "db cancel": ("todoctl.core.db.sessions:SignalResult", "todoctl.core.db.server:DryRun"),
     "db wait": ("todoctl.core.db.wait:WaitResult",),
     # up/down/reset/stamp: the run, its --dry-run plan; up/down --sql: the SQL.
@@ -48,8 +48,8 @@ RESULTS: dict[str, tuple[str, ...]] = {
     "migrate stamp": (_RUN, _PLAN),
     "migrate status": ("todoctl.core.migrate.state:MigrationStatus",),
     "migrate current": ("todoctl.core.migrate.alembic_words:CurrentRevision",),
-    "migrate history": ("todoctl.core.migrate.scripts:RevisionList",),
-    "migrate heads": ("todoctl.core.migrate.scripts:Heads",),
+    "migrate history": ("todoctl.core.history:RevisionList",),
+    "migrate heads": ("todoctl.core.history:Heads",),
     "migrate check": ("todoctl.core.migrate.gates:MigrationCheck",),
     "migrate verify": ("todoctl.core.migrate.roundtrip:VerifyReport",),
     "migrate new": ("todoctl.core.migrate.authoring:NewRevision",),
@@ -60,7 +60,7 @@ RESULTS: dict[str, tuple[str, ...]] = {
     "schema diff": ("todoctl.core.schema.diff:SchemaDiff",),
     "schema dump": ("todoctl.core.schema.pgdump:SchemaDump",),
     "schema erd": ("todoctl.core.schema.mermaid:ErDiagram",),
-    "schema lint": ("todoctl.core.schema.lint_rules:LintReport",),
+    "schema lint": ("todoctl.core.schema.lint_report:LintReport",),
     "seed": ("todoctl.core.seed.job:SeedReport",),
     "explain list": ("todoctl.named_queries:QueryList",),
     "explain run": ("todoctl.core.explain.execute:ExplainResult",),

@@ -27,12 +27,13 @@ MIN_COLUMN_WIDTH = 4
 MAX_HEADER_WIDTH = 12
 
 
+# --wide: tables at full width, nothing folded. Set by the CLI's root callback for one invocation
+# (render never reads the CLI's state: data flows down).
+wide = False
+
+
 def is_wide() -> bool:
-    try:
-        from todoctl.cli import state
-    except ImportError:  # pragma: no cover - render is used without the CLI
-        return False
-    return bool(getattr(state.current, "wide", False))
+    return wide
 
 
 def fit(renderable: Any, *, wide: bool | None = None, width: int | None = None) -> Any:

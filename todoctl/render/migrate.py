@@ -6,7 +6,7 @@ from rich.table import Table
 
 from todoctl.core.migrate.authoring import NewRevision
 from todoctl.core.migrate.runner import MigrationRun
-from todoctl.core.migrate.scripts import Revision
+from todoctl.core.history import Revision
 from todoctl.core.migrate.state import MigrationStatus
 from todoctl.render import console
 from todoctl.render import drift as drift_view

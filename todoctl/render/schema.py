@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from todoctl.core.schema.diff import SchemaDiff
-from todoctl.core.schema.lint_rules import LintReport
+from todoctl.core.schema.lint_report import LintReport
 from todoctl.core.schema.mermaid import ErDiagram
 from todoctl.core.schema.pgdump import SchemaDump
 from todoctl.core.schema.show import SchemaOverview, TableDetail

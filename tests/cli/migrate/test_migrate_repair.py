@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from tests.helpers import schema_snapshot as snapshot
 from todoctl.cli.app import app
 from todoctl.core import migrate
-from todoctl.core.shared import catalog
+import todoctl.core.catalog.snapshot as catalog
 
 runner = CliRunner()
 HEAD = migrate.history()[-1].revision

@@ -224,7 +224,7 @@ def test_duplicate_index_is_a_warning(pg, migrated_db):
 
 
 def test_prefix_duplicate_and_unique_rules():
-    from todoctl.core.shared.catalog_details import IndexDetail
+    from todoctl.core.catalog.details import IndexDetail
 
     def ix(name, indkey, *, unique=False, method="btree", table="tasks"):
         columns = tuple(f"c{k}" for k in indkey.split())

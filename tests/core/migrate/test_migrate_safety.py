@@ -15,8 +15,8 @@ from todoctl.core import migrate
 from todoctl.core.migrate.lock import LOCK_KEY, migration_lock
 from todoctl.core.migrate.runner import RunOptions
 from todoctl.core.migrate.settings import Timeouts
-from todoctl.core.shared import protect
-from todoctl.db.url import configured_url
+import todoctl.core.safety.protect as protect
+from todoctl.db.target import configured_url
 from todoctl.errors import ExitCode, TodoctlError
 
 HEAD = migrate.history()[-1].revision

@@ -13,7 +13,7 @@ from todoctl.todo.models import metadata as todo_metadata
 
 from todoctl.core import migrate
 from todoctl.core.schema import diff as schema_diff
-from todoctl.core.schema import lint_rules as schema_lint
+import todoctl.core.schema.lint_report as schema_lint
 from todoctl.core.schema import mermaid as schema_erd
 from todoctl.core.schema import pgdump as schema_dump
 from todoctl.core.schema import show as schema_show

@@ -361,7 +361,7 @@ def test_dry_run_counts_match_a_real_run_exactly(migrated_db):
 
 
 def test_protected_database_is_refused_unless_overridden(pg, migrated_db, monkeypatch):
-    from todoctl.core.shared import protect
+    import todoctl.core.safety.protect as protect
 
     protect.protect(migrated_db, reason="production")
     for mode in ("refuse", "truncate"):

@@ -1,4 +1,4 @@
-"""`todoctl db`: the embedded server's state and the URL todoctl resolves (protection lives in shared/).
+"""`todoctl db`: the embedded server's state and the URL todoctl resolves (protection lives in core/safety/).
 
     server    the embedded server: status, start, stop, shell, the URL
     sessions  db cancel: cancel another session's query or end the session (imported by name)

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from todoctl.db import embedded
 from todoctl.db.engine import embedded_database
-from todoctl.db.url import configured_url, mask_url
+from todoctl.db.target import configured_url
+from todoctl.db.url import mask_url
 from todoctl.results import TargetDatabase, human_only
 
 

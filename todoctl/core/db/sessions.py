@@ -11,8 +11,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from todoctl.core.shared import protect
-from todoctl.core.shared.sessions import Session, find
+import todoctl.core.safety.protect as protect
+from todoctl.core.sessions.others import Session, find
 from todoctl.db.url import DatabaseURL
 from todoctl.errors import ExitCode, TodoctlError
 from todoctl.results import human_only

@@ -52,7 +52,8 @@ def report(explicit: str | None = None, *, with_server: bool = True) -> VersionR
 
 def _server(explicit: str | None) -> tuple[ServerVersion | None, TargetDatabase | None]:
     from todoctl.db import embedded
-    from todoctl.db.url import DatabaseURL, configured_url, mask
+    from todoctl.db.target import configured_url
+    from todoctl.db.url import DatabaseURL, mask
     from todoctl.errors import TodoctlError
 
     try:

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from todoctl.core.explain import plan as plan_nodes
+import todoctl.core.explain.plan as plan_nodes
 from todoctl.core.explain.plan import PlanNode
 from todoctl.db.url import DatabaseURL
 from todoctl.errors import usage_error

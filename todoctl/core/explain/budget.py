@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from todoctl import named_queries
-from todoctl.core.explain import findings as plan_findings
-from todoctl.core.explain import plan as plan_nodes
+import todoctl.core.explain.findings as plan_findings
+import todoctl.core.explain.plan as plan_nodes
 from todoctl.core.explain.findings import Finding
-from todoctl.core.shared.sql_names import idents
+from todoctl.core.sql_names import idents
 from todoctl.db.url import DatabaseURL
 from todoctl.errors import usage_error
 

@@ -8,10 +8,10 @@ import re
 from typing import TYPE_CHECKING
 
 from todoctl import named_queries
-from todoctl.core.explain import plan as plan_nodes
+import todoctl.core.explain.plan as plan_nodes
 from todoctl.core.explain.findings import Finding
 from todoctl.core.explain.plan import PlanNode
-from todoctl.core.shared.sql_names import ident
+from todoctl.core.sql_names import ident
 
 if TYPE_CHECKING:
     pass

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from todoctl import named_queries
-from todoctl.core.explain import findings as plan_findings
+import todoctl.core.explain.findings as plan_findings
 from todoctl.core.explain.findings import Finding
 from todoctl.core.explain.plan import PlanNode
 from todoctl.db.engine import connection
@@ -81,7 +81,7 @@ def _server_version(raw) -> str:
 
 def _protected(raw, url: DatabaseURL) -> bool:
     """Whether the database carries the protection mark; one this role cannot read is exit 4."""
-    from todoctl.core.shared import protect
+    import todoctl.core.safety.protect as protect
 
     try:
         return protect.read_with(raw.execute, url.display).protected
@@ -94,7 +94,7 @@ def _judge(raw, statement, timeout: str) -> list:
     read from the catalog in a READ ONLY transaction under the statement's timeouts."""
     import psycopg
 
-    from todoctl.core.explain import harmless
+    import todoctl.core.explain.harmless as harmless
 
     try:
         with raw.cursor() as cur:
@@ -229,7 +229,7 @@ def explain(
 
 def _require_head(conn: "Connection", url: DatabaseURL, what: str) -> None:
     """Exit 1 with "run `todoctl migrate up`" unless the schema is at head (the queries need it)."""
-    from todoctl.core.shared.revision_gate import require_head
+    from todoctl.core.safety.revision_gate import require_head
 
     try:
         require_head(conn, url.display, what)
@@ -254,8 +254,8 @@ def explain_sql(
     unless all are proven harmless (core/explain/harmless.py) it is refused: unless
     ``allow_side_effects``, and always on a protected database.
     """
-    from todoctl.core.explain import adhoc as adhoc_sql
-    from todoctl.core.explain import harmless
+    import todoctl.core.explain.adhoc as adhoc_sql
+    import todoctl.core.explain.harmless as harmless
 
     statement = adhoc_sql.parse_statement(sql)
     timeout = check_timeout(timeout)

@@ -11,7 +11,7 @@ from todoctl.core.explain.plan import (
     PlanNode,
     relation_rows,
 )
-from todoctl.core.shared.sql_names import ident, idents, keys
+from todoctl.core.sql_names import ident, idents, keys
 
 
 @dataclass(frozen=True)

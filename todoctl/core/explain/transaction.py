@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from todoctl.core.explain import plan as plan_nodes
+import todoctl.core.explain.plan as plan_nodes
 from todoctl.db.url import mask
 from todoctl.errors import ExitCode, TodoctlError, connection_error, usage_error
 
@@ -104,7 +104,7 @@ def catalog_first(cur) -> None:
 def lock_wait(raw, what: str, timeout: str) -> TodoctlError:
     """Exit 5 for a statement that gave up waiting for a lock, naming the sessions that hold locks
     on the database's tables (what it waited for is among them), as migrations do."""
-    from todoctl.core.shared.sessions import holding_app_locks, how_to_end
+    from todoctl.core.sessions.others import holding_app_locks, how_to_end
 
     _rollback(raw)
     try:

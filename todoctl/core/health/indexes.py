@@ -11,16 +11,16 @@ from todoctl.core.health.registry import (
     query,
     read_only,
 )
-from todoctl.core.shared import index_overlap
-from todoctl.core.shared.catalog_details import IndexDetail, index_details
-from todoctl.core.shared.sql_names import ident, qualified
-from todoctl.core.shared.catalog import key_sql, named_sql
+import todoctl.core.catalog.index_overlap as index_overlap
+from todoctl.core.catalog.details import IndexDetail, index_details
+from todoctl.core.catalog.snapshot import key_sql, named_sql
+from todoctl.core.sql_names import ident, qualified
 from todoctl.project import app_tables
 
 
 @check("invalid-indexes", "indexes left INVALID, e.g. by a failed CREATE INDEX CONCURRENTLY")
 def _invalid_indexes(ctx: Context) -> Check:
-    from todoctl.core.shared.index_builds import invalid_indexes
+    from todoctl.core.catalog.index_builds import invalid_indexes
 
     with read_only(ctx) as conn:
         states = invalid_indexes(conn)
@@ -99,8 +99,8 @@ def _index_ref(table: str, index: str) -> str:
 
 
 def find_duplicates(indexes: list[IndexDetail]) -> list[dict]:
-    """Indexes another one makes unnecessary: the same rule as `schema lint` (core/shared/index_overlap.py)."""
-    from todoctl.core.schema.lint_rules import drop_index_sql
+    """Indexes another one makes unnecessary: the same rule as `schema lint` (core/catalog/index_overlap.py)."""
+    from todoctl.core.review.lint_rules import drop_index_sql
 
     return [
         {

@@ -1,7 +1,7 @@
 """The app's connection pool as health sees it: the app's own Engine (``engine`` in
 ``[tool.todoctl]``), what it is configured with, what a session through it gets, and a load probe.
 
-The settings are read from the Engine the app builds (core/shared/app_engine.py). The probe and the
+The settings are read from the Engine the app builds (core/app_engine.py). The probe and the
 session run through an engine with the same pool class, pool settings and connect arguments on the
 database health checks (app_engine.on_target), so ``--probe N`` measures the pool the app runs.
 """
@@ -13,8 +13,8 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
-from todoctl.core.shared import app_engine
-from todoctl.core.shared.app_engine import AppEngine, EngineFacts, SessionSettings
+import todoctl.core.app_engine as app_engine
+from todoctl.core.app_engine import AppEngine, EngineFacts, SessionSettings
 from todoctl.db.url import DatabaseURL, mask
 from todoctl.errors import usage_error
 

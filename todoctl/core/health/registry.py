@@ -170,7 +170,7 @@ def shown_query(ctx: Context, sql: str | None, limit: int | None = None) -> str 
 
     Masking comes first: the full text scans where a cut one might end inside a quote.
     """
-    from todoctl.core.shared.query_text import mask_literals
+    from todoctl.core.sessions.query_text import mask_literals
 
     text = sql if ctx.show_query_text else mask_literals(sql)
     if text and limit and len(text) > limit:

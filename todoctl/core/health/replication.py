@@ -145,7 +145,7 @@ def _threshold(ctx: Context) -> str:
 
 @check("replication", "replay lag of standbys and the read replica (DATABASE_URL_REPLICA); inactive slots holding WAL")
 def _replication(ctx: Context) -> Check:
-    from todoctl.db.url import replica_url
+    from todoctl.db.target import replica as replica_url
 
     t = ctx.thresholds
     replica = replica_url()  # malformed or empty: exit 3, like DATABASE_URL

@@ -18,16 +18,16 @@ from typing import Callable, Iterable
 # Importing a check module registers its checks; the import order is the display order (so the
 # sorter is kept off these lines).
 # isort: off
-from todoctl.core.health import connection as health_connection  # noqa: F401
-from todoctl.core.health import activity as health_activity  # noqa: F401
-from todoctl.core.health import blocking as health_blocking  # noqa: F401
-from todoctl.core.health import indexes as health_indexes  # noqa: F401
-from todoctl.core.health import stats as health_stats  # noqa: F401
-from todoctl.core.health import sequences as health_sequences  # noqa: F401
-from todoctl.core.health import replication as health_replication  # noqa: F401
-from todoctl.core.health import top_queries as health_top_queries  # noqa: F401
+import todoctl.core.health.connection as health_connection  # noqa: F401
+import todoctl.core.health.activity as health_activity  # noqa: F401
+import todoctl.core.health.blocking as health_blocking  # noqa: F401
+import todoctl.core.health.indexes as health_indexes  # noqa: F401
+import todoctl.core.health.stats as health_stats  # noqa: F401
+import todoctl.core.health.sequences as health_sequences  # noqa: F401
+import todoctl.core.health.replication as health_replication  # noqa: F401
+import todoctl.core.health.top_queries as health_top_queries  # noqa: F401
 # isort: on
-from todoctl.core.health import pool as app_pool
+import todoctl.core.health.pool as app_pool
 from todoctl.core.health.pool import PoolReport, ProbeResult, check_probe
 from todoctl.core.health.pool import probe as run_probe
 from todoctl.core.health.registry import (

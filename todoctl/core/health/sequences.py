@@ -93,7 +93,7 @@ def _sequences(ctx: Context) -> Check:
 
 def widen_sql(sequence: dict) -> str:
     """The statements that give a sequence (and the column it feeds) bigint's range."""
-    from todoctl.core.shared.sql_names import ident, qualified
+    from todoctl.core.sql_names import ident, qualified
 
     statements = []
     if sequence["column_name"] and sequence["column_type"] != "bigint":

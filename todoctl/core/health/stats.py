@@ -7,7 +7,7 @@ since the last reset. dead-tuples and wraparound read gauges (the state now), wh
 
 from __future__ import annotations
 
-from todoctl.core.health import counters as health_counters
+import todoctl.core.health.counters as health_counters
 from todoctl.core.health.registry import (
     Check,
     Context,
@@ -23,7 +23,7 @@ from todoctl.core.health.registry import (
     severity,
 )
 from todoctl.core.health.thresholds import Thresholds
-from todoctl.core.shared.catalog import key_sql, named_sql
+from todoctl.core.catalog.snapshot import key_sql, named_sql
 from todoctl.project import app_tables
 
 XID_LIMIT = 2**31  # transaction IDs wrap around (and the server stops) near here
@@ -158,7 +158,7 @@ def _dead_tuples(ctx: Context) -> Check:
         value += "; autovacuum is off"
         hint = "turn autovacuum on"
     elif status is not Status.OK:
-        from todoctl.core.shared.sql_names import ident
+        from todoctl.core.sql_names import ident
 
         details["sql"] = f"VACUUM (ANALYZE) {ident(worst['table'])};"
         hint = f"{details['sql']}  if it recurs, lower autovacuum_vacuum_scale_factor for it"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import itertools
 
-from todoctl.core.health import counters as health_counters
+import todoctl.core.health.counters as health_counters
 from todoctl.core.health.registry import (
     Check,
     Context,

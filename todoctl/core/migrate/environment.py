@@ -221,7 +221,7 @@ def revision(config: Config, *, message: str, rev_id: str | None, autogenerate_:
 
     def retrieve(rev, ctx):
         if autogenerate_:
-            from todoctl.core.shared.drift_models import quiet_reflection
+            from todoctl.core.drift.models import quiet_reflection
 
             with quiet_reflection():
                 context.run_autogenerate(rev, ctx)

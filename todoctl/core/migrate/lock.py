@@ -58,7 +58,7 @@ def _split_key(key: int) -> tuple[int, int]:
 def holder(conn) -> LockHolder | None:
     """Who holds the migration lock on this database (psycopg connection)."""
     classid, objid = _split_key(LOCK_KEY)
-    from todoctl.core.shared.query_text import mask_literals
+    from todoctl.core.sessions.query_text import mask_literals
 
     row = conn.execute(
         "SELECT a.pid, coalesce(a.application_name, ''), a.client_addr::text, "

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from todoctl.core.migrate.runner import RunOptions, _absolute_target, _plan, _refuse_unknown, _refuse_untracked
-from todoctl.core.migrate.scripts import RELATIVE_TARGET, check_target, script_directory, single_head
+from todoctl.core.history import RELATIVE_TARGET, check_target, script_directory, single_head
 from todoctl.core.migrate.state import InvalidIndex, _with_planned_repair, current_revisions, invalid_indexes
 from todoctl.db.engine import connection
 from todoctl.db.url import DatabaseURL
@@ -62,7 +62,7 @@ def plan(
     options: RunOptions | None = None,
 ) -> MigrationPlan:
     """What ``migrate DIRECTION TARGET`` would do on ``url`` now (direction: up, down, reset, stamp)."""
-    from todoctl.core.shared import protect
+    import todoctl.core.safety.protect as protect
 
     options = options or RunOptions()
     script = script_directory(migrations)

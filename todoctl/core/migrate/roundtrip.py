@@ -15,9 +15,9 @@ from typing import Callable
 
 from todoctl.core.migrate.environment import EnvIgnoresConnection
 from todoctl.core.migrate.runner import RunOptions, downgrade, upgrade
-from todoctl.core.migrate.scripts import script_directory
-from todoctl.core.shared import catalog
-from todoctl.core.shared.drift_models import model_drift
+from todoctl.core.history import script_directory
+import todoctl.core.catalog.snapshot as catalog
+from todoctl.core.drift.models import model_drift
 from todoctl.db.engine import connection
 from todoctl.db.scratch import scratch_database
 from todoctl.db.url import DatabaseURL
@@ -130,7 +130,7 @@ def verify(
 
 def _data_round_trip(url: DatabaseURL, migrations, options: RunOptions) -> tuple[bool, str | None]:
     try:
-        from todoctl.core.seed import job as seed_job
+        import todoctl.core.seed.job as seed_job
 
         seed_job.run(url, rows=[_SAMPLE_ROOT_ROWS], mode="truncate")
         downgrade(url, "base", migrations=migrations, options=options)

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Iterator
 if TYPE_CHECKING:
     from sqlalchemy import Table
 
-    from todoctl.core.review.engine import ReviewContext
-    from todoctl.core.schema.lint_rules import LiveSchema
+    from todoctl.core.review.registry import ReviewContext
+    from todoctl.core.review.lint_rules import LiveSchema
 
 
 def live_schema(ctx: "ReviewContext") -> "LiveSchema":
     """The catalog snapshot, indexes and foreign keys of ``ctx.schema``, read once per review."""
-    from todoctl.core.schema.lint_rules import live_schema as read
+    from todoctl.core.review.lint_rules import live_schema as read
 
     return ctx.cached("live-schema", lambda: read(ctx.connection(), ctx.schema))
 

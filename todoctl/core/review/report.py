@@ -34,7 +34,7 @@ class Finding:
     table: str = ""
     subject: str = ""
     # The statement(s) the hint gives, exactly as to run (identifiers quoted where PostgreSQL needs
-    # it: core/shared/sql_names.py); empty when the fix is not a statement or needs a decision.
+    # it: core/sql_names.py); empty when the fix is not a statement or needs a decision.
     sql: str = ""
 
 

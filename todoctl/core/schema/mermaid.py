@@ -15,9 +15,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from todoctl.core.shared import catalog
-from todoctl.core.shared.catalog_details import SCHEMA, foreign_keys, index_details
-from todoctl.core.shared.revision_gate import require_head
+import todoctl.core.catalog.snapshot as catalog
+from todoctl.core.catalog.details import SCHEMA, foreign_keys, index_details
+from todoctl.core.safety.revision_gate import require_head
 from todoctl.db.engine import connection
 from todoctl.db.url import DatabaseURL
 from todoctl.results import human_only

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from todoctl.core.shared import catalog
-from todoctl.core.shared.catalog import (
+import todoctl.core.catalog.snapshot as catalog
+from todoctl.core.catalog.snapshot import (
     ColumnInfo as Column,  # one description of a column for both
 )
-from todoctl.core.shared.catalog import ConstraintInfo as Constraint
-from todoctl.core.shared.catalog_details import (
+from todoctl.core.catalog.snapshot import ConstraintInfo as Constraint
+from todoctl.core.catalog.details import (
     SCHEMA,
     ForeignKey,
     IndexDetail,

@@ -10,18 +10,20 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from todoctl.core.seed import encode as e
-from todoctl.core.seed import generators as g
-from todoctl.core.seed import names
+import todoctl.core.seed.streams as streams
+import todoctl.core.seed.generators as g
+import todoctl.core.seed.key_generators as kg
+import todoctl.core.seed.password_hashes as password_hashes
+import todoctl.core.seed.value_generators as vg
 from todoctl.core.seed.values import DAY, timestamp_us
 from todoctl.errors import usage_error
 
 if TYPE_CHECKING:
-    from todoctl.core.seed.plan import TablePlan
+    from todoctl.core.seed.plan_model import TablePlan
 
 DOCS = "docs/seed.md"
 _INTEGER_LIMITS = {"int2": 2**15 - 1, "int4": 2**31 - 1, "int8": 2**53}  # int8: exact in a float64 draw
-_UNIQUE_BY_CONSTRUCTION = (g.KeyUUID, g.KeyInteger, g.KeyText, g.RandomUUID, g.Ordinal, g.Code)
+_UNIQUE_BY_CONSTRUCTION = (kg.KeyUUID, kg.KeyInteger, kg.KeyText, vg.RandomUUID, vg.Ordinal, vg.Code)
 
 
 def problem(table, columns, what: str, fix: str):
@@ -60,10 +62,10 @@ def apply_facts(table, column, gen: g.Gen, facts, *, explicit: bool) -> None:
     name = column.name
     said = ", ".join(facts.where.get(name, [])) or "the column's type"
     where = f"[tables.{table.name}.columns.{name}]"
-    if isinstance(gen, g.Number):
+    if isinstance(gen, vg.Number):
         _number_bounds(table, column, gen, facts.bounds.get(name, []), said, explicit or getattr(gen, "explicit", False))
         return
-    if isinstance(gen, g.Moment):
+    if isinstance(gen, vg.Moment):
         bounds = facts.bounds.get(name, [])
         if bounds:
             low, high = -(2**62), 2**62
@@ -102,23 +104,23 @@ def apply_facts(table, column, gen: g.Gen, facts, *, explicit: bool) -> None:
                 raise problem(table, [name], f"{where} values {', '.join(map(repr, bad))} break {said}", "remove them")
         formats = getattr(gen, "formats", None)
         if formats:
-            fitting = [f for f in formats if all(flt(names.hash_sample(f)) for flt in gen.filters)
-                       and (not column.length or len(names.hash_sample(f)) <= column.length)]  # fmt: skip
+            fitting = [f for f in formats if all(flt(password_hashes.hash_sample(f)) for flt in gen.filters)
+                       and (not column.length or len(password_hashes.hash_sample(f)) <= column.length)]  # fmt: skip
             if not fitting:
                 raise problem(table, [name], f"no password hash format ({', '.join(formats)}) satisfies {said}",
                                f"give the hashes: {where} words = \"...\" or values = [...]")  # fmt: skip
             chosen = fitting[0]
-            gen.make = lambda s, f=chosen: names._hashes(s, f, 256)
+            gen.make = lambda s, f=chosen: password_hashes.hashes(s, f, 256)
             gen.label = f"password hash ({chosen})"
         return
-    if isinstance(gen, g.Person):
+    if isinstance(gen, vg.Person):
         gen.filters = _text_filters(column, facts)
         gen.max_length = column.length
         gen.where = (table.name, name, said)
         return
-    if isinstance(gen, g.Hex) and column.length:
+    if isinstance(gen, vg.Hex) and column.length:
         gen.length = min(gen.length, column.length)
-    if isinstance(gen, (g.Hex, g.Code)):
+    if isinstance(gen, (vg.Hex, vg.Code)):
         sample = "0" * gen.length
         for flt in _text_filters(column, facts):
             if not flt(sample) and not flt("1" * gen.length):
@@ -162,7 +164,7 @@ def _value_filters(column, facts) -> list:
     return out
 
 
-def _number_bounds(table, column, gen: g.Number, bounds, said: str, explicit: bool) -> None:
+def _number_bounds(table, column, gen: vg.Number, bounds, said: str, explicit: bool) -> None:
     """The range a CHECK and the type allow, intersected with the generator's."""
     kind = column.kind
     if kind in _INTEGER_LIMITS:
@@ -207,17 +209,17 @@ def apply_orders(plan: "TablePlan", facts) -> None:
         plans = {c.name: c for c in plan.columns}
         for name in (lower, higher):
             gen = plans[name].gen
-            if gen is None or not isinstance(gen, (g.Number, g.Moment, g.Ordinal)):
+            if gen is None or not isinstance(gen, (vg.Number, vg.Moment, vg.Ordinal)):
                 raise problem(
                     plan.table, [lower, higher], f"CHECK {constraint} orders two columns, and {name} is not a number or a time",
                     f"trust it and keep the order in a rows hook: [tables.{plan.name}] trust = [{constraint!r}]",
                 )  # fmt: skip
         higher_gen, lower_gen = plans[higher].gen, plans[lower].gen
-        if isinstance(higher_gen, g.Moment) and isinstance(lower_gen, g.Moment) and higher_gen.rule in ("event", "future") \
+        if isinstance(higher_gen, vg.Moment) and isinstance(lower_gen, vg.Moment) and higher_gen.rule in ("event", "future") \
                 and higher_gen.created in (None, lower) and lower_gen.created != higher:
             # The later time counts from the earlier one (a loan is due after it was borrowed).
             higher_gen.created, higher_gen.needs = lower, (lower,)
-        if isinstance(higher_gen, g.Moment) and higher_gen.created == lower and not strict and higher_gen.rule in ("updated", "event", "future"):
+        if isinstance(higher_gen, vg.Moment) and higher_gen.created == lower and not strict and higher_gen.rule in ("updated", "event", "future"):
             continue  # after creation by construction
         plan.orders.append((lower, higher, strict))
 
@@ -227,13 +229,13 @@ def apply_orders(plan: "TablePlan", facts) -> None:
 
 def keep_unique(plan: "TablePlan", table, unique, plans) -> None:
     gens = {c.name: c.gen for c in plan.columns}
-    if any(isinstance(gens.get(p.column), _UNIQUE_BY_CONSTRUCTION) and not (isinstance(gens[p.column], g.Ordinal) and plan.parent and plan.parent not in unique.columns) for p in unique.parts):
+    if any(isinstance(gens.get(p.column), _UNIQUE_BY_CONSTRUCTION) and not (isinstance(gens[p.column], vg.Ordinal) and plan.parent and plan.parent not in unique.columns) for p in unique.parts):
         return
-    if any(isinstance(gens.get(p.column), g.Person) and gens[p.column].part in ("email", "username") for p in unique.parts):
+    if any(isinstance(gens.get(p.column), vg.Person) and gens[p.column].part in ("email", "username") for p in unique.parts):
         return
-    if any(isinstance(gens.get(p.column), g.Hex) and gens[p.column].length >= 16 for p in unique.parts):
+    if any(isinstance(gens.get(p.column), vg.Hex) and gens[p.column].length >= 16 for p in unique.parts):
         return
-    if any(isinstance(gens.get(p.column), g.Reference) and gens[p.column].mode == "one_to_one" for p in unique.parts):
+    if any(isinstance(gens.get(p.column), kg.Reference) and gens[p.column].mode == "one_to_one" for p in unique.parts):
         return
     in_group = plan.parent is not None and plan.parent in unique.columns
     rest = [p for p in unique.parts if p.column != plan.parent]
@@ -255,8 +257,8 @@ def keep_unique(plan: "TablePlan", table, unique, plans) -> None:
 def _make_distinct(plan: "TablePlan", table, part, scope: str, plans) -> bool:
     column_plan = plan.column(part.column)
     gen = column_plan.gen
-    key = e.key_of(f"{table.key}/{part.column}/distinct")
-    if isinstance(gen, g.Reference) and gen.mode == "any":
+    key = streams.key_of(f"{table.key}/{part.column}/distinct")
+    if isinstance(gen, kg.Reference) and gen.mode == "any":
         if scope == "group":
             gen.mode = "distinct"
             plan.caps.append(("range", gen))
@@ -273,19 +275,19 @@ def _make_distinct(plan: "TablePlan", table, part, scope: str, plans) -> bool:
                 return False
             plan.caps.append(("size", size) if scope == "group" else ("total", size))
         return True
-    if isinstance(gen, g.Number) and gen.capacity:
+    if isinstance(gen, vg.Number) and gen.capacity:
         if scope == "group":
-            column_plan.gen = g.Ordinal(column_plan.column, int(math.ceil(gen.low)) if gen.integer else 0)
+            column_plan.gen = vg.Ordinal(column_plan.column, int(math.ceil(gen.low)) if gen.integer else 0)
             if gen.integer:
                 plan.caps.append(("size", gen.capacity))
         else:
             gen.distinct = True
             plan.caps.append(("total", gen.capacity))
         return True
-    if isinstance(gen, g.Person) and gen.part == "full":
+    if isinstance(gen, vg.Person) and gen.part == "full":
         gen.unique = True
         return True
-    if isinstance(gen, g.Moment) and gen.can_be_distinct():
+    if isinstance(gen, vg.Moment) and gen.can_be_distinct():
         gen.distinct = scope
         return True
     return False

@@ -8,14 +8,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from todoctl.core.seed import encode as e
-from todoctl.core.seed import generators as g
+import todoctl.core.seed.streams as streams
+import todoctl.core.seed.generators as g
+import todoctl.core.seed.key_generators as kg
 from todoctl.core.seed.constraints import DOCS
-from todoctl.core.seed.profile import FanOut, Profile
+from todoctl.core.seed.profile_model import FanOut, Profile
 from todoctl.errors import usage_error
 
 if TYPE_CHECKING:
-    from todoctl.core.seed.plan import TablePlan
+    from todoctl.core.seed.plan_model import TablePlan
 
 DEFAULT_FAN_OUT = FanOut("lognormal", mean=3.0, skew=1.0)
 LINK_FAN_OUT = FanOut("weights", weights=(1.0, 2.0, 2.0, 1.0))
@@ -48,7 +49,7 @@ def count(plan: "TablePlan", table, spec, profile: Profile, plans, users_table) 
     plan.fixed = asked
     plan.fan_out = spec.per_parent or _default_fan_out(plan)
     parents = plans[plan.parent_table].count
-    stream = e.Stream(f"todoctl-seed/{profile.seed}/{table.key}/skeleton")
+    stream = streams.Stream(f"todoctl-seed/{profile.seed}/{table.key}/skeleton")
     if plan.fan_out.kind == "lognormal" or asked is not None:
         u = stream.uniform(parents) if parents else np.zeros(0)
         counts = _fan_out_counts(plan.fan_out, u, asked)
@@ -98,7 +99,7 @@ def _fan_out_counts(fan: FanOut, u: np.ndarray, total: int | None) -> np.ndarray
     if m == 0:
         return np.zeros(0, dtype=np.int64)
     if fan.kind == "lognormal":
-        weights = e.lognormal(u, fan.skew) if fan.skew > 0 else np.ones(m)
+        weights = streams.lognormal(u, fan.skew) if fan.skew > 0 else np.ones(m)
         return _apportion(weights, total if total is not None else round(m * fan.mean))
     if fan.kind == "uniform":
         draws = fan.low + np.minimum(np.floor(u * (fan.high - fan.low + 1)), fan.high - fan.low).astype(np.int64)
@@ -139,7 +140,7 @@ def _caps(plan: "TablePlan", plans, low: int, high: int) -> np.ndarray | None:
     return caps
 
 
-def _range_sizes(plan: "TablePlan", plans, gen: g.Reference, low: int, high: int) -> np.ndarray:
+def _range_sizes(plan: "TablePlan", plans, gen: kg.Reference, low: int, high: int) -> np.ndarray:
     """For each parent row of ``low..high``, how many rows of ``gen``'s target its rows may point at."""
     target = plans[gen.target]
     if gen.within is None:

@@ -19,11 +19,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterator
 
-from todoctl.core.seed import load as seed_load
-from todoctl.core.seed import plan as seed_plan
-from todoctl.core.seed import profile as seed_profile
+import todoctl.core.seed.load as seed_load
+import todoctl.core.seed.plan as seed_plan
+import todoctl.core.seed.profile as seed_profile
 from todoctl.core.seed.produce import Producer
-from todoctl.core.shared.revision_gate import require_head
+from todoctl.core.safety.revision_gate import require_head
 from todoctl.db.url import DatabaseURL
 from todoctl.errors import ExitCode, TodoctlError, usage_error
 from todoctl.results import human_only
@@ -93,7 +93,7 @@ def check_not_protected(conn, url: DatabaseURL, *, yes: bool) -> None:
     """Refuse to seed (or truncate) a database marked as production by `todoctl db protect`,
     unless given both ``yes`` and TODOCTL_ALLOW_PRODUCTION=1 (exit 4). Read on the seed's own
     connection, before any table is locked."""
-    from todoctl.core.shared import protect
+    import todoctl.core.safety.protect as protect
 
     protect.refuse_if_protected(protect.read_with(conn.execute, url.display), url, "seed it", yes=yes)
 
@@ -136,8 +136,8 @@ def _load_code(plan) -> None:
     import alembic.script  # noqa: F401
     import psycopg  # noqa: F401
 
-    import todoctl.core.migrate.scripts  # noqa: F401
-    import todoctl.core.shared.protect  # noqa: F401
+    import todoctl.core.history  # noqa: F401
+    import todoctl.core.safety.protect  # noqa: F401
     import todoctl.db.engine  # noqa: F401
 
     plan.sources.load_faker()
@@ -146,7 +146,7 @@ def _load_code(plan) -> None:
 def fingerprint(url: DatabaseURL) -> str:
     """Content fingerprint of the app tables (deterministic, order-independent)."""
     from todoctl import project
-    from todoctl.core.seed import schema as seed_schema
+    import todoctl.core.seed.schema as seed_schema
 
     schema = seed_schema.read(project.app_metadata())
     with seed_load.connect(url) as conn, seed_load.database_errors(url, "fingerprinting"):

@@ -113,14 +113,14 @@ def truncate(conn: "psycopg.Connection", plan) -> None:
 
 def offsets(conn: "psycopg.Connection", plan):
     """What an append continues from: each table's rows, and its integer keys' largest values."""
-    from todoctl.core.seed import generators as g
+    import todoctl.core.seed.key_generators as kg
     from todoctl.core.seed.rows import Offsets
 
     out = Offsets()
     for table in plan.tables.values():
         out.rows[table.key] = int(conn.execute(f"SELECT count(*) FROM {table.table.quoted}").fetchone()[0])
         for column in table.written:
-            if isinstance(column.gen, g.KeyInteger):
+            if isinstance(column.gen, kg.KeyInteger):
                 value = conn.execute(f"SELECT max({column.column.quoted}) FROM {table.table.quoted}").fetchone()[0]
                 out.keys[(table.key, column.name)] = int(value or 0)
     return out
@@ -158,11 +158,11 @@ def converter(conn: "psycopg.Connection"):
 def advance_sequences(conn: "psycopg.Connection", plan, offsets) -> None:
     """Identity and serial columns: the sequence moves past the values the seed drew, so the
     app's next insert does not collide with a seeded row."""
-    from todoctl.core.seed import generators as g
+    import todoctl.core.seed.key_generators as kg
 
     for table in plan.tables.values():
         for column in table.written:
-            if isinstance(column.gen, g.KeyInteger) and table.count:
+            if isinstance(column.gen, kg.KeyInteger) and table.count:
                 last = offsets.keys.get((table.key, column.name), 0) + table.count
                 conn.execute(
                     "SELECT setval(s, %s) FROM pg_get_serial_sequence(%s, %s) s WHERE s IS NOT NULL",

@@ -12,7 +12,10 @@ import re
 import string
 from dataclasses import dataclass
 
-from todoctl.core.seed import generators as g
+from todoctl.core.seed.documents import array, documents
+import todoctl.core.seed.generators as g
+from todoctl.core.seed.password_hashes import is_password, password_hash
+import todoctl.core.seed.value_generators as vg
 
 CREATED = ("created_at", "created", "inserted_at", "created_on", "creation_date", "date_created", "created_date", "createdat")
 UPDATED = ("updated_at", "modified_at", "updated", "modified", "last_modified", "updated_on", "modified_on", "last_updated",
@@ -100,25 +103,25 @@ def guess(ctx: Context) -> g.Gen | None:
     if kind == "bool":
         joined = set(words)
         p = 0.85 if joined & TRUE_MOSTLY else 0.1 if joined & TRUE_RARELY else 0.5
-        return g.Boolean(column, p)
+        return vg.Boolean(column, p)
     if kind in ("timestamp", "timestamptz", "date"):
         return _moment(ctx, name, words)
     if kind == "time":
-        return g.Moment(column, "time")
+        return vg.Moment(column, "time")
     if kind == "interval":
-        return g.Moment(column, "duration")
+        return vg.Moment(column, "duration")
     if kind == "uuid":
-        return g.RandomUUID(column)
+        return vg.RandomUUID(column)
     if kind in ("json", "jsonb"):
-        return g.Computed(column, "JSON documents", lambda s: _documents(s, words, ctx.pool))
+        return g.Computed(column, "JSON documents", lambda s: documents(s, words, ctx.pool))
     if kind == "bytea":
         return g.Computed(column, "random bytes (16-64)", lambda s: _bytes(s, ctx.pool))
     if kind in ("inet", "cidr"):
-        return g.IPv4(column)
+        return vg.IPv4(column)
     if kind == "enum":
         return g.Choice(column, list(column.enum_values), label=f"enum {', '.join(column.enum_values[:6])}")
     if kind == "array":
-        return _array(ctx, words)
+        return array(ctx.column, ctx.pool, words)
     return None
 
 
@@ -134,30 +137,30 @@ def _text(ctx: Context, name: str, words: list[str]) -> g.Gen:
     if column.enum_values:
         return g.Choice(column, list(column.enum_values))
     if last in ("email", "mail") or name in ("email_address", "emailaddress"):
-        return g.Person(column, "email")
+        return vg.Person(column, "email")
     if name in ("first_name", "firstname", "given_name", "forename", "givenname"):
-        return g.Person(column, "first")
+        return vg.Person(column, "first")
     if name in ("last_name", "lastname", "surname", "family_name", "familyname"):
-        return g.Person(column, "last")
+        return vg.Person(column, "last")
     if name in ("username", "user_name", "login", "handle", "nickname", "screen_name", "screenname", "nick"):
-        return g.Person(column, "username")
+        return vg.Person(column, "username")
     if name in ("full_name", "fullname", "display_name", "displayname", "author", "author_name", "contact_name",
                 "owner_name", "customer_name", "real_name", "person_name") or (name == "name" and person_table):  # fmt: skip
-        return g.Person(column, "full")
+        return vg.Person(column, "full")
     if last in ("isbn", "isbn13", "ean", "ean13", "barcode", "gtin") and (length is None or length >= 13):
-        return g.Code(column, 13, prefix="978" if "isbn" in last else "", check=True,
+        return vg.Code(column, 13, prefix="978" if "isbn" in last else "", check=True,
                       label="ISBN-13 (978, check digit), distinct" if "isbn" in last else "EAN-13, distinct")  # fmt: skip
     if last in ("upc",) and (length is None or length >= 12):
-        return g.Code(column, 12)
+        return vg.Code(column, 12)
     if last in ("code", "sku", "ref", "reference", "serial", "voucher", "coupon", "pin", "otp"):
         size = ctx.exact_length or min(length or 8, 8)
-        return g.Code(column, size, alphabet=g.Code.DIGITS if last in ("pin", "otp") else g.Code.ALPHANUMERIC)
-    if _is_password(name, words):
+        return vg.Code(column, size, alphabet=vg.Code.DIGITS if last in ("pin", "otp") else vg.Code.ALPHANUMERIC)
+    if is_password(name, words):
         return password_hash(column, name)
     if last in ("token", "secret", "nonce", "salt", "key") or name in ("api_key", "apikey", "secret_key"):
-        return g.Hex(column, min(length or 40, 40))
+        return vg.Hex(column, min(length or 40, 40))
     if last in ("sha", "sha1", "sha256", "checksum", "digest", "etag", "md5", "hash", "fingerprint"):
-        return g.Hex(column, min(length or 64, 64 if "sha256" in name or last == "hash" else 40 if last in ("sha", "sha1") else 32))
+        return vg.Hex(column, min(length or 64, 64 if "sha256" in name or last == "hash" else 40 if last in ("sha", "sha1") else 32))
     if name == "slug" or last == "slug":
         gen = g.Computed(column, "slug: words joined by -", lambda s: _slugs(s, ctx.pool))
         gen.separator = "-"
@@ -254,24 +257,6 @@ def _faker_method(name: str, words: list[str], table_words: set[str]) -> tuple[s
     return None
 
 
-def _is_password(name: str, words: list[str]) -> bool:
-    return "password" in words or name in ("hashed_password", "password_digest", "encrypted_password", "passwd", "pwd_hash") or (
-        words[-1:] == ["hash"] and bool(set(words) & {"password", "pass", "pwd", "passwd"})
-    )
-
-
-def password_hash(column, name: str) -> g.Gen:
-    """Password hashes in a real format: bcrypt unless the name or a CHECK asks for another
-    (the plan tries the formats in order until one satisfies the column's constraints)."""
-    formats = list(HASH_FORMATS)
-    for preferred in ("argon2", "bcrypt", "pbkdf2", "scrypt"):
-        if preferred in name.lower():
-            formats.sort(key=lambda f: not f.startswith(preferred))
-    gen = g.Computed(column, f"password hash ({formats[0]})", lambda s: _hashes(s, formats[0], 256))
-    gen.formats = formats
-    return gen
-
-
 # ---------------------------------------------------------------- numbers and times
 
 
@@ -281,58 +266,58 @@ def _number(ctx: Context, name: str, words: list[str]) -> g.Gen:
     last = words[-1] if words else name
     scale = column.scale if kind == "numeric" and column.scale is not None else (2 if kind == "numeric" else 0)
     if name in ("lat", "latitude"):
-        return g.Number(column, -90, 90, scale=min(scale, 6) if kind == "numeric" else 0)
+        return vg.Number(column, -90, 90, scale=min(scale, 6) if kind == "numeric" else 0)
     if name in ("lng", "lon", "long", "longitude"):
-        return g.Number(column, -180, 180, scale=min(scale, 6) if kind == "numeric" else 0)
+        return vg.Number(column, -180, 180, scale=min(scale, 6) if kind == "numeric" else 0)
     if name in ORDINALS or (last in ("position", "rank", "order") and kind in ("int2", "int4", "int8")):
-        return g.Ordinal(column, 0)
+        return vg.Ordinal(column, 0)
     if wordset & MONEY:
-        return g.Number(column, 1, 2000, "lognormal", scale=scale)
+        return vg.Number(column, 1, 2000, "lognormal", scale=scale)
     if wordset & COUNTS or last == "count" or words[:1] in (["num"], ["n"]):
-        return g.Number(column, 0, 100, "zipf", scale=scale)
+        return vg.Number(column, 0, 100, "zipf", scale=scale)
     if last == "age":
-        return g.Number(column, 18, 90, scale=scale)
+        return vg.Number(column, 18, 90, scale=scale)
     if last in ("pages", "page_count"):
-        return g.Number(column, 24, 1200, "lognormal")
+        return vg.Number(column, 24, 1200, "lognormal")
     if last == "year":
-        return g.Number(column, 1980, 2026, scale=scale)
+        return vg.Number(column, 1980, 2026, scale=scale)
     if last == "month":
-        return g.Number(column, 1, 12)
+        return vg.Number(column, 1, 12)
     if last in ("day", "weekday"):
-        return g.Number(column, 1, 28 if last == "day" else 7)
+        return vg.Number(column, 1, 28 if last == "day" else 7)
     if last == "hour":
-        return g.Number(column, 0, 23)
+        return vg.Number(column, 0, 23)
     if last == "minute":
-        return g.Number(column, 0, 59)
+        return vg.Number(column, 0, 59)
     if last in ("rating", "stars"):
-        return g.Number(column, 1, 5, "normal", scale=min(scale, 1) if kind == "numeric" else 0)
+        return vg.Number(column, 1, 5, "normal", scale=min(scale, 1) if kind == "numeric" else 0)
     if last in ("score", "percent", "percentage", "pct", "progress"):
-        return g.Number(column, 0, 100, scale=scale)
+        return vg.Number(column, 0, 100, scale=scale)
     if last in ("ratio", "rate", "probability", "share", "weight") and kind not in ("int2", "int4", "int8"):
-        return g.Number(column, 0, 1, scale=scale)
+        return vg.Number(column, 0, 1, scale=scale)
     if last in ("version", "revision"):
-        return g.Number(column, 1, 20, "zipf")
+        return vg.Number(column, 1, 20, "zipf")
     if last in ("seconds", "minutes", "ms", "duration", "hours", "days"):
-        return g.Number(column, 1, 3600 if last in ("seconds", "duration") else 480, "zipf", scale=scale)
+        return vg.Number(column, 1, 3600 if last in ("seconds", "duration") else 480, "zipf", scale=scale)
     if kind == "int2":
-        return g.Number(column, 0, 100)
+        return vg.Number(column, 0, 100)
     if kind == "numeric":
-        return g.Number(column, 0, 1000, scale=scale)
-    return g.Number(column, 0, 1000, "zipf" if kind in ("int4", "int8") else "uniform", scale=scale)
+        return vg.Number(column, 0, 1000, scale=scale)
+    return vg.Number(column, 0, 1000, "zipf" if kind in ("int4", "int8") else "uniform", scale=scale)
 
 
 def _moment(ctx: Context, name: str, words: list[str]) -> g.Gen:
     column = ctx.column
     wordset = set(words)
     if name == ctx.created:
-        return g.Moment(column, "created")
+        return vg.Moment(column, "created")
     if name in UPDATED:
-        return g.Moment(column, "updated", created=ctx.created)
+        return vg.Moment(column, "updated", created=ctx.created)
     if wordset & BIRTH:
-        return g.Moment(column, "birth")
+        return vg.Moment(column, "birth")
     if wordset & FUTURE:
-        return g.Moment(column, "future", created=ctx.created)
-    return g.Moment(column, "event", created=ctx.created)
+        return vg.Moment(column, "future", created=ctx.created)
+    return vg.Moment(column, "event", created=ctx.created)
 
 
 # ---------------------------------------------------------------- composite values, made once per run
@@ -366,120 +351,6 @@ def _bytes(sources, size: int) -> list[bytes]:
     return [bytes(rng.getrandbits(8) for _ in range(rng.randint(16, 64))) for _ in range(min(size, 256))]
 
 
-def _documents(sources, words: list[str], size: int) -> list:
-    """Small JSON objects: settings-like for settings/preferences/config, a list of words for
-    tags/labels, otherwise a few keys of the vocabulary with mixed values."""
-    rng = sources.rng("json/" + "_".join(words))
-    vocabulary = [w for w in sources.vocabulary() if w.isalpha()] or ["value"]
-    wordset = set(words)
-    out = []
-    for _ in range(min(size, 512)):
-        if wordset & {"tags", "labels", "keywords", "categories"}:
-            out.append(rng.sample(vocabulary, k=rng.randint(0, 4)))
-        elif wordset & {"settings", "preferences", "prefs", "config", "configuration", "options"}:
-            out.append({
-                "theme": rng.choice(["light", "dark", "system"]),
-                "notifications": rng.random() < 0.7,
-                "language": rng.choice(["en", "de", "fr", "es", "ja"]),
-                "items_per_page": rng.choice([10, 20, 50, 100]),
-            })  # fmt: skip
-        else:
-            doc = {}
-            for key in rng.sample(vocabulary, k=rng.randint(1, 4)):
-                roll = rng.random()
-                doc[key.lower()] = (rng.randint(0, 1000) if roll < 0.35 else rng.random() < 0.5 if roll < 0.5
-                                    else rng.choice(vocabulary))  # fmt: skip
-            out.append(doc)
-    return out
-
-
-def _array(ctx: Context, words: list[str]) -> g.Gen | None:
-    column = ctx.column
-    item = column.item
-
-    def make(sources):
-        rng = sources.rng(f"array/{column.name}")
-        out = []
-        for _ in range(min(ctx.pool, 512)):
-            k = rng.choice((0, 1, 1, 2, 2, 3, 4))
-            out.append([_item_value(sources, rng, item) for _ in range(k)])
-        return out
-
-    if item is None or item.kind is None:
-        return None
-    return g.Computed(column, f"arrays of 0-4 {item.kind} values", make, late=True)
-
-
-def _item_value(sources, rng, item):
-    kind = item.kind
-    if item.enum_values:
-        return rng.choice(item.enum_values)
-    if kind == "text":
-        words = [w for w in sources.vocabulary() if w.isalpha()][:200] or ["value"]
-        value = rng.choice(words).lower()
-        return value[: item.length] if item.length else value
-    if kind in ("int2", "int4", "int8"):
-        return rng.randint(1, 100)
-    if kind in ("float4", "float8"):
-        return round(rng.uniform(0, 100), 3)
-    if kind == "numeric":
-        from decimal import Decimal
-
-        return Decimal(rng.randint(0, 100_000)) / 100
-    if kind == "bool":
-        return rng.random() < 0.5
-    if kind == "uuid":
-        import uuid
-
-        return str(uuid.UUID(int=rng.getrandbits(128), version=4))
-    if kind in ("date", "timestamp", "timestamptz"):
-        from datetime import datetime, timedelta, timezone
-
-        return datetime(2024, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=rng.randint(0, 2 * 365 * 86400))
-    return rng.choice(sources.vocabulary())
-
-
 # ---------------------------------------------------------------- password hashes
 
-_BCRYPT = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-_B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
-
-def _bcrypt(rng) -> str:
-    return "$2b$12$" + "".join(rng.choice(_BCRYPT) for _ in range(53))
-
-
-def _argon2(rng) -> str:
-    salt = "".join(rng.choice(_B64) for _ in range(22))
-    digest = "".join(rng.choice(_B64) for _ in range(43))
-    return f"$argon2id$v=19$m=65536,t=3,p=4${salt}${digest}"
-
-
-def _pbkdf2(rng) -> str:
-    salt = "".join(rng.choice(_B64[:62]) for _ in range(22))
-    digest = "".join(rng.choice(_B64) for _ in range(43)) + "="
-    return f"pbkdf2_sha256$600000${salt}${digest}"
-
-
-def _scrypt(rng) -> str:
-    salt = "".join(rng.choice(_B64) for _ in range(22))
-    digest = "".join(rng.choice(_B64) for _ in range(43))
-    return f"$scrypt$ln=16,r=8,p=1${salt}${digest}"
-
-
-def _sha256(rng) -> str:
-    return "".join(rng.choice("0123456789abcdef") for _ in range(64))
-
-
-HASH_FORMATS = {"bcrypt": _bcrypt, "argon2id": _argon2, "pbkdf2_sha256": _pbkdf2, "scrypt": _scrypt, "sha256": _sha256}
-
-
-def _hashes(sources, fmt: str, size: int) -> list[str]:
-    rng = sources.rng(f"hashes/{fmt}")
-    return [HASH_FORMATS[fmt](rng) for _ in range(size)]
-
-
-def hash_sample(fmt: str) -> str:
-    import random
-
-    return HASH_FORMATS[fmt](random.Random(fmt))

@@ -13,150 +13,21 @@ and the setting that would fix it, raised here, before anything is written.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
 
-import numpy as np
-
-from todoctl.core.seed import checks as check_facts
-from todoctl.core.seed import generators as g
-from todoctl.core.seed import hooks as seed_hooks
-from todoctl.core.seed import names
-from todoctl.core.seed import schema as seed_schema
-from todoctl.core.seed.constraints import apply_facts, apply_orders, convert, keep_unique, micros, problem
+import todoctl.core.seed.checks as check_facts
+from todoctl.core.seed.column_settings import POOL, from_profile, modify
+from todoctl.core.seed.constraints import apply_facts, apply_orders, keep_unique, problem
 from todoctl.core.seed.counts import count
-from todoctl.core.seed.profile import FanOut, Profile
+import todoctl.core.seed.generators as g
+import todoctl.core.seed.hooks as seed_hooks
+import todoctl.core.seed.key_generators as kg
+import todoctl.core.seed.names as names
+from todoctl.core.seed.plan_model import ColumnPlan, Plan, TablePlan
+from todoctl.core.seed.profile_model import Profile
+import todoctl.core.seed.schema as seed_schema
 from todoctl.core.seed.sources import Sources, check_locale
-from todoctl.core.seed.values import field_encoder
+import todoctl.core.seed.value_generators as vg
 from todoctl.errors import usage_error
-
-POOL = 1024  # values per pool for names, words and Faker values
-TEXT_POOL = 4096
-
-
-@dataclass
-class ColumnPlan:
-    column: seed_schema.Column
-    gen: g.Gen | None  # None: left to the server
-    null: float = 0.0
-    origin: str = ""  # key | reference | profile | check | name | type | server
-    note: str = ""
-
-    @property
-    def name(self) -> str:
-        return self.column.name
-
-    def describe(self) -> str:
-        if self.gen is None:
-            return self.note
-        text = self.gen.describe()
-        if self.null > 0 and not isinstance(self.gen, (g.Tree, g.Null)):
-            text += f"; {self.null:.0%} NULL"
-        if self.origin == "profile":
-            text += " (profile)"
-        elif self.origin == "check":
-            text += " (CHECK)"
-        return text
-
-
-@dataclass
-class TablePlan:
-    table: seed_schema.Table
-    columns: list[ColumnPlan] = field(default_factory=list)
-    count: int = 0
-    parent: str | None = None  # the foreign key column naming the parent row
-    parent_table: str | None = None
-    fan_out: FanOut | None = None
-    fixed: int | None = None  # rows asked for (root tables: their count; children: a total)
-    starts: np.ndarray | None = None  # each parent row's first row (len parents + 1)
-    created: str | None = None
-    keep_created: bool = False  # children are created after these rows: their times are kept
-    hooks: list = field(default_factory=list)
-    orders: list[tuple[str, str, bool]] = field(default_factory=list)  # (lower, higher, strict)
-    caps: list = field(default_factory=list)  # per-parent limits from unique constraints
-    total_cap: int | None = None
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def name(self) -> str:
-        return self.table.name
-
-    @property
-    def hook_writes(self) -> frozenset[str]:
-        """Columns a hook sets in every row (numbers and times only: their placeholder is zeros)."""
-        if not hasattr(self, "_hook_writes"):
-            names = {c for hook in self.hooks for c in hook.writes}
-            kinds = ("int2", "int4", "int8", "float4", "float8", "bool", "date", "timestamp", "timestamptz", "time", "interval")
-            self._hook_writes = frozenset(c.name for c in self.written if c.name in names and c.column.kind in kinds and not isinstance(c.gen, (g.KeyUUID, g.KeyInteger, g.KeyText, g.Reference, g.Tree)))
-        return self._hook_writes
-
-    @property
-    def key(self) -> str:
-        return self.table.key
-
-    @property
-    def written(self) -> list[ColumnPlan]:
-        return [c for c in self.columns if c.gen is not None]
-
-    def column(self, name: str) -> ColumnPlan:
-        return next(c for c in self.columns if c.name == name)
-
-    @property
-    def draw_order(self) -> list[ColumnPlan]:
-        done: list[ColumnPlan] = []
-        pending = list(self.written)
-        while pending:
-            for plan in pending:
-                if all(n in [d.name for d in done] or n not in [c.name for c in self.written] for n in plan.gen.needs):
-                    done.append(plan)
-                    pending.remove(plan)
-                    break
-            else:  # a cycle of needs: draw in column order
-                done += pending
-                break
-        return done
-
-    def describe(self, column: ColumnPlan) -> str:
-        """A column's generator for the dry run; a hook's when one sets every value."""
-        if column.name in self.hook_writes:
-            by = ", ".join(h.where for h in self.hooks if column.name in h.writes)
-            return f"set by the hook {by}" + (f"; {column.null:.0%} NULL drawn first" if column.null > 0 else "")
-        return column.describe()
-
-    def shape(self) -> str:
-        """How the count came about (and the hooks that run on the rows), for the dry run."""
-        if self.parent is None:
-            text = "rows given" if self.fixed is not None else "root table, default rows"
-        else:
-            target = self.parent_table.split(".")[-1]
-            if self.fixed is not None:
-                text = f"{self.fixed:,} in all over the {target} rows, via {self.parent}"
-            else:
-                text = f"{self.fan_out.describe(target)}, via {self.parent}"
-        notes = list(self.notes)
-        if self.hooks:
-            notes.append("then hook " + ", ".join(h.where for h in self.hooks))
-        return "; ".join([text, *notes])
-
-
-@dataclass
-class Plan:
-    profile: Profile
-    schema: seed_schema.Schema
-    tables: dict[str, TablePlan]
-    hooks: seed_hooks.Hooks
-    sources: Sources
-    users_table: str | None
-
-    @property
-    def counts(self) -> dict[str, int]:
-        return {t.name: t.count for t in self.tables.values()}
-
-    @property
-    def total_rows(self) -> int:
-        return sum(t.count for t in self.tables.values())
-
-    def by_name(self, name: str) -> TablePlan:
-        return next(t for t in self.tables.values() if t.name == name or t.key == name)
 
 
 # ---------------------------------------------------------------- building it
@@ -224,8 +95,6 @@ def _users_table(profile: Profile, schema, names_of) -> str | None:
             "set users_table in the profile, or give the rows of a table with --rows TABLE=N",
         )
     return None
-
-
 
 
 def _table_plan(table, schema, profile: Profile, hooks, plans: dict[str, TablePlan], users_table) -> TablePlan:
@@ -334,7 +203,7 @@ def _column_plan(plan: TablePlan, table, column, schema, spec, facts, profile: P
     if _is_key(table, column, schema):
         if options:
             raise problem(table, [column.name], "is a key the seed numbers itself; the profile cannot set it", "remove its settings")
-        gen = {"uuid": g.KeyUUID, "int2": g.KeyInteger, "int4": g.KeyInteger, "int8": g.KeyInteger, "text": g.KeyText}.get(column.kind)
+        gen = {"uuid": kg.KeyUUID, "int2": kg.KeyInteger, "int4": kg.KeyInteger, "int8": kg.KeyInteger, "text": kg.KeyText}.get(column.kind)
         if gen is None:
             raise problem(table, [column.name], f"a key of type {column.sql_type} is not one the seed can number",
                            "use a UUID, integer or text key")  # fmt: skip
@@ -343,7 +212,7 @@ def _column_plan(plan: TablePlan, table, column, schema, spec, facts, profile: P
     exact = [n for op, n in facts.lengths.get(column.name, []) if op == "="]
     context = names.Context(table, column, plan.created, options.get("pool", POOL), exact[0] if exact else None)
     if chosen:
-        gen = _from_profile(table, column, options, context)
+        gen = from_profile(table, column, options, context)
     elif column.name in facts.one_of:
         gen = _enumeration(table, column, list(facts.one_of[column.name]))
         origin = "check"
@@ -360,7 +229,7 @@ def _column_plan(plan: TablePlan, table, column, schema, spec, facts, profile: P
                 f"give its values in the profile, [tables.{table.name}.columns.{column.name}] values = [\"...\"] (the server "
                 f"converts them)" + (", or null = 1" if nullable else ""),
             )  # fmt: skip
-    _modify(table, column, gen, options, bool(chosen))
+    modify(table, column, gen, options, bool(chosen))
     null = 0.0
     if "null" in options:
         if not nullable and options["null"] > 0:
@@ -369,7 +238,7 @@ def _column_plan(plan: TablePlan, table, column, schema, spec, facts, profile: P
     elif nullable:
         null = names.null_fraction(column, profile.null)
     apply_facts(table, column, gen, facts, explicit=bool(chosen))
-    if isinstance(gen, g.Moment):
+    if isinstance(gen, vg.Moment):
         gen.window_days = profile.window_days
         if gen.rule == "created" and plan.parent_table is not None:
             parent = plans[plan.parent_table]
@@ -401,20 +270,20 @@ def _reference(plan, table, column, fk, schema, options, chosen, nullable, profi
         raise problem(table, [column.name], "is NOT NULL; the profile gives it a null fraction", "remove null")
     target_column = fk.target_columns[0]
     if fk.target == table.key:
-        gen = g.Tree(column, table.key, target_column, options.get("depth", 4))
+        gen = kg.Tree(column, table.key, target_column, options.get("depth", 4))
         return ColumnPlan(column, gen, null=0.0, origin="reference")
     if (table.key, column.name) in schema.back_references:
         if not nullable:
             raise problem(table, [column.name], "closes a cycle of foreign keys", "make it nullable")
         return ColumnPlan(column, g.Null(column, f"{fk.target.split('.')[-1]} is loaded later: a cycle of foreign keys"), null=1.0, origin="reference")
     if column.name == plan.parent:
-        return ColumnPlan(column, g.Reference(column, fk.target, target_column, "owner"), origin="reference")
+        return ColumnPlan(column, kg.Reference(column, fk.target, target_column, "owner"), origin="reference")
     # Rows of the target that belong to an ancestor of this row belong to the row's own
     # ancestor: a task's list is one of the task's user's lists.
     target_parent = plans[fk.target].parent_table if fk.target in plans else None
     chain = [plan.parent_table] + ancestors(plans, plan.parent_table) if plan.parent_table else []
     within = target_parent if target_parent is not None and target_parent in chain else None
-    gen = g.Reference(column, fk.target, target_column, "any", within=within)
+    gen = kg.Reference(column, fk.target, target_column, "any", within=within)
     return ColumnPlan(column, gen, null=(null if null is not None else profile.null) if nullable else 0.0, origin="reference")
 
 
@@ -422,109 +291,6 @@ def _enumeration(table, column, values: list) -> g.Gen:
     if column.kind is None:
         raise problem(table, [column.name], f"type {column.sql_type} is not one the seed can generate", "give its values in the profile")
     return g.Choice(column, values)
-
-
-def _from_profile(table, column, options: dict, context) -> g.Gen:
-    where = f"[tables.{table.name}.columns.{column.name}]"
-    if "values" in options:
-        values, weights = options["values"], options.get("weights")
-        if column.kind is None:
-            return g.ServerValues(column, values, weights)
-        encoder = field_encoder(column) if column.kind != "array" else None
-        for value in values:
-            try:
-                if encoder is not None:
-                    encoder(convert(column, value))
-            except (ValueError, TypeError, ArithmeticError, OverflowError) as exc:
-                raise problem(table, [column.name], f"{where} values: {value!r} is not a {column.sql_type} ({exc})", "fix the value") from None
-        gen = g.Choice(column, [convert(column, v) for v in values], weights)
-        return gen
-    if "words" in options:
-        if column.kind not in ("text", "enum"):
-            raise problem(table, [column.name], f"{where} words: the column is {column.sql_type}, not text", "use values = [...]")
-        return g.Words(column, options["words"], zipf=options.get("distribution") == "zipf")
-    if "text" in options:
-        if column.kind != "text":
-            raise problem(table, [column.name], f"{where} text: the column is {column.sql_type}, not text", "use values = [...]")
-        gen = g.TextModel(column, options["text"], options.get("pool", TEXT_POOL))
-        gen.pool_setting = options.get("pool")
-        return gen
-    if "faker" in options:
-        return g.FakerValues(column, options["faker"], options.get("pool", POOL))
-    name = options["generator"]
-    made = _named(column, name, context)
-    if made is None:
-        raise problem(table, [column.name], f"{where} generator = {name!r}: no such generator for {column.sql_type}",
-                       f"the generators: {', '.join(NAMED)}")  # fmt: skip
-    return made
-
-
-NAMED = ("email", "first_name", "last_name", "full_name", "username", "password_hash", "uuid", "hex", "ordinal", "boolean",
-         "number", "ip", "created", "updated", "event", "future", "birth", "sentence", "paragraph", "title", "words")  # fmt: skip
-
-
-def _named(column, name: str, context) -> g.Gen | None:
-    kind = column.kind
-    text = kind == "text"
-    people = {"email": "email", "first_name": "first", "last_name": "last", "full_name": "full", "username": "username"}
-    if name in people and text:
-        return g.Person(column, people[name])
-    if name == "password_hash" and text:
-        return names.password_hash(column, column.name)
-    if name == "uuid" and kind == "uuid":
-        return g.RandomUUID(column)
-    if name == "hex" and text:
-        return g.Hex(column, min(column.length or 32, 64))
-    if name == "ordinal" and kind in ("int2", "int4", "int8"):
-        return g.Ordinal(column)
-    if name == "boolean" and kind == "bool":
-        return g.Boolean(column, 0.5)
-    if name == "number" and kind in ("int2", "int4", "int8", "float4", "float8", "numeric"):
-        return g.Number(column, 0, 1000, scale=column.scale or 0)
-    if name == "ip" and kind in ("inet", "cidr"):
-        return g.IPv4(column)
-    if name in ("created", "updated", "event", "future", "birth") and kind in ("timestamp", "timestamptz", "date"):
-        return g.Moment(column, name, created=context.created)
-    if name in ("sentence", "paragraph", "title", "words") and text:
-        return g.TextModel(column, name, TEXT_POOL)
-    return None
-
-
-
-
-def _modify(table, column, gen: g.Gen, options: dict, chosen: bool) -> None:
-    """min, max and distribution for the generators that take them."""
-    where = f"[tables.{table.name}.columns.{column.name}]"
-    ranged = "min" in options or "max" in options
-    if isinstance(gen, g.Number):
-        if ranged:
-            gen.low = float(options.get("min", gen.low))
-            gen.high = float(options.get("max", gen.high))
-            gen.explicit = True
-            if gen.low > gen.high:
-                raise problem(table, [column.name], f"{where} min {gen.low:g} > max {gen.high:g}", "swap them")
-        if "distribution" in options:
-            gen.distribution = options["distribution"]
-        return
-    if isinstance(gen, g.Moment):
-        if ranged:
-            low, high = options.get("min"), options.get("max")
-            if low is None or high is None or isinstance(low, (int, float)) or isinstance(high, (int, float)):
-                raise problem(table, [column.name], f"{where} needs both min and max as dates or date-times", "e.g. min = 2024-01-01, max = 2025-12-31")
-            gen.rule, gen.low, gen.high = "range", micros(low), micros(high)
-            if gen.low > gen.high:
-                raise problem(table, [column.name], f"{where} min is after max", "swap them")
-        if "distribution" in options:
-            gen.distribution = options["distribution"]
-        return
-    if isinstance(gen, (g.Words,)) and options.get("distribution") == "zipf":
-        return
-    extra = [k for k in ("min", "max", "distribution") if k in options]
-    if extra:
-        raise problem(table, [column.name], f"{where} {', '.join(extra)}: the generator ({gen.describe()}) takes no {extra[0]}",
-                       "remove it, or choose a numeric or time generator")  # fmt: skip
-
-
 
 
 # ---------------------------------------------------------------- after every table
@@ -535,11 +301,11 @@ def _check_references(schema, plans: dict[str, TablePlan]) -> None:
     for plan in plans.values():
         for cp in plan.columns:
             gen = cp.gen
-            if not isinstance(gen, (g.Reference, g.Tree)):
+            if not isinstance(gen, (kg.Reference, kg.Tree)):
                 continue
-            target = plans[gen.target if isinstance(gen, g.Reference) else gen.table]
+            target = plans[gen.target if isinstance(gen, kg.Reference) else gen.table]
             target_gen = target.column(gen.target_column).gen
-            if not hasattr(target_gen, "key") and not (isinstance(target_gen, g.Reference) and target_gen.mode == "owner"):
+            if not hasattr(target_gen, "key") and not (isinstance(target_gen, kg.Reference) and target_gen.mode == "owner"):
                 raise problem(
                     plan.table, [cp.name],
                     f"references {target.name}.{gen.target_column}, which the seed does not number ({target_gen.describe() if target_gen else 'left to the server'})",

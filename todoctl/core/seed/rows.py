@@ -3,7 +3,7 @@
 A table's rows are drawn ``CHUNK_ROWS`` at a time; every column of a chunk has its own stream,
 seeded from (seed, rows already in the table, table, chunk number, column), so adding a column to
 the models changes no other column's values, and the rows depend on nothing but the profile, the
-options and the models. Keys are pure functions of row numbers (encode.hashed): a child computes
+options and the models. Keys are pure functions of row numbers (streams.hashed): a child computes
 its parent's key from the parent's row number, which the run's skeleton (``TablePlan.starts``,
 each parent row's first child row) gives. What later tables need of earlier ones besides keys is
 the creation time of parent rows, kept in one int64 array per parent table.
@@ -15,29 +15,30 @@ child row after its parent row, before R; an update after creation; other events
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
 from typing import Iterator
 
 import numpy as np
 
-from todoctl.core.seed import encode as e
-from todoctl.core.seed import generators as g
-from todoctl.core.seed import hooks as seed_hooks
+import todoctl.core.seed.encode as e
+import todoctl.core.seed.fits as fits
+import todoctl.core.seed.streams as streams
+import todoctl.core.seed.generators as g
+import todoctl.core.seed.key_generators as kg
+import todoctl.core.seed.hooks as seed_hooks
 from todoctl.core.seed.counts import owner_of
-from todoctl.core.seed.plan import Plan, TablePlan
+from todoctl.core.seed.plan_model import Offsets, Plan, TablePlan  # noqa: F401 - Offsets: the job imports it from here
 from todoctl.core.seed.values import (
     DAY,
     EPOCH_SHIFT_DAYS,
     EPOCH_SHIFT_US,
-    Composed,
     Numbers,
     Picks,
-    ValuePool,
     encode_column,
-    field_encoder,
+    picks_of,
+    texts_of,
     timestamp_us,
 )
-from todoctl.errors import ExitCode, TodoctlError
+from todoctl.errors import TodoctlError
 
 # Rows are drawn a chunk at a time, each column of each chunk from its own stream. Changing the
 # chunk size changes the rows (and the fingerprints).
@@ -47,14 +48,6 @@ CHUNK_ROWS = 4096
 class Stopped(Exception):
     """The run was stopped (``Run.stop``) while a thread waited for it; the stopping side has
     the error that is reported."""
-
-
-@dataclass
-class Offsets:
-    """What the database holds before a run appends: rows per table, the largest integer keys."""
-
-    rows: dict[str, int] = field(default_factory=dict)
-    keys: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 class Run:
@@ -90,11 +83,11 @@ class Run:
             for key, table in self.plan.tables.items():
                 if self._stopped:
                     raise Stopped("the seed run stopped before its pools were composed")
-                _size_pools(table)
+                fits.size_pools(table)
                 for column in table.written:
                     if column.name not in table.hook_writes:
                         column.gen.prepare(self.plan.sources)
-                        _check_fits(table, column, self.offset(key))
+                        fits.check_fits(table, column, self.offset(key))
                 self._ready[key].set()
         except BaseException as exc:
             self._failed = exc
@@ -165,14 +158,14 @@ class Run:
         return self.offsets.keys.get((table, column), 0)
 
     def key_salt(self, table: str) -> int:
-        return e.key_of(f"todoctl-seed/{self.profile.seed}/{table}/key")
+        return streams.key_of(f"todoctl-seed/{self.profile.seed}/{table}/key")
 
     def count(self, table: str) -> int:
         return self.plan.tables[table].count
 
     def key_values(self, table: str, column: str, rows: np.ndarray):
         gen = self.plan.tables[table].column(column).gen
-        if isinstance(gen, g.Reference) and gen.mode == "owner":
+        if isinstance(gen, kg.Reference) and gen.mode == "owner":
             return self.key_values(gen.target, gen.target_column, self.owner_of(table, rows))
         return gen.key(self, rows)
 
@@ -210,45 +203,6 @@ class Run:
             self.kept[table] = keep
 
 
-def _check_fits(table: TablePlan, column, offset: int = 0) -> None:
-    """Exit 2, before anything is written, when the generator can give a text longer than the
-    column holds (a ``varchar(2)`` filled from a Faker provider and numbered past its pool)."""
-    length = column.column.length
-    gen = column.gen
-    pool = getattr(gen, "pool", None)
-    if not length or pool is None or not pool.size or not all(isinstance(v, str) for v in pool.values):
-        return
-    longest = max(len(v) for v in pool.values)
-    if isinstance(gen, g.KeyText):  # word-N, N up to the last row's number
-        longest += 1 + len(str(offset + table.count))
-    elif isinstance(gen, g.PoolGen) and gen.distinct is not None and gen.distinct.suffix:
-        rows = table.count
-        if gen.distinct.scope == "group" and table.starts is not None and len(table.starts) > 1:
-            rows = int(np.diff(table.starts).max())
-        if rows > pool.size:  # rows past the pool get " 2", " 3", ...
-            longest += len(gen.separator) + len(str(-(-rows // pool.size)))
-    if longest > length:
-        where = f"[tables.{table.name}.columns.{column.name}]"
-        raise TodoctlError(
-            f"{table.name}.{column.name}: {gen.describe()} gives values of up to {longest} characters; "
-            f"the column is {column.column.sql_type}",
-            hint=f"give it values that fit in the profile: {where} values = [...] or faker = \"...\" (docs/seed.md)",
-            exit_code=ExitCode.USAGE,
-        )
-
-
-def _size_pools(table: TablePlan) -> None:
-    """Text pools hold about one text per row, as a power of two within 1,024 and the setting."""
-    for column in table.written:
-        gen = column.gen
-        if isinstance(gen, g.TextModel):
-            wanted = 1 << max(0, table.count - 1).bit_length()
-            setting = getattr(gen, "pool_setting", None) or gen.size
-            gen.size = max(min(setting, wanted), min(1024, setting))
-        elif isinstance(gen, g.FakerValues):
-            gen.size = max(min(gen.size, 1 << max(0, table.count - 1).bit_length()), min(64, gen.size))
-
-
 class Chunk:
     """Some consecutive rows of one table while they are drawn."""
 
@@ -261,7 +215,7 @@ class Chunk:
         offset = run.offset(table.key)
         self.numbers = self.rows + offset + 1
         self.values: dict = {}
-        self._streams: dict[str, e.Stream] = {}
+        self._streams: dict[str, streams.Stream] = {}
         self._prefix = f"todoctl-seed/{run.profile.seed}/{offset}/{table.key}/{number}"
         if table.starts is not None:
             self.owner = owner_of(table.starts, self.rows)
@@ -299,12 +253,12 @@ class Chunk:
 
     # ------------------------------------------------------------ streams
 
-    def stream(self, gen) -> e.Stream:
+    def stream(self, gen) -> streams.Stream:
         return self._stream(gen.column.name)
 
-    def _stream(self, name: str) -> e.Stream:
+    def _stream(self, name: str) -> streams.Stream:
         if name not in self._streams:
-            self._streams[name] = e.Stream(f"{self._prefix}/{name}")
+            self._streams[name] = streams.Stream(f"{self._prefix}/{name}")
         return self._streams[name]
 
     def uniform(self, gen, k: int | None = None) -> np.ndarray:
@@ -401,12 +355,12 @@ class Chunk:
         if isinstance(values, Picks):
             index = values.index if null is None else np.where(null, values.pool.null, values.index)
             return values.pool.array()[index]
-        return np.array([v or "" for v in _compose(values, self.n)], dtype=object)
+        return np.array([v or "" for v in texts_of(values, self.n)], dtype=object)
 
     def write(self, column: str, data, hook) -> None:
         plan = self.table.column(column)
         gen, kind = plan.gen, plan.column.kind
-        if isinstance(gen, (g.KeyUUID, g.KeyInteger, g.KeyText, g.Reference, g.Tree)):
+        if isinstance(gen, (kg.KeyUUID, kg.KeyInteger, kg.KeyText, kg.Reference, kg.Tree)):
             raise TodoctlError(
                 f"seed hook {hook.where} writes {self.table.name}.{column}, a key or foreign key the seed draws",
                 hint="hooks may change any other column",
@@ -434,7 +388,7 @@ class Chunk:
             self.values[column] = Numbers(data, previous.null)
             return
         pool = previous.pool if isinstance(previous, Picks) else None
-        self.values[column] = _picks(plan.column, data, pool, self.run.written_pools)
+        self.values[column] = picks_of(plan.column, data, pool, self.run.written_pools)
 
     def write_null(self, column: str, mask: np.ndarray, hook) -> None:
         values = self.values[column]
@@ -443,52 +397,3 @@ class Chunk:
         self.values[column] = g.with_null(values, mask) if mask.any() else values
 
 
-def _picks(column, data: np.ndarray, pool: ValuePool | None, cache: dict) -> Picks:
-    """Values a hook wrote (None for NULL in an object array) as picks: from the column's own
-    pool where they are its values, else from a small pool of them."""
-    null = None
-    if data.dtype == object:
-        missing = np.array([v is None for v in data], dtype=bool)
-        if missing.any():
-            null = missing
-            data = np.where(missing, "", data)
-        data = data.astype(str)
-    if pool is not None and pool.size <= 64 and data.dtype.kind == "U":
-        # A few values (statuses): one comparison per value of the pool, in C.
-        index = np.full(len(data), -1, dtype=np.int64)
-        for i, value in enumerate(pool.values):
-            if isinstance(value, str):
-                index[data == value] = i
-        if (index >= 0).all():
-            return Picks(index, pool, null)
-    unique, inverse = np.unique(data, return_inverse=True)
-    inverse = inverse.astype(np.int64).ravel()
-    if pool is not None:
-        found = [pool.index_of(str(u)) for u in unique]
-        if all(i is not None for i in found):
-            return Picks(np.array(found, dtype=np.int64)[inverse], pool, null)
-    key = (column.name, tuple(unique.tolist()))
-    made = cache.get(key)
-    if made is None:
-        made = ValuePool([str(u) for u in unique], field_encoder(column))
-        if len(unique) <= 256:
-            cache[key] = made
-    return Picks(inverse, made, null)
-
-
-def _compose(values: Composed, n: int) -> list:
-    out = [""] * n
-    for part in values.parts:
-        present = part[3] if len(part) > 3 else None
-        if part[0] == "pool":
-            texts = [part[1].values[i] for i in part[2]]
-        elif part[0] == "number":
-            texts = [str(int(x)) for x in part[1]]
-        else:
-            texts = [part[1]] * n
-        for i in range(n):
-            if present is None or present[i]:
-                out[i] += str(texts[i])
-    if values.null is not None:
-        out = [None if values.null[i] else out[i] for i in range(n)]
-    return out

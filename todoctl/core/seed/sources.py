@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from todoctl.core.seed import encode as e
+import todoctl.core.seed.encode as e
+import todoctl.core.seed.streams as streams
 from todoctl.errors import usage_error
 
 # Pools of person names hold every name of Faker's lists; these are built from single calls.
@@ -110,7 +111,7 @@ class Sources:
     def faker(self, name: str):
         """The run's Faker, seeded for the pool ``name``."""
         fake = self._faker
-        fake.seed_instance(e.key_of(f"todoctl-seed/{self.seed}/faker/{name}"))
+        fake.seed_instance(streams.key_of(f"todoctl-seed/{self.seed}/faker/{name}"))
         return fake
 
     def faker_values(self, method: str, count: int) -> list:

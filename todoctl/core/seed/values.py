@@ -13,15 +13,15 @@ each with an optional NULL mask. Hooks read and write them through hooks.Rows.
 
 from __future__ import annotations
 
-import json
-import struct
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
+import json
+import struct
 
 import numpy as np
 
-from todoctl.core.seed import encode as e
+import todoctl.core.seed.encode as e
 
 PG_EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
 PG_EPOCH_DATE = date(2000, 1, 1)
@@ -272,3 +272,54 @@ def fixed_matrix(column, data: np.ndarray, *, scale: int = 0) -> np.ndarray:
         digits = (column.precision or 15) - (column.scale if column.scale is not None else scale)
         return e.numerics(data, column.scale if column.scale is not None else scale, max(1, min(digits, 15)))
     raise ValueError(f"no fixed-width encoding for {kind}")
+
+
+def picks_of(column, data: np.ndarray, pool: ValuePool | None, cache: dict) -> Picks:
+    """Values a hook wrote (None for NULL in an object array) as picks: from the column's own
+    pool where they are its values, else from a small pool of them."""
+    null = None
+    if data.dtype == object:
+        missing = np.array([v is None for v in data], dtype=bool)
+        if missing.any():
+            null = missing
+            data = np.where(missing, "", data)
+        data = data.astype(str)
+    if pool is not None and pool.size <= 64 and data.dtype.kind == "U":
+        # A few values (statuses): one comparison per value of the pool, in C.
+        index = np.full(len(data), -1, dtype=np.int64)
+        for i, value in enumerate(pool.values):
+            if isinstance(value, str):
+                index[data == value] = i
+        if (index >= 0).all():
+            return Picks(index, pool, null)
+    unique, inverse = np.unique(data, return_inverse=True)
+    inverse = inverse.astype(np.int64).ravel()
+    if pool is not None:
+        found = [pool.index_of(str(u)) for u in unique]
+        if all(i is not None for i in found):
+            return Picks(np.array(found, dtype=np.int64)[inverse], pool, null)
+    key = (column.name, tuple(unique.tolist()))
+    made = cache.get(key)
+    if made is None:
+        made = ValuePool([str(u) for u in unique], field_encoder(column))
+        if len(unique) <= 256:
+            cache[key] = made
+    return Picks(inverse, made, null)
+
+
+def texts_of(values: Composed, n: int) -> list:
+    out = [""] * n
+    for part in values.parts:
+        present = part[3] if len(part) > 3 else None
+        if part[0] == "pool":
+            texts = [part[1].values[i] for i in part[2]]
+        elif part[0] == "number":
+            texts = [str(int(x)) for x in part[1]]
+        else:
+            texts = [part[1]] * n
+        for i in range(n):
+            if present is None or present[i]:
+                out[i] += str(texts[i])
+    if values.null is not None:
+        out = [None if values.null[i] else out[i] for i in range(n)]
+    return out

@@ -1,5 +1,5 @@
 """Review rules: the app's connection pool, as the app's own engine (``engine`` in ``[tool.todoctl]``)
-is configured (core/shared/app_engine.py reads it without connecting).
+is configured (core/app_engine.py reads it without connecting).
 
 - pool-size (warning): a QueuePool keeping fewer than 5 connections (``pool_size``), or able to
   open more than 50 at once (``pool_size + max_overflow``; ``max_overflow=-1`` has no limit).
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from todoctl.core.review.engine import Finding, ReviewContext, rule
+from todoctl.core.review.registry import Finding, ReviewContext, rule
 
 POOL_MIN_FLOOR = 5
 POOL_MAX_CEILING = 50
@@ -109,7 +109,7 @@ def query_timeout(ctx: ReviewContext) -> Iterator[Finding]:
         return
     from sqlalchemy.exc import DBAPIError
 
-    from todoctl.core.shared import app_engine
+    import todoctl.core.app_engine as app_engine
     from todoctl.db.url import mask
 
     try:

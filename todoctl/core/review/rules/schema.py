@@ -3,7 +3,7 @@
 Critical: fk-missing, fk-delete-rule. Warnings: timestamp-mixed-tz, enum-default, and the
 `schema lint` rules (fk-without-index, no-primary-key, timestamp-without-time-zone,
 duplicate-index, redundant-index, missing-timestamps), whose one implementation is in
-todoctl/core/schema/lint_rules.py. They are warnings: each costs speed, space or operability, none
+todoctl/core/review/lint_rules.py. They are warnings: each costs speed, space or operability, none
 loses or leaks data, so they fail the review only with --strict (and `schema lint`, as before).
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from todoctl.core.review.engine import Finding, ReviewContext, rule
+from todoctl.core.review.registry import Finding, ReviewContext, rule
 from todoctl.core.review.facts import (
     column_location,
     column_tests,
@@ -21,8 +21,8 @@ from todoctl.core.review.facts import (
     model_checks,
     sources_text,
 )
-from todoctl.core.schema import lint_rules
-from todoctl.core.shared.sql_names import ident, idents, literal
+import todoctl.core.review.lint_rules as lint_rules
+from todoctl.core.sql_names import ident, idents, literal
 
 MODELS = "the models"
 DATABASE = "the database"
@@ -174,7 +174,7 @@ def _orphans(ctx: ReviewContext, facts) -> Iterator[Finding]:
 
     conn = ctx.connection()
     quote = conn.dialect.identifier_preparer.quote_identifier
-    from todoctl.core.shared.sql_names import table_ref
+    from todoctl.core.sql_names import table_ref
 
     for key in facts.keys:
         if key.validated:

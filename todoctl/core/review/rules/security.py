@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from todoctl.core.review.engine import Finding, ReviewContext, rule
-from todoctl.core.review import repo_files
+from todoctl.core.review.registry import Finding, ReviewContext, rule
+import todoctl.core.review.repo_files as repo_files
 from todoctl.core.review.facts import in_the_models, live_schema, merge_sources, model_checks, sources_text
 
 # ---------------------------------------------------------------- password-hash
@@ -92,7 +92,7 @@ def scheme_of(value: str) -> str | None:
 def hash_check_sql(table: str, column: str, schemes: tuple[str, ...], *, validate: bool) -> str:
     """``ALTER TABLE ... ADD CONSTRAINT ... CHECK (column ~ ... OR ...) NOT VALID`` for these schemes'
     formats, and the VALIDATE that follows when every existing row already matches."""
-    from todoctl.core.shared.sql_names import ident, literal
+    from todoctl.core.sql_names import ident, literal
 
     patterns = [p for scheme in schemes for p in HASH_FORMATS[scheme]]
     test = " OR ".join(f"{ident(column)} ~ {literal(p)}" for p in patterns)
@@ -192,7 +192,7 @@ def _schemes_in_use(ctx: ReviewContext, table: str, column: str) -> tuple[tuple[
     none. Counted by the server, never selected: not one value leaves it."""
     from sqlalchemy import text
 
-    from todoctl.core.shared.sql_names import qualified, table_ref
+    from todoctl.core.sql_names import qualified, table_ref
 
     conn = ctx.connection()
     counts = ", ".join(
@@ -280,7 +280,7 @@ URL_VARIABLES = ("DATABASE_URL", "DATABASE_URL_UNPOOLED")
 def ssl_required(ctx: ReviewContext) -> Iterator[Finding]:
     from urllib.parse import parse_qsl
 
-    from todoctl.core.shared.app_engine import SSL_REQUIRED
+    from todoctl.core.app_engine import SSL_REQUIRED
     from todoctl.db.url import normalise
     from todoctl.errors import TodoctlError
 

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from todoctl.core.review.engine import Finding, ReviewContext, rule
-from todoctl.core.shared.sql_names import ident, table_ref
+from todoctl.core.review.registry import Finding, ReviewContext, rule
+from todoctl.core.sql_names import ident, table_ref
 from todoctl.project import find_table
 
 REPLICA_VARIABLES = ("DATABASE_URL_REPLICA",)
@@ -143,7 +143,7 @@ def text_search_index(ctx: ReviewContext) -> Iterator[Finding]:
         shape = shape_of(named, ctx.metadata)
         for condition in shape.conditions:
             if condition.kind == "like" and not _trigram_indexed(ctx, condition.table, condition.key):
-                from todoctl.core.shared.sql_names import key
+                from todoctl.core.sql_names import key
 
                 sql = (
                     f"CREATE EXTENSION IF NOT EXISTS pg_trgm; CREATE INDEX CONCURRENTLY ON {ident(condition.table)} "

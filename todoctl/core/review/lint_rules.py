@@ -17,29 +17,25 @@ Rules (ids are stable: CI may `--skip` them):
 alembic_version and todoctl_* tables are not the app's schema and are not linted.
 
 The rules run through the review engine (todoctl/core/review/rules/schema.py registers each as a
-warning of `todoctl review`); this module holds their one implementation.
+warning of `todoctl review`); this module holds their one implementation, and core/schema/lint_report.py runs
+them as `schema lint`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
-from sqlalchemy import MetaData
+import todoctl.core.catalog.snapshot as catalog
 
-from todoctl.core.shared import catalog, index_overlap
-from todoctl.core.shared.sql_names import ident, idents
-from todoctl.core.shared.catalog_details import (
+import todoctl.core.catalog.index_overlap as index_overlap
+from todoctl.core.sql_names import ident, idents
+from todoctl.core.catalog.details import (
     SCHEMA,
     IndexDetail,
     foreign_keys,
     index_details,
 )
-from todoctl.core.shared.revision_gate import require_head
-from todoctl.db.url import DatabaseURL
-from todoctl.errors import usage_error
-from todoctl.results import human_only
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -63,54 +59,6 @@ class LintFinding:
     message: str
     hint: str
     sql: str = ""  # the statement(s) the hint gives, exactly as to run (identifiers quoted as needed)
-
-
-@dataclass
-class LintReport:
-    database: str = human_only()
-    rules: list[str]  # the rules that ran
-    findings: list[LintFinding]
-
-    __json_properties__ = ("clean",)
-
-    @property
-    def clean(self) -> bool:
-        return not self.findings
-
-
-def check_rules(skip: Iterable[str]) -> list[str]:
-    """The rules to run once ``skip`` is removed; an unknown rule id is a usage error."""
-    skip = list(skip)
-    unknown = [r for r in skip if r not in RULES]
-    if unknown:
-        raise usage_error(f"unknown lint rule {', '.join(unknown)}", f"rules: {', '.join(RULES)}")
-    return [r for r in RULES if r not in skip]
-
-
-def lint(url: DatabaseURL, *, skip: Iterable[str] = (), schema: str | None = SCHEMA) -> LintReport:
-    """Run the lint rules on the live schema; findings are sorted by table, then rule.
-
-    The rules are review rules (``todoctl review`` runs them too, as warnings): this is the
-    schema-only subset of the review, through the same engine, without waivers.
-    """
-    from todoctl.core.review import ReviewContext, run
-
-    rules = check_rules(skip)
-    ctx = ReviewContext(root=Path.cwd(), metadata=MetaData(), queries={}, environ={}, url=url, schema=schema)
-    try:
-        # Findings on a half-migrated schema are often what the pending revisions fix.
-        require_head(ctx.connection(), url.display, "schema lint")
-    except BaseException:
-        ctx.close()
-        raise
-    report = run(ctx, only=rules)
-    findings = [
-        LintFinding(f.finding.rule, f.finding.table, f.finding.subject, f.finding.message, f.finding.hint, f.finding.sql)
-        for f in report.findings
-    ]
-    order = list(RULES)
-    findings.sort(key=lambda f: (f.table, order.index(f.rule), f.subject))
-    return LintReport(url.display, rules, findings)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Used by migrate (to name what blocks a revision or the migration lock) and by ``todoctl db cancel``.
 Every function takes a psycopg connection; query text always goes through
-:func:`todoctl.core.shared.query_text.mask_literals`.
+:func:`todoctl.core.sessions.query_text.mask_literals`.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ QUERY_LIMIT = 200
 
 
 def _session(row) -> Session:
-    from todoctl.core.shared.query_text import mask_literals
+    from todoctl.core.sessions.query_text import mask_literals
 
     pid, user, application, state, seconds, sql = row
     text = mask_literals(sql) if sql else sql

@@ -3,7 +3,7 @@
 import pytest
 
 from todoctl.core import migrate
-from todoctl.core.shared.revision_gate import require_head
+from todoctl.core.safety.revision_gate import require_head
 from todoctl.db.engine import connection
 from todoctl.errors import TodoctlError
 

@@ -12,7 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import CheckConstraint, text
 
 from todoctl.project import app_metadata
-from todoctl.core.shared.catalog import IGNORED_PREFIX, IGNORED_TABLES, key_sql, named_sql
+from todoctl.core.catalog.snapshot import IGNORED_PREFIX, IGNORED_TABLES, key_sql, named_sql
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection

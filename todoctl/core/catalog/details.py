@@ -1,7 +1,7 @@
 """Catalog reads the schema commands share beyond `catalog.snapshot`: table sizes and row
 estimates, index details with sizes and scans, and foreign keys with their column lists.
 
-`todoctl.core.shared.catalog` answers "what is the shape of the schema" for comparisons; this module
+`todoctl.core.catalog.snapshot` answers "what is the shape of the schema" for comparisons; this module
 answers the questions people and lint rules ask about a live database.
 """
 
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
-from todoctl.core.shared.catalog import in_app_schemas_sql, key_sql, schemas_param
+from todoctl.core.catalog.snapshot import in_app_schemas_sql, key_sql, schemas_param
 from todoctl.results import human_only
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from todoctl.core.shared.catalog_details import IndexDetail
+from todoctl.core.catalog.details import IndexDetail
 
 DUPLICATE = "duplicate-index"
 REDUNDANT = "redundant-index"

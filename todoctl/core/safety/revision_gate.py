@@ -49,7 +49,7 @@ def database_revisions(conn) -> list[str]:
 
 def revision_state(conn, database: str, *, migrations: Path | str | None = None) -> RevisionState:
     """Where ``conn``'s database stands against the migration scripts."""
-    from todoctl.core.migrate.scripts import script_directory
+    from todoctl.core.history import script_directory
 
     script = script_directory(migrations)
     heads = sorted(script.get_heads())

@@ -6,19 +6,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from todoctl.core.shared import catalog
-from todoctl.core.shared.drift import (
+import todoctl.core.catalog.snapshot as catalog
+from todoctl.core.drift.history import explain_line
+from todoctl.core.drift.models import model_drift
+from todoctl.core.drift.vocabulary import (
     MODEL_WITHOUT_MIGRATION,
     MODELS_VS_LIVE,
     SchemaDifference,
-    revision_differences,
-    revision_notes,
 )
-from todoctl.core.shared.drift_history import explain_line
-from todoctl.core.shared.drift_models import model_drift
+from todoctl.core.migrate.state import MigrationStatus, revision_differences, revision_notes
 
 if TYPE_CHECKING:
-    from todoctl.core.migrate.state import MigrationStatus
     from todoctl.db.url import DatabaseURL
 
 NEVER = "never"  # plain `schema diff`: models vs live only
@@ -40,10 +38,10 @@ def classify(url: "DatabaseURL", *, migrations: Path | str | None = None, replay
     difference on the models or on the live database: never, always, or to blame only
     (when a database at head differs from the models; never through a pooled URL).
     """
-    from todoctl.core import migrate
+    from todoctl.core.migrate.state import status as migration_status
     from todoctl.db.engine import connection
 
-    status = migrate.status(url, migrations=migrations)
+    status = migration_status(url, migrations=migrations)
     result = Classification(status, revision_differences(status), revision_notes(status))
     if replay == ALWAYS:
         _blame(url, status, result, migrations)
@@ -77,7 +75,7 @@ def classify(url: "DatabaseURL", *, migrations: Path | str | None = None, replay
 
 def _blame(url: "DatabaseURL", status: "MigrationStatus", result: Classification, migrations) -> None:
     """Replay the history on a throwaway database: models vs history, history vs live."""
-    from todoctl.core import migrate
+    from todoctl.core.migrate.runner import upgrade
     from todoctl.db.engine import connection
     from todoctl.db.scratch import scratch_database
 
@@ -87,10 +85,10 @@ def _blame(url: "DatabaseURL", status: "MigrationStatus", result: Classification
         at_live_revision: catalog.SchemaSnapshot | None = None
         if not status.unknown and not status.at_head:
             for revision in status.current:
-                migrate.upgrade(scratch, revision, migrations=migrations)
+                upgrade(scratch, revision, migrations=migrations)
             with connection(scratch) as conn:
                 at_live_revision = catalog.snapshot(conn)
-        migrate.upgrade(scratch, "head", migrations=migrations)
+        upgrade(scratch, "head", migrations=migrations)
         with connection(scratch) as conn:
             at_head = catalog.snapshot(conn)
             drift = model_drift(conn)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from todoctl.core.shared.query_text import mask_literals
+from todoctl.core.sessions.query_text import mask_literals
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from todoctl.core.shared import catalog
-from todoctl.core.shared.drift import CHANGED_BY_HAND, SchemaDifference
+import todoctl.core.catalog.snapshot as catalog
+from todoctl.core.drift.vocabulary import CHANGED_BY_HAND, SchemaDifference
 
 # catalog.differences speaks of "expected" (here: the history) and "actual" (the live database).
 _LINE = re.compile(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from todoctl.core.shared.catalog import key_sql, named_sql
+from todoctl.core.catalog.snapshot import key_sql, named_sql
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,6 @@ compared here by name.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-
-    from todoctl.core.migrate.state import MigrationStatus
 
 
 BEHIND_HISTORY = "behind_history"
@@ -80,41 +75,3 @@ class SchemaDifference:
 def hints_for(differences: list[SchemaDifference]) -> dict[str, str]:
     """One hint per category present, in order of first appearance."""
     return {c: HINTS[c] for c in dict.fromkeys(d.category for d in differences) if c in HINTS}
-
-
-def _first_line(message: str) -> str:
-    return message.strip().splitlines()[0] if message.strip() else ""
-
-
-def revision_differences(status: "MigrationStatus") -> list[SchemaDifference]:
-    """Unknown revisions, else one ``behind_history`` difference per pending revision."""
-    if status.unknown:
-        return [
-            SchemaDifference(
-                UNKNOWN_REVISION,
-                "unknown_revision",
-                "",
-                revision,
-                f"the database is at revision {revision}, which these migration scripts do not know",
-            )
-            for revision in status.unknown
-        ]
-    return [
-        SchemaDifference(
-            BEHIND_HISTORY,
-            "pending_revision",
-            "",
-            rev.revision,
-            f"revision {rev.revision} is not applied" + (f": {_first_line(rev.message)}" if rev.message else ""),
-        )
-        for rev in status.pending
-    ]
-
-
-def revision_notes(status: "MigrationStatus") -> list[str]:
-    if status.untracked_tables:
-        return [
-            f"app tables exist ({', '.join(status.untracked_tables)}) but no revision is recorded: "
-            "if they match a revision, `todoctl migrate stamp REVISION`"
-        ]
-    return []
