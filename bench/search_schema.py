@@ -106,7 +106,7 @@ def main() -> None:
     from todoctl.core import migrate
     from todoctl.core import seed
     from todoctl.core.seed import job
-    from todoctl.core.shared.revision_gate import require_head
+    from todoctl.core.safety.revision_gate import require_head
 
     runs = int(os.environ.get("BENCH_RUNS", "200"))
     server = Server()
@@ -150,10 +150,10 @@ def main() -> None:
         emit("", f"rows: {seeded[COLUMN].rows:,} in both (same fingerprint: {same}); "
              + "; ".join(f"{who}: {n:,} tasks, term {term!r}" for who, (_u, n, term) in picked.items()), "")
         emit(f"| | {COLUMN} | {EXPRESSION} |", "|---|---|---|")
-        emit(f"| `seed --profile load` (in-process) | {seeded[COLUMN].seconds:.2f} s | {seeded[EXPRESSION].seconds:.2f} s |")
-        tasks_copy = {v: next(t.seconds for t in r.tables if t.table == "tasks") for v, r in seeded.items()}
+        emit(f"| `seed --profile load` (in-process) | {seeded[COLUMN].duration_ms / 1000:.2f} s | {seeded[EXPRESSION].duration_ms / 1000:.2f} s |")
+        tasks_copy = {v: next(t.duration_ms / 1000 for t in r.tables if t.table == "tasks") for v, r in seeded.items()}
         emit(f"| of which COPY tasks | {tasks_copy[COLUMN]:.2f} s | {tasks_copy[EXPRESSION]:.2f} s |")
-        idx = {v: r.phases.get("indexes", 0.0) for v, r in seeded.items()}
+        idx = {v: r.phases_ms.get("indexes", 0.0) / 1000 for v, r in seeded.items()}
         emit(f"| of which index rebuild | {idx[COLUMN]:.2f} s | {idx[EXPRESSION]:.2f} s |")
         for k in single[COLUMN]:
             emit(f"| single-row {k} (median of {runs}) | {single[COLUMN][k]:.3f} ms | {single[EXPRESSION][k]:.3f} ms |")

@@ -1,7 +1,8 @@
 """Seed benchmarks; every figure comes with a baseline measured in the same run.
 
-    .venv/bin/python bench/seed.py                  # seed, floor, ORM (about 5 minutes on 2 busy cores)
-    .venv/bin/python bench/seed.py --only load      # the load profile: seed and its floor
+    .venv/bin/python bench/seed.py                  # both apps against their floors, ORM (about 8 minutes on 2 busy cores)
+    .venv/bin/python bench/seed.py --only load      # the Todo app's load profile: seed and its floor
+    .venv/bin/python bench/seed.py --only shelf     # the second app (tests/apps/shelf), 1 M rows, no profile
     .venv/bin/python bench/seed.py --only orm       # binary COPY vs SQLModel add_all
     .venv/bin/python bench/seed.py --only variants  # indexes kept during COPY or rebuilt
     .venv/bin/python bench/seed.py --repeat 3       # every measurement 3 times (seed and floor interleaved), medians
@@ -15,6 +16,10 @@ Measured:
             (b) its floor: the very same rows drawn beforehand (in this process, not timed), loaded
             by the same job (same COPY, producer thread, index, ANALYZE and fingerprint path) with
             no drawing. Efficiency = floor / seed; equal fingerprints prove the rows are the same.
+  shelf     the same for the second app of the tests (tests/apps/shelf: identity keys, a table named
+            "user", an enum, JSONB, arrays, a category tree, a link table) with no profile at all:
+            `todoctl --project tests/apps/shelf seed --rows N --truncate` with N giving about
+            1,000,000 rows in all (its data migration leaves a row, hence --truncate).
   orm       5,000 users x 20 tasks: todoctl's seed, then the very same rows (read back from that
             database) inserted with SQLModel ``session.add_all`` and one commit into a second
             database; equal fingerprints prove the rows are the same.
@@ -108,12 +113,16 @@ sys.exit(os.waitstatus_to_exitcode(status))
 """
 
 
-def load_subprocess(server: Server, template: str) -> dict:
-    """`todoctl seed --profile load` as its own process: its report, wall time and peak RSS."""
+SHELF = REPO / "tests" / "apps" / "shelf"
+
+
+def load_subprocess(server: Server, template: str, seed_args: list[str] | None = None, project_dir: Path | None = None) -> dict:
+    """`todoctl seed` (the load profile by default) as its own process: its report, wall time and peak RSS."""
     name = server.create(template)
     try:
-        command = [sys.executable, "-m", "todoctl", "-d", server.url_for(name).url, "seed", "--profile", "load",
-                   "--quiet", "--json"]  # fmt: skip
+        where = ["--project", str(project_dir)] if project_dir else []
+        command = [sys.executable, "-m", "todoctl", *where, "-d", server.url_for(name).url, "seed",
+                   *(seed_args or ["--profile", "load"]), "--quiet", "--json"]  # fmt: skip
         started = time.perf_counter()
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.TemporaryDirectory() as tmp:
             rss_file = Path(tmp) / "rss"
@@ -131,48 +140,49 @@ def load_subprocess(server: Server, template: str) -> dict:
 
 
 class Replay:
-    """Rows drawn beforehand: a Generator's COPY chunks, handed to the seed job with no drawing."""
+    """Rows drawn beforehand: a run's COPY chunks, handed to the seed job with no drawing."""
 
-    def __init__(self, profile, *, first_user: int = 1) -> None:
-        import io
+    def __init__(self, plan, url: DatabaseURL) -> None:
+        from todoctl.core.seed import load as seed_load
+        from todoctl.core.seed.rows import Run
 
-        from todoctl.core.seed.rows import Generator
+        with seed_load.connect(url) as conn:  # arrays name their element type, read from the catalog
+            oids = seed_load.element_types(conn, plan)
+            run = Run(plan).prepare().bind(oids, seed_load.converter(conn))
+            self._chunks = {t: list(run.rows(t)) for t in run.tables}
+            conn.rollback()
+        self.tables = list(self._chunks)
+        self.offsets = None
 
-        gen = Generator(profile, first_user=first_user)
-        self.first_user = first_user
-        self._chunks = {t: list(getattr(gen, t)()) for t in ("users", "task_lists", "tags")}
-        links = io.BytesIO()
-        self._chunks["tasks"] = list(gen.tasks(links))
-        self._links = links.getvalue()
-        self.counts = dict(gen.counts)
-
-    def __call__(self, profile, *, first_user: int = 1) -> "Replay":
-        assert first_user == self.first_user, "replayed rows were drawn for another first user"
+    def __call__(self, plan, offsets) -> "Replay":
+        assert not offsets.rows, "replayed rows were drawn for empty tables"
         return self
 
-    def users(self):
-        return iter(self._chunks["users"])
+    def bind(self, *args) -> "Replay":
+        return self
 
-    def task_lists(self):
-        return iter(self._chunks["task_lists"])
-
-    def tags(self):
-        return iter(self._chunks["tags"])
-
-    def tasks(self, task_tags):
-        task_tags.write(self._links)
-        return iter(self._chunks["tasks"])
+    def rows(self, table):
+        return iter(self._chunks[table])
 
 
-def load_floor(server: Server, template: str, replay: Replay) -> dict:
-    """The same job over rows drawn beforehand: the floor of today's COPY and index path."""
+def replay_for(url: DatabaseURL, **options) -> Replay:
+    """The rows a seed with ``options`` would draw (for the app in use), drawn now."""
+    from todoctl.core.seed import plan as seed_plan
+    from todoctl.core.seed import profile as seed_profile
+
+    profile = seed_profile.with_options(seed_profile.load(options.pop("profile", None)), **options)
+    return Replay(seed_plan.build(profile), url)
+
+
+def load_floor(server: Server, template: str, replay: Replay, **options) -> dict:
+    """The same job over rows drawn beforehand: the floor of the COPY and index path."""
     from todoctl.core import seed
 
     name = server.create(template)
     try:
-        report = seed.run(server.url_for(name), profile="load", rows=replay)
-        return {"seconds": report.seconds, "fingerprint": report.fingerprint, "phases": report.phases,
-                "tables": {t.table: t.seconds for t in report.tables}}  # fmt: skip
+        report = seed.run(server.url_for(name), source=replay, **options)
+        return {"seconds": report.duration_ms / 1000, "fingerprint": report.fingerprint, "phases": {k: v / 1000 for k, v in report.phases_ms.items()},
+                "tables": {t.table: t.duration_ms / 1000 for t in report.tables}}  # fmt: skip
     finally:
         server.drop(name)
 
@@ -184,7 +194,7 @@ def load_in_process(server: Server, template: str, keep: frozenset[str]) -> floa
     saved = seed.KEEP_DURING_COPY
     try:
         seed.KEEP_DURING_COPY = keep
-        return seed.run(server.url_for(name), profile="load").seconds
+        return seed.run(server.url_for(name), profile="load").duration_ms / 1000
     finally:
         seed.KEEP_DURING_COPY = saved
         server.drop(name)
@@ -195,11 +205,11 @@ def orm_insert(source: DatabaseURL, target: DatabaseURL) -> float:
     from sqlalchemy import text
     from sqlmodel import Session
 
-    from todoctl.core.seed.rows import COLUMNS
     from todoctl.db.engine import make_engine
     from todoctl.todo.models import Tag, Task, TaskList, TaskTag, User
 
-    models = {"users": User, "task_lists": TaskList, "tags": Tag, "tasks": Task, "task_tags": TaskTag}
+    models = {m.__tablename__: m for m in (User, TaskList, Tag, Task, TaskTag)}
+    COLUMNS = {t: [c.name for c in m.__table__.columns] for t, m in models.items()}
     source_engine = make_engine(source)
     with source_engine.connect() as conn:
         rows = {t: [dict(r) for r in conn.execute(text(f"SELECT {', '.join(c)} FROM {t}")).mappings()] for t, c in COLUMNS.items()}
@@ -222,18 +232,17 @@ def orm_comparison(server: Server, template: str) -> dict:
     """The seed and SQLModel on 5,000 users x 20 tasks, and the seed's floor at that size: the
     most any seed on today's schema and load path could gain over the ORM is orm / floor."""
     from todoctl.core import seed
-    from todoctl.core.seed import profile as seed_profile
 
-    size = {"users": 5_000, "tasks_per_user": 20}
+    size = {"users": 5_000, "rows": ["tasks=100000"]}
     a, b, c = server.create(template), server.create(template), server.create(template)
     try:
         report = seed.run(server.url_for(a), profile="load", **size)
         orm_seconds = orm_insert(server.url_for(a), server.url_for(b))
         same = seed.fingerprint(server.url_for(b)) == report.fingerprint
-        replay = Replay(seed_profile.with_options(seed_profile.load("load"), **size))
-        floor = seed.run(server.url_for(c), profile="load", rows=replay, **size)
-        return {"copy": report.seconds, "orm": orm_seconds, "rows": report.rows, "same_rows": same,
-                "floor": floor.seconds, "floor_phases": floor.phases, "phases": report.phases,
+        replay = replay_for(server.url_for(c), profile="load", **size)
+        floor = seed.run(server.url_for(c), profile="load", source=replay, **size)
+        return {"copy": report.duration_ms / 1000, "orm": orm_seconds, "rows": report.rows, "same_rows": same,
+                "floor": floor.duration_ms / 1000, "floor_phases": {k: v / 1000 for k, v in floor.phases_ms.items()}, "phases": {k: v / 1000 for k, v in report.phases_ms.items()},
                 "tasks": next(t.rows for t in report.tables if t.table == "tasks")}  # fmt: skip
     finally:
         for name in (a, b, c):
@@ -246,50 +255,36 @@ def peak_rss_mb(run: dict) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", choices=["load", "orm", "variants"], action="append")
+    parser.add_argument("--only", choices=["load", "shelf", "orm", "variants"], action="append")
+    parser.add_argument("--shelf-rows", type=int, default=1_000_000, help="rows in all for the second app")
     parser.add_argument("--repeat", type=int, default=1, help="seed/floor pairs, interleaved (medians reported)")
     args = parser.parse_args()
-    only = set(args.only or ["load", "orm"])
+    only = set(args.only or ["load", "shelf", "orm"])
 
     from todoctl.core import migrate
-    from todoctl.core.seed import profile as seed_profile
 
     server = Server()
     template = server.create()
+    shelf_template = None
     try:
         migrate.upgrade(server.url_for(template), "head")
         emit(f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, `{' '.join(['bench/seed.py', *sys.argv[1:]])}`")
         emit(f"- machine load: 5M-iteration Python loop {cpu_loop():.2f} s at start, "
              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         if "load" in only:
-            seeds, floors = [], []
-            replay = None
-            for _ in range(args.repeat):  # interleaved, so drifting machine load hits both alike
-                seeds.append(load_subprocess(server, template))
-                if replay is None:
-                    replay = Replay(seed_profile.load("load"))  # drawn once, outside any timing
-                floors.append(load_floor(server, template, replay))
-            del replay
-            seed_s = statistics.median(r["report"]["duration_ms"] / 1000 for r in seeds)  # JSON speaks ms
-            floor_s = statistics.median(f["seconds"] for f in floors)
-            rss = max(peak_rss_mb(r) for r in seeds)
-            report = seeds[-1]["report"]
-            same = all(f["fingerprint"] == report["fingerprint"] for f in floors)
-            for r, f in zip(seeds, floors):
-                emit(f"  - seed {r['report']['duration_ms'] / 1000:.2f} s (wall {r['wall']:.2f} s), floor {f['seconds']:.2f} s")
-            tables = ", ".join(f"{t['table']} {t['rows']:,} ({t['duration_ms'] / 1000:.2f} s, {t['rows_per_second']:,.0f}/s)"
-                               for t in report["tables"])  # fmt: skip
-            phases = ", ".join(f"{k} {v / 1000:.2f} s" for k, v in report["phases_ms"].items())
-            floor_tables = ", ".join(f"{k} {v:.2f} s" for k, v in floors[-1]["tables"].items())
-            floor_phases = ", ".join(f"{k} {v:.2f} s" for k, v in floors[-1]["phases"].items())
-            emit(
-                f"- `todoctl seed --profile load` ({report['rows']:,} rows): seed **{seed_s:.2f} s**, "
-                f"floor (same rows drawn beforehand, same path) **{floor_s:.2f} s**: "
-                f"**efficiency {floor_s / seed_s:.2f}** (target >= 0.9); peak RSS **{rss:.0f} MB** (target <= 150 MB); "
-                f"same rows: {same}",
-                f"  - seed: COPY {tables}; {phases}; fingerprint {report['fingerprint']}",
-                f"  - floor: COPY {floor_tables}; {floor_phases}",
-            )
+            compare(server, template, args.repeat, "`todoctl seed --profile load`", ["--profile", "load"],
+                    {"profile": "load"}, None)  # fmt: skip
+        if "shelf" in only:
+            from todoctl import project
+
+            shelf = project.from_directory(SHELF)
+            shelf_template = server.create()
+            with project.use(shelf):
+                migrate.upgrade(server.url_for(shelf_template), "head")
+                rows = shelf_rows_for(args.shelf_rows)
+                compare(server, shelf_template, args.repeat,
+                        f"shelf, no profile: `todoctl --project tests/apps/shelf seed --rows {rows} --truncate`",
+                        ["--rows", str(rows), "--truncate"], {"rows": [str(rows)], "mode": "truncate"}, SHELF)  # fmt: skip
         if "variants" in only:
             keep = frozenset({"ix_tasks_search"})
             times: dict[str, list[float]] = {"rebuild": [], "keep": []}
@@ -326,7 +321,53 @@ def main() -> None:
         emit(f"- machine load at end: Python loop {cpu_loop():.2f} s, load average {os.getloadavg()[0]:.1f}")
     finally:
         server.drop(template)
+        if shelf_template:
+            server.drop(shelf_template)
         server.close()
+
+
+def shelf_rows_for(total: int) -> int:
+    """The --rows N that gives about ``total`` rows in all (from a dry run's counts at N = 1,000)."""
+    from todoctl.core import seed
+
+    report = seed.run(None, rows=["1000"], dry_run=True)
+    return max(1, round(total * 1000 / report.rows))
+
+
+def compare(server: Server, template: str, repeat: int, title: str, seed_args: list[str], options: dict,
+            project_dir: Path | None) -> None:  # fmt: skip
+    """The seed as its own process against its floor (the same rows drawn beforehand), interleaved."""
+    seeds, floors = [], []
+    replay = None
+    for _ in range(repeat):  # interleaved, so drifting machine load hits both alike
+        seeds.append(load_subprocess(server, template, seed_args, project_dir))
+        if replay is None:  # drawn once, outside any timing, into a database made for the purpose
+            scratch = server.create(template)
+            try:
+                replay = replay_for(server.url_for(scratch), **{k: v for k, v in options.items() if k != "mode"})
+            finally:
+                server.drop(scratch)
+        floors.append(load_floor(server, template, replay, **options))
+    del replay
+    seed_s = statistics.median(r["report"]["duration_ms"] / 1000 for r in seeds)  # JSON speaks ms
+    floor_s = statistics.median(f["seconds"] for f in floors)
+    rss = max(peak_rss_mb(r) for r in seeds)
+    report = seeds[-1]["report"]
+    same = all(f["fingerprint"] == report["fingerprint"] for f in floors)
+    for r, f in zip(seeds, floors):
+        emit(f"  - seed {r['report']['duration_ms'] / 1000:.2f} s (wall {r['wall']:.2f} s), floor {f['seconds']:.2f} s")
+    tables = ", ".join(f"{t['table']} {t['rows']:,} ({t['duration_ms'] / 1000:.2f} s, {t['rows_per_second']:,.0f}/s)"
+                       for t in report["tables"])  # fmt: skip
+    phases = ", ".join(f"{k} {v / 1000:.2f} s" for k, v in report["phases_ms"].items())
+    floor_tables = ", ".join(f"{k} {v:.2f} s" for k, v in floors[-1]["tables"].items())
+    floor_phases = ", ".join(f"{k} {v:.2f} s" for k, v in floors[-1]["phases"].items())
+    emit(
+        f"- {title} ({report['rows']:,} rows): seed **{seed_s:.2f} s**, "
+        f"floor (same rows drawn beforehand, same path) **{floor_s:.2f} s**: "
+        f"**efficiency {floor_s / seed_s:.2f}**; peak RSS **{rss:.0f} MB** (target <= 150 MB); same rows: {same}",
+        f"  - seed: COPY {tables}; {phases}; fingerprint {report['fingerprint']}",
+        f"  - floor: COPY {floor_tables}; {floor_phases}",
+    )
 
 
 if __name__ == "__main__":

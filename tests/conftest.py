@@ -208,6 +208,39 @@ def shelf_db(pg: Server, shelf_template: str) -> DatabaseURL:
     pg.drop_database(name)
 
 
+# ---------------------------------------------------------------- the third app (tests/apps/shop)
+
+SHOP = Path(__file__).resolve().parent / "apps" / "shop"
+
+
+@pytest.fixture(scope="session")
+def shop_project():
+    """shop, the third app: every table in schema `shop`, a native enum there, reserved-word names."""
+    from todoctl import project
+
+    return project.from_directory(SHOP)
+
+
+@pytest.fixture(scope="session")
+def shop_template(pg: Server, shop_project) -> str:
+    from todoctl import project
+    from todoctl.core import migrate
+
+    name = pg.create_database()
+    with project.use(shop_project):
+        migrate.upgrade(pg.url_for(name), "head")
+    yield name
+    pg.drop_database(name)
+
+
+@pytest.fixture
+def shop_db(pg: Server, shop_template: str) -> DatabaseURL:
+    """A fresh database at shop's head."""
+    name = pg.create_database(template=shop_template)
+    yield pg.url_for(name)
+    pg.drop_database(name)
+
+
 @pytest.fixture
 def use_app():
     """``use_app(project)``: work on that app for the rest of the test (core calls, not the CLI)."""
@@ -224,3 +257,32 @@ def use_app():
     yield use
     for manager in reversed(entered):
         manager.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def shelf_filled_template(pg: Server, shelf_template: str) -> str:
+    """shelf at head, filled with plain SQL (tests/shelf_data.py): 2,000 readers, 20,000 books, 60,000 loans."""
+    from tests import shelf_data
+
+    name = pg.create_database(template=shelf_template)
+    shelf_data.fill(pg, name)
+    yield name
+    pg.drop_database(name)
+
+
+@pytest.fixture
+def shelf_filled_db(pg: Server, shelf_filled_template: str) -> DatabaseURL:
+    """A fresh copy of the filled shelf (planner statistics copied; activity counters start at zero)."""
+    name = pg.create_database(template=shelf_filled_template)
+    yield pg.url_for(name)
+    pg.drop_database(name)
+
+
+@pytest.fixture(autouse=True)
+def _forget_the_selected_project():
+    """A CLI test's --project stays selected in this process until the next invocation's root
+    callback: forget it after each test, so that a core test works on the app of its working directory."""
+    yield
+    from todoctl import project
+
+    project.select(None)

@@ -100,8 +100,8 @@ def wait_for(predicate, timeout: float = 60.0, interval: float = 0.05) -> bool:
 
 
 def schema_snapshot(url):
-    """What is in the live schema (todoctl.core.shared.catalog), for before/after comparisons."""
-    from todoctl.core.shared import catalog
+    """What is in the live schema (todoctl.core.catalog.snapshot), for before/after comparisons."""
+    import todoctl.core.catalog.snapshot as catalog
     from todoctl.db.engine import connection
 
     with connection(url) as conn:

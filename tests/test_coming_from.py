@@ -25,7 +25,7 @@ from todoctl.cli.app import app
 from todoctl.core import migrate
 
 HEADING = "Coming from Alembic, Django, Prisma or dbmate"
-HISTORY = [r.id for r in migrate.history()]
+HISTORY = [r.revision for r in migrate.history()]
 REV = HISTORY[-2]
 runner = CliRunner()
 

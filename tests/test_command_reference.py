@@ -78,7 +78,7 @@ EXIT_AT_HEAD: dict[tuple[str, ...], int] = {}
 
 # Commands that ask first: without a terminal, and without --yes, they refuse (exit 4;
 # docs/commands/db.md). The generated summary names no option; the overview rows give --yes.
-ASK_FIRST = {("db", "cancel"), ("db", "unprotect")}
+ASK_FIRST = {("db", "cancel")}  # db unprotect asks only on a protected database (these are not)
 
 
 def expected_exit(path: tuple[str, ...], argv: list[str]) -> int:

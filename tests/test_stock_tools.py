@@ -14,7 +14,7 @@ from alembic import command
 from tests.helpers import REPO, copy_migrations, revision_source, todoctl_env
 from todoctl.core import migrate
 
-HEAD = migrate.history()[-1].id
+HEAD = migrate.history()[-1].revision
 
 
 # ---------------------------------------------------------------- importing runs nothing

@@ -17,7 +17,7 @@ from todoctl.core import migrate
 
 pytestmark = pytest.mark.topology
 runner = CliRunner()
-HEAD = migrate.history()[-1].id
+HEAD = migrate.history()[-1].revision
 
 
 def invoke(*args: str, env: dict | None = None):
@@ -98,7 +98,7 @@ def test_seed_explain_health_and_schema_work_through_the_pooler(topology):
 def run_named_queries(url: str, calls: dict[str, int]) -> None:
     """The app's named queries, executed as the app does: through todoctl.app's engine."""
     from todoctl.todo.db import engine_from_env
-    from todoctl.queries import get, resolve_params
+    from todoctl.named_queries import get, resolve_params
 
     engine = engine_from_env({"DATABASE_URL": url})
     try:

@@ -17,7 +17,8 @@ What it does:
   session; run by stock ``alembic``, the migration advisory lock that ``todoctl migrate up`` takes
   is taken too, so the two never run revisions at the same time.
 - **One transaction per revision**, types compared in autogenerate, todoctl's own tables
-  (``todoctl_*``) left out of autogenerate, and **offline mode** (``alembic upgrade --sql``).
+  (``todoctl_*``) left out of autogenerate, the schemas the models name (``{"schema": "shop"}``)
+  compared by autogenerate, and **offline mode** (``alembic upgrade --sql``).
 
 Keyword arguments go to ``context.configure`` (``include_object`` is combined with todoctl's).
 """
@@ -27,12 +28,26 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
-__all__ = ["run_migrations", "include_object"]
+__all__ = ["run_migrations", "include_object", "schema_options"]
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
     """Leave todoctl's own bookkeeping tables (``todoctl_meta``, ...) out of the app's schema."""
     return not (type_ == "table" and name and name.startswith("todoctl_"))
+
+
+def schema_options(target_metadata: Any, version_table_schema: str | None = None) -> dict:
+    """``context.configure`` options that make autogenerate look at the schemas the models live in:
+    the default schema (None, where Alembic's version table is unless told otherwise) and every
+    schema a table names, and no other (another app's, PostGIS's ``tiger``...)."""
+    schemas = {None, version_table_schema}
+    for metadata in target_metadata if isinstance(target_metadata, (list, tuple)) else [target_metadata]:
+        schemas |= {table.schema for table in getattr(metadata, "tables", {}).values()}
+
+    def include_name(name, type_, parent_names) -> bool:
+        return name in schemas if type_ == "schema" else True
+
+    return {"include_schemas": True, "include_name": include_name}
 
 
 def run_migrations(target_metadata: Any, **configure: Any) -> None:
@@ -56,6 +71,8 @@ def run_migrations(target_metadata: Any, **configure: Any) -> None:
         transaction_per_migration=True,
         on_version_apply=config.attributes.get("on_version_apply"),
     )
+    if "include_schemas" not in configure and "include_name" not in configure:
+        options.update(schema_options(target_metadata, configure.get("version_table_schema")))
     options.update(configure)
     if context.is_offline_mode():
         _offline(context, config, options)

@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-from todoctl.errors import usage_error
+from todoctl.errors import TodoctlError, usage_error
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine, MetaData
+    from sqlalchemy import MetaData
 
 ENV_VAR = "TODOCTL_PROJECT"
 TABLE = "[tool.todoctl]"
@@ -89,8 +89,15 @@ class Project:
         return _metadata(self)
 
     def table_names(self) -> list[str]:
-        """The app's tables, parents before children (in the database's current schema)."""
-        return [table.name for table in self.metadata().sorted_tables]
+        """The app's tables, parents before children, named as MetaData keys them (``name`` in the
+        database's default schema, ``schema.name`` for a table that names its schema)."""
+        return [table.key for table in self.metadata().sorted_tables]
+
+    def schemas(self) -> tuple[str | None, ...]:
+        """The schemas the app's tables live in, each once: None (the database's default schema)
+        first when a table names none, then the named ones in order."""
+        named = {table.schema for table in self.metadata().tables.values()}
+        return tuple(sorted(named, key=lambda s: (s is not None, s or "")))
 
     def import_path(self) -> None:
         """Put ``python_path`` on ``sys.path`` (first, in order), once."""
@@ -104,29 +111,12 @@ class Project:
         """``module:attribute`` of the app, imported; a failure is exit 2 naming the key and file."""
         return _load_ref(self, ref, key)
 
-    def engine(self) -> "Engine | None":
-        """The app's Engine (``engine`` names one, or a function returning one); None when not set."""
-        if not self.engine_ref:
-            return None
-        found = self.load(self.engine_ref, "engine")
-        if callable(found) and not _is_engine(found):
-            found = found()
-        if not _is_engine(found):
-            raise self.error("engine", f"{self.engine_ref} is a {type(found).__name__}, not a SQLAlchemy Engine")
-        return found
-
     def error(self, key: str, what: str, hint: str | None = None):
         """A usage error about ``key`` of this project's table, located at its line."""
         return usage_error(
             f"{_location(self.file, key)}: {key}: {what}",
             hint or (f"{key} is {_KEYS[key][1]}" if key in _KEYS else None),
         )
-
-
-def _is_engine(value: Any) -> bool:
-    from sqlalchemy.engine import Engine
-
-    return isinstance(value, Engine)
 
 
 # ---------------------------------------------------------------- finding and reading the file
@@ -281,7 +271,7 @@ def bundled() -> Project:
         alembic_ini=paths.alembic_ini() if paths.alembic_ini().is_file() else None,
         python_path=(),
         queries=("todoctl.todo.queries",),
-        engine_ref="todoctl.todo.db:get_engine",
+        engine_ref="todoctl.todo.db:engine_for_url",
         sources=("todoctl/todo/**/*.py",),
         seeds=paths.seeds_dir(),
         name="todo",
@@ -340,6 +330,23 @@ def app_metadata() -> "MetaData":
     return current().metadata()
 
 
+def app_schemas() -> tuple[str | None, ...]:
+    """The schemas the app's tables live in (None: the database's default schema)."""
+    return current().schemas()
+
+
+def find_table(metadata: "MetaData", key: str):
+    """The table of ``metadata`` a todoctl name stands for (None: no such table). The one lookup by
+    name: catalog reads name a table ``name`` in the default schema and ``schema.name`` elsewhere, as
+    MetaData keys it. A bare name MetaData does not key (a model that spells out its schema, or SQL
+    that names a table as the search path finds it) finds the only table of that name, if one."""
+    table = metadata.tables.get(key)
+    if table is not None or "." in key:
+        return table
+    named = [candidate for candidate in metadata.tables.values() if candidate.name == key]
+    return named[0] if len(named) == 1 else None
+
+
 # ---------------------------------------------------------------- imports, cached per project
 
 _METADATA: dict[tuple, "MetaData"] = {}
@@ -385,6 +392,8 @@ def import_module(project: Project, module_name: str, key: str):
     project.import_path()
     try:
         return importlib.import_module(module_name)
+    except TodoctlError:
+        raise  # todoctl's own API refused something in the module (a duplicate query name): it says where
     except ModuleNotFoundError as exc:
         if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
             raise project.error(

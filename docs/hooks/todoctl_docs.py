@@ -10,7 +10,7 @@ markers from the code itself, so the reference cannot drift from the program.
     health-checks      the health check registry (todoctl/core/health), with each check's thresholds
     thresholds         every health threshold: unit, default, variable, old name
     review-rules       the review rule registry (todoctl/core/review)
-    lint-rules         `schema lint`'s rules (todoctl/core/schema/lint_rules.py)
+    lint-rules         `schema lint`'s rules (todoctl/core/review/lint_rules.py)
     exit-codes         todoctl.errors.ExitCode with each code's meaning
     json-schemas       every command's --json keys, from todoctl/json_schemas/*.schema.json
     include PATTERN    the Markdown files of docs/ matching PATTERN, in name order (guarantees-*.md)
@@ -318,7 +318,7 @@ def review_rules() -> str:
 
 
 def lint_rules() -> str:
-    from todoctl.core.schema.lint_rules import RULES
+    from todoctl.core.review.lint_rules import RULES
 
     rows = ["| rule | finds |", "|---|---|"]
     rows += [f"| `{rule}` | {_cell(finds)} |" for rule, finds in RULES.items()]
@@ -344,9 +344,8 @@ def json_schemas() -> str:
         schema = json.loads(path.read_text())
         name = path.name.removesuffix(".schema.json")
         title = "error (any command)" if name == "error" else f"`todoctl {schemas.command_of(name)} --json`"
-        required = set(schema.get("required", ()))
         rows = [f"### {title}", "", f"Schema: `todoctl/json_schemas/{path.name}`.", ""]
-        keys = list(_keys(schema, "", required))
+        keys = list(_keys(_top(schema), "", schema))
         if keys:
             rows += ["| key | type | meaning |", "|---|---|---|"]
             rows += [f"| `{key}` | {kind} | {_cell(meaning)} |" for key, kind, meaning in keys]
@@ -356,26 +355,78 @@ def json_schemas() -> str:
     return "\n\n".join(out)
 
 
-def _keys(schema: dict, prefix: str, required: set, depth: int = 0):
-    """(dotted key, type, meaning) of every property, objects and lists of objects opened up to two levels."""
+def _resolve(spec: dict, root: dict) -> dict:
+    """``spec`` with a ``$ref`` (``#/$defs/Name``, as the generated schemas write them) followed."""
+    while isinstance(spec, dict) and "$ref" in spec:
+        ref = spec["$ref"]
+        if not ref.startswith("#/"):
+            raise ValueError(f"a JSON Schema reference outside the schema: {ref}")
+        target = root
+        for part in ref[2:].split("/"):
+            target = target[part]
+        spec = {**target, **{k: v for k, v in spec.items() if k != "$ref"}}
+    return spec
+
+
+def _top(schema: dict) -> dict:
+    """The document's object: one, or the alternatives of an ``anyOf`` (a command whose document is
+    one of several results, such as a ``--dry-run``) as one object; a key not in every alternative
+    is optional."""
+    alternatives = [_resolve(s, schema) for s in schema.get("anyOf", [])] or [schema]
+    properties: dict = {}
+    for alternative in alternatives:
+        for key, spec in alternative.get("properties", {}).items():
+            properties.setdefault(key, spec)
+    required = set.intersection(*(set(a.get("required", ())) for a in alternatives))
+    return {"properties": properties, "required": sorted(required)}
+
+
+def _object_of(spec: dict, root: dict) -> dict | None:
+    """The object ``spec`` describes (itself, a reference, or the non-null alternative of an
+    ``anyOf``), or None when it is not one."""
+    spec = _resolve(spec, root)
+    if spec.get("type") == "object" or "properties" in spec:
+        return spec
+    alternatives = [_resolve(s, root) for s in spec.get("anyOf", [])]
+    objects = [s for s in alternatives if s.get("type") == "object" or "properties" in s]
+    if len(objects) == 1 and all(s in objects or s.get("type") == "null" for s in alternatives):
+        return objects[0]
+    return None
+
+
+def _items_of(spec: dict, root: dict) -> dict | None:
+    """The object each item of the list ``spec`` describes (a nullable list, too), or None."""
+    spec = _resolve(spec, root)
+    lists = [spec] if spec.get("type") == "array" else [_resolve(s, root) for s in spec.get("anyOf", []) if _resolve(s, root).get("type") == "array"]
+    if len(lists) != 1 or not isinstance(lists[0].get("items"), dict):
+        return None
+    return _object_of(lists[0]["items"], root)
+
+
+def _keys(schema: dict, prefix: str, root: dict, depth: int = 0):
+    """(dotted key, type, meaning) of every property, objects and lists of objects opened up to two
+    levels (references to ``$defs`` followed)."""
+    required = set(schema.get("required", ()))
     for key, spec in schema.get("properties", {}).items():
         if not prefix and key in ENVELOPE:
             continue
         dotted = f"{prefix}{key}"
-        kind = _kind(spec)
+        kind = _kind(spec, root)
         if key not in required and prefix == "" and "null" not in kind:
             kind += ", optional"
-        yield dotted, kind, spec.get("description", "")
+        yield dotted, kind, _resolve(spec, root).get("description", "")
         if depth >= 2:
             continue
-        if spec.get("type") == "object" or "properties" in spec:
-            yield from _keys(spec, dotted + ".", set(spec.get("required", ())), depth + 1)
-        items = spec.get("items")
-        if isinstance(items, dict) and ("properties" in items):
-            yield from _keys(items, dotted + "[].", set(items.get("required", ())), depth + 1)
+        inner = _object_of(spec, root)
+        if inner is not None:
+            yield from _keys(inner, dotted + ".", root, depth + 1)
+        items = _items_of(spec, root)
+        if items is not None:
+            yield from _keys(items, dotted + "[].", root, depth + 1)
 
 
-def _kind(spec: dict) -> str:
+def _kind(spec: dict, root: dict | None = None) -> str:
+    spec = _resolve(spec, root or {})
     if "const" in spec:
         return f"`{json.dumps(spec['const'])}`"
     if "enum" in spec:
@@ -384,13 +435,13 @@ def _kind(spec: dict) -> str:
     if isinstance(kind, list):
         return " or ".join(kind)
     if kind == "array":
-        items = spec.get("items", {})
+        items = _resolve(spec.get("items", {}), root or {}) if isinstance(spec.get("items"), dict) else {}
         inner = items.get("type") if isinstance(items, dict) else None
         return f"array of {inner}s" if isinstance(inner, str) else "array"
     if kind:
         return kind
     if "anyOf" in spec or "oneOf" in spec:
-        return " or ".join(_kind(s) for s in spec.get("anyOf", spec.get("oneOf", [])))
+        return " or ".join(dict.fromkeys(_kind(s, root) for s in spec.get("anyOf", spec.get("oneOf", []))))
     return "any"
 
 

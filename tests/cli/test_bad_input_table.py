@@ -118,21 +118,25 @@ CASES = [
     case("seed users 10**9", ["seed", "--users", BIG], 2, "--users"),
     case("seed users 10**12", ["seed", "--users", HUGE], 2, "--users"),
     case("seed users abc", ["seed", "--users", "abc"], 2, "--users"),
-    case("seed tasks nan", ["seed", "--tasks-per-user", "nan"], 2, "--tasks-per-user"),
-    case("seed tasks inf", ["seed", "--tasks-per-user", "inf"], 2, "--tasks-per-user"),
-    case("seed tasks -1", ["seed", "--tasks-per-user", "-1"], 2, "--tasks-per-user"),
-    case("seed total too big", ["seed", "--users", "1000000", "--tasks-per-user", "10000"], 2, "tasks"),
+    case("seed rows nan", ["seed", "--rows", "tasks=nan"], 2, "--rows"),
+    case("seed rows inf", ["seed", "--rows", "inf"], 2, "--rows"),
+    case("seed rows -1", ["seed", "--rows", "tasks=-1"], 2, "--rows"),
+    case("seed rows too big", ["seed", "--rows", "tasks=30000000"], 2, "--rows"),
+    case("seed rows unknown table", ["seed", "--rows", "taks=5"], 2, "tasks"),
+    case("seed locale unknown", ["seed", "--locale", "xx_YY"], 2, "xx_YY"),
     case("seed seed -1", ["seed", "--seed", "-1"], 2, "--seed"),
     case("seed now yesterday", ["seed", "--now", "yesterday"], 2, "--now"),
     case("seed unknown profile", ["seed", "--profile", "no-such-profile"], 2, "no-such-profile"),
     case("seed append+truncate", ["seed", "--append", "--truncate"], 2, "--truncate"),
     case("seed filled tables", ["seed", "--profile", "small"], 4, "--append"),
-    case("profile count inf", ["seed", "--profile", "{profiles}/count_inf.toml"], 2, "users.count"),
-    case("profile count -1", ["seed", "--profile", "{profiles}/count_neg.toml"], 2, "users.count"),
-    case("profile per_user inf", ["seed", "--profile", "{profiles}/per_user_inf.toml"], 2, "tasks.per_user"),
-    case("profile negative weight", ["seed", "--profile", "{profiles}/neg_weight.toml"], 2, "tasks.status"),
-    case("profile huge weights", ["seed", "--profile", "{profiles}/huge_weights.toml"], 2, "tags_per_task"),
-    case("profile unknown key", ["seed", "--profile", "{profiles}/unknown_key.toml"], 2, "users.colour"),
+    case("profile rows inf", ["seed", "--profile", "{profiles}/count_inf.toml"], 2, "tables.users.rows"),
+    case("profile rows -1", ["seed", "--profile", "{profiles}/count_neg.toml"], 2, "tables.users.rows"),
+    case("profile per_parent inf", ["seed", "--profile", "{profiles}/per_user_inf.toml"], 2, "tables.tasks.per_parent"),
+    case("profile negative weight", ["seed", "--profile", "{profiles}/neg_weight.toml"], 2, "status.weights"),
+    case("profile huge weights", ["seed", "--profile", "{profiles}/huge_weights.toml"], 2, "per_parent.weights"),
+    case("profile unknown key", ["seed", "--profile", "{profiles}/unknown_key.toml"], 2, "tables.users.colour"),
+    case("profile old layout", ["seed", "--profile", "{profiles}/old_layout.toml"], 2, "[tables.users]"),
+    case("profile unknown column", ["seed", "--profile", "{profiles}/unknown_column.toml"], 2, "emial"),
     case("profile malformed TOML", ["seed", "--profile", "{profiles}/malformed.toml"], 2, "malformed.toml"),
     case("profile without reference_time", ["seed", "--profile", "{profiles}/no_reference.toml"], 2, "reference_time"),
     case("profile not UTF-8", ["seed", "--profile", "{profiles}/latin1.toml"], 2, "latin1.toml"),
@@ -200,19 +204,21 @@ CASES += [
 # Cases that also run with --json (the command takes it): the error is one JSON document.
 JSON_CASES = {
     "explain runs 10**9", "param batch=huge", "param batch=-1", "timeout banana", "factor 0",
-    "up statement-timeout parsecs", "down statement-timeout banana", "seed users 10**12", "seed tasks nan",
-    "seed filled tables", "profile count inf", "show unknown table", "lint skip unknown",
+    "up statement-timeout parsecs", "down statement-timeout banana", "seed users 10**12", "seed rows nan",
+    "seed filled tables", "profile rows inf", "show unknown table", "lint skip unknown",
     "TODOCTL_LOCK_WAIT='abc'", "TODOCTL_CONNECT_TIMEOUT='1e999'", "url unknown scheme",
 }
 
 PROFILES = {
-    "count_inf.toml": "[users]\ncount = inf\n",
-    "count_neg.toml": "[users]\ncount = -1\n",
-    "per_user_inf.toml": "[tasks]\nper_user = inf\n",
-    "neg_weight.toml": "[tasks]\nstatus = { pending = -1, completed = 2 }\n",
-    "huge_weights.toml": "[tasks]\ntags_per_task = [1e308, 1e308]\n",
-    "unknown_key.toml": "[users]\ncolour = 'blue'\n",
-    "malformed.toml": "[users\ncount = 3\n",
+    "count_inf.toml": "[tables.users]\nrows = inf\n",
+    "count_neg.toml": "[tables.users]\nrows = -1\n",
+    "per_user_inf.toml": "[tables.tasks]\nper_parent = { mean = inf }\n",
+    "neg_weight.toml": "[tables.tasks.columns]\nstatus = { weights = { pending = -1, completed = 2 } }\n",
+    "huge_weights.toml": "[tables.task_tags]\nper_parent = { weights = [1e308, 1e308] }\n",
+    "unknown_key.toml": "[tables.users]\ncolour = 'blue'\n",
+    "old_layout.toml": "[users]\ncount = 3\n",
+    "unknown_column.toml": "[tables.users.columns.emial]\nnull = 0.1\n",
+    "malformed.toml": "[tables.users\nrows = 3\n",
 }
 REFERENCE = "reference_time = 2026-06-01T09:00:00Z\n"
 
@@ -407,7 +413,7 @@ def test_closed_pipe_keeps_the_commands_exit_code(guarded, empty_db):
 def test_a_migration_runs_to_its_end_when_its_reader_goes_away(pg, empty_db):
     import psycopg
 
-    from todoctl.core.shared.revision_gate import revision_state
+    from todoctl.core.safety.revision_gate import revision_state
 
     code, stderr = _closed_reader("-d", empty_db.url, "migrate", "up")
     # stderr holds the target line only (it goes to stderr, which stays open): no error at all.

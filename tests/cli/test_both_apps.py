@@ -128,3 +128,68 @@ def test_the_gate_on_a_database_of_the_other_app_says_it_does_not_know_the_revis
     result = each_app.invoke("migrate", "status")
     assert result.exit_code == 1
     assert other in result.output and "do not know" in result.output
+
+
+# ---------------------------------------------------------------- explain, health and review on each app
+
+QUERY_NAMES = {
+    "todo": {"task-list", "task-search", "overdue-tasks", "user-dashboard", "tag-tasks", "list-tasks",
+             "user-by-email", "complete-task"},
+    "shelf": {"reader-loans", "overdue-loans", "category-books", "book-search", "book-history", "return-loan"},
+}
+ENGINES = {"todo": "todoctl.todo.db:engine_for_url", "shelf": "shelf.db:engine"}
+
+
+@pytest.fixture(params=["todo", "shelf"])
+def each_app_with_data(request) -> App:
+    """Each app on a database holding data to pick parameters from (Todo: the demo seed; shelf: filled by SQL)."""
+    if request.param == "todo":
+        return App("todo", REPO, request.getfixturevalue("seeded_db")("demo"), "tasks", "0008")
+    return App("shelf", SHELF, request.getfixturevalue("shelf_filled_db"), "book", "e05b9f7a3c61")
+
+
+def test_explain_list_shows_the_apps_own_queries(each_app):
+    result = each_app.invoke("explain", "list", "--json")
+    assert result.exit_code == 0, result.output
+    names = {q["name"] for q in json.loads(clean(each_app, result.output))["queries"]}
+    assert names == QUERY_NAMES[each_app.name]
+    table = each_app.invoke("explain", "list")
+    assert table.exit_code == 0 and clean(each_app, table.output)
+
+
+def test_explain_check_and_a_baseline_gate_the_apps_queries(each_app_with_data, tmp_path):
+    check = each_app_with_data.invoke("explain", "check", "--runs", "1", "--json")
+    assert check.exit_code == 0, check.output
+    document = json.loads(clean(each_app_with_data, check.output))
+    assert {q["name"] for q in document["queries"]} == QUERY_NAMES[each_app_with_data.name] and document["ok"]
+    plans = tmp_path / "plans.json"
+    saved = each_app_with_data.invoke("explain", "baseline", "save", str(plans), "--runs", "1")
+    assert saved.exit_code == 0, saved.output
+    again = each_app_with_data.invoke("explain", "check", "--baseline", str(plans), "--runs", "1", "--factor", "1000")
+    assert again.exit_code == 0, again.output
+    one = sorted(QUERY_NAMES[each_app_with_data.name])[0]
+    run = each_app_with_data.invoke("explain", one, "--json")
+    assert run.exit_code == 0, run.output
+    assert json.loads(clean(each_app_with_data, run.output))["query"] == one
+
+
+def test_health_measures_the_apps_pool(each_app):
+    result = each_app.invoke("health", "-c", "version", "-c", "dead-tuples", "-c", "duplicate-indexes",
+                             "--probe", "3", "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(clean(each_app, result.output))
+    assert document["pool"]["engine"] == ENGINES[each_app.name]
+    assert document["pool"]["probe"]["errors"] == 0 and document["pool"]["probe"]["sessions"] == 3
+    tables = {t["table"] for t in next(c for c in document["checks"] if c["name"] == "dead-tuples")["details"]["tables"]}
+    assert each_app.table in tables
+    text = each_app.invoke("health", "-c", "version")
+    assert text.exit_code == 0 and f"App pool ({ENGINES[each_app.name]})" in clean(each_app, text.output)
+
+
+@pytest.mark.parametrize("offline", [False, True], ids=["live", "offline"])
+def test_review_reads_the_apps_models_queries_engine_and_sources(each_app, offline):
+    result = each_app.invoke("review", "--json", *(["--offline"] if offline else []))
+    assert result.exit_code in (0, 1), result.output
+    document = json.loads(clean(each_app, result.output))
+    assert {"sql-injection", "pool-size", "query-timeout", "query-user-scope"} <= set(document["rules"])
+    assert not [s for s in document["skipped"] if "no sources" in s["reason"] or "no engine" in s["reason"]]

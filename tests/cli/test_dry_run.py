@@ -12,12 +12,12 @@ from typer.testing import CliRunner
 from tests.helpers import schema_snapshot
 from todoctl.cli.app import app
 from todoctl.core import migrate
-from todoctl.core.shared import protect
+import todoctl.core.safety.protect as protect
 from todoctl.db import embedded
 from todoctl.todo.models import APP_TABLES
 
 runner = CliRunner()
-HISTORY = [r.id for r in migrate.history()]
+HISTORY = [r.revision for r in migrate.history()]
 HEAD = HISTORY[-1]
 
 

@@ -173,10 +173,12 @@ def test_core_dump_tells_its_phases_and_every_byte(migrated_db):
 
 
 def test_core_probe_tells_each_finished_session(migrated_db):
+    from todoctl import project
     from todoctl.core.health import pool
 
     seen: list[tuple[int, int, str]] = []
-    result = pool.probe(migrated_db, 8, pool.pool_settings(), hold=0.01, on_session=lambda *a: seen.append(a))
+    app, _ = pool.load(project.current(), migrated_db)
+    result = pool.probe(migrated_db, 8, app, hold=0.01, on_session=lambda *a: seen.append(a))
     assert [done for done, _, _ in seen] == list(range(0, 9))
     assert {total for _, total, _ in seen} == {8}
     assert result.errors == 0 and seen[-1][2] == ""

@@ -19,7 +19,7 @@ from tests.helpers import libpq, run_todoctl, start_todoctl, wait_for
 from todoctl.core import migrate
 from todoctl.db import embedded
 
-HEAD = migrate.history()[-1].id
+HEAD = migrate.history()[-1].revision
 
 
 def test_connection_killed_mid_migration_leaves_a_clean_revision(tmp_path, migrated_db, pg):

@@ -137,7 +137,7 @@ def test_an_environment_variable_still_wins_over_the_shown_default(empty_db):
 
 @pytest.mark.parametrize(
     ("args", "meant"),
-    [(("seed", "-t", "3"), "--tasks-per-user"), (("explain", "task-list", "-p", "x=1"), "--param"),
+    [(("seed", "-t", "3"), "--rows"), (("explain", "task-list", "-p", "x=1"), "--param"),
      (("explain", "check", "-q", "task-list"), "--query")],
 )
 def test_a_short_flag_given_up_suggests_its_long_option(args, meant):

@@ -20,6 +20,7 @@ import contextlib
 import os
 import re
 import shlex
+import time
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -133,8 +134,8 @@ def quick_start(tmp_path_factory):
 def _back_to_the_quick_start(state: QuickStart, cwd: Path) -> None:
     """The app's database as the quick start left it (a copy of the template), the server started
     again if an example stopped it (`todoctl db stop`). A server that could not be reached is tried
-    three times; then the failure shows the end of its log."""
-    for attempt in range(3):
+    five times, a second apart (a loaded machine); then the failure shows the end of its log."""
+    for attempt in range(5):
         try:
             with psycopg.connect(state.admin, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{state.database}" WITH (FORCE)')
@@ -143,6 +144,7 @@ def _back_to_the_quick_start(state: QuickStart, cwd: Path) -> None:
         except psycopg.OperationalError as exc:
             error = exc
             _bash("todoctl db start", cwd, _environment(state.home))
+            time.sleep(1)
     log = state.home / "pgdata" / "log"
     tail = log.read_text(errors="replace")[-3000:] if log.exists() else "(no server log)"
     raise AssertionError(f"the embedded server cannot be reached ({error}); its log ends:\n{tail}")

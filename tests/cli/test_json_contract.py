@@ -146,8 +146,8 @@ def assert_vocabulary(document: dict) -> None:
         assert set(document["target_database"]) == {"url", "name", "source", "origin"}
     for path, key, value in _walk(document):
         where = f"{path}.{key}"
-        assert key not in {"seconds", "percent", "bytes", "head", "drift", "total_size", "size"}, where
-        assert not re.search(r"(_seconds|_s|_pct|_percent|_kb|_mb)$", key), where
+        if not path.endswith(".queries") or isinstance(value, (list, str)):  # baseline entries by query name
+            assert_key_in_vocabulary(where, key, _FORBIDDEN_IN_OUTPUT)
         if isinstance(value, float):
             decimals = 3 if key.endswith("_ms") else 4
             assert value == round(value, decimals), f"{where} = {value} is not rounded to {decimals} decimals"
@@ -198,8 +198,12 @@ def test_every_command_with_json_has_a_schema():
 
     visit(get_command(root), [])
     aliases = {"migrate-upgrade", "migrate-downgrade"}
-    missing = {n for n in names - aliases if not json_schemas.path(n).exists()}
-    assert not missing, f"write todoctl/json_schemas/<name>.schema.json for {sorted(missing)}"
+    from todoctl.json_schemas import generate
+
+    untyped = {n for n in names - aliases if json_schemas.command_of(n) not in generate.RESULTS}
+    assert not untyped, f"add each command's result type to todoctl/json_schemas/generate.py RESULTS: {sorted(untyped)}"
+    files = {p.name.removesuffix(".schema.json") for p in json_schemas.directory().glob("*.schema.json")}
+    assert files == {n.replace(" ", "-") for n in generate.RESULTS} | {"error"}, "a schema file without a command (or the reverse)"
 
 
 def test_the_schemas_are_valid_json_schema():
@@ -207,3 +211,83 @@ def test_the_schemas_are_valid_json_schema():
 
     for path in json_schemas.directory().glob("*.schema.json"):
         jsonschema.Draft202012Validator.check_schema(json.loads(path.read_text()))
+
+
+def test_the_generated_schemas_are_the_committed_files():
+    """Each typed command's schema is generated from its result type: the committed file is that output."""
+    from todoctl.json_schemas import generate
+
+    for command in generate.RESULTS:
+        expected = json.dumps(generate.command_schema(command), indent=2) + "\n"
+        assert json_schemas.path(command).read_text() == expected, f"run python -m todoctl.json_schemas.generate ({command})"
+
+
+# The vocabulary's rules for a key, wherever it is in a schema (properties of any object).
+_FORBIDDEN_KEYS = {"seconds", "percent", "bytes", "head", "drift", "total_size", "size", "id", "database"}
+_OLD_SUFFIXES = re.compile(r"(_seconds|_s|_pct|_percent|_kb|_mb)$")
+
+
+def _schema_keys(node, path="$"):
+    if isinstance(node, dict):
+        for key, sub in (node.get("properties") or {}).items():
+            yield f"{path}.{key}", key
+            yield from _schema_keys(sub, f"{path}.{key}")
+        for key, sub in node.items():
+            if key != "properties":
+                yield from _schema_keys(sub, f"{path}/{key}")
+    elif isinstance(node, list):
+        for item in node:
+            yield from _schema_keys(item, path)
+
+
+def _all_schemas():
+    return sorted(p.name.removesuffix(".schema.json") for p in json_schemas.directory().glob("*.schema.json"))
+
+
+# In real output, open objects (a check's details) may name another database or an object's id.
+_FORBIDDEN_IN_OUTPUT = _FORBIDDEN_KEYS - {"id", "database"}
+
+
+def assert_key_in_vocabulary(where: str, key: str, forbidden: set[str] = _FORBIDDEN_KEYS) -> None:
+    """The vocabulary's rules for one key: snake_case, no retired name, the unit in the suffix."""
+    assert re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)*", key), f"{where}: not snake_case"
+    assert key not in forbidden, f"{where}: {key!r} is not in the vocabulary (a revision is `revision`)"
+    assert not _OLD_SUFFIXES.search(key), f"{where}: durations end _ms, sizes _bytes, ratios _ratio"
+
+
+@pytest.mark.parametrize("name", _all_schemas())
+def test_no_schema_has_a_key_outside_the_vocabulary(name):
+    """Every key a schema declares, at any depth (references to $defs included), follows the
+    vocabulary. Every schema but error's is generated from its result type."""
+    for where, key in _schema_keys(json_schemas.load(name)):
+        assert_key_in_vocabulary(where, key)
+
+
+def _open_objects(node, path="$"):
+    """The objects a schema leaves open (``additionalProperties`` not false): their paths."""
+    if isinstance(node, dict):
+        if node.get("type") == "object" and node.get("additionalProperties", True) is not False:
+            yield path
+        for key, sub in node.items():
+            yield from _open_objects(sub, f"{path}/{key}")
+    elif isinstance(node, list):
+        for item in node:
+            yield from _open_objects(item, path)
+
+
+# Objects whose keys are data, not vocabulary: a health check's details (each check its own keys,
+# documented as an open object), the thresholds by name, plan nodes and scans, settings and startup
+# options by name, baseline entries by query name, init's [tool.todoctl] table and how each key was
+# found. Open in their schema; their keys are checked on real output by assert_vocabulary unless
+# they are data (_DATA_KEYS).
+_OPEN = re.compile(
+    r"/(details|thresholds|plan|scans|conditions|packages|bindings|params|table_rows|by_state|settings|startup|sampled|phases_ms|budget|hints|summary|queries|table|found)(/|$)"
+)
+
+
+@pytest.mark.parametrize("name", _all_schemas())
+def test_every_open_object_is_a_known_data_map(name):
+    """A schema's objects are closed (a key the type does not declare fails validation), except
+    maps whose keys are data: a new open object is a result field typed too loosely."""
+    for path in _open_objects(json_schemas.load(name)):
+        assert path == "$" or _OPEN.search(path.replace("/properties/", "/")), f"{name}: {path} is an open object"

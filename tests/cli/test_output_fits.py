@@ -101,21 +101,22 @@ def test_migrate_history_and_status_at_80_columns(migrated_db):
     revisions = migrate.history()
     result = render(migrated_db, "migrate", "history")
     assert result.exit_code == 0, result.output
-    assert_fits(result.stdout, [r.id for r in revisions] + [r.message for r in revisions] + [r.filename for r in revisions])
+    assert_fits(result.stdout, [r.revision for r in revisions] + [r.message for r in revisions] + [r.filename for r in revisions])
     result = render(migrated_db, "migrate", "status")
     assert result.exit_code == 0, result.output
-    assert_fits(result.stdout, [revisions[-1].id])
+    assert_fits(result.stdout, [revisions[-1].revision])
 
 
 def test_explain_list_is_one_line_per_query_and_show_has_the_rest(seeded):
-    from todoctl import queries
+    from todoctl import named_queries
 
+    app_queries = named_queries.app_queries()
     result = render(seeded, "explain", "list")
     assert result.exit_code == 0, result.output
     title, *lines = result.stdout.splitlines()
     assert "explain show NAME" in title
-    assert len(lines) == len(queries.QUERIES)
-    for line, named in zip(lines, queries.QUERIES.values()):
+    assert len(lines) == len(app_queries)
+    for line, named in zip(lines, app_queries.values()):
         assert len(line) <= 80, line
         name, ms, ms_unit, buffers, buffers_unit, shown = line.split(None, 5)
         assert name == named.name
@@ -127,7 +128,7 @@ def test_explain_list_is_one_line_per_query_and_show_has_the_rest(seeded):
         assert named.description[len(shown) - 1 : len(shown)] in ("", " ", ",", ";", ":") or named.description == shown, line
     assert "budget" not in result.stdout.split("\n", 1)[1]  # budgets are in explain show and --json
 
-    for named in queries.QUERIES.values():
+    for named in app_queries.values():
         shown = render(seeded, "explain", "show", named.name)
         assert shown.exit_code == 0, shown.output
         assert_fits(shown.stdout, [named.name, *named.budget.terms(), *named.indexes, *(p.name for p in named.params)])
@@ -135,9 +136,9 @@ def test_explain_list_is_one_line_per_query_and_show_has_the_rest(seeded):
 
 
 def test_explain_run_and_check_at_80_columns(seeded):
-    from todoctl import queries
+    from todoctl import named_queries
 
-    names = list(queries.QUERIES)
+    names = list(named_queries.app_queries())
 
     result = render(seeded, "explain", "run", "task-list")
     assert result.exit_code == 0, result.output

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from todoctl.db.url import configured_url
+from todoctl.db.target import configured_url
 from todoctl.errors import ExitCode, TodoctlError
 
 SENTINEL = "s3cr3t-Dotenv-pw"

@@ -53,7 +53,7 @@ def test_the_required_extensions_it_lacks_are_uuid_ossp_and_pgcrypto(pg):
 
 
 def test_a_history_creating_the_shipped_extensions_migrates_up(migrated_db, tmp_path):
-    head = migrate.history()[-1].id
+    head = migrate.history()[-1].revision
     creates = "\n".join(f"op.execute('CREATE EXTENSION IF NOT EXISTS \"{name}\"')" for name in sorted(SHIPPED))
     migrations = copy_migrations(tmp_path, {"0101_extensions.py": revision_source("0101", head, creates)})
     run = migrate.upgrade(migrated_db, "head", migrations=migrations)

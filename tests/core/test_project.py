@@ -181,7 +181,7 @@ def test_an_alembic_ini_deeper_than_one_level_is_found_by_its_script_location(tm
     shutil.copytree(SHELF, root / "backend", ignore=shutil.ignore_patterns("__pycache__"))
     (root / "backend" / "pyproject.toml").unlink()
     write(root, '[tool.todoctl]\nmetadata = "shelf.models:SQLModel.metadata"\nmigrations = "backend/shelf/migrations"\npython_path = ["backend"]\n')
-    from todoctl.core.migrate.scripts import _located
+    from todoctl.core.history import _located
 
     use_app(project.load(root / "pyproject.toml"))
     where = _located()
@@ -193,7 +193,7 @@ def test_without_a_migrations_key_the_ini_names_the_directory(tmp_path, use_app,
     root = tmp_path / "app"
     shutil.copytree(SHELF, root, ignore=shutil.ignore_patterns("__pycache__"))
     write(root, '[tool.todoctl]\nmetadata = "shelf.models:SQLModel.metadata"\n')
-    from todoctl.core.migrate.scripts import _located
+    from todoctl.core.history import _located
 
     use_app(project.load(root / "pyproject.toml"))
     assert _located().location == root / "shelf" / "migrations"

@@ -6,7 +6,8 @@ from urllib.parse import quote
 
 import pytest
 
-from todoctl.db.url import configured_url, mask, normalise
+from todoctl.db.target import configured_url
+from todoctl.db.url import mask, normalise
 from todoctl.errors import ExitCode, TodoctlError
 
 SENTINEL = "s3cr3t-Sentinel-pw"

@@ -71,6 +71,13 @@ ALTER TABLE hostile_rls FORCE ROW LEVEL SECURITY;
 CREATE POLICY hostile_policy ON hostile_rls USING (hostile_stable() > 0);
 CREATE TABLE hostile_ruled (id int);
 CREATE RULE hostile_rule AS ON INSERT TO hostile_ruled DO ALSO SELECT hostile_volatile();
+CREATE FUNCTION hostile_rdiff(a float8, b float8) RETURNS float8 LANGUAGE plpgsql IMMUTABLE
+    AS $$ BEGIN PERFORM nextval('public.hostile_seq'); RETURN a - b; END $$;
+CREATE TYPE hostile_range AS RANGE (subtype = float8, subtype_diff = hostile_rdiff);
+CREATE TABLE hostile_ranges (r hostile_range) WITH (autovacuum_enabled = off);
+INSERT INTO hostile_ranges SELECT hostile_range(g, g + 1) FROM generate_series(1, 2000) AS g;
+ANALYZE hostile_ranges;
+CREATE TABLE hostile_domained (d hostile_domain);
 CREATE SCHEMA shadow;
 CREATE FUNCTION shadow.lower(text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT nextval('public.hostile_seq')::text $$;
 CREATE FUNCTION shadow.now() RETURNS timestamptz LANGUAGE sql STABLE

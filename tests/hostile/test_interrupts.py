@@ -22,7 +22,7 @@ import pytest
 from tests.helpers import REPO, todoctl_env, wait_for
 from todoctl.core import migrate
 
-HEAD = migrate.history()[-1].id
+HEAD = migrate.history()[-1].revision
 SIGTERM_BIT = 1 << (signal.SIGTERM - 1)
 PROC = Path("/proc/self/status")
 

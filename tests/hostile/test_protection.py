@@ -29,7 +29,7 @@ from todoctl.cli.app import app
 from todoctl.core import migrate
 
 runner = CliRunner()
-HISTORY = [r.id for r in migrate.history()]
+HISTORY = [r.revision for r in migrate.history()]
 HEAD = HISTORY[-1]
 ALLOW = {"TODOCTL_ALLOW_PRODUCTION": "1"}
 PROTECTED = "is a protected production database"

@@ -177,7 +177,7 @@ def test_a_verbose_traceback_of_an_error_that_echoes_the_url_is_masked(project, 
     """--verbose prints the cause's traceback; a library that puts the URL (and password) in its
     exception does not get it through."""
     from tests.helpers import copy_migrations
-    from todoctl.core.migrate.scripts import script_directory
+    from todoctl.core.history import script_directory
 
     shape = shape_on(shape)
     head = script_directory(None).get_current_head()
@@ -346,6 +346,8 @@ def test_review_finds_a_literal_password_under_a_password_key(project, name, con
 
     from todoctl.cli.app import app
 
+    # Review scans the configuration files at the top of the app's project: make the directory one.
+    (project / "pyproject.toml").write_text('[tool.todoctl]\nmetadata = "todoctl.todo.models:metadata"\n')
     (project / name).write_text(content)
     result = CliRunner().invoke(app, ["review", "--offline", "--only", "hardcoded-credentials", "--json"])
     findings = [f for f in json.loads(result.stdout)["findings"] if f["rule"] == "hardcoded-credentials"]

@@ -176,6 +176,14 @@ CASES = [
     refused("composite with a domain field", "SELECT (ROW(1, 1)::hostile_pair).a", "public.hostile_eq("),
     refused("column definition list type", "SELECT * FROM json_to_record('{\"a\": 1}') AS x(a hostile_domain)",
             "public.hostile_eq("),
+    refused("range compared by the planner runs its subtype_diff", "SELECT * FROM hostile_ranges WHERE r && '[1,5)'::hostile_range",
+            "public.hostile_rdiff(", NO_ANALYZE),
+    refused("range column read, no cast", "SELECT * FROM hostile_ranges WHERE r @> 3.0::float8", "public.hostile_rdiff(", NO_ANALYZE),
+    refused("domain_in names the type by OID", "SELECT domain_in('5'::cstring, 'hostile_domain'::regtype, -1)", "pg_catalog.domain_in("),
+    refused("record_in names the type by OID", "SELECT record_in('(1,5)'::cstring, 'hostile_pair'::regtype, -1)", "pg_catalog.record_in("),
+    refused("array_in names the type by OID", "SELECT array_in('{5}'::cstring, 'hostile_domain'::regtype, -1)", "pg_catalog.array_in("),
+    refused("a row with a domain column rebuilt without a cast",
+            "SELECT jsonb_populate_record(t, '{\"d\": 5}') FROM hostile_domained t", "public.hostile_eq("),
     # ---- a schema shadowing pg_catalog on the search path.
     refused("shadowed lower()", "SELECT lower('A')", "shadow.lower(", mode="shadow-first"),
     refused("shadowed now()", "SELECT now()", "shadow.now()", mode="shadow-first"),
@@ -381,3 +389,21 @@ def test_named_queries_keep_their_own_rules(arena):
     picking even uses ts_stat) and explain as before."""
     result = runner.invoke(app, ["-d", arena.url.url, "explain", "task-search"])
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("setting", ["url", "role"])
+def test_the_server_reads_the_statement_as_it_was_judged(arena, setting):
+    """With standard_conforming_strings off (a URL's options, or the role's default), the server
+    would read 'a\\' || ' as one literal and run the call pglast read as text. The statement runs
+    with the setting on, so it is the harmless concatenation of two literals that was judged."""
+    sql = "SELECT 'a\\' || ' || hostile_volatile()::text -- '"
+    if setting == "url":
+        target = arena.with_options("-cstandard_conforming_strings=off")
+    else:
+        target = arena.role()
+        role = target.url.split("://", 1)[1].split("@", 1)[0]
+        arena.pg.execute(f"ALTER ROLE {role} SET standard_conforming_strings = off", database=arena.url.database)
+    before = arena.snapshot()
+    result = explain(target, sql, "--json")
+    assert result.exit_code == 0, result.output
+    assert arena.snapshot() == before, "the call read as text ran"

@@ -327,7 +327,7 @@ def test_migrate_refuses_a_pooler_however_it_is_named(project, cli, monkeypatch,
 def test_a_pooled_url_with_a_direct_one_beside_it_migrates_through_the_direct_one(project, monkeypatch):
     monkeypatch.setenv(POOLED, f"postgresql://app@{POOLER}/app")
     monkeypatch.setenv(DIRECT, f"postgresql://app@{DIRECT_HOST}/app")
-    from todoctl.db.url import configured_url
+    from todoctl.db.target import configured_url
 
     assert configured_url(None, direct=True).host == DIRECT_HOST
     assert configured_url(None).host == POOLER

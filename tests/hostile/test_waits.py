@@ -28,7 +28,7 @@ from todoctl.core import migrate
 from todoctl.queries import QUERIES
 
 runner = CliRunner()
-HEAD = migrate.history()[-1].id
+HEAD = migrate.history()[-1].revision
 BUSY = 5
 
 

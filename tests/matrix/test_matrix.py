@@ -18,7 +18,7 @@ from todoctl.core import migrate
 
 pytestmark = pytest.mark.matrix
 runner = CliRunner()
-HEAD = migrate.history()[-1].id
+HEAD = migrate.history()[-1].revision
 
 
 def invoke(url, *args: str, env: dict | None = None):

@@ -19,6 +19,7 @@ from todoctl.cli import state
 from todoctl.cli.help_words import left_to_core, with_examples
 from todoctl.cli.options import JsonOption
 from todoctl.errors import ExitCode, TodoctlError
+from todoctl.render import layout
 
 
 class TodoctlGroup(TyperGroup):
@@ -33,10 +34,12 @@ class TodoctlGroup(TyperGroup):
         args = list(sys.argv[1:] if args is None else args)
         state.current = state.Settings(json="--json" in args)
         render.document_fields.clear()
+        layout.wide = False
         guard = _ClosedPipeGuard.install()
         try:
             _require_utf8_arguments(args)
             args = hoist_global_options(self, args)
+            state.current.command = command_words(self, args)
             result = super().main(
                 args=args, prog_name=prog_name or "todoctl", complete_var=complete_var, standalone_mode=False, **extra
             )
@@ -257,6 +260,29 @@ _FALLBACK_HINTS = {
 }
 
 
+def command_words(group, args: list[str]) -> str | None:
+    """``migrate status`` for ``-d URL migrate status --json``: the command an error document names.
+
+    Read from the words, since an error can come before (or after) Click's context exists; words
+    before the first command may be option values, after it the first word that names no
+    subcommand ends the command. ``None`` when no command was named.
+    """
+    from todoctl.render.document import canonical_command
+
+    words: list[str] = []
+    command = group
+    for arg in args:
+        commands = getattr(command, "commands", None)
+        if not commands:
+            break
+        if arg in commands:
+            words.append(arg)
+            command = commands[arg]
+        elif words and not arg.startswith("-"):
+            break
+    return canonical_command(" ".join(words)) if words else None
+
+
 def report_error(exc: TodoctlError) -> int:
     from todoctl.db.url import mask
 
@@ -264,7 +290,8 @@ def report_error(exc: TodoctlError) -> int:
         exc.hint = _FALLBACK_HINTS.get(exc.exit_code)
 
     if state.current.json:  # the target rides along when the command got that far
-        render.print_error_json({k: (mask(v) if isinstance(v, str) else v) for k, v in exc.to_dict().items()})
+        error = {k: (mask(v) if isinstance(v, str) else v) for k, v in exc.to_dict().items()}
+        render.print_error_json(error, command=state.current.command)
     else:
         from todoctl.render.layout import echo
 
@@ -364,6 +391,7 @@ def root(
     state.current.database_url = database_url
     state.current.verbose = verbose
     state.current.wide = wide
+    layout.wide = wide
 
 
 def version(as_json: JsonOption = False) -> None:
@@ -381,7 +409,7 @@ def version(as_json: JsonOption = False) -> None:
 
     result = report(state.current.database_url)
     if as_json:
-        render.print_json({"ok": True, **render.jsonable(result)})
+        render.print_json(result)
     else:
         view.report(result)
 

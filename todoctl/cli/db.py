@@ -10,11 +10,11 @@ from todoctl.cli.options import DryRunOption, JsonOption, YesOption
 app = typer.Typer(help="Manage the embedded PostgreSQL server and show the database URL.", no_args_is_help=True)
 
 
-def _print(document: dict, as_json: bool, line: str, indent: int | None = None) -> None:
+def _print(result, as_json: bool, line: str, indent: int | None = None) -> None:
     from todoctl import render
 
     if as_json:
-        render.print_json({"ok": True, **document})
+        render.print_json(result)
     else:
         from todoctl.render.layout import echo
 
@@ -23,8 +23,9 @@ def _print(document: dict, as_json: bool, line: str, indent: int | None = None) 
 
 def _would(action: str, database: str, sentence: str, as_json: bool, **facts) -> None:
     """A --dry-run's answer: what would happen; nothing was changed."""
-    document = {"dry_run": True, "action": action, "database": database, "would": sentence, **facts}
-    _print(document, as_json, f"Dry run: would {sentence}. Nothing changed.")
+    from todoctl.core.db.server import DryRun
+
+    _print(DryRun(action, database, sentence, **facts), as_json, f"Dry run: would {sentence}. Nothing changed.")
 
 
 @app.command("status")
@@ -38,15 +39,14 @@ def status(as_json: JsonOption = False) -> None:
     from todoctl.core import db
 
     info = db.status(state.current.database_url)
-    from todoctl.render import jsonable
 
     label = len("embedded server: ")
     text = (
         f"embedded server: {'running (pid %s)' % info.pid if info.running else 'stopped'}\n"
         f"data directory:  {info.pgdata}\n"
-        f"todoctl uses:    {info.url} (from {info.source})"
+        f"todoctl uses:    {info.target_database.url} (from {info.target_database.source})"
     )
-    _print(jsonable(info), as_json, text, indent=label)
+    _print(info, as_json, text, indent=label)
 
 
 @app.command("start")
@@ -65,9 +65,8 @@ def start(dry_run: DryRunOption = False, as_json: JsonOption = False) -> None:
         return _would("start", info.pgdata, sentence, as_json, running=info.running)
 
     info = db.start()
-    from todoctl.render import jsonable
 
-    _print(jsonable(info), as_json, f"embedded server running (pid {info.pid}), data in {info.pgdata}")
+    _print(info, as_json, f"embedded server running (pid {info.pid}), data in {info.pgdata}")
 
 
 @app.command("stop")
@@ -86,7 +85,7 @@ def stop(dry_run: DryRunOption = False, as_json: JsonOption = False) -> None:
         return _would("stop", info.pgdata, sentence, as_json, running=info.running)
 
     stopped = db.stop()
-    _print({"stopped": stopped}, as_json, "embedded server stopped" if stopped else "embedded server was not running")
+    _print(db.Stopped(stopped), as_json, "embedded server stopped" if stopped else "embedded server was not running")
 
 
 @app.command("url")
@@ -129,8 +128,7 @@ def protect(
     Example:
       todoctl db protect --reason "shared staging database"
     """
-    from todoctl.core.shared import protect as core
-    from todoctl.render import jsonable
+    import todoctl.core.safety.protect as core
 
     url = state.database_url(direct=True, announce=True)
     if dry_run:
@@ -138,19 +136,20 @@ def protect(
         return _would("protect", url.display, f"mark {url.display} as protected" + (" (it already is)" if now.protected else ""),
                       as_json, protected=now.protected)
     mark = core.protect(url, reason)
-    _print(jsonable(mark), as_json, f"{mark.database} is now protected (by {mark.by}).")
+    _print(mark, as_json, f"{mark.database} is now protected (by {mark.by}).")
 
 
 @app.command("unprotect")
 def unprotect(yes: YesOption = False, dry_run: DryRunOption = False, as_json: JsonOption = False) -> None:
     """Remove the production mark: needs --yes and TODOCTL_ALLOW_PRODUCTION=1, like the commands it unlocks.
 
+    On a database that is not protected there is nothing to do (exit 0).
+
     \b
     Example:
-      TODOCTL_ALLOW_PRODUCTION=1 todoctl db unprotect --yes
+      todoctl db unprotect --yes
     """
-    from todoctl.core.shared import protect as core
-    from todoctl.render import jsonable
+    import todoctl.core.safety.protect as core
 
     url = state.database_url(direct=True, announce=True)
     now = core.status(url)
@@ -158,8 +157,11 @@ def unprotect(yes: YesOption = False, dry_run: DryRunOption = False, as_json: Js
     if dry_run:
         sentence = f"remove the production mark from {url.display}" if now.protected else f"do nothing: {url.display} is not protected"
         return _would("unprotect", url.display, sentence, as_json, protected=now.protected)
+    if not now.protected:
+        _print(now, as_json, f"{now.database} is not protected: nothing to do.")
+        return
     mark = core.unprotect(url, yes=yes)
-    _print(jsonable(mark), as_json, f"{mark.database} is no longer protected.")
+    _print(mark, as_json, f"{mark.database} is no longer protected.")
 
 
 @app.command("protection")
@@ -170,12 +172,11 @@ def protection(as_json: JsonOption = False) -> None:
     Example:
       todoctl db protection --json
     """
-    from todoctl.core.shared import protect as core
-    from todoctl.render import jsonable
+    import todoctl.core.safety.protect as core
 
     mark = core.status(state.database_url())
     line = f"{mark.database}: " + (f"protected (by {mark.by} at {mark.at})" if mark.protected else "not protected")
-    _print(jsonable(mark), as_json, line)
+    _print(mark, as_json, line)
 
 
 @app.command("cancel")
@@ -199,8 +200,7 @@ def cancel(
     """
     from todoctl.cli.confirm import confirm_or_refuse
     from todoctl.core.db import sessions
-    from todoctl.core.shared import protect
-    from todoctl.render import jsonable
+    import todoctl.core.safety.protect as protect
 
     url = state.database_url(announce=True)
     checked = sessions.target(url, pid, terminate=terminate)
@@ -214,7 +214,7 @@ def cancel(
         line = f"pid {pid}: " + ("session ended" if result.session_gone else "asked to end; still listed")
     else:
         line = f"pid {pid}: " + ("query cancelled" if result.signalled else "not signalled (it had just gone)")
-    _print(jsonable(result), as_json, line)
+    _print(result, as_json, line)
 
 
 @app.command("wait")
@@ -231,7 +231,6 @@ def wait(
       todoctl db wait --timeout 30 && todoctl migrate up
     """
     from todoctl.core.db.wait import wait_for
-    from todoctl.render import jsonable
 
     result = wait_for(state.database_url(), timeout=timeout)
-    _print(jsonable(result), as_json, f"{result.database} accepts connections ({result.attempts} attempts, {result.seconds:g}s).")
+    _print(result, as_json, f"{result.database} accepts connections ({result.attempts} attempts, {result.duration_ms / 1000:g}s).")

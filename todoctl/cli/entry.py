@@ -35,6 +35,11 @@ def main() -> None:
         # The work is done and its exit code chosen: a SIGTERM now, while the interpreter shuts
         # down, ends the process as it would any other, instead of a KeyboardInterrupt in teardown.
         _signal.signal(_signal.SIGTERM, _signal.SIG_DFL)
+        # ... and a Ctrl-C then changes nothing: the exit code already says what happened.
+        try:
+            _signal.signal(_signal.SIGINT, _signal.SIG_IGN)
+        except ValueError:
+            pass
         # CPython flags a KeyboardInterrupt that escapes code run by exec() of a string (dataclasses
         # and namedtuples build their methods so, at import) as unhandled, even once it is caught,
         # and then ends the process by SIGINT instead of with the exit code (130). Running a string
@@ -52,9 +57,10 @@ def _report_interrupt() -> int:
     )
     try:
         if "--json" in sys.argv[1:]:
+            from todoctl.cli import state
             from todoctl.render import print_error_json
 
-            print_error_json(error.to_dict())
+            print_error_json(error.to_dict(), command=state.current.command)
         else:
             sys.stderr.write(f"Error: {error.message}\nHint: {error.hint}\n")
             sys.stderr.flush()

@@ -92,7 +92,7 @@ def _show(result, fmt: Format, as_json: bool, html: str | None = None, force: bo
     if write_page(html, force=force, build=lambda: _pages().explain_page(result)):
         return  # the page is stdout
     if as_json or fmt is Format.json:
-        render.print_json({"ok": True, **render.jsonable(result)})
+        render.print_json(result)
     else:
         view.plan(result, fmt.value)
 
@@ -111,13 +111,15 @@ def list_queries(as_json: JsonOption = False) -> None:
     Example:
       todoctl explain list
     """
-    from todoctl import queries, render
+    from todoctl import render
+    from todoctl.named_queries import QueryList, app_queries
     from todoctl.render import explain as view
 
+    queries = app_queries()
     if as_json:
-        render.print_json({"ok": True, "queries": [_describe(q) for q in queries.QUERIES.values()]})
+        render.print_json(QueryList([_describe(q) for q in queries.values()]))
     else:
-        view.registry(queries.QUERIES)
+        view.registry(queries)
 
 
 @app.command("show")
@@ -131,32 +133,34 @@ def show(
     Example:
       todoctl explain show task-list
     """
-    from todoctl import queries, render
-    from todoctl.core.explain.statement import statement_text
+    from todoctl import render
+    from todoctl.core.explain.statement import QueryDetail, statement_text
+    from todoctl.named_queries import get
     from todoctl.render import explain as view
 
-    named = queries.get(name)
-    document = {**_describe(named), "sql": statement_text(named)}
+    named = get(name)
+    detail = _describe(named, QueryDetail, sql=statement_text(named))
     if as_json:
-        render.print_json({"ok": True, **document})
+        render.print_json(detail)
     else:
-        view.query_card(document)
+        view.query_card(detail)
 
 
-def _describe(named) -> dict:
+def _describe(named, kind=None, **more):
+    """``named`` as ``explain list`` describes it (a QueryInfo), or as ``kind`` with ``more`` fields."""
     from todoctl import render
+    from todoctl.named_queries import ParamInfo, QueryInfo
 
-    return {
-        "name": named.name,
-        "description": named.description,
-        "modifies": named.modifies,
-        "params": [
-            {"name": p.name, "type": p.type_name, "description": p.description, "optional": p.optional}
-            for p in named.params
-        ],
-        "budget": {**render.jsonable(named.budget), "terms": named.budget.terms()},
-        "indexes": list(named.indexes),
-    }
+    return (kind or QueryInfo)(
+        name=named.name,
+        description=named.description,
+        modifies=named.modifies,
+        params=[ParamInfo(p.name, p.type_name, p.description, p.optional, p.default_text) for p in named.params],
+        where=named.where,
+        budget={**render.jsonable(named.budget), "terms": named.budget.terms()},
+        indexes=list(named.indexes),
+        **more,
+    )
 
 
 @app.command("run")
@@ -263,8 +267,7 @@ def check(
     \b
     Examples:
       todoctl explain baseline save plans.json
-      todoctl explain check --baseline plans.json --json
-      todoctl explain check --html plans.html
+      todoctl explain check --baseline plans.json --html plans.html
     """
     from todoctl import render
     from todoctl.core import explain
@@ -277,7 +280,7 @@ def check(
     if write_page(html, force=force, build=lambda: _pages().check_page(report)):
         pass  # the page is stdout
     elif as_json:
-        render.print_json(render.jsonable(report))
+        render.print_json(report)
     else:
         view.check(report)
     if not report.ok:
@@ -303,6 +306,6 @@ def baseline_save(
 
     saved = explain.save_baseline(state.database_url(), file, runs=runs, timeout=timeout)
     if as_json:
-        render.print_json({"ok": True, **render.jsonable(saved)})
+        render.print_json(saved)
     else:
         view.baseline_saved(saved)

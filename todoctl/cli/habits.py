@@ -259,7 +259,7 @@ GLOBAL_FLAGS = ("--verbose", "-v", "--wide")
 # -q is --quiet, -t is --threshold): their old long option is suggested.
 FAMILIAR_OPTIONS = {
     "todoctl seed": {
-        "-n": "--users", "--count": "--users", "--number": "--users", "--rows": "--users", "-t": "--tasks-per-user",
+        "-n": "--users", "--count": "--users", "--number": "--users", "-t": "--rows", "--tasks-per-user": "--rows",
     },
     "todoctl explain run": {"-p": "--param"},
     "todoctl explain check": {"-q": "--query"},

@@ -66,7 +66,7 @@ ProbeOption = Annotated[
         min=0,
         max=1000,  # todoctl.core.health.pool.MAX_PROBE_SESSIONS: one thread per session
         metavar="N",
-        help="Run N (1-1000) concurrent sessions through the app's pool (todoctl.app, DB_POOL_*).",
+        help="Run N (1-1000) concurrent sessions through the app's pool (the engine in [tool.todoctl], on this database).",
     ),
 ]
 ProbeHoldOption = Annotated[
@@ -163,7 +163,7 @@ def health(
     with step_progress("probe", "sessions", enabled=bool(probe) and not as_json, from_first_advance=True) as advance:
         result = run(on_probe=advance)
     if as_json:
-        render.print_json(view.document(result))
+        render.print_json(result)
     else:
         view.report(result)
     if not result.ok:
@@ -182,11 +182,11 @@ def thresholds(as_json: JsonOption = False) -> None:
       todoctl health thresholds --json
     """
     from todoctl import render
-    from todoctl.core.health.thresholds import listing
+    from todoctl.core.health.thresholds import ThresholdList, listing
     from todoctl.render import health as view
 
     rows = listing()
     if as_json:
-        render.print_json({"ok": True, "thresholds": render.jsonable(rows)})
+        render.print_json(ThresholdList(rows))
     else:
         view.thresholds(rows)

@@ -43,6 +43,6 @@ def init(
             confirm_or_refuse(f"{plan.pyproject} already has [tool.todoctl]; replace it?", yes=yes)
         core.write(plan)
     if as_json:
-        render.print_json({"ok": not plan.missing, **render.jsonable(plan), "toml": plan.toml})
+        render.print_json(plan, ok=not plan.missing)
     else:
         view.report(plan)

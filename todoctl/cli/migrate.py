@@ -86,7 +86,7 @@ def _show(result, as_json: bool, view_name: str, *, ok: bool = True) -> None:
     from todoctl.render import migrate as view
 
     if as_json:
-        render.print_json({"ok": ok, **render.jsonable(result)})
+        render.print_json(result, ok=ok)
     else:
         getattr(view, view_name)(result)
     if not ok:
@@ -214,7 +214,7 @@ def reset(
     from todoctl.cli.confirm import confirm_or_refuse
     from todoctl.cli.signals import terminate_as_interrupt
     from todoctl.core import migrate
-    from todoctl.core.shared import protect
+    import todoctl.core.safety.protect as protect
 
     if dry_run:
         return _dry_run("reset", "head", migrations, as_json, yes=yes)
@@ -299,7 +299,7 @@ def history(migrations: MigrationsOption = None, as_json: JsonOption = False) ->
 
     revisions = migrate.history(migrations=migrations)
     if as_json:
-        render.print_json({"ok": True, "revisions": render.jsonable(revisions)})
+        render.print_json(migrate.RevisionList(revisions))
     else:
         view.history(revisions)
 
@@ -405,7 +405,7 @@ def _echo_sql(result, as_json: bool) -> None:
     if as_json:
         from todoctl import render
 
-        render.print_json({"ok": True, **render.jsonable(result)})
+        render.print_json(result)
     else:
         typer.echo(result.sql or f"-- nothing to migrate for {result.range}", nl=not result.sql)
 
@@ -484,7 +484,9 @@ def heads(migrations: MigrationsOption = None, as_json: JsonOption = False) -> N
 
     revisions = alembic_words.heads(migrations=migrations)
     if as_json:
-        render.print_json({"ok": True, "heads": render.jsonable(revisions)})
+        from todoctl.core.history import Heads
+
+        render.print_json(Heads(revisions))
     else:
         view.heads(revisions)
 

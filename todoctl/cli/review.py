@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -38,9 +37,9 @@ def review(offline: OfflineOption = False, strict: StrictOption = False, only: O
 
     core.select_rules(only or [])  # an unknown rule is exit 2 before any connection
     url = None if offline else state.database_url()
-    result = core.review(Path.cwd(), url, only=only or [], strict=strict)
+    result = core.review(None, url, only=only or [], strict=strict)  # the app's directory ([tool.todoctl])
     if as_json:
-        render.print_json(view.document(result))
+        render.print_json(result)
     else:
         view.report(result)
     if result.failed:

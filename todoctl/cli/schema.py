@@ -43,13 +43,13 @@ def show(
     if table is None:
         result = schema.overview(state.database_url())
         if as_json:
-            render.print_json({"ok": True, **render.jsonable(result)})
+            render.print_json(result)
         else:
             view.overview(result)
         return
     detail = schema.table_detail(state.database_url(), table)
     if as_json:
-        render.print_json({"ok": True, **render.jsonable(detail)})
+        render.print_json(detail)
     else:
         view.table_detail(detail)
 
@@ -85,7 +85,7 @@ def diff(
     else:
         result = schema.against_models(state.database_url(), migrations=migrations)
     if as_json:
-        render.print_json({"ok": result.in_sync, **render.jsonable(result)})
+        render.print_json(result, ok=result.in_sync)
     else:
         view.diff(result)
     if not result.in_sync:
@@ -118,7 +118,7 @@ def dump(
         on_progress = (lambda p: update(p.phase, p.bytes)) if update else None
         result = schema.dump(url, tables=tables or [], on_progress=on_progress)
     if as_json:
-        render.print_json({"ok": True, **render.jsonable(result)})
+        render.print_json(result)
     else:
         view.dump(result)
 
@@ -152,7 +152,7 @@ def erd(
     if write_page(html, force=force, build=lambda: _erd_page(result)):
         return  # the page is stdout
     if as_json:
-        render.print_json({"ok": True, **render.jsonable(result)})
+        render.print_json(result)
     else:
         view.erd(result, markdown=markdown, svg=fmt is ErdFormat.svg)
 
@@ -187,7 +187,7 @@ def lint(
     schema.check_rules(skip or [])  # an unknown rule is exit 2 before any connection
     result = schema.lint(state.database_url(), skip=skip or [])
     if as_json:
-        render.print_json({"ok": result.clean, **render.jsonable(result)})
+        render.print_json(result, ok=result.clean)
     else:
         view.lint(result)
     if not result.clean:

@@ -1,4 +1,4 @@
-"""`todoctl seed`: fill the app tables with realistic, deterministic data."""
+"""`todoctl seed`: fill every table of the app's models with realistic, deterministic data."""
 
 from __future__ import annotations
 
@@ -26,34 +26,49 @@ def _now(value: str | None):
 
 
 def seed(
-    users: Annotated[Optional[int], typer.Option("--users", "-u", metavar="N", help="Users to create (1 to 1,000,000).", show_default="the profile's")] = None,
-    tasks_per_user: Annotated[
-        Optional[float], typer.Option(
-            "--tasks-per-user", metavar="NUMBER", help="Mean tasks per user, 0 to 10,000 (skewed: a few heavy users); at most 20,000,000 tasks in all.",
+    rows: Annotated[
+        Optional[list[str]], typer.Option(
+            "--rows", metavar="N|TABLE=N",
+            help="Rows of each table no key requires a parent for (N), or of one table (TABLE=N); repeatable.",
             show_default="the profile's",
         )
     ] = None,
+    users: Annotated[
+        Optional[int], typer.Option("--users", "-u", metavar="N", help="Rows of the app's users table.", show_default="the profile's")
+    ] = None,
     seed_value: Annotated[Optional[int], typer.Option("--seed", "-s", metavar="INTEGER", help="Random seed.", show_default="the profile's")] = None,
-    profile: Annotated[str, typer.Option("--profile", "-p", metavar="NAME|FILE", help="small, demo, load, or a path to a TOML profile.")] = "demo",
-    append: Annotated[bool, typer.Option("--append", help="Add to tables that already hold rows (emails stay unique).")] = False,
+    profile: Annotated[
+        Optional[str], typer.Option(
+            "--profile", "-p", metavar="NAME|FILE", help="A profile of the app's seed directory, or a path to a TOML profile.",
+            show_default="demo if the app has one, else the models alone",
+        )
+    ] = None,
+    locale: Annotated[
+        Optional[str], typer.Option("--locale", metavar="LOCALE", help="Faker's locale for names and words (de_DE, ja_JP, ...).",
+                                    show_default="the profile's, else en_US")  # fmt: skip
+    ] = None,
+    append: Annotated[bool, typer.Option("--append", help="Add to tables that already hold rows.")] = False,
     truncate: Annotated[bool, typer.Option("--truncate", help="Empty the app tables first (same transaction).")] = False,
     now: Annotated[
         Optional[str], typer.Option("--now", metavar="DATETIME", help="Reference time for timestamps (ISO 8601).", show_default="the profile's")
     ] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the rows each table would get; connect to nothing.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show every table's rows and every column's generator; touch no database.")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
     yes: YesOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Fill users, lists, tags, tasks and task tags with realistic data, all or nothing.
+    """Fill every table of the app's models with realistic data, all or nothing.
 
-    Same seed and profile give identical tables; the fingerprint shows it. Refuses tables
-    that already hold rows unless --append or --truncate, and a protected database unless
-    --yes with TODOCTL_ALLOW_PRODUCTION=1.
+    Rows, values and constraints come from the models; a profile (docs/seed.md) sets counts and
+    column generators where realism needs them. Same seed and profile give identical tables; the
+    fingerprint shows it. Refuses tables that already hold rows unless --append or --truncate,
+    and a protected database unless --yes with TODOCTL_ALLOW_PRODUCTION=1.
 
     \b
     Examples:
-      todoctl seed --truncate --users 100
+      todoctl seed --users 100 --truncate
       todoctl seed --profile load --dry-run
     """
     from todoctl.errors import usage_error
@@ -70,9 +85,9 @@ def seed(
 
     when = _now(now)
     mode = "append" if append else "truncate" if truncate else "refuse"
-    options = dict(profile=profile, users=users, tasks_per_user=tasks_per_user, seed=seed_value, now=when, mode=mode)
+    options = dict(profile=profile, rows=rows, users=users, seed=seed_value, now=when, locale=locale, mode=mode)
     if dry_run:  # no URL resolution either: the embedded server is not even started
-        from todoctl.db.url import configured_url
+        from todoctl.db.target import configured_url
 
         report = core.run(configured_url(state.current.database_url), dry_run=True, **options)
     else:
@@ -80,6 +95,6 @@ def seed(
         with terminate_as_interrupt(), view.progress(enabled=not (quiet or as_json)) as progress:
             report = core.run(url, progress=progress, yes=yes, **options)
     if as_json:
-        render.print_json({"ok": True, **render.jsonable(report)})
+        render.print_json(report)
     else:
         view.summary(report)

@@ -12,6 +12,7 @@ class Settings:
     verbose: bool = False
     json: bool = False
     wide: bool = False  # --wide: tables at full width, nothing folded (render/layout.py)
+    command: str | None = None  # "migrate status": what an error document names (cli/app.command_words)
 
 
 # One invocation at a time per process (CliRunner tests included): reset by the root callback.

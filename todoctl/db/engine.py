@@ -8,7 +8,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Iterator
 
 from todoctl.db import embedded
-from todoctl.db.url import DatabaseURL, configured_url, mask
+from todoctl.db.target import configured_url
+from todoctl.db.url import DatabaseURL, mask
 from todoctl.errors import connection_error
 
 if TYPE_CHECKING:

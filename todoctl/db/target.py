@@ -25,7 +25,7 @@ from typing import Iterator
 from todoctl.db import dotenv_file, libpq
 from todoctl.db.dotenv_file import Setting
 from todoctl.db.secrets import remember, remember_secret
-from todoctl.db.url import DatabaseURL, normalise
+from todoctl.db.url import DatabaseURL, normalise, require_direct
 from todoctl.errors import TodoctlError, connection_error
 
 POOLED = "DATABASE_URL"
@@ -147,3 +147,13 @@ def replica() -> DatabaseURL | None:
     """DATABASE_URL_REPLICA: the environment's, else the .env's; None when not configured."""
     setting = _environment((REPLICA,)).get(REPLICA) or dotenv_file.read({REPLICA}).get(REPLICA)
     return None if setting is None else _from_url(setting)
+
+
+def configured_url(explicit: str | None = None, *, direct: bool = False) -> DatabaseURL | None:
+    """The configured database (the precedence table, :func:`choose`), or None
+    when todoctl should use the embedded server. ``direct=True``: a schema change, which refuses a
+    pooled URL (a session advisory lock means nothing through a transaction pooler)."""
+    url = choose(explicit, direct=direct)
+    if url is not None and direct:
+        require_direct(url)
+    return url

@@ -226,23 +226,3 @@ def require_direct(url: DatabaseURL) -> DatabaseURL:
             exit_code=ExitCode.REFUSED,
         )
     return url
-
-
-def configured_url(explicit: str | None = None, *, direct: bool = False) -> DatabaseURL | None:
-    """The configured database (the precedence table, :func:`todoctl.db.target.choose`), or None
-    when todoctl should use the embedded server. ``direct=True``: a schema change, which refuses a
-    pooled URL (a session advisory lock means nothing through a transaction pooler)."""
-    from todoctl.db.target import choose
-
-    url = choose(explicit, direct=direct)
-    if url is not None and direct:
-        require_direct(url)
-    return url
-
-
-def replica_url() -> DatabaseURL | None:
-    """``DATABASE_URL_REPLICA`` (environment, then .env): a read replica or standby whose lag health
-    reports; None when it is not configured. Resolved, normalised and masked like ``DATABASE_URL``."""
-    from todoctl.db.target import replica
-
-    return replica()

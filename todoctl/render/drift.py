@@ -1,4 +1,4 @@
-"""One way to show drift (core/shared/drift.py) for `migrate status`, `migrate check` and `schema diff`:
+"""One way to show drift (core/drift/vocabulary.py) for `migrate status`, `migrate check` and `schema diff`:
 the same labels, the same table and the same hint lines everywhere."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from todoctl.core.shared.drift import BEHIND_HISTORY, LABELS, UNKNOWN_REVISION
+from todoctl.core.drift.vocabulary import BEHIND_HISTORY, LABELS, UNKNOWN_REVISION
 
 
 def headline(database: str, current: list[str], head: str, differences: list, sides: str) -> str:

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from todoctl import queries
+from todoctl import named_queries
 from todoctl.core.explain.baseline import BaselineSaved
 from todoctl.core.explain.budget import CheckReport
 from todoctl.core.explain.execute import ExplainResult
@@ -55,15 +55,15 @@ def _memory(node: PlanNode) -> str | None:
     if node.sort_method:
         where = node.sort_space_type or "Memory"
         colour = "red" if where == "Disk" else "dim"
-        return f"[{colour}]sort {node.sort_method}, {where.lower()} {node.sort_space_kb or 0:,} kB[/]"
-    if node.peak_memory_kb is not None or node.hash_batches is not None or node.disk_kb:
+        return f"[{colour}]sort {node.sort_method}, {where.lower()} {(node.sort_space_bytes or 0) // 1024:,} kB[/]"
+    if node.peak_memory_bytes is not None or node.hash_batches is not None or node.disk_bytes:
         parts = []
-        if node.peak_memory_kb is not None:
-            parts.append(f"memory {node.peak_memory_kb:,} kB")
+        if node.peak_memory_bytes is not None:
+            parts.append(f"memory {node.peak_memory_bytes // 1024:,} kB")
         if node.hash_batches is not None:
             parts.append(f"batches {node.hash_batches}")
-        if node.disk_kb:
-            parts.append(f"disk {node.disk_kb:,} kB")
+        if node.disk_bytes:
+            parts.append(f"disk {node.disk_bytes // 1024:,} kB")
         colour = "red" if node.spilled else "dim"
         return f"[{colour}]hash {', '.join(parts)}[/]"
     return None
@@ -152,7 +152,7 @@ def _header(result: ExplainResult) -> Text:
     what = f"[bold]{result.query}[/]: {escape(result.description or '')}" if result.query else "[bold]ad-hoc SQL[/]"
     how = "rolled back" + ("" if result.query else ", read only")
     note = f"  [yellow](an {'UPDATE' if result.modifies else 'statement'} that writes: run and rolled back)[/]" if result.modifies else ""
-    return Text.from_markup(f"{what}\n[dim]{escape(result.database)}; {how}; statement_timeout {result.timeout}[/]{note}")
+    return Text.from_markup(f"{what}\n[dim]{escape(result.database)}; {how}; statement_timeout {result.timeout_ms / 1000:g}s[/]{note}")
 
 
 def _sql(result: ExplainResult):
@@ -164,7 +164,9 @@ def _sql(result: ExplainResult):
 
 
 def _value(value) -> str:
-    return "NULL" if value is None else str(value)
+    from todoctl.render import jsonable
+
+    return "NULL" if value is None else str(jsonable(value))
 
 
 def _timings(result: ExplainResult) -> str:
@@ -215,7 +217,7 @@ def text_plan(result: ExplainResult) -> str:
         if result.analyzed:
             if node.executed:
                 line += (
-                    f" (actual time={node.actual_startup or 0:.3f}..{node.actual_total or 0:.3f}"
+                    f" (actual time={node.actual_startup_ms or 0:.3f}..{node.actual_total_ms or 0:.3f}"
                     f" rows={_rows(node.actual_rows).replace(',', '')} loops={node.loops})"
                 )
             else:
@@ -229,7 +231,7 @@ def text_plan(result: ExplainResult) -> str:
             lines.append(f"{detail_indent}Rows Removed by Filter: {node.rows_removed_by_filter / (node.loops or 1):.0f}")
         if node.sort_method:
             lines.append(
-                f"{detail_indent}Sort Method: {node.sort_method}  {node.sort_space_type or 'Memory'}: {node.sort_space_kb or 0}kB"
+                f"{detail_indent}Sort Method: {node.sort_method}  {node.sort_space_type or 'Memory'}: {(node.sort_space_bytes or 0) // 1024}kB"
             )
         if node.shared_hit is not None:
             lines.append(f"{detail_indent}Buffers: shared hit={node.shared_hit} read={node.shared_read or 0}")
@@ -243,17 +245,21 @@ def text_plan(result: ExplainResult) -> str:
     return "\n".join(lines)
 
 
-def registry(named_queries: dict) -> None:
+def registry(queries: dict) -> None:
     """``explain list``: one line per named query: its name, its budget in brief (time, buffers)
     and what it does (cut to the line); ``explain show NAME`` has the rest."""
     out = console()
+    if not queries:
+        out.print("The app declares no named queries: list the modules that register them in queries of "
+                  "[tool.todoctl] (docs/queries.md).")
+        return
     out.print(Text.assemble(("Named queries", "bold"), " (budget: time, buffers; todoctl explain show NAME has the rest)"))
-    names = max((len(name) for name in named_queries), default=0)
-    budgets = {name: brief_budget(named.budget) for name, named in named_queries.items()}
-    widths = [max((len(part) for part in column), default=0) for column in zip(*budgets.values())]
+    names = max(len(name) for name in queries)
+    budgets = {name: brief_budget(named.budget) for name, named in queries.items()}
+    widths = [max(len(part) for part in column) for column in zip(*budgets.values())]
     used = 2 + names + sum(2 + width for width in widths) + 2
     room = None if layout.is_wide() else out.width - used
-    for name, named in named_queries.items():
+    for name, named in queries.items():
         budget = "  ".join(part.rjust(width) for part, width in zip(budgets[name], widths))
         description = " ".join(named.description.split())
         shown = description if room is None else layout.shorten(description, room)
@@ -267,45 +273,44 @@ def brief_budget(budget) -> tuple[str, str]:
 
 # What each budget term means, under `explain show`'s budget.
 BUDGET_LEGEND = (
-    f"read: rows scanned (kept or filtered out) per row returned; reading ≤ {queries.FREE_ROWS_READ:,} rows "
+    f"read: rows scanned (kept or filtered out) per row returned; reading ≤ {named_queries.FREE_ROWS_READ:,} rows "
     "is always ok. sort: rows fed into one Sort. buffers: shared hit + read. selective: keeps ≤ 10% of what it reads."
 )
 
 
-def query_card(document: dict) -> None:
-    """``explain show NAME``: the query's description, parameters, SQL, budget and indexes."""
+def query_card(detail) -> None:
+    """``explain show NAME`` (a QueryDetail): description, parameters, SQL, budget and indexes."""
     out = console()
-    out.print(layout.hanging(Text(document["description"]), prefix=Text(f"{document['name']}: ", style="bold")))
-    if document.get("modifies"):
+    out.print(layout.hanging(Text(detail.description), prefix=Text(f"{detail.name}: ", style="bold")))
+    if detail.where:
+        out.print(layout.hanging(Text(detail.where, style="dim"), prefix=Text("  registered at ", style="dim")))
+    if detail.modifies:
         out.print(Text("  writes: explained only inside a transaction that is rolled back", style="yellow"))
     out.print()
     params = Table(title="Parameters (missing values are picked from the data)", title_justify="left")
-    for column in ("name", "type", "description"):
+    for column in ("name", "type", "description", "default"):
         params.add_column(column)
-    for param in document["params"]:
-        kind = param["type"] + (" or null" if param.get("optional") else "")
-        described = param.get("description") or ""
-        if param.get("default"):
-            described += f" (default: {param['default']})"
-        params.add_row(Text(param["name"], style="bold"), Text(kind), Text(described))
-    out.print(params if document["params"] else Text("Parameters: none", style="bold"))
+    for param in detail.params:
+        kind = param.type + (" or null" if param.optional else "")
+        params.add_row(Text(param.name, style="bold"), Text(kind), Text(param.description or ""), Text(param.default or ""))
+    out.print(params if detail.params else Text("Parameters: none", style="bold"))
     out.print()
     out.print(Text("SQL", style="bold"))
-    if document.get("sql"):
-        out.print(layout.sql(document["sql"]))
+    if detail.sql:
+        out.print(layout.sql(detail.sql))
     else:
-        out.print(Text(f"  built from the values: todoctl explain {document['name']} --format text shows it", style="dim"))
+        out.print(Text(f"  built from the values: todoctl explain {detail.name} --format text shows it", style="dim"))
     out.print()
     out.print(Text("Budget (what todoctl explain check holds it to)", style="bold"))
-    for term in document["budget"]["terms"]:
-        out.print(f"  {escape(term)}")
+    for term in detail.budget["terms"]:
+        out.print(Text(f"  {term}"))
     out.print(Text(BUDGET_LEGEND, style="dim"))
     out.print()
-    if document["indexes"]:
+    if detail.indexes:
         out.print(Text("Indexes it relies on (check fails if one is missing or invalid, with the statement that "
                        "re-creates it)", style="bold"))
-        for index in document["indexes"]:
-            out.print(f"  {escape(index)}")
+        for index in detail.indexes:
+            out.print(Text(f"  {index}"))
     else:
         out.print(Text("Indexes it relies on: none named", style="bold"))
 

@@ -37,44 +37,67 @@ def checks_table(result: HealthReport) -> Table:
 
 
 def pool_table(pool: PoolReport) -> Group:
-    """The app's pool settings (todoctl.app), each with where it came from, and any retired variable found."""
+    """The app's pool: its engine's settings and connect arguments, and what a session through it gets here."""
+    if pool.settings is None:
+        return Group(Text(f"App pool: skipped ({pool.skipped})", style="dim"))
     s = pool.settings
-    table = Table(title="App pool (todoctl.app)", title_justify="left")
-    table.add_column("variable", no_wrap=True)
+    table = Table(title=f"App pool ({s.engine})", title_justify="left")
+    table.add_column("setting", no_wrap=True)
     table.add_column("value", justify="right")
-    table.add_column("from")
-    for name, variable, value in (
-        ("pool_min", "DB_POOL_MIN", str(s.pool_min)),
-        ("pool_max", "DB_POOL_MAX", str(s.pool_max)),
-        ("pool_timeout", "DB_POOL_TIMEOUT", f"{s.pool_timeout:g} s"),
-        ("pool_recycle", "DB_POOL_RECYCLE", f"{s.pool_recycle} s"),
-        ("connect_timeout", "DB_CONNECT_TIMEOUT", f"{s.connect_timeout} s"),
-        ("query_timeout", "DB_QUERY_TIMEOUT", f"{s.query_timeout} s" if s.query_timeout else "none"),
-    ):
-        table.add_row(variable, value, s.sources.get(name, "default"))
-    table.add_row("pre-ping", "on", "always")
+    capacity = "unbounded" if s.pool_max is None else str(s.pool_max)
+    rows = [
+        ("pool", s.pool_class),
+        ("pool_size", _maybe(s.pool_size)),
+        ("max_overflow", "unbounded" if s.max_overflow is None and s.pool_size is not None else _maybe(s.max_overflow)),
+        ("at most open", capacity),
+        ("pool_timeout", _seconds(s.pool_timeout)),
+        ("pool_recycle", _seconds(s.pool_recycle) if s.pool_recycle is not None else "never"),
+        ("pre-ping", "on" if s.pre_ping else "off"),
+        ("connect_timeout", _seconds(s.connect_timeout) if s.connect_timeout is not None else "none"),
+        ("sslmode", s.sslmode or "libpq default (prefer)"),
+    ]
+    for name in ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout"):
+        set_by_engine = s.timeout(name)
+        here = getattr(pool.session, name, None) if pool.session is not None else None
+        value = (f"{set_by_engine} ms" if set_by_engine and set_by_engine.isdigit() else set_by_engine) or "not set"
+        if here is not None:
+            value += f" (a session here: {here if here != '0' else 'none'})"
+        rows.append((name, value))
+    for label, value in rows:
+        table.add_row(label, value)
     notes = [Text(f"note: {note}", style="yellow") for note in s.notes]
+    if pool.session_error:
+        notes.append(Text(f"note: no session through the app's pool: {pool.session_error}", style="yellow"))
     return Group(table, *notes)
+
+
+def _maybe(value) -> str:
+    return "-" if value is None else str(value)
+
+
+def _seconds(value) -> str:
+    return "-" if value is None else f"{value:g} s"
 
 
 def probe_table(pool: PoolReport) -> Table | None:
     p = pool.probe
     if p is None:
         return None
-    table = Table(title=f"Probe: {p.sessions} sessions, {p.hold_seconds:g} s each", title_justify="left")
+    table = Table(title=f"Probe: {p.sessions} sessions, {p.hold_ms / 1000:g} s each", title_justify="left")
     table.add_column("measure", no_wrap=True)
     table.add_column("value", justify="right")
     capacity = "unbounded" if p.capacity is None else str(p.capacity)
+    overflow = pool.settings.max_overflow if pool.settings is not None else None
     rows = [
         ("checked-out peak", f"{p.peak_checked_out} of {capacity}"),
-        ("overflow used", f"{p.overflow_used} of {pool.settings.max_overflow}"),
+        ("overflow used", f"{p.overflow_used} of {'unbounded' if overflow is None else overflow}"),
         ("connections opened", str(p.connections_opened)),
         ("acquisition wait p50", f"{p.wait_p50_ms:,.1f} ms"),
         ("acquisition wait p95", f"{p.wait_p95_ms:,.1f} ms"),
         ("acquisition wait max", f"{p.wait_max_ms:,.1f} ms"),
         ("timeouts", Text(str(p.timeouts), style="bold red" if p.timeouts else "")),
         ("errors", Text(str(p.errors), style="bold red" if p.errors else "")),
-        ("took", f"{p.seconds:.2f} s"),
+        ("took", f"{p.duration_ms / 1000:.2f} s"),
     ]
     for label, value in rows:
         table.add_row(label, value)
@@ -87,17 +110,17 @@ def verdict(result: HealthReport) -> Text:
         f"{counts[s.value]} {s.value}" for s in (Status.OK, Status.WARN, Status.FAIL, Status.SKIP) if counts[s.value]
     )
     if result.ok:
-        return Text.assemble(("healthy", "bold green"), f": {parts} ({result.seconds:.2f} s)")
+        return Text.assemble(("healthy", "bold green"), f": {parts} ({result.duration_ms / 1000:.2f} s)")
     why = " (--strict: warnings fail)" if result.strict and not counts[Status.FAIL.value] else ""
     return Text.assemble(("unhealthy", "bold red"), f": {parts}{why}; exit 1")
 
 
 def _session_label(node: dict) -> Text:
-    waited = node.get("waiting_seconds")
-    how = f"waiting {waited:g} s" if waited is not None else "holding"
-    held = node.get("transaction_seconds")
+    waited = node.get("waiting_ms")
+    how = f"waiting {waited / 1000:g} s" if waited is not None else "holding"
+    held = node.get("transaction_ms")
     if waited is None and held is not None:
-        how += f" (transaction open {held:g} s)"
+        how += f" (transaction open {held / 1000:g} s)"
     app = node.get("application") or "-"
     return Text.assemble(
         (f"pid {node['pid']}", "bold"),
@@ -129,11 +152,6 @@ def renderable(result: HealthReport) -> Group:
     if probe is not None:
         parts.append(probe)
     return Group(*parts)
-
-
-def document(result: HealthReport) -> dict:
-    """The ``--json`` body: the report, with its thresholds under the names and units users set them by."""
-    return {"ok": result.ok, **jsonable(result), "thresholds": result.thresholds.canonical()}
 
 
 def report(result: HealthReport) -> None:

@@ -51,12 +51,13 @@ WIDE_WIDTH = 10_000
 MIN_BODY_WIDTH = 20
 
 
+# --wide: tables at full width, nothing folded. Set by the CLI's root callback for one invocation
+# (render never reads the CLI's state: data flows down).
+wide = False
+
+
 def is_wide() -> bool:
-    try:
-        from todoctl.cli import state
-    except ImportError:  # pragma: no cover - render is used without the CLI
-        return False
-    return bool(getattr(state.current, "wide", False))
+    return wide
 
 
 # ---------------------------------------------------------------- words and SQL tokens

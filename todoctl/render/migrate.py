@@ -7,7 +7,7 @@ from rich.text import Text
 
 from todoctl.core.migrate.authoring import NewRevision
 from todoctl.core.migrate.runner import MigrationRun
-from todoctl.core.migrate.scripts import Revision
+from todoctl.core.history import Revision
 from todoctl.core.migrate.state import MigrationStatus
 from todoctl.render import console
 from todoctl.render import drift as drift_view
@@ -32,7 +32,7 @@ def status(result: MigrationStatus) -> None:
     for rev in result.revisions:
         note = "  (current)" if rev.current else ""
         message = rev.message.splitlines()[0] if rev.message else ""
-        mark = f"  {marks[rev.applied]} {rev.id}  "
+        mark = f"  {marks[rev.applied]} {rev.revision}  "
         out.print(hanging(Text(f"{mark}{message}{note}"), indent=len(mark)), soft_wrap=True)
     applied = sum(1 for r in result.revisions if r.applied)
     out.print(f"  applied: {applied}    pending: {len(result.pending)}")
@@ -88,7 +88,7 @@ def _steps(result: MigrationRun) -> None:
     table.add_column("seconds", justify="right")
     for step in result.steps:
         arrow = "↑" if step.direction == "up" else "↓"
-        table.add_row(f"{arrow} {step.revision}", step.message.splitlines()[0], f"{step.seconds:.3f}")
+        table.add_row(f"{arrow} {step.revision}", step.message.splitlines()[0], f"{step.duration_ms / 1000:.3f}")
     console().print(table)
 
 
@@ -99,7 +99,7 @@ def history(revisions: list[Revision]) -> None:
     table.add_column("message")
     table.add_column("file")
     for rev in revisions:
-        label = f"{rev.id} (head)" if rev.is_head else rev.id
+        label = f"{rev.revision} (head)" if rev.is_head else rev.revision
         table.add_row(label, ", ".join(rev.down_revisions) or "base", rev.message.splitlines()[0], rev.filename)
     console().print(table)
 
@@ -180,7 +180,7 @@ def verify(result) -> None:
     for step in result.steps:
         detail = step.error or "; ".join(step.differences)
         table.add_row(step.revision, mark[step.up], mark[step.down_restores], mark[step.up_again_restores],
-                      f"{step.seconds:.2f}", detail)
+                      f"{step.duration_ms / 1000:.2f}", detail)
     out.print(table)
     out.print("models match the database at head: " + (mark[True] if not result.model_drift else mark[False]))
     for diff in result.model_drift:
@@ -202,7 +202,7 @@ def heads(revisions: list[Revision]) -> None:
     out = console()
     for rev in revisions:
         message = rev.message.splitlines()[0] if rev.message else ""
-        out.print(hanging(Text(f"{rev.id} (head) {message}"), indent=len(rev.id) + 1), soft_wrap=True)
+        out.print(hanging(Text(f"{rev.revision} (head) {message}"), indent=len(rev.revision) + 1), soft_wrap=True)
 
 
 def plan(result) -> None:

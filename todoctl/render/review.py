@@ -1,4 +1,4 @@
-"""`todoctl review` for people (the checklist's three tiers, then the summary) and for CI (one JSON document)."""
+"""`todoctl review` for people: the checklist's three tiers, then the summary (--json is the ReviewReport itself)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from rich.text import Text
 
-from todoctl.core.review.engine import RULES, TIERS, ReviewReport, RuledFinding, Waiver
+from todoctl.core.review.report import TIERS, ReviewReport, RuledFinding, WaivedFinding, Waiver
 from todoctl.render import console
 from todoctl.render.layout import hanging
 
@@ -18,40 +18,6 @@ HEADINGS = {
 MARKS = {"critical": ("✗", "bold red"), "warning": ("!", "yellow"), "suggestion": ("·", "cyan")}
 # How many locations of one waiver the summary names before "and N more".
 SHOWN_LOCATIONS = 3
-
-
-def _finding(f: RuledFinding) -> dict:
-    r = RULES.get(f.finding.rule)
-    return {
-        "rule": f.finding.rule,
-        "tier": f.tier,
-        "title": r.title if r else "",
-        "location": f.finding.location,
-        "message": f.finding.message,
-        "why": f.why,
-        "hint": f.finding.hint,
-    }
-
-
-def document(report: ReviewReport) -> dict:
-    """The JSON document: stable keys, every finding with its why and hint, every waiver with its reason."""
-    counts = dict(report.counts)
-    counts["waived"] = len(report.waived)
-    counts["skipped"] = len(report.skipped)
-    return {
-        "ok": not report.failed,
-        "failed": report.failed,
-        "strict": report.strict,
-        "offline": report.offline,
-        "counts": counts,
-        "findings": [_finding(f) for f in report.findings],
-        "waived": [
-            {**_finding(f), "reason": w.reason, "waiver": {"rule": w.rule, "location": w.location}}
-            for f, w in report.waived
-        ],
-        "rules": report.rules,
-        "skipped": [{"rule": rule, "reason": reason} for rule, reason in report.skipped],
-    }
 
 
 def report(result: ReviewReport) -> None:
@@ -85,32 +51,32 @@ def report(result: ReviewReport) -> None:
     if result.skipped:
         out.print()
         out.print(Text(f"Skipped ({len(result.skipped)})", style="bold"))
-        for rule, reason in result.skipped:
-            out.print(Text.assemble("  ", (rule, "dim"), f"  {reason}"))
+        for skipped in result.skipped:
+            out.print(Text.assemble("  ", (skipped.rule, "dim"), f"  {skipped.reason}"))
     out.print()
     out.print(_summary(result))
 
 
-def _by_waiver(waived: list[tuple[RuledFinding, Waiver]]) -> list[tuple[Waiver, list[RuledFinding]]]:
+def _by_waiver(waived: list[WaivedFinding]) -> list[tuple[Waiver, list[RuledFinding]]]:
     groups: dict[Waiver, list[RuledFinding]] = {}
-    for f, w in waived:
-        groups.setdefault(w, []).append(f)
+    for w in waived:
+        groups.setdefault(w.waiver, []).append(w.finding)
     return list(groups.items())
 
 
 def _summary(result: ReviewReport) -> Text:
     counts = result.counts
     parts = [
-        f"{counts['critical']} critical",
-        f"{counts['warning']} warning{'s' if counts['warning'] != 1 else ''}",
-        f"{counts['suggestion']} suggestion{'s' if counts['suggestion'] != 1 else ''}",
+        f"{counts.critical} critical",
+        f"{counts.warning} warning{'s' if counts.warning != 1 else ''}",
+        f"{counts.suggestion} suggestion{'s' if counts.suggestion != 1 else ''}",
         f"{len(result.waived)} waived",
         f"{len(result.skipped)} skipped",
     ]
     if result.failed:
-        why = "critical findings" if counts["critical"] else "warnings (--strict)"
+        why = "critical findings" if counts.critical else "warnings (--strict)"
         verdict = (f"FAILED: {why}", "bold red")
-    elif counts["warning"] and not result.strict:
+    elif counts.warning and not result.strict:
         verdict = ("passed (warnings fail only with --strict)", "green")
     else:
         verdict = ("passed", "bold green")

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from todoctl.core.schema.diff import SchemaDiff
-from todoctl.core.schema.lint_rules import LintReport
+from todoctl.core.schema.lint_report import LintReport
 from todoctl.core.schema.mermaid import ErDiagram
 from todoctl.core.schema.pgdump import SchemaDump
 from todoctl.core.schema.show import SchemaOverview, TableDetail
@@ -99,7 +99,7 @@ def diff(result: SchemaDiff) -> None:
         current = ", ".join(result.current) or "base"
         out.print(f"[green]In sync[/]: {escape(result.database)} (at {escape(current)}) matches {sides}.")
     else:
-        out.print(drift_view.headline(result.database, result.current, result.head, result.differences, sides))
+        out.print(drift_view.headline(result.database, result.current, ", ".join(result.heads) or "base", result.differences, sides))
     drift_view.differences(out, result.differences, result.hints, result.notes)
 
 

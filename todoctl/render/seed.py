@@ -27,29 +27,39 @@ def progress(enabled: bool = True) -> Iterator[Callable[[str, int, int], None] |
 def summary(report: SeedReport) -> None:
     out = console()
     when = report.reference_time.isoformat() if report.reference_time else "?"
-    verb = "Dry run: would seed" if report.dry_run else "Seeded"
-    out.print(f"{verb} [bold]{report.database}[/]: profile {report.profile}, seed {report.seed}, reference time {when}")
+    if report.dry_run:
+        out.print(
+            f"Dry run: would seed [bold]{report.database}[/]: profile {report.profile}, seed {report.seed}, "
+            f"locale {report.locale}, reference time {when}"
+        )
+        out.print(plan_table(report))
+        out.print(f"total {report.rows:,} rows. Nothing was written.")
+        return
+    out.print(f"Seeded [bold]{report.database}[/]: profile {report.profile}, seed {report.seed}, reference time {when}")
     table = Table()
     table.add_column("table")
     table.add_column("rows", justify="right")
-    if not report.dry_run:
-        table.add_column("seconds", justify="right")
-        table.add_column("rows/s", justify="right")
+    table.add_column("seconds", justify="right")
+    table.add_column("rows/s", justify="right")
     for load in report.tables:
-        if report.dry_run:
-            approx = "~" if load.table == "task_tags" else ""
-            table.add_row(load.table, f"{approx}{load.rows:,}")
-        else:
-            table.add_row(load.table, f"{load.rows:,}", f"{load.seconds:.2f}", f"{load.rows_per_second:,.0f}")
-    if report.dry_run:
-        table.add_row("total", f"~{report.rows:,}", style="bold")
-    else:
-        for phase, seconds in report.phases.items():
-            table.add_row(f"({phase})", "", f"{seconds:.2f}", "")
-        rate = report.rows / report.seconds if report.seconds else 0.0
-        table.add_row("total", f"{report.rows:,}", f"{report.seconds:.2f}", f"{rate:,.0f}", style="bold")
+        table.add_row(load.table, f"{load.rows:,}", f"{load.duration_ms / 1000:.2f}", f"{load.rows_per_second:,.0f}")
+    for phase, spent_ms in report.phases_ms.items():
+        table.add_row(f"({phase})", "", f"{spent_ms / 1000:.2f}", "")
+    rate = report.rows * 1000 / report.duration_ms if report.duration_ms else 0.0
+    table.add_row("total", f"{report.rows:,}", f"{report.duration_ms / 1000:.2f}", f"{rate:,.0f}", style="bold")
     out.print(table)
-    if report.dry_run:
-        out.print("Nothing was written (task_tags is an expected count).")
-    else:
-        out.print(f"fingerprint {report.fingerprint}")
+    out.print(f"fingerprint {report.fingerprint}")
+
+
+def plan_table(report: SeedReport) -> Table:
+    """Every table with its rows and how they come about, then each column with its generator."""
+    table = Table()
+    table.add_column("table / column")
+    table.add_column("rows", justify="right")
+    table.add_column("generator")
+    for load in report.tables:
+        table.add_row(f"[bold]{load.table}[/]", f"{load.rows:,}", load.parent or "", end_section=False)
+        for column in load.columns:
+            table.add_row(f"  {column.column}", "", column.generator)
+        table.add_section()
+    return table

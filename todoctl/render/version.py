@@ -11,11 +11,11 @@ def report(result) -> None:
     server = result.server
     if server is None:
         rows.append(("server", "not checked: nothing configured and the embedded server is stopped"))
-    elif server.url is None:
+    elif (target := result.target_database) is None:
         rows.append(("server", f"not checked: {server.error}"))
     elif server.version:
-        rows.append(("server", f"PostgreSQL {server.version} ({server.url}, from {server.source})"))
+        rows.append(("server", f"PostgreSQL {server.version} ({target.url}, from {target.source})"))
     else:
-        rows.append(("server", f"unreachable ({server.url}, from {server.source}): {server.error}"))
+        rows.append(("server", f"unreachable ({target.url}, from {target.source}): {server.error}"))
     width = max(len(name) for name, _ in rows)
     echo("\n".join(f"{name.ljust(width)}  {value}" for name, value in rows), indent=width + 2)

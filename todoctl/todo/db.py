@@ -42,6 +42,7 @@ __all__ = [
     "AppSettings",
     "PingResult",
     "dispose_engine",
+    "engine_for_url",
     "engine_from_env",
     "engine_from_settings",
     "get_engine",
@@ -284,6 +285,16 @@ def _enforce_statement_timeout(engine: Engine, timeout_ms: int, *, per_transacti
         # SET LOCAL ends with the transaction, so nothing leaks into PgBouncer's shared connection.
         with dbapi_conn.cursor() as cursor:
             cursor.execute(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
+
+
+def engine_for_url(url: str) -> Engine:
+    """The app's engine on ``url``, every other setting from the app's variables (``DB_POOL_*``,
+    ``DB_*_TIMEOUT``): how ``[tool.todoctl] engine`` names it, so that ``todoctl health`` and
+    ``review`` measure this very pool on the database they were given."""
+    from dataclasses import replace
+
+    settings = AppSettings.from_env(ignore=("DATABASE_URL", "DEBUG"))
+    return engine_from_settings(replace(settings, url=_app_url(url, "the database todoctl works on")))
 
 
 def engine_from_env(environ: Mapping[str, str] | None = None) -> Engine:

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from tests.core.health.test_health import libpq, session_state, wait_until
 from todoctl.cli.app import app
-from todoctl.core.shared import protect
+import todoctl.core.safety.protect as protect
 from todoctl.db.url import DatabaseURL
 
 runner = CliRunner()

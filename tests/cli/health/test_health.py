@@ -52,7 +52,7 @@ def test_healthy_database_exits_0_with_a_table(migrated_db):
     assert "Health of" in result.stdout and "healthy" in result.stdout
     for name in ("version", "migrations", "invalid-indexes", "ssl"):
         assert name in result.stdout
-    assert "App pool" in result.stdout and "DB_POOL" in result.stdout
+    assert "App pool (todoctl.todo.db:engine_for_url)" in result.stdout and "pool_size" in result.stdout
 
 
 def test_json_document_has_every_check(migrated_db):
@@ -64,7 +64,8 @@ def test_json_document_has_every_check(migrated_db):
     assert set(document["checks"][0]) == {"name", "status", "value", "threshold", "hint", "details"}
     assert document["summary"]["fail"] == sum(c["status"] == "fail" for c in document["checks"])
     assert document["pool"]["settings"]["pool_max"] == 20 and document["pool"]["probe"] is None
-    assert document["pool"]["settings"]["url"] is None  # never a URL (it may hold a password)
+    assert "url" not in document["pool"]["settings"]  # never a URL (it may hold a password)
+    assert document["pool"]["engine"] == "todoctl.todo.db:engine_for_url" and document["pool"]["skipped"] is None
     assert document["thresholds"]["idle_in_transaction_warn_ms"] == 30_000  # JSON speaks ms; --threshold keeps its name
     assert {c["name"]: c["status"] for c in document["checks"]}["migrations"] == "ok"
 
@@ -76,7 +77,7 @@ def test_behind_head_exits_1(migrated_db):
     document = json.loads(result.stdout)
     assert document["ok"] is False
     assert document["checks"][0]["status"] == "fail" and document["checks"][0]["details"]["pending"] == [
-        migrate.history()[-1].id
+        migrate.history()[-1].revision
     ]
     text = health(migrated_db, "-c", "migrations")
     assert text.exit_code == 1
@@ -135,21 +136,13 @@ def test_probe_through_the_cli_uses_the_apps_pool_variables(migrated_db):
     result = health(migrated_db, "-c", "version", "--probe", "4", "--probe-hold", "1.5", "--json", env=env)
     assert result.exit_code == 1, result.output
     document = json.loads(result.stdout)
-    assert document["pool"]["settings"]["sources"]["pool_min"] == "DB_POOL_MIN"
+    assert document["pool"]["settings"]["pool_size"] == 1 and document["pool"]["settings"]["max_overflow"] == 1
     probe = document["pool"]["probe"]
     assert probe["peak_checked_out"] == 2 and probe["overflow_used"] == 1 and probe["timeouts"] >= 1
     assert document["checks"][-1]["name"] == "pool-probe" and document["checks"][-1]["status"] == "fail"
     text = health(migrated_db, "-c", "version", "--probe", "3", env={"DB_POOL_MIN": "1", "DB_POOL_MAX": "1"})
     assert text.exit_code == 0, text.output
     assert "checked-out peak" in text.stdout and "acquisition wait p95" in text.stdout
-
-
-def test_retired_pool_variables_are_noted_in_the_output(migrated_db):
-    result = health(migrated_db, "-c", "version", env={"DB_POOL_SIZE": "3", "DB_POOL_MIN": "2"})
-    assert result.exit_code == 0, result.output
-    assert "DB_POOL_SIZE is set but no longer read" in result.stdout and "DB_POOL_MIN" in result.stdout
-    document = json.loads(health(migrated_db, "-c", "version", "--json", env={"DB_POOL_SIZE": "3"}).stdout)
-    assert document["pool"]["settings"]["notes"][0].startswith("DB_POOL_SIZE")
 
 
 def test_the_apps_debug_variable_neither_fails_health_nor_echoes_sql_into_json(migrated_db):
@@ -177,7 +170,9 @@ def test_usage_errors_exit_2(migrated_db):
         bad_pool = health(migrated_db, "-c", "version", env={variable: value})
         assert bad_pool.exit_code == 2, (variable, bad_pool.output)
         lines = bad_pool.stderr.splitlines()
-        assert len(lines) == 2 and lines[0].startswith(f"Error: {variable} must be") and lines[1].startswith("Hint:")
+        # The app's engine function refused the variable: named, with the app's file and line.
+        assert len(lines) == 2 and lines[0].startswith("Error: ") and lines[1].startswith("Hint:")
+        assert f"{variable} must be" in lines[0] and "engine_for_url" in lines[0] and "db.py line" in lines[0]
     too_big = health(migrated_db, "-c", "version", "--probe", "100000")
     assert too_big.exit_code == 2 and "--probe" in too_big.stderr and "Hint:" in too_big.stderr
     assert "unexpected" not in too_big.stderr

@@ -1,6 +1,6 @@
 """One drift vocabulary: `migrate status`, `migrate check` and `schema diff` (plain and
 `--against history`) on a real database in each state, with the same categories, words,
-hints and exit codes (core/shared/drift.py)."""
+hints and exit codes (core/drift/vocabulary.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from tests.helpers import copy_migrations
 from todoctl.cli.app import app
 from todoctl.core import migrate
-from todoctl.core.shared.drift import (
+from todoctl.core.drift.vocabulary import (
     BEHIND_HISTORY,
     CHANGED_BY_HAND,
     HINTS,
@@ -23,7 +23,7 @@ from todoctl.core.shared.drift import (
 )
 
 runner = CliRunner()
-ALL = [r.id for r in migrate.history()]
+ALL = [r.revision for r in migrate.history()]
 HEAD = ALL[-1]
 
 COMMANDS = {

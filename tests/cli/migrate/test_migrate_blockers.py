@@ -38,7 +38,7 @@ def test_lock_timeout_names_the_blocker(migrated_db):
 
     assert human.exit_code == 5, human.output
     assert f"pid {holder}" in human.output and secret not in human.output
-    assert migrate.status(migrated_db).current == [migrate.history()[-3].id]
+    assert migrate.status(migrated_db).current == [migrate.history()[-3].revision]
 
 
 def test_migration_lock_wait_names_the_holder_masked(migrated_db):

@@ -11,7 +11,7 @@ from todoctl.cli.app import app
 from todoctl.core import migrate
 
 runner = CliRunner()
-HEAD = migrate.history()[-1].id
+HEAD = migrate.history()[-1].revision
 SENTINEL = "pw-Sentinel-7781"
 
 
@@ -35,7 +35,7 @@ def test_up_status_down_with_json(empty_db):
     assert up.exit_code == 0, up.output
     document = json.loads(up.stdout)
     assert document["ok"] is True and document["after"] == [HEAD]
-    assert [s["revision"] for s in document["steps"]] == [r.id for r in migrate.history()]
+    assert [s["revision"] for s in document["steps"]] == [r.revision for r in migrate.history()]
 
     status = invoke("-d", empty_db.url, "migrate", "status")
     assert status.exit_code == 0
@@ -44,13 +44,13 @@ def test_up_status_down_with_json(empty_db):
     down = invoke("-d", empty_db.url, "migrate", "down", "-2")
     assert down.exit_code == 0, down.output
     assert "Now at" in down.stdout
-    assert migrate.status(empty_db).current == [migrate.history()[-3].id]
+    assert migrate.status(empty_db).current == [migrate.history()[-3].revision]
 
 
 def test_history_needs_no_database():
     result = invoke("-d", "postgresql://u:p@127.0.0.1:1/none", "migrate", "history", "--json")
     assert result.exit_code == 0
-    assert [r["revision"] for r in json.loads(result.stdout)["revisions"]] == [r.id for r in migrate.history()]
+    assert [r["revision"] for r in json.loads(result.stdout)["revisions"]] == [r.revision for r in migrate.history()]
 
 
 def test_unknown_revision_is_exit_2(migrated_db):

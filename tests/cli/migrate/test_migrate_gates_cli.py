@@ -11,7 +11,7 @@ from todoctl.cli.app import app
 from todoctl.core import migrate
 
 runner = CliRunner()
-ALL = [r.id for r in migrate.history()]
+ALL = [r.revision for r in migrate.history()]
 HEAD = ALL[-1]
 SENTINEL = "Pw-Sentinel-4412"
 

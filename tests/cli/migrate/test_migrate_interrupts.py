@@ -23,9 +23,9 @@ from tests.helpers import start_todoctl, wait_for
 from todoctl.todo.models import SEARCH_EXPRESSION
 from todoctl.core import migrate
 from todoctl.core.migrate.lock import LOCK_KEY
-from todoctl.core.shared import catalog
+import todoctl.core.catalog.snapshot as catalog
 
-HEAD = migrate.history()[-1].id
+HEAD = migrate.history()[-1].revision
 ROW_EXCLUSIVE = "LOCK TABLE tasks IN ROW EXCLUSIVE MODE"  # a writer: CREATE INDEX CONCURRENTLY waits for it
 ACCESS_SHARE = "LOCK TABLE tasks IN ACCESS SHARE MODE"  # a reader: ALTER TABLE and DROP INDEX CONCURRENTLY wait
 SHARE = "LOCK TABLE tasks IN SHARE MODE"  # blocks VALIDATE CONSTRAINT

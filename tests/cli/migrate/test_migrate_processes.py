@@ -20,7 +20,7 @@ from tests.helpers import (
 from todoctl.core import migrate
 from todoctl.core.migrate.lock import LOCK_KEY
 
-ALL = [r.id for r in migrate.history()]
+ALL = [r.revision for r in migrate.history()]
 HEAD = ALL[-1]
 
 

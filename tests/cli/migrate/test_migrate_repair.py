@@ -11,10 +11,10 @@ from typer.testing import CliRunner
 from tests.helpers import schema_snapshot as snapshot
 from todoctl.cli.app import app
 from todoctl.core import migrate
-from todoctl.core.shared import catalog
+import todoctl.core.catalog.snapshot as catalog
 
 runner = CliRunner()
-HEAD = migrate.history()[-1].id
+HEAD = migrate.history()[-1].revision
 REBUILDS_LIST_ID = "0007"  # its downgrade rebuilds ix_tasks_list_id with CREATE INDEX CONCURRENTLY
 WRITER = "LOCK TABLE tasks IN ROW EXCLUSIVE MODE"  # CREATE INDEX CONCURRENTLY waits for writers
 

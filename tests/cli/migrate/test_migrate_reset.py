@@ -11,10 +11,10 @@ from tests.cli.migrate.test_migrate_interrupts import ROW_EXCLUSIVE, blocked_in,
 from tests.helpers import start_todoctl, wait_for
 from todoctl.cli.app import app
 from todoctl.core import migrate
-from todoctl.core.shared import protect
+import todoctl.core.safety.protect as protect
 
 runner = CliRunner()
-HISTORY = [r.id for r in migrate.history()]
+HISTORY = [r.revision for r in migrate.history()]
 HEAD = HISTORY[-1]
 
 

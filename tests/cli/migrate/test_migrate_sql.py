@@ -11,7 +11,7 @@ from todoctl.cli.app import app
 from todoctl.core import migrate
 
 runner = CliRunner()
-HISTORY = [r.id for r in migrate.history()]
+HISTORY = [r.revision for r in migrate.history()]
 HEAD, BEFORE_HEAD = HISTORY[-1], HISTORY[-2]
 CLOSED = "postgresql://u@127.0.0.1:1/nothing"  # nothing listens: these need no database
 

@@ -11,7 +11,7 @@ from todoctl.cli.app import app
 from todoctl.core import migrate
 
 runner = CliRunner()
-HISTORY = [r.id for r in migrate.history()]
+HISTORY = [r.revision for r in migrate.history()]
 
 
 def status(url, *args: str):

@@ -13,7 +13,7 @@ from todoctl.cli.app import app
 from todoctl.core import migrate
 
 runner = CliRunner()
-HEAD = migrate.history()[-1].id
+HEAD = migrate.history()[-1].revision
 SENTINEL = "pw-Sentinel-4417"
 HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "faker", "psycopg")
 

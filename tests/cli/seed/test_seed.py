@@ -104,7 +104,9 @@ def test_bad_input_exits_2_and_touches_nothing(pg, migrated_db, tmp_path):
         ["--users", "-5"],
         ["--users", "abc"],
         ["--users", "99999999999"],
-        ["--tasks-per-user", "-1"],
+        ["--rows", "tasks=-1"],
+        ["--rows", "nosuchtable=3"],
+        ["--locale", "xx_XX"],
         ["--profile", "nope"],
         ["--profile", str(broken)],
         ["--append", "--truncate"],
@@ -139,7 +141,7 @@ def test_database_behind_head_exits_1_and_is_not_seeded(pg, migrated_db):
 def test_seed_help():
     result = runner.invoke(app, ["seed", "--help"])
     assert result.exit_code == 0
-    for option in ("--users", "--tasks-per-user", "--seed", "--profile", "--append", "--truncate", "--dry-run", "--json"):
+    for option in ("--users", "--rows", "--locale", "--seed", "--profile", "--append", "--truncate", "--dry-run", "--json"):
         assert option in result.stdout
 
 
@@ -152,7 +154,7 @@ def test_ctrl_c_exits_130_and_rolls_back(pg, migrated_db):
         while time.monotonic() < deadline and process.poll() is None:
             copying = pg.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'todoctl seed' "
-                f"AND datname = '{migrated_db.database}' AND query LIKE 'COPY tasks%'"
+                f"AND datname = '{migrated_db.database}' AND query LIKE 'COPY \"tasks\"%'"
             )[0][0]
             if copying:
                 break

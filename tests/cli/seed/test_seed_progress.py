@@ -40,7 +40,7 @@ def run_with_terminal_stderr(*args: str) -> tuple[int, str, str]:
 def test_progress_on_a_terminal_shows_rows_rate_and_phases(migrated_db):
     # 100,000 tasks: the bulk path, so index rebuilds show as a phase too.
     code, stdout, stderr = run_with_terminal_stderr(
-        "-d", migrated_db.url, "seed", "--profile", "load", "--users", "5000", "--tasks-per-user", "20"
+        "-d", migrated_db.url, "seed", "--profile", "load", "--users", "5000", "--rows", "tasks=100000"
     )
     assert code == 0, stderr
     for table in ("users", "task_lists", "tags", "tasks", "task_tags"):

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from todoctl import queries
+from todoctl import named_queries as queries
 from todoctl.core import explain
 from todoctl.core.explain import budget as explain_budget
 from todoctl.core.explain import plan as plan_nodes
@@ -32,11 +32,11 @@ def heaviest_user(pg, url) -> str:
 
 
 def test_registry_holds_the_apps_queries_built_from_the_models():
-    assert REQUIRED <= set(queries.QUERIES)
-    for named in queries.QUERIES.values():
+    assert REQUIRED <= set(queries.app_queries())
+    for named in queries.app_queries().values():
         assert named.description
         assert named.budget.max_ms > 0
-    assert queries.QUERIES["complete-task"].modifies
+    assert queries.app_queries()["complete-task"].modifies
 
 
 def test_unknown_query_is_a_usage_error_with_close_matches():
@@ -88,7 +88,7 @@ def test_every_named_query_for_the_heaviest_user_is_served_by_an_index(workload_
     report = explain.check(workload_db, runs=1)
     for q in report.queries:
         assert not [s for s in q.scans if s["node_type"] == "Seq Scan"], (q.name, q.shape)
-        assert q.rows_sorted <= queries.QUERIES[q.name].budget.max_rows_sorted, (q.name, q.shape)
+        assert q.rows_sorted <= queries.app_queries()[q.name].budget.max_rows_sorted, (q.name, q.shape)
     assert report.ok, [(q.name, q.violations) for q in report.queries]
 
 
@@ -151,7 +151,7 @@ def test_dropping_the_key_index_fails_the_check(pg, workload_db):
 def test_baseline_catches_a_scan_turned_sequential_and_a_new_sort(pg, workload_db, tmp_path):
     path = tmp_path / "plans.json"
     saved = explain.save_baseline(workload_db, path, runs=1)
-    assert set(saved.queries) == set(queries.QUERIES)
+    assert set(saved.queries) == set(queries.app_queries())
     document = json.loads(path.read_text())
     assert document["queries"]["task-list"]["sorts"] == 0
 
@@ -243,7 +243,7 @@ def test_explaining_never_changes_data_even_the_update(pg, workload_db):
 
     before = fingerprint(pg, workload_db)
     seed_before = seed.fingerprint(workload_db)
-    for name in queries.QUERIES:
+    for name in queries.app_queries():
         explain.explain(workload_db, name, runs=2)
     explain.check(workload_db, runs=1)
     result = explain.explain(workload_db, "complete-task")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from todoctl import queries
+from todoctl import named_queries as queries
 from todoctl.core import explain
 from todoctl.core.explain import budget as explain_budget
 from todoctl.core.explain import catalog as explain_catalog
@@ -46,7 +46,7 @@ def test_check_passes_on_every_seeded_size(pg, seeded_template, profile, users):
     # Nothing printed that would not help: every finding carries the statement that fixes it, and
     # none says ANALYZE on statistics the seed has just gathered.
     for q in report.queries:
-        assert q.rows_sorted <= queries.QUERIES[q.name].budget.max_rows_sorted
+        assert q.rows_sorted <= queries.app_queries()[q.name].budget.max_rows_sorted
         for finding in q.findings:
             assert finding.sql and "ANALYZE" not in finding.hint, (q.name, finding)
 
@@ -62,7 +62,7 @@ def test_quick_start_task_list_on_demo_has_no_useless_finding(pg, seeded_templat
 
 
 def _relied_on() -> list[tuple[str, str]]:
-    return sorted({(index, named.name) for named in queries.QUERIES.values() for index in named.indexes})
+    return sorted({(index, named.name) for named in queries.app_queries().values() for index in named.indexes})
 
 
 def test_the_registry_names_indexes_the_models_declare():
@@ -133,7 +133,7 @@ def _result(root, table_rows=None):
     return explain.ExplainResult(
         query="list-tasks", description=None, database="test", analyzed=True, sql="", bindings={}, params={},
         planning_ms=0.1, execution_ms=0.5, run_ms=[0.5], root=root, findings=[], table_rows=table_rows or {},
-        modifies=False, timeout="10s", plan=[],
+        modifies=False, timeout_ms=10_000, plan=[],
     )
 
 
@@ -142,14 +142,14 @@ def test_a_top_n_sort_of_a_few_dozen_rows_is_within_budget():
     scan = _node("Bitmap Heap Scan", 73, relation="tasks", children=[_node("Bitmap Index Scan", 73)])
     root = _node("Limit", 73, children=[_node("Sort", 73, children=[scan])])
 
-    assert explain_budget.budget_violations(_result(root, {"tasks": 40_000}), queries.QUERIES["list-tasks"].budget) == []
+    assert explain_budget.budget_violations(_result(root, {"tasks": 40_000}), queries.app_queries()["list-tasks"].budget) == []
 
 
 def test_a_sort_of_thousands_of_rows_is_not():
     scan = _node("Bitmap Heap Scan", 3_445, relation="tasks", children=[_node("Bitmap Index Scan", 3_445)])
     root = _node("Limit", 200, children=[_node("Sort", 200, children=[scan])])
 
-    violations = explain_budget.budget_violations(_result(root, {"tasks": 1_000_000}), queries.QUERIES["list-tasks"].budget)
+    violations = explain_budget.budget_violations(_result(root, {"tasks": 1_000_000}), queries.app_queries()["list-tasks"].budget)
 
     assert {v.kind for v in violations} == {"rows-sorted", "rows-read"}
 
@@ -173,7 +173,7 @@ def test_many_more_buffers_than_the_baseline_is_a_regression():
 
 
 def test_budgets_are_listed_in_the_terms_check_applies():
-    terms = " ".join(queries.QUERIES["list-tasks"].budget.terms())
+    terms = " ".join(queries.app_queries()["list-tasks"].budget.terms())
     for word in ("ms", "read", "sort", "buffers", "Seq Scan", "misestimate", "spill"):
         assert word in terms
     assert "no Sort" not in terms

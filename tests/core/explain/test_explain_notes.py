@@ -47,9 +47,9 @@ def test_an_initplan_under_a_limit_runs_on_its_own_terms():
 @pytest.mark.parametrize("profile, users", SIZES, ids=["demo", "demo-10000-users"])
 def test_freshly_seeded_data_gets_no_stale_hint_and_no_false_limit_note(seeded_db, profile, users):
     url = seeded_db(profile, users)
-    from todoctl.todo.queries import QUERIES  # the Todo app's named queries
+    from todoctl.named_queries import app_queries  # the Todo app's named queries (the bundled project)
 
-    for name in QUERIES:
+    for name in app_queries():
         result = explain.explain(url, name)
         said = " ".join(f"{f.kind} {f.message} {f.hint or ''}" for f in result.findings)
         assert "stale" not in said, (name, said)

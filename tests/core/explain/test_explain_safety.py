@@ -203,7 +203,7 @@ def test_the_verdict_comes_from_the_catalog_not_the_name(pg, migrated_db):
 
 
 def test_allowed_side_effects_run_but_never_on_a_protected_database(pg, migrated_db, monkeypatch):
-    from todoctl.core.shared import protect
+    import todoctl.core.safety.protect as protect
 
     sql = "SELECT pg_try_advisory_lock(7), pg_advisory_unlock(7)"
     result = explain.explain_sql(migrated_db, sql, allow_side_effects=True)

@@ -24,10 +24,10 @@ def test_a_chain_names_its_root_blocker_and_grades_the_wait(pg, migrated_db):
     assert f"todoctl db cancel {holder} --terminate" in failed.hint  # the holder is idle in transaction
     [chain] = failed.details["chains"]
     assert chain["pid"] == holder and chain["application"] == "lock-holder"
-    assert chain["waiting_seconds"] is None and chain["blocked_by"] == []
+    assert chain["waiting_ms"] is None and chain["blocked_by"] == []
     [child] = chain["blocking"]
     assert child["pid"] == waiter and child["blocked_by"] == [holder] and child["application"] == "lock-waiter"
-    assert child["waiting_seconds"] >= 0 and "LOCK TABLE tasks" in child["query"]
+    assert child["waiting_ms"] >= 0 and "LOCK TABLE tasks" in child["query"]
     assert f"pid {holder}" in failed.value and f"(pid {waiter})" in failed.value
     assert secret not in str(failed.details) and "SELECT" in chain["query"]  # the literal is masked
 

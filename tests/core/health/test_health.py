@@ -22,7 +22,8 @@ from todoctl.core.health.connection import (
     version_status,
 )
 from todoctl.core.health.indexes import find_duplicates
-from todoctl.core.health.pool import PoolSettings, pool_settings, probe
+from todoctl.core.health import pool as app_pool
+from todoctl.core.health.pool import probe
 from todoctl.core.health.registry import Status, percentile
 from todoctl.core.health.thresholds import Thresholds
 from todoctl.db.url import DatabaseURL, normalise
@@ -83,7 +84,10 @@ def test_fresh_migrated_database_is_healthy(migrated_db):
     assert by_name["latency"].details["pings"] == 10
     assert by_name["connect"].details["first_ms"] > 0 and by_name["connect"].details["again_ms"] > 0
     assert by_name["migrations"].details["current"] == by_name["migrations"].details["heads"]
-    assert report.pool.probe is None and report.pool.settings.pool_max == 20
+    # The Todo app's engine (todoctl.todo.db:engine_for_url) with its defaults: DB_POOL_MIN 5, DB_POOL_MAX 20.
+    assert report.pool.probe is None and report.pool.settings.pool_max == 20 and report.pool.settings.pool_size == 5
+    assert report.pool.engine == "todoctl.todo.db:engine_for_url"
+    assert report.pool.session.statement_timeout == "30s"  # DB_QUERY_TIMEOUT, as a session through it gets it
 
 
 def test_selected_checks_only_and_in_display_order(migrated_db):
@@ -109,7 +113,7 @@ def test_pg_stat_statements_missing_is_skipped_not_failed(migrated_db):
 
 
 def test_database_behind_head_fails(migrated_db):
-    head = migrate.history()[-1].id
+    head = migrate.history()[-1].revision
     migrate.downgrade(migrated_db, "-1")
     report = run(migrated_db, "migrations")
     check = report.get("migrations")
@@ -199,8 +203,8 @@ def test_many_real_connections_fail_with_the_pooling_advice(pg, migrated_db):
             conn.close()
     check = report.get("connections")
     assert check.status is Status.FAIL and report.ok is False
-    assert check.details["used"] >= len(held) and check.details["percent"] > 10
-    assert "pooled endpoint" in check.hint and "DB_POOL_SIZE" in check.hint
+    assert check.details["used"] >= len(held) and check.details["ratio"] > 0.1
+    assert "pooled endpoint" in check.hint and "pool_size" in check.hint
 
 
 # ---------------------------------------------------------------- indexes
@@ -220,7 +224,7 @@ def test_duplicate_index_is_a_warning(pg, migrated_db):
 
 
 def test_prefix_duplicate_and_unique_rules():
-    from todoctl.core.shared.catalog_details import IndexDetail
+    from todoctl.core.catalog.details import IndexDetail
 
     def ix(name, indkey, *, unique=False, method="btree", table="tasks"):
         columns = tuple(f"c{k}" for k in indkey.split())
@@ -238,7 +242,7 @@ def test_prefix_duplicate_and_unique_rules():
             expressions=None,
             key_options=("",) * len(columns),
             constraint=None,
-            bytes=8192,
+            size_bytes=8192,
             size="8192 bytes",
             scans=0,
         )
@@ -422,40 +426,46 @@ def test_thresholds_from_environment_and_overrides(monkeypatch):
 # ---------------------------------------------------------------- the app's pool
 
 
-def test_pool_settings_are_the_apps_variables(monkeypatch):
-    for name in ("DB_POOL_MIN", "DB_POOL_MAX", "DB_POOL_TIMEOUT", "DB_POOL_RECYCLE", "DB_POOL_SIZE", "DB_POOL_PRE_PING"):
+def todo_pool(monkeypatch, url: DatabaseURL, **variables: str):
+    """The Todo app's engine on ``url``, built from its variables (DB_POOL_MIN=...), as health loads it."""
+    from todoctl import project
+
+    for name in ("DB_POOL_MIN", "DB_POOL_MAX", "DB_POOL_TIMEOUT", "DB_POOL_RECYCLE", "DB_QUERY_TIMEOUT"):
         monkeypatch.delenv(name, raising=False)
-    defaults = pool_settings()
-    assert (defaults.pool_min, defaults.pool_max, defaults.pool_timeout, defaults.pool_recycle) == (5, 20, 30.0, 3600)
-    assert set(defaults.sources.values()) == {"default"} and defaults.notes == ()
-    monkeypatch.setenv("DB_POOL_MIN", "2")
-    monkeypatch.setenv("DB_POOL_SIZE", "9")  # the name health alone once read: noted, not used
-    custom = pool_settings()
-    assert (custom.pool_min, custom.max_overflow, custom.sources["pool_min"]) == (2, 18, "DB_POOL_MIN")
-    assert custom.notes and custom.notes[0].startswith("DB_POOL_SIZE is set but no longer read")
-    monkeypatch.setenv("DB_POOL_RECYCLE", "soon")
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    app, _ = app_pool.load(project.current(), url)
+    return app
+
+
+def test_the_pool_is_the_apps_engine_and_its_variables(monkeypatch, migrated_db):
+    defaults = todo_pool(monkeypatch, migrated_db).facts
+    assert (defaults.pool_size, defaults.pool_max, defaults.pool_timeout, defaults.pool_recycle) == (5, 20, 30.0, 3600)
+    assert defaults.pre_ping and defaults.connect_timeout == 10 and defaults.timeout("statement_timeout") == "30000"
+    custom = todo_pool(monkeypatch, migrated_db, DB_POOL_MIN="2").facts
+    assert (custom.pool_size, custom.max_overflow) == (2, 18)
     with pytest.raises(TodoctlError) as raised:
-        pool_settings()
+        todo_pool(monkeypatch, migrated_db, DB_POOL_RECYCLE="soon")
     assert raised.value.exit_code is ExitCode.USAGE and "DB_POOL_RECYCLE" in raised.value.message
 
 
-def test_probe_beyond_pool_capacity_waits(migrated_db):
-    settings = PoolSettings(pool_min=2, pool_max=3, pool_timeout=30)
-    result = probe(migrated_db, 8, settings, hold=0.5)
+def test_probe_beyond_pool_capacity_waits(monkeypatch, migrated_db):
+    app = todo_pool(monkeypatch, migrated_db, DB_POOL_MIN="2", DB_POOL_MAX="3", DB_POOL_TIMEOUT="30")
+    result = probe(migrated_db, 8, app, hold=0.5)
     assert (result.sessions, result.timeouts, result.errors) == (8, 0, 0)
     assert result.peak_checked_out == 3 and result.overflow_used == 1 and result.connections_opened == 3
     # 5 of the 8 sessions cannot have a connection until another has held one for 0.5 s.
     assert result.wait_p50_ms >= 250 and result.wait_max_ms >= result.wait_p95_ms >= result.wait_p50_ms
 
 
-def test_probe_with_too_short_a_pool_timeout_times_out(migrated_db):
-    settings = PoolSettings(pool_min=1, pool_max=1, pool_timeout=0.2)
-    report = health.run(migrated_db, checks=["version"], probe=3, probe_hold=2.0, pool=settings)
+def test_probe_with_too_short_a_pool_timeout_times_out(monkeypatch, migrated_db):
+    todo_pool(monkeypatch, migrated_db, DB_POOL_MIN="1", DB_POOL_MAX="1", DB_POOL_TIMEOUT="0.2")
+    report = health.run(migrated_db, checks=["version"], probe=3, probe_hold=2.0)
     result = report.pool.probe
     assert result.peak_checked_out == 1 and result.overflow_used == 0
     assert result.timeouts >= 1 and result.errors == 0
     check = report.get("pool-probe")
-    assert check.status is Status.FAIL and "DB_POOL_MAX" in check.hint
+    assert check.status is Status.FAIL and "pool_timeout" in check.hint
     assert report.ok is False
 
 
@@ -467,10 +477,11 @@ def test_probe_size_is_bounded_before_anything_connects(sessions):
     assert raised.value.exit_code is ExitCode.USAGE and "1 to 1000" in raised.value.message
 
 
-def test_probe_hold_beyond_the_query_timeout_is_a_usage_error(migrated_db):
+def test_probe_hold_beyond_the_query_timeout_is_a_usage_error(monkeypatch, migrated_db):
+    app = todo_pool(monkeypatch, migrated_db, DB_QUERY_TIMEOUT="1")
     with pytest.raises(TodoctlError) as raised:
-        probe(migrated_db, 2, PoolSettings(query_timeout=1), hold=1.5)
-    assert raised.value.exit_code is ExitCode.USAGE and "DB_QUERY_TIMEOUT" in raised.value.message
+        probe(migrated_db, 2, app, hold=1.5)
+    assert raised.value.exit_code is ExitCode.USAGE and "statement_timeout the app's engine sets" in raised.value.message
 
 
 def test_probe_sessions_that_cannot_start_are_reported_not_a_crash(migrated_db):
@@ -480,16 +491,19 @@ def test_probe_sessions_that_cannot_start_are_reported_not_a_crash(migrated_db):
     import sys
 
     code = f"""
-import resource, sys, threading
-from todoctl.core.health.pool import PoolSettings, probe
+import os, resource, sys, threading
+os.environ.update(DB_POOL_MIN="1", DB_POOL_MAX="2")
+from todoctl import project
+from todoctl.core.health.pool import load, probe
 from todoctl.db.url import normalise
 url = normalise({migrated_db.url!r}, source="test")
-probe(url, 2, PoolSettings(pool_min=1, pool_max=2), hold=0)  # every import done, the engine warmed
+app, _ = load(project.current(), url)
+probe(url, 2, app, hold=0)  # every import done, the engine warmed
 threading.stack_size(64 * 1024 * 1024)
 with open("/proc/self/status") as f:
     vm = next(int(line.split()[1]) for line in f if line.startswith("VmSize:")) * 1024
 resource.setrlimit(resource.RLIMIT_AS, (vm + 256 * 1024 * 1024, resource.RLIM_INFINITY))
-result = probe(url, 200, PoolSettings(pool_min=1, pool_max=2), hold=0)
+result = probe(url, 200, app, hold=0)
 print(result.errors, result.first_error, sep="|")
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

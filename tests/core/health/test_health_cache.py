@@ -79,7 +79,7 @@ def test_too_little_traffic_is_skipped_and_adds_up_across_runs(migrated_db):
     assert "recorded" not in second.details  # the earlier reading is kept: traffic adds up
     third = cache_hit(migrated_db)
     assert third.details["window"]["hits"] > second.details["window"]["hits"]
-    assert third.details["window"]["seconds"] >= second.details["window"]["seconds"]
+    assert third.details["window"]["duration_ms"] >= second.details["window"]["duration_ms"]
 
 
 def test_a_stats_reset_starts_over(pg, migrated_db):
@@ -92,7 +92,7 @@ def test_a_stats_reset_starts_over(pg, migrated_db):
 def test_sample_measures_now_without_an_earlier_reading(migrated_db):
     check = cache_hit(migrated_db, sample=0.3)
     assert check.status is Status.SKIP and check.value.startswith("not enough traffic to judge")
-    assert check.details["window"]["source"] == "sample" and check.details["window"]["seconds"] > 0
+    assert check.details["window"]["source"] == "sample" and check.details["window"]["duration_ms"] > 0
 
 
 def test_sample_out_of_range_is_a_usage_error(migrated_db):

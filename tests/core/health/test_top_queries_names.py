@@ -7,12 +7,12 @@ from __future__ import annotations
 from collections import Counter
 
 from todoctl.core.health.top_queries import named_fingerprints, named_query
-from todoctl.queries import QUERIES
+from todoctl.named_queries import app_queries
 
 
 def test_every_named_query_has_a_fingerprint_of_its_own():
     names = named_fingerprints()
-    assert set(names.values()) == set(QUERIES)
+    assert set(names.values()) == set(app_queries())
     shapes = Counter(names.values())
     assert shapes["task-list"] == 2  # the first page, and a keyset page with its row comparison
 
@@ -27,3 +27,18 @@ def test_the_servers_normalised_text_is_recognised_and_other_sql_is_not():
     assert named_query(recorded.replace("$1::VARCHAR", "'a@example.com'")) == "user-by-email"
     assert named_query("SELECT users.id FROM users WHERE lower(users.email) = lower($1)") is None
     assert named_query("<insufficient privilege>") is None and named_query(None) is None
+
+
+def test_the_second_apps_queries_are_named_by_their_own_text(use_app, shelf_project):
+    use_app(shelf_project)
+    from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+
+    from todoctl.named_queries import placeholders
+
+    names = named_fingerprints()
+    assert set(names.values()) == set(app_queries()) == {
+        "reader-loans", "overdue-loans", "category-books", "book-search", "book-history", "return-loan"
+    }
+    named = app_queries()["overdue-loans"]  # joins "user": the server records the quoted name
+    sql = str(named.build(**placeholders(named.params)).compile(dialect=PGDialect_psycopg(paramstyle="numeric_dollar")))
+    assert 'JOIN "user"' in sql and named_query(sql) == "overdue-loans"

@@ -11,7 +11,7 @@ from tests.helpers import copy_migrations
 from todoctl.core import migrate
 from todoctl.errors import ExitCode, TodoctlError
 
-ALL = [r.id for r in migrate.history()]
+ALL = [r.revision for r in migrate.history()]
 
 
 def app_types(pg, url) -> set[str]:
@@ -35,7 +35,7 @@ def test_history_tells_the_evolution_in_order():
 
 def test_upgrade_from_empty_reaches_head_one_step_per_revision(empty_db):
     before = migrate.status(empty_db)
-    assert before.current == [] and [r.id for r in before.pending] == ALL and not before.at_head
+    assert before.current == [] and [r.revision for r in before.pending] == ALL and not before.at_head
 
     run = migrate.upgrade(empty_db)
     assert [s.revision for s in run.steps] == ALL
@@ -52,7 +52,7 @@ def test_upgrade_at_head_does_nothing(migrated_db):
 
 def test_relative_and_named_targets(empty_db):
     assert migrate.upgrade(empty_db, "+2").after == [ALL[1]]
-    assert [r.id for r in migrate.status(empty_db).pending] == ALL[2:]
+    assert [r.revision for r in migrate.status(empty_db).pending] == ALL[2:]
     assert migrate.upgrade(empty_db, ALL[3]).after == [ALL[3]]
     assert migrate.downgrade(empty_db).after == [ALL[2]]
     assert migrate.downgrade(empty_db, "-2").after == [ALL[0]]

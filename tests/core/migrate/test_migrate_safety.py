@@ -15,11 +15,11 @@ from todoctl.core import migrate
 from todoctl.core.migrate.lock import LOCK_KEY, migration_lock
 from todoctl.core.migrate.runner import RunOptions
 from todoctl.core.migrate.settings import Timeouts
-from todoctl.core.shared import protect
-from todoctl.db.url import configured_url
+import todoctl.core.safety.protect as protect
+from todoctl.db.target import configured_url
 from todoctl.errors import ExitCode, TodoctlError
 
-HEAD = migrate.history()[-1].id
+HEAD = migrate.history()[-1].revision
 
 
 
@@ -68,8 +68,8 @@ def test_lock_timeout_is_retried_then_gives_up_with_exit_5(migrated_db):
     error = caught.value
     assert error.exit_code == ExitCode.BUSY
     assert "after 3 attempts" in error.message
-    assert error.details["failed"] == migrate.history()[-2].id
-    assert migrate.status(migrated_db).current == [migrate.history()[-3].id]
+    assert error.details["failed"] == migrate.history()[-2].revision
+    assert migrate.status(migrated_db).current == [migrate.history()[-3].revision]
 
 
 def test_lock_timeout_retry_succeeds_when_the_blocker_goes_away(migrated_db):
@@ -108,7 +108,7 @@ def test_protected_database_refuses_down_and_stamp(migrated_db, monkeypatch):
     assert migrate.upgrade(migrated_db).after == [HEAD]
     # Both overrides together: allowed.
     monkeypatch.setenv("TODOCTL_ALLOW_PRODUCTION", "1")
-    assert migrate.downgrade(migrated_db, options=RunOptions(yes=True)).after == [migrate.history()[-2].id]
+    assert migrate.downgrade(migrated_db, options=RunOptions(yes=True)).after == [migrate.history()[-2].revision]
     protect.unprotect(migrated_db, yes=True)
     assert not protect.status(migrated_db).protected
 

@@ -19,7 +19,7 @@ from todoctl.errors import ExitCode, TodoctlError
 
 from tests.helpers import copy_migrations, libpq, revision_source
 
-HEAD = migrate.history()[-1].id
+HEAD = migrate.history()[-1].revision
 NO_SUCH = "todoctl_no_such_extension"
 
 # A table first, so that a revision only half rolled back would show.

@@ -6,10 +6,10 @@ import uuid
 from pathlib import Path
 
 from todoctl.core.review import ReviewContext, run
-from todoctl.queries import NamedQuery, Param
+from todoctl.named_queries import NamedQuery, Param
 
 
-def context(tmp_path: Path, metadata=None, queries=(), environ=None, url=None) -> ReviewContext:
+def context(tmp_path: Path, metadata=None, queries=(), environ=None, url=None, sources=("todoctl/*.py",)) -> ReviewContext:
     from sqlalchemy import MetaData
 
     return ReviewContext(
@@ -18,6 +18,7 @@ def context(tmp_path: Path, metadata=None, queries=(), environ=None, url=None) -
         queries={q.name: q for q in queries},
         environ=environ or {},
         url=url,
+        sources=tuple(sources),
     )
 
 
@@ -28,7 +29,7 @@ def findings(ctx: ReviewContext, rule: str) -> list:
 
 
 def user_param() -> Param:
-    return Param("user_id", uuid.UUID, "the user")
+    return Param("the user", name="user_id", type=uuid.UUID)
 
 
 def named(name: str, build, *params: Param, **kwargs) -> NamedQuery:

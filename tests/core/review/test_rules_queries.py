@@ -11,7 +11,7 @@ from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, MetaData, S
 
 from tests.core.review.rule_helpers import context, findings, named, user_param
 from todoctl.core.review import app_context, run
-from todoctl.queries import Param
+from todoctl.named_queries import Param
 
 REPO = Path(__file__).resolve().parents[3]
 MINE = ["sql-injection", "query-user-scope", "query-index", "index-column-order", "n-plus-one"]
@@ -134,7 +134,7 @@ def _todo_metadata() -> tuple[MetaData, Table, Table, Table]:
     return metadata, users, lists, tasks
 
 
-LIST = Param("list_id", int, "the list")
+LIST = Param("the list", name="list_id", type=int)
 
 
 def test_a_query_by_list_id_alone_leaks_other_users_rows(tmp_path):
@@ -201,7 +201,7 @@ def test_an_exists_that_does_not_tie_the_list_to_the_rows_is_no_scope(tmp_path):
     from sqlalchemy import exists
 
     metadata, _, lists, tasks = _todo_metadata()
-    other = Param("other_list", int, "another list")
+    other = Param("another list", name="other_list", type=int)
     query = named(
         "list-tasks",
         lambda user_id, list_id, other_list: select(tasks).where(
@@ -219,15 +219,15 @@ def test_an_exists_that_does_not_tie_the_list_to_the_rows_is_no_scope(tmp_path):
 def test_a_declared_cross_user_job_and_a_table_without_owner_pass(tmp_path):
     metadata, users, _, tasks = _todo_metadata()
     overdue = named("overdue", lambda: select(tasks.c.id).where(tasks.c.status == "pending"), cross_user=True)
-    login = named("login", lambda email: select(users).where(users.c.email == email), Param("email", str, "address"))
+    login = named("login", lambda email: select(users).where(users.c.email == email), Param("address", name="email", type=str))
 
     assert findings(context(tmp_path, metadata, [overdue, login]), "query-user-scope") == []
 
 
 def test_the_app_declares_its_nightly_job_cross_user():
-    from todoctl.queries import QUERIES
+    from todoctl.named_queries import app_queries
 
-    assert [n for n, q in QUERIES.items() if q.cross_user] == ["overdue-tasks"]
+    assert [n for n, q in app_queries().items() if q.cross_user] == ["overdue-tasks"]
 
 
 # ---------------------------------------------------------------- query-index
@@ -240,7 +240,7 @@ def _dashboard(tasks: Table):
         .where(tasks.c.user_id == user_id, tasks.c.status == status)
         .order_by(tasks.c.due_date, tasks.c.id),
         user_param(),
-        Param("status", str, "status"),
+        Param("status", name="status", type=str),
     )
 
 
@@ -267,7 +267,7 @@ def test_an_index_with_the_equality_columns_first_serves_filter_and_sort(tmp_pat
 def test_a_column_behind_an_unpinned_one_is_not_served(tmp_path):
     metadata, _, _, tasks = _todo_metadata()
     Index("ix_tasks_user_due", tasks.c.user_id, tasks.c.due_date)
-    query = named("due", lambda d: select(tasks.c.id).where(tasks.c.due_date < d), Param("d", datetime, "moment"))
+    query = named("due", lambda d: select(tasks.c.id).where(tasks.c.due_date < d), Param("moment", name="d", type=datetime))
 
     [finding] = findings(context(tmp_path, metadata, [query]), "query-index")
 
@@ -280,12 +280,12 @@ def test_a_partial_index_serves_the_query_that_states_its_predicate(tmp_path):
     query = named(
         "overdue",
         lambda as_of: select(tasks.c.id).where(text("tasks.status = 'pending'"), tasks.c.due_date < as_of).order_by(tasks.c.due_date),
-        Param("as_of", datetime, "now"),
+        Param("now", name="as_of", type=datetime),
     )
     other = named(
         "overdue-completed",
         lambda as_of: select(tasks.c.id).where(tasks.c.status == "completed", tasks.c.due_date < as_of),
-        Param("as_of", datetime, "now"),
+        Param("now", name="as_of", type=datetime),
     )
 
     found = findings(context(tmp_path, metadata, [query, other]), "query-index")
@@ -295,7 +295,7 @@ def test_a_partial_index_serves_the_query_that_states_its_predicate(tmp_path):
 
 def test_an_expression_index_serves_the_same_expression(tmp_path):
     metadata, users, _, _ = _todo_metadata()
-    query = named("login", lambda email: select(users).where(func.lower(users.c.email) == func.lower(email)), Param("email", str, "a"))
+    query = named("login", lambda email: select(users).where(func.lower(users.c.email) == func.lower(email)), Param("a", name="email", type=str))
 
     [finding] = findings(context(tmp_path, metadata, [query]), "query-index")
     assert "lower(email)" in finding.message
@@ -312,7 +312,7 @@ def _due_soon(tasks: Table, **kwargs):
         "due-soon",
         lambda user_id, d: select(tasks.c.id).where(tasks.c.user_id == user_id, tasks.c.due_date < d),
         user_param(),
-        Param("d", datetime, "moment"),
+        Param("moment", name="d", type=datetime),
         **kwargs,
     )
 
@@ -342,7 +342,7 @@ def test_equality_columns_first_then_range_is_fine(tmp_path):
     Index("ix_tasks_user_due", tasks.c.user_id, tasks.c.due_date)
     Index("ix_tasks_user_status_due", tasks.c.user_id, tasks.c.status, tasks.c.due_date, tasks.c.id)
     by_id = named(
-        "complete", lambda user_id, id: select(tasks).where(tasks.c.id == id, tasks.c.user_id == user_id), user_param(), Param("id", int, "task")
+        "complete", lambda user_id, id: select(tasks).where(tasks.c.id == id, tasks.c.user_id == user_id), user_param(), Param("task", name="id", type=int)
     )
 
     assert findings(context(tmp_path, metadata, [_due_soon(tasks), by_id]), "index-column-order") == []
@@ -409,3 +409,14 @@ def test_a_loader_option_in_the_query_or_a_single_row_is_fine(tmp_path):
     ]
 
     assert findings(context(tmp_path, metadata, queries), "n-plus-one") == []
+
+
+def test_a_row_found_by_its_unique_key_needs_no_index_for_its_other_terms(tmp_path):
+    metadata, users, lists, tasks = _todo_metadata()
+    done = named(
+        "complete",
+        lambda user_id, id: select(tasks.c.id).where(tasks.c.id == id, tasks.c.user_id == user_id, tasks.c.due_date.is_(None)),
+        user_param(),
+        Param("the task", name="id", type=int),
+    )
+    assert findings(context(tmp_path, metadata, [done]), "query-index") == []

@@ -9,7 +9,7 @@ from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, MetaData, S
 from tests.core.review.rule_helpers import context, findings, named, user_param
 from todoctl.core.review import run, select_rules
 from todoctl.errors import TodoctlError
-from todoctl.queries import Param
+from todoctl.named_queries import Param
 
 SUGGESTIONS = [
     "replication-ha",
@@ -35,7 +35,7 @@ def test_suggestions_never_fail_a_strict_review(tmp_path, empty_db):
     metadata, tasks = _tasks_metadata()
     report = run(context(tmp_path, metadata, [_search(tasks)], url=empty_db, environ={"TODOCTL_REVIEW_PARTITION_SIZE": "0"}), only=SUGGESTIONS, strict=True)
 
-    assert report.counts["suggestion"] >= 5
+    assert report.counts.suggestion >= 5
     assert not report.failed
 
 
@@ -58,7 +58,7 @@ def _search(tasks: Table):
         "task-title-search",
         lambda user_id, q: select(tasks).where(tasks.c.user_id == user_id, tasks.c.title.ilike(q)),
         user_param(),
-        Param("q", str, "pattern"),
+        Param("pattern", name="q", type=str),
     )
 
 
@@ -119,7 +119,7 @@ def test_slow_query_monitoring_live(tmp_path, pg, empty_db):
 
 def test_slow_query_monitoring_is_skipped_offline(tmp_path):
     report = run(context(tmp_path), only=["slow-query-monitoring", "partitioning"])
-    assert [r for r, _ in report.skipped] == ["slow-query-monitoring", "partitioning"]
+    assert [s.rule for s in report.skipped] == ["slow-query-monitoring", "partitioning"]
 
 
 def test_backups_pitr(tmp_path):
@@ -189,5 +189,5 @@ def test_the_app_passes_all_these_rules_live_and_strict(migrated_db):
     report = run(app_context(Path(__file__).resolve().parents[3], url=migrated_db, environ={}), only=mine, strict=True)
 
     assert report.skipped == []
-    assert report.counts["critical"] == report.counts["warning"] == 0
+    assert report.counts.critical == report.counts.warning == 0
     assert not report.failed

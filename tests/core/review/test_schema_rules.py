@@ -23,7 +23,12 @@ def test_fk_missing_in_the_models(tmp_path):
     found = findings("fk-missing", tmp_path, md)
     assert locations(found) == {"notes.owner_id"}
     assert "no foreign key (in the models)" in found[0].message
-    assert "ADD FOREIGN KEY (owner_id)" in found[0].hint
+    # The parent is the table the column is named after: the statement is complete, and in the hint.
+    assert found[0].sql == (
+        "ALTER TABLE notes ADD CONSTRAINT notes_owner_id_fkey FOREIGN KEY (owner_id) REFERENCES owners (id) "
+        "ON DELETE RESTRICT NOT VALID; ALTER TABLE notes VALIDATE CONSTRAINT notes_owner_id_fkey;"
+    )
+    assert found[0].sql in found[0].hint
 
 
 def test_fk_missing_is_quiet_when_every_id_column_has_its_key(tmp_path):

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import CheckConstraint, Column, DateTime, Integer, MetaData, String, Table
 
 from tests.core.review.helpers import findings, locations
-from todoctl.core.review.rules.security import ARGON2, HASH_SAMPLES
+from todoctl.core.review.rules.security import HASH_FORMATS, HASH_SAMPLES
 from todoctl.db.url import DatabaseURL
 from todoctl.todo.models import BCRYPT_PATTERN
 
@@ -51,11 +51,13 @@ def test_password_hash_counts_unhashed_rows_and_never_shows_them(pg, empty_db, t
         "CREATE TABLE accounts (id int PRIMARY KEY, password varchar(100)); "
         f"INSERT INTO accounts VALUES (1, '{SECRET}'), (2, 'hunter2'), (3, '{HASH_SAMPLES[0]}'), "
         f"(4, '{HASH_SAMPLES[1]}'), (5, NULL); "
-        f"ALTER TABLE accounts ADD CONSTRAINT pw CHECK (password ~ '{BCRYPT_PATTERN}' OR password ~ '{ARGON2}') NOT VALID",
+        f"ALTER TABLE accounts ADD CONSTRAINT pw CHECK (password ~ '{BCRYPT_PATTERN}' OR password ~ '{HASH_FORMATS['argon2'][0]}') NOT VALID",
         database=empty_db.database,
     )
     found = findings("password-hash", tmp_path, url=empty_db)
-    assert [f.message for f in found] == ["2 row(s) of accounts hold a password that is not a bcrypt or argon2 hash"]
+    assert [f.message for f in found] == [
+        "2 row(s) of accounts hold a password that is not a bcrypt, Argon2, scrypt or PBKDF2 hash"
+    ]
     assert all(SECRET not in str(f) and "hunter2" not in str(f) for f in found)
 
     pg.execute("DELETE FROM accounts WHERE id IN (1, 2); ALTER TABLE accounts VALIDATE CONSTRAINT pw",

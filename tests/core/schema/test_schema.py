@@ -13,13 +13,13 @@ from todoctl.todo.models import metadata as todo_metadata
 
 from todoctl.core import migrate
 from todoctl.core.schema import diff as schema_diff
-from todoctl.core.schema import lint_rules as schema_lint
+import todoctl.core.schema.lint_report as schema_lint
 from todoctl.core.schema import mermaid as schema_erd
 from todoctl.core.schema import pgdump as schema_dump
 from todoctl.core.schema import show as schema_show
 from todoctl.errors import ExitCode, TodoctlError
 
-ALL = [r.id for r in migrate.history()]
+ALL = [r.revision for r in migrate.history()]
 HEAD = ALL[-1]
 BCRYPT = "$2b$12$" + "a" * 53
 
@@ -73,7 +73,7 @@ def test_table_detail_has_columns_indexes_constraints_and_foreign_keys_both_ways
     assert set(indexes) == {"pk_tasks", "ix_tasks_user_status_due", "ix_tasks_list_due", "ix_tasks_search", "ix_tasks_pending_due"}
     assert indexes["ix_tasks_search"].method == "gin" and indexes["ix_tasks_pending_due"].predicate
     assert "to_tsvector" in indexes["ix_tasks_search"].definition
-    assert indexes["pk_tasks"].primary and indexes["pk_tasks"].bytes > 0
+    assert indexes["pk_tasks"].primary and indexes["pk_tasks"].size_bytes > 0
     assert indexes["ix_tasks_user_status_due"].columns == ("user_id", "status", "due_date", "id")
     assert indexes["ix_tasks_user_status_due"].key_options[:2] == ("uuid_ops", 'text_ops COLLATE "default"')
     assert all(isinstance(i.scans, int) and i.scans >= 0 for i in indexes.values())
@@ -105,7 +105,7 @@ def test_unknown_table_is_a_usage_error_listing_the_tables(migrated_db):
 def test_database_at_head_matches_the_models(migrated_db):
     result = schema_diff.against_models(migrated_db)
     assert result.in_sync and result.differences == [] and result.notes == []
-    assert result.current == [HEAD] and result.head == HEAD
+    assert result.current == [HEAD] and result.heads == [HEAD]
 
 
 def test_hand_changes_are_each_explained_against_the_models(pg, migrated_db):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import statistics
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -11,8 +10,8 @@ import pytest
 
 from todoctl.core import seed
 from todoctl.core.seed import job as seed_job
+from todoctl.core.seed import plan as seed_plan
 from todoctl.core.seed import profile as seed_profile
-from todoctl.core.seed.rows import tasks_per_user
 from todoctl.errors import ExitCode, TodoctlError
 from todoctl.todo.models import SEARCH_EXPRESSION
 
@@ -132,10 +131,10 @@ def test_every_table_is_filled_consistently(pg, migrated_db):
 
 
 def test_load_profile_is_skewed_towards_a_few_heavy_users():
-    profile = seed_profile.load("load")
-    assert profile.users == 50_000 and profile.total_tasks == 1_000_000
-    counts_ = tasks_per_user(profile, random.Random(1))
-    assert sum(counts_) == 1_000_000
+    plan = seed_plan.build(seed_profile.load("load"))
+    assert plan.counts["users"] == 50_000 and plan.counts["tasks"] == 1_000_000
+    counts_ = [int(c) for c in (plan.by_name("tasks").starts[1:] - plan.by_name("tasks").starts[:-1])]
+    assert sum(counts_) == 1_000_000 and len(counts_) == 50_000
     assert max(counts_) >= 100 * statistics.median(counts_)
 
 
@@ -251,9 +250,12 @@ def test_lost_connection_rolls_everything_back(pg, migrated_db):
         {"users": -1},
         {"users": 0},
         {"users": 10**9},
-        {"tasks_per_user": -0.5},
-        {"tasks_per_user": float("nan")},
-        {"users": 1_000_000, "tasks_per_user": 1000},
+        {"rows": ["tasks=-5"]},
+        {"rows": ["tasks=nan"]},
+        {"rows": ["tasks=30000000"]},
+        {"rows": ["=5"]},
+        {"rows": ["no_such_table=5"]},
+        {"locale": "xx_XX"},
         {"seed": -7},
         {"profile": "no-such-profile"},
         {"mode": "replace"},
@@ -269,14 +271,17 @@ def test_bad_options_are_usage_errors_and_touch_nothing(pg, migrated_db, options
 @pytest.mark.parametrize(
     "content, message",
     [
-        ("reference_time = 2026-06-01T09:00:00Z\n[users\ncount = 3\n", "malformed"),
-        ("[users]\ncount = 3\n", "reference_time is required"),
-        ("reference_time = 2026-06-01T09:00:00Z\n[users]\ncuont = 3\n", "users.cuont"),
-        ("reference_time = 2026-06-01T09:00:00Z\n[users]\ncount = -3\n", "users.count"),
-        ("reference_time = 2026-06-01T09:00:00Z\n[tasks]\nstatus = { done = 1 }\n", "done"),
-        ("reference_time = 2026-06-01T09:00:00Z\n[tasks]\ndescription_probability = 1.5\n", "description_probability"),
+        ("reference_time = 2026-06-01T09:00:00Z\n[tables.users\nrows = 3\n", "malformed"),
+        ("[tables.users]\nrows = 3\n", "reference_time is required"),
+        ("reference_time = 2026-06-01T09:00:00Z\n[tables.users]\nrwos = 3\n", "tables.users.rwos"),
+        ("reference_time = 2026-06-01T09:00:00Z\n[tables.users]\nrows = -3\n", "tables.users.rows"),
+        ("reference_time = 2026-06-01T09:00:00Z\n[tables.tasks.columns]\nstatus = { weights = { done = 1 } }\n", "done"),
+        ("reference_time = 2026-06-01T09:00:00Z\n[tables.tasks.columns]\ndescription = { null = 1.5 }\n", "description.null"),
         ("reference_time = 'yesterday'\n", "reference_time"),
-        ("reference_time = 2026-06-01T09:00:00Z\n[users]\nlists = [3, 1]\n", "users.lists"),
+        ("reference_time = 2026-06-01T09:00:00Z\n[tables.task_lists]\nper_parent = { min = 3, max = 1 }\n", "per_parent"),
+        ("reference_time = 2026-06-01T09:00:00Z\n[users]\ncount = 3\n", "users"),
+        ("reference_time = 2026-06-01T09:00:00Z\n[tables.userz]\nrows = 3\n", "userz"),
+        ("reference_time = 2026-06-01T09:00:00Z\n[tables.users.columns.emial]\nnull = 0.1\n", "emial"),
     ],
 )
 def test_malformed_profile_files_are_usage_errors(tmp_path: Path, pg, migrated_db, content, message):
@@ -291,7 +296,9 @@ def test_malformed_profile_files_are_usage_errors(tmp_path: Path, pg, migrated_d
 
 def test_profile_from_a_path(tmp_path: Path, pg, migrated_db):
     path = tmp_path / "mine.toml"
-    path.write_text("reference_time = 2026-01-01T00:00:00Z\n[users]\ncount = 4\n[tasks]\nper_user = 2\n")
+    path.write_text(
+        "reference_time = 2026-01-01T00:00:00Z\n[tables.users]\nrows = 4\n[tables.tasks]\nper_parent = { mean = 2, skew = 0 }\n"
+    )
     report = seed.run(migrated_db, profile=str(path))
     assert report.profile == "mine"
     assert counts(pg, migrated_db)["users"] == 4
@@ -300,7 +307,7 @@ def test_profile_from_a_path(tmp_path: Path, pg, migrated_db):
 
 def test_shipped_profiles_load():
     assert {"small", "demo", "load"} <= set(seed_profile.available())
-    assert seed_profile.load("demo").users == 100
+    assert seed_profile.load("demo").spec("users").rows == 100
 
 
 def test_unmigrated_database_is_reported(empty_db):
@@ -324,10 +331,10 @@ def test_database_behind_head_is_refused_before_writing(pg, migrated_db):
 @pytest.mark.parametrize(
     "body,message",
     [
-        ("[tasks]\ntags_per_task = [inf, 1]\n", "tags_per_task"),
-        ("[tasks]\ntags_per_task = [1e308, 1e308]\n", "tags_per_task"),
-        ("[tasks]\nstatus = { pending = 1e308, completed = 1e308 }\n", "tasks.status.pending"),
-        ("[users]\nthemes = { dark = nan }\n", "users.themes.dark"),
+        ("[tables.task_tags]\nper_parent = { weights = [inf, 1] }\n", "per_parent.weights"),
+        ("[tables.task_tags]\nper_parent = { weights = [1e308, 1e308] }\n", "per_parent.weights"),
+        ("[tables.tasks.columns]\nstatus = { weights = { pending = 1e308, completed = 1e308 } }\n", "status.weights.pending"),
+        ("[tables.users.columns]\ntheme = { weights = { dark = nan } }\n", "theme.weights.dark"),
     ],
 )
 def test_weights_that_would_overflow_are_usage_errors(tmp_path: Path, body, message):
@@ -347,16 +354,14 @@ def test_dry_run_touches_nothing(pg, migrated_db):
     assert counts(pg, migrated_db) == dict.fromkeys(APP_TABLES, 0)
 
 
-def test_dry_run_counts_match_a_real_run(migrated_db):
+def test_dry_run_counts_match_a_real_run_exactly(migrated_db):
     planned = {t.table: t.rows for t in seed.run(migrated_db, profile="demo", dry_run=True).tables}
     loaded = {t.table: t.rows for t in seed.run(migrated_db, profile="demo").tables}
-    for table in ("users", "task_lists", "tags", "tasks"):
-        assert planned[table] == loaded[table]
-    assert abs(planned["task_tags"] - loaded["task_tags"]) < 0.1 * loaded["task_tags"]
+    assert planned == loaded
 
 
 def test_protected_database_is_refused_unless_overridden(pg, migrated_db, monkeypatch):
-    from todoctl.core.shared import protect
+    import todoctl.core.safety.protect as protect
 
     protect.protect(migrated_db, reason="production")
     for mode in ("refuse", "truncate"):
@@ -395,11 +400,13 @@ def test_a_failure_while_drawing_rows_rolls_everything_back(pg, migrated_db, mon
     import itertools
     import threading
 
-    from todoctl.core.seed.rows import Generator
+    from todoctl.core.seed.rows import Run
 
-    class Broken(Generator):
-        def tasks(self, task_tags):
-            drawn = super().tasks(task_tags)
+    class Broken(Run):
+        def rows(self, table):
+            drawn = super().rows(table)
+            if table != "tasks":
+                return drawn
 
             def rows():
                 yield from itertools.islice(drawn, 1)
@@ -410,7 +417,7 @@ def test_a_failure_while_drawing_rows_rolls_everything_back(pg, migrated_db, mon
     monkeypatch.setattr(seed_job, "REBUILD_INDEXES_FROM_ROWS", 1)  # users' indexes are rebuilt before tasks
     before = schema_objects(pg, migrated_db)
     with pytest.raises(RuntimeError, match="drawing failed"):
-        seed.run(migrated_db, profile="small", rows=Broken)
+        seed.run(migrated_db, profile="small", source=lambda plan, offsets: Broken(plan, offsets).prepare())
     assert counts(pg, migrated_db) == dict.fromkeys(APP_TABLES, 0)
     assert schema_objects(pg, migrated_db) == before
     assert not [t for t in threading.enumerate() if t.name == "todoctl-seed-rows"]

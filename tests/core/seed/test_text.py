@@ -10,9 +10,9 @@ import pytest
 
 from todoctl.core import explain
 from todoctl.core.explain import plan as plan_nodes
+from todoctl.core.seed import plan as seed_plan
 from todoctl.core.seed import profile as seed_profile
-from todoctl.core.seed.pools import Pools
-from todoctl.core.seed.text import sections, vocabulary
+from todoctl.todo.seed_text import Vocabulary, sections
 
 # The words of a task as the app's search sees them (tasks.search_vector's text, weights aside).
 DOCUMENT = "to_tsvector('english', title) || to_tsvector('english', coalesce(description, ''))"
@@ -33,16 +33,24 @@ def word_stats(pg, url, where: str = "") -> list[tuple[str, int, int]]:
 # ---------------------------------------------------------------- the word lists and the pools
 
 
+def sources(seed: int):
+    """The seed sources of a run of the small profile with ``seed`` (its text models are the Todo app's hooks)."""
+    return seed_plan.build(seed_profile.with_options(seed_profile.load("small"), seed=seed)).sources
+
+
+def texts(seed: int, model: str, count: int = 1024) -> list[str]:
+    return sources(seed).texts(model, count)
+
+
 def test_same_seed_same_texts_and_another_seed_other_texts():
-    profile = seed_profile.load("small")
-    first, again, other = Pools(7, profile), Pools(7, profile), Pools(8, profile)
-    assert first.titles == again.titles and first.descriptions == again.descriptions
-    assert first.titles != other.titles and first.descriptions != other.descriptions
+    for model in ("task_titles", "task_descriptions"):
+        first, again, other = texts(7, model), texts(7, model), texts(8, model)
+        assert first == again and first != other
 
 
 def test_titles_read_like_to_do_items():
-    titles = [t[4:].decode() for t in Pools(3, seed_profile.load("small")).titles]
-    descriptions = [d[4:].decode() for d in Pools(3, seed_profile.load("small")).descriptions]
+    titles = texts(3, "task_titles")
+    descriptions = texts(3, "task_descriptions")
     for title in titles:
         assert not title[0].islower() and "  " not in title and title == title.strip(), title
         assert "{" not in title and "}" not in title and len(title) <= 255, title
@@ -55,12 +63,13 @@ def test_titles_read_like_to_do_items():
 
 
 def test_every_domain_has_verbs_and_objects():
-    verbs, objects = sections("task_verbs"), sections("task_objects")
+    words = sources(1).words
+    verbs, objects = sections(words, "task_verbs"), sections(words, "task_objects")
     assert list(verbs) == list(objects)
     for domain in verbs:
         assert verbs[domain].entries and objects[domain].entries, domain
         assert len(set(objects[domain].entries)) == len(objects[domain].entries), domain
-    assert vocabulary().titles  # the templates compile
+    assert Vocabulary(words, ["Ann"]).titles  # the templates compile
 
 
 # ---------------------------------------------------------------- on a seeded database
@@ -137,7 +146,7 @@ def test_a_rare_and_a_common_term_read_very_different_numbers_of_rows(pg, load_c
     words = searchable_words(pg, load_copy, user)
     common, in_common = words[0]
     rare, in_rare = min((w, d) for w, d in words if d == 1)
-    assert in_common >= 300, (common, in_common)
+    assert in_common >= 200, (common, in_common)  # the heaviest user's commonest word: hundreds of tasks
 
     plans = {
         term: explain.explain(load_copy, "task-search", params={"user_id": user, "q": term})

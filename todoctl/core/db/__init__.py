@@ -1,4 +1,4 @@
-"""`todoctl db`: the embedded server's state and the URL todoctl resolves (protection lives in shared/).
+"""`todoctl db`: the embedded server's state and the URL todoctl resolves (protection lives in core/safety/).
 
     server    the embedded server: status, start, stop, shell, the URL
     sessions  db cancel: cancel another session's query or end the session (imported by name)
@@ -6,6 +6,6 @@
     wait      `db wait`: block until the database accepts connections (imported by name)
 """
 
-from todoctl.core.db.server import ServerStatus, libpq_url, shell, start, status, stop
+from todoctl.core.db.server import DryRun, ServerStatus, Stopped, libpq_url, shell, start, status, stop
 
-__all__ = ["ServerStatus", "libpq_url", "shell", "start", "status", "stop"]
+__all__ = ["DryRun", "ServerStatus", "Stopped", "libpq_url", "shell", "start", "status", "stop"]

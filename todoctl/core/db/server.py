@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 from todoctl.db import embedded
 from todoctl.db.engine import embedded_database
-from todoctl.db.url import configured_url, mask_url
+from todoctl.db.target import configured_url
+from todoctl.db.url import mask_url
+from todoctl.results import TargetDatabase, human_only
 
 
 @dataclass(frozen=True)
@@ -16,9 +18,25 @@ class ServerStatus:
     running: bool
     pid: int | None
     pgdata: str
-    url: str  # masked
-    source: str
-    origin: str | None = None  # a .env setting's file and line
+    target_database: TargetDatabase  # the URL todoctl uses, and where it came from
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """What a ``--dry-run`` of a db command would do; nothing was changed."""
+
+    action: str  # start | stop | protect | unprotect | cancel | terminate
+    database: str = human_only()  # the subject of ``would`` (a data directory or a database)
+    would: str = ""
+    dry_run: bool = True
+    running: bool | None = None  # db start / stop: the embedded server runs now
+    protected: bool | None = None  # db protect / unprotect: the database is protected now
+    pid: int | None = None  # db cancel: the session it would signal
+
+
+@dataclass(frozen=True)
+class Stopped:
+    stopped: bool  # False: the embedded server was not running
 
 
 def status(explicit: str | None = None) -> ServerStatus:
@@ -26,16 +44,16 @@ def status(explicit: str | None = None) -> ServerStatus:
     configured = configured_url(explicit)
     if configured is not None:
         return ServerStatus(
-            server.running, server.pid, str(server.pgdata), configured.masked, configured.source, configured.origin or None
+            server.running, server.pid, str(server.pgdata), TargetDatabase.of(configured)
         )
     url = server.url(embedded_database()) if server.running else "(embedded server, started on first use)"
-    return ServerStatus(server.running, server.pid, str(server.pgdata), url, "embedded")
+    return ServerStatus(server.running, server.pid, str(server.pgdata), TargetDatabase.from_text(url, "embedded"))
 
 
 def start() -> ServerStatus:
     database = embedded_database()
     server = embedded.start(database=database)
-    return ServerStatus(True, server.pid, str(server.pgdata), server.url(database), "embedded")
+    return ServerStatus(True, server.pid, str(server.pgdata), TargetDatabase.from_text(server.url(database), "embedded"))
 
 
 def stop() -> bool:

@@ -11,10 +11,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from todoctl.core.shared import protect
-from todoctl.core.shared.sessions import Session, find
+import todoctl.core.safety.protect as protect
+from todoctl.core.sessions.others import Session, find
 from todoctl.db.url import DatabaseURL
 from todoctl.errors import ExitCode, TodoctlError
+from todoctl.results import human_only
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class Target:
 class SignalResult:
     action: str  # "cancel" | "terminate"
     pid: int
-    database: str
+    database: str = human_only()
     signalled: bool  # what pg_cancel_backend / pg_terminate_backend returned
     session: Session  # as it was before the signal
     session_gone: bool  # after: the backend has left pg_stat_activity

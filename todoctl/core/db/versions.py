@@ -10,14 +10,13 @@ import platform
 from dataclasses import dataclass, field
 from importlib import metadata
 
+from todoctl.results import TargetDatabase
+
 PACKAGES = ("todoctl", "psycopg", "sqlalchemy", "alembic")
 
 
 @dataclass
 class ServerVersion:
-    url: str | None  # masked; None: the configured setting is unusable
-    source: str
-    origin: str | None = None  # a .env setting's file and line
     version: str | None = None
     error: str | None = None
 
@@ -28,6 +27,8 @@ class VersionReport:
     python: str
     packages: dict[str, str | None] = field(default_factory=dict)
     server: ServerVersion | None = None  # None: nothing configured and the embedded server is stopped
+    # The server's database; None when nothing is configured (or the setting is unusable: server.error says why).
+    target_database: TargetDatabase | None = None
 
 
 def package_version(name: str) -> str | None:
@@ -45,32 +46,33 @@ def report(explicit: str | None = None, *, with_server: bool = True) -> VersionR
     packages = {name: package_version(name) for name in PACKAGES if name != "todoctl"}
     result = VersionReport(__version__, platform.python_version(), packages)
     if with_server:
-        result.server = _server(explicit)
+        result.server, result.target_database = _server(explicit)
     return result
 
 
-def _server(explicit: str | None) -> ServerVersion | None:
+def _server(explicit: str | None) -> tuple[ServerVersion | None, TargetDatabase | None]:
     from todoctl.db import embedded
-    from todoctl.db.url import DatabaseURL, configured_url, mask
+    from todoctl.db.target import configured_url
+    from todoctl.db.url import DatabaseURL, mask
     from todoctl.errors import TodoctlError
 
     try:
         url = configured_url(explicit)
     except TodoctlError as exc:  # an unusable setting: say so, the versions above still stand
-        return ServerVersion(None, "configured", error=mask(exc.message))
+        return ServerVersion(error=mask(exc.message)), None
     if url is None:
         running = embedded.inspect()
         if not running.running:
-            return None
+            return None, None
         from todoctl.db.engine import embedded_database
 
         url = DatabaseURL(running.url(embedded_database()), "embedded")
-    found = ServerVersion(url.masked, url.source, url.origin or None)
+    found = ServerVersion()
     try:
         found.version = server_version(url)
     except TodoctlError as exc:
         found.error = mask(exc.message)
-    return found
+    return found, TargetDatabase.of(url)
 
 
 def server_version(url) -> str:

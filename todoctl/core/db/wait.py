@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from todoctl.db.url import DatabaseURL
 from todoctl.errors import ExitCode, TodoctlError
+from todoctl.results import human_only
 
 FIRST_PAUSE = 0.1  # seconds; doubled after each failed attempt
 MAX_PAUSE = 2.0
@@ -14,9 +15,9 @@ MAX_PAUSE = 2.0
 
 @dataclass(frozen=True)
 class WaitResult:
-    database: str
+    database: str = human_only()
     attempts: int
-    seconds: float
+    duration_ms: float
 
 
 def wait_for(url: DatabaseURL, *, timeout: float) -> WaitResult:
@@ -39,7 +40,7 @@ def wait_for(url: DatabaseURL, *, timeout: float) -> WaitResult:
         limit = max(1, min(connect_timeout(), int(remaining + 0.999)))
         try:
             with psycopg.connect(url.libpq, autocommit=True, connect_timeout=limit, application_name="todoctl db wait"):
-                return WaitResult(url.display, attempts, round(time.monotonic() - started, 3))
+                return WaitResult(url.display, attempts, round((time.monotonic() - started) * 1000, 3))
         except psycopg.OperationalError as exc:
             last = explain_connect_failure(url, exc)
         if "authentication failed" in last.message:

@@ -3,6 +3,8 @@
     execute       explain a named query or ad-hoc SQL: the result and what goes into it
     transaction   one EXPLAIN in a rolled-back transaction (extended protocol, timeouts, errors)
     adhoc         ad-hoc SQL judged by PostgreSQL's grammar (pglast): one statement, no side effects
+    harmless      which functions ad-hoc SQL may run: default-deny, decided from the catalog
+    harmless_catalog  the catalog queries that judge asks
     plan          PostgreSQL's plan document as PlanNode trees; shape and cost of a plan
     findings      what a reviewer would point at in a plan
     fixes         the one statement that fixes each finding (index, ANALYZE, work_mem)

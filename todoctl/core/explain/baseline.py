@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from todoctl.core.explain import plan as plan_nodes
+import todoctl.core.explain.plan as plan_nodes
 from todoctl.core.explain.plan import PlanNode
 from todoctl.db.url import DatabaseURL
 from todoctl.errors import usage_error
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 from todoctl.core.explain.execute import _explain_all
 from todoctl.core.explain.transaction import DEFAULT_TIMEOUT
+from todoctl.results import human_only
 
 BASELINE_FORMAT = 1
 
@@ -26,7 +27,7 @@ BASELINE_FORMAT = 1
 @dataclass
 class BaselineSaved:
     path: str
-    database: str
+    database: str = human_only()
     runs: int
     queries: dict[str, dict]
 

@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from todoctl import queries
-from todoctl.core.explain import findings as plan_findings
-from todoctl.core.explain import plan as plan_nodes
+from todoctl import named_queries
+import todoctl.core.explain.findings as plan_findings
+import todoctl.core.explain.plan as plan_nodes
 from todoctl.core.explain.findings import Finding
+from todoctl.core.sql_names import idents
 from todoctl.db.url import DatabaseURL
 from todoctl.errors import usage_error
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 from todoctl.core.explain.baseline import _cost, load_baseline
 from todoctl.core.explain.execute import ExplainResult, _explain_all
 from todoctl.core.explain.transaction import DEFAULT_TIMEOUT
+from todoctl.results import human_only
 
 DEFAULT_FACTOR = 3.0
 
@@ -50,21 +52,25 @@ class QueryCheck:
     buffers: int = 0
     violations: list[Violation] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
-    budget: queries.Budget = field(default_factory=queries.Budget)  # what the query is held to
+    budget: named_queries.Budget = field(default_factory=named_queries.Budget)  # what the query is held to
     sql: str = ""  # the statement as sent, with named placeholders
     params: dict = field(default_factory=dict)  # the parameters picked for this run
     plan: list = field(default_factory=list)  # PostgreSQL's EXPLAIN (FORMAT JSON) document of the last run
 
-    __json_properties__ = ("ok",)
+    __json_properties__ = ("ok", "status")
 
     @property
     def ok(self) -> bool:
         return not self.violations
 
+    @property
+    def status(self) -> str:
+        return "ok" if self.ok else "fail"
+
 
 @dataclass
 class CheckReport:
-    database: str
+    database: str = human_only()
     runs: int
     baseline: str | None
     factor: float
@@ -82,7 +88,7 @@ class CheckReport:
         return not self.failed
 
 
-def budget_violations(result: ExplainResult, budget: queries.Budget) -> list[Violation]:
+def budget_violations(result: ExplainResult, budget: named_queries.Budget) -> list[Violation]:
     """What this plan costs beyond its budget: time, rows read per row returned, rows sorted, buffers,
     a selective sequential scan of a large table, a misestimate on stale statistics, a spill, and
     every missing index the query relies on. The plan's shape alone never fails."""
@@ -94,7 +100,7 @@ def budget_violations(result: ExplainResult, budget: queries.Budget) -> list[Vio
     if median is not None and median > budget.max_ms:
         found.append(Violation("budget-time", f"execution {median:.3f} ms exceeds the budget of {budget.max_ms:g} ms"))
     read, returned = plan_nodes.rows_read(root), plan_nodes.rows_returned(root)
-    if budget.max_read_per_row is not None and read > max(queries.FREE_ROWS_READ, budget.max_read_per_row * max(returned, 1)):
+    if budget.max_read_per_row is not None and read > max(named_queries.FREE_ROWS_READ, budget.max_read_per_row * max(returned, 1)):
         found.append(
             Violation(
                 "rows-read",
@@ -141,8 +147,8 @@ def budget_violations(result: ExplainResult, budget: queries.Budget) -> list[Vio
                     "misestimate",
                     f"{node.label}: estimated {node.plan_rows:,.0f} rows, got {node.actual_rows or 0:,.0f} "
                     f"({factor:g}x) on stale statistics",
-                    f"ANALYZE {', '.join(relations)}: the statistics are stale",
-                    f"ANALYZE {', '.join(relations)}",
+                    f"ANALYZE {idents(relations)}: the statistics are stale",
+                    f"ANALYZE {idents(relations)}",
                 )
             )
             break
@@ -177,9 +183,10 @@ def check(
     if factor <= 1:
         raise usage_error("--factor must be greater than 1")
     results = _explain_all(url, names, runs=runs, timeout=timeout)
+    registry = named_queries.app_queries()
     checked = []
     for result in results:
-        budget = queries.QUERIES[result.query].budget
+        budget = registry[result.query].budget
         violations = budget_violations(result, budget)
         before = recorded.get(result.query) if recorded is not None else None
         if before is not None:
@@ -207,11 +214,11 @@ BUFFERS_NOISE = 100  # fewer extra buffers than this is not a regression, whatev
 
 
 def regressions(
-    result: ExplainResult, before: dict, *, factor: float, min_ms: float, budget: queries.Budget | None = None
+    result: ExplainResult, before: dict, *, factor: float, min_ms: float, budget: named_queries.Budget | None = None
 ) -> list[Violation]:
     """How this plan got worse than the baseline's: a scan turned sequential, many more rows sorted,
     many more buffers, slower by ``factor``. A new Sort of a handful of rows is not a regression."""
-    budget = budget or queries.Budget()
+    budget = budget or named_queries.Budget()
     found: list[Violation] = []
     was: dict[str, list[dict]] = {}
     for scan in before.get("scans", []):

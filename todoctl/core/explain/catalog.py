@@ -7,10 +7,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from todoctl import queries
-from todoctl.core.explain import plan as plan_nodes
+from todoctl import named_queries
+import todoctl.core.explain.plan as plan_nodes
 from todoctl.core.explain.findings import Finding
 from todoctl.core.explain.plan import PlanNode
+from todoctl.core.sql_names import ident
 
 if TYPE_CHECKING:
     pass
@@ -106,7 +107,7 @@ def relied_on_index_ddl(name: str) -> str:
     raise KeyError(name)
 
 
-def _missing_indexes(raw, named: queries.NamedQuery) -> list[Finding]:
+def _missing_indexes(raw, named: named_queries.NamedQuery) -> list[Finding]:
     """The indexes the registry says this query relies on that are missing or invalid, with the fix."""
     if not named.indexes:
         return []
@@ -139,8 +140,8 @@ def _missing_indexes(raw, named: queries.NamedQuery) -> list[Finding]:
                     "missing-index",
                     index,
                     f"{index} is INVALID (a failed concurrent build): the planner ignores it; {named.name} relies on it",
-                    f"rebuild {index}: REINDEX INDEX CONCURRENTLY {index}",
-                    f"REINDEX INDEX CONCURRENTLY {index}",
+                    f"rebuild {index}: REINDEX INDEX CONCURRENTLY {ident(index)}",
+                    f"REINDEX INDEX CONCURRENTLY {ident(index)}",
                 )
             )
     return found

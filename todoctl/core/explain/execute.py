@@ -11,13 +11,15 @@ import statistics
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from todoctl import queries
-from todoctl.core.explain import findings as plan_findings
+from todoctl import named_queries
+import todoctl.core.explain.findings as plan_findings
 from todoctl.core.explain.findings import Finding
 from todoctl.core.explain.plan import PlanNode
 from todoctl.db.engine import connection
 from todoctl.db.url import DatabaseURL
 from todoctl.errors import ExitCode, TodoctlError, connection_error, usage_error
+from todoctl.results import human_only
+from todoctl.settings import duration_ms
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -38,7 +40,7 @@ from todoctl.core.explain.transaction import (
 class ExplainResult:
     query: str | None  # the registry name; None for ad-hoc SQL
     description: str | None
-    database: str
+    database: str = human_only()
     analyzed: bool
     sql: str  # the statement as sent, with named placeholders
     bindings: dict[str, Any]  # placeholder -> value
@@ -50,7 +52,7 @@ class ExplainResult:
     findings: list[Finding]
     table_rows: dict[str, float]  # pg_class.reltuples of the tables in the plan
     modifies: bool
-    timeout: str
+    timeout_ms: float  # the statement_timeout it ran under
     plan: list  # PostgreSQL's own EXPLAIN (FORMAT JSON) document: load it into PEV2 or explain.depesz.com
     stale_tables: list[str] = field(default_factory=list)  # tables in the plan whose statistics are stale
     server_version: str = ""  # the server's server_version, e.g. "18.1"
@@ -66,6 +68,12 @@ class ExplainResult:
         return round(statistics.median(self.run_ms), 4) if self.run_ms else None
 
 
+def _timeout_ms(timeout: str) -> float:
+    """A statement_timeout such as ``10s`` in milliseconds (a whole number stays one)."""
+    value = duration_ms(timeout)
+    return int(value) if value.is_integer() else value
+
+
 def _server_version(raw) -> str:
     """``server_version`` as the server reported it at connection start (no query)."""
     return raw.info.parameter_status("server_version") or ""
@@ -73,7 +81,7 @@ def _server_version(raw) -> str:
 
 def _protected(raw, url: DatabaseURL) -> bool:
     """Whether the database carries the protection mark; one this role cannot read is exit 4."""
-    from todoctl.core.shared import protect
+    import todoctl.core.safety.protect as protect
 
     try:
         return protect.read_with(raw.execute, url.display).protected
@@ -86,7 +94,7 @@ def _judge(raw, statement, timeout: str) -> list:
     read from the catalog in a READ ONLY transaction under the statement's timeouts."""
     import psycopg
 
-    from todoctl.core.explain import harmless
+    import todoctl.core.explain.harmless as harmless
 
     try:
         with raw.cursor() as cur:
@@ -112,7 +120,7 @@ def _cannot_judge(exc) -> TodoctlError:
     )
 
 
-def _pick(conn: "Connection", named: queries.NamedQuery, given: dict, picker, timeout: str) -> dict:
+def _pick(conn: "Connection", named: named_queries.NamedQuery, given: dict, picker, timeout: str) -> dict:
     """The query's parameters (given, or picked from the data) under the statement's own timeouts:
     a pick that waits for a lock is exit 5 naming who holds it, as the EXPLAIN itself is."""
     from sqlalchemy.exc import DBAPIError
@@ -121,7 +129,7 @@ def _pick(conn: "Connection", named: queries.NamedQuery, given: dict, picker, ti
     try:
         with raw.cursor() as cur:
             begin(cur, timeout, read_only=False)
-        return queries.resolve_params(conn, named, given, picker)
+        return named_queries.resolve_params(conn, named, given, picker)
     except DBAPIError as exc:
         code = getattr(exc.orig, "sqlstate", None)
         if code == "55P03":  # lock_not_available
@@ -153,13 +161,13 @@ def _compile(conn: "Connection", statement) -> tuple[str, dict, str]:
 def _explain_named(
     conn: "Connection",
     url: DatabaseURL,
-    named: queries.NamedQuery,
+    named: named_queries.NamedQuery,
     given: dict,
     *,
     analyze: bool,
     runs: int,
     timeout: str,
-    picker: queries.Picker | None = None,
+    picker: named_queries.Picker | None = None,
 ) -> ExplainResult:
     """One named query explained (the caller has checked the schema is at head)."""
     values = _pick(conn, named, given, picker, timeout)
@@ -188,7 +196,7 @@ def _explain_named(
         findings=found,
         table_rows=table_rows,
         modifies=named.modifies,
-        timeout=timeout,
+        timeout_ms=_timeout_ms(timeout),
         plan=document,
         stale_tables=stale,
         server_version=_server_version(raw),
@@ -209,8 +217,8 @@ def explain(
     ``params`` are ``name=value`` strings (from ``--param``) or typed values; the rest are picked
     from the data.
     """
-    named = queries.get(name)
-    given = queries.parse_assignments(named, params) if isinstance(params, list) else dict(params or {})
+    named = named_queries.get(name)
+    given = named_queries.parse_assignments(named, params) if isinstance(params, list) else dict(params or {})
     timeout = check_timeout(timeout)
     if runs < 1:
         raise usage_error("--runs must be at least 1")
@@ -221,7 +229,7 @@ def explain(
 
 def _require_head(conn: "Connection", url: DatabaseURL, what: str) -> None:
     """Exit 1 with "run `todoctl migrate up`" unless the schema is at head (the queries need it)."""
-    from todoctl.core.shared.revision_gate import require_head
+    from todoctl.core.safety.revision_gate import require_head
 
     try:
         require_head(conn, url.display, what)
@@ -246,8 +254,8 @@ def explain_sql(
     unless all are proven harmless (core/explain/harmless.py) it is refused: unless
     ``allow_side_effects``, and always on a protected database.
     """
-    from todoctl.core.explain import adhoc as adhoc_sql
-    from todoctl.core.explain import harmless
+    import todoctl.core.explain.adhoc as adhoc_sql
+    import todoctl.core.explain.harmless as harmless
 
     statement = adhoc_sql.parse_statement(sql)
     timeout = check_timeout(timeout)
@@ -283,7 +291,7 @@ def explain_sql(
         findings=plan_findings.findings(root, table_rows, indexes, stale=stale),
         table_rows=table_rows,
         modifies=False,
-        timeout=timeout,
+        timeout_ms=_timeout_ms(timeout),
         plan=document,
         server_version=version,
     )
@@ -292,13 +300,19 @@ def explain_sql(
 def _explain_all(
     url: DatabaseURL, names: list[str] | None, *, runs: int, timeout: str, what: str = "explain check"
 ) -> list[ExplainResult]:
-    selected = [queries.get(n) for n in names] if names else list(queries.QUERIES.values())
+    registry = named_queries.app_queries()
+    if not registry:
+        raise usage_error(
+            f"{what}: the app declares no named queries",
+            "list the modules that register them in queries of [tool.todoctl] (docs/queries.md)",
+        )
+    selected = [named_queries.get(n, registry) for n in names] if names else list(registry.values())
     timeout = check_timeout(timeout)
     if runs < 1:
         raise usage_error("--runs must be at least 1")
     with connection(url) as conn:
         _require_head(conn, url, what)
-        picker = queries.Picker(conn)
+        picker = named_queries.Picker(conn)
         return [
             _explain_named(conn, url, named, {}, analyze=True, runs=runs, timeout=timeout, picker=picker)
             for named in selected

@@ -126,7 +126,7 @@ def findings(
         # A sort or hash that did not fit in work_mem.
         if node.spilled:
             what = "sort" if node.node_type in ("Sort", "Incremental Sort") else "hash"
-            size = node.sort_space_kb or node.disk_kb or 0
+            size = (node.sort_space_bytes or node.disk_bytes or 0) // 1024
             found.append(
                 Finding(
                     "spill",
@@ -149,7 +149,7 @@ def findings(
                         "avoidable-sort",
                         node.label + f" by {', '.join(node.sort_key)}",
                         f"{int(sort_input(node)):,} rows are sorted after the scan ({node.sort_method or 'sort'}"
-                        + (f", {node.sort_space_kb:,} kB" if node.sort_space_kb else "")
+                        + (f", {node.sort_space_bytes // 1024:,} kB" if node.sort_space_bytes else "")
                         + ")",
                         fix.hint,
                         fix.sql,

@@ -11,6 +11,7 @@ from todoctl.core.explain.plan import (
     PlanNode,
     relation_rows,
 )
+from todoctl.core.sql_names import ident, idents, keys
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ def filter_columns(expression: str, *, btree: bool = False) -> tuple[list[str], 
 
 
 def _index_hint(relation: str, columns: list[str]) -> str:
-    return f"CREATE INDEX CONCURRENTLY ON {relation} ({', '.join(columns)})"
+    return f"CREATE INDEX CONCURRENTLY ON {ident(relation)} ({keys(columns)})"
 
 
 def _scan_conditions(node: PlanNode) -> str:
@@ -87,11 +88,14 @@ def suggest_index(
             if stale is None:
                 return Fix(
                     f"{index.name} already has ({', '.join(index.columns)}); the planner preferred this plan, "
-                    f"perhaps because {relation} is small ({int(rows):,} rows) or its statistics are stale: ANALYZE {relation}",
-                    f"ANALYZE {relation}",
+                    f"perhaps because {relation} is small ({int(rows):,} rows) or its statistics are stale: ANALYZE {ident(relation)}",
+                    f"ANALYZE {ident(relation)}",
                 )
             if relation in stale:
-                return Fix(f"ANALYZE {relation}: its statistics are stale, and {index.name} already has these columns", f"ANALYZE {relation}")
+                return Fix(
+                    f"ANALYZE {ident(relation)}: its statistics are stale, and {index.name} already has these columns",
+                    f"ANALYZE {ident(relation)}",
+                )
             return None
     sql = _index_hint(relation, columns)
     return Fix(f"{sql}: {why}", sql)
@@ -149,14 +153,14 @@ def misestimate_hint(relations: list[str], stale: set[str] | None) -> Fix | None
     (a per-loop estimate of a skewed join key, say, is not something ANALYZE changes)."""
     if stale is None:
         return Fix(
-            f"ANALYZE {', '.join(relations) or 'the tables involved'}; if it persists, raise the statistics target "
+            f"ANALYZE {idents(relations) or 'the tables involved'}; if it persists, raise the statistics target "
             "(ALTER TABLE ... ALTER COLUMN ... SET STATISTICS 1000) or CREATE STATISTICS on correlated columns",
-            f"ANALYZE {', '.join(relations)}" if relations else "",
+            f"ANALYZE {idents(relations)}" if relations else "",
         )
     stale_here = [r for r in relations if r in stale]
     if not stale_here:
         return None
-    sql = f"ANALYZE {', '.join(stale_here)}"
+    sql = f"ANALYZE {idents(stale_here)}"
     return Fix(f"{sql}: the statistics are stale", sql)
 
 

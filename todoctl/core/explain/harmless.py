@@ -32,13 +32,30 @@ The judge reads only the catalog, in a READ ONLY transaction, with its own searc
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from todoctl.core.explain.adhoc import Reach
+from todoctl.core.explain.harmless_catalog import (
+    CALL_CANDIDATES,
+    CASTS,
+    CHILDREN,
+    COLUMN_TYPES,
+    DOMAIN_CHECKS,
+    FIRST_NORMAL_OBJECT_ID,
+    OPERATOR_CANDIDATES,
+    RELATION_HANDLERS,
+    RELATION_OIDS,
+    RELATION_TEXTS,
+    TYPE_CLOSURE,
+    TYPE_FUNCTIONS,
+    TYPE_IO_BY_OID,
+    TYPE_IO_WHY,
+    TYPE_OIDS,
+)
 from todoctl.errors import ExitCode, TodoctlError
 
 ALLOW_OPTION = "--allow-side-effects"
-FIRST_NORMAL_OBJECT_ID = 16384  # PostgreSQL's FirstNormalObjectId: below it, objects initdb made
 
 
 @dataclass(frozen=True)
@@ -184,151 +201,6 @@ class Refusal:
 
 # ------------------------------------------------------------------------------ the catalog
 
-_ROUTINE_COLUMNS = (
-    "p.oid, n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), p.provolatile, l.lanname, p.prosecdef"
-)
-
-# A name in schema ``s`` (alias ``alias``) is a candidate for a name written with schema q.schema:
-# any schema on the statement's search path (%(path)s: current_schemas(true), read before the
-# judge moved its own path aside) when unqualified, else the one it names.
-def _in_scope(alias: str) -> str:
-    return (
-        f"CASE WHEN q.schema IS NULL THEN {alias}.nspname = ANY (%(path)s::name[]) "
-        f"WHEN q.schema = 'pg_temp' THEN {alias}.oid = pg_my_temp_schema() "
-        f"ELSE {alias}.nspname = q.schema END"
-    )
-
-
-# Every function a call of this name and argument count may resolve to (FuncnameGetCandidates:
-# exact count, fewer with defaults, more with VARIADIC).
-_CALL_CANDIDATES = f"""
-SELECT q.i, {_ROUTINE_COLUMNS}
-FROM unnest(%(schemas)s::text[], %(names)s::text[], %(arities)s::int[]) WITH ORDINALITY AS q(schema, name, arity, i)
-LEFT JOIN (pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang)
-  ON p.proname = q.name
- AND (p.pronargs = q.arity
-      OR (p.pronargs > q.arity AND p.pronargs - p.pronargdefaults <= q.arity)
-      OR (p.provariadic <> 0 AND p.pronargs - 1 <= q.arity))
- AND {_in_scope("n")}
-ORDER BY q.i, p.oid
-"""
-
-# Every operator of this name and shape, and the function behind it.
-_OPERATOR_CANDIDATES = f"""
-SELECT q.i, o.oprname, o.oid::regoperator::text, {_ROUTINE_COLUMNS}
-FROM unnest(%(schemas)s::text[], %(names)s::text[], %(prefix)s::bool[]) WITH ORDINALITY AS q(schema, name, prefix, i)
-JOIN pg_operator o ON o.oprname = q.name AND (o.oprleft = 0) = q.prefix
-JOIN pg_namespace s ON s.oid = o.oprnamespace AND {_in_scope("s")}
-JOIN pg_proc p ON p.oid = o.oprcode
-JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
-ORDER BY q.i, p.oid
-"""
-
-# The relations named, as oids: every relation of the name on the statement's search path (the
-# first is the one it reads; the others cost nothing to judge), or in the schema it names.
-_RELATION_OIDS = f"""
-SELECT DISTINCT c.oid
-FROM unnest(%(schemas)s::text[], %(names)s::text[]) AS q(schema, name)
-JOIN pg_class c ON c.relname = q.name
-JOIN pg_namespace n ON n.oid = c.relnamespace AND {_in_scope("n")}
-"""
-
-# What a relation makes the server run when a statement reads (or writes) it, as SQL text the
-# server itself wrote (qualified as the judge's own search path needs): a view's query, its other
-# rules, its row-level security policies, column defaults (virtual generated columns always; the
-# others when the statement inserts or sets DEFAULT). A materialized view is read as stored: not
-# followed. Built-in relations (system views) are PostgreSQL's own, like its functions: not followed.
-_RELATION_TEXTS = """
-SELECT c.oid, 'view ' || c.oid::regclass::text, 'statement', pg_get_viewdef(c.oid)
-FROM pg_class c WHERE c.oid = ANY (%(relations)s) AND c.relkind = 'v'
-UNION ALL
-SELECT w.ev_class, 'rule ' || quote_ident(w.rulename) || ' on ' || w.ev_class::regclass::text, 'statement',
-       pg_get_ruledef(w.oid)
-FROM pg_rewrite w WHERE w.ev_class = ANY (%(relations)s) AND w.rulename <> '_RETURN'
-UNION ALL
-SELECT y.polrelid, 'policy ' || quote_ident(y.polname) || ' on ' || y.polrelid::regclass::text, 'expression', e.text
-FROM pg_policy y, LATERAL (VALUES (pg_get_expr(y.polqual, y.polrelid)), (pg_get_expr(y.polwithcheck, y.polrelid))) AS e(text)
-WHERE y.polrelid = ANY (%(relations)s) AND e.text IS NOT NULL
-UNION ALL
-SELECT a.adrelid, 'default of ' || a.adrelid::regclass::text || '.' || quote_ident(t.attname), 'expression',
-       pg_get_expr(a.adbin, a.adrelid)
-FROM pg_attrdef a JOIN pg_attribute t ON t.attrelid = a.adrelid AND t.attnum = a.adnum
-WHERE a.adrelid = ANY (%(relations)s) AND (%(writes)s OR t.attgenerated = 'v')
-"""
-
-# The functions that serve a relation's rows: a foreign table's wrapper, a table's access method.
-_RELATION_HANDLERS = f"""
-SELECT h.what, {_ROUTINE_COLUMNS}
-FROM (
-    SELECT 'foreign data wrapper ' || quote_ident(w.fdwname) || ' of ' || f.ftrelid::regclass::text, w.fdwhandler
-    FROM pg_foreign_table f JOIN pg_foreign_server s ON s.oid = f.ftserver
-    JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw WHERE f.ftrelid = ANY (%(relations)s)
-    UNION ALL
-    SELECT 'access method ' || quote_ident(m.amname) || ' of ' || c.oid::regclass::text, m.amhandler
-    FROM pg_class c JOIN pg_am m ON m.oid = c.relam WHERE c.oid = ANY (%(relations)s)
-) AS h(what, handler)
-JOIN pg_proc p ON p.oid = h.handler
-JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
-"""
-
-# Partitions and inheritance children: scanned with their parent.
-_CHILDREN = "SELECT inhrelid FROM pg_inherits WHERE inhparent = ANY (%(relations)s)"
-
-# The types the statement casts to or declares: every type of the name on its search path, or in
-# the schema it names.
-_TYPE_OIDS = f"""
-SELECT t.oid FROM unnest(%(schemas)s::text[], %(names)s::text[]) AS q(schema, name)
-JOIN pg_type t ON t.typname = q.name
-JOIN pg_namespace n ON n.oid = t.typnamespace AND {_in_scope("n")}
-"""
-
-# Types and those a value of them holds: base (domains), element (arrays), field (composites).
-_TYPE_CLOSURE = """
-WITH RECURSIVE ty(oid) AS (
-    SELECT unnest(%(types)s::oid[])
-  UNION
-    SELECT x.oid FROM ty JOIN pg_type t ON t.oid = ty.oid, LATERAL (
-        SELECT t.typbasetype WHERE t.typbasetype <> 0
-        UNION ALL SELECT t.typelem WHERE t.typelem <> 0 AND t.typlen = -1
-        UNION ALL SELECT a.atttypid FROM pg_attribute a
-                  WHERE t.typrelid <> 0 AND a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped
-    ) AS x(oid)
-)
-SELECT oid FROM ty
-"""
-
-# The column types of relations, for the casts a value read from them can go through.
-_COLUMN_TYPES = """
-SELECT DISTINCT atttypid FROM pg_attribute WHERE attrelid = ANY (%(relations)s) AND attnum > 0 AND NOT attisdropped
-"""
-
-# What runs when a value becomes one of the named types: its input function.
-_TYPE_FUNCTIONS = f"""
-SELECT 'input function of type ' || format_type(t.oid, NULL), {_ROUTINE_COLUMNS}
-FROM pg_type t JOIN pg_proc p ON p.oid = t.typinput
-JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
-WHERE t.oid = ANY (%(types)s)
-"""
-
-# Cast functions the statement can reach: an explicit cast to a named type, from a type in play
-# (named, or a column type of a relation it reads) or a built-in one; and an implicit or
-# assignment cast from a type in play, which the server applies without being asked. A cast from
-# a user type nothing in the statement holds cannot run.
-_CASTS = f"""
-SELECT 'cast from ' || format_type(c.castsource, NULL) || ' to ' || format_type(c.casttarget, NULL), {_ROUTINE_COLUMNS}
-FROM pg_cast c JOIN pg_proc p ON p.oid = c.castfunc
-JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
-WHERE (c.casttarget = ANY (%(named)s) AND (c.castsource = ANY (%(in_play)s) OR c.castsource < {FIRST_NORMAL_OBJECT_ID}))
-   OR (c.castcontext IN ('i', 'a') AND c.castsource = ANY (%(in_play)s))
-"""
-
-# ... and what its domain CHECK constraints run, as the server wrote them.
-_DOMAIN_CHECKS = """
-SELECT 'domain check ' || quote_ident(k.conname) || ' of type ' || format_type(k.contypid, NULL),
-       pg_get_expr(k.conbin, 0)
-FROM pg_constraint k WHERE k.contypid = ANY (%(types)s) AND k.conbin IS NOT NULL
-"""
-
 
 def _routine(row) -> Routine:
     oid, schema, name, arguments, volatility, language, definer = row
@@ -346,6 +218,7 @@ class _Judge:
         self.relations: set[int] = set()
         self.types: set[int] = set()  # named by the statement (or what it reaches), with their closure
         self.column_types: set[int] = set()  # of the relations it reads
+        self.judged_types: set[int] = set()  # types whose functions and CHECKs were judged
 
     def refuse(self, function: str, why: str, reached: str) -> None:
         self.found.setdefault((function, reached), Refusal(function, why, reached))
@@ -365,34 +238,37 @@ class _Judge:
             self._calls(reach.calls, via)
         if reach.operators:
             operators = list(reach.operators)
-            rows = self.rows(_OPERATOR_CANDIDATES, {**_names(o.name for o in operators), "prefix": [o.prefix for o in operators]})
+            rows = self.rows(OPERATOR_CANDIDATES, {**_names(o.name for o in operators), "prefix": [o.prefix for o in operators]})
             for _i, _name, signature, *columns in rows:
                 self.judge(_routine(columns), f"operator {signature}", via)
         if reach.types:
-            oids = [row[0] for row in self.rows(_TYPE_OIDS, _names(reach.types))]
-            oids = [row[0] for row in self.rows(_TYPE_CLOSURE, {"types": oids})]
+            oids = [row[0] for row in self.rows(TYPE_OIDS, _names(reach.types))]
+            oids = [row[0] for row in self.rows(TYPE_CLOSURE, {"types": oids})]
             self._types([oid for oid in oids if oid not in self.types])
         if reach.relations:
-            oids = [row[0] for row in self.rows(_RELATION_OIDS, _names(reach.relations))]
+            oids = [row[0] for row in self.rows(RELATION_OIDS, _names(reach.relations))]
             self._relations(oids, writes)
 
     def casts(self) -> None:
         """Once everything is reached: the cast functions the named types and the types in play allow."""
         if not self.types and not self.column_types:
             return
-        in_play = [row[0] for row in self.rows(_TYPE_CLOSURE, {"types": sorted(self.types | self.column_types)})]
-        for what, *columns in self.rows(_CASTS, {"named": sorted(self.types), "in_play": in_play}):
+        in_play = [row[0] for row in self.rows(TYPE_CLOSURE, {"types": sorted(self.types | self.column_types)})]
+        for what, *columns in self.rows(CASTS, {"named": sorted(self.types), "in_play": in_play}):
             self.judge(_routine(columns), what, "the statement")
 
     def _calls(self, calls, via: str) -> None:
         calls = list(calls)
-        rows = self.rows(_CALL_CANDIDATES, {**_names(c.name for c in calls), "arities": [c.arity for c in calls]})
+        rows = self.rows(CALL_CANDIDATES, {**_names(c.name for c in calls), "arities": [c.arity for c in calls]})
         resolved: set[int] = set()
         for i, *columns in rows:
             if columns[0] is None:
                 continue
             resolved.add(i)
-            self.judge(_routine(columns), _how(calls[i - 1]), via)
+            routine = _routine(columns)
+            if routine.oid in self.type_io_by_oid:
+                self.refuse(routine.signature, TYPE_IO_WHY, f"{_how(calls[i - 1])}, in {via}")
+            self.judge(routine, _how(calls[i - 1]), via)
         for i, call in enumerate(calls, start=1):
             if i not in resolved and call.how != "attribute":  # t.col is a column when no function matches
                 plural = "s" if call.arity != 1 else ""
@@ -403,13 +279,27 @@ class _Judge:
                     f"{_how(call)}, in {via}",
                 )
 
+    @functools.cached_property
+    def type_io_by_oid(self) -> set[int]:
+        """Built-in input and receive functions that take the type to build as an OID argument
+        (domain_in, record_in, array_in, range_in ...): called by name they run any type's input
+        function and domain CHECKs, which nothing in the statement names. Read from the catalog."""
+        return {row[0] for row in self.rows(TYPE_IO_BY_OID, {})}
+
     def _types(self, oids: list[int]) -> None:
         if not oids:
             return
         self.types.update(oids)
-        for what, *columns in self.rows(_TYPE_FUNCTIONS, {"types": oids}):
+        self._judge_types([oid for oid in oids if oid not in self.judged_types])
+
+    def _judge_types(self, oids: list[int]) -> None:
+        """What values of these types run: I/O and range functions, domain CHECKs."""
+        if not oids:
+            return
+        self.judged_types.update(oids)
+        for what, *columns in self.rows(TYPE_FUNCTIONS, {"types": oids}):
             self.judge(_routine(columns), what, "the statement")
-        for what, text in self.rows(_DOMAIN_CHECKS, {"types": oids}):
+        for what, text in self.rows(DOMAIN_CHECKS, {"types": oids}):
             self._text(text, "expression", what, writes=False)
 
     def _relations(self, oids: list[int], writes: bool) -> None:
@@ -418,12 +308,18 @@ class _Judge:
             if not new:
                 return
             self.relations.update(new)
-            self.column_types.update(row[0] for row in self.rows(_COLUMN_TYPES, {"relations": new}))
-            for what, *columns in self.rows(_RELATION_HANDLERS, {"relations": new}):
+            columns = [row[0] for row in self.rows(COLUMN_TYPES, {"relations": new})]
+            self.column_types.update(columns)
+            # A value read from a column can be rebuilt as its type (a row type passed to
+            # jsonb_populate_record, a range compared by the planner): judge the column types,
+            # with what they hold, as if the statement named them.
+            closure = [row[0] for row in self.rows(TYPE_CLOSURE, {"types": columns})]
+            self._judge_types([oid for oid in closure if oid not in self.judged_types])
+            for what, *columns in self.rows(RELATION_HANDLERS, {"relations": new}):
                 self.judge(_routine(columns), what, "the statement")
-            for _oid, what, kind, text in self.rows(_RELATION_TEXTS, {"relations": new, "writes": writes}):
+            for _oid, what, kind, text in self.rows(RELATION_TEXTS, {"relations": new, "writes": writes}):
                 self._text(text, kind, what, writes=writes)
-            oids = [row[0] for row in self.rows(_CHILDREN, {"relations": new})]
+            oids = [row[0] for row in self.rows(CHILDREN, {"relations": new})]
 
     def _text(self, text: str, kind: str, via: str, *, writes: bool) -> None:
         from todoctl.core.explain.adhoc import reach_of_text

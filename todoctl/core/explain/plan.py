@@ -38,8 +38,8 @@ class PlanNode:
     plan_width: int = 0
     startup_cost: float = 0.0
     total_cost: float = 0.0
-    actual_startup: float | None = None  # ms, per loop, as PostgreSQL prints it
-    actual_total: float | None = None  # ms, per loop
+    actual_startup_ms: float | None = None  # per loop, as PostgreSQL prints it
+    actual_total_ms: float | None = None  # per loop
     # Measured (None when planned without ANALYZE, or the node never ran).
     actual_rows: float | None = None  # per loop
     loops: int | None = None
@@ -53,11 +53,11 @@ class PlanNode:
     rows_removed_by_filter: float | None = None  # all loops
     rows_removed_by_recheck: float | None = None
     sort_method: str | None = None
-    sort_space_kb: int | None = None
+    sort_space_bytes: int | None = None
     sort_space_type: str | None = None  # Memory | Disk
     hash_batches: int | None = None
-    peak_memory_kb: int | None = None
-    disk_kb: int | None = None
+    peak_memory_bytes: int | None = None
+    disk_bytes: int | None = None
     conditions: dict[str, str] = field(default_factory=dict)  # Index Cond, Filter, Hash Cond, ...
     sort_key: list[str] = field(default_factory=list)
     # A Limit above it reached its count and ended it before it returned all its rows (set by parse).
@@ -112,7 +112,7 @@ class PlanNode:
             self.sort_space_type == "Disk"
             or (self.sort_method or "").startswith("external")
             or (self.hash_batches or 0) > 1
-            or (self.disk_kb or 0) > 0
+            or (self.disk_bytes or 0) > 0
         )
 
     def walk(self):
@@ -131,6 +131,12 @@ class IndexInfo:
 
 def _num(value) -> float | None:
     return None if value is None else float(value)
+
+
+def _bytes(kilobytes) -> int | None:
+    """A size PostgreSQL's EXPLAIN reports in kB, in bytes."""
+    value = _int(kilobytes)
+    return None if value is None else value * 1024
 
 
 def _int(value) -> int | None:
@@ -165,8 +171,8 @@ def parse_node(raw: dict) -> PlanNode:
         plan_width=int(raw.get("Plan Width", 0)),
         startup_cost=float(raw.get("Startup Cost", 0)),
         total_cost=float(raw.get("Total Cost", 0)),
-        actual_startup=_num(raw.get("Actual Startup Time")),
-        actual_total=_num(raw.get("Actual Total Time")),
+        actual_startup_ms=_num(raw.get("Actual Startup Time")),
+        actual_total_ms=_num(raw.get("Actual Total Time")),
         actual_rows=_num(raw.get("Actual Rows")) if loops else (0.0 if loops == 0 else None),
         loops=loops,
         actual_ms=(float(raw["Actual Total Time"]) * loops) if loops and "Actual Total Time" in raw else (
@@ -179,11 +185,11 @@ def parse_node(raw: dict) -> PlanNode:
         rows_removed_by_filter=_removed(raw, "Rows Removed by Filter", loops),
         rows_removed_by_recheck=_removed(raw, "Rows Removed by Index Recheck", loops),
         sort_method=raw.get("Sort Method"),
-        sort_space_kb=_int(raw.get("Sort Space Used")),
+        sort_space_bytes=_bytes(raw.get("Sort Space Used")),
         sort_space_type=raw.get("Sort Space Type"),
         hash_batches=_int(raw.get("Hash Batches", raw.get("HashAgg Batches"))),
-        peak_memory_kb=_int(raw.get("Peak Memory Usage")),
-        disk_kb=_int(raw.get("Disk Usage")),
+        peak_memory_bytes=_bytes(raw.get("Peak Memory Usage")),
+        disk_bytes=_bytes(raw.get("Disk Usage")),
         conditions={
             key: (", ".join(raw[key]) if isinstance(raw[key], list) else str(raw[key]))
             for key in _CONDITION_KEYS

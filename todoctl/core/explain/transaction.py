@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from todoctl.core.explain import plan as plan_nodes
+import todoctl.core.explain.plan as plan_nodes
 from todoctl.db.url import mask
 from todoctl.errors import ExitCode, TodoctlError, connection_error, usage_error
 
@@ -72,6 +72,11 @@ def begin(cur, timeout: str, *, read_only: bool) -> None:
     All LOCAL: nothing outlives the transaction, so nothing leaks into a pooler's shared session."""
     if read_only:
         cur.execute("SET TRANSACTION READ ONLY")
+        # Ad-hoc text is judged by PostgreSQL's grammar as pglast parses it, which reads string
+        # literals the standard way; a role, database or URL setting standard_conforming_strings
+        # off would let the server read the same text differently (a backslash ending a literal
+        # early and a call judged as text running). Read it the way it was judged.
+        cur.execute("SELECT pg_catalog.set_config('standard_conforming_strings', 'on', true)")
     cur.execute(
         "SELECT pg_catalog.set_config('statement_timeout', %(statement)s, true), "
         "pg_catalog.set_config('lock_timeout', %(lock)s, true), "
@@ -99,7 +104,7 @@ def catalog_first(cur) -> None:
 def lock_wait(raw, what: str, timeout: str) -> TodoctlError:
     """Exit 5 for a statement that gave up waiting for a lock, naming the sessions that hold locks
     on the database's tables (what it waited for is among them), as migrations do."""
-    from todoctl.core.shared.sessions import holding_app_locks, how_to_end
+    from todoctl.core.sessions.others import holding_app_locks, how_to_end
 
     _rollback(raw)
     try:

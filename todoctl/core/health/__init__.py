@@ -12,7 +12,7 @@
     replication  standbys' and the read replica's lag (DATABASE_URL_REPLICA), inactive slots holding WAL
     top_queries  pg_stat_statements over a window, matched to the app's named queries
     counters     readings of cumulative counters kept between runs (the window)
-    pool         the app's pool (todoctl.app) and the probe through it
+    pool         the app's pool (its engine, [tool.todoctl] engine) and the probe through it
 """
 
 from todoctl.core.health.report import CHECK_NAMES, HealthReport, run, selected

@@ -40,7 +40,7 @@ def _connections(ctx: Context) -> Check:
     states = ", ".join(f"{state} {n}" for state, n in by_state.items())
     hint = None
     if status is not Status.OK:
-        hint = "use the pooled endpoint for the app, lower DB_POOL_SIZE per process, or close idle sessions"
+        hint = "use the pooled endpoint for the app, a smaller pool_size in the app's engine per process, or close idle sessions"
     elif "hidden" in by_state:
         hint = sessions_hint(ctx).strip(" ()")
     return Check(
@@ -49,7 +49,7 @@ def _connections(ctx: Context) -> Check:
         f"{used} of {limit} ({pct:.0f}%): {states}",
         above(t.connections_warn_pct, t.connections_fail_pct, "% of max"),
         hint,
-        {"used": used, "max_connections": limit, "percent": round(pct, 1), "by_state": by_state},
+        {"used": used, "max_connections": limit, "ratio": round(pct / 100, 4), "by_state": by_state},
     )
 
 
@@ -68,7 +68,7 @@ def _session_check(ctx: Context, name: str, where: str, since: str, warn: float,
             "user": r.usename,
             "application": r.application_name,
             "state": r.state,
-            "seconds": round(r.age, 1),
+            "duration_ms": round(r.age * 1000),
             "query": shown_query(ctx, r.query, 120),
         }
         for r in over
@@ -89,7 +89,7 @@ def _session_check(ctx: Context, name: str, where: str, since: str, warn: float,
         value,
         threshold,
         hint if over else None,
-        {"sessions": sessions, "oldest_seconds": round(oldest.age, 1)},
+        {"sessions": sessions, "oldest_ms": round(oldest.age * 1000)},
     )
 
 

@@ -152,7 +152,7 @@ def _migrations(ctx: Context) -> Check:
     details = {
         "current": result.current,
         "heads": result.heads,
-        "pending": [r.id for r in result.pending],
+        "pending": [r.revision for r in result.pending],
         "unknown": result.unknown,
     }
     current = ", ".join(result.current) or "base"

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Callable
 
+from todoctl.results import described
+
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
@@ -39,7 +41,12 @@ class Check:
     value: str
     threshold: str = ""
     hint: str | None = None
-    details: dict[str, Any] = field(default_factory=dict)
+    # Each check's own facts, an open object: its keys follow the JSON vocabulary (checked on real
+    # output by tests/cli/test_json_contract.py).
+    details: dict[str, Any] = described(
+        "The check's own facts (an open object; each check has its keys, in the JSON vocabulary).",
+        default_factory=dict,
+    )
 
 
 @dataclass
@@ -163,7 +170,7 @@ def shown_query(ctx: Context, sql: str | None, limit: int | None = None) -> str 
 
     Masking comes first: the full text scans where a cut one might end inside a quote.
     """
-    from todoctl.core.shared.query_text import mask_literals
+    from todoctl.core.sessions.query_text import mask_literals
 
     text = sql if ctx.show_query_text else mask_literals(sql)
     if text and limit and len(text) > limit:

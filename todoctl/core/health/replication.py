@@ -69,8 +69,9 @@ def size(value: float | None) -> str:
     return f"{value:.0f} B"
 
 
-def _lag_status(ctx: Context, behind_bytes: float | None, lag_s: float | None) -> Status:
+def _lag_status(ctx: Context, behind_bytes: float | None, lag_ms: float | None) -> Status:
     t = ctx.thresholds
+    lag_s = None if lag_ms is None else lag_ms / 1000
     by_bytes = Status.OK if behind_bytes is None else grade(
         behind_bytes / MB, t.replication_lag_warn_mb, t.replication_lag_fail_mb
     )
@@ -78,8 +79,8 @@ def _lag_status(ctx: Context, behind_bytes: float | None, lag_s: float | None) -
     return max(by_bytes, by_time, key=severity)
 
 
-def _lag_text(behind_bytes: float | None, lag_s: float | None) -> str:
-    return f"{size(behind_bytes)}" + (f" ({seconds(lag_s)})" if lag_s is not None else "") + " behind"
+def _lag_text(behind_bytes: float | None, lag_ms: float | None) -> str:
+    return f"{size(behind_bytes)}" + (f" ({seconds(lag_ms / 1000)})" if lag_ms is not None else "") + " behind"
 
 
 def standby_lag(ctx: Context, primary_lsn: str | None) -> dict[str, Any]:
@@ -99,7 +100,7 @@ def standby_lag(ctx: Context, primary_lsn: str | None) -> dict[str, Any]:
         "received_lsn": row.received_lsn,
         "replayed_lsn": row.replayed_lsn,
         "behind_bytes": int(behind) if behind is not None else None,
-        "lag_seconds": since if waiting else 0.0,
+        "lag_ms": round(since * 1000) if waiting and since is not None else (None if waiting else 0),
         "receiving": bool(row.receiving),
         "replay_paused": bool(row.paused),
     }
@@ -144,7 +145,7 @@ def _threshold(ctx: Context) -> str:
 
 @check("replication", "replay lag of standbys and the read replica (DATABASE_URL_REPLICA); inactive slots holding WAL")
 def _replication(ctx: Context) -> Check:
-    from todoctl.db.url import replica_url
+    from todoctl.db.target import replica as replica_url
 
     t = ctx.thresholds
     replica = replica_url()  # malformed or empty: exit 3, like DATABASE_URL
@@ -156,8 +157,8 @@ def _replication(ctx: Context) -> Check:
     if in_recovery:
         own = standby_lag(ctx, None)
         details["self"] = own
-        status = _lag_status(ctx, own["behind_bytes"], own["lag_seconds"])
-        findings.append((status, "standby: replay " + _lag_text(own["behind_bytes"], own["lag_seconds"])
+        status = _lag_status(ctx, own["behind_bytes"], own["lag_ms"])
+        findings.append((status, "standby: replay " + _lag_text(own["behind_bytes"], own["lag_ms"])
                          + (", replay paused" if own["replay_paused"] else ""), _lag_hint(own)))
     else:
         primary_lsn = query(ctx, "SELECT pg_current_wal_lsn()::text")[0][0]
@@ -169,13 +170,13 @@ def _replication(ctx: Context) -> Check:
                 "state": r.state,
                 "sync_state": r.sync_state,
                 "behind_bytes": int(r.replay_bytes) if r.replay_bytes is not None else None,
-                "lag_seconds": round(r.replay_seconds, 1) if r.replay_seconds is not None else None,
+                "lag_ms": round(r.replay_seconds * 1000) if r.replay_seconds is not None else None,
             }
             details["standbys"].append(standby)
             findings.append((
-                _lag_status(ctx, standby["behind_bytes"], standby["lag_seconds"]),
+                _lag_status(ctx, standby["behind_bytes"], standby["lag_ms"]),
                 f"standby {standby['application'] or standby['client_addr'] or '?'} {standby['state'] or '?'}: "
-                + _lag_text(standby["behind_bytes"], standby["lag_seconds"]),
+                + _lag_text(standby["behind_bytes"], standby["lag_ms"]),
                 "the standby cannot keep up: check its log, its disk and the network between them",
             ))
         for r in query(ctx, SLOTS_SQL):
@@ -213,8 +214,8 @@ def _replica_finding(ctx: Context, replica, details: dict, primary_lsn: str | No
         return (Status.WARN, f"{where} is not a replica (not in recovery)",
                 "DATABASE_URL_REPLICA should name the read replica, not the primary")
     return (
-        _lag_status(ctx, found["behind_bytes"], found["lag_seconds"]),
-        f"{where}: " + _lag_text(found["behind_bytes"], found["lag_seconds"])
+        _lag_status(ctx, found["behind_bytes"], found["lag_ms"]),
+        f"{where}: " + _lag_text(found["behind_bytes"], found["lag_ms"])
         + (", replay paused" if found["replay_paused"] else ""),
         _lag_hint(found),
     )

@@ -18,21 +18,17 @@ from typing import Callable, Iterable
 # Importing a check module registers its checks; the import order is the display order (so the
 # sorter is kept off these lines).
 # isort: off
-from todoctl.core.health import connection as health_connection  # noqa: F401
-from todoctl.core.health import activity as health_activity  # noqa: F401
-from todoctl.core.health import blocking as health_blocking  # noqa: F401
-from todoctl.core.health import indexes as health_indexes  # noqa: F401
-from todoctl.core.health import stats as health_stats  # noqa: F401
-from todoctl.core.health import sequences as health_sequences  # noqa: F401
-from todoctl.core.health import replication as health_replication  # noqa: F401
-from todoctl.core.health import top_queries as health_top_queries  # noqa: F401
+import todoctl.core.health.connection as health_connection  # noqa: F401
+import todoctl.core.health.activity as health_activity  # noqa: F401
+import todoctl.core.health.blocking as health_blocking  # noqa: F401
+import todoctl.core.health.indexes as health_indexes  # noqa: F401
+import todoctl.core.health.stats as health_stats  # noqa: F401
+import todoctl.core.health.sequences as health_sequences  # noqa: F401
+import todoctl.core.health.replication as health_replication  # noqa: F401
+import todoctl.core.health.top_queries as health_top_queries  # noqa: F401
 # isort: on
-from todoctl.core.health.pool import (
-    PoolSettings,
-    ProbeResult,
-    check_probe,
-    pool_settings,
-)
+import todoctl.core.health.pool as app_pool
+from todoctl.core.health.pool import PoolReport, ProbeResult, check_probe
 from todoctl.core.health.pool import probe as run_probe
 from todoctl.core.health.registry import (
     REGISTRY,
@@ -47,13 +43,13 @@ from todoctl.core.health.thresholds import Thresholds
 from todoctl.db.engine import explain_connect_failure, make_engine
 from todoctl.db.url import DatabaseURL, mask
 from todoctl.errors import connection_error, usage_error
+from todoctl.results import human_only
 
 __all__ = [
     "CHECK_NAMES",
     "Check",
     "HealthReport",
     "PoolReport",
-    "PoolSettings",
     "ProbeResult",
     "Status",
     "Thresholds",
@@ -65,21 +61,15 @@ MAX_SAMPLE_S = 3600  # --sample: an hour is already a long CI step
 
 
 @dataclass
-class PoolReport:
-    settings: PoolSettings
-    probe: ProbeResult | None = None
-
-
-@dataclass
 class HealthReport:
-    database: str
+    database: str = human_only()
     endpoint: str  # "pooled" | "direct"
     strict: bool
     checks: list[Check]
     pool: PoolReport
     thresholds: Thresholds
     query_text: str = "masked"  # other sessions' SQL: "masked" literals, or "full" (--show-query-text)
-    seconds: float = 0.0
+    duration_ms: float = 0.0
     checked_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
     __json_properties__ = ("ok", "summary")
@@ -241,13 +231,13 @@ def probe_check(result: ProbeResult, thresholds: Thresholds) -> Check:
             Status.FAIL,
             value,
             threshold,
-            "requests would fail with QueuePool timeouts: raise DB_POOL_MAX or DB_POOL_TIMEOUT, "
-            "or hold connections for less time",
+            "requests would fail with pool timeouts: raise the engine's pool_size/max_overflow or "
+            "pool_timeout, or hold connections for less time",
             details,
         )
     status = grade(result.wait_p95_ms, thresholds.probe_wait_warn_ms, float("inf"))
     hint = (
-        "requests queue for a connection: raise DB_POOL_MAX" if status is Status.WARN else None
+        "requests queue for a connection: raise the engine's pool_size or max_overflow" if status is Status.WARN else None
     )
     return Check("pool-probe", status, value, threshold, hint, details)
 
@@ -260,7 +250,6 @@ def run(
     strict: bool = False,
     probe: int = 0,
     probe_hold: float = 0.05,
-    pool: PoolSettings | None = None,
     sample: float = 0.0,
     show_query_text: bool = False,
     on_probe: Callable[[int, int, str], None] | None = None,
@@ -271,10 +260,12 @@ def run(
     since the previous run. ``show_query_text``: other sessions' SQL is shown with its literals.
     ``on_probe(finished, sessions, note)``: told as each probe session ends (pool.probe's ``on_session``).
     """
+    from todoctl import project
+
     names = selected(checks)
     thresholds = thresholds or Thresholds.from_env()
-    pool = pool or pool_settings()
-    check_probe(probe, probe_hold, pool)
+    app, pool = app_pool.load(project.current(), url)  # the app's engine: exit 2 before connecting if broken
+    check_probe(probe, probe_hold, app)
     if not 0 <= sample <= MAX_SAMPLE_S:
         raise usage_error(f"--sample must be 0 to {MAX_SAMPLE_S:g} seconds, not {sample:g}", "e.g. --sample 60")
     started = time.perf_counter()
@@ -290,17 +281,18 @@ def run(
             results = [_run_check(name, ctx) for name in names]
     finally:
         engine.dispose()
-    report = PoolReport(pool)
+    if app is not None:
+        app_pool.session(app, url, pool)
     if probe:
-        report.probe = run_probe(url, probe, pool, hold=probe_hold, on_session=on_probe)
-        results.append(probe_check(report.probe, thresholds))
+        pool.probe = run_probe(url, probe, app, hold=probe_hold, on_session=on_probe)
+        results.append(probe_check(pool.probe, thresholds))
     return HealthReport(
         database=url.display,
         endpoint="pooled" if url.is_pooled else "direct",
         strict=strict,
         checks=results,
-        pool=report,
+        pool=pool,
         thresholds=thresholds,
         query_text="full" if show_query_text else "masked",
-        seconds=round(time.perf_counter() - started, 3),
+        duration_ms=round((time.perf_counter() - started) * 1000, 3),
     )

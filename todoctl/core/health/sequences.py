@@ -53,6 +53,10 @@ def headroom(row) -> dict:
         used = 100 * abs(row.last_value - start) / span if span > 0 else 100.0
     return {
         "sequence": f"{row.schemaname}.{row.sequencename}",
+        "schema": row.schemaname,
+        "name": row.sequencename,
+        "table": row.table_name,
+        "column_name": row.column_name,
         "type": row.data_type,
         "column": f"{row.table_name}.{row.column_name}" if row.column_name else None,
         "column_type": row.column_type,
@@ -80,9 +84,25 @@ def _sequences(ctx: Context) -> Check:
         f"{fullest['percent_used']:g}% of {of} (at {fullest['last_value']} of {fullest['limit']})"
     )
     hint = None
+    details = {"sequences": over, "fullest": fullest}
     if status is not Status.OK:
-        hint = (
-            "widen the column and its sequence before they run out: ALTER TABLE … ALTER COLUMN … TYPE bigint; "
-            "ALTER SEQUENCE … AS bigint"
+        details["sql"] = widen_sql(fullest)
+        hint = f"widen the column and its sequence before they run out: {details['sql']}"
+    return Check("sequences", status, value, threshold, hint, details)
+
+
+def widen_sql(sequence: dict) -> str:
+    """The statements that give a sequence (and the column it feeds) bigint's range."""
+    from todoctl.core.sql_names import ident, qualified
+
+    statements = []
+    if sequence["column_name"] and sequence["column_type"] != "bigint":
+        statements.append(
+            f"ALTER TABLE {qualified(sequence['schema'], sequence['table'])} "
+            f"ALTER COLUMN {ident(sequence['column_name'])} TYPE bigint;"
         )
-    return Check("sequences", status, value, threshold, hint, {"sequences": over, "fullest": fullest})
+    if sequence["type"] != "bigint":
+        statements.append(f"ALTER SEQUENCE {qualified(sequence['schema'], sequence['name'])} AS bigint;")
+    if not statements:  # already bigint: the range itself is running out
+        statements.append(f"ALTER SEQUENCE {qualified(sequence['schema'], sequence['name'])} NO MAXVALUE;")
+    return " ".join(statements)

@@ -7,7 +7,7 @@ since the last reset. dead-tuples and wraparound read gauges (the state now), wh
 
 from __future__ import annotations
 
-from todoctl.core.health import counters as health_counters
+import todoctl.core.health.counters as health_counters
 from todoctl.core.health.registry import (
     Check,
     Context,
@@ -23,6 +23,7 @@ from todoctl.core.health.registry import (
     severity,
 )
 from todoctl.core.health.thresholds import Thresholds
+from todoctl.core.catalog.snapshot import key_sql, named_sql
 from todoctl.project import app_tables
 
 XID_LIMIT = 2**31  # transaction IDs wrap around (and the server stops) near here
@@ -66,7 +67,7 @@ def cache_hit_status(window: health_counters.Window | None, t: Thresholds) -> Ch
     details = {
         "window": {
             "source": window.source,
-            "seconds": round(window.seconds, 1),
+            "duration_ms": round(window.seconds * 1000),
             "hits": window.hits,
             "misses": window.misses,
             "first_read_misses": window.first_read_misses,
@@ -116,11 +117,11 @@ def _dead_tuples(ctx: Context) -> Check:
     t = ctx.thresholds
     rows = query(
         ctx,
-        "SELECT relname AS table, n_live_tup AS live, n_dead_tup AS dead, "
+        f"SELECT {key_sql('schemaname', 'relname')} AS table, n_live_tup AS live, n_dead_tup AS dead, "
         "greatest(last_vacuum, last_autovacuum) AS vacuumed, "
         "extract(epoch FROM clock_timestamp() - greatest(last_vacuum, last_autovacuum))::float8 AS vacuum_age, "
         "current_setting('autovacuum') AS autovacuum "
-        "FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname = ANY(:tables) ORDER BY 1",
+        f"FROM pg_stat_user_tables WHERE {named_sql(':tables', 'schemaname', 'relname')} ORDER BY 1",
         tables=app_tables(),
     )
     tables = []
@@ -132,9 +133,9 @@ def _dead_tuples(ctx: Context) -> Check:
                 "table": r.table,
                 "live": r.live,
                 "dead": r.dead,
-                "dead_pct": round(pct, 1),
+                "dead_ratio": round(pct / 100, 4),
                 "last_vacuum": r.vacuumed,
-                "vacuum_age_seconds": r.vacuum_age,
+                "vacuum_age_ms": None if r.vacuum_age is None else round(r.vacuum_age * 1000),
             }
         )
     threshold = above(t.dead_tuple_warn_pct, t.dead_tuple_fail_pct, "%") + f" (>= {number(t.dead_tuple_min_rows)} dead)"
@@ -146,18 +147,21 @@ def _dead_tuples(ctx: Context) -> Check:
         status = Status.OK
         worst = None
     else:
-        worst = max(judged, key=lambda x: x["dead_pct"])
-        status = grade(worst["dead_pct"], t.dead_tuple_warn_pct, t.dead_tuple_fail_pct)
-        age = worst["vacuum_age_seconds"]
+        worst = max(judged, key=lambda x: x["dead_ratio"])
+        status = grade(100 * worst["dead_ratio"], t.dead_tuple_warn_pct, t.dead_tuple_fail_pct)
+        age = None if worst["vacuum_age_ms"] is None else worst["vacuum_age_ms"] / 1000
         when = "never vacuumed" if age is None else f"last vacuum {seconds(age)} ago"
-        value = f"worst {worst['table']}: {worst['dead_pct']:.0f}% dead ({worst['dead']:,} rows), {when}"
+        value = f"worst {worst['table']}: {worst['dead_ratio']:.0%} dead ({worst['dead']:,} rows), {when}"
     hint = None
     if autovacuum_off:
         status = max(status, Status.WARN, key=severity)
         value += "; autovacuum is off"
         hint = "turn autovacuum on"
     elif status is not Status.OK:
-        hint = f"VACUUM (ANALYZE) {worst['table']}; if it recurs, lower autovacuum_vacuum_scale_factor for it"
+        from todoctl.core.sql_names import ident
+
+        details["sql"] = f"VACUUM (ANALYZE) {ident(worst['table'])};"
+        hint = f"{details['sql']}  if it recurs, lower autovacuum_vacuum_scale_factor for it"
     return Check("dead-tuples", status, value, threshold, hint, details)
 
 

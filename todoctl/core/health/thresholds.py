@@ -129,6 +129,10 @@ class Thresholds:
         value = exact / factor
         return int(value) if field_type in ("int", int) else float(value)
 
+    def __json__(self) -> dict[str, int | float]:
+        """In a ``--json`` document, the thresholds are their canonical names and units."""
+        return self.canonical()
+
     def canonical(self) -> dict[str, int | float]:
         """Every threshold under its name, in its name's unit (ms, ratio, bytes): what ``--json`` reports."""
         out: dict[str, int | float] = {}
@@ -260,6 +264,13 @@ _CHECK_OF: tuple[tuple[str, str], ...] = (
 )
 _UNIT_OF_SUFFIX = (("_ms", "ms"), ("_ratio", "ratio 0-1"), ("_bytes", "bytes"), ("_age", "XIDs"),
                    ("_blocks", "blocks"), ("_scans", "scans"), ("_rows", "rows"))
+
+
+@dataclass(frozen=True)
+class ThresholdList:
+    """``health thresholds``: every threshold, as the listing shows it."""
+
+    thresholds: list[ThresholdInfo]
 
 
 def listing() -> list[ThresholdInfo]:

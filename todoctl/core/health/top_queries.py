@@ -4,7 +4,7 @@ Like cache-hit, it judges cumulative counters, so it judges the difference over 
 now with --sample, or since the reading recorded by the previous run), never the totals since the
 last reset.
 
-Each top statement is matched to the app's named query (todoctl/queries.py) it is, if any: every
+Each top statement is matched to the app's named query (the modules in ``queries``) it is, if any: every
 named query is compiled to SQL as the app's engine sends it, and both texts are compared by
 libpg_query's fingerprint (pglast), which ignores constants and parameters, as pg_stat_statements'
 normalised text ($1, $2, ...) does.
@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import itertools
 
-from todoctl.core.health import counters as health_counters
+import todoctl.core.health.counters as health_counters
 from todoctl.core.health.registry import (
     Check,
     Context,
@@ -30,21 +30,6 @@ from todoctl.core.health.registry import (
 )
 
 
-def _placeholder(param):
-    """A value of the parameter's type: only the statement's shape matters, not its values."""
-    import uuid
-    from datetime import datetime, timezone
-
-    from todoctl.todo.models import TaskStatus
-
-    return {
-        uuid.UUID: uuid.UUID(int=1),
-        int: 1,
-        datetime: datetime(2000, 1, 1, tzinfo=timezone.utc),
-        TaskStatus: TaskStatus.pending.value,
-    }.get(param.type, "x")
-
-
 def _fingerprint(sql: str) -> str | None:
     from pglast import parser
 
@@ -54,8 +39,16 @@ def _fingerprint(sql: str) -> str | None:
         return None
 
 
-@functools.lru_cache(maxsize=1)
 def named_fingerprints() -> dict[str, str]:
+    """``{fingerprint: query name}`` for every shape of every named query of the app."""
+    from todoctl import project
+    from todoctl.named_queries import app_queries
+
+    return _fingerprints(project.current().root, tuple(sorted(app_queries().items())))
+
+
+@functools.lru_cache(maxsize=8)
+def _fingerprints(root, queries: tuple) -> dict[str, str]:
     """``{fingerprint: query name}`` for every shape of every named query.
 
     An optional parameter changes the statement's shape (task-list's keyset page adds a row
@@ -66,14 +59,14 @@ def named_fingerprints() -> dict[str, str]:
     from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 
     from todoctl.errors import TodoctlError
-    from todoctl.queries import QUERIES
+    from todoctl.named_queries import placeholders
 
     dialect = PGDialect_psycopg(paramstyle="numeric_dollar")
     found: dict[str, str] = {}
-    for name, named in QUERIES.items():
+    for name, named in queries:
         optional = [p for p in named.params if p.optional]
         for given in itertools.product((False, True), repeat=len(optional)):
-            values = {p.name: _placeholder(p) for p in named.params}
+            values = placeholders(named.params)
             values.update({p.name: None for p, on in zip(optional, given) if not on})
             try:
                 statement = named.build(**values)
@@ -195,7 +188,7 @@ def _judge_statements(ctx: Context, before: dict | None, now: dict, source: str)
             {"queries": [], "window": None},
         )
     seconds_ = max(now["taken_at"] - before["taken_at"], 0.0)
-    window = {"source": source, "seconds": round(seconds_, 1)}
+    window = {"source": source, "duration_ms": round(seconds_ * 1000)}
     window_statements = statements_window(before, now)
     window_ms = sum(q["total_ms"] for q in window_statements)
     queries = [
@@ -205,7 +198,7 @@ def _judge_statements(ctx: Context, before: dict | None, now: dict, source: str)
             "calls": q["calls"],
             "total_ms": round(q["total_ms"], 1),
             "mean_ms": round(q["total_ms"] / q["calls"], 2),
-            "share_pct": round(100 * q["total_ms"] / window_ms, 1) if window_ms > 0 else None,
+            "share_ratio": round(q["total_ms"] / window_ms, 4) if window_ms > 0 else None,
             "rows": q["rows"],
             "query": shown_query(ctx, now["text"].get(q["id"]), 200),
         }
@@ -244,6 +237,6 @@ def _judge_statements(ctx: Context, before: dict | None, now: dict, source: str)
 def _describe(q: dict) -> str:
     """``task-search: 41% of total time, 1,204 calls, mean 3.2 ms``, or the statement's text when it is no named query."""
     label = q["name"] or " ".join((q["query"] or "").split())[:60]
-    share = f"{q['share_pct']:g}% of total time, " if q["share_pct"] is not None else ""
+    share = f"{100 * q['share_ratio']:.1f}% of total time, " if q["share_ratio"] is not None else ""
     calls = f"{q['calls']:,} call{'s' if q['calls'] != 1 else ''}"
     return f"{label}: {share}{calls}, mean {ms(q['mean_ms'])}"

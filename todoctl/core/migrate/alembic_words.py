@@ -8,15 +8,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from todoctl.core.migrate.gates import OfflineSQL
-from todoctl.core.migrate.scripts import Revision, alembic_config, check_target, history, script_directory
+from todoctl.core.migrate.offline import OfflineSQL
+from todoctl.core.history import Revision, alembic_config, check_target, history, script_directory
 from todoctl.db.url import DatabaseURL
 from todoctl.errors import usage_error
+from todoctl.results import human_only
 
 
 @dataclass
 class CurrentRevision:
-    database: str
+    database: str = human_only()
     current: list[str]
     heads: list[str]
 
@@ -68,7 +69,7 @@ def offline_sql(url: DatabaseURL | None, target: str, direction: str, *, migrati
     TARGET may be a range FROM:TO (no database needed); otherwise it starts at the revision the
     database records. Relative targets (+N, -N) are Alembic's own.
     """
-    from todoctl.core.migrate import environment
+    import todoctl.core.migrate.environment as environment
 
     if ":" in target:
         rev_range = target

@@ -14,8 +14,8 @@ from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 
 from todoctl import paths
-from todoctl.core.migrate import environment
-from todoctl.core.migrate.scripts import alembic_config, migrations_path, single_head
+import todoctl.core.migrate.environment as environment
+from todoctl.core.history import alembic_config, migrations_path, single_head
 from todoctl.db.engine import connection
 from todoctl.db.url import DatabaseURL, mask
 from todoctl.errors import TodoctlError, usage_error

@@ -73,6 +73,11 @@ class GuardedEnvironment(EnvironmentContext):
             env_py = f"{self.script.dir}/env.py"
             raise EnvIgnoresConnection(env_py, _describe(connection))
         kwargs["render_item"] = _chain_render_item(kwargs.get("render_item"))
+        if "include_schemas" not in kwargs and "include_name" not in kwargs and kwargs.get("target_metadata") is not None:
+            # An env.py of its own (not run_migrations): autogenerate still sees the models' schemas.
+            from todoctl.alembic import schema_options
+
+            kwargs.update(schema_options(kwargs["target_metadata"], kwargs.get("version_table_schema")))
         return super().configure(connection=connection, url=url, **kwargs)
 
 
@@ -216,7 +221,10 @@ def revision(config: Config, *, message: str, rev_id: str | None, autogenerate_:
 
     def retrieve(rev, ctx):
         if autogenerate_:
-            context.run_autogenerate(rev, ctx)
+            from todoctl.core.drift.models import quiet_reflection
+
+            with quiet_reflection():
+                context.run_autogenerate(rev, ctx)
         else:
             context.run_no_autogenerate(rev, ctx)
         return []
@@ -239,8 +247,9 @@ def native_enum_types(context, directives) -> None:
     if connection is None or not directives:
         return
     script = directives[0]
-    existing = {row[0] for row in connection.exec_driver_sql(
-        "SELECT t.typname FROM pg_type t WHERE t.typtype = 'e' AND t.typnamespace = current_schema()::regnamespace"
+    default = connection.exec_driver_sql("SELECT current_schema()").scalar()
+    existing = {tuple(row) for row in connection.exec_driver_sql(
+        "SELECT n.nspname, t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.typtype = 'e'"
     )}
 
     def enums_of(op) -> list:
@@ -253,26 +262,33 @@ def native_enum_types(context, directives) -> None:
             return [op.modify_type] if isinstance(op.modify_type, Enum) else []
         return [c.type for c in columns if isinstance(c.type, Enum)]
 
-    created: dict[str, Enum] = {}
+    created: dict[tuple[str, str], Enum] = {}  # (schema, name): a type lives in its schema, the default one if none
     for upgrade_ops in script.upgrade_ops_list:
         flat = _flatten(upgrade_ops.ops)
         for op in flat:
             for enum in enums_of(op):
-                if not enum.native_enum or not enum.name or enum.name in existing or enum.name in created:
+                where = (enum.schema or default, enum.name)
+                if not enum.native_enum or not enum.name or where in existing or where in created:
                     continue
-                created[enum.name] = enum
+                created[where] = enum
                 if not isinstance(op, ops.CreateTableOp):  # create_table makes its own types
                     _insert_before(upgrade_ops, op, ops.ExecuteSQLOp(_create_type(enum)))
     if not created:
         return
     for downgrade_ops in script.downgrade_ops_list:
-        for name in created:
-            downgrade_ops.ops.append(ops.ExecuteSQLOp(f'DROP TYPE IF EXISTS "{name}"'))
+        for enum in created.values():
+            downgrade_ops.ops.append(ops.ExecuteSQLOp(f"DROP TYPE IF EXISTS {_type_name(enum)}"))
+
+
+def _type_name(enum) -> str:
+    """The enum type's name as SQL: qualified by its schema when it names one (``"shop"."status"``),
+    so a downgrade drops that type and not one of the same name the search path finds first."""
+    return ".".join('"' + part.replace('"', '""') + '"' for part in (enum.schema, enum.name) if part)
 
 
 def _create_type(enum) -> str:
     labels = ", ".join("'" + str(v).replace("'", "''") + "'" for v in enum.enums)
-    return f'CREATE TYPE "{enum.name}" AS ENUM ({labels})'
+    return f"CREATE TYPE {_type_name(enum)} AS ENUM ({labels})"
 
 
 def _flatten(items: list) -> list:

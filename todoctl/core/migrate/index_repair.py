@@ -27,11 +27,12 @@ with an INVALID index left.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Callable
 
 from todoctl.core.migrate.settings import Timeouts, timeout_statements
 from todoctl.db.url import DatabaseURL
 from todoctl.errors import TodoctlError
+from todoctl.core.catalog.snapshot import named_sql
 from todoctl.project import app_metadata, app_tables
 
 
@@ -53,7 +54,7 @@ class IndexRepair:
 def leftover_invalid(conn) -> list[tuple[str, str]]:
     """(table, index) of every INVALID index on the app's tables left by a build that ended (a psycopg
     or SQLAlchemy connection); one another live session is building now is not debris, and is left alone."""
-    from todoctl.core.shared.index_builds import invalid_indexes
+    from todoctl.core.catalog.index_builds import invalid_indexes
 
     return [(i.table, i.index) for i in invalid_indexes(conn, tables=app_tables()) if not i.being_built]
 
@@ -61,24 +62,6 @@ def leftover_invalid(conn) -> list[tuple[str, str]]:
 def names_at_head() -> set[str]:
     """The indexes the models define."""
     return {index.name for table in app_metadata().tables.values() for index in table.indexes}
-
-
-def names_at(url: DatabaseURL, revision: str, *, migrations: Path | str | None) -> set[str]:
-    """The indexes on the app's tables at ``revision``, replayed on a throwaway database."""
-    from todoctl.core.migrate.runner import RunOptions, upgrade
-    from todoctl.db.engine import psycopg_connection
-    from todoctl.db.scratch import scratch_database
-
-    with scratch_database(url, "indexes") as scratch:
-        upgrade(scratch, revision, migrations=migrations, options=RunOptions(lock_wait=10))
-        with psycopg_connection(scratch, autocommit=True) as conn:
-            rows = conn.execute(
-                "SELECT i.relname FROM pg_index x "
-                "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
-                "WHERE t.relname = ANY(%s) AND t.relnamespace = current_schema()::regnamespace",
-                (app_tables(),),
-            ).fetchall()
-    return {row[0] for row in rows}
 
 
 def plan(leftovers: list[tuple[str, str]], defined: set[str], revision: str) -> list[IndexRepair]:
@@ -118,7 +101,7 @@ class RepairFailed(Exception):
     @property
     def hint(self) -> str | None:
         """How to end the blockers, when there are any."""
-        from todoctl.core.shared.sessions import how_to_end
+        from todoctl.core.sessions.others import how_to_end
 
         if not self.blockers:
             return None
@@ -127,7 +110,7 @@ class RepairFailed(Exception):
 
 def _blockers(conn) -> list | None:
     """Who holds locks on the app's tables, read on the repair's own connection once its wait gave up."""
-    from todoctl.core.shared.sessions import holding_app_locks
+    from todoctl.core.sessions.others import holding_app_locks
 
     try:
         return holding_app_locks(conn)
@@ -139,11 +122,13 @@ def repair(
     url: DatabaseURL,
     revision: str,
     *,
-    is_head: bool,
-    migrations: Path | str | None,
+    defined: Callable[[], set[str]],
     timeouts: Timeouts,
 ) -> list[IndexRepair]:
-    """Rebuild or drop every INVALID app index, under the caller's migration lock and these timeouts."""
+    """Rebuild or drop every INVALID app index, under the caller's migration lock and these timeouts.
+
+    ``defined()``: the indexes ``revision`` defines (the runner's: at head the models say, else the
+    history replayed on a throwaway database), asked only when INVALID indexes are left."""
     import psycopg
     from psycopg import sql
 
@@ -154,7 +139,7 @@ def repair(
         if not leftovers:
             return []
         try:
-            defined = names_at_head() if is_head else names_at(url, revision, migrations=migrations)
+            names = defined()
         except TodoctlError as exc:
             raise TodoctlError(
                 f"INVALID indexes are left ({', '.join(index for _, index in leftovers)}), and to know which of "
@@ -165,10 +150,11 @@ def repair(
         for statement in timeout_statements(timeouts):
             conn.execute(statement)
         done: list[IndexRepair] = []
-        for item in plan(leftovers, defined, revision):
+        for item in plan(leftovers, names, revision):
             verb = "REINDEX INDEX CONCURRENTLY {}" if item.action == "rebuild" else "DROP INDEX CONCURRENTLY IF EXISTS {}"
             try:
-                conn.execute(sql.SQL(verb).format(sql.Identifier(item.index)))
+                schema = item.table.rpartition(".")[0]  # the index lives in its table's schema
+                conn.execute(sql.SQL(verb).format(sql.Identifier(*filter(None, [schema, item.index]))))
             except psycopg.Error as exc:
                 blockers = _blockers(conn) if getattr(exc, "sqlstate", None) == LOCK_NOT_AVAILABLE else None
                 raise RepairFailed(item, done, exc, blockers) from exc

@@ -47,7 +47,7 @@ class LockHolder:
     query: str | None  # masked
     user: str | None = None
     state: str | None = None
-    seconds: float | None = None  # how long its session has been open
+    duration_ms: float | None = None  # how long its session has been open
 
 
 def _split_key(key: int) -> tuple[int, int]:
@@ -58,7 +58,7 @@ def _split_key(key: int) -> tuple[int, int]:
 def holder(conn) -> LockHolder | None:
     """Who holds the migration lock on this database (psycopg connection)."""
     classid, objid = _split_key(LOCK_KEY)
-    from todoctl.core.shared.query_text import mask_literals
+    from todoctl.core.sessions.query_text import mask_literals
 
     row = conn.execute(
         "SELECT a.pid, coalesce(a.application_name, ''), a.client_addr::text, "
@@ -73,7 +73,7 @@ def holder(conn) -> LockHolder | None:
         return None
     pid, application, client, since, sql, user, state, seconds = row
     return LockHolder(pid, application, client, since, mask_literals(sql) if sql else sql, user, state,
-                      round(seconds, 1) if seconds is not None else None)
+                      round(seconds * 1000) if seconds is not None else None)
 
 
 @contextmanager
@@ -104,7 +104,7 @@ def _busy(url: DatabaseURL, who: LockHolder | None, wait: float) -> TodoctlError
     if who is None:
         message = f"another migration held the lock on {url.display} for more than {wait:g}s"
     else:
-        how_long = f" for {who.seconds:.0f}s" if who.seconds is not None else ""
+        how_long = f" for {who.duration_ms / 1000:.0f}s" if who.duration_ms is not None else ""
         message = (
             f"another migration holds the lock on {url.display}: pid {who.pid}"
             f" ({who.user or 'unknown user'}, application {who.application or 'unnamed'!r}"
@@ -122,7 +122,7 @@ def _busy(url: DatabaseURL, who: LockHolder | None, wait: float) -> TodoctlError
             "holder_pid": who.pid if who else None,
             "holder": (
                 {"pid": who.pid, "user": who.user, "application": who.application, "client": who.client,
-                 "state": who.state, "seconds": who.seconds, "query": who.query}
+                 "state": who.state, "duration_ms": who.duration_ms, "query": who.query}
                 if who else None
             ),
         },

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from todoctl.core.shared.catalog import IGNORED_TABLES
+from todoctl.core.catalog.snapshot import IGNORED_TABLES
 from todoctl.errors import ExitCode, TodoctlError
 
 

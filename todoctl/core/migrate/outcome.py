@@ -19,7 +19,7 @@ class Step:
     revision: str
     message: str
     direction: str  # "up" | "down"
-    seconds: float
+    duration_ms: float
 
 
 LOCK_NOT_AVAILABLE = "55P03"
@@ -44,7 +44,7 @@ class Journal:
     def on_version_apply(self, *, ctx, step, heads, run_args) -> None:
         now = time.perf_counter()
         rev = step.up_revision
-        self.steps.append(Step(rev.revision, (rev.doc or "").strip(), self.direction, round(now - self.clock, 4)))
+        self.steps.append(Step(rev.revision, (rev.doc or "").strip(), self.direction, round((now - self.clock) * 1000, 3)))
         self.concurrent.clear()
         self.clock = now
 
@@ -136,7 +136,7 @@ def _applied(direction: str, steps: list[Step], now_at: list[str] | None) -> lis
 
 def _where_now(url: DatabaseURL) -> tuple[list[str] | None, list[tuple[str, str]]]:
     """The current revision and the INVALID indexes left, or (None, []) when that cannot be read."""
-    from todoctl.core.migrate import index_repair
+    import todoctl.core.migrate.index_repair as index_repair
     from todoctl.db.engine import psycopg_connection
 
     try:
@@ -155,7 +155,7 @@ def _blockers(url: DatabaseURL):
     The failed revision's own locks are released by then, and the statement it waited on is gone;
     every other session holding any lock on an app table is a candidate (see holding_app_locks).
     """
-    from todoctl.core.shared.sessions import holding_app_locks
+    from todoctl.core.sessions.others import holding_app_locks
     from todoctl.db.engine import psycopg_connection
 
     try:
@@ -241,7 +241,7 @@ def failed_revision(
         stands += " (`todoctl migrate up` drops or rebuilds it)"
     verb = "upgrade to" if direction == "up" else "downgrade from"
     if getattr(getattr(exc, "orig", None), "sqlstate", None) == LOCK_NOT_AVAILABLE:
-        from todoctl.core.shared.sessions import how_to_end
+        from todoctl.core.sessions.others import how_to_end
 
         blockers = _blockers(url)
         held_by = (

@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from todoctl.core.migrate.runner import RunOptions, _absolute_target, _plan, _refuse_unknown, _refuse_untracked
-from todoctl.core.migrate.scripts import RELATIVE_TARGET, check_target, script_directory, single_head
+from todoctl.core.history import RELATIVE_TARGET, check_target, script_directory, single_head
 from todoctl.core.migrate.state import InvalidIndex, _with_planned_repair, current_revisions, invalid_indexes
 from todoctl.db.engine import connection
 from todoctl.db.url import DatabaseURL
 from todoctl.errors import usage_error
+from todoctl.results import human_only
 
 # What each move is called when a protected database refuses it (the runner's words).
 _GUARDED = {"down": "roll back migrations", "reset": "reset it", "stamp": "stamp a revision"}
@@ -30,7 +31,7 @@ class PlannedStep:
 
 @dataclass
 class MigrationPlan:
-    database: str
+    database: str = human_only()
     direction: str  # up | down | reset | stamp
     target: str
     before: list[str]
@@ -61,7 +62,7 @@ def plan(
     options: RunOptions | None = None,
 ) -> MigrationPlan:
     """What ``migrate DIRECTION TARGET`` would do on ``url`` now (direction: up, down, reset, stamp)."""
-    from todoctl.core.shared import protect
+    import todoctl.core.safety.protect as protect
 
     options = options or RunOptions()
     script = script_directory(migrations)

@@ -11,7 +11,7 @@ from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy.exc import DBAPIError
 
-from todoctl.core.migrate import environment
+import todoctl.core.migrate.environment as environment
 from todoctl.core.migrate.outcome import (
     LOCK_NOT_AVAILABLE,
     Journal,
@@ -23,7 +23,7 @@ from todoctl.core.migrate.outcome import (
     is_interrupt,
     rollback_quietly,
 )
-from todoctl.core.migrate.scripts import (
+from todoctl.core.history import (
     RELATIVE_TARGET,
     alembic_config,
     check_target,
@@ -39,11 +39,14 @@ from todoctl.core.migrate.state import (
 from todoctl.db.engine import connection
 from todoctl.db.url import DatabaseURL, mask
 from todoctl.errors import ExitCode, TodoctlError, usage_error
+from todoctl.core.catalog.snapshot import named_sql
+from todoctl.project import app_tables
+from todoctl.results import human_only
 
 
 @dataclass
 class MigrationRun:
-    database: str
+    database: str = human_only()
     direction: str
     target: str
     before: list[str]
@@ -145,7 +148,7 @@ def _move(url, target, script, migrations, options: RunOptions, journal: Journal
 
 def _move_locked(url, target, script, migrations, options: RunOptions, journal: Journal) -> MigrationRun:
     """One move, the caller holding the migration lock (`reset` holds it across two)."""
-    from todoctl.core.shared import protect
+    import todoctl.core.safety.protect as protect
 
     direction = journal.direction
     timeouts = options.timeouts or Timeouts.from_env()
@@ -229,7 +232,7 @@ def _apply(url, conn, target, migrations, options: RunOptions, timeouts: Timeout
 
 
 def _has_invalid_indexes(conn) -> bool:
-    from todoctl.core.migrate import index_repair
+    import todoctl.core.migrate.index_repair as index_repair
 
     found = index_repair.leftover_invalid(conn)
     conn.rollback()
@@ -237,12 +240,16 @@ def _has_invalid_indexes(conn) -> bool:
 
 
 def _repair(url, after: list[str], script, migrations, timeouts: Timeouts, steps: list[Step]) -> list:
-    from todoctl.core.migrate import index_repair
+    import todoctl.core.migrate.index_repair as index_repair
 
     revision = after[0]
     try:
+        at_head = revision in script.get_heads()
         return index_repair.repair(
-            url, revision, is_head=revision in script.get_heads(), migrations=migrations, timeouts=timeouts
+            url,
+            revision,
+            defined=index_repair.names_at_head if at_head else lambda: _index_names_at(url, revision, migrations),
+            timeouts=timeouts,
         )
     except index_repair.RepairFailed as failed:
         error = mask(str(failed.error)).strip().splitlines()[0]
@@ -294,7 +301,7 @@ def stamp(
 ) -> MigrationRun:
     """Record ``revision`` as the current one without running anything (under the lock)."""
     from todoctl.core.migrate.lock import migration_lock
-    from todoctl.core.shared import protect
+    import todoctl.core.safety.protect as protect
 
     options = options or RunOptions()
     script = script_directory(migrations)
@@ -336,3 +343,20 @@ def reset(url: DatabaseURL, *, migrations: Path | str | None = None, options: Ru
     return MigrationRun(
         url.display, "reset", "head", down.before, up.after, down.steps + up.steps, up.repairs, down.losses
     )
+
+
+def _index_names_at(url: DatabaseURL, revision: str, migrations: Path | str | None) -> set[str]:
+    """The indexes on the app's tables at ``revision``, replayed on a throwaway database."""
+    from todoctl.db.engine import psycopg_connection
+    from todoctl.db.scratch import scratch_database
+
+    with scratch_database(url, "indexes") as scratch:
+        upgrade(scratch, revision, migrations=migrations, options=RunOptions(lock_wait=10))
+        with psycopg_connection(scratch, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT i.relname FROM pg_index x "
+                "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
+                f"JOIN pg_namespace n ON n.oid = t.relnamespace WHERE {named_sql('%s', name='t.relname')}",
+                (app_tables(),),
+            ).fetchall()
+    return {row[0] for row in rows}

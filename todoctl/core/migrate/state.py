@@ -10,13 +10,15 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
+from todoctl.core.drift.vocabulary import BEHIND_HISTORY, UNKNOWN_REVISION, SchemaDifference
+from todoctl.core.history import Revision, revision_of, script_directory
 from todoctl.db.engine import connection
 from todoctl.db.url import DatabaseURL
 from todoctl.project import app_tables
+from todoctl.results import human_only
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
-from todoctl.core.migrate.scripts import Revision, revision_of, script_directory
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,7 @@ class InvalidIndex:
 class RevisionState:
     """One line of Django's showmigrations / dbmate's status: is this revision applied?"""
 
-    id: str
+    revision: str
     message: str
     applied: bool | None  # None: the database is at a revision these scripts do not know
     current: bool
@@ -39,14 +41,14 @@ class RevisionState:
 
 @dataclass
 class MigrationStatus:
-    database: str
+    database: str = human_only()
     current: list[str]
     heads: list[str]
     pending: list[Revision]
     unknown: list[str] = field(default_factory=list)
     untracked_tables: list[str] = field(default_factory=list)
     invalid_indexes: list[InvalidIndex] = field(default_factory=list)
-    # Behind or unknown, in the vocabulary `migrate check` and `schema diff` share (core/shared/drift.py).
+    # Behind or unknown, in the vocabulary `migrate check` and `schema diff` share (core/drift/vocabulary.py).
     differences: list = field(default_factory=list)
     # Every revision, oldest first, applied or not (`migrate status` draws it as [X] / [ ]).
     revisions: list[RevisionState] = field(default_factory=list)
@@ -59,7 +61,7 @@ class MigrationStatus:
 
     @property
     def hints(self) -> dict[str, str]:
-        from todoctl.core.shared.drift import hints_for
+        from todoctl.core.drift.vocabulary import hints_for
 
         return hints_for(self.differences)
 
@@ -71,8 +73,13 @@ def current_revisions(conn: "Connection") -> list[str]:
 
 
 def present_app_tables(conn: "Connection") -> list[str]:
+    from todoctl.core.catalog.snapshot import key_sql, named_sql
+
     rows = conn.execute(
-        text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename = ANY(:names)"),
+        text(
+            f"SELECT {key_sql('schemaname', 'tablename')} FROM pg_tables "
+            f"WHERE {named_sql(':names', 'schemaname', 'tablename')}"
+        ),
         {"names": app_tables()},
     )
     return sorted(row[0] for row in rows)
@@ -80,7 +87,7 @@ def present_app_tables(conn: "Connection") -> list[str]:
 
 def invalid_indexes(conn: "Connection") -> list[InvalidIndex]:
     """The INVALID indexes on the app's tables: failed ones, and those another session is building."""
-    from todoctl.core.shared.index_builds import invalid_indexes as find
+    from todoctl.core.catalog.index_builds import invalid_indexes as find
 
     return [InvalidIndex(i.table, i.index, building_pid=i.building_pid) for i in find(conn, tables=app_tables())]
 
@@ -146,9 +153,43 @@ def status(url: DatabaseURL, *, migrations: Path | str | None = None) -> Migrati
         invalid_indexes=broken,
         revisions=_revision_states(script, current, unknown),
     )
-    from todoctl.core.shared.drift import (
-        revision_differences,  # drift imports this module
-    )
-
     result.differences = revision_differences(result)
     return result
+
+
+def _first_line(message: str) -> str:
+    return message.strip().splitlines()[0] if message.strip() else ""
+
+
+def revision_differences(status: MigrationStatus) -> list[SchemaDifference]:
+    """Unknown revisions, else one ``behind_history`` difference per pending revision."""
+    if status.unknown:
+        return [
+            SchemaDifference(
+                UNKNOWN_REVISION,
+                "unknown_revision",
+                "",
+                revision,
+                f"the database is at revision {revision}, which these migration scripts do not know",
+            )
+            for revision in status.unknown
+        ]
+    return [
+        SchemaDifference(
+            BEHIND_HISTORY,
+            "pending_revision",
+            "",
+            rev.revision,
+            f"revision {rev.revision} is not applied" + (f": {_first_line(rev.message)}" if rev.message else ""),
+        )
+        for rev in status.pending
+    ]
+
+
+def revision_notes(status: MigrationStatus) -> list[str]:
+    if status.untracked_tables:
+        return [
+            f"app tables exist ({', '.join(status.untracked_tables)}) but no revision is recorded: "
+            "if they match a revision, `todoctl migrate stamp REVISION`"
+        ]
+    return []

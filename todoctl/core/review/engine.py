@@ -14,175 +14,26 @@ A rule marked ``live=True`` needs the database; with ``--offline`` it is skipped
 from __future__ import annotations
 
 import fnmatch
-import os
-from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Iterable
 
+from todoctl.core.review.registry import RULES, ReviewContext, Rule, app_context  # noqa: F401
+from todoctl.core.review.report import (  # noqa: F401 - rules import Finding from here
+    TIERS,
+    Finding,
+    ReviewReport,
+    RuledFinding,
+    SkippedRule,
+    WaivedFinding,
+    Waiver,
+)
 from todoctl.errors import usage_error
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection, MetaData
-
     from todoctl.db.url import DatabaseURL
-    from todoctl.queries import NamedQuery
-
-TIERS = ("critical", "warning", "suggestion")
-# A live rule's query gets this long (orphan counts scan child tables); then the review fails loudly.
-REVIEW_STATEMENT_TIMEOUT_MS = 60_000
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One thing a rule found.
-
-    ``location`` says where, in the words a reviewer uses: ``todoctl/models.py:152`` (a file and
-    line, relative to the project root), ``tasks.list_id`` (a column), ``query tag-tasks`` (a named
-    query), ``alembic.ini:58``, ``database`` (the live server as a whole).
-    """
-
-    rule: str
-    location: str
-    message: str  # what is wrong here, one sentence
-    hint: str  # how to fix it, one sentence or one statement
-    # For schema findings, the table and the column(s), index or constraint concerned: what
-    # `schema lint` reports (its JSON has "table" and "subject"). Empty for other findings.
-    table: str = ""
-    subject: str = ""
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    tier: str
-    title: str  # what it checks, as in the checklist
-    why: str  # why it matters, one sentence
-    live: bool
-    check: Callable[["ReviewContext"], Iterable[Finding]]
-    # A rule that runs offline but also looks at the database when it can (``ctx.offline`` tells it):
-    # what that live half checks, listed among the skipped with --offline.
-    live_part: str | None = None
-
-
-RULES: dict[str, Rule] = {}
-
-
-def rule(id: str, tier: str, title: str, *, why: str, live: bool = False, live_part: str | None = None):
-    """Register a rule function ``(ctx) -> Iterable[Finding]`` under a stable id.
-
-    ``live=True``: the rule needs the database and is skipped offline. ``live_part="..."``: the rule
-    runs offline too (on the models, files, settings) and checks ``ctx.offline`` before its live half.
-    """
-    if tier not in TIERS:
-        raise ValueError(f"tier {tier!r} is not one of {TIERS}")
-    if live and live_part:
-        raise ValueError(f"rule {id!r}: live=True runs only online; live_part is for rules that run offline too")
-
-    def register(check: Callable[["ReviewContext"], Iterable[Finding]]):
-        if id in RULES:
-            raise ValueError(f"review rule {id!r} registered twice")
-        RULES[id] = Rule(id, tier, title, why, live, check, live_part)
-        return check
-
-    return register
-
-
-@dataclass
-class ReviewContext:
-    """What the rules look at. Tests build one over a small model, query set, directory or database.
-
-    ``connection()`` opens (once) a read-only connection to ``url``; rules with ``live=True`` only.
-    """
-
-    root: Path  # the project directory: files are read from here, locations are relative to it
-    metadata: "MetaData"  # the app's tables (SQLModel.metadata)
-    queries: Mapping[str, "NamedQuery"]  # the named-query registry
-    environ: Mapping[str, str]  # the app's settings: process environment over .env
-    url: "DatabaseURL | None" = None  # None when offline
-    schema: str = "public"  # the database schema live rules read
-    _stack: ExitStack = field(default_factory=ExitStack, repr=False)
-    _conn: "Connection | None" = field(default=None, repr=False)
-    _cache: dict = field(default_factory=dict, repr=False)
-
-    @property
-    def offline(self) -> bool:
-        return self.url is None
-
-    def connection(self) -> "Connection":
-        """One connection for every live rule, in one READ ONLY transaction (never committed) with a
-        statement_timeout, so a review is safe to point at production. Unreachable: exit 3."""
-        if self.url is None:
-            raise RuntimeError("a live rule ran offline")  # the engine skips live rules offline
-        if self._conn is None:
-            from sqlalchemy import text
-
-            from todoctl.db.engine import connection
-
-            conn = self._stack.enter_context(connection(self.url))
-            conn.execute(text("SET TRANSACTION READ ONLY"))
-            # SET LOCAL: ends with the transaction, so nothing leaks into a pooler's shared session.
-            conn.execute(text(f"SET LOCAL statement_timeout = {int(REVIEW_STATEMENT_TIMEOUT_MS)}"))
-            self._stack.callback(conn.rollback)
-            self._conn = conn
-        return self._conn
-
-    def cached(self, key: str, compute: Callable[[], object]):
-        """``compute()`` once per review: facts several rules read (a catalog snapshot, the tracked files)."""
-        if key not in self._cache:
-            self._cache[key] = compute()
-        return self._cache[key]
-
-    def close(self) -> None:
-        self._stack.close()
-        self._conn = None
-        self._cache.clear()
-
-    def relative(self, path: Path) -> str:
-        """``path`` as a location relative to the project root (posix separators)."""
-        try:
-            return Path(path).resolve().relative_to(self.root.resolve()).as_posix()
-        except ValueError:
-            return Path(path).as_posix()
-
-
-def app_context(root: Path | None = None, url: "DatabaseURL | None" = None, environ: Mapping[str, str] | None = None) -> ReviewContext:
-    """The context for reviewing this app: its models, its named queries, its settings."""
-    from todoctl import queries
-    from todoctl.project import app_metadata
-
-    root = Path(root or Path.cwd())
-    if environ is None:
-        environ = _app_environ(root)
-    return ReviewContext(root=root, metadata=app_metadata(), queries=queries.QUERIES, environ=environ, url=url)
-
-
-def _app_environ(root: Path) -> dict[str, str]:
-    """The process environment over the project's ``.env`` (read by python-dotenv, as the app does)."""
-    merged: dict[str, str] = {}
-    dotenv = root / ".env"
-    if dotenv.is_file():
-        from dotenv import dotenv_values
-
-        merged.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
-    merged.update(os.environ)
-    return merged
-
 
 # ---------------------------------------------------------------- waivers
-
-
-@dataclass(frozen=True)
-class Waiver:
-    """``[[tool.todoctl.review.waive]]`` in pyproject.toml: a rule, optionally a location pattern
-    (fnmatch: ``tasks.*``, ``query overdue-tasks``), and the reason, which is required."""
-
-    rule: str
-    reason: str
-    location: str | None = None
-
-    def covers(self, finding: Finding) -> bool:
-        return finding.rule == self.rule and (self.location is None or fnmatch.fnmatchcase(finding.location, self.location))
 
 
 def load_waivers(root: Path) -> list[Waiver]:
@@ -219,37 +70,6 @@ def load_waivers(root: Path) -> list[Waiver]:
 # ---------------------------------------------------------------- running
 
 
-@dataclass(frozen=True)
-class RuledFinding:
-    """A finding with its rule's tier, title and why (what the report prints)."""
-
-    tier: str
-    finding: Finding
-    why: str
-
-
-@dataclass
-class ReviewReport:
-    findings: list[RuledFinding]
-    waived: list[tuple[RuledFinding, Waiver]]
-    rules: list[str]  # the rules that ran
-    skipped: list[tuple[str, str]]  # (rule, why it did not run), e.g. live rules offline
-    strict: bool
-    offline: bool
-    database: str | None = None  # host:port/database of the live review; None offline
-
-    __json_properties__ = ("failed", "counts")
-
-    @property
-    def counts(self) -> dict[str, int]:
-        return {tier: sum(1 for f in self.findings if f.tier == tier) for tier in TIERS}
-
-    @property
-    def failed(self) -> bool:
-        counts = self.counts
-        return counts["critical"] > 0 or (self.strict and counts["warning"] > 0)
-
-
 def select_rules(only: Iterable[str] = ()) -> list[Rule]:
     """The rules to run: all, or those named by ``--only`` (an unknown id is a usage error)."""
     load_rules()
@@ -269,29 +89,31 @@ def run(ctx: ReviewContext, *, only: Iterable[str] = (), strict: bool = False, w
     rules = select_rules(only)
     waivers = list(waivers)
     found: list[RuledFinding] = []
-    waived: list[tuple[RuledFinding, Waiver]] = []
+    waived: list[WaivedFinding] = []
     ran: list[str] = []
-    skipped: list[tuple[str, str]] = []
+    skipped: list[SkippedRule] = []
     try:
         for r in rules:
             if r.live and ctx.offline:
-                skipped.append((r.id, "needs the database (--offline)"))
+                skipped.append(SkippedRule(r.id, "needs the database (--offline)"))
                 continue
             if r.live_part and ctx.offline:
-                skipped.append((r.id, f"live part skipped (--offline): {r.live_part}"))
+                skipped.append(SkippedRule(r.id, f"live part skipped (--offline): {r.live_part}"))
             ran.append(r.id)
+            ctx._skips.clear()
             for finding in r.check(ctx):
-                ruled = RuledFinding(r.tier, finding, r.why)
+                ruled = RuledFinding(r.tier, finding, r.why, r.title)
                 waiver = next((w for w in waivers if w.covers(finding)), None)
-                (waived.append((ruled, waiver)) if waiver else found.append(ruled))
+                (waived.append(WaivedFinding(ruled, waiver)) if waiver else found.append(ruled))
+            skipped += [SkippedRule(r.id, why) for why in dict.fromkeys(ctx._skips)]
     finally:
         ctx.close()
     order = {r.id: n for n, r in enumerate(RULES.values())}
     key = lambda f: (TIERS.index(f.tier), order[f.finding.rule], f.finding.location)  # noqa: E731
     found.sort(key=key)
-    waived.sort(key=lambda pair: key(pair[0]))
+    waived.sort(key=lambda w: key(w.finding))
     database = None if ctx.url is None else ctx.url.display
-    return ReviewReport(found, waived, ran, skipped, strict, ctx.offline, database)
+    return ReviewReport(found, waived, ran, skipped, strict, ctx.offline, database=database)
 
 
 def load_rules() -> None:
@@ -302,18 +124,21 @@ def load_rules() -> None:
 # ---------------------------------------------------------------- the command's one call
 
 
-def review(root: Path, url: "DatabaseURL | None", *, only: Iterable[str] = (), strict: bool = False) -> ReviewReport:
-    """`todoctl review`: the whole checklist over the app in ``root`` and, unless ``url`` is None
-    (--offline), its live database.
+def review(root: Path | None, url: "DatabaseURL | None", *, only: Iterable[str] = (), strict: bool = False) -> ReviewReport:
+    """`todoctl review`: the whole checklist over the app in ``root`` (None: the project's directory)
+    and, unless ``url`` is None (--offline), its live database.
 
     Usage errors (an unknown --only rule, a waiver without a reason) come before any connection
     (exit 2); an unreachable database is exit 3; a database behind head is exit 1 with the
     revisions to apply (its live findings would be about a schema the app does not run on).
     """
-    from todoctl.core.shared.revision_gate import require_head
+    from todoctl.core.safety.revision_gate import require_head
+
+    from todoctl.project import current
 
     only = list(only)
     select_rules(only)
+    root = Path(root or current().root)
     waivers = load_waivers(root)
     ctx = app_context(root, url)
     if url is not None:

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Iterator
 if TYPE_CHECKING:
     from sqlalchemy import Table
 
-    from todoctl.core.review.engine import ReviewContext
-    from todoctl.core.schema.lint_rules import LiveSchema
+    from todoctl.core.review.registry import ReviewContext
+    from todoctl.core.review.lint_rules import LiveSchema
 
 
 def live_schema(ctx: "ReviewContext") -> "LiveSchema":
     """The catalog snapshot, indexes and foreign keys of ``ctx.schema``, read once per review."""
-    from todoctl.core.schema.lint_rules import live_schema as read
+    from todoctl.core.review.lint_rules import live_schema as read
 
     return ctx.cached("live-schema", lambda: read(ctx.connection(), ctx.schema))
 
@@ -121,6 +121,22 @@ def _constant(node) -> str | None:
     if isinstance(node, ast.A_Const) and not node.isnull and isinstance(node.val, ast.String):
         return node.val.sval
     return None
+
+
+def primary_key_columns(table) -> list[str]:
+    """The primary key's columns of a live table (catalog.TableInfo), read from its definition."""
+    from pglast import parse_sql
+    from pglast.parser import ParseError
+
+    for constraint in table.constraints.values():
+        if constraint.kind != "primary key":
+            continue
+        try:
+            statement = parse_sql(f"ALTER TABLE t ADD CONSTRAINT c {constraint.definition}")[0].stmt
+        except ParseError:
+            return []
+        return [k.sval for k in statement.cmds[0].def_.keys or ()]
+    return []
 
 
 def column_location(table: str, columns) -> str:

@@ -21,16 +21,13 @@ constraints), so the check runs offline and judges the schema the code declares.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from enum import Enum
 from typing import TYPE_CHECKING, Any, Iterable
 
 if TYPE_CHECKING:
     from sqlalchemy import MetaData
 
-    from todoctl.queries import NamedQuery, Param
+    from todoctl.named_queries import NamedQuery, Param
 
 _EQUALITY = {"="}
 _RANGE = {"<", ">", "<=", ">="}
@@ -73,50 +70,15 @@ class QueryShape:
         return {c.key for c in self.conditions if c.table == table and c.kind == "eq"}
 
 
-@dataclass(frozen=True)
-class IndexShape:
-    """An index as the models declare it (primary keys and unique constraints included)."""
-
-    name: str
-    table: str
-    keys: tuple[str, ...]  # columns or unqualified expressions, in order
-    method: str
-    predicate: frozenset[str] = frozenset()  # a partial index's WHERE terms, unqualified SQL
-    unique: bool = False
-
-    @property
-    def ordered(self) -> bool:
-        return self.method in ORDERED_METHODS
-
-    def usable_by(self, shape: QueryShape) -> bool:
-        """A partial index serves a query only when the query states the index's predicate."""
-        return self.predicate <= shape.predicates
-
-
 # ---------------------------------------------------------------- building and parsing
 
 
 def placeholders(params: Iterable["Param"]) -> dict[str, Any]:
     """A value of each parameter's type, a different one per parameter, so that a value bound in the
-    SQL tells which parameter it came from. An integer is never 1 (a LIMIT 1 is the builder's own)."""
-    values: dict[str, Any] = {}
-    for n, param in enumerate(params):
-        kind = param.type
-        if kind is uuid.UUID:
-            values[param.name] = uuid.UUID(int=n + 1)
-        elif kind is datetime:
-            values[param.name] = datetime(2000, 1, 1 + n % 28, tzinfo=timezone.utc)
-        elif isinstance(kind, type) and issubclass(kind, Enum):
-            members = list(kind)
-            values[param.name] = members[n % len(members)].value
-        elif kind is int:
-            low, high = param.bounds
-            values[param.name] = min(max(2, low) + n, high)
-        elif kind is str:
-            values[param.name] = f"x{n}"
-        else:
-            values[param.name] = kind()
-    return values
+    SQL tells which parameter it came from (:meth:`todoctl.named_queries.Param.placeholder`)."""
+    from todoctl.named_queries import placeholders as of
+
+    return of(params)
 
 
 def compile_sql(statement) -> tuple[str, dict[int, Any]]:
@@ -173,7 +135,7 @@ def _read(stmt, shape: QueryShape, metadata: "MetaData") -> None:
         shape.error = f"a {type(stmt).__name__} is not analysed"
         return
     columns = {t.name: set(t.c.keys()) for t in metadata.tables.values()}
-    for term in _conjuncts(where):
+    for term in conjuncts(where):
         if isinstance(term, ast.SubLink) and term.subLinkType.name == "EXISTS_SUBLINK":
             inner = QueryShape(shape.name, bound=shape.bound, params=shape.params)
             _read(term.subselect, inner, metadata)
@@ -184,7 +146,7 @@ def _read(stmt, shape: QueryShape, metadata: "MetaData") -> None:
         if condition is not None:
             shape.conditions.append(condition)
     for quals in joins:
-        for term in _conjuncts(quals):
+        for term in conjuncts(quals):
             condition = _condition(term, shape, columns)
             if condition is not None:
                 shape.join_conditions.append(condition)
@@ -215,17 +177,18 @@ def _relations(items, shape: QueryShape) -> list:
 
 def _add_relation(rv, shape: QueryShape) -> None:
     alias = rv.alias.aliasname if rv.alias is not None else rv.relname
-    shape.tables[alias] = rv.relname
+    # Named as MetaData keys a table: schema.name when the SQL names the schema.
+    shape.tables[alias] = f"{rv.schemaname}.{rv.relname}" if rv.schemaname else rv.relname
 
 
-def _conjuncts(node) -> Iterable:
+def conjuncts(node) -> Iterable:
     from pglast import ast
 
     if node is None:
         return
     if isinstance(node, ast.BoolExpr) and node.boolop.value == 0:  # AND_EXPR
         for arg in node.args:
-            yield from _conjuncts(arg)
+            yield from conjuncts(arg)
     else:
         yield node
 
@@ -392,47 +355,3 @@ def unqualified(node) -> str:
     return RawStream()(expression)
 
 
-def _sql_expression(text_sql: str) -> str:
-    from pglast import parse_sql
-
-    [raw] = parse_sql(f"SELECT {text_sql}")
-    return unqualified(raw.stmt.targetList[0].val)
-
-
-def _predicate_terms(text_sql: str) -> frozenset[str]:
-    from pglast import parse_sql
-
-    [raw] = parse_sql(f"SELECT 1 WHERE {text_sql}")
-    return frozenset(unqualified(t) for t in _conjuncts(raw.stmt.whereClause))
-
-
-def model_indexes(metadata: "MetaData") -> dict[str, list[IndexShape]]:
-    """table -> its indexes as the models declare them (primary key and unique constraints too)."""
-    from sqlalchemy import Column, UniqueConstraint
-    from sqlalchemy.dialects import postgresql
-
-    dialect = postgresql.dialect()
-    found: dict[str, list[IndexShape]] = {}
-    for table in metadata.tables.values():
-        shapes = found.setdefault(table.name, [])
-        if table.primary_key.columns:
-            keys = tuple(c.name for c in table.primary_key.columns)
-            shapes.append(IndexShape(table.primary_key.name or f"{table.name}_pkey", table.name, keys, "btree", unique=True))
-        for constraint in table.constraints:
-            if isinstance(constraint, UniqueConstraint) and constraint.columns:
-                keys = tuple(c.name for c in constraint.columns)
-                shapes.append(IndexShape(str(constraint.name or f"{table.name}_{'_'.join(keys)}_key"), table.name, keys, "btree", unique=True))
-        for index in table.indexes:
-            keys = tuple(
-                e.name if isinstance(e, Column) else _sql_expression(str(e.compile(dialect=dialect, compile_kwargs={"literal_binds": True})))
-                for e in index.expressions
-            )
-            options = index.dialect_options["postgresql"]
-            where = options.get("where")
-            predicate = (
-                _predicate_terms(str(where.compile(dialect=dialect, compile_kwargs={"literal_binds": True})))
-                if where is not None
-                else frozenset()
-            )
-            shapes.append(IndexShape(str(index.name), table.name, keys, (options.get("using") or "btree").lower(), predicate, bool(index.unique)))
-    return found

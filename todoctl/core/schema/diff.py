@@ -1,6 +1,6 @@
 """`schema diff`: the models, the migration history and the live database, compared.
 
-The classification (core/shared/drift_classify.py) and its words (core/shared/drift.py) are
+The classification (core/migrate/classify.py) and its words (core/drift/vocabulary.py) are
 shared with `migrate status` and `migrate check`. Against the models (the default) a database at head is compared with the
 models, and a difference only says that they disagree; a database behind its history or at
 an unknown revision is reported as that and not compared (its missing columns are pending
@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from todoctl.core.shared import drift, drift_classify
-from todoctl.core.shared.drift import (  # noqa: F401  (the vocabulary, re-exported for callers of schema_diff)
+import todoctl.core.drift.vocabulary as drift
+from todoctl.core.drift.vocabulary import (  # noqa: F401  (the vocabulary, re-exported for callers of schema_diff)
     BEHIND_HISTORY,
     CHANGED_BY_HAND,
     HINTS,
@@ -24,15 +24,17 @@ from todoctl.core.shared.drift import (  # noqa: F401  (the vocabulary, re-expor
     UNKNOWN_REVISION,
     SchemaDifference,
 )
+import todoctl.core.migrate.classify as drift_classify
 from todoctl.db.url import DatabaseURL
+from todoctl.results import human_only
 
 
 @dataclass
 class SchemaDiff:
-    database: str
+    database: str = human_only()
     against: str  # "models" | "history"
     current: list[str]
-    head: str
+    heads: list[str]
     differences: list[SchemaDifference]
     notes: list[str] = field(default_factory=list)
 
@@ -48,8 +50,7 @@ class SchemaDiff:
 
 
 def _diff(url: DatabaseURL, against: str, found: drift_classify.Classification) -> SchemaDiff:
-    head = ", ".join(found.status.heads) or "base"
-    return SchemaDiff(url.display, against, found.status.current, head, found.differences, found.notes)
+    return SchemaDiff(url.display, against, found.status.current, list(found.status.heads), found.differences, found.notes)
 
 
 def against_models(url: DatabaseURL, *, migrations: Path | str | None = None) -> SchemaDiff:

@@ -15,11 +15,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from todoctl.core.shared import catalog
-from todoctl.core.shared.catalog_details import SCHEMA, foreign_keys, index_details
-from todoctl.core.shared.revision_gate import require_head
+import todoctl.core.catalog.snapshot as catalog
+from todoctl.core.catalog.details import SCHEMA, foreign_keys, index_details
+from todoctl.core.safety.revision_gate import require_head
 from todoctl.db.engine import connection
 from todoctl.db.url import DatabaseURL
+from todoctl.results import human_only
 
 _PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Mermaid attribute types are one word: letters, digits, - _ [ ] ( ) . and commas.
@@ -73,7 +74,7 @@ class Relation:
 
 @dataclass
 class ErDiagram:
-    database: str
+    database: str = human_only()
     entities: list[Entity]
     relations: list[Relation]
 
@@ -151,7 +152,7 @@ def _text(text: str) -> str:
     return text
 
 
-def erd(url: DatabaseURL, *, schema: str = SCHEMA) -> ErDiagram:
+def erd(url: DatabaseURL, *, schema: str | None = SCHEMA) -> ErDiagram:
     """The app's tables (not alembic_version or todoctl_*) and their foreign keys."""
     with connection(url) as conn:
         # A diagram of a half-migrated schema would document tables the app does not have.

@@ -25,13 +25,14 @@ from todoctl.db import embedded
 from todoctl.db.engine import connect_timeout, explain_connect_failure
 from todoctl.db.url import DatabaseURL, mask
 from todoctl.errors import ExitCode, TodoctlError, usage_error
+from todoctl.results import human_only
 
 DUMP_TIMEOUT_SECONDS = 300
 
 
 @dataclass
 class SchemaDump:
-    database: str
+    database: str = human_only()
     pg_dump: str  # the binary that ran
     pg_dump_version: str
     tables: list[str]  # the -t patterns given; empty: the whole schema

@@ -12,8 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
-from todoctl.core.seed.pools import COPY_SIGNATURE, COPY_TRAILER
-from todoctl.core.seed.rows import COLUMNS
+from todoctl.core.seed.values import COPY_SIGNATURE, COPY_TRAILER
 from todoctl.db.url import DatabaseURL, mask
 from todoctl.errors import ExitCode, TodoctlError, connection_error
 
@@ -21,9 +20,6 @@ if TYPE_CHECKING:
     import psycopg
 
 LOCK_TIMEOUT = "5s"
-
-# Fingerprinted columns: everything the seed writes (search_vector is derived from them).
-FINGERPRINT_COLUMNS = COLUMNS
 
 
 @contextmanager
@@ -81,62 +77,117 @@ def database_errors(url: DatabaseURL, doing: str) -> Iterator[None]:
 # ---------------------------------------------------------------- checks before loading
 
 
-def missing_schema(conn: "psycopg.Connection") -> list[str]:
-    """App tables or columns the seed writes that are not in the database."""
+def missing_schema(conn: "psycopg.Connection", plan) -> list[str]:
+    """Tables or columns the seed writes that are not in the database."""
+    # By the schema-qualified name the seed writes to, not the bare one (``shop.order`` is not
+    # ``public.order``).
     rows = conn.execute(
-        "SELECT table_name, column_name FROM information_schema.columns "
-        "WHERE table_schema = current_schema() AND table_name = ANY(%s)",
-        (list(COLUMNS),),
+        "SELECT t, a.attname FROM unnest(%s::text[]) t JOIN pg_attribute a ON a.attrelid = to_regclass(t) "
+        "WHERE a.attnum > 0 AND NOT a.attisdropped",
+        ([t.table.quoted for t in plan.tables.values()],),
     ).fetchall()
     present = {(t, c) for t, c in rows}
+    tables_present = {t for t, _ in present}
     missing = []
-    for table, columns in COLUMNS.items():
-        if not any(t == table for t, _ in present):
-            missing.append(table)
+    for table in plan.tables.values():
+        if table.table.quoted not in tables_present:
+            missing.append(table.table.key)
             continue
-        missing += [f"{table}.{c}" for c in columns if (table, c) not in present]
+        missing += [f"{table.table.key}.{c.name}" for c in table.written if (table.table.quoted, c.name) not in present]
     return missing
 
 
-def lock_tables(conn: "psycopg.Connection") -> None:
+def lock_tables(conn: "psycopg.Connection", plan) -> None:
     conn.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-    conn.execute(f"LOCK TABLE {', '.join(COLUMNS)} IN ACCESS EXCLUSIVE MODE")
+    conn.execute(f"LOCK TABLE {', '.join(t.table.quoted for t in plan.tables.values())} IN ACCESS EXCLUSIVE MODE")
     conn.execute("SET LOCAL lock_timeout = 0")
 
 
-def tables_with_rows(conn: "psycopg.Connection") -> list[str]:
-    return [t for t in COLUMNS if conn.execute(f"SELECT EXISTS (SELECT FROM {t})").fetchone()[0]]
+def tables_with_rows(conn: "psycopg.Connection", plan) -> list[str]:
+    return [t.name for t in plan.tables.values() if conn.execute(f"SELECT EXISTS (SELECT FROM {t.table.quoted})").fetchone()[0]]
 
 
-def truncate(conn: "psycopg.Connection") -> None:
-    conn.execute(f"TRUNCATE {', '.join(COLUMNS)}")
+def truncate(conn: "psycopg.Connection", plan) -> None:
+    conn.execute(f"TRUNCATE {', '.join(t.table.quoted for t in plan.tables.values())}")
 
 
-def last_email_number(conn: "psycopg.Connection") -> int:
-    """The highest N among emails shaped like the seed's (``first.last.N@example.*``)."""
-    row = conn.execute(
-        r"SELECT max((substring(email from '\.([0-9]{1,12})@example\.(?:com|org|net)$'))::bigint) FROM users"
-    ).fetchone()
-    return int(row[0] or 0)
+def offsets(conn: "psycopg.Connection", plan):
+    """What an append continues from: each table's rows, and its integer keys' largest values."""
+    import todoctl.core.seed.key_generators as kg
+    from todoctl.core.seed.rows import Offsets
+
+    out = Offsets()
+    for table in plan.tables.values():
+        out.rows[table.key] = int(conn.execute(f"SELECT count(*) FROM {table.table.quoted}").fetchone()[0])
+        for column in table.written:
+            if isinstance(column.gen, kg.KeyInteger):
+                value = conn.execute(f"SELECT max({column.column.quoted}) FROM {table.table.quoted}").fetchone()[0]
+                out.keys[(table.key, column.name)] = int(value or 0)
+    return out
+
+
+def element_types(conn: "psycopg.Connection", plan) -> dict[tuple[str, str], int]:
+    """The element type of each array column the seed writes (binary arrays name it)."""
+    wanted = [(t, c) for t in plan.tables.values() for c in t.written if c.column.kind == "array"]
+    out = {}
+    for table, column in wanted:
+        row = conn.execute(
+            "SELECT t.typelem FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+            "WHERE a.attrelid = %s::regclass AND a.attname = %s",
+            (table.table.quoted, column.name),
+        ).fetchone()
+        out[(table.key, column.name)] = int(row[0]) if row else 0
+    return out
+
+
+def converter(conn: "psycopg.Connection"):
+    """``convert(column, texts) -> [binary field]``: values of any type, encoded by the server."""
+
+    def convert(column, texts: list[str]) -> list[bytes]:
+        out = []
+        with conn.cursor(binary=True) as cursor:
+            for text in texts:
+                cursor.execute(f"SELECT %s::text::{column.sql_type}", (text,))
+                value = cursor.pgresult.get_value(0, 0)
+                out.append(len(value).to_bytes(4, "big") + bytes(value))
+        return out
+
+    return convert
+
+
+def advance_sequences(conn: "psycopg.Connection", plan, offsets) -> None:
+    """Identity and serial columns: the sequence moves past the values the seed drew, so the
+    app's next insert does not collide with a seeded row."""
+    import todoctl.core.seed.key_generators as kg
+
+    for table in plan.tables.values():
+        for column in table.written:
+            if isinstance(column.gen, kg.KeyInteger) and table.count:
+                last = offsets.keys.get((table.key, column.name), 0) + table.count
+                conn.execute(
+                    "SELECT setval(s, %s) FROM pg_get_serial_sequence(%s, %s) s WHERE s IS NOT NULL",
+                    (last, table.table.quoted, column.name),
+                )
 
 
 # ---------------------------------------------------------------- COPY
 
 
-def copy_rows(conn: "psycopg.Connection", table: str, chunks, progress=None, total=0) -> int:
-    """Stream binary COPY chunks into ``table``; return the number of rows. ``total`` (a number,
-    or a function giving it once the first chunk is in) is passed on to ``progress``."""
-    statement = f"COPY {table} ({', '.join(COLUMNS[table])}) FROM STDIN (FORMAT BINARY)"
+def copy_rows(conn: "psycopg.Connection", table, chunks, progress=None, total=0) -> int:
+    """Stream binary COPY chunks into ``table`` (a TablePlan); return the number of rows.
+    ``total`` (a number, or a function giving it) is passed on to ``progress``."""
+    columns = ", ".join(c.column.quoted for c in table.written)
+    statement = f"COPY {table.table.quoted} ({columns}) FROM STDIN (FORMAT BINARY)"
     done = 0
     with conn.cursor() as cursor, cursor.copy(statement) as copy:
         copy.write(COPY_SIGNATURE)
         if progress is not None:
-            progress(table, 0, total() if callable(total) else total)
+            progress(table.name, 0, total() if callable(total) else total)
         for data, rows in chunks:
             copy.write(data)
             done += rows
             if progress is not None:
-                progress(table, done, total() if callable(total) else total)
+                progress(table.name, done, total() if callable(total) else total)
         copy.write(COPY_TRAILER)
     return done
 
@@ -165,15 +216,20 @@ class Deferred:
         return [step.statement for step in self.steps]
 
 
-def defer_indexes(conn: "psycopg.Connection", *, keys: bool = False, keep: frozenset[str] = frozenset()) -> Deferred:
+def defer_indexes(conn: "psycopg.Connection", plan, *, keys: bool = False, keep: frozenset[str] = frozenset()) -> Deferred:
     """Drop the app tables' foreign keys and secondary indexes (and, with ``keys``, primary
     keys and unique indexes too), remembering their exact definitions from the catalog.
     Indexes named in ``keep`` stay (maintained row by row during the COPY)."""
-    oids = [r[0] for r in conn.execute("SELECT to_regclass(t)::oid FROM unnest(%s::text[]) t", (list(COLUMNS),))]
+    found = conn.execute(
+        "SELECT t, to_regclass(t)::oid FROM unnest(%s::text[]) t", ([t.table.quoted for t in plan.tables.values()],)
+    ).fetchall()
+    by_quoted = {t.table.quoted: t.key for t in plan.tables.values()}
+    table_of_oid = {oid: by_quoted[name] for name, oid in found}
+    oids = list(table_of_oid)
     kinds = ["f", "p", "u"] if keys else ["f"]
     constraints = conn.execute(
         "SELECT conrelid::regclass::text, quote_ident(conname), pg_get_constraintdef(oid), contype, "
-        "coalesce(confrelid::regclass::text, '') "
+        "coalesce(confrelid::regclass::text, ''), conrelid::oid, confrelid::oid "
         "FROM pg_constraint WHERE contype = ANY(%s) "
         # Foreign keys of other tables that point at an app table's key must go (and come back) too.
         "AND (conrelid = ANY(%s) OR (%s AND contype = 'f' AND confrelid = ANY(%s))) "
@@ -181,7 +237,7 @@ def defer_indexes(conn: "psycopg.Connection", *, keys: bool = False, keep: froze
         (kinds, oids, keys, oids),
     ).fetchall()
     indexes = conn.execute(
-        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid), i.indrelid::regclass::text FROM pg_index i "
+        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid), i.indrelid::oid FROM pg_index i "
         "WHERE i.indrelid = ANY(%s) AND (%s OR NOT i.indisunique) "
         "AND NOT EXISTS (SELECT FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x')) "
         "AND NOT i.indexrelid::regclass::text = ANY(%s) "
@@ -189,16 +245,18 @@ def defer_indexes(conn: "psycopg.Connection", *, keys: bool = False, keep: froze
         (oids, keys, sorted(keep)),
     ).fetchall()
 
-    def needs(*tables: str) -> frozenset[str]:
-        return frozenset(t for t in tables if t in COLUMNS)
+    def needs(*oids_: int) -> frozenset[str]:
+        return frozenset(table_of_oid[o] for o in oids_ if o in table_of_oid)
 
-    drops = [f"ALTER TABLE {table} DROP CONSTRAINT {name}" for table, name, _, _, _ in constraints]
+    drops = [f"ALTER TABLE {row[0]} DROP CONSTRAINT {row[1]}" for row in constraints]
     drops += [f"DROP INDEX {name}" for name, _, _ in indexes]
     # Keys and indexes first, foreign keys last (they need the referenced keys back).
-    steps = [Restore(f"ALTER TABLE {t} ADD CONSTRAINT {n} {d}", needs(t)) for t, n, d, kind, _ in constraints if kind != "f"]
-    steps += [Restore(definition, needs(table)) for _, definition, table in indexes]
+    steps = [Restore(f"ALTER TABLE {t} ADD CONSTRAINT {n} {d}", needs(oid)) for t, n, d, kind, _, oid, _ in constraints if kind != "f"]
+    steps += [Restore(definition, needs(oid)) for _, definition, oid in indexes]
     steps += [
-        Restore(f"ALTER TABLE {t} ADD CONSTRAINT {n} {d}", needs(t, ref)) for t, n, d, kind, ref in constraints if kind == "f"
+        Restore(f"ALTER TABLE {t} ADD CONSTRAINT {n} {d}", needs(oid, ref))
+        for t, n, d, kind, _, oid, ref in constraints
+        if kind == "f"
     ]
     for statement in drops:
         conn.execute(statement)
@@ -217,15 +275,35 @@ def restore_indexes(conn: "psycopg.Connection", steps: list[Restore], progress=N
     return done
 
 
-def analyze(conn: "psycopg.Connection", tables=COLUMNS) -> None:
+def analyze(conn: "psycopg.Connection", tables) -> None:
     """Fresh planner statistics, so EXPLAIN right after a seed shows realistic plans."""
-    conn.execute(f"ANALYZE {', '.join(tables)}")
+    conn.execute(f"ANALYZE {', '.join(t.table.quoted for t in tables)}")
 
 
 # ---------------------------------------------------------------- fingerprint
 
 
-def fingerprint(conn: "psycopg.Connection") -> str:
+def fingerprinted(schema) -> dict[str, tuple[str, list[str]]]:
+    """Per table (in load order, by its MetaData key: ``shop.order`` and ``order`` are two): its
+    quoted name and the quoted columns the fingerprint hashes: every column but those the server
+    generates, from the models alone (no profile needed)."""
+    return {
+        table.key: (table.quoted, [_hashable(c) for c in table.columns.values() if not c.generated])
+        for table in schema.tables.values()
+    }
+
+
+def _hashable(column) -> str:
+    """The column as hash_record_extended takes it, the same in every database: json (and types
+    the seed does not know, such as point) have no hash function, and an enum's hash is that of
+    its label's OID, which each database assigns anew: their text is hashed instead."""
+    item = column.item.kind if column.item is not None else None
+    if column.kind in ("json", "enum", None) or item in ("json", "enum"):
+        return f"{column.quoted}::text"
+    return column.quoted
+
+
+def fingerprint(conn: "psycopg.Connection", schema) -> str:
     """A content hash of the app tables that ignores row order and physical layout.
 
     Per table: the row count and the sum of every row's 64-bit hash (a sum does not depend on
@@ -233,21 +311,21 @@ def fingerprint(conn: "psycopg.Connection") -> str:
     function (the stable ones hash partitioning relies on): no text rendering, so neither the
     session's TimeZone nor DateStyle matters, and it is several times cheaper than md5 of text.
     """
-    return combine({table: table_fingerprint(conn, table) for table in FINGERPRINT_COLUMNS})
+    tables = fingerprinted(schema)
+    return combine({name: table_fingerprint(conn, name, quoted, columns) for name, (quoted, columns) in tables.items()}, list(tables))
 
 
-def table_fingerprint(conn: "psycopg.Connection", table: str) -> str:
+def table_fingerprint(conn: "psycopg.Connection", name: str, quoted: str, columns: list[str]) -> str:
     """One table's part of the fingerprint: its row count and the sum of its rows' hashes."""
-    columns = FINGERPRINT_COLUMNS[table]
     count, total = conn.execute(
-        f"SELECT count(*), coalesce(sum(hash_record_extended(ROW({', '.join(columns)}), 0)), 0) FROM {table}"
+        f"SELECT count(*), coalesce(sum(hash_record_extended(ROW({', '.join(columns)}), 0)), 0) FROM {quoted}"
     ).fetchone()
-    return f"{table}:{count}:{total};"
+    return f"{name}:{count}:{total};"
 
 
-def combine(parts: dict[str, str]) -> str:
+def combine(parts: dict[str, str], order: list[str]) -> str:
     """The fingerprint from every table's part, in table order (parts may be computed in any order)."""
     digest = hashlib.sha256()
-    for table in FINGERPRINT_COLUMNS:
+    for table in order:
         digest.update(parts[table].encode())
     return digest.hexdigest()[:32]

@@ -19,20 +19,23 @@ import os
 import queue
 import tempfile
 import threading
+import time
 from typing import Iterator
 
-from todoctl.core.seed.rows import COLUMNS
-
-# Task-tag links are spooled to disk beyond this, keeping memory flat on big loads.
-SPOOL_IN_MEMORY_BYTES = 1024 * 1024
 # Encoded rows drawn ahead of the COPY (about 20,000 tasks): enough to keep drawing through the
 # early tables' index builds, little beside the 150 MB budget.
 AHEAD_BYTES = 4 * 1024 * 1024
-# Chunks drawn further ahead are written to a temporary file, up to this much (the load profile
-# draws about 190 MB of tasks).
+# Chunks drawn further ahead are written to a temporary file, up to this much (the Todo app's
+# load profile draws about 190 MB of tasks).
 SPILL_BYTES = 512 * 1024 * 1024
 
 _END = object()  # end of one table's chunks
+# How long close() waits for the thread once told to stop. Drawing checks the stop between chunks,
+# so it ends at once; a hook that never returns is abandoned (the thread is a daemon and holds no
+# connection), rather than hanging the command.
+STOP_SECONDS = 10.0
+# How often a wait between the threads looks whether the other side is still there.
+POLL_SECONDS = 0.1
 
 
 class _Failed:
@@ -41,9 +44,9 @@ class _Failed:
 
 
 class Producer:
-    """Draws every table's COPY chunks, in ``COLUMNS`` order, on a daemon thread.
+    """Draws every table's COPY chunks, in the run's table order, on a daemon thread.
 
-        with Producer(gen) as rows:
+        with Producer(run) as rows:
             for data, count in rows.chunks("users"): ...
     """
 
@@ -66,18 +69,29 @@ class Producer:
         self.close()
 
     def close(self) -> None:
-        """Stop drawing (on an error or Ctrl-C in the main thread) and wait for the thread."""
+        """Stop drawing (on an error or Ctrl-C in the main thread) and wait, at most
+        ``STOP_SECONDS``, for the thread; a thread waiting for the run (its pools, ``bind``) is
+        woken by ``stop``."""
         self._stop.set()
-        while self._thread.is_alive():
+        stop = getattr(self.gen, "stop", None)
+        if stop is not None:
+            stop()
+        deadline = time.monotonic() + STOP_SECONDS
+        while self._thread.is_alive() and time.monotonic() < deadline:
             self._drain()
             self._thread.join(timeout=0.05)
-        if self._spill is not None:
+        if self._spill is not None and not self._thread.is_alive():
             self._spill.close()
 
     def chunks(self, table: str) -> Iterator[tuple[bytes, int]]:
         """The chunks of ``table``, as the thread draws them; its error is raised here."""
         while True:
-            item = self._queue.get()
+            try:
+                item = self._queue.get(timeout=POLL_SECONDS)
+            except queue.Empty:
+                if self._thread.is_alive() or not self._queue.empty():
+                    continue
+                raise RuntimeError("the seed's drawing thread ended without its rows or its error") from None
             if item is _END:
                 return
             if isinstance(item, _Failed):
@@ -93,22 +107,13 @@ class Producer:
 
     def _run(self) -> None:
         try:
-            with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES) as links:
-                for table in COLUMNS:
-                    for data, rows in self._source(table, links):
-                        if not self._put(data, rows):
-                            return
-                    self._queue.put(_END)
+            for table in self.gen.tables:
+                for data, rows in self.gen.rows(table):
+                    if not self._put(data, rows):
+                        return
+                self._queue.put(_END)
         except BaseException as exc:  # handed to the main thread, which raises it
             self._queue.put(_Failed(exc))
-
-    def _source(self, table: str, links) -> Iterator[tuple[bytes, int]]:
-        if table == "task_tags":
-            links.seek(0)
-            return _spooled(links)
-        if table == "tasks":
-            return self.gen.tasks(links)
-        return getattr(self.gen, table)()
 
     def _put(self, data: bytes, rows: int) -> bool:
         permits = min(self._permits, max(1, len(data) // (64 * 1024)))
@@ -155,14 +160,3 @@ class Producer:
         except queue.Empty:
             pass
 
-
-def _spooled(spool, block: int = 1 << 20) -> Iterator[tuple[bytes, int]]:
-    """Read back the spooled task_tags rows in ~1 MiB blocks (rows are 42 bytes each)."""
-    from todoctl.core.seed.rows.task_tags import ROW_BYTES as row
-
-    block -= block % row
-    while True:
-        data = spool.read(block)
-        if not data:
-            return
-        yield data, len(data) // row

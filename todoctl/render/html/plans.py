@@ -140,7 +140,7 @@ def explain_page(result: ExplainResult) -> str:
         ("planning", f"{_ms(result.planning_ms)} ms" if result.planning_ms is not None else ""),
         ("execution", f"{_ms(result.execution_ms)} ms" if result.execution_ms is not None else ""),
         ("runs", f"{runs} (min {_ms(result.min_ms)} ms, median {_ms(result.median_ms)} ms)" if runs > 1 else ""),
-        ("statement_timeout", result.timeout),
+        ("statement_timeout", f"{result.timeout_ms / 1000:g}s"),
         ("stale statistics", ", ".join(result.stale_tables)),
         ("generated", _generated()),
     ]

@@ -1,7 +1,7 @@
 """shelf's tables, on the global ``SQLModel.metadata`` as most SQLModel apps have them."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: SQLModel reads the relationship annotations
+# (list["Loan"]) at class creation, and a string for the whole annotation breaks the mappers.
 import enum
 from datetime import date, datetime, timezone
 from decimal import Decimal

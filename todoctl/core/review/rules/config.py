@@ -1,72 +1,69 @@
-"""Review rules: the app's connection settings, as ``todoctl.app.AppSettings`` reads them.
+"""Review rules: the app's connection pool, as the app's own engine (``engine`` in ``[tool.todoctl]``)
+is configured (core/app_engine.py reads it without connecting).
 
-The settings are read from the review's environment (process environment over ``.env``) with the
-app's own parser, so the review judges exactly what the app would run with. ``DATABASE_URL`` is
-left to the security rules (ssl-required, hardcoded-credentials).
+- pool-size (warning): a QueuePool keeping fewer than 5 connections (``pool_size``), or able to
+  open more than 50 at once (``pool_size + max_overflow``; ``max_overflow=-1`` has no limit).
+- pool-recycle (warning): ``pool_recycle`` under 60 seconds.
+- query-timeout (warning): the engine sets no ``statement_timeout`` (its connect arguments' startup
+  options) and, live, a session through the app's pool on this database gets none either (the
+  role's, the database's or the server's setting, or what the engine's own listeners set). Offline,
+  the engine's arguments alone decide.
 
-- pool-size (warning): ``DB_POOL_MIN`` (SQLAlchemy's pool_size: connections kept open) under 5, or
-  ``DB_POOL_MAX`` (the most the app opens) over 50.
-- pool-recycle (warning): ``DB_POOL_RECYCLE`` under 60 seconds.
-- query-timeout (warning): ``DB_QUERY_TIMEOUT=0`` and, live, no ``statement_timeout`` that a new
-  session of the reviewing role on this database starts with (the configuration file, ``ALTER
-  DATABASE``/``ALTER ROLE ... SET``, or the URL's ``options``). Offline, 0 alone is a finding.
+Without ``engine`` in ``[tool.todoctl]`` each rule is listed as skipped, with why: todoctl judges
+the app's pool, never its own.
 """
 
 from __future__ import annotations
 
 from typing import Iterator
 
-from todoctl.core.review.engine import Finding, ReviewContext, rule
+from todoctl.core.review.registry import Finding, ReviewContext, rule
 
 POOL_MIN_FLOOR = 5
 POOL_MAX_CEILING = 50
 RECYCLE_FLOOR_S = 60
 
 
-def _settings(ctx: ReviewContext):
-    """``(AppSettings, None)`` or ``(None, the app's own error message)``."""
-    from todoctl.todo.db import AppSettings
-
-    try:
-        return AppSettings.from_env(ctx.environ, ignore=("DATABASE_URL",)), None
-    except ValueError as exc:
-        return None, str(exc)
+def _app(ctx: ReviewContext):
+    app = ctx.app_engine()
+    if app is None:
+        ctx.skip(ctx.engine_skipped())
+    return app
 
 
-def _where(settings, name: str, variable: str) -> str:
-    source = settings.sources.get(name, "default")
-    return variable if source != "default" else f"{variable} (default)"
+def _where(app) -> str:
+    return f"engine {app.ref}"
 
 
 @rule(
     "pool-size",
     "warning",
-    f"app pool too small (DB_POOL_MIN < {POOL_MIN_FLOOR}) or too large (DB_POOL_MAX > {POOL_MAX_CEILING})",
+    f"app pool too small (pool_size < {POOL_MIN_FLOOR}) or too large (more than {POOL_MAX_CEILING} connections)",
     why="too few kept connections pay a connection setup on every burst; too many exhaust the server's connection slots",
 )
 def pool_size(ctx: ReviewContext) -> Iterator[Finding]:
-    settings, error = _settings(ctx)
-    if settings is None:
-        yield Finding(
-            "pool-size",
-            "environment",
-            f"the app's database settings do not load: {error}",
-            "fix the variable named; the app would refuse to start with it",
-        )
+    app = _app(ctx)
+    if app is None:
         return
-    if settings.pool_min < POOL_MIN_FLOOR:
+    facts = app.facts
+    if facts.pool_size is None:
+        return  # NullPool, StaticPool...: no pool size to judge
+    if facts.pool_size < POOL_MIN_FLOOR:
         yield Finding(
             "pool-size",
-            _where(settings, "pool_min", "DB_POOL_MIN"),
-            f"DB_POOL_MIN={settings.pool_min} keeps fewer than {POOL_MIN_FLOOR} connections open",
-            f"set DB_POOL_MIN={POOL_MIN_FLOOR} or more (connections kept open between requests)",
+            _where(app),
+            f"the app's {facts.pool_class} keeps {facts.pool_size} connection(s) open (pool_size), fewer than {POOL_MIN_FLOOR}",
+            f"create_engine(..., pool_size={POOL_MIN_FLOOR}) or more (connections kept open between requests)",
         )
-    if settings.pool_max > POOL_MAX_CEILING:
+    if facts.pool_max is None or facts.pool_max > POOL_MAX_CEILING:
+        most = "any number of" if facts.pool_max is None else f"{facts.pool_max}"
         yield Finding(
             "pool-size",
-            _where(settings, "pool_max", "DB_POOL_MAX"),
-            f"DB_POOL_MAX={settings.pool_max} lets one app process open more than {POOL_MAX_CEILING} connections",
-            f"set DB_POOL_MAX={POOL_MAX_CEILING} or less, and put a pooler (Neon's -pooler URL, PgBouncer) in front for more clients",
+            _where(app),
+            f"the app's pool can open {most} connections at once (pool_size {facts.pool_size} + max_overflow "
+            f"{'unbounded' if facts.max_overflow is None else facts.max_overflow}), more than {POOL_MAX_CEILING}",
+            f"keep pool_size + max_overflow at {POOL_MAX_CEILING} or less per process, and put a pooler (Neon's -pooler "
+            "URL, PgBouncer) in front for more clients",
         )
 
 
@@ -77,47 +74,57 @@ def pool_size(ctx: ReviewContext) -> Iterator[Finding]:
     why="a connection replaced every few seconds pays a new TCP/TLS handshake and authentication each time",
 )
 def pool_recycle(ctx: ReviewContext) -> Iterator[Finding]:
-    settings, _ = _settings(ctx)  # an unreadable setting is reported once, by pool-size
-    if settings is not None and settings.pool_recycle < RECYCLE_FLOOR_S:
+    app = _app(ctx)
+    if app is not None and app.facts.pool_recycle is not None and app.facts.pool_recycle < RECYCLE_FLOOR_S:
         yield Finding(
             "pool-recycle",
-            _where(settings, "pool_recycle", "DB_POOL_RECYCLE"),
-            f"DB_POOL_RECYCLE={settings.pool_recycle} s replaces every connection within a minute",
-            "set DB_POOL_RECYCLE=3600 (an hour; below the server's or proxy's idle timeout if it has one)",
+            _where(app),
+            f"pool_recycle={app.facts.pool_recycle} s replaces every connection within a minute",
+            "create_engine(..., pool_recycle=3600) (an hour; below the server's or proxy's idle timeout if it has one)",
         )
 
 
 @rule(
     "query-timeout",
     "warning",
-    "no query timeout (neither DB_QUERY_TIMEOUT nor a role or database statement_timeout)",
+    "no query timeout (neither the app's engine nor the role, database or server sets statement_timeout)",
     why="without a statement timeout one runaway query holds a connection and its locks until someone kills it",
+    live_part="the statement_timeout a session through the app's pool gets on this database",
 )
 def query_timeout(ctx: ReviewContext) -> Iterator[Finding]:
-    settings, _ = _settings(ctx)
-    if settings is None or settings.query_timeout > 0:
+    app = _app(ctx)
+    if app is None or app.facts.timeout("statement_timeout"):
         return
-    hint = "set DB_QUERY_TIMEOUT=30 (seconds), or ALTER ROLE <app role> SET statement_timeout = '30s'"
+    hint = (
+        "create_engine(..., connect_args={\"options\": \"-c statement_timeout=30s\"}), "
+        "or ALTER ROLE <app role> SET statement_timeout = '30s'"
+    )
     if ctx.offline:
         yield Finding(
             "query-timeout",
-            _where(settings, "query_timeout", "DB_QUERY_TIMEOUT"),
-            "DB_QUERY_TIMEOUT=0 turns the app's statement_timeout off (a server-side timeout was not checked: --offline)",
+            _where(app),
+            "the app's engine sets no statement_timeout (a server-side one was not checked: --offline)",
             hint,
         )
         return
-    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
 
-    # reset_val, not setting: the review's own connection runs under SET LOCAL statement_timeout;
-    # what RESET returns to is what the role, database, configuration or URL options give the app.
-    (setting,) = ctx.connection().execute(
-        text("SELECT reset_val FROM pg_settings WHERE name = 'statement_timeout'")
-    ).one()
-    if setting != "0":
-        return  # the role, the database, the server's configuration or the URL's options set one
+    import todoctl.core.app_engine as app_engine
+    from todoctl.db.url import mask
+
+    try:
+        with app_engine.on_target(app, ctx.url, application_name="todoctl review") as engine:
+            settings = app_engine.session_settings(engine)
+    except DBAPIError as exc:
+        lines = mask(str(exc.orig or exc)).strip().splitlines()
+        ctx.skip(f"no session through the app's pool on this database: {lines[0] if lines else type(exc).__name__}")
+        return
+    if settings.statement_timeout != "0":
+        return  # the role, the database, the server's configuration or the engine's listeners set one
     yield Finding(
         "query-timeout",
-        _where(settings, "query_timeout", "DB_QUERY_TIMEOUT"),
-        "DB_QUERY_TIMEOUT=0 and the server sets no statement_timeout for this role and database",
+        _where(app),
+        "the app's engine sets no statement_timeout, and a session through it on this database gets none "
+        "from the role, the database or the server",
         hint,
     )

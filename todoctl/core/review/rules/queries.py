@@ -1,10 +1,6 @@
-"""Review rules: the app's SQL — how it is built, whom it reads, what serves it.
+"""Review rules: the app's named queries — whom they read, what serves them (sql_injection.py: how
+the app builds its SQL).
 
-- sql-injection (critical): SQL built from strings in the app's own modules (``APP_FILES``): bandit's
-  B608 (hardcoded_sql_expressions) plus an ``ast`` check for ``text()``, ``literal_column()``,
-  ``execute()`` and ``exec_driver_sql()`` given an f-string, ``%``/``+`` concatenation or
-  ``.format()``. Interpolating ``int(...)``/``float(...)`` is allowed: a number cannot carry SQL.
-  todoctl's own tooling (``todoctl/core``, ``todoctl/cli``) is not the app and is not in scope.
 - query-user-scope (critical): a named query reading a user-owned table (one with a ``user_id``
   column) must compare some user-owned table's ``user_id`` with a parameter (in WHERE or a JOIN's
   ON), unless its registry entry says ``cross_user=True``. Filtering by a parent's id (``list_id``)
@@ -26,115 +22,18 @@
 
 from __future__ import annotations
 
-import ast
-import logging
-import warnings
-from pathlib import Path
 from typing import Iterator
 
-from todoctl.core.review.engine import Finding, ReviewContext, rule
-from todoctl.core.review.query_shape import IndexShape, QueryShape, model_indexes, placeholders, shape_of
+from todoctl.core.review.registry import Finding, ReviewContext, rule
+from todoctl.core.review.index_shape import IndexShape, model_indexes
+from todoctl.core.review.query_shape import QueryShape, placeholders, shape_of
+from todoctl.core.sql_names import ident, keys as index_keys
+from todoctl.project import find_table
 
-# The modules the Todo app itself imports (its database layer, its queries, its models).
-APP_FILES = ("todoctl/app.py", "todoctl/queries.py", "todoctl/models.py")
-SQL_SINKS = {"text", "literal_column", "execute", "exec_driver_sql", "executemany"}
-_SAFE_CASTS = {"int", "float"}
 
 
 def _shapes(ctx: ReviewContext) -> list[tuple[object, QueryShape]]:
     return [(named, shape_of(named, ctx.metadata)) for named in ctx.queries.values()]
-
-
-# ---------------------------------------------------------------- sql-injection
-
-
-@rule(
-    "sql-injection",
-    "critical",
-    "SQL built from strings in the app's code or named queries",
-    why="a value pasted into SQL text can rewrite the statement; bound parameters cannot",
-)
-def sql_injection(ctx: ReviewContext) -> Iterator[Finding]:
-    files = [ctx.root / name for name in APP_FILES if (ctx.root / name).is_file()]
-    found: dict[tuple[str, int], str] = {}
-    for path, line in _bandit_b608(files):
-        found.setdefault((ctx.relative(path), line), "builds SQL text from strings (bandit B608)")
-    for path in files:
-        for line, what in _dynamic_sql_calls(path):
-            found.setdefault((ctx.relative(path), line), what)
-    for (location, line), what in sorted(found.items()):
-        source = _line(ctx.root / location, line)
-        yield Finding(
-            "sql-injection",
-            f"{location}:{line}",
-            f"{what}: {source}" if source else what,
-            "pass values as bound parameters (text('... = :name').bindparams(name=value), or select() "
-            "with column objects); never format them into the SQL text",
-        )
-
-
-def _line(path: Path, number: int) -> str:
-    try:
-        text = path.read_text(encoding="utf-8").splitlines()[number - 1].strip()
-    except (OSError, IndexError, UnicodeDecodeError):
-        return ""
-    return text if len(text) <= 100 else text[:99] + "…"
-
-
-def _bandit_b608(files: list[Path]) -> list[tuple[str, int]]:
-    """bandit's hardcoded_sql_expressions test over ``files``: (file, line) per issue."""
-    if not files:
-        return []
-    # bandit logs its progress and its plugin loader warns; core never prints, so both are quiet.
-    log = logging.getLogger("bandit")
-    level, log.level = log.level, logging.CRITICAL + 1
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            from bandit.core import config, manager
-
-            scan = manager.BanditManager(
-                config.BanditConfig(), "file", profile={"include": {"B608"}, "exclude": set()}, quiet=True
-            )
-            scan.discover_files([str(f) for f in files], False)
-            scan.run_tests()
-        return [(issue.fname, issue.lineno) for issue in scan.get_issue_list() if issue.test_id == "B608"]
-    finally:
-        log.level = level
-
-
-def _dynamic_sql_calls(path: Path) -> Iterator[tuple[int, str]]:
-    """``text(f"...")`` and friends: a SQL-taking call whose first argument is built at run time."""
-    try:
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    except (SyntaxError, UnicodeDecodeError, OSError):
-        return
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call) or not node.args:
-            continue
-        name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)
-        if name not in SQL_SINKS:
-            continue
-        how = _built_how(node.args[0])
-        if how:
-            yield node.lineno, f"{name}() is given SQL built with {how}"
-
-
-def _built_how(arg: ast.expr) -> str | None:
-    if isinstance(arg, ast.JoinedStr):
-        unsafe = [v for v in arg.values if isinstance(v, ast.FormattedValue) and not _is_number(v.value)]
-        return "an f-string" if unsafe else None
-    if isinstance(arg, ast.BinOp) and isinstance(arg.op, (ast.Add, ast.Mod)):
-        if isinstance(arg.left, ast.Constant) and isinstance(arg.right, ast.Constant):
-            return None  # "a" "b" split over lines: still a constant
-        return "% formatting" if isinstance(arg.op, ast.Mod) else "+ concatenation"
-    if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute) and arg.func.attr == "format":
-        return ".format()"
-    return None
-
-
-def _is_number(value: ast.expr) -> bool:
-    return isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in _SAFE_CASTS
 
 
 # ---------------------------------------------------------------- query-user-scope
@@ -142,14 +41,14 @@ def _is_number(value: ast.expr) -> bool:
 
 def user_owned(ctx: ReviewContext) -> set[str]:
     """Tables whose rows belong to a user: those with a ``user_id`` column."""
-    return {t.name for t in ctx.metadata.tables.values() if "user_id" in t.c}
+    return {t.key for t in ctx.metadata.tables.values() if "user_id" in t.c}
 
 
 @rule(
     "query-user-scope",
     "critical",
     "named query over user-owned rows without a user_id filter",
-    why="a query that does not pin the user returns other users' rows to whoever calls it",
+    why="a query that does not pin the user returns rows of other people to whoever calls it",
 )
 def query_user_scope(ctx: ReviewContext) -> Iterator[Finding]:
     owned = user_owned(ctx)
@@ -188,7 +87,7 @@ def _scoped_through_parent(shape: QueryShape, owned: set[str], metadata) -> bool
     same parameter) is checked to be the user's."""
     for inner in shape.exists:
         for parent in sorted(set(inner.tables.values()) & owned):
-            pk = [c.name for c in metadata.tables[parent].primary_key.columns]
+            pk = [c.name for c in find_table(metadata, parent).primary_key.columns]
             mine = [c for c in inner.conditions if c.table == parent and c.kind == "eq" and c.param]
             if len(pk) != 1 or not any(c.key == "user_id" for c in mine):
                 continue
@@ -200,9 +99,10 @@ def _scoped_through_parent(shape: QueryShape, owned: set[str], metadata) -> bool
 
 
 def _references(metadata, table: str, column: str, parent: str, parent_column: str) -> bool:
-    col = metadata.tables[table].c.get(column) if table in metadata.tables else None
+    found = find_table(metadata, table)
+    col = found.c.get(column) if found is not None else None
     return col is not None and any(
-        fk.column.table.name == parent and fk.column.name == parent_column for fk in col.foreign_keys
+        fk.column.table.key == parent and fk.column.name == parent_column for fk in col.foreign_keys
     )
 
 
@@ -246,25 +146,31 @@ def query_index(ctx: ReviewContext) -> Iterator[Finding]:
                 continue  # text search has its own check (text-search-index)
             usable = [i for i in indexes.get(condition.table, []) if i.usable_by(shape)]
             eq = shape.eq_keys(condition.table)
+            if any(i.unique and set(i.keys) <= eq for i in usable):
+                continue  # a unique key pinned by =: at most one row, the other terms filter it
             if any(condition.sql in i.predicate for i in usable) or any(_serves(i, condition.key, condition.kind, eq) for i in usable):
                 continue
             keys = sorted(eq - {condition.key}) + [condition.key]
+            sql = f"CREATE INDEX CONCURRENTLY ON {ident(condition.table)} ({index_keys(keys)});"
             yield Finding(
                 "query-index",
                 f"query {named.name}",
                 f"filters {condition.table} on {condition.key} ({condition.operator}) and no index serves it",
-                f"declare Index(..., {', '.join(keys)}) on {condition.table} in todoctl/models.py "
-                f"(equality columns first) and add a migration: CREATE INDEX CONCURRENTLY ON {condition.table} ({', '.join(keys)})",
+                f"declare Index(..., {', '.join(keys)}) on {condition.table} in the models "
+                f"(equality columns first) and add a migration: {sql}",
+                sql=sql,
             )
         sort = _unserved_sort(shape, indexes)
         if sort:
             table, columns, eq = sort
             keys = sorted(eq - set(columns)) + columns
+            sql = f"CREATE INDEX CONCURRENTLY ON {ident(table)} ({index_keys(keys)});"
             yield Finding(
                 "query-index",
                 f"query {named.name}",
                 f"sorts {table} by {', '.join(columns)} and no index gives that order: every matching row is read and sorted",
-                f"CREATE INDEX CONCURRENTLY ON {table} ({', '.join(keys)}) (declare it in todoctl/models.py and a migration)",
+                f"{sql}  (declare it in the models and a migration)",
+                sql=sql,
             )
 
 

@@ -3,7 +3,7 @@
 Critical: fk-missing, fk-delete-rule. Warnings: timestamp-mixed-tz, enum-default, and the
 `schema lint` rules (fk-without-index, no-primary-key, timestamp-without-time-zone,
 duplicate-index, redundant-index, missing-timestamps), whose one implementation is in
-todoctl/core/schema/lint_rules.py. They are warnings: each costs speed, space or operability, none
+todoctl/core/review/lint_rules.py. They are warnings: each costs speed, space or operability, none
 loses or leaks data, so they fail the review only with --strict (and `schema lint`, as before).
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from todoctl.core.review.engine import Finding, ReviewContext, rule
+from todoctl.core.review.registry import Finding, ReviewContext, rule
 from todoctl.core.review.facts import (
     column_location,
     column_tests,
@@ -21,7 +21,8 @@ from todoctl.core.review.facts import (
     model_checks,
     sources_text,
 )
-from todoctl.core.schema import lint_rules
+import todoctl.core.review.lint_rules as lint_rules
+from todoctl.core.sql_names import ident, idents, literal
 
 MODELS = "the models"
 DATABASE = "the database"
@@ -49,18 +50,60 @@ def fk_missing(ctx: ReviewContext) -> Iterator[Finding]:
             for column in table.columns:
                 if column.endswith("_id") and (table.name, column) not in keyed:
                     merge_sources(found, f"{table.name}.{column}", DATABASE)
+    tables = _known_tables(ctx)
     for location, sources in sorted(found.items()):
         table, column = location.split(".", 1)
+        parent = _parent_of(column, tables)
+        if parent is None:
+            sql = ""
+            hint = (
+                f"ForeignKey(\"<parent>.id\", ondelete=...) in the model, and a revision adding the foreign key "
+                f"NOT VALID, then VALIDATE CONSTRAINT; or waive it if {column} holds an outside system's id"
+            )
+        else:
+            parent_table, parent_key = parent
+            name = f"{table}_{column}_fkey"[:63]
+            sql = (
+                f"ALTER TABLE {ident(table)} ADD CONSTRAINT {ident(name)} FOREIGN KEY ({ident(column)}) "
+                f"REFERENCES {ident(parent_table)} ({ident(parent_key)}) ON DELETE RESTRICT NOT VALID; "
+                f"ALTER TABLE {ident(table)} VALIDATE CONSTRAINT {ident(name)};"
+            )
+            hint = (
+                f"ForeignKey(\"{parent_table}.{parent_key}\", ondelete=...) in the model, and a revision: {sql}  "
+                f"(RESTRICT, or CASCADE / SET NULL as a delete of {parent_table} should behave; "
+                f"or waive it if {column} holds an outside system's id)"
+            )
         yield Finding(
             "fk-missing",
             location,
             f"{location} looks like a reference but has no foreign key (in {sources_text(sources)})",
-            f"ForeignKey(\"<parent>.id\", ondelete=...) in the model, and a revision: ALTER TABLE {table} "
-            f"ADD FOREIGN KEY ({column}) REFERENCES <parent> (id) ON DELETE ... NOT VALID, then VALIDATE CONSTRAINT; "
-            f"or waive it if {column} holds an outside system's id",
+            hint,
             table=table,
             subject=column,
+            sql=sql,
         )
+
+
+def _known_tables(ctx: ReviewContext) -> dict[str, list[str]]:
+    """table -> its primary key's columns, from the models and (live) the database."""
+    known = {t.name: [c.name for c in t.primary_key.columns] for t in ctx.metadata.tables.values()}
+    if not ctx.offline:
+        from todoctl.core.review.facts import primary_key_columns
+
+        for table in live_schema(ctx).snap.tables.values():
+            known.setdefault(table.name, primary_key_columns(table))
+    return known
+
+
+def _parent_of(column: str, tables: dict[str, list[str]]) -> tuple[str, str] | None:
+    """The table a ``<name>_id`` column refers to, when the schema says so unambiguously: a table
+    named ``<name>`` (or its plural) with a one-column primary key."""
+    stem = column[: -len("_id")]
+    for name in (stem, stem + "s", stem + "es"):
+        key = tables.get(name)
+        if key is not None and len(key) == 1:
+            return name, key[0]
+    return None
 
 
 # ---------------------------------------------------------------- fk-delete-rule
@@ -76,32 +119,49 @@ def fk_missing(ctx: ReviewContext) -> Iterator[Finding]:
 )
 def fk_delete_rule(ctx: ReviewContext) -> Iterator[Finding]:
     found: dict[str, list[str]] = {}
-    described: dict[str, tuple[str, str, tuple[str, ...], str]] = {}  # location -> (table, name, columns, parent)
+    # location -> (table, constraint name, columns, parent, parent's columns, validated: None if unknown)
+    described: dict[str, tuple] = {}
     for table in ctx.metadata.tables.values():
         for key in table.foreign_key_constraints:
             if key.ondelete is None:
                 columns = tuple(c.name for c in key.columns)
                 location = column_location(table.name, columns)
                 merge_sources(found, location, in_the_models(ctx, table.name, columns[0]))
-                described[location] = (table.name, key.name or "", columns, key.referred_table.name)
+                described[location] = (
+                    table.name, str(key.name or ""), columns, key.referred_table.name,
+                    tuple(e.column.name for e in key.elements), None,
+                )
     facts = None if ctx.offline else live_schema(ctx)
     if facts is not None:
         for key in facts.keys:
             if key.on_delete == "NO ACTION":  # RESTRICT is only ever written on purpose
                 location = column_location(key.table, key.columns)
                 merge_sources(found, location, DATABASE)
-                described.setdefault(location, (key.table, key.name, key.columns, key.references_table))
+                described[location] = (
+                    key.table, key.name, key.columns, key.references_table, key.references_columns, key.validated
+                )
     for location, sources in sorted(found.items()):
-        table, name, columns, parent = described[location]
+        table, name, columns, parent, parent_columns, validated = described[location]
+        sql = ""
+        if name:
+            sql = (
+                f"ALTER TABLE {ident(table)} DROP CONSTRAINT {ident(name)}, ADD CONSTRAINT {ident(name)} "
+                f"FOREIGN KEY ({idents(columns)}) REFERENCES {ident(parent)} ({idents(parent_columns)}) "
+                "ON DELETE RESTRICT NOT VALID;"
+            )
+            if validated:  # its rows were checked before: check them again (a NOT VALID key's orphans come first)
+                sql += f" ALTER TABLE {ident(table)} VALIDATE CONSTRAINT {ident(name)};"
         yield Finding(
             "fk-delete-rule",
             location,
             f"the foreign key {location} -> {parent} has no ON DELETE rule (in {sources_text(sources)}; "
             f"NO ACTION by default): deleting a row of {parent} that has children fails at commit",
             f"say what a delete means: ForeignKey(..., ondelete=\"CASCADE\" | \"SET NULL\" | \"RESTRICT\") and a "
-            f"revision that drops {name or 'the constraint'} and adds it back with ON DELETE ... NOT VALID, then VALIDATE",
+            + (f"revision: {sql}  (with the rule chosen)" if sql else "revision that drops the constraint and adds it "
+               "back with the rule, NOT VALID, then VALIDATE"),
             table=table,
             subject=", ".join(columns),
+            sql=sql,
         )
     if facts is not None:
         yield from _orphans(ctx, facts)
@@ -114,11 +174,12 @@ def _orphans(ctx: ReviewContext, facts) -> Iterator[Finding]:
 
     conn = ctx.connection()
     quote = conn.dialect.identifier_preparer.quote_identifier
-    schema = quote(ctx.schema)
+    from todoctl.core.sql_names import table_ref
+
     for key in facts.keys:
         if key.validated:
             continue
-        child, parent = f"{schema}.{quote(key.table)}", f"{schema}.{quote(key.references_table)}"
+        child, parent = table_ref(key.table, ctx.schema), table_ref(key.references_table, ctx.schema)
         present = " AND ".join(f"c.{quote(c)} IS NOT NULL" for c in key.columns)
         match = " AND ".join(f"p.{quote(p)} = c.{quote(c)}" for c, p in zip(key.columns, key.references_columns))
         count = conn.execute(
@@ -128,15 +189,31 @@ def _orphans(ctx: ReviewContext, facts) -> Iterator[Finding]:
             continue
         location = column_location(key.table, key.columns)
         columns = ", ".join(key.columns)
+        table_info = facts.snap.tables.get(key.table)
+        nullable = table_info is not None and all(
+            table_info.columns[c].nullable for c in key.columns if c in table_info.columns
+        )
+        orphans = (
+            f"{ident(key.table)} AS c WHERE {present} "
+            f"AND NOT EXISTS (SELECT 1 FROM {ident(key.references_table)} AS p WHERE {match})"
+        )
+        if nullable:
+            nulls = ", ".join(f"{ident(c)} = NULL" for c in key.columns)
+            repair = f"UPDATE {orphans.replace(' WHERE ', f' SET {nulls} WHERE ', 1)};"
+            how = f"set {columns} to NULL"
+        else:
+            repair = f"DELETE FROM {orphans};"
+            how = "delete them"
+        sql = f"{repair} ALTER TABLE {ident(key.table)} VALIDATE CONSTRAINT {ident(key.name)};"
         yield Finding(
             "fk-delete-rule",
             location,
             f"{count:,} row(s) of {key.table} refer to a row of {key.references_table} that does not exist "
             f"(the foreign key {key.name} is NOT VALID, so the server never checked the old rows)",
-            f"delete them or set {columns} to NULL (UPDATE {key.table} SET ... WHERE NOT EXISTS (...)), then "
-            f"ALTER TABLE {key.table} VALIDATE CONSTRAINT {key.name};",
+            f"{how} (or restore the missing rows of {key.references_table}), then validate the key: {sql}",
             table=key.table,
             subject=columns,
+            sql=sql,
         )
 
 
@@ -183,15 +260,19 @@ def timestamp_mixed_tz(ctx: ReviewContext) -> Iterator[Finding]:
                 examples.setdefault(where, aware[source])
     for location, sources in sorted(found.items()):
         table, column = location.split(".", 1)
+        sql = (
+            f"ALTER TABLE {ident(table)} ALTER COLUMN {ident(column)} TYPE timestamptz "
+            f"USING {ident(column)} AT TIME ZONE 'UTC';"
+        )
         yield Finding(
             "timestamp-mixed-tz",
             location,
             f"{location} is timestamp without time zone while {examples[location]} is with time zone "
             f"(in {sources_text(sources)})",
-            f"DateTime(timezone=True) in the model, and ALTER TABLE {table} ALTER COLUMN {column} TYPE timestamptz "
-            f"USING {column} AT TIME ZONE 'UTC';  (if the stored values are UTC)",
+            f"DateTime(timezone=True) in the model, and {sql}  (if the stored values are UTC)",
             table=table,
             subject=column,
+            sql=sql,
         )
 
 
@@ -210,38 +291,65 @@ def enum_default(ctx: ReviewContext) -> Iterator[Finding]:
     from sqlalchemy.types import Enum
 
     found: dict[str, list[str]] = {}
+    first: dict[str, str] = {}  # location -> the first of its values (a default that certainly fits)
     for table in ctx.metadata.tables.values():
-        listed = {t.column for check in model_checks(table) for t in column_tests(check) if t.kind == "in"}
+        listed = {t.column: t.values for check in model_checks(table) for t in column_tests(check) if t.kind == "in"}
         for column in table.columns:
             enum_like = isinstance(column.type, Enum) or column.name in listed
             if enum_like and column.server_default is None and not column.primary_key:
-                merge_sources(found, f"{table.name}.{column.name}", in_the_models(ctx, table.name, column.name))
+                location = f"{table.key}.{column.name}"
+                merge_sources(found, location, in_the_models(ctx, table.name, column.name))
+                values = listed.get(column.name) or list(getattr(column.type, "enums", ()) or ())
+                if values:
+                    first.setdefault(location, str(values[0]))
     if not ctx.offline:
         snap = live_schema(ctx).snap
         enums = {name for name, kind in snap.types.items() if kind == "enum"}
         for table in snap.tables.values():
             listed = {
-                t.column
+                t.column: t.values
                 for c in table.constraints.values()
                 if c.kind == "check"
                 for t in column_tests(c.definition)
                 if t.kind == "in"
             }
             for column in table.columns.values():
-                type_name = column.type.split(".")[-1].strip('"')
+                type_name = column.type.replace('"', "")  # format_type: schema-qualified outside the search path
                 if (type_name in enums or column.name in listed) and column.default is None:
-                    merge_sources(found, f"{table.name}.{column.name}", DATABASE)
+                    location = f"{table.name}.{column.name}"
+                    merge_sources(found, location, DATABASE)
+                    values = listed.get(column.name) or _enum_labels(ctx, type_name)
+                    if values:
+                        first[location] = str(values[0])
     for location, sources in sorted(found.items()):
-        table, column = location.split(".", 1)
+        table, column = location.rsplit(".", 1)
+        value = first.get(location)
+        sql = f"ALTER TABLE {ident(table)} ALTER COLUMN {ident(column)} SET DEFAULT {literal(value)};" if value else ""
         yield Finding(
             "enum-default",
             location,
             f"{location} takes one of a fixed set of values but has no default (in {sources_text(sources)})",
-            f"server_default=\"<initial value>\" in the model, and ALTER TABLE {table} ALTER COLUMN {column} "
-            "SET DEFAULT '<initial value>';",
+            f"server_default=\"<initial value>\" in the model, and a revision: "
+            + (f"{sql}  (with the state a new row starts in; {value!r} is the first of its values)" if sql
+               else "ALTER TABLE ... ALTER COLUMN ... SET DEFAULT with the state a new row starts in"),
             table=table,
             subject=column,
+            sql=sql,
         )
+
+
+def _enum_labels(ctx: ReviewContext, type_name: str) -> list[str]:
+    """The labels of an enum type of the reviewed schema, in their order."""
+    from sqlalchemy import text
+
+    return list(
+        ctx.connection().execute(
+            text(
+                "SELECT e.enumlabel FROM pg_enum e WHERE e.enumtypid = to_regtype(:name) ORDER BY e.enumsortorder"
+            ),
+            {"name": type_name},
+        ).scalars()
+    )
 
 
 # ---------------------------------------------------------------- the schema lint rules
@@ -252,7 +360,7 @@ def _lint_rule(rule_id: str) -> None:
         for found in lint_rules.findings_of(rule_id, live_schema(ctx)):
             whole_table = found.subject == found.table or rule_id == "missing-timestamps"
             location = found.table if whole_table else f"{found.table}.{found.subject}"
-            yield Finding(rule_id, location, found.message, found.hint, table=found.table, subject=found.subject)
+            yield Finding(rule_id, location, found.message, found.hint, table=found.table, subject=found.subject, sql=found.sql)
 
     rule(rule_id, "warning", lint_rules.RULES[rule_id], why=LINT_WHY[rule_id], live=True)(check)
 

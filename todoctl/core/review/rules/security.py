@@ -9,21 +9,39 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from todoctl.core.review.engine import Finding, ReviewContext, rule
+from todoctl.core.review.registry import Finding, ReviewContext, rule
+import todoctl.core.review.repo_files as repo_files
 from todoctl.core.review.facts import in_the_models, live_schema, merge_sources, model_checks, sources_text
-from todoctl.core.review import repo_files
 
 # ---------------------------------------------------------------- password-hash
 
-# What a stored password looks like when it was hashed: bcrypt ($2a$/$2b$/$2y$, cost, 53 characters
-# of salt and digest) or argon2 (PHC string format). Both are POSIX regexes PostgreSQL's ~ accepts.
-BCRYPT = r"^\$2[abxy]\$[0-9]{2}\$[./A-Za-z0-9]{53}$"
-ARGON2 = r"^\$argon2(id|i|d)\$v=[0-9]+\$m=[0-9]+,t=[0-9]+,p=[0-9]+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$"
+# What a stored password looks like when it was hashed, scheme by scheme, in the formats the common
+# libraries write (passlib/libpass, argon2-cffi, bcrypt, Django, Werkzeug, hashlib's PHC strings).
+# Each is a POSIX regex PostgreSQL's ~ accepts and Python's re reads the same way.
+HASH_FORMATS: dict[str, tuple[str, ...]] = {
+    "bcrypt": (r"^\$2[abxy]\$[0-9]{2}\$[./A-Za-z0-9]{53}$",),
+    "argon2": (r"^\$argon2(id|i|d)(\$v=[0-9]+)?\$m=[0-9]+,t=[0-9]+,p=[0-9]+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$",),
+    "scrypt": (
+        r"^\$scrypt\$ln=[0-9]+,r=[0-9]+,p=[0-9]+\$[A-Za-z0-9+/.]+\$[A-Za-z0-9+/.]+$",  # passlib (PHC)
+        r"^scrypt:[0-9]+:[0-9]+:[0-9]+\$[^$]+\$[0-9a-f]+$",  # Werkzeug
+        r"^scrypt\$[0-9]+\$[^$]+\$[0-9]+\$[0-9]+\$[A-Za-z0-9+/=]+$",  # Django
+    ),
+    "pbkdf2": (
+        r"^\$pbkdf2(-sha(1|256|512))?\$[0-9]+\$[./A-Za-z0-9]+\$[./A-Za-z0-9]+$",  # passlib
+        r"^pbkdf2:sha(1|256|512)(:[0-9]+)?\$[^$]+\$[0-9a-f]+$",  # Werkzeug
+        r"^pbkdf2_sha(1|256|512)\$[0-9]+\$[^$]+\$[A-Za-z0-9+/=]+$",  # Django
+    ),
+}
+SCHEMES = tuple(HASH_FORMATS)
 # A CHECK constraint is a hash-format constraint when its pattern takes a real hash and refuses a
 # plain password; these samples decide (made for this purpose, not anyone's password).
 HASH_SAMPLES = (
     "$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW",
     "$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG",
+    "$scrypt$ln=16,r=8,p=1$aM15713r3Xsvxbi31lqr1Q$nFNh2CVHVjNldFVKDHDlm4CbdRSCdEBsjjJxD+iCs5E",
+    "scrypt:32768:8:1$Qa8ARx4Y$1d4c1c0b4a9e5bd8b1d6e1a2a0f0c8b7a6d5e4f3c2b1a0f9e8d7c6b5a4f3e2d1",
+    "pbkdf2_sha256$600000$c2FsdHNhbHQ$3mPAbz6sDxbvoQ8+wZ1TjPy3Z/8SSu2S0VZyuvFwLzI=",
+    "pbkdf2:sha256:600000$Qa8ARx4Y$0b4a9e5bd8b1d6e1a2a0f0c8b7a6d5e4f3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8",
 )
 PLAIN_SAMPLES = ("correct horse battery staple", "hunter2", "Passw0rd!")
 _PASSWORD_NAME = re.compile(r"passw(or)?d|passwd|pwd", re.IGNORECASE)
@@ -63,6 +81,28 @@ def _hash_format(patterns: tuple[str, ...], matches) -> bool:
     return any(hashes) and not any(plains)
 
 
+def scheme_of(value: str) -> str | None:
+    """The hashing scheme whose format ``value`` has (bcrypt, argon2, scrypt, pbkdf2), or None."""
+    for scheme, patterns in HASH_FORMATS.items():
+        if any(re.search(p, value) for p in patterns):
+            return scheme
+    return None
+
+
+def hash_check_sql(table: str, column: str, schemes: tuple[str, ...], *, validate: bool) -> str:
+    """``ALTER TABLE ... ADD CONSTRAINT ... CHECK (column ~ ... OR ...) NOT VALID`` for these schemes'
+    formats, and the VALIDATE that follows when every existing row already matches."""
+    from todoctl.core.sql_names import ident, literal
+
+    patterns = [p for scheme in schemes for p in HASH_FORMATS[scheme]]
+    test = " OR ".join(f"{ident(column)} ~ {literal(p)}" for p in patterns)
+    name = f"{table}_{column}_hash_format"[:63]
+    sql = f"ALTER TABLE {ident(table)} ADD CONSTRAINT {ident(name)} CHECK ({test}) NOT VALID;"
+    if validate:
+        sql += f" ALTER TABLE {ident(table)} VALIDATE CONSTRAINT {ident(name)};"
+    return sql
+
+
 def _has_hash_check(checks: list[str], column: str, matches=_python_matches) -> bool:
     from todoctl.core.review.facts import column_tests
 
@@ -90,8 +130,8 @@ def _server_matches(ctx: ReviewContext):
     "critical",
     "user passwords stored without hashing",
     why="a leaked table of plain (or reversibly stored) passwords gives away every account, here and "
-    "wherever its users reused them",
-    live_part="rows whose password column is not a bcrypt/argon2 hash",
+    "wherever the same passwords were reused",
+    live_part="rows whose password column is not a bcrypt, Argon2, scrypt or PBKDF2 hash, and the scheme in use",
 )
 def password_hash(ctx: ReviewContext) -> Iterator[Finding]:
     from sqlalchemy.types import String
@@ -113,44 +153,63 @@ def password_hash(ctx: ReviewContext) -> Iterator[Finding]:
                 live_columns.append((table.name, column.name))
                 if not _has_hash_check(checks, column.name, _server_matches(ctx)):
                     merge_sources(found, f"{table.name}.{column.name}", "the database")
+    usage = {(t, c): _schemes_in_use(ctx, t, c) for t, c in live_columns}
     for location, sources in sorted(found.items()):
         table, column = location.split(".", 1)
+        in_use, unhashed = usage.get((table, column), ((), 0))
+        schemes = in_use or SCHEMES
+        sql = hash_check_sql(table, column, schemes, validate=bool(in_use) and not unhashed)
+        which = (
+            f"the {' and '.join(in_use)} hashes its rows hold" if in_use
+            else "bcrypt, Argon2, scrypt or PBKDF2 (no stored hash to tell which is in use)"
+        )
         yield Finding(
             "password-hash",
             location,
             f"{location} holds passwords but no CHECK constraint holds it to a hash format (in {sources_text(sources)})",
-            f"store bcrypt or argon2 hashes only, and say so in the schema: CheckConstraint(\"{column} ~ "
-            f"'^\\$2[aby]\\$[0-9]{{2}}\\$[./A-Za-z0-9]{{53}}$'\") (NOT VALID, then VALIDATE once old rows are hashed)",
+            f"store hashes only, and say so in the schema, accepting {which}: {sql}"
+            + ("" if "VALIDATE" in sql else "  (VALIDATE CONSTRAINT once every old row is hashed)"),
             table=table,
             subject=column,
+            sql=sql,
         )
-    for table, column in live_columns:
-        yield from _unhashed_rows(ctx, table, column)
+    for (table, column), (in_use, unhashed) in usage.items():
+        if unhashed:
+            yield Finding(
+                "password-hash",
+                f"{table}.{column}",
+                f"{unhashed:,} row(s) of {table} hold a {column} that is not a bcrypt, Argon2, scrypt or PBKDF2 hash",
+                "hash them with the app's scheme"
+                + (f" ({', '.join(in_use)})" if in_use else "")
+                + " or, if the plain value is unknown, reset those accounts' passwords; then add the hash-format CHECK constraint",
+                table=table,
+                subject=column,
+            )
 
 
-def _unhashed_rows(ctx: ReviewContext, table: str, column: str) -> Iterator[Finding]:
+def _schemes_in_use(ctx: ReviewContext, table: str, column: str) -> tuple[tuple[str, ...], int]:
+    """The schemes the column's rows are hashed with (those with any row), and how many rows match
+    none. Counted by the server, never selected: not one value leaves it."""
     from sqlalchemy import text
 
+    from todoctl.core.sql_names import qualified, table_ref
+
     conn = ctx.connection()
-    quote = conn.dialect.identifier_preparer.quote_identifier
-    # Counted, never selected: not one value leaves the server.
-    count = conn.execute(
+    counts = ", ".join(
+        f"count(*) FILTER (WHERE {' OR '.join(f'c ~ :{scheme}_{n}' for n in range(len(patterns)))})"
+        for scheme, patterns in HASH_FORMATS.items()
+    )
+    any_format = " OR ".join(f"c ~ :{scheme}_{n}" for scheme, patterns in HASH_FORMATS.items() for n in range(len(patterns)))
+    params = {f"{scheme}_{n}": p for scheme, patterns in HASH_FORMATS.items() for n, p in enumerate(patterns)}
+    row = conn.execute(
         text(
-            f"SELECT count(*) FROM {quote(ctx.schema)}.{quote(table)} "
-            f"WHERE {quote(column)} IS NOT NULL AND {quote(column)} !~ :bcrypt AND {quote(column)} !~ :argon2"
+            f"SELECT {counts}, count(*) FILTER (WHERE NOT ({any_format})) "
+            f"FROM (SELECT {qualified(column)} AS c FROM {table_ref(table, ctx.schema)} WHERE {qualified(column)} IS NOT NULL) AS v"
         ),
-        {"bcrypt": BCRYPT, "argon2": ARGON2},
-    ).scalar_one()
-    if count:
-        yield Finding(
-            "password-hash",
-            f"{table}.{column}",
-            f"{count:,} row(s) of {table} hold a {column} that is not a bcrypt or argon2 hash",
-            "hash them (bcrypt or argon2) or, if the plain value is unknown, reset those accounts' passwords; "
-            "then add the hash-format CHECK constraint",
-            table=table,
-            subject=column,
-        )
+        params,
+    ).one()
+    in_use = tuple(scheme for scheme, n in zip(SCHEMES, row[:-1]) if n)
+    return in_use, int(row[-1])
 
 
 # ---------------------------------------------------------------- hardcoded-credentials
@@ -165,7 +224,9 @@ def _unhashed_rows(ctx: ReviewContext, table: str, column: str) -> Iterator[Find
 )
 def hardcoded_credentials(ctx: ReviewContext) -> Iterator[Finding]:
     files = ctx.cached("repo-files", lambda: repo_files.listed(ctx.root))
-    for path in files.paths:
+    if not ctx.sources:
+        ctx.skip("no sources in [tool.todoctl]: only the project's configuration files were scanned, not its code")
+    for path in _scanned(ctx, files.paths):
         for line, described in repo_files.credentials_in(ctx.root / path):
             location = f"{path}:{line}" if line else path
             yield Finding(
@@ -193,6 +254,15 @@ def hardcoded_credentials(ctx: ReviewContext) -> Iterator[Finding]:
         )
 
 
+def _scanned(ctx: ReviewContext, paths: list[str]) -> list[str]:
+    """The files a commit would hold that are the app's: its ``sources``, and its configuration
+    files (.env*, *.toml, *.ini, *.cfg at the project's top level, and its alembic.ini)."""
+    sources = {ctx.relative(p) for p in ctx.source_files()}
+    alembic_ini = ctx.project.alembic_ini if ctx.project is not None else None
+    configuration = {ctx.relative(alembic_ini)} if alembic_ini else set()
+    return [p for p in paths if p in sources or p in configuration or ("/" not in p and not p.endswith(".py"))]
+
+
 # ---------------------------------------------------------------- ssl-required
 
 # The variables that carry the app's URLs (DATABASE_URL_UNPOOLED: migrations on Neon's direct endpoint).
@@ -210,7 +280,7 @@ URL_VARIABLES = ("DATABASE_URL", "DATABASE_URL_UNPOOLED")
 def ssl_required(ctx: ReviewContext) -> Iterator[Finding]:
     from urllib.parse import parse_qsl
 
-    from todoctl.todo.db import _SSL_REQUIRED
+    from todoctl.core.app_engine import SSL_REQUIRED
     from todoctl.db.url import normalise
     from todoctl.errors import TodoctlError
 
@@ -225,7 +295,7 @@ def ssl_required(ctx: ReviewContext) -> Iterator[Finding]:
         if url.is_local:
             continue
         asked = dict(parse_qsl(url.parts.query)).get("sslmode")
-        if asked in _SSL_REQUIRED:
+        if asked in SSL_REQUIRED:
             continue
         said = f"sslmode={asked}" if asked else "no sslmode (libpq's default, prefer, falls back to clear text)"
         yield Finding(
@@ -235,6 +305,7 @@ def ssl_required(ctx: ReviewContext) -> Iterator[Finding]:
             "add ?sslmode=require to the URL (verify-full with sslrootcert= also checks the server's certificate); "
             "the app's pool upgrades it, but psql, pg_dump and stock alembic read the URL as written",
         )
+    yield from _engine_ssl(ctx, SSL_REQUIRED)
     if ctx.offline or ctx.url is None or ctx.url.is_local:
         return
     from sqlalchemy import text
@@ -247,4 +318,23 @@ def ssl_required(ctx: ReviewContext) -> Iterator[Finding]:
             f"this review's session to the remote host {ctx.url.host} is not encrypted (pg_stat_ssl.ssl is false)",
             "connect with sslmode=require or stricter, and turn ssl on at the server (ssl = on, with a certificate)",
         )
+
+
+def _engine_ssl(ctx: ReviewContext, required: frozenset[str]) -> Iterator[Finding]:
+    """The app's engine: a remote host without an sslmode of require or stricter, as the driver gets it."""
+    app = ctx.app_engine()
+    if app is None:
+        ctx.skip(f"the app's engine part: {ctx.engine_skipped()}")
+        return
+    facts = app.facts
+    if facts.local or facts.sslmode in required:
+        return
+    said = f"sslmode={facts.sslmode}" if facts.sslmode else "no sslmode (libpq's default, prefer, falls back to clear text)"
+    yield Finding(
+        "ssl-required",
+        f"engine {app.ref}",
+        f"the app's engine connects to the remote host {facts.host} with {said}",
+        "add sslmode=require to the engine's URL or connect_args (verify-full with sslrootcert= also checks "
+        "the server's certificate)",
+    )
 

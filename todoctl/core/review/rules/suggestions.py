@@ -3,7 +3,8 @@
 - replication-ha: no ``DATABASE_URL_REPLICA`` (a standby/read replica the app can fail over or read from).
 - caching: no cache server in the app's settings (``REDIS_URL``, ``VALKEY_URL``, ``MEMCACHED_URL``, ``CACHE_URL``).
 - audit-log: no audit table in the models (a table named ``*audit*`` or ``*_history``).
-- soft-delete: a user's table (``users`` and every table with ``user_id``) without ``deleted_at``.
+- soft-delete: a table holding users' data (every table with ``user_id``, and the table its foreign key
+  refers to) without ``deleted_at``.
 - text-search-index: a named query filtering with LIKE/ILIKE on a column without a trigram
   (``gin_trgm_ops``/``gist_trgm_ops``) index.
 - slow-query-monitoring (live): the ``pg_stat_statements`` extension is not installed.
@@ -19,7 +20,9 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from todoctl.core.review.engine import Finding, ReviewContext, rule
+from todoctl.core.review.registry import Finding, ReviewContext, rule
+from todoctl.core.sql_names import ident, table_ref
+from todoctl.project import find_table
 
 REPLICA_VARIABLES = ("DATABASE_URL_REPLICA",)
 CACHE_VARIABLES = ("REDIS_URL", "VALKEY_URL", "MEMCACHED_URL", "CACHE_URL")
@@ -47,7 +50,13 @@ def _url(ctx: ReviewContext, name: str):
 
 
 def _owned_tables(ctx: ReviewContext) -> list[str]:
-    return sorted(t.name for t in ctx.metadata.tables.values() if "user_id" in t.c or t.name == "users")
+    """The app's tables holding users' data: those with a ``user_id`` column, and the users' table
+    those columns refer to (by their foreign keys)."""
+    owned = {t.key for t in ctx.metadata.tables.values() if "user_id" in t.c}
+    for name in list(owned):
+        for fk in find_table(ctx.metadata, name).c["user_id"].foreign_keys:
+            owned.add(fk.column.table.key)
+    return sorted(owned)
 
 
 @rule(
@@ -70,23 +79,24 @@ def replication_ha(ctx: ReviewContext) -> Iterator[Finding]:
     "caching",
     "suggestion",
     "a cache in front of hot reads",
-    why="the dashboard's counts and the login lookup are read far more often than they change",
+    why="an app's hottest reads (a page's counts, a lookup by key) are read far more often than they change",
 )
 def caching(ctx: ReviewContext) -> Iterator[Finding]:
     if not any(_set(ctx, v) for v in CACHE_VARIABLES):
+        reads = [q.name for q in ctx.queries.values() if not getattr(q, "modifies", False) and not getattr(q, "cross_user", False)]
+        which = f" such as {', '.join(reads[:2])}" if reads else ""
         yield Finding(
             "caching",
             "environment",
             f"no cache server is configured ({', '.join(CACHE_VARIABLES)})",
-            "cache user-dashboard counts and user-by-email per user for a short TTL (Redis/Valkey), "
-            "invalidated when the user's tasks change",
+            f"cache the app's hot reads{which} for a short TTL (Redis/Valkey), invalidated when the rows they read change",
         )
 
 
 @rule(
     "audit-log",
     "suggestion",
-    "audit logging of changes to users' data",
+    "audit logging of changes to the app's data",
     why="without an audit trail nobody can say who changed or deleted a row, or when",
 )
 def audit_log(ctx: ReviewContext) -> Iterator[Finding]:
@@ -104,18 +114,19 @@ def audit_log(ctx: ReviewContext) -> Iterator[Finding]:
 @rule(
     "soft-delete",
     "suggestion",
-    "soft deletes (deleted_at) on users' data",
+    "soft deletes (deleted_at) on the rows people own",
     why="a hard delete cannot be undone by the user, support, or a restore short of the whole database",
 )
 def soft_delete(ctx: ReviewContext) -> Iterator[Finding]:
     for name in _owned_tables(ctx):
-        if "deleted_at" not in ctx.metadata.tables[name].c:
+        if "deleted_at" not in find_table(ctx.metadata, name).c:
+            sql = f"ALTER TABLE {table_ref(name)} ADD COLUMN deleted_at timestamptz;"
             yield Finding(
                 "soft-delete",
                 name,
                 f"{name} has no deleted_at column: a delete removes the row for good",
-                f"add {name}.deleted_at timestamptz NULL, filter deleted_at IS NULL in the named queries, "
-                "and purge old deleted rows in a job",
+                f"{sql}  then filter deleted_at IS NULL in the named queries, and purge old deleted rows in a job",
+                sql=sql,
             )
 
 
@@ -132,17 +143,43 @@ def text_search_index(ctx: ReviewContext) -> Iterator[Finding]:
         shape = shape_of(named, ctx.metadata)
         for condition in shape.conditions:
             if condition.kind == "like" and not _trigram_indexed(ctx, condition.table, condition.key):
+                from todoctl.core.sql_names import key
+
+                sql = (
+                    f"CREATE EXTENSION IF NOT EXISTS pg_trgm; CREATE INDEX CONCURRENTLY ON {ident(condition.table)} "
+                    f"USING gin ({key(condition.key)} gin_trgm_ops);"
+                )
+                if _trigram_available(ctx):
+                    hint = f"{sql}  or search a tsvector column with a GIN index"
+                else:
+                    sql, hint = "", "search a tsvector column with a GIN index (pg_trgm, for a trigram index, is not available on this server)"
                 yield Finding(
                     "text-search-index",
                     f"query {named.name}",
                     f"searches {condition.table}.{condition.key} with {condition.operator} and no trigram index serves it",
-                    f"CREATE EXTENSION pg_trgm; CREATE INDEX ON {condition.table} USING gin ({condition.key} gin_trgm_ops) "
-                    "— or search a tsvector column with a GIN index (as task-search does)",
+                    hint,
+                    sql=sql,
                 )
 
 
+def _trigram_available(ctx: ReviewContext) -> bool:
+    """Whether the server can CREATE EXTENSION pg_trgm (offline: assumed, as on Neon and most servers)."""
+    if ctx.offline:
+        return True
+
+    def ask() -> bool:
+        from sqlalchemy import text
+
+        return bool(
+            ctx.connection().execute(text("SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm')")).scalar()
+        )
+
+    return ctx.cached("pg_trgm available", ask)
+
+
 def _trigram_indexed(ctx: ReviewContext, table: str, column: str) -> bool:
-    for index in ctx.metadata.tables[table].indexes:
+    found = find_table(ctx.metadata, table)
+    for index in found.indexes if found is not None else ():
         options = index.dialect_options["postgresql"]
         ops = options.get("ops") or {}
         if (options.get("using") or "").lower() in ("gin", "gist") and "trgm" in str(ops.get(column, "")):
@@ -154,7 +191,7 @@ def _trigram_indexed(ctx: ReviewContext, table: str, column: str) -> bool:
     "slow-query-monitoring",
     "suggestion",
     "slow-query monitoring (pg_stat_statements)",
-    why="without per-statement statistics a slow query is found by its users, not by its owners",
+    why="without per-statement statistics a slow query is found by the people waiting for it, not by its owners",
     live=True,
 )
 def slow_query_monitoring(ctx: ReviewContext) -> Iterator[Finding]:
@@ -174,6 +211,7 @@ def slow_query_monitoring(ctx: ReviewContext) -> Iterator[Finding]:
         "pg_stat_statements is not installed" + ("" if available else ", and this server does not ship it"),
         "CREATE EXTENSION pg_stat_statements; (it must be in shared_preload_libraries; Neon has it) — "
         "then `todoctl health` can list the slowest statements",
+        sql="CREATE EXTENSION pg_stat_statements;" if available else "",
     )
 
 
@@ -233,7 +271,7 @@ def partitioning(ctx: ReviewContext) -> Iterator[Finding]:
             "partitioning",
             name,
             f"{name} is {pretty}, over {size}, and not partitioned",
-            f"partition {name} by range of created_at (or by hash of user_id) with a migration, or raise {PARTITION_SIZE_VARIABLE}",
+            f"partition {name} by range of a timestamp column (or by hash of its key) with a migration, or raise {PARTITION_SIZE_VARIABLE}",
         )
 
 

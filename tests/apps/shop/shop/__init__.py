@@ -1,0 +1,1 @@
+"""shop: a third test app, its tables in schema `shop`."""
