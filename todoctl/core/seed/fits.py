@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 import todoctl.core.seed.generators as g
+import todoctl.core.seed.key_generators as kg
 from todoctl.core.seed.plan_model import TablePlan
 from todoctl.errors import ExitCode, TodoctlError
 
@@ -19,7 +20,7 @@ def check_fits(table: TablePlan, column, offset: int = 0) -> None:
     if not length or pool is None or not pool.size or not all(isinstance(v, str) for v in pool.values):
         return
     longest = max(len(v) for v in pool.values)
-    if isinstance(gen, g.KeyText):  # word-N, N up to the last row's number
+    if isinstance(gen, kg.KeyText):  # word-N, N up to the last row's number
         longest += 1 + len(str(offset + table.count))
     elif isinstance(gen, g.PoolGen) and gen.distinct is not None and gen.distinct.suffix:
         rows = table.count
