@@ -34,6 +34,19 @@ def docs_page(relative: str) -> str:
     return docs_hook().page(relative)
 
 
+def unfolded(text: str) -> list[str]:
+    """The lines of ``text`` with each folded message joined again: where the width is known
+    (a terminal, COLUMNS) an error or a hint folds at words and continues on lines that start with
+    spaces (render/layout.py); each such line goes back onto the line it continues."""
+    lines: list[str] = []
+    for line in text.strip().splitlines():
+        if line[:1] == " " and lines:
+            lines[-1] += " " + line.strip()
+        else:
+            lines.append(line)
+    return lines
+
+
 def copy_migrations(tmp_path: Path, extra: dict[str, str] | None = None) -> Path:
     """A copy of the migrations directory, plus extra revision files {filename: source}."""
     target = tmp_path / "migrations"

@@ -17,6 +17,7 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
+from tests.helpers import unfolded
 from todoctl.cli.app import app
 from todoctl.core import migrate
 from todoctl.core.health.report import CHECK_NAMES
@@ -169,7 +170,7 @@ def test_usage_errors_exit_2(migrated_db):
     ):
         bad_pool = health(migrated_db, "-c", "version", env={variable: value})
         assert bad_pool.exit_code == 2, (variable, bad_pool.output)
-        lines = bad_pool.stderr.splitlines()
+        lines = unfolded(bad_pool.stderr)  # the message folded at words to COLUMNS, one line again
         # The app's engine function refused the variable: named, with the app's file and line.
         assert len(lines) == 2 and lines[0].startswith("Error: ") and lines[1].startswith("Hint:")
         assert f"{variable} must be" in lines[0] and "engine_for_url" in lines[0] and "db.py line" in lines[0]

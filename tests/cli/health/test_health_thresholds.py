@@ -9,6 +9,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from tests.helpers import unfolded
 from todoctl.cli.app import app
 from todoctl.core.health import Thresholds
 
@@ -89,13 +90,7 @@ def test_an_old_name_in_the_environment_and_a_new_one_as_option_is_no_conflict(m
 
 def usage_error(result) -> tuple[str, str]:
     assert result.exit_code == 2, result.output
-    # Each message folded at words to COLUMNS, continuing under its first word: one line again.
-    lines: list[str] = []
-    for line in result.stderr.strip().splitlines():
-        if line.startswith(" ") and lines:
-            lines[-1] += " " + line.strip()
-        else:
-            lines.append(line)
+    lines = unfolded(result.stderr)  # each message folded at words to COLUMNS, one line again
     assert len(lines) == 2 and lines[0].startswith("Error: ") and lines[1].startswith("Hint: "), lines
     assert result.stdout == ""
     return lines[0], lines[1]
