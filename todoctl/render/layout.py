@@ -390,7 +390,7 @@ def _widths(table, width: int, console=None) -> list[int] | None:
         low = high = 1
         for cell in (column.header, *column._cells):
             measured = Measurement.get(console, options, cell)
-            low, high = max(low, measured.minimum), max(high, measured.maximum)
+            low, high = max(low, measured.minimum, _indented_word(cell)), max(high, measured.maximum)
         if column.min_width:
             low, high = max(low, column.min_width), max(high, column.min_width)
         needs.append(low)
@@ -422,6 +422,20 @@ def _widths(table, width: int, console=None) -> list[int] | None:
             widths[i] += 1
             spare -= 1
     return widths
+
+
+def _indented_word(cell: Any) -> int:
+    """The width of the widest line start of ``cell``: its indent and first word, which Rich
+    folds together (``"  estimated_hours"`` needs 17 columns, not the 15 its longest word says)."""
+    plain = _plain(cell)
+    if not plain:
+        return 0
+    widest = 0
+    for line in plain.splitlines():
+        words = line.split()
+        if words and line[:1].isspace():
+            widest = max(widest, cell_len(line[: len(line) - len(line.lstrip())]) + cell_len(words[0]))
+    return widest
 
 
 def _plain(cell: Any) -> str | None:
