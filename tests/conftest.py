@@ -188,24 +188,33 @@ def shelf_project():
     return project.from_directory(SHELF)
 
 
-@pytest.fixture(scope="session")
-def shelf_template(pg: Server, shelf_project) -> str:
+def _template_at_head(pg: Server, chosen):
+    """A database migrated to ``chosen`` app's head (a template for fresh copies), dropped after."""
     from todoctl import project
     from todoctl.core import migrate
 
     name = pg.create_database()
-    with project.use(shelf_project):
+    with project.use(chosen):
         migrate.upgrade(pg.url_for(name), "head")
     yield name
     pg.drop_database(name)
 
 
+def _copy_of(pg: Server, template: str):
+    name = pg.create_database(template=template)
+    yield pg.url_for(name)
+    pg.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def shelf_template(pg: Server, shelf_project) -> str:
+    yield from _template_at_head(pg, shelf_project)
+
+
 @pytest.fixture
 def shelf_db(pg: Server, shelf_template: str) -> DatabaseURL:
     """A fresh database at shelf's head."""
-    name = pg.create_database(template=shelf_template)
-    yield pg.url_for(name)
-    pg.drop_database(name)
+    yield from _copy_of(pg, shelf_template)
 
 
 # ---------------------------------------------------------------- the third app (tests/apps/shop)
@@ -223,22 +232,13 @@ def shop_project():
 
 @pytest.fixture(scope="session")
 def shop_template(pg: Server, shop_project) -> str:
-    from todoctl import project
-    from todoctl.core import migrate
-
-    name = pg.create_database()
-    with project.use(shop_project):
-        migrate.upgrade(pg.url_for(name), "head")
-    yield name
-    pg.drop_database(name)
+    yield from _template_at_head(pg, shop_project)
 
 
 @pytest.fixture
 def shop_db(pg: Server, shop_template: str) -> DatabaseURL:
     """A fresh database at shop's head."""
-    name = pg.create_database(template=shop_template)
-    yield pg.url_for(name)
-    pg.drop_database(name)
+    yield from _copy_of(pg, shop_template)
 
 
 @pytest.fixture
