@@ -31,7 +31,7 @@ def test_each_revision_is_listed_applied_or_pending(migrated_db):
 
 def test_json_lists_the_revisions(empty_db):
     document = json.loads(status(empty_db, "--json").stdout)
-    assert [(r["id"], r["applied"], r["current"]) for r in document["revisions"]] == [(i, False, False) for i in HISTORY]
+    assert [(r["revision"], r["applied"], r["current"]) for r in document["revisions"]] == [(i, False, False) for i in HISTORY]
 
 
 def test_at_head_exits_0_with_every_revision_applied(migrated_db):
