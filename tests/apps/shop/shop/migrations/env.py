@@ -1,6 +1,6 @@
 """shop's Alembic environment: todoctl's one-call body, on the app's own models."""
 
-from shop.models import SQLModel
+from shop.models import metadata
 from todoctl.alembic import run_migrations
 
-run_migrations(SQLModel.metadata)
+run_migrations(metadata)
