@@ -250,6 +250,11 @@ def test_a_url_todoctl_cannot_use_never_shows_its_password(project, cli, written
         ("postgresql://h/d", "postgresql://h/d"),
         ("postgresql://u:p@h/d?password", "postgresql://***"),
         ("not a url at all = = =", "***"),
+        # Every value libpq itself marks secret, not only the password (attack pass 2, F3).
+        ("postgresql://u@h/d?sslpassword=Zebra7Qz", "postgresql://u@h/d?sslpassword=***"),
+        ("postgresql://u@h/d?oauth_client_secret=Sec9x&sslmode=require", "postgresql://u@h/d?oauth_client_secret=***&sslmode=require"),
+        ("postgresql://u:pw@h/d?sslpassword=Quux7Qz", "postgresql://u:***@h/d?sslpassword=***"),
+        ("host=h sslpassword=Zebra7Qz dbname=d", "host=h sslpassword=*** dbname=d"),
     ],
 )
 def test_mask_url_masks_the_password_slot_and_changes_nothing_else(text, shown):
@@ -420,3 +425,42 @@ def test_reading_libpq_defaults_leaves_the_environment_alone(project, monkeypatc
     assert seen <= {("b", "env.example"), (None, "env.example")}
     assert libpq.effective({"service": "a"})["host"] == "a.example"  # the service file beats PGHOST, as in libpq
     assert os.environ.get("PGSERVICE") is None and os.environ["PGHOST"] == "env.example"
+
+
+def test_every_value_libpq_marks_secret_is_masked_as_the_password_is():
+    """The rule is libpq's own (PQconndefaults' display character), not a list of names here."""
+    from psycopg.pq import Conninfo
+
+    from todoctl.db.libpq import secret_keys
+    from todoctl.db.secrets import mask, mask_url
+
+    hidden = {o.keyword.decode() for o in Conninfo.get_defaults() if o.dispchar == b"*"}
+    assert {"password", "sslpassword"} <= hidden <= secret_keys()
+    for key in sorted(hidden):
+        value = f"Zq7{key}TAIL"
+        shown = mask_url(f"postgresql://u@h/d?{key}={value}")
+        assert value not in shown and f"{key}=***" in shown
+        assert value not in mask(f"could not connect with {key}={value} to h")
+
+
+def test_a_child_process_never_gets_a_secret_on_its_command_line(project, pg):
+    """psql and pg_dump see the URL in ``ps``: sslpassword goes in a private service file instead."""
+    import os
+    import stat
+    import subprocess
+
+    from todoctl.db.url import normalise
+
+    base = pg.url_for("postgres").url
+    url = normalise(base + ("&" if "?" in base else "?") + "sslpassword=Zq7sslTAIL", source="test")
+    conninfo, env = url.for_child_process()
+    assert "Zq7sslTAIL" not in conninfo and "sslpassword" not in conninfo
+    service_file = env["PGSERVICEFILE"]
+    assert stat.S_IMODE(os.stat(service_file).st_mode) == 0o600
+    from todoctl.db import embedded
+
+    # The child really receives it: psql connects with the service file filling in the secret.
+    result = subprocess.run(
+        [embedded.psql_path(), conninfo, "-XAtc", "SELECT 1"], env={**os.environ, **env}, capture_output=True, text=True
+    )
+    assert result.returncode == 0 and result.stdout.strip() == "1", result.stderr

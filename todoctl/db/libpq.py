@@ -23,6 +23,34 @@ SHOWN_KEYS = ("user", "host", "hostaddr", "port", "dbname", "service")
 _DRIVER_SCHEMES = ("postgresql+psycopg://", "postgresql+psycopg2://", "postgresql+asyncpg://", "postgresql+psycopg_async://")
 
 
+# libpq's secret keywords when libpq cannot be asked (see ``secret_keys``).
+_KNOWN_SECRETS = frozenset({"password", "sslpassword", "oauth_client_secret", "scram_client_key", "scram_server_key"})
+
+
+@lru_cache(maxsize=1)
+def secret_keys() -> frozenset[str]:
+    """The keywords whose values are secrets, as libpq itself marks them (PQconndefaults: display
+    character ``*``, "hide the value", e.g. password, sslpassword, oauth_client_secret; and the
+    SCRAM keys, debug options holding key material). Asked of the libpq in use, so a keyword a newer
+    libpq adds is masked without a change here; the known ones are always included."""
+    try:
+        from psycopg.pq import Conninfo
+
+        options = Conninfo.get_defaults()
+    except Exception:  # noqa: BLE001 - no libpq to ask: the known ones
+        return _KNOWN_SECRETS
+    found = {
+        o.keyword.decode()
+        for o in options
+        if o.dispchar == b"*" or (o.dispchar == b"D" and o.keyword.decode().endswith("_key"))
+    }
+    return frozenset(found | _KNOWN_SECRETS)
+
+
+def is_secret(keyword: str) -> bool:
+    return keyword.strip().lower() in secret_keys()
+
+
 class Unparseable(ValueError):
     """libpq cannot read this connection string (the reason is withheld: it may quote the password)."""
 

@@ -1,4 +1,4 @@
-"""Passwords never shown: one function for every URL or conninfo todoctl prints, one for free text.
+"""Passwords (and every other value libpq marks secret) never shown: one function for every URL or conninfo todoctl prints, one for free text.
 
 ``mask_url`` reads a URL or a ``key=value`` string with libpq's own parser and shows it with
 ``***`` in the password slot and nothing else changed; whatever libpq cannot read is not shown
@@ -36,8 +36,10 @@ def remember_secret(secret: str | None) -> None:
 
 
 def remember(params: dict[str, str]) -> None:
-    """Remember a connection's password (a secret) and the parts of it that are shown."""
-    remember_secret(params.get("password"))
+    """Remember a connection's secrets (password, sslpassword, ...) and the parts of it that are shown."""
+    for key, value in params.items():
+        if libpq.is_secret(key):
+            remember_secret(value)
     for key in libpq.SHOWN_KEYS:
         value = params.get(key)
         if value:
@@ -61,9 +63,10 @@ def mask_url(text: str) -> str:
     except libpq.Unparseable:
         return _unreadable(text)
     remember(params)
-    if not params.get("password") or params["password"] in _PLACEHOLDERS:
+    secrets = {key for key, value in params.items() if libpq.is_secret(key) and value not in _PLACEHOLDERS}
+    if not secrets:
         return text
-    expected = {**params, "password": MASK}
+    expected = {**params, **{key: MASK for key in secrets}}
     candidate = _mask_url_in_place(text) if "://" in text else _mask_conninfo_in_place(text)
     if candidate is not None:
         try:
@@ -98,7 +101,7 @@ def _mask_url_in_place(text: str) -> str | None:
         pairs = []
         for pair in rest[question + 1 :].split("&"):
             key, eq, _ = pair.partition("=")
-            pairs.append(f"{key}={MASK}" if eq and _unquote(key) == "password" else pair)
+            pairs.append(f"{key}={MASK}" if eq and libpq.is_secret(_unquote(key)) else pair)
         rest = rest[: question + 1] + "&".join(pairs)
     return f"{scheme}://{head}{rest}"
 
@@ -143,7 +146,7 @@ def _mask_conninfo_in_place(text: str) -> str | None:
             while i < n and not text[i].isspace():
                 i += 2 if text[i] == "\\" else 1
         out.append(text[start:value_start])
-        out.append(MASK if key == "password" else text[value_start:i])
+        out.append(MASK if libpq.is_secret(key) else text[value_start:i])
     return "".join(out)
 
 
@@ -184,7 +187,7 @@ def _mask_word(word: str) -> str:
             end -= 1
         return word[:start] + mask_url(word[start:end]) + word[end:]
     key, eq, value = word.partition("=")
-    if eq and key.lstrip(_TRAILING).lower() == "password" and value.strip(_TRAILING) not in _PLACEHOLDERS:
+    if eq and libpq.is_secret(key.lstrip(_TRAILING)) and value.strip(_TRAILING) not in _PLACEHOLDERS:
         end = len(value)
         while end > 0 and value[end - 1] in _TRAILING:
             end -= 1

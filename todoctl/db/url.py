@@ -67,11 +67,22 @@ class DatabaseURL:
         return mask_url(self.shown)
 
     def for_child_process(self) -> tuple[str, dict[str, str]]:
-        """``(libpq URL without the password, environment carrying it)`` for psql and pg_dump:
-        a child's argv is visible to every user of the machine in ``ps``, its environment is not."""
+        """``(libpq URL without any secret, environment carrying them)`` for psql and pg_dump:
+        a child's argv is visible to every user of the machine in ``ps``, its environment is not.
+        The password goes in ``PGPASSWORD``; secrets libpq reads from no variable (sslpassword,
+        oauth_client_secret, ...) go in a service file only this user can read, named by
+        ``PGSERVICEFILE``/``PGSERVICE`` and removed when todoctl exits."""
         params = dict(self.params)
-        password = params.pop("password", None)
-        return libpq.build(params), ({"PGPASSWORD": password} if password else {})
+        secrets = {key: params.pop(key) for key in list(params) if libpq.is_secret(key)}
+        env = {"PGPASSWORD": secrets.pop("password")} if "password" in secrets else {}
+        if secrets:
+            if "service" in params or "servicefile" in params:
+                raise TodoctlError(
+                    f"cannot pass {', '.join(sorted(secrets))} to a child process without showing it in its command line",
+                    hint="put it in the service file the URL names (service=...), not in the URL",
+                )
+            env.update(_service_file(secrets))
+        return libpq.build(params), env
 
     def with_database(self, database: str) -> "DatabaseURL":
         """The same server and credentials, another database."""
@@ -226,3 +237,19 @@ def require_direct(url: DatabaseURL) -> DatabaseURL:
             exit_code=ExitCode.REFUSED,
         )
     return url
+
+
+def _service_file(secrets: dict[str, str]) -> dict[str, str]:
+    """A libpq service file holding ``secrets`` (mode 0600, in a private directory removed at exit)."""
+    import atexit
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    directory = Path(tempfile.mkdtemp(prefix="todoctl-service-"))
+    atexit.register(shutil.rmtree, directory, True)
+    path = directory / "pg_service.conf"
+    lines = ["[todoctl]"] + [f"{key}={value}" for key, value in secrets.items()]
+    path.touch(mode=0o600)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return {"PGSERVICEFILE": str(path), "PGSERVICE": "todoctl"}
