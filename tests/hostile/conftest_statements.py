@@ -78,6 +78,20 @@ CREATE TABLE hostile_ranges (r hostile_range) WITH (autovacuum_enabled = off);
 INSERT INTO hostile_ranges SELECT hostile_range(g, g + 1) FROM generate_series(1, 2000) AS g;
 ANALYZE hostile_ranges;
 CREATE TABLE hostile_domained (d hostile_domain);
+CREATE TABLE hostile_moods (m hostile_mood);
+INSERT INTO hostile_moods VALUES ('calm');
+CREATE FUNCTION hostile_mood_json(hostile_mood) RETURNS json LANGUAGE sql IMMUTABLE
+    AS $$ SELECT to_json(nextval('hostile_seq')) $$;
+CREATE CAST (hostile_mood AS json) WITH FUNCTION hostile_mood_json(hostile_mood);
+CREATE TABLE hostile_rowcast (a int);
+INSERT INTO hostile_rowcast VALUES (1);
+CREATE FUNCTION hostile_rowcast_text(hostile_rowcast) RETURNS text LANGUAGE sql IMMUTABLE
+    AS $$ SELECT nextval('hostile_seq')::text $$;
+CREATE CAST (hostile_rowcast AS text) WITH FUNCTION hostile_rowcast_text(hostile_rowcast) AS IMPLICIT;
+CREATE VIEW hostile_rowview AS SELECT 1 AS a;
+CREATE FUNCTION hostile_rowview_text(hostile_rowview) RETURNS text LANGUAGE sql IMMUTABLE
+    AS $$ SELECT nextval('hostile_seq')::text $$;
+CREATE CAST (hostile_rowview AS text) WITH FUNCTION hostile_rowview_text(hostile_rowview) AS IMPLICIT;
 CREATE SCHEMA shadow;
 CREATE FUNCTION shadow.lower(text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT nextval('public.hostile_seq')::text $$;
 CREATE FUNCTION shadow.now() RETURNS timestamptz LANGUAGE sql STABLE

@@ -184,6 +184,17 @@ CASES = [
     refused("array_in names the type by OID", "SELECT array_in('{5}'::cstring, 'hostile_domain'::regtype, -1)", "pg_catalog.array_in("),
     refused("a row with a domain column rebuilt without a cast",
             "SELECT jsonb_populate_record(t, '{\"d\": 5}') FROM hostile_domained t", "public.hostile_eq("),
+    # ---- casts reached without being written (attack pass 2, F1 and F2).
+    refused("a table's row type cast implicitly to text", "SELECT upper(c) FROM hostile_rowcast c",
+            "public.hostile_rowcast_text("),
+    refused("a table's row type cast explicitly", "SELECT c::text FROM hostile_rowcast c", "public.hostile_rowcast_text("),
+    refused("a view's row type cast, folded while planning", "SELECT upper(v) FROM hostile_rowview v",
+            "public.hostile_rowview_text(", NO_ANALYZE),
+    refused("to_json calls a type's explicit cast to json", "SELECT to_json(m) FROM hostile_moods", "public.hostile_mood_json("),
+    refused("json_agg calls it too", "SELECT json_agg(m) FROM hostile_moods", "public.hostile_mood_json("),
+    refused("row_to_json through a row holding the type", "SELECT row_to_json(t) FROM hostile_moods t",
+            "public.hostile_mood_json("),
+    refused("json_build_object", "SELECT json_build_object('m', m) FROM hostile_moods", "public.hostile_mood_json("),
     # ---- a schema shadowing pg_catalog on the search path.
     refused("shadowed lower()", "SELECT lower('A')", "shadow.lower(", mode="shadow-first"),
     refused("shadowed now()", "SELECT now()", "shadow.now()", mode="shadow-first"),

@@ -21,8 +21,9 @@ What counts as "the functions the statement calls" is everything that can run on
   parser, judged by the same rule), column defaults when the statement inserts, partitions, a
   foreign table's wrapper, a table's access method;
 - the types it casts to or declares (with their base, element and field types): their input
-  functions, their domain CHECK constraints, cast functions to them from a type in play (named,
-  or a column type of a relation it reads), and implicit or assignment casts from a type in play.
+  functions, their domain CHECK constraints, cast functions to them from a built-in type, and every
+  cast from a type in play (named, or a column or row type of a relation it reads), whatever its
+  context: JSON built-ins call a type's explicit-only cast to json.
 
 Not followed: the ordering and equality operators a type's default operator class brings to
 ORDER BY, GROUP BY and DISTINCT (a user-defined base type needs C functions, so a superuser).

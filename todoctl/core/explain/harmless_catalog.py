@@ -128,9 +128,11 @@ SELECT oid FROM ty
 """
 
 
-# The column types of relations, for the casts a value read from them can go through.
+# The column types of relations, and each relation's own row type (a whole-row reference such as
+# ``t`` in ``SELECT t::text FROM t``), for the casts a value read from them can go through.
 COLUMN_TYPES = """
-SELECT DISTINCT atttypid FROM pg_attribute WHERE attrelid = ANY (%(relations)s) AND attnum > 0 AND NOT attisdropped
+SELECT atttypid FROM pg_attribute WHERE attrelid = ANY (%(relations)s) AND attnum > 0 AND NOT attisdropped
+UNION SELECT reltype FROM pg_class WHERE oid = ANY (%(relations)s) AND reltype <> 0
 """
 
 
@@ -158,16 +160,17 @@ TYPE_IO_WHY = (
 )
 
 
-# Cast functions the statement can reach: an explicit cast to a named type, from a type in play
-# (named, or a column type of a relation it reads) or a built-in one; and an implicit or
-# assignment cast from a type in play, which the server applies without being asked. A cast from
-# a user type nothing in the statement holds cannot run.
+# Cast functions the statement can reach: every cast from a type in play (named, or a column or
+# row type of a relation it reads), whatever its context — not only the implicit and assignment
+# casts the server applies unasked: built-ins call explicit-only casts too (to_json, json_agg,
+# row_to_json and friends use a user type's cast to json); and an explicit cast to a named type
+# from a built-in one. A cast from a user type nothing in the statement holds cannot run.
 CASTS = f"""
 SELECT 'cast from ' || format_type(c.castsource, NULL) || ' to ' || format_type(c.casttarget, NULL), {_ROUTINE_COLUMNS}
 FROM pg_cast c JOIN pg_proc p ON p.oid = c.castfunc
 JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
-WHERE (c.casttarget = ANY (%(named)s) AND (c.castsource = ANY (%(in_play)s) OR c.castsource < {FIRST_NORMAL_OBJECT_ID}))
-   OR (c.castcontext IN ('i', 'a') AND c.castsource = ANY (%(in_play)s))
+WHERE c.castsource = ANY (%(in_play)s)
+   OR (c.casttarget = ANY (%(named)s) AND c.castsource < {FIRST_NORMAL_OBJECT_ID})
 """
 
 
