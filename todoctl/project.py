@@ -388,10 +388,22 @@ def _load_ref(project: Project, ref: str, key: str) -> Any:
 
 def import_module(project: Project, module_name: str, key: str):
     """Import one of the app's modules; a failure is exit 2 naming the module, and the file and line
-    in the app where the import failed."""
+    in the app where the import failed. What the app prints while importing goes to stderr: stdout
+    is todoctl's (a ``--json`` document must parse). An app that exits while being imported
+    (``SystemExit``, ``sys.exit()`` at module level) is an import failure, never todoctl's exit."""
+    import contextlib
+    import sys
+
     project.import_path()
     try:
-        return importlib.import_module(module_name)
+        with contextlib.redirect_stdout(sys.stderr):
+            return importlib.import_module(module_name)
+    except SystemExit as exc:
+        raise project.error(
+            key,
+            f"importing {module_name} failed: the module called exit({exc.code!r}) while being imported{_where(exc)}",
+            "guard the app's start-up code with `if __name__ == \"__main__\":` so importing the module only defines things",
+        ) from None
     except TodoctlError:
         raise  # todoctl's own API refused something in the module (a duplicate query name): it says where
     except ModuleNotFoundError as exc:
@@ -406,12 +418,17 @@ def import_module(project: Project, module_name: str, key: str):
         raise project.error(key, f"importing {module_name} failed: {describe_failure(exc)}", "fix the app's import (see --verbose)") from exc
 
 
-def describe_failure(exc: BaseException) -> str:
-    """``ValueError: ... (app/models.py line 12)``: the innermost frame in the app's own files."""
+def _where(exc: BaseException) -> str:
+    """`` (app/main.py line 3)``: the innermost frame of the failure in the app's own files."""
     import traceback
 
     frames = traceback.extract_tb(exc.__traceback__)
     app_frames = [f for f in frames if "importlib" not in f.filename and "site-packages" not in f.filename]
-    where = f" ({app_frames[-1].filename} line {app_frames[-1].lineno})" if app_frames else ""
+    return f" ({app_frames[-1].filename} line {app_frames[-1].lineno})" if app_frames else ""
+
+
+def describe_failure(exc: BaseException) -> str:
+    """``ValueError: ... (app/models.py line 12)``: the innermost frame in the app's own files."""
+    where = _where(exc)
     first = (str(exc).strip().splitlines() or [""])[0]
     return f"{type(exc).__name__}: {first}{where}" if first else f"{type(exc).__name__}{where}"

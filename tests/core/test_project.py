@@ -132,6 +132,34 @@ def test_an_app_module_that_fails_to_import_is_named_with_its_line(tmp_path):
     assert f"{app.file} line 2" in error.message  # where metadata is set
 
 
+@pytest.mark.parametrize("code", ["0", "None", "'bye'"])
+def test_an_app_module_that_exits_while_imported_is_exit_2_never_its_own_code(tmp_path, code):
+    """`raise SystemExit(0)` in the app used to end every command with exit 0, gates included."""
+    app = make_app(tmp_path / f"x{abs(hash(code))}", f"import sys\nsys.exit({code})\n")
+    error = error_of(app.metadata)
+    assert error.exit_code == ExitCode.USAGE
+    assert "called exit(" in error.message and "models.py line 2" in error.message and "__main__" in error.hint
+
+
+def test_what_the_app_prints_while_imported_goes_to_stderr_so_json_parses(tmp_path):
+    import json
+
+    models = """\
+        print("hello from the app")
+        from sqlalchemy import Column, Integer, MetaData, Table
+        metadata = MetaData()
+        Table("things", metadata, Column("id", Integer, primary_key=True))
+    """
+    app = make_app(tmp_path / "p", models, metadata="models:metadata")
+    result = subprocess.run(
+        [sys.executable, "-m", "todoctl", "--project", str(app.file.parent), "seed", "--dry-run", "--json"],
+        capture_output=True, text=True, env=todoctl_env(TODOCTL_HOME=str(tmp_path / "home")), cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["command"] == "seed"
+    assert "hello from the app" in result.stderr
+
+
 def test_an_app_module_that_is_not_there_says_where_it_looked(tmp_path):
     path = write(tmp_path / "b", '[tool.todoctl]\nmetadata = "notthere.models:metadata"\n')
     error = error_of(project.load(path).metadata)
