@@ -105,6 +105,22 @@ def test_a_dotenv_url_names_its_file_and_line_and_interpolates(project, monkeypa
     assert url.source == "DATABASE_URL (.env)" and url.origin == f"{project / '.env'} line 2"
 
 
+def test_interpolation_reads_the_environment_before_the_file_as_load_dotenv_does(project, monkeypatch):
+    """The app's load_dotenv() resolves ${X} from the environment first; todoctl must target the
+    same database (attack pass 2, F8: it read the file's X and targeted another one)."""
+    from dotenv import load_dotenv
+
+    monkeypatch.setenv("X", "third")
+    (project / ".env").write_text("X=other\nDATABASE_URL=postgresql://app:pw@h/${X}\n")
+    assert configured_url(None).database == "third"
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    load_dotenv(project / ".env")  # what the app sees
+    assert os.environ["DATABASE_URL"].endswith("/third")
+    monkeypatch.delenv("X")
+    monkeypatch.delenv("DATABASE_URL")
+    assert configured_url(None).database == "other"  # nothing in the environment: the file's X
+
+
 # Through the CLI: exit 3, one error naming the source, and no embedded server started.
 
 

@@ -57,9 +57,10 @@ def read(names: tuple[str, ...] | set[str], start: Path | None = None, *, prefix
     A file that is not UTF-8, cannot be read, or has a line python-dotenv cannot parse that
     mentions one of ``names`` is exit 3: the setting is there, and falling back would run the
     command against another database than the one configured. The last binding of a name wins,
-    and values are interpolated (``${VAR}``) as python-dotenv does for the app.
+    and values are interpolated (``${VAR}``) as the app's ``load_dotenv()`` does: a variable set in
+    the environment wins over the file's (the environment beats ``.env``, variable by variable).
     """
-    from dotenv import dotenv_values
+    from dotenv.main import DotEnv
     from dotenv.parser import parse_stream
 
     path = find(start)
@@ -95,7 +96,8 @@ def read(names: tuple[str, ...] | set[str], start: Path | None = None, *, prefix
             lines[binding.key] = line  # the last one wins, as in python-dotenv
     if not lines:
         return {}
-    values = dotenv_values(stream=io.StringIO(text))
+    # override=False: ``${X}`` reads the environment's X before the file's, as load_dotenv() does.
+    values = DotEnv(None, stream=io.StringIO(text), interpolate=True, override=False).dict()
     return {
         name: Setting(name, values.get(name) or "", ".env", f"{path} line {line}")
         for name, line in lines.items()
