@@ -342,6 +342,28 @@ def test_database_url_after_the_subcommand_is_used(empty_db):
     assert result.stdout.startswith("base")
 
 
+@pytest.mark.parametrize(
+    "before, after",
+    [(("-d", "{a}"), ("-d", "{b}")), (("--database-url={a}",), ("-d{b}",)), (("-d", "{a}", "-d", "{b}"), ())],
+    ids=["-d-twice", "long-and-short", "both-before"],
+)
+def test_two_different_databases_in_one_command_are_refused_before_anything_runs(migrated_db, empty_db, before, after):
+    """A wrapper appending ``-d "$SCRATCH"`` to ``-d "$PROD" migrate reset --yes`` reset PROD
+    (attack pass 2, F9): two databases named is exit 2, whichever order, and neither is touched."""
+    fill = {"a": migrated_db.url, "b": empty_db.url}
+    args = [*(p.format(**fill) for p in before), "migrate", "reset", "--yes", *(p.format(**fill) for p in after)]
+    result = invoke(*args)
+    assert result.exit_code == 2, result.output
+    assert "given twice with different values" in result.output
+    assert invoke("migrate", "status", "-d", migrated_db.url, "--json").exit_code == 0
+    assert json.loads(invoke("migrate", "status", "-d", migrated_db.url, "--json").stdout)["at_head"] is True
+
+
+def test_the_same_database_twice_is_fine(migrated_db):
+    result = invoke("-d", migrated_db.url, "migrate", "status", "-d", migrated_db.url, "--json")
+    assert result.exit_code == 0, result.output
+
+
 def test_verbose_after_the_subcommand():
     result = invoke("migrate", "heads", "--verbose")
     assert result.exit_code == 0, result.output

@@ -387,7 +387,42 @@ def hoist_global_options(root, args: list[str]) -> list[str]:
             command = sub
         rest.append(token)
         i += 1
-    return front + rest
+    hoisted = front + rest
+    _refuse_repeated_globals(hoisted)
+    return hoisted
+
+
+_GLOBAL_NAMES = {"-d": "--database-url", "--database-url": "--database-url", "--project": "--project"}
+
+
+def _refuse_repeated_globals(args: list[str]) -> None:
+    """``todoctl -d A migrate reset -d B``: two databases named, one command. Whichever one won,
+    a script meaning the other would act on the wrong database: exit 2 instead (values unshown:
+    a URL may hold a password)."""
+    from todoctl.errors import usage_error
+
+    seen: dict[str, str] = {}
+    i = 0
+    while i < len(args) and args[i].startswith("-") and args[i] != "--":
+        token = args[i]
+        if token in GLOBAL_FLAGS:
+            i += 1
+            continue
+        if token in _GLOBAL_NAMES:
+            name, value, i = _GLOBAL_NAMES[token], (args[i + 1] if i + 1 < len(args) else ""), i + 2
+        elif token.startswith(("--database-url=", "--project=")):
+            key, _, value = token.partition("=")
+            name, i = _GLOBAL_NAMES[key], i + 1
+        elif token.startswith("-d") and not token.startswith("--"):
+            name, value, i = "--database-url", token[2:], i + 1
+        else:
+            return
+        if name in seen and seen[name] != value:
+            raise usage_error(
+                f"{name} is given twice with different values: todoctl will not guess which one is meant",
+                f"give {name} once (before or after the command, not both)",
+            )
+        seen[name] = value
 
 
 def short_help(ctx) -> str:
