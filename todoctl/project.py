@@ -129,6 +129,12 @@ def find(start: Path | None = None) -> Path | None:
         candidate = folder / FILE_NAME
         if candidate.is_file() and _declares(candidate):
             return candidate
+        if candidate.exists() and not candidate.is_file():
+            # Skipping it would quietly fall back to a project further up (or the bundled app).
+            raise usage_error(
+                f"{candidate} is not a file, so todoctl cannot tell whether it declares the app",
+                "remove or rename it, or name the project with --project DIR",
+            )
     return None
 
 
@@ -140,8 +146,11 @@ def _declares(path: Path) -> bool:
         # if it says [tool.todoctl] at all.
         try:
             return TABLE.strip("[]") in path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return False
+        except OSError as exc:
+            raise usage_error(
+                f"cannot read {path}: {exc.strerror}, so todoctl cannot tell whether it declares the app",
+                "fix its permissions, or name the project with --project DIR",
+            ) from None
     return isinstance(data.get("tool"), dict) and "todoctl" in data["tool"]
 
 

@@ -17,6 +17,9 @@ from todoctl import project
 from todoctl.errors import ExitCode, TodoctlError
 
 
+FILE = "pyproject.toml"
+
+
 def write(folder: Path, text: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "pyproject.toml"
@@ -110,6 +113,13 @@ def test_a_table_without_metadata_and_a_broken_file_are_exit_2(tmp_path):
     assert error.exit_code == ExitCode.USAGE and "no metadata key" in error.message
     error = error_of(project.load, write(tmp_path / "b", '[tool.todoctl\nmetadata = "a:b"\n'))
     assert error.exit_code == ExitCode.USAGE and "not valid TOML" in error.message
+
+
+def test_a_pyproject_that_is_not_a_file_is_exit_2_not_skipped(tmp_path):
+    """Skipped, the bundled Todo app (or a project further up) was used, exit 0 (attack pass 2, F11)."""
+    (tmp_path / "app" / FILE).mkdir(parents=True)
+    error = error_of(project.find, tmp_path / "app")
+    assert error.exit_code == ExitCode.USAGE and "is not a file" in error.message
 
 
 # ---------------------------------------------------------------- importing the app
