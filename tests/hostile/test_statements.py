@@ -207,6 +207,7 @@ CASES = [
     refused("a shadow after pg_catalog is still a candidate", "SELECT lower('A')", "shadow.lower(", mode="shadow-after"),
     # ---- not one statement EXPLAIN accepts: exit 2, never sent.
     refused("two statements", "SELECT 1; SELECT pg_stat_reset()", "2 statements given", code=USAGE),
+    refused("a parameter with no value", "SELECT $1 + 1", "has a parameter ($1)", code=USAGE),
     refused("dollar quoting hides a second statement", "SELECT 1 AS a$b$ ; SELECT pg_stat_reset(); --", "2 statements given",
             code=USAGE),
     refused("COPY TO PROGRAM", "COPY (SELECT 1) TO PROGRAM 'touch /tmp/todoctl-hostile'", "COPY is a utility statement", code=USAGE),

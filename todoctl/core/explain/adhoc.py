@@ -110,6 +110,7 @@ def parse_statement(sql: str) -> AdhocStatement:
     raw = statements[0]
     kind = type(raw.stmt).__name__
     _require_explainable(raw.stmt, kind, sql)
+    _require_no_parameters(raw.stmt)
     end = raw.stmt_location + raw.stmt_len if raw.stmt_len else len(sql)
     text = sql[raw.stmt_location : end].strip()
     return AdhocStatement(text, kind, reach(raw.stmt))
@@ -280,6 +281,25 @@ def _require_explainable(stmt, kind: str, sql: str) -> None:
     else:
         message = f"{label} is a utility statement, not one EXPLAIN accepts"
     raise usage_error(message, "explain takes one SELECT, VALUES, TABLE, INSERT, UPDATE, DELETE or MERGE")
+
+
+def _require_no_parameters(stmt) -> None:
+    """``$1`` has no value to bind: a usage error naming it, not the server's protocol message."""
+    from pglast import ast
+    from pglast.visitors import Visitor
+
+    found: list[int] = []
+
+    class Params(Visitor):
+        def visit_ParamRef(self, ancestors, node: ast.ParamRef) -> None:
+            found.append(node.number)
+
+    Params()(stmt)
+    if found:
+        raise usage_error(
+            f"the statement has a parameter (${min(found)}) and explain sql takes no values for it",
+            "write the value in place of it; named queries (`todoctl explain NAME --param k=v`) take parameters",
+        )
 
 
 def _leading_keywords(sql: str) -> str:
