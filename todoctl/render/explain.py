@@ -179,14 +179,25 @@ def _timings(result: ExplainResult) -> str:
 
 
 def _findings(result: ExplainResult) -> list:
-    if not result.findings:
+    over = list(getattr(result, "over_budget", []))
+    if not result.findings and not over:
         return [Text.from_markup("[green]No findings.[/]")]
-    lines = [Text.from_markup(f"[bold]Findings ({len(result.findings)})[/]")]
+    lines = []
+    if result.findings:
+        lines.append(Text.from_markup(f"[bold]Findings ({len(result.findings)})[/]"))
     for finding in result.findings:
         lines.append(
             Text.from_markup(
                 f"[yellow]![/] [bold]{finding.kind}[/] {escape(finding.node)}: {escape(finding.message)}\n"
                 f"  [dim]hint:[/] {escape(finding.hint)}"
+            )
+        )
+    if over:
+        lines.append(Text.from_markup(f"[bold]Over budget ({len(over)}): `explain check` fails on this[/]"))
+    for finding in over:
+        lines.append(
+            Text.from_markup(
+                f"[red]✗[/] [bold]{finding.kind}[/]: {escape(finding.message)}\n  [dim]hint:[/] {escape(finding.hint)}"
             )
         )
     return lines

@@ -101,11 +101,13 @@ def budget_violations(result: ExplainResult, budget: named_queries.Budget) -> li
         found.append(Violation("budget-time", f"execution {median:.3f} ms exceeds the budget of {budget.max_ms:g} ms"))
     read, returned = plan_nodes.rows_read(root), plan_nodes.rows_returned(root)
     if budget.max_read_per_row is not None and read > max(named_queries.FREE_ROWS_READ, budget.max_read_per_row * max(returned, 1)):
+        heaviest = plan_nodes.heaviest_read(root)
+        most = f"; {heaviest[0].label} read {heaviest[1]:,.0f} of them" if heaviest else ""
         found.append(
             Violation(
                 "rows-read",
                 f"read {read:,.0f} rows to return {returned:,.0f} ({read / max(returned, 1):,.0f} per row; "
-                f"budget {budget.max_read_per_row:g})",
+                f"budget {budget.max_read_per_row:g}){most}",
                 *_hint_for(result, ("seq-scan", "filter-removed", "avoidable-sort")),
             )
         )
@@ -156,7 +158,23 @@ def budget_violations(result: ExplainResult, budget: named_queries.Budget) -> li
         for node in root.walk():
             if node.spilled:
                 found.append(Violation("spill", f"{node.label} spilled to disk", *_hint_for(result, ("spill",))))
-    return found
+    return [_with_default_hint(v) for v in found]
+
+
+# What to do when no finding names the fix (every violation prints one): where to look, and the
+# budget term to raise if the cost is the expected one at this size.
+_WHEN_NO_FINDING = {
+    "rows-read": "an index that lets that scan read only the rows it keeps (a join reading all of a table "
+    "for a few rows wants one on its join key), or raise max_read_per_row in the query's Budget if this "
+    "is the expected cost",
+    "rows-sorted": "sort fewer rows (an index in the ORDER BY order, or filter first), or raise max_rows_sorted "
+    "in the query's Budget",
+    "buffers": "read fewer pages (an index that serves the filter, or fewer columns), or raise max_buffers in "
+    "the query's Budget",
+    "seq-scan": "an index on the columns of the scan's filter, or raise large_rows in the query's Budget if the "
+    "table is meant to be scanned",
+    "spill": "raise work_mem for this query, or Budget(allow_spill=True) if spilling is acceptable",
+}
 
 
 def _hint_for(result: ExplainResult, kinds: tuple[str, ...]) -> tuple[str, str]:
@@ -166,6 +184,18 @@ def _hint_for(result: ExplainResult, kinds: tuple[str, ...]) -> tuple[str, str]:
             if finding.kind == kind:
                 return finding.hint, finding.sql
     return "", ""
+
+
+def _with_default_hint(violation: Violation) -> Violation:
+    if violation.hint or violation.kind not in _WHEN_NO_FINDING:
+        return violation
+    return Violation(violation.kind, violation.message, _WHEN_NO_FINDING[violation.kind], violation.sql)
+
+
+def verdict(result: ExplainResult, budget: named_queries.Budget) -> list[Violation]:
+    """The budget terms this run breaks, each with its fix: what `explain check` fails on, as
+    `explain NAME` shows it (the missing indexes are findings already)."""
+    return [v for v in budget_violations(result, budget) if v.kind != "missing-index"]
 
 
 def check(

@@ -56,6 +56,9 @@ class ExplainResult:
     plan: list  # PostgreSQL's own EXPLAIN (FORMAT JSON) document: load it into PEV2 or explain.depesz.com
     stale_tables: list[str] = field(default_factory=list)  # tables in the plan whose statistics are stale
     server_version: str = ""  # the server's server_version, e.g. "18.1"
+    # A named query's budget terms this run breaks (what `explain check` fails on): kind is the
+    # term (budget-time, rows-read, rows-sorted, buffers, seq-scan, misestimate, spill), node "budget".
+    over_budget: list[Finding] = field(default_factory=list)
 
     __json_properties__ = ("min_ms", "median_ms")
 
@@ -224,7 +227,12 @@ def explain(
         raise usage_error("--runs must be at least 1")
     with connection(url) as conn:
         _require_head(conn, url, f"explain {named.name}")
-        return _explain_named(conn, url, named, given, analyze=analyze, runs=runs, timeout=timeout)
+        result = _explain_named(conn, url, named, given, analyze=analyze, runs=runs, timeout=timeout)
+    if result.analyzed:
+        from todoctl.core.explain.budget import verdict
+
+        result.over_budget = [Finding(v.kind, "budget", v.message, v.hint, v.sql) for v in verdict(result, named.budget)]
+    return result
 
 
 def _require_head(conn: "Connection", url: DatabaseURL, what: str) -> None:

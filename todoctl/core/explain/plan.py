@@ -301,13 +301,21 @@ def sort_count(root: PlanNode) -> int:
 READ_TYPES = SCAN_TYPES - {"Bitmap Index Scan"}  # a bitmap's index entries are counted as its heap rows
 
 
+def _reads(root: PlanNode):
+    """(scan node, rows it read: produced plus thrown away by filters and rechecks, all loops)."""
+    for n in root.walk():
+        if n.relation and (n.node_type in READ_TYPES or n.node_type.startswith("Parallel")):
+            yield n, (n.rows_total or 0) + (n.rows_removed_by_filter or 0) + (n.rows_removed_by_recheck or 0)
+
+
 def rows_read(root: PlanNode) -> float:
     """Rows the scans produced plus those their filters and rechecks threw away, all loops."""
-    return sum(
-        (n.rows_total or 0) + (n.rows_removed_by_filter or 0) + (n.rows_removed_by_recheck or 0)
-        for n in root.walk()
-        if n.relation and (n.node_type in READ_TYPES or n.node_type.startswith("Parallel"))
-    )
+    return sum(read for _, read in _reads(root))
+
+
+def heaviest_read(root: PlanNode) -> tuple[PlanNode, float] | None:
+    """The scan that read the most rows, and how many."""
+    return max(_reads(root), key=lambda pair: pair[1], default=None)
 
 
 def rows_returned(root: PlanNode) -> float:
