@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import todoctl.core.catalog.snapshot as catalog
 
 import todoctl.core.catalog.index_overlap as index_overlap
-from todoctl.core.sql_names import ident, idents
+from todoctl.core.sql_names import ident, idents, in_table_schema, table_name, table_ref
 from todoctl.core.catalog.details import (
     SCHEMA,
     IndexDetail,
@@ -109,8 +109,8 @@ def _fk_without_index(keys, indexes: list[IndexDetail]) -> list[LintFinding]:
         if any(_covers(i, key.columns) for i in indexes if i.table == key.table):
             continue
         columns = ", ".join(key.columns)
-        name = f"ix_{key.table}_{'_'.join(key.columns)}"[:63]
-        sql = f"CREATE INDEX CONCURRENTLY {ident(name)} ON {ident(key.table)} ({idents(key.columns)});"
+        name = f"ix_{table_name(key.table)}_{'_'.join(key.columns)}"[:63]
+        sql = f"CREATE INDEX CONCURRENTLY {ident(name)} ON {table_ref(key.table)} ({idents(key.columns)});"
         out.append(
             LintFinding(
                 "fk-without-index",
@@ -131,10 +131,10 @@ def _no_primary_key(snap: catalog.SchemaSnapshot) -> list[LintFinding]:
         if any(c.kind == "primary key" for c in table.constraints.values()):
             continue
         if "id" in table.columns:
-            sql = f"ALTER TABLE {ident(table.name)} ADD PRIMARY KEY (id);"
+            sql = f"ALTER TABLE {table_ref(table.name)} ADD PRIMARY KEY (id);"
             hint = f"{sql}  (or make another unique, NOT NULL column the key)"
         else:
-            sql = f"ALTER TABLE {ident(table.name)} ADD COLUMN id uuid NOT NULL DEFAULT gen_random_uuid() PRIMARY KEY;"
+            sql = f"ALTER TABLE {table_ref(table.name)} ADD COLUMN id uuid NOT NULL DEFAULT gen_random_uuid() PRIMARY KEY;"
             hint = f"{sql}  or make an existing unique, NOT NULL column the key"
         out.append(LintFinding("no-primary-key", table.name, table.name, f"table {table.name} has no primary key", hint, sql))
     return out
@@ -147,7 +147,7 @@ def _timestamp_without_time_zone(snap: catalog.SchemaSnapshot) -> list[LintFindi
             if not column.type.startswith("timestamp without time zone"):
                 continue
             sql = (
-                f"ALTER TABLE {ident(table.name)} ALTER COLUMN {ident(column.name)} TYPE timestamptz "
+                f"ALTER TABLE {table_ref(table.name)} ALTER COLUMN {ident(column.name)} TYPE timestamptz "
                 f"USING {ident(column.name)} AT TIME ZONE 'UTC';"
             )
             out.append(
@@ -186,8 +186,8 @@ def _duplicate_and_redundant(indexes: list[IndexDetail]) -> list[LintFinding]:
 def drop_index_sql(index: IndexDetail) -> str:
     """The statement that drops an index: its constraint when it backs one, else the index itself."""
     if index.constraint:
-        return f"ALTER TABLE {ident(index.table)} DROP CONSTRAINT {ident(index.constraint)};"
-    return f"DROP INDEX CONCURRENTLY {ident(index.name)};"
+        return f"ALTER TABLE {table_ref(index.table)} DROP CONSTRAINT {ident(index.constraint)};"
+    return f"DROP INDEX CONCURRENTLY {in_table_schema(index.table, index.name)};"
 
 
 def _link_table(table: catalog.TableInfo, keys) -> bool:
@@ -212,7 +212,7 @@ def _missing_timestamps(snap: catalog.SchemaSnapshot, keys) -> list[LintFinding]
         if not missing or _link_table(table, keys):
             continue
         additions = ", ".join(f"ADD COLUMN {ident(c)} timestamptz NOT NULL DEFAULT now()" for c in missing)
-        sql = f"ALTER TABLE {ident(table.name)} {additions};"
+        sql = f"ALTER TABLE {table_ref(table.name)} {additions};"
         out.append(
             LintFinding("missing-timestamps", table.name, ", ".join(missing), f"table {table.name} has no {' or '.join(missing)}", sql, sql)
         )

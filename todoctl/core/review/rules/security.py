@@ -92,14 +92,14 @@ def scheme_of(value: str) -> str | None:
 def hash_check_sql(table: str, column: str, schemes: tuple[str, ...], *, validate: bool) -> str:
     """``ALTER TABLE ... ADD CONSTRAINT ... CHECK (column ~ ... OR ...) NOT VALID`` for these schemes'
     formats, and the VALIDATE that follows when every existing row already matches."""
-    from todoctl.core.sql_names import ident, literal
+    from todoctl.core.sql_names import ident, literal, table_name, table_ref
 
     patterns = [p for scheme in schemes for p in HASH_FORMATS[scheme]]
     test = " OR ".join(f"{ident(column)} ~ {literal(p)}" for p in patterns)
-    name = f"{table}_{column}_hash_format"[:63]
-    sql = f"ALTER TABLE {ident(table)} ADD CONSTRAINT {ident(name)} CHECK ({test}) NOT VALID;"
+    name = f"{table_name(table)}_{column}_hash_format"[:63]
+    sql = f"ALTER TABLE {table_ref(table)} ADD CONSTRAINT {ident(name)} CHECK ({test}) NOT VALID;"
     if validate:
-        sql += f" ALTER TABLE {ident(table)} VALIDATE CONSTRAINT {ident(name)};"
+        sql += f" ALTER TABLE {table_ref(table)} VALIDATE CONSTRAINT {ident(name)};"
     return sql
 
 
@@ -141,7 +141,7 @@ def password_hash(ctx: ReviewContext) -> Iterator[Finding]:
         checks = model_checks(table)
         for column in table.columns:
             if _password_column(column.name, isinstance(column.type, String)) and not _has_hash_check(checks, column.name):
-                merge_sources(found, f"{table.name}.{column.name}", in_the_models(ctx, table.name, column.name))
+                merge_sources(found, f"{table.key}.{column.name}", in_the_models(ctx, table.name, column.name))
     live_columns: list[tuple[str, str]] = []
     if not ctx.offline:
         for table in live_schema(ctx).snap.tables.values():
@@ -155,7 +155,7 @@ def password_hash(ctx: ReviewContext) -> Iterator[Finding]:
                     merge_sources(found, f"{table.name}.{column.name}", "the database")
     usage = {(t, c): _schemes_in_use(ctx, t, c) for t, c in live_columns}
     for location, sources in sorted(found.items()):
-        table, column = location.split(".", 1)
+        table, column = location.rsplit(".", 1)
         in_use, unhashed = usage.get((table, column), ((), 0))
         schemes = in_use or SCHEMES
         sql = hash_check_sql(table, column, schemes, validate=bool(in_use) and not unhashed)
