@@ -76,7 +76,7 @@ def test_every_hint_with_sql_runs_on_reserved_names_and_fixes_what_it_found(pg, 
     rules = {f.rule for f in with_sql}
     # Each kind of statement a rule writes, on these names:
     assert {
-        "fk-missing", "fk-delete-rule", "enum-default", "timestamp-mixed-tz", "password-hash", "fk-without-index",
+        "fk-missing", "fk-delete-rule", "fk-orphans", "enum-default", "timestamp-mixed-tz", "password-hash", "fk-without-index",
         "no-primary-key", "timestamp-without-time-zone", "duplicate-index", "missing-timestamps", "query-index",
         "soft-delete",
     } <= rules, sorted(rules)
@@ -129,7 +129,7 @@ def test_every_hint_with_sql_runs_on_a_table_outside_the_default_schema(pg, use_
     context = ReviewContext(root=tmp_path, metadata=_shop_metadata(shop_db), queries={}, environ={}, url=shop_db)
     with_sql = [f.finding for f in run(context, only=list(RULES)).findings if f.finding.sql]
     assert {
-        "fk-missing", "fk-delete-rule", "enum-default", "timestamp-mixed-tz", "password-hash", "fk-without-index",
+        "fk-missing", "fk-delete-rule", "fk-orphans", "enum-default", "timestamp-mixed-tz", "password-hash", "fk-without-index",
         "no-primary-key", "timestamp-without-time-zone", "duplicate-index",
     } <= {f.rule for f in with_sql}, sorted({f.rule for f in with_sql})
     for finding in with_sql:

@@ -1,6 +1,6 @@
 """Review rules: the schema, from the models and (unless offline) the live database.
 
-Critical: fk-missing, fk-delete-rule. Warnings: timestamp-mixed-tz, enum-default, and the
+Critical: fk-missing, fk-orphans. Warnings: fk-delete-rule, timestamp-mixed-tz, enum-default, and the
 `schema lint` rules (fk-without-index, no-primary-key, timestamp-without-time-zone,
 duplicate-index, redundant-index, missing-timestamps), whose one implementation is in
 todoctl/core/review/lint_rules.py. They are warnings: each costs speed, space or operability, none
@@ -111,13 +111,18 @@ def _parent_of(table: str, column: str, tables: dict[str, list[str]]) -> tuple[s
 # ---------------------------------------------------------------- fk-delete-rule
 
 
+# A warning: NO ACTION refuses to delete a parent that has children, which keeps the data whole
+# and is often what the app means (RESTRICT but checked at commit); what it costs is a delete that
+# fails where the app meant CASCADE or SET NULL. It loses and leaks nothing, so it no longer fails a
+# plain review, which every app declaring Field(foreign_key=...) did (issue: the clinic report's
+# F17). Rows whose parent is gone are data lost: fk-orphans, critical.
 @rule(
     "fk-delete-rule",
-    "critical",
-    "a foreign key without an ON DELETE rule; live, orphan rows",
-    why="an implicit NO ACTION makes deleting a parent fail (or, with the key NOT VALID, leave orphans) "
-    "instead of doing what the app means: CASCADE, SET NULL or an explicit RESTRICT",
-    live_part="NO ACTION foreign keys and orphan rows (children whose parent is gone)",
+    "warning",
+    "a foreign key without an ON DELETE rule",
+    why="an implicit NO ACTION makes deleting a parent with children fail at commit, where the app may "
+    "mean CASCADE, SET NULL or (saying so) RESTRICT",
+    live_part="NO ACTION foreign keys of the live tables",
 )
 def fk_delete_rule(ctx: ReviewContext) -> Iterator[Finding]:
     found: dict[str, list[str]] = {}
@@ -167,15 +172,22 @@ def fk_delete_rule(ctx: ReviewContext) -> Iterator[Finding]:
             subject=", ".join(columns),
             sql=sql,
         )
-    if facts is not None:
-        yield from _orphans(ctx, facts)
 
 
-def _orphans(ctx: ReviewContext, facts) -> Iterator[Finding]:
+@rule(
+    "fk-orphans",
+    "critical",
+    "rows whose parent is gone, behind a NOT VALID foreign key",
+    why="a child row pointing at a parent that does not exist is data already lost: joins drop it, "
+    "and the key cannot be validated until it is repaired",
+    live=True,
+)
+def fk_orphans(ctx: ReviewContext) -> Iterator[Finding]:
     """Children whose parent is gone. Only NOT VALID keys are counted: a validated key has had
     every row checked by the server and every write since, so counting would scan for nothing."""
     from sqlalchemy import text
 
+    facts = live_schema(ctx)
     conn = ctx.connection()
     quote = conn.dialect.identifier_preparer.quote_identifier
     from todoctl.core.sql_names import table_ref
@@ -210,7 +222,7 @@ def _orphans(ctx: ReviewContext, facts) -> Iterator[Finding]:
             how = "delete them"
         sql = f"{repair} ALTER TABLE {table_ref(key.table)} VALIDATE CONSTRAINT {ident(key.name)};"
         yield Finding(
-            "fk-delete-rule",
+            "fk-orphans",
             location,
             f"{count:,} row(s) of {key.table} refer to a row of {key.references_table} that does not exist "
             f"(the foreign key {key.name} is NOT VALID, so the server never checked the old rows)",
