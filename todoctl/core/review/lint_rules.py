@@ -11,8 +11,11 @@ Rules (ids are stable: CI may `--skip` them):
 - duplicate-index: two indexes with the same definition (every write maintains both).
 - redundant-index: an index whose keys lead another index of the same kind (the other answers
   its queries), unless it enforces uniqueness.
-- missing-timestamps: a table without created_at/updated_at. Pure link tables (every column
-  in the primary key, every key column a foreign key) are exempt: a link is its two ends.
+- missing-timestamps: a table without created_at/updated_at. A synonym counts (inserted_at,
+  modified_at, ...), and so does a NOT NULL time whose name says the row's story started
+  (an order's placed_at, a loan's borrowed_at): core/time_names.py, the seed's vocabulary. Pure
+  link tables (every column in the primary key, every key column a foreign key) are exempt: a
+  link is its two ends.
 
 alembic_version and todoctl_* tables are not the app's schema and are not linted.
 
@@ -30,6 +33,7 @@ import todoctl.core.catalog.snapshot as catalog
 
 import todoctl.core.catalog.index_overlap as index_overlap
 from todoctl.core.sql_names import ident, idents, in_table_schema, table_name, table_ref
+from todoctl.core.time_names import CREATED, UPDATED, says_started
 from todoctl.core.catalog.details import (
     SCHEMA,
     IndexDetail,
@@ -205,10 +209,17 @@ def _columns_of(definition: str) -> set[str]:
     return {c.strip().strip('"') for c in inside.split(",") if c.strip()}
 
 
+def _has_creation_time(table: catalog.TableInfo) -> bool:
+    return any(name in table.columns for name in CREATED) or any(
+        c.type.startswith(("timestamp", "date")) and not c.nullable and says_started(c.name) for c in table.columns.values()
+    )
+
+
 def _missing_timestamps(snap: catalog.SchemaSnapshot, keys) -> list[LintFinding]:
     out = []
     for table in snap.tables.values():
-        missing = [c for c in TIMESTAMP_COLUMNS if c not in table.columns]
+        has = {"created_at": _has_creation_time(table), "updated_at": any(n in table.columns for n in UPDATED)}
+        missing = [c for c in TIMESTAMP_COLUMNS if not has[c]]
         if not missing or _link_table(table, keys):
             continue
         additions = ", ".join(f"ADD COLUMN {ident(c)} timestamptz NOT NULL DEFAULT now()" for c in missing)
