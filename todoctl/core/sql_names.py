@@ -8,6 +8,7 @@ as ``"user"``, ``"order"``, ``"concurrently"``; ``tasks`` stays ``tasks``.
 
     ident("user")                    # '"user"'
     idents(["user_id", "order"])     # 'user_id, "order"'
+    table_ref("billing.order")       # 'billing."order"' (never '"billing.order"')
     literal("it's")                  # "'it''s'"
 """
 
@@ -48,9 +49,26 @@ def table_ref(name: str, schema: str | None = None) -> str:
     """SQL for the table a todoctl name stands for: ``schema.name`` (as MetaData keys a table
     outside the default schema) qualified, a bare name in ``schema`` if given, else as the search
     path finds it."""
-    if "." in name:
-        return qualified(*name.split(".", 1))
-    return qualified(schema, name) if schema else ident(name)
+    own_schema, table = split_table(name)
+    return qualified(own_schema or schema or "", table)
+
+
+def split_table(name: str) -> tuple[str | None, str]:
+    """A todoctl table name (``table``, or ``schema.table`` as MetaData keys a table outside the
+    default schema) as its schema (None: as the search path finds it) and its own name."""
+    schema, dot, table = name.partition(".")
+    return (schema, table) if dot else (None, name)
+
+
+def table_name(name: str) -> str:
+    """The table's own name, without its schema: what names derived from it (``payment_order_id_fkey``) start with."""
+    return split_table(name)[1]
+
+
+def in_table_schema(table: str, name: str) -> str:
+    """SQL for an object of ``table``'s schema other than the table (an index to drop): qualified
+    like the table, each part quoted as needed (``billing.ix_payment_order_id``)."""
+    return qualified(split_table(table)[0] or "", name)
 
 
 def key(expression: str) -> str:

@@ -114,10 +114,13 @@ def _sql_breaks(text: str) -> list[tuple[int, bool]]:
     return breaks
 
 
-def _divide(text: str, first: int, rest: int, breaks: list[tuple[int, bool]]) -> list[int]:
+def _divide(
+    text: str, first: int, rest: int, breaks: list[tuple[int, bool]], *, whole_pieces: bool = False
+) -> list[int]:
     """Offsets at which to cut ``text`` into a line of at most ``first`` cells, then lines of at
     most ``rest``: each at the last break that fits (one after spaces when that fills at least a
-    third of the line); a piece wider than a whole line is folded where the line ends."""
+    third of the line); a piece wider than a whole line is folded where the line ends, or with
+    ``whole_pieces`` kept whole on a line of its own (SQL to copy: never cut inside a literal)."""
     offsets: list[int] = []
     start = 0
     while cell_len(text[start:].rstrip()) > (width := max(first if not offsets else rest, 1)):
@@ -134,6 +137,8 @@ def _divide(text: str, first: int, rest: int, breaks: list[tuple[int, bool]]) ->
             cut = last_spaced
         elif last is not None:
             cut = last
+        elif whole_pieces:  # one token wider than the line: the whole of it, up to the next break
+            cut = next((offset for offset, _ in breaks if offset > start), len(text))
         else:  # one word (or token) wider than the line
             cut, used = start, 0
             while cut < len(text) and used + cell_len(text[cut]) <= width:
@@ -167,11 +172,13 @@ def _first_piece(line: str, *, sql: bool, every: bool = False) -> int:
 def _fold(body: Text, first: int, rest: int) -> list[Text]:
     """``body`` cut into lines: the first at most ``first`` cells wide, the others ``rest``."""
     sql = isinstance(body, SqlText)
+    whole = sql and body.whole_tokens
     lines: list[Text] = []
     for number, line in enumerate(body.split("\n", allow_blank=True)):
         plain = line.plain
         width = first if number == 0 else rest
-        for number_in_line, piece in enumerate(line.divide(_divide(plain, width, rest, _breaks(plain, sql)))):
+        offsets = _divide(plain, width, rest, _breaks(plain, sql), whole_pieces=whole)
+        for number_in_line, piece in enumerate(line.divide(offsets)):
             if number_in_line:  # a folded word may leave the spaces after it at the start
                 piece = piece[len(piece.plain) - len(piece.plain.lstrip(" ")):]
             piece.rstrip()
@@ -181,7 +188,11 @@ def _fold(body: Text, first: int, rest: int) -> list[Text]:
 
 class SqlText(Text):
     """SQL that wraps between PostgreSQL's tokens instead of at spaces only: in a table cell an
-    index definition needs only as many columns as its longest name or literal."""
+    index definition needs only as many columns as its longest name or literal.
+    ``whole_tokens``: a token wider than the line (a long regex literal) is never cut but overflows,
+    so that SQL copied from the terminal still runs."""
+
+    whole_tokens = False
 
     def __rich_measure__(self, console, options) -> Measurement:
         lines = self.plain.splitlines()
@@ -203,12 +214,27 @@ def as_sql(text: Text) -> SqlText:
     """``text`` (its styles kept) as SQL that wraps between tokens."""
     shown = SqlText(text.plain, style=text.style, end=text.end)
     shown._spans[:] = text._spans
+    shown.whole_tokens = getattr(text, "whole_tokens", False)
     return shown
 
 
-def sql_text(text: str, style: str = "") -> SqlText:
+def sql_text(text: str, style: str = "", *, whole_tokens: bool = False) -> SqlText:
     """SQL for a table cell or a line of prose: it wraps between tokens, never inside one."""
-    return SqlText(text, style=style)
+    shown = SqlText(text, style=style)
+    shown.whole_tokens = whole_tokens
+    return shown
+
+
+def sql_statements(text: str) -> list[str]:
+    """The statements of ``text``, each with its semicolon, split by PostgreSQL's scanner (a ``;``
+    inside a literal stays); ``[text]`` when it cannot scan it."""
+    from pglast import split
+    from pglast.parser import ParseError
+
+    try:
+        return [f"{statement};" for statement in split(text, with_parser=False)]
+    except ParseError:
+        return [text]
 
 
 # ---------------------------------------------------------------- prose with a hanging indent
@@ -264,7 +290,7 @@ class Hanging:
             return [prefix + body]
         indent = used if width - used >= MIN_BODY_WIDTH else min(used, 2)
         widest = widest_word(body.plain, sql=sql)
-        if widest > width - indent:  # keep that word whole: continue further left
+        if widest > width - indent and not getattr(body, "whole_tokens", False):  # keep that word whole: continue further left
             indent = max(0, min(indent, width - widest))
         lead = Text(" " * indent)
         first_line = body.plain.split("\n", 1)[0]

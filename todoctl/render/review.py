@@ -8,7 +8,7 @@ from rich.text import Text
 
 from todoctl.core.review.report import TIERS, ReviewReport, RuledFinding, WaivedFinding, Waiver
 from todoctl.render import console
-from todoctl.render.layout import hanging
+from todoctl.render.layout import hanging, sql_statements, sql_text
 
 HEADINGS = {
     "critical": "Critical — must fix",
@@ -37,7 +37,7 @@ def report(result: ReviewReport) -> None:
             out.print(Text.assemble(f"  {mark} ", (f.finding.rule, style), "  ", (f.finding.location, "bold")))
             out.print(Text(f"      {f.finding.message}"))
             out.print(hanging(Text(f.why, style="dim"), prefix=Text("      why: ", style="dim")))
-            out.print(hanging(Text(f.finding.hint), prefix="      fix: "))
+            _fix(out, f.finding.hint, f.finding.sql)
     if result.waived:
         out.print()
         out.print(Text(f"Waived ({len(result.waived)}, pyproject.toml [tool.todoctl.review])", style="bold"))
@@ -55,6 +55,21 @@ def report(result: ReviewReport) -> None:
             out.print(Text.assemble("  ", (skipped.rule, "dim"), f"  {skipped.reason}"))
     out.print()
     out.print(_summary(result))
+
+
+def _fix(out, hint: str, sql: str) -> None:
+    """The hint's prose, then its SQL on lines of its own, one statement after another, folded only
+    between tokens: a literal (a hash-format regex) is never cut, so what is copied runs."""
+    if not sql or sql not in hint:
+        out.print(hanging(Text(hint), prefix="      fix: "))
+        return
+    before, after = hint.split(sql, 1)
+    prose = " ".join(part.strip() for part in (before, after) if part.strip())
+    out.print(hanging(Text(prose), prefix="      fix: ") if prose else Text("      fix:"))
+    for statement in sql_statements(sql):
+        # crop=False: a literal wider than the terminal runs past its edge (the terminal shows the
+        # rest on the next row) instead of being cut off.
+        out.print(hanging(sql_text(statement, whole_tokens=True), prefix="        "), crop=False)
 
 
 def _by_waiver(waived: list[WaivedFinding]) -> list[tuple[Waiver, list[RuledFinding]]]:

@@ -179,3 +179,24 @@ def test_a_bad_waiver_is_exit_2_before_connecting(monkeypatch, tmp_path, waiver,
     assert result.exit_code == 2, result.output
     assert f"Error: {message}" in result.stderr
     assert result.stderr.count("Hint: ") == 1
+
+
+def test_a_fix_sql_is_never_cut_inside_a_literal_at_a_narrow_width(migrated_db, pg, monkeypatch, tmp_path):
+    # The hash-format regexes are wider than the terminal: each stays whole on its line, so the
+    # statement copied from the terminal is the statement --json gives.
+    from todoctl.core.review.rules.security import HASH_FORMATS
+    from todoctl.core.sql_names import literal
+
+    monkeypatch.chdir(tmp_path)
+    pg.execute("CREATE TABLE vault (id int PRIMARY KEY, password_hash text)", database=migrated_db.database)
+    result = runner.invoke(app, ["-d", migrated_db.url, "review", "--only", "password-hash"], env={"COLUMNS": "60"})
+    assert result.exit_code == 1, result.output
+    lines = result.stdout.splitlines()
+    for pattern in (p for patterns in HASH_FORMATS.values() for p in patterns):
+        assert any(literal(pattern) in line for line in lines), (pattern, result.stdout)
+    sql = json.loads(invoke(migrated_db, "--only", "password-hash", "--json").stdout)["findings"][0]["sql"]
+    start = next(n for n, line in enumerate(lines) if line.strip().startswith("ALTER TABLE vault"))
+    end = next(n for n in range(start, len(lines)) if lines[n].endswith(";"))
+    assert all(line.startswith("        ") for line in lines[start:end + 1])  # under the fix, on lines of its own
+    shown = " ".join(line.strip() for line in lines[start:end + 1])
+    assert " ".join(sql.split()) in " ".join(shown.split()), (sql, result.stdout)

@@ -76,7 +76,7 @@ def test_every_hint_with_sql_runs_on_reserved_names_and_fixes_what_it_found(pg, 
     rules = {f.rule for f in with_sql}
     # Each kind of statement a rule writes, on these names:
     assert {
-        "fk-missing", "fk-delete-rule", "enum-default", "timestamp-mixed-tz", "password-hash", "fk-without-index",
+        "fk-missing", "fk-delete-rule", "fk-orphans", "enum-default", "timestamp-mixed-tz", "password-hash", "fk-without-index",
         "no-primary-key", "timestamp-without-time-zone", "duplicate-index", "missing-timestamps", "query-index",
         "soft-delete",
     } <= rules, sorted(rules)
@@ -95,6 +95,70 @@ def test_every_hint_with_sql_runs_on_reserved_names_and_fixes_what_it_found(pg, 
             assert same == [], (finding.rule, finding.location, finding.sql)
         finally:
             pg.drop_database(copy)
+
+
+# The same kinds of statement on tables outside the default schema (shop's schema `shop`, whose
+# "user" and "order" tables the app has): each part of a name quoted on its own, `shop."order"`.
+BROKEN_IN_SCHEMA = """
+CREATE TABLE shop."select" (id int PRIMARY KEY, order_id int, user_id int, hashed_password text,
+                            role text NOT NULL CHECK (role IN ('reader', 'admin')), placed timestamp,
+                            created_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE shop."group" (id int NOT NULL, name text);
+INSERT INTO shop."user" (id, email) VALUES (1, 'a@example.com');
+INSERT INTO shop."select" (id, order_id, user_id, role, placed) VALUES (1, 99, 1, 'reader', now());
+ALTER TABLE shop."select" ADD CONSTRAINT select_order_id_fkey FOREIGN KEY (order_id) REFERENCES shop."order" NOT VALID;
+CREATE INDEX "Order_status" ON shop."order" (status);
+CREATE INDEX order_status_again ON shop."order" (status);
+"""
+
+
+def _shop_metadata(url) -> MetaData:
+    engine = create_engine(url.url)
+    try:
+        metadata = MetaData()
+        metadata.reflect(engine, schema="shop")
+        return metadata
+    finally:
+        engine.dispose()
+
+
+def test_every_hint_with_sql_runs_on_a_table_outside_the_default_schema(pg, use_app, shop_project, shop_db, tmp_path):
+    use_app(shop_project)
+    pg.execute(BROKEN_IN_SCHEMA, database=shop_db.database)
+    load_rules()
+    context = ReviewContext(root=tmp_path, metadata=_shop_metadata(shop_db), queries={}, environ={}, url=shop_db)
+    with_sql = [f.finding for f in run(context, only=list(RULES)).findings if f.finding.sql]
+    assert {
+        "fk-missing", "fk-delete-rule", "fk-orphans", "enum-default", "timestamp-mixed-tz", "password-hash", "fk-without-index",
+        "no-primary-key", "timestamp-without-time-zone", "duplicate-index",
+    } <= {f.rule for f in with_sql}, sorted({f.rule for f in with_sql})
+    for finding in with_sql:
+        assert finding.sql in finding.hint, finding
+        assert '"shop.' not in finding.sql, finding.sql  # never the schema quoted into the table's name
+        if finding.table:  # and never the table left to the search path
+            assert "shop." in finding.sql, finding.sql
+    for finding in with_sql:
+        copy = pg.create_database(template=shop_db.database)
+        try:
+            _run_sql(pg, copy, finding.sql)
+            url = pg.url_for(copy)
+            again = run(ReviewContext(root=tmp_path, metadata=_shop_metadata(url), queries={}, environ={}, url=url),
+                        only=[finding.rule])
+            same = [f.finding for f in again.findings if (f.finding.location, f.finding.sql) == (finding.location, finding.sql)]
+            assert same == [], (finding.rule, finding.location, finding.sql)
+        finally:
+            pg.drop_database(copy)
+
+
+def test_a_key_in_the_models_and_the_database_outside_the_default_schema_is_one_finding(use_app, shop_project, shop_db, tmp_path):
+    project = use_app(shop_project)
+    context = ReviewContext(root=tmp_path, metadata=project.metadata(), queries={}, environ={}, url=shop_db)
+    findings = [f.finding for f in run(context, only=["fk-delete-rule"]).findings]
+    locations = [f.location for f in findings]
+    assert len(locations) == len(set(locations)), locations
+    [user_key] = [f for f in findings if f.location == "shop.order.user_id"]
+    assert "the database" in user_key.message and "models" in user_key.message, user_key.message
+    assert user_key.sql.startswith('ALTER TABLE shop."order" DROP CONSTRAINT'), user_key.sql
 
 
 def test_the_argon2_hashes_in_use_get_an_argon2_check_that_validates(pg, broken, tmp_path):

@@ -91,7 +91,16 @@ def test_fk_delete_rule_in_the_database(pg, empty_db, tmp_path):
     assert "(in the database; NO ACTION by default)" in found[0].message
 
 
-def test_fk_delete_rule_counts_orphans_behind_a_not_valid_key(pg, empty_db, tmp_path):
+def test_no_action_is_a_warning_and_orphans_are_critical():
+    # NO ACTION keeps the data whole (it refuses the delete): not a reason to fail every SQLModel
+    # app's review. Rows whose parent is gone are data lost.
+    from todoctl.core.review.engine import RULES, load_rules
+
+    load_rules()
+    assert (RULES["fk-delete-rule"].tier, RULES["fk-orphans"].tier) == ("warning", "critical")
+
+
+def test_fk_orphans_counts_orphans_behind_a_not_valid_key(pg, empty_db, tmp_path):
     pg.execute("CREATE TABLE owners (id int PRIMARY KEY); "
                "CREATE TABLE notes (id int PRIMARY KEY, owner_id int); "
                "INSERT INTO owners VALUES (1); "
@@ -99,7 +108,7 @@ def test_fk_delete_rule_counts_orphans_behind_a_not_valid_key(pg, empty_db, tmp_
                "ALTER TABLE notes ADD CONSTRAINT notes_owner FOREIGN KEY (owner_id) REFERENCES owners "
                "ON DELETE CASCADE NOT VALID",
                database=empty_db.database)
-    found = findings("fk-delete-rule", tmp_path, url=empty_db)
+    found = findings("fk-orphans", tmp_path, url=empty_db)
     assert len(found) == 1
     assert found[0].location == "notes.owner_id"
     assert found[0].message.startswith("2 row(s) of notes refer to a row of owners that does not exist")
@@ -108,7 +117,7 @@ def test_fk_delete_rule_counts_orphans_behind_a_not_valid_key(pg, empty_db, tmp_
     # The hint followed: the orphans go, the key is validated, the finding with them.
     pg.execute("DELETE FROM notes WHERE owner_id NOT IN (SELECT id FROM owners); "
                "ALTER TABLE notes VALIDATE CONSTRAINT notes_owner", database=empty_db.database)
-    assert findings("fk-delete-rule", tmp_path, url=empty_db) == []
+    assert findings("fk-orphans", tmp_path, url=empty_db) == []
 
 
 # ---------------------------------------------------------------- timestamp-mixed-tz

@@ -209,3 +209,24 @@ def test_ssl_required_live_session_to_a_remote_host_not_encrypted(pg, empty_db, 
         ("database", "this review's session to the remote host db.example.com is not encrypted (pg_stat_ssl.ssl is false)")
     ]
     assert findings("ssl-required", tmp_path, url=empty_db) == []  # a local socket needs no SSL
+
+
+# A LIKE that only an Argon2 hash passes is a hash format, read from the catalog (where it is
+# ~~, and Alembic's doubled %% may have reached it) and from the models alike.
+@pytest.mark.parametrize("pattern", ["$argon2id$%", "$argon2id$%%"])
+def test_password_hash_a_live_like_check_is_a_hash_format(pg, empty_db, tmp_path, pattern):
+    pg.execute(f"CREATE TABLE accounts (id int PRIMARY KEY, hashed_password varchar(255), "
+               f"CHECK (hashed_password LIKE '{pattern}'))", database=empty_db.database)
+    assert findings("password-hash", tmp_path, url=empty_db) == []
+
+
+def test_password_hash_a_like_check_in_the_models_is_a_hash_format(tmp_path):
+    md = MetaData()
+    _users(md, CheckConstraint("password LIKE '$argon2id$%%'", name="pw"))
+    assert findings("password-hash", tmp_path, md) == []
+
+
+def test_password_hash_a_like_check_that_takes_plain_passwords_is_no_hash_format(pg, empty_db, tmp_path):
+    pg.execute("CREATE TABLE accounts (id int PRIMARY KEY, hashed_password text, CHECK (hashed_password LIKE '%_%'))",
+               database=empty_db.database)
+    assert locations(findings("password-hash", tmp_path, url=empty_db)) == {"accounts.hashed_password"}

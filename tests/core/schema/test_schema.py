@@ -461,6 +461,8 @@ CREATE INDEX events_at_desc ON events (at DESC);
 CREATE INDEX events_at_kind ON events (at, kind);
 CREATE TABLE bare (id int PRIMARY KEY);
 CREATE TABLE half (id int PRIMARY KEY, created_at timestamptz);
+CREATE TABLE placed (id int PRIMARY KEY, placed_at timestamptz NOT NULL, modified_at timestamptz);
+CREATE TABLE maybe_placed (id int PRIMARY KEY, placed_at timestamptz, updated_at timestamptz);
 CREATE TABLE links (a int REFERENCES parents (id), b int REFERENCES parents (id), PRIMARY KEY (a, b));
 CREATE INDEX links_b ON links (b);
 CREATE TABLE todoctl_bookkeeping (x timestamp);
@@ -476,6 +478,9 @@ EXPECTED_FINDINGS = {
     ("redundant-index", "events", "events_kind"),
     ("missing-timestamps", "bare", "created_at, updated_at"),
     ("missing-timestamps", "half", "updated_at"),
+    # placed (placed_at NOT NULL: its creation time, modified_at: its update) has both;
+    # a placed_at that may be NULL says nothing about when the row was made.
+    ("missing-timestamps", "maybe_placed", "created_at"),
 }
 
 

@@ -34,11 +34,17 @@ def model_checks(table: "Table") -> list[str]:
 
 @dataclass(frozen=True)
 class ColumnTest:
-    """One test a CHECK constraint makes on a column: ``IN (...)`` / ``= ANY (ARRAY[...])``, or a regex."""
+    """One test a CHECK constraint makes on a column: ``IN (...)`` / ``= ANY (ARRAY[...])``, or a
+    pattern: a regex (``~``, ``~*``) or a LIKE pattern (``LIKE``, ``ILIKE``, which the catalog
+    writes ``~~``, ``~~*``)."""
 
     column: str
-    kind: str  # "in" | "regex"
-    values: tuple[str, ...]  # the IN list, or the regex patterns (any of which may match)
+    kind: str  # "in" | "regex" | "like"
+    values: tuple[str, ...]  # the IN list, or the patterns (any of which may match)
+    operator: str = ""  # a pattern's operator: ~, ~*, ~~ or ~~*
+
+
+PATTERN_OPERATORS = {"~": "regex", "~*": "regex", "~~": "like", "~~*": "like"}
 
 
 def column_tests(check: str) -> list[ColumnTest]:
@@ -70,10 +76,11 @@ def _tests(node) -> Iterator[ColumnTest]:
             yield from _tests(arg)
         return
     if isinstance(node, ast.BoolExpr) and node.boolop == BoolExprType.OR_EXPR:
-        # col ~ 'a' OR col ~ 'b' (bcrypt or argon2): one regex test with both patterns.
+        # col ~ 'a' OR col ~ 'b' (bcrypt or argon2): one pattern test with both patterns.
         parts = [list(_tests(arg)) for arg in node.args]
-        if all(len(p) == 1 and p[0].kind == "regex" for p in parts) and len({p[0].column for p in parts}) == 1:
-            yield ColumnTest(parts[0][0].column, "regex", tuple(p[0].values[0] for p in parts))
+        if all(len(p) == 1 and p[0].kind != "in" for p in parts) and len({(p[0].column, p[0].operator) for p in parts}) == 1:
+            first = parts[0][0]
+            yield ColumnTest(first.column, first.kind, tuple(p[0].values[0] for p in parts), first.operator)
         return
     if not isinstance(node, ast.A_Expr):
         return
@@ -91,10 +98,11 @@ def _tests(node) -> Iterator[ColumnTest]:
             values = [_constant(v) for v in array.elements or ()]
             if None not in values:
                 yield ColumnTest(column, "in", tuple(values))
-    elif node.kind == A_Expr_Kind.AEXPR_OP and operator in ("~", "~*"):
+    elif node.kind in (A_Expr_Kind.AEXPR_OP, A_Expr_Kind.AEXPR_LIKE, A_Expr_Kind.AEXPR_ILIKE) and operator in PATTERN_OPERATORS:
+        # LIKE parses as AEXPR_LIKE named ~~; pg_get_constraintdef writes the operator itself.
         pattern = _constant(node.rexpr)
         if pattern is not None:
-            yield ColumnTest(column, "regex", (pattern,))
+            yield ColumnTest(column, PATTERN_OPERATORS[operator], (pattern,), operator)
 
 
 def _uncast(node):

@@ -11,8 +11,11 @@ Rules (ids are stable: CI may `--skip` them):
 - duplicate-index: two indexes with the same definition (every write maintains both).
 - redundant-index: an index whose keys lead another index of the same kind (the other answers
   its queries), unless it enforces uniqueness.
-- missing-timestamps: a table without created_at/updated_at. Pure link tables (every column
-  in the primary key, every key column a foreign key) are exempt: a link is its two ends.
+- missing-timestamps: a table without created_at/updated_at. A synonym counts (inserted_at,
+  modified_at, ...), and so does a NOT NULL time whose name says the row's story started
+  (an order's placed_at, a loan's borrowed_at): core/time_names.py, the seed's vocabulary. Pure
+  link tables (every column in the primary key, every key column a foreign key) are exempt: a
+  link is its two ends.
 
 alembic_version and todoctl_* tables are not the app's schema and are not linted.
 
@@ -29,7 +32,8 @@ from typing import TYPE_CHECKING
 import todoctl.core.catalog.snapshot as catalog
 
 import todoctl.core.catalog.index_overlap as index_overlap
-from todoctl.core.sql_names import ident, idents
+from todoctl.core.sql_names import ident, idents, in_table_schema, table_name, table_ref
+from todoctl.core.time_names import CREATED, UPDATED, says_started
 from todoctl.core.catalog.details import (
     SCHEMA,
     IndexDetail,
@@ -109,8 +113,8 @@ def _fk_without_index(keys, indexes: list[IndexDetail]) -> list[LintFinding]:
         if any(_covers(i, key.columns) for i in indexes if i.table == key.table):
             continue
         columns = ", ".join(key.columns)
-        name = f"ix_{key.table}_{'_'.join(key.columns)}"[:63]
-        sql = f"CREATE INDEX CONCURRENTLY {ident(name)} ON {ident(key.table)} ({idents(key.columns)});"
+        name = f"ix_{table_name(key.table)}_{'_'.join(key.columns)}"[:63]
+        sql = f"CREATE INDEX CONCURRENTLY {ident(name)} ON {table_ref(key.table)} ({idents(key.columns)});"
         out.append(
             LintFinding(
                 "fk-without-index",
@@ -131,10 +135,10 @@ def _no_primary_key(snap: catalog.SchemaSnapshot) -> list[LintFinding]:
         if any(c.kind == "primary key" for c in table.constraints.values()):
             continue
         if "id" in table.columns:
-            sql = f"ALTER TABLE {ident(table.name)} ADD PRIMARY KEY (id);"
+            sql = f"ALTER TABLE {table_ref(table.name)} ADD PRIMARY KEY (id);"
             hint = f"{sql}  (or make another unique, NOT NULL column the key)"
         else:
-            sql = f"ALTER TABLE {ident(table.name)} ADD COLUMN id uuid NOT NULL DEFAULT gen_random_uuid() PRIMARY KEY;"
+            sql = f"ALTER TABLE {table_ref(table.name)} ADD COLUMN id uuid NOT NULL DEFAULT gen_random_uuid() PRIMARY KEY;"
             hint = f"{sql}  or make an existing unique, NOT NULL column the key"
         out.append(LintFinding("no-primary-key", table.name, table.name, f"table {table.name} has no primary key", hint, sql))
     return out
@@ -147,7 +151,7 @@ def _timestamp_without_time_zone(snap: catalog.SchemaSnapshot) -> list[LintFindi
             if not column.type.startswith("timestamp without time zone"):
                 continue
             sql = (
-                f"ALTER TABLE {ident(table.name)} ALTER COLUMN {ident(column.name)} TYPE timestamptz "
+                f"ALTER TABLE {table_ref(table.name)} ALTER COLUMN {ident(column.name)} TYPE timestamptz "
                 f"USING {ident(column.name)} AT TIME ZONE 'UTC';"
             )
             out.append(
@@ -186,8 +190,8 @@ def _duplicate_and_redundant(indexes: list[IndexDetail]) -> list[LintFinding]:
 def drop_index_sql(index: IndexDetail) -> str:
     """The statement that drops an index: its constraint when it backs one, else the index itself."""
     if index.constraint:
-        return f"ALTER TABLE {ident(index.table)} DROP CONSTRAINT {ident(index.constraint)};"
-    return f"DROP INDEX CONCURRENTLY {ident(index.name)};"
+        return f"ALTER TABLE {table_ref(index.table)} DROP CONSTRAINT {ident(index.constraint)};"
+    return f"DROP INDEX CONCURRENTLY {in_table_schema(index.table, index.name)};"
 
 
 def _link_table(table: catalog.TableInfo, keys) -> bool:
@@ -205,14 +209,21 @@ def _columns_of(definition: str) -> set[str]:
     return {c.strip().strip('"') for c in inside.split(",") if c.strip()}
 
 
+def _has_creation_time(table: catalog.TableInfo) -> bool:
+    return any(name in table.columns for name in CREATED) or any(
+        c.type.startswith(("timestamp", "date")) and not c.nullable and says_started(c.name) for c in table.columns.values()
+    )
+
+
 def _missing_timestamps(snap: catalog.SchemaSnapshot, keys) -> list[LintFinding]:
     out = []
     for table in snap.tables.values():
-        missing = [c for c in TIMESTAMP_COLUMNS if c not in table.columns]
+        has = {"created_at": _has_creation_time(table), "updated_at": any(n in table.columns for n in UPDATED)}
+        missing = [c for c in TIMESTAMP_COLUMNS if not has[c]]
         if not missing or _link_table(table, keys):
             continue
         additions = ", ".join(f"ADD COLUMN {ident(c)} timestamptz NOT NULL DEFAULT now()" for c in missing)
-        sql = f"ALTER TABLE {ident(table.name)} {additions};"
+        sql = f"ALTER TABLE {table_ref(table.name)} {additions};"
         out.append(
             LintFinding("missing-timestamps", table.name, ", ".join(missing), f"table {table.name} has no {' or '.join(missing)}", sql, sql)
         )

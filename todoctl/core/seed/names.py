@@ -8,7 +8,6 @@ rows of a parent, and so on. A name that says nothing gets a value of its type.
 
 from __future__ import annotations
 
-import re
 import string
 from dataclasses import dataclass
 
@@ -17,9 +16,7 @@ import todoctl.core.seed.generators as g
 from todoctl.core.seed.password_hashes import is_password, password_hash
 import todoctl.core.seed.value_generators as vg
 
-CREATED = ("created_at", "created", "inserted_at", "created_on", "creation_date", "date_created", "created_date", "createdat")
-UPDATED = ("updated_at", "modified_at", "updated", "modified", "last_modified", "updated_on", "modified_on", "last_updated",
-           "date_modified", "changed_at", "updatedat")  # fmt: skip
+from todoctl.core.time_names import CREATED, STARTS, UPDATED, says_started, tokens  # noqa: F401 - seed modules import them from here
 FUTURE = {"due", "deadline", "expires", "expiry", "expiration", "scheduled", "until", "ends", "end", "renews", "next"}
 BIRTH = {"birth", "birthday", "birthdate", "dob", "born"}
 # Timestamps that mark something that happened to few rows: mostly NULL when the column allows it.
@@ -49,12 +46,6 @@ TEXT_LONG = {"description", "body", "content", "text", "comment", "comments", "s
 TEXT_TITLE = {"title", "subject", "headline", "heading", "caption", "label", "tagline"}
 
 
-def tokens(name: str) -> list[str]:
-    """``createdAt`` / ``created_at`` -> ["created", "at"]."""
-    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
-    return [t for t in re.split(r"[^a-zA-Z0-9]+", spaced.lower()) if t]
-
-
 @dataclass
 class Context:
     table: object  # schema.Table
@@ -62,12 +53,6 @@ class Context:
     created: str | None  # the table's creation column
     pool: int  # pool size for values drawn into pools
     exact_length: int | None = None  # a CHECK says length(col) = n
-
-
-# Without a created_at, the moment a row's story starts: a loan's borrowed_at, an order's placed_at.
-STARTS = {"started", "start", "starts", "begins", "began", "borrowed", "opened", "placed", "ordered", "issued",
-          "joined", "registered", "posted", "submitted", "sent", "booked", "logged", "occurred", "recorded",
-          "signed", "enrolled", "checked", "received", "requested", "reported"}  # fmt: skip
 
 
 def created_column(table) -> str | None:
@@ -78,7 +63,7 @@ def created_column(table) -> str | None:
         if column is not None and column.kind in ("timestamp", "timestamptz", "date"):
             return name
     for column in table.columns.values():
-        if column.kind in ("timestamp", "timestamptz", "date") and not column.nullable and set(tokens(column.name)) & STARTS:
+        if column.kind in ("timestamp", "timestamptz", "date") and not column.nullable and says_started(column.name):
             return column.name
     return None
 

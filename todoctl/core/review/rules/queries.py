@@ -27,7 +27,7 @@ from typing import Iterator
 from todoctl.core.review.registry import Finding, ReviewContext, rule
 from todoctl.core.review.index_shape import IndexShape, model_indexes
 from todoctl.core.review.query_shape import QueryShape, placeholders, shape_of
-from todoctl.core.sql_names import ident, keys as index_keys
+from todoctl.core.sql_names import keys as index_keys, table_ref
 from todoctl.project import find_table
 
 
@@ -151,7 +151,7 @@ def query_index(ctx: ReviewContext) -> Iterator[Finding]:
             if any(condition.sql in i.predicate for i in usable) or any(_serves(i, condition.key, condition.kind, eq) for i in usable):
                 continue
             keys = sorted(eq - {condition.key}) + [condition.key]
-            sql = f"CREATE INDEX CONCURRENTLY ON {ident(condition.table)} ({index_keys(keys)});"
+            sql = f"CREATE INDEX CONCURRENTLY ON {table_ref(condition.table)} ({index_keys(keys)});"
             yield Finding(
                 "query-index",
                 f"query {named.name}",
@@ -164,7 +164,7 @@ def query_index(ctx: ReviewContext) -> Iterator[Finding]:
         if sort:
             table, columns, eq = sort
             keys = sorted(eq - set(columns)) + columns
-            sql = f"CREATE INDEX CONCURRENTLY ON {ident(table)} ({index_keys(keys)});"
+            sql = f"CREATE INDEX CONCURRENTLY ON {table_ref(table)} ({index_keys(keys)});"
             yield Finding(
                 "query-index",
                 f"query {named.name}",

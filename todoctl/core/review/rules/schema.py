@@ -1,6 +1,6 @@
 """Review rules: the schema, from the models and (unless offline) the live database.
 
-Critical: fk-missing, fk-delete-rule. Warnings: timestamp-mixed-tz, enum-default, and the
+Critical: fk-missing, fk-orphans. Warnings: fk-delete-rule, timestamp-mixed-tz, enum-default, and the
 `schema lint` rules (fk-without-index, no-primary-key, timestamp-without-time-zone,
 duplicate-index, redundant-index, missing-timestamps), whose one implementation is in
 todoctl/core/review/lint_rules.py. They are warnings: each costs speed, space or operability, none
@@ -22,7 +22,7 @@ from todoctl.core.review.facts import (
     sources_text,
 )
 import todoctl.core.review.lint_rules as lint_rules
-from todoctl.core.sql_names import ident, idents, literal
+from todoctl.core.sql_names import ident, idents, literal, split_table, table_name, table_ref
 
 MODELS = "the models"
 DATABASE = "the database"
@@ -42,7 +42,7 @@ def fk_missing(ctx: ReviewContext) -> Iterator[Finding]:
     for table in ctx.metadata.tables.values():
         for column in table.columns:
             if column.name.endswith("_id") and not column.foreign_keys:
-                merge_sources(found, f"{table.name}.{column.name}", in_the_models(ctx, table.name, column.name))
+                merge_sources(found, f"{table.key}.{column.name}", in_the_models(ctx, table.name, column.name))
     if not ctx.offline:
         facts = live_schema(ctx)
         keyed = {(k.table, c) for k in facts.keys for c in k.columns}
@@ -52,8 +52,8 @@ def fk_missing(ctx: ReviewContext) -> Iterator[Finding]:
                     merge_sources(found, f"{table.name}.{column}", DATABASE)
     tables = _known_tables(ctx)
     for location, sources in sorted(found.items()):
-        table, column = location.split(".", 1)
-        parent = _parent_of(column, tables)
+        table, column = location.rsplit(".", 1)
+        parent = _parent_of(table, column, tables)
         if parent is None:
             sql = ""
             hint = (
@@ -62,11 +62,11 @@ def fk_missing(ctx: ReviewContext) -> Iterator[Finding]:
             )
         else:
             parent_table, parent_key = parent
-            name = f"{table}_{column}_fkey"[:63]
+            name = f"{table_name(table)}_{column}_fkey"[:63]
             sql = (
-                f"ALTER TABLE {ident(table)} ADD CONSTRAINT {ident(name)} FOREIGN KEY ({ident(column)}) "
-                f"REFERENCES {ident(parent_table)} ({ident(parent_key)}) ON DELETE RESTRICT NOT VALID; "
-                f"ALTER TABLE {ident(table)} VALIDATE CONSTRAINT {ident(name)};"
+                f"ALTER TABLE {table_ref(table)} ADD CONSTRAINT {ident(name)} FOREIGN KEY ({ident(column)}) "
+                f"REFERENCES {table_ref(parent_table)} ({ident(parent_key)}) ON DELETE RESTRICT NOT VALID; "
+                f"ALTER TABLE {table_ref(table)} VALIDATE CONSTRAINT {ident(name)};"
             )
             hint = (
                 f"ForeignKey(\"{parent_table}.{parent_key}\", ondelete=...) in the model, and a revision: {sql}  "
@@ -86,7 +86,7 @@ def fk_missing(ctx: ReviewContext) -> Iterator[Finding]:
 
 def _known_tables(ctx: ReviewContext) -> dict[str, list[str]]:
     """table -> its primary key's columns, from the models and (live) the database."""
-    known = {t.name: [c.name for c in t.primary_key.columns] for t in ctx.metadata.tables.values()}
+    known = {t.key: [c.name for c in t.primary_key.columns] for t in ctx.metadata.tables.values()}
     if not ctx.offline:
         from todoctl.core.review.facts import primary_key_columns
 
@@ -95,27 +95,34 @@ def _known_tables(ctx: ReviewContext) -> dict[str, list[str]]:
     return known
 
 
-def _parent_of(column: str, tables: dict[str, list[str]]) -> tuple[str, str] | None:
+def _parent_of(table: str, column: str, tables: dict[str, list[str]]) -> tuple[str, str] | None:
     """The table a ``<name>_id`` column refers to, when the schema says so unambiguously: a table
-    named ``<name>`` (or its plural) with a one-column primary key."""
+    named ``<name>`` (or its plural) with a one-column primary key, in the child's schema first."""
+    schema = split_table(table)[0]
     stem = column[: -len("_id")]
     for name in (stem, stem + "s", stem + "es"):
-        key = tables.get(name)
-        if key is not None and len(key) == 1:
-            return name, key[0]
+        for candidate in ([f"{schema}.{name}"] if schema else []) + [name]:
+            key = tables.get(candidate)
+            if key is not None and len(key) == 1:
+                return candidate, key[0]
     return None
 
 
 # ---------------------------------------------------------------- fk-delete-rule
 
 
+# A warning: NO ACTION refuses to delete a parent that has children, which keeps the data whole
+# and is often what the app means (RESTRICT but checked at commit); what it costs is a delete that
+# fails where the app meant CASCADE or SET NULL. It loses and leaks nothing, so it no longer fails a
+# plain review, which every app declaring Field(foreign_key=...) did (issue: the clinic report's
+# F17). Rows whose parent is gone are data lost: fk-orphans, critical.
 @rule(
     "fk-delete-rule",
-    "critical",
-    "a foreign key without an ON DELETE rule; live, orphan rows",
-    why="an implicit NO ACTION makes deleting a parent fail (or, with the key NOT VALID, leave orphans) "
-    "instead of doing what the app means: CASCADE, SET NULL or an explicit RESTRICT",
-    live_part="NO ACTION foreign keys and orphan rows (children whose parent is gone)",
+    "warning",
+    "a foreign key without an ON DELETE rule",
+    why="an implicit NO ACTION makes deleting a parent with children fail at commit, where the app may "
+    "mean CASCADE, SET NULL or (saying so) RESTRICT",
+    live_part="NO ACTION foreign keys of the live tables",
 )
 def fk_delete_rule(ctx: ReviewContext) -> Iterator[Finding]:
     found: dict[str, list[str]] = {}
@@ -125,10 +132,12 @@ def fk_delete_rule(ctx: ReviewContext) -> Iterator[Finding]:
         for key in table.foreign_key_constraints:
             if key.ondelete is None:
                 columns = tuple(c.name for c in key.columns)
-                location = column_location(table.name, columns)
+                # Keyed as the catalog names the table (schema.table outside the default schema),
+                # so the model's key and the live one are one finding.
+                location = column_location(table.key, columns)
                 merge_sources(found, location, in_the_models(ctx, table.name, columns[0]))
                 described[location] = (
-                    table.name, str(key.name or ""), columns, key.referred_table.name,
+                    table.key, str(key.name or ""), columns, key.referred_table.key,
                     tuple(e.column.name for e in key.elements), None,
                 )
     facts = None if ctx.offline else live_schema(ctx)
@@ -145,12 +154,12 @@ def fk_delete_rule(ctx: ReviewContext) -> Iterator[Finding]:
         sql = ""
         if name:
             sql = (
-                f"ALTER TABLE {ident(table)} DROP CONSTRAINT {ident(name)}, ADD CONSTRAINT {ident(name)} "
-                f"FOREIGN KEY ({idents(columns)}) REFERENCES {ident(parent)} ({idents(parent_columns)}) "
+                f"ALTER TABLE {table_ref(table)} DROP CONSTRAINT {ident(name)}, ADD CONSTRAINT {ident(name)} "
+                f"FOREIGN KEY ({idents(columns)}) REFERENCES {table_ref(parent)} ({idents(parent_columns)}) "
                 "ON DELETE RESTRICT NOT VALID;"
             )
             if validated:  # its rows were checked before: check them again (a NOT VALID key's orphans come first)
-                sql += f" ALTER TABLE {ident(table)} VALIDATE CONSTRAINT {ident(name)};"
+                sql += f" ALTER TABLE {table_ref(table)} VALIDATE CONSTRAINT {ident(name)};"
         yield Finding(
             "fk-delete-rule",
             location,
@@ -163,15 +172,22 @@ def fk_delete_rule(ctx: ReviewContext) -> Iterator[Finding]:
             subject=", ".join(columns),
             sql=sql,
         )
-    if facts is not None:
-        yield from _orphans(ctx, facts)
 
 
-def _orphans(ctx: ReviewContext, facts) -> Iterator[Finding]:
+@rule(
+    "fk-orphans",
+    "critical",
+    "rows whose parent is gone, behind a NOT VALID foreign key",
+    why="a child row pointing at a parent that does not exist is data already lost: joins drop it, "
+    "and the key cannot be validated until it is repaired",
+    live=True,
+)
+def fk_orphans(ctx: ReviewContext) -> Iterator[Finding]:
     """Children whose parent is gone. Only NOT VALID keys are counted: a validated key has had
     every row checked by the server and every write since, so counting would scan for nothing."""
     from sqlalchemy import text
 
+    facts = live_schema(ctx)
     conn = ctx.connection()
     quote = conn.dialect.identifier_preparer.quote_identifier
     from todoctl.core.sql_names import table_ref
@@ -194,8 +210,8 @@ def _orphans(ctx: ReviewContext, facts) -> Iterator[Finding]:
             table_info.columns[c].nullable for c in key.columns if c in table_info.columns
         )
         orphans = (
-            f"{ident(key.table)} AS c WHERE {present} "
-            f"AND NOT EXISTS (SELECT 1 FROM {ident(key.references_table)} AS p WHERE {match})"
+            f"{table_ref(key.table)} AS c WHERE {present} "
+            f"AND NOT EXISTS (SELECT 1 FROM {table_ref(key.references_table)} AS p WHERE {match})"
         )
         if nullable:
             nulls = ", ".join(f"{ident(c)} = NULL" for c in key.columns)
@@ -204,9 +220,9 @@ def _orphans(ctx: ReviewContext, facts) -> Iterator[Finding]:
         else:
             repair = f"DELETE FROM {orphans};"
             how = "delete them"
-        sql = f"{repair} ALTER TABLE {ident(key.table)} VALIDATE CONSTRAINT {ident(key.name)};"
+        sql = f"{repair} ALTER TABLE {table_ref(key.table)} VALIDATE CONSTRAINT {ident(key.name)};"
         yield Finding(
-            "fk-delete-rule",
+            "fk-orphans",
             location,
             f"{count:,} row(s) of {key.table} refer to a row of {key.references_table} that does not exist "
             f"(the foreign key {key.name} is NOT VALID, so the server never checked the old rows)",
@@ -238,7 +254,7 @@ def timestamp_mixed_tz(ctx: ReviewContext) -> Iterator[Finding]:
     for table in ctx.metadata.tables.values():
         for column in table.columns:
             if isinstance(column.type, DateTime):
-                where = f"{table.name}.{column.name}"
+                where = f"{table.key}.{column.name}"
                 if column.type.timezone:
                     aware.setdefault(MODELS, where)
                 else:
@@ -259,9 +275,9 @@ def timestamp_mixed_tz(ctx: ReviewContext) -> Iterator[Finding]:
                 merge_sources(found, where, model_lines[where] if source == MODELS else source)
                 examples.setdefault(where, aware[source])
     for location, sources in sorted(found.items()):
-        table, column = location.split(".", 1)
+        table, column = location.rsplit(".", 1)
         sql = (
-            f"ALTER TABLE {ident(table)} ALTER COLUMN {ident(column)} TYPE timestamptz "
+            f"ALTER TABLE {table_ref(table)} ALTER COLUMN {ident(column)} TYPE timestamptz "
             f"USING {ident(column)} AT TIME ZONE 'UTC';"
         )
         yield Finding(
@@ -324,7 +340,7 @@ def enum_default(ctx: ReviewContext) -> Iterator[Finding]:
     for location, sources in sorted(found.items()):
         table, column = location.rsplit(".", 1)
         value = first.get(location)
-        sql = f"ALTER TABLE {ident(table)} ALTER COLUMN {ident(column)} SET DEFAULT {literal(value)};" if value else ""
+        sql = f"ALTER TABLE {table_ref(table)} ALTER COLUMN {ident(column)} SET DEFAULT {literal(value)};" if value else ""
         yield Finding(
             "enum-default",
             location,

@@ -52,26 +52,31 @@ def _password_column(name: str, type_is_text: bool) -> bool:
     return type_is_text and bool(_PASSWORD_NAME.search(name))
 
 
-def _python_matches(pattern: str, value: str) -> bool | None:
-    """Python's re on a PostgreSQL pattern; None where Python reads it otherwise (POSIX classes)."""
+def _python_matches(operator: str, pattern: str, value: str) -> bool | None:
+    """``value <operator> pattern`` (~, ~*, ~~ or ~~*) in Python, as the seed reads a CHECK's pattern;
+    None where Python reads the pattern otherwise (POSIX classes)."""
     import warnings
+
+    from todoctl.core.review.facts import PATTERN_OPERATORS
+    from todoctl.core.seed.checks import Pattern
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # "possible nested set": [[:alpha:]] is not Python's syntax
         try:
-            return re.search(pattern, value) is not None
+            return Pattern(PATTERN_OPERATORS[operator], pattern, ignore_case=operator.endswith("*")).matches(value)
         except (re.error, FutureWarning):
             return None
 
 
-def _hash_format(patterns: tuple[str, ...], matches) -> bool:
+def _hash_format(operator: str, patterns: tuple[str, ...], matches) -> bool:
     """Do these patterns (any of them) take a real hash and refuse every plain password?
 
-    ``matches(pattern, value)`` is the server's ``~`` when live, Python's re on the models; a pattern
-    it cannot evaluate proves nothing (the finding stays, with the pattern to use in its hint).
+    ``matches(operator, pattern, value)`` is the server's operator (``~``, ``~~`` (LIKE), ...) when
+    live, Python's reading of it on the models; a pattern it cannot evaluate proves nothing (the
+    finding stays, with the pattern to use in its hint).
     """
     def accepts(value: str) -> bool | None:
-        answers = [matches(p, value) for p in patterns]
+        answers = [matches(operator, p, value) for p in patterns]
         return None if None in answers else any(answers)
 
     hashes = [accepts(s) for s in HASH_SAMPLES]
@@ -92,35 +97,41 @@ def scheme_of(value: str) -> str | None:
 def hash_check_sql(table: str, column: str, schemes: tuple[str, ...], *, validate: bool) -> str:
     """``ALTER TABLE ... ADD CONSTRAINT ... CHECK (column ~ ... OR ...) NOT VALID`` for these schemes'
     formats, and the VALIDATE that follows when every existing row already matches."""
-    from todoctl.core.sql_names import ident, literal
+    from todoctl.core.sql_names import ident, literal, table_name, table_ref
 
     patterns = [p for scheme in schemes for p in HASH_FORMATS[scheme]]
     test = " OR ".join(f"{ident(column)} ~ {literal(p)}" for p in patterns)
-    name = f"{table}_{column}_hash_format"[:63]
-    sql = f"ALTER TABLE {ident(table)} ADD CONSTRAINT {ident(name)} CHECK ({test}) NOT VALID;"
+    name = f"{table_name(table)}_{column}_hash_format"[:63]
+    sql = f"ALTER TABLE {table_ref(table)} ADD CONSTRAINT {ident(name)} CHECK ({test}) NOT VALID;"
     if validate:
-        sql += f" ALTER TABLE {ident(table)} VALIDATE CONSTRAINT {ident(name)};"
+        sql += f" ALTER TABLE {table_ref(table)} VALIDATE CONSTRAINT {ident(name)};"
     return sql
 
 
 def _has_hash_check(checks: list[str], column: str, matches=_python_matches) -> bool:
     from todoctl.core.review.facts import column_tests
 
+    # A regex or a LIKE pattern (CHECK (hashed_password LIKE '$argon2id$%')): either holds the column
+    # to a hash format when it takes the sample hashes and refuses the plain passwords.
     return any(
-        _hash_format(test.values, matches)
+        _hash_format(test.operator, test.values, matches)
         for check in checks
         for test in column_tests(check)
-        if test.kind == "regex" and test.column == column
+        if test.kind in ("regex", "like") and test.column == column
     )
 
 
 def _server_matches(ctx: ReviewContext):
     from sqlalchemy import text
 
+    from todoctl.core.review.facts import PATTERN_OPERATORS
+
     conn = ctx.connection()
 
-    def matches(pattern: str, value: str) -> bool | None:
-        return bool(conn.execute(text("SELECT CAST(:value AS text) ~ CAST(:pattern AS text)"), {"value": value, "pattern": pattern}).scalar())
+    def matches(operator: str, pattern: str, value: str) -> bool | None:
+        assert operator in PATTERN_OPERATORS  # one of four fixed operators, never text from the catalog
+        statement = text(f"SELECT CAST(:value AS text) {operator} CAST(:pattern AS text)")
+        return bool(conn.execute(statement, {"value": value, "pattern": pattern}).scalar())
 
     return matches
 
@@ -141,7 +152,7 @@ def password_hash(ctx: ReviewContext) -> Iterator[Finding]:
         checks = model_checks(table)
         for column in table.columns:
             if _password_column(column.name, isinstance(column.type, String)) and not _has_hash_check(checks, column.name):
-                merge_sources(found, f"{table.name}.{column.name}", in_the_models(ctx, table.name, column.name))
+                merge_sources(found, f"{table.key}.{column.name}", in_the_models(ctx, table.name, column.name))
     live_columns: list[tuple[str, str]] = []
     if not ctx.offline:
         for table in live_schema(ctx).snap.tables.values():
@@ -155,7 +166,7 @@ def password_hash(ctx: ReviewContext) -> Iterator[Finding]:
                     merge_sources(found, f"{table.name}.{column.name}", "the database")
     usage = {(t, c): _schemes_in_use(ctx, t, c) for t, c in live_columns}
     for location, sources in sorted(found.items()):
-        table, column = location.split(".", 1)
+        table, column = location.rsplit(".", 1)
         in_use, unhashed = usage.get((table, column), ((), 0))
         schemes = in_use or SCHEMES
         sql = hash_check_sql(table, column, schemes, validate=bool(in_use) and not unhashed)

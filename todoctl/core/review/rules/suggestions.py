@@ -146,7 +146,7 @@ def text_search_index(ctx: ReviewContext) -> Iterator[Finding]:
                 from todoctl.core.sql_names import key
 
                 sql = (
-                    f"CREATE EXTENSION IF NOT EXISTS pg_trgm; CREATE INDEX CONCURRENTLY ON {ident(condition.table)} "
+                    f"CREATE EXTENSION IF NOT EXISTS pg_trgm; CREATE INDEX CONCURRENTLY ON {table_ref(condition.table)} "
                     f"USING gin ({key(condition.key)} gin_trgm_ops);"
                 )
                 if _trigram_available(ctx):
