@@ -43,6 +43,7 @@ def test_init_finds_an_existing_apps_models_migrations_and_engine(tmp_path):
         "python_path": ["."],
         "engine": "shelf.db:engine",
         "sources": ["shelf/**/*.py"],
+        "queries": ["shelf.queries"],
     }
     assert "env.py" in document["found"]["metadata"] and "alembic.ini" in document["found"]["migrations"]
     assert (root / "pyproject.toml").read_text() == before  # --dry-run writes nothing
@@ -77,6 +78,34 @@ def test_an_existing_table_is_replaced_only_when_confirmed(tmp_path):
     data = tomllib.loads((root / "pyproject.toml").read_text())
     assert data["tool"]["todoctl"]["metadata"] == "shelf.models:SQLModel.metadata"
     assert data["tool"]["other"] == {"keep": True}
+
+
+def test_replacing_a_table_keeps_every_key_init_does_not_find_and_names_what_it_replaces(tmp_path):
+    """`init --yes` dropped the queries and seeds keys a user had added (newcomer F12)."""
+    root = shelf_without_table(tmp_path)
+    (root / "pyproject.toml").write_text(
+        (root / "pyproject.toml").read_text()
+        + '\n[tool.todoctl]\nmetadata = "old:thing"\nqueries = ["shelf.my_queries"]\nseeds = "fixtures"\n'
+    )
+    dry = runner.invoke(app, ["init", str(root), "--dry-run", "--json"])
+    document = json.loads(dry.output)
+    assert document["table"]["seeds"] == "fixtures" and "kept" in document["found"]["seeds"]
+    # What init finds replaces what was there, and says so.
+    assert 'replaces "old:thing"' in document["found"]["metadata"]
+    assert 'replaces ["shelf.my_queries"]' in document["found"]["queries"]
+    assert runner.invoke(app, ["init", str(root), "--yes"]).exit_code == 0
+    table = table_of(root)
+    assert table["seeds"] == "fixtures" and table["queries"] == ["shelf.queries"]
+    assert table["metadata"] == "shelf.models:SQLModel.metadata"
+
+
+def test_init_finds_the_apps_named_queries_and_seed_profiles(tmp_path):
+    root = shelf_without_table(tmp_path)
+    (root / "shelf" / "reports.py").write_text("from todoctl import query, Param\n")
+    (root / "seeds").mkdir(exist_ok=True)
+    (root / "seeds" / "demo.toml").write_text("")
+    document = json.loads(runner.invoke(app, ["init", str(root), "--dry-run", "--json"]).output)
+    assert "shelf.reports" in document["table"]["queries"] and document["table"]["seeds"] == "seeds"
 
 
 def test_what_cannot_be_found_is_exit_2_naming_the_option(tmp_path):

@@ -48,16 +48,30 @@ class InitPlan:
 
 
 def render_table(table: dict[str, object]) -> str:
-    """The table as TOML text (strings and lists of strings only)."""
+    """The table as TOML text: what init found, and what an existing table held, whatever its type."""
     lines = ["[tool.todoctl]"]
     for key, value in table.items():
-        if isinstance(value, list):
-            lines.append(f"{key} = [{', '.join(_toml_string(v) for v in value)}]")
-        else:
-            lines.append(f"{key} = {_toml_string(str(value))}")
+        lines.append(f"{_toml_key(key)} = {_toml_value(value)}")
     text = "\n".join(lines) + "\n"
-    tomllib.loads(text)  # what we write must read back
+    if tomllib.loads(text)["tool"]["todoctl"] != table:  # what we write must read back as itself
+        raise usage_error("todoctl init cannot write the existing [tool.todoctl] back unchanged", "edit the table by hand")
     return text
+
+
+def _toml_key(key: str) -> str:
+    return key if key and all(c.isalnum() or c in "-_" for c in key) else _toml_string(key)
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + "}"
+    return _toml_string(str(value))
 
 
 def _toml_string(value: str) -> str:
@@ -217,6 +231,30 @@ def engine_in(root: Path) -> str | None:
     return None
 
 
+def queries_in(root: Path) -> list[str]:
+    """Modules that register named queries: they import ``query`` from todoctl and decorate with it."""
+    found = []
+    for path in _walk(root):
+        if path.suffix != ".py" or not path.is_file() or "migrations" in path.parts or "alembic" in path.parts:
+            continue
+        tree = _parse(path)
+        if tree is None:
+            continue
+        imports_query = any(
+            isinstance(node, ast.ImportFrom) and node.module == "todoctl" and any(a.name == "query" for a in node.names)
+            for node in tree.body
+        )
+        if imports_query:
+            found.append(_module_name(path, _import_base(path, root)))
+    return found
+
+
+def seeds_in(root: Path) -> str | None:
+    """A ``seeds/`` directory holding seed profiles (``*.toml``)."""
+    folder = root / "seeds"
+    return "seeds" if folder.is_dir() and any(folder.glob("*.toml")) else None
+
+
 # ---------------------------------------------------------------- the plan
 
 
@@ -227,12 +265,15 @@ def plan(root: Path, *, metadata: str | None = None, migrations: str | None = No
         raise usage_error(f"{root} is not a directory", "run todoctl init in the app's directory")
     pyproject = root / "pyproject.toml"
     replaces = False
+    existing: dict[str, object] = {}
     if pyproject.is_file():
         try:
             data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise usage_error(f"{pyproject} is not valid TOML: {exc}", "fix it first; todoctl adds a table to it") from None
         replaces = isinstance(data.get("tool"), dict) and "todoctl" in data["tool"]
+        if replaces and isinstance(data["tool"]["todoctl"], dict):
+            existing = dict(data["tool"]["todoctl"])
     empty = not any(p for p in root.iterdir() if p.name not in (".git",) and not p.name.startswith("."))
     result = InitPlan(str(root), str(pyproject), {}, replaces_table=replaces)
     if empty:
@@ -267,6 +308,24 @@ def plan(root: Path, *, metadata: str | None = None, migrations: str | None = No
         package = meta.split(":")[0].split(".")[0]
         if (root / package).is_dir():
             table["sources"] = [f"{package}/**/*.py"]
+    queries = queries_in(root)
+    if queries:
+        table["queries"] = queries
+        result.found["queries"] = "modules that import todoctl's query"
+    seeds = seeds_in(root)
+    if seeds:
+        table["seeds"] = seeds
+        result.found["seeds"] = "seed profiles (*.toml) in seeds/"
+    # Keys init does not find stay as the existing table has them: init refreshes what it can
+    # detect and never drops a key someone wrote. A value it replaces is named.
+    for key, value in existing.items():
+        if key not in table:
+            table[key] = value
+            result.found[key] = "the existing [tool.todoctl] (kept)"
+            if key in result.missing:
+                result.missing.remove(key)
+        elif table[key] != value:
+            result.found[key] += f" (replaces {_toml_value(value)})"
     result.table = table
     return result
 
