@@ -30,7 +30,7 @@ MigrationsOption = Annotated[
         envvar="TODOCTL_MIGRATIONS",
         metavar="DIR",
         help="Another Alembic migrations directory (holding env.py and versions/).",
-        show_default="the bundled migrations",
+        show_default="the app's, from [tool.todoctl]",
     ),
 ]
 
