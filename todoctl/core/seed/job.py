@@ -250,7 +250,10 @@ def _load(url: DatabaseURL, plan, mode: str, progress: Progress | None, yes: boo
             with seed_load.database_errors(url, "moving sequences past the seeded keys"):
                 seed_load.advance_sequences(conn, plan, offsets)
             with seed_load.database_errors(url, "committing"), _timed(phases, "commit"):
+                seed_load.flush_counts_at_commit(conn)
                 conn.commit()
+            with _timed(phases, "analyze"):
+                seed_load.analyze_committed(conn, plan.tables.values())
     described = _described(plan)
     for load in loads:
         load.parent, load.columns = described[plan.by_name(load.table).key]

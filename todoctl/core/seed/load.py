@@ -280,6 +280,35 @@ def analyze(conn: "psycopg.Connection", tables) -> None:
     conn.execute(f"ANALYZE {', '.join(t.table.quoted for t in tables)}")
 
 
+def flush_counts_at_commit(conn: "psycopg.Connection") -> None:
+    """Have the server publish this transaction's row counts as soon as it commits, before it
+    answers the next statement (PostgreSQL 15+; before that they reach the statistics collector
+    on their own schedule, as they always did). Else a backend that flushed less than a second
+    ago holds them back, and they arrive after the ANALYZE that follows the commit."""
+    if conn.info.server_version >= 150000:
+        conn.execute("SELECT pg_stat_force_next_flush()")
+
+
+def analyze_committed(conn: "psycopg.Connection", tables) -> None:
+    """ANALYZE once more after the commit. The ANALYZE inside the seed's transaction gives the
+    index rebuilds and key checks their statistics, but the server adds the inserted rows to
+    n_mod_since_analyze only at commit, after it: without this every seeded table looked stale
+    (to explain, and to autovacuum, which analyzed it again a minute later)."""
+    import psycopg
+
+    try:
+        conn.execute(f"ANALYZE {', '.join(t.table.quoted for t in tables)}")
+        conn.commit()
+    except psycopg.Error as exc:
+        conn.rollback()
+        first = (mask(str(exc)).strip().splitlines() or ["error"])[0]
+        raise TodoctlError(
+            f"the seeded rows are committed, but ANALYZE after the commit failed: {first}",
+            hint="run ANALYZE on the app tables, or let autovacuum do it",
+            exit_code=ExitCode.CHECK_FAILED,
+        ) from exc
+
+
 # ---------------------------------------------------------------- fingerprint
 
 
