@@ -275,11 +275,6 @@ def restore_indexes(conn: "psycopg.Connection", steps: list[Restore], progress=N
     return done
 
 
-def analyze(conn: "psycopg.Connection", tables) -> None:
-    """Fresh planner statistics, so EXPLAIN right after a seed shows realistic plans."""
-    conn.execute(f"ANALYZE {', '.join(t.table.quoted for t in tables)}")
-
-
 def flush_counts_at_commit(conn: "psycopg.Connection") -> None:
     """Have the server publish this transaction's row counts as soon as it commits, before it
     answers the next statement (PostgreSQL 15+; before that they reach the statistics collector
@@ -289,16 +284,19 @@ def flush_counts_at_commit(conn: "psycopg.Connection") -> None:
         conn.execute("SELECT pg_stat_force_next_flush()")
 
 
-def analyze_committed(conn: "psycopg.Connection", tables) -> None:
-    """ANALYZE once more after the commit. The ANALYZE inside the seed's transaction gives the
-    index rebuilds and key checks their statistics, but the server adds the inserted rows to
-    n_mod_since_analyze only at commit, after it: without this every seeded table looked stale
+def analyze_committed(conn: "psycopg.Connection", tables, progress=None) -> None:
+    """ANALYZE each table after the commit (fresh planner statistics, so EXPLAIN right after a
+    seed shows realistic plans). Not inside the transaction: the server adds the inserted rows to
+    n_mod_since_analyze only at commit, after such an ANALYZE, so every seeded table looked stale
     (to explain, and to autovacuum, which analyzed it again a minute later)."""
     import psycopg
 
     try:
-        conn.execute(f"ANALYZE {', '.join(t.table.quoted for t in tables)}")
-        conn.commit()
+        for number, table in enumerate(tables, 1):
+            conn.execute(f"ANALYZE {table.table.quoted}")
+            conn.commit()
+            if progress is not None:
+                progress("analyze", number, len(tables))
     except psycopg.Error as exc:
         conn.rollback()
         first = (mask(str(exc)).strip().splitlines() or ["error"])[0]
