@@ -59,3 +59,22 @@ def test_freshly_seeded_data_gets_no_stale_hint_and_no_false_limit_note(seeded_d
                 # A Seq Scan "stopped early" must not have read its whole table.
                 read = (scan.rows_total or 0) + scan.rows_removed_by_filter
                 assert read < max(scan.plan_rows, 1) + scan.rows_removed_by_filter, (name, plan_nodes.shape(result.root))
+
+
+def test_right_after_a_seed_no_table_has_changes_since_its_analyze(pg, migrated_db):
+    """The seed's own database, not a copy (a copy starts its activity counters from zero): the
+    inserts are counted at commit, so an ANALYZE inside the transaction alone leaves every table
+    "modified since analyze" until autovacuum comes by. Seeding twice (--truncate) as a user does."""
+    from todoctl.core import seed
+    from todoctl.named_queries import app_queries
+
+    url = migrated_db
+    seed.run(url, profile="demo")
+    seed.run(url, profile="demo", mode="truncate")
+    modified = pg.execute("SELECT relname, n_mod_since_analyze FROM pg_stat_user_tables WHERE n_mod_since_analyze > 0",
+                          database=url.database)
+    assert modified == []
+    for name in app_queries():
+        result = explain.explain(url, name)
+        assert not result.stale_tables, (name, result.stale_tables)
+        assert "stale" not in " ".join(f"{f.message} {f.hint or ''}" for f in result.findings), name

@@ -580,3 +580,57 @@ def test_the_fingerprint_is_the_same_in_a_database_whose_enum_has_other_oids(pg,
     finally:
         pg.drop_database(first)
         pg.drop_database(other)
+
+
+# ---------------------------------------------------------------- keys over a parent and a time; times after the parent's
+
+
+CLINIC = '''\
+from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Integer, MetaData, Numeric, String, Table, UniqueConstraint
+
+metadata = MetaData()
+ts = lambda name, **kw: Column(name, DateTime(timezone=True), nullable=False, **kw)
+
+clinician = Table("clinician", metadata, Column("id", Integer, primary_key=True), Column("name", String(80), nullable=False))
+service = Table("service", metadata, Column("id", Integer, primary_key=True), Column("title", String(80), nullable=False))
+# The parent is service (loaded last): the unique key pairs another table's row with a time.
+appointment = Table("appointment", metadata, Column("id", Integer, primary_key=True),
+                    Column("clinician_id", Integer, ForeignKey("clinician.id"), nullable=False),
+                    Column("service_id", Integer, ForeignKey("service.id"), nullable=False),
+                    ts("starts_at"), ts("ends_at"), ts("created_at"),
+                    UniqueConstraint("clinician_id", "starts_at", name="uq_appointment_clinician_start"),
+                    CheckConstraint("ends_at > starts_at", name="ck_appointment_ends_after_start"))
+# The parent is clinician: its rows' times are kept apart among each clinician's shifts.
+shift = Table("shift", metadata, Column("id", Integer, primary_key=True),
+              Column("clinician_id", Integer, ForeignKey("clinician.id"), nullable=False), ts("starts_at"), ts("created_at"),
+              UniqueConstraint("clinician_id", "starts_at", name="uq_shift_clinician_start"))
+orders = Table("orders", metadata, Column("id", Integer, primary_key=True), Column("total", Numeric(10, 2), nullable=False),
+               ts("placed_at"))
+payment = Table("payment", metadata, Column("id", Integer, primary_key=True),
+                Column("order_id", Integer, ForeignKey("orders.id"), nullable=False), ts("paid_at"))
+'''
+
+
+def test_a_unique_key_over_a_foreign_key_and_a_time_allows_many_rows_per_parent(pg, app_db):
+    _, url = app_db(CLINIC)
+    report = seed.run(url, rows=["clinician=5", "service=4", "appointment=2000", "shift=600"])
+    assert one(pg, url, "SELECT count(*) FROM appointment") == 2000
+    assert one(pg, url, "SELECT count(DISTINCT clinician_id) FROM appointment") == 5
+    assert one(pg, url, "SELECT count(*) FROM shift") == 600
+    assert one(pg, url, "SELECT max(n) FROM (SELECT count(*) AS n FROM shift GROUP BY clinician_id) s") > 1
+    columns = {t.table: {c.column: c.generator for c in t.columns} for t in report.tables}
+    assert "distinct" in columns["appointment"]["starts_at"] and "distinct" in columns["shift"]["starts_at"]
+    again = seed.run(url, rows=["clinician=5", "service=4", "appointment=2000", "shift=600"], mode="truncate")
+    assert again.fingerprint == report.fingerprint
+
+
+def test_a_childs_times_follow_its_parent_and_the_dry_run_says_how(pg, app_db):
+    _, url = app_db(CLINIC)
+    report = seed.run(url, rows=["200"])
+    # ends_at counts from starts_at (not mirrored above it from created_at across the whole window).
+    assert one(pg, url, "SELECT max(ends_at - starts_at) <= interval '60 days' FROM appointment")
+    assert one(pg, url, "SELECT count(*) FROM appointment WHERE starts_at < created_at OR ends_at <= starts_at") == 0
+    assert one(pg, url, "SELECT count(*) FROM payment p JOIN orders o ON o.id = p.order_id WHERE p.paid_at < o.placed_at") == 0
+    columns = {t.table: {c.column: c.generator for c in t.columns} for t in report.tables}
+    assert "60 days after starts_at" in columns["appointment"]["ends_at"]
+    assert "after its orders row" in columns["payment"]["paid_at"]

@@ -19,7 +19,7 @@
     rows        drawing a plan's rows chunk by chunk; values, encode: the binary COPY format;
                 streams: the seeded randomness they draw from
     produce     the drawing thread and its spill file
-    load        binary COPY, deferred indexes and keys, ANALYZE, sequences, fingerprint
+    load        binary COPY, deferred indexes and keys, sequences, fingerprint, ANALYZE after the commit
 """
 
 from todoctl.core.seed.job import SeedReport, fingerprint, run

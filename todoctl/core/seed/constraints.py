@@ -216,8 +216,10 @@ def apply_orders(plan: "TablePlan", facts) -> None:
                 )  # fmt: skip
         higher_gen, lower_gen = plans[higher].gen, plans[lower].gen
         if isinstance(higher_gen, vg.Moment) and isinstance(lower_gen, vg.Moment) and higher_gen.rule in ("event", "future") \
-                and higher_gen.created in (None, lower) and lower_gen.created != higher:
-            # The later time counts from the earlier one (a loan is due after it was borrowed).
+                and higher_gen.created in (None, lower, lower_gen.created) and lower_gen.created != higher:
+            # The later time counts from the earlier one (a loan is due after it was borrowed; an
+            # appointment ends after it starts, both after it was booked), rather than being
+            # mirrored above it after the draw, which stretched the span to the whole window.
             higher_gen.created, higher_gen.needs = lower, (lower,)
         if isinstance(higher_gen, vg.Moment) and higher_gen.created == lower and not strict and higher_gen.rule in ("updated", "event", "future"):
             continue  # after creation by construction
@@ -243,7 +245,9 @@ def keep_unique(plan: "TablePlan", table, unique, plans) -> None:
         plan.caps.append(("one", None))
         return
     scope = "group" if in_group else "row"
-    for part in rest:
+    # The column with the most distinct values keeps the rows apart: UNIQUE(clinician_id, starts_at)
+    # by its times, not one row per clinician.
+    for part in sorted(rest, key=lambda p: -_room(plan, p, scope, plans)):
         if _make_distinct(plan, table, part, scope, plans):
             return
     what = ", ".join(unique.columns)
@@ -287,10 +291,38 @@ def _make_distinct(plan: "TablePlan", table, part, scope: str, plans) -> bool:
     if isinstance(gen, vg.Person) and gen.part == "full":
         gen.unique = True
         return True
-    if isinstance(gen, vg.Moment) and gen.can_be_distinct():
+    if isinstance(gen, vg.Moment) and gen.can_be_distinct(scope):
         gen.distinct = scope
         return True
+    if isinstance(gen, vg.Moment) and gen.can_be_numbered():
+        gen.distinct, gen.numbered = scope, True
+        plan.caps.append(("size", gen.SECOND) if scope == "group" else ("total", gen.SECOND))
+        return True
     return False
+
+
+def _room(plan: "TablePlan", part, scope: str, plans) -> float:
+    """How many distinct values _make_distinct would give the column (inf: any number of rows;
+    -1: none it knows of), without changing its generator."""
+    gen = plan.column(part.column).gen
+    if isinstance(gen, kg.Reference) and gen.mode == "any":
+        target = plans.get(gen.target)
+        return float(target.count) if target is not None and target.count is not None else -1
+    if isinstance(gen, g.PoolGen):
+        if plan.column(part.column).column.kind == "text" and not isinstance(gen, g.Choice) and not gen.filters_forbid_suffix():
+            return math.inf
+        size = _known_size(gen)
+        return float(size) if size is not None else -1
+    if isinstance(gen, vg.Number) and gen.capacity:
+        return math.inf if scope == "group" and not gen.integer else float(gen.capacity)
+    if isinstance(gen, vg.Person) and gen.part == "full":
+        return math.inf
+    if isinstance(gen, vg.Moment):
+        if gen.can_be_distinct(scope) and gen.column.kind != "date":
+            return math.inf
+        if gen.can_be_distinct(scope) or gen.can_be_numbered():
+            return float(gen.SECOND)
+    return -1
 
 
 def _known_size(gen: g.PoolGen) -> int | None:

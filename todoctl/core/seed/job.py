@@ -250,7 +250,10 @@ def _load(url: DatabaseURL, plan, mode: str, progress: Progress | None, yes: boo
             with seed_load.database_errors(url, "moving sequences past the seeded keys"):
                 seed_load.advance_sequences(conn, plan, offsets)
             with seed_load.database_errors(url, "committing"), _timed(phases, "commit"):
+                seed_load.flush_counts_at_commit(conn)
                 conn.commit()
+            with _timed(phases, "analyze"):
+                seed_load.analyze_committed(conn, list(plan.tables.values()), progress)
     described = _described(plan)
     for load in loads:
         load.parent, load.columns = described[plan.by_name(load.table).key]
@@ -270,7 +273,7 @@ def _load(url: DatabaseURL, plan, mode: str, progress: Progress | None, yes: boo
 
 def _pipeline(conn, url: DatabaseURL, plan, producer: Producer, deferred, phases: dict[str, float], progress):
     """Per table, in load order: COPY, then at once what the table alone allows (its keys and
-    indexes back, foreign keys whose tables are both in, ANALYZE, its fingerprint part), while
+    indexes back, foreign keys whose tables are both in, its fingerprint part), while
     the producer thread draws the next tables. Return the loads and fingerprint parts."""
     loads: list[TableLoad] = []
     parts: dict[str, str] = {}
@@ -291,10 +294,6 @@ def _pipeline(conn, url: DatabaseURL, plan, producer: Producer, deferred, phases
             if ready:
                 with _timed(phases, "indexes"):
                     steps_done = seed_load.restore_indexes(conn, ready, progress, steps_done, total_steps)
-            with _timed(phases, "analyze"):
-                seed_load.analyze(conn, [table])
-            if progress is not None:
-                progress("analyze", number, len(tables))
             with _timed(phases, "fingerprint"):
                 quoted, columns = fingerprinted[table.key]
                 parts[table.key] = seed_load.table_fingerprint(conn, table.key, quoted, columns)

@@ -275,9 +275,36 @@ def restore_indexes(conn: "psycopg.Connection", steps: list[Restore], progress=N
     return done
 
 
-def analyze(conn: "psycopg.Connection", tables) -> None:
-    """Fresh planner statistics, so EXPLAIN right after a seed shows realistic plans."""
-    conn.execute(f"ANALYZE {', '.join(t.table.quoted for t in tables)}")
+def flush_counts_at_commit(conn: "psycopg.Connection") -> None:
+    """Have the server publish this transaction's row counts as soon as it commits, before it
+    answers the next statement (PostgreSQL 15+; before that they reach the statistics collector
+    on their own schedule, as they always did). Else a backend that flushed less than a second
+    ago holds them back, and they arrive after the ANALYZE that follows the commit."""
+    if conn.info.server_version >= 150000:
+        conn.execute("SELECT pg_stat_force_next_flush()")
+
+
+def analyze_committed(conn: "psycopg.Connection", tables, progress=None) -> None:
+    """ANALYZE each table after the commit (fresh planner statistics, so EXPLAIN right after a
+    seed shows realistic plans). Not inside the transaction: the server adds the inserted rows to
+    n_mod_since_analyze only at commit, after such an ANALYZE, so every seeded table looked stale
+    (to explain, and to autovacuum, which analyzed it again a minute later)."""
+    import psycopg
+
+    try:
+        for number, table in enumerate(tables, 1):
+            conn.execute(f"ANALYZE {table.table.quoted}")
+            conn.commit()
+            if progress is not None:
+                progress("analyze", number, len(tables))
+    except psycopg.Error as exc:
+        conn.rollback()
+        first = (mask(str(exc)).strip().splitlines() or ["error"])[0]
+        raise TodoctlError(
+            f"the seeded rows are committed, but ANALYZE after the commit failed: {first}",
+            hint="run ANALYZE on the app tables, or let autovacuum do it",
+            exit_code=ExitCode.CHECK_FAILED,
+        ) from exc
 
 
 # ---------------------------------------------------------------- fingerprint

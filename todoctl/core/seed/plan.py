@@ -240,7 +240,10 @@ def _column_plan(plan: TablePlan, table, column, schema, spec, facts, profile: P
     apply_facts(table, column, gen, facts, explicit=bool(chosen))
     if isinstance(gen, vg.Moment):
         gen.window_days = profile.window_days
-        if gen.rule == "created" and plan.parent_table is not None:
+        # A row's creation, and its other times where it has no creation time of its own (a
+        # payment's paid_at), follow its parent row's creation.
+        follows = gen.rule == "created" or (gen.rule == "event" and gen.created is None)
+        if follows and plan.parent_table is not None:
             parent = plans[plan.parent_table]
             if parent.created is not None:
                 parent.keep_created = True

@@ -212,10 +212,21 @@ class Moment(Gen):
         self.ahead = ahead_days * DAY
         self.clamp: tuple[int, int] | None = None  # a CHECK's bounds
         self.distinct: str | None = None  # "group" | "row": one slot of the window per row
+        # Distinct where the window differs from row to row (after each row's own creation):
+        # the microseconds within the second number the rows, so at most SECOND of them.
+        self.numbered = False
 
-    def can_be_distinct(self) -> bool:
-        """Whether the window is the same for every row of a parent (so slots of it keep rows apart)."""
+    def can_be_distinct(self, scope: str = "group") -> bool:
+        """Whether the window is the same for every row of a parent (so slots of it keep rows apart);
+        for the whole table (scope "row") not where it starts at each row's parent row."""
+        if scope == "row" and self.parent:
+            return False
         return self.rule in ("created", "range", "birth") or (self.rule in ("event", "future") and not self.created)
+
+    SECOND = 1_000_000  # rows a numbered time keeps apart: its microseconds within the second
+
+    def can_be_numbered(self) -> bool:
+        return self.column.kind in ("timestamp", "timestamptz") and self.rule in ("created", "updated", "event", "future", "range")
 
     parent: str | None = None  # the parent table whose rows are created first
     window_days: int = 0
@@ -226,7 +237,9 @@ class Moment(Gen):
             "created": f"created after its {self.parent} row, before the reference time" if self.parent
             else f"created in the {self.window_days} days before the reference time",
             "updated": f"{after} before the reference time" if not self.created else f"{after}, before the reference time",
-            "event": f"{after} before the reference time" if not self.created else f"{after}, before the reference time",
+            "event": f"{after}, before the reference time" if self.created
+            else f"after its {self.parent} row was created, before the reference time" if self.parent
+            else f"{after} before the reference time",
             "future": f"up to {self.ahead // DAY} days after {self.created}" if self.created
             else f"within {self.ahead // DAY} days of the reference time",
             "birth": "birth date: 18 to 90 years before the reference time",
@@ -238,6 +251,8 @@ class Moment(Gen):
             text += f" ({self.distribution})"
         if self.distinct:
             text += ", distinct" + (" per parent" if self.distinct == "group" else "")
+            if self.numbered:
+                text += " (its microseconds number the rows)"
         return text
 
     def draw(self, chunk):
@@ -257,7 +272,7 @@ class Moment(Gen):
             low = parent if parent is not None else now - run.window
             high = now
         else:
-            created = chunk.micros(self.created) if self.created else None
+            created = chunk.micros(self.created) if self.created else chunk.parent_created() if self.parent else None
             low = created if created is not None else now - run.window
             high = now
             if self.rule == "future":
@@ -269,7 +284,7 @@ class Moment(Gen):
         elif self.distribution == "late":
             u = 1 - u * u * u
         span = np.maximum(np.asarray(high, dtype=np.int64) - low, 0)
-        if self.distinct is not None:
+        if self.distinct is not None and not self.numbered:
             # Slot k of m equal slots of the window for the k-th of m rows: distinct, in order.
             if self.distinct == "group" and chunk.owner is not None:
                 k, m = chunk.group_offset, np.maximum(chunk.group_size, 1)
@@ -282,9 +297,30 @@ class Moment(Gen):
         moment = low + np.floor(u * span).astype(np.int64)
         if self.clamp is not None:
             moment = np.clip(moment, *self.clamp)
+        if self.numbered:
+            moment = self._numbered(chunk, moment, low)
         if self.column.kind == "date":
             return Numbers(np.floor_divide(moment, DAY))
         return Numbers(moment)
+
+
+    def _numbered(self, chunk, moment: np.ndarray, low) -> np.ndarray:
+        """``moment`` with its microseconds within the second set to the row's number (among its
+        parent's rows, or in the table), kept at or after ``low`` and within the CHECK's bounds:
+        rows whose numbers differ never share a time (the caps keep numbers below SECOND)."""
+        if self.distinct == "group" and chunk.owner is not None:
+            k = np.asarray(chunk.group_offset, dtype=np.int64)
+        else:
+            k = np.asarray(chunk.numbers - 1 - chunk.run.offset(chunk.table.key), dtype=np.int64)
+        second = self.SECOND
+        out = moment - np.mod(moment, second) + k % second
+        floor = np.asarray(low, dtype=np.int64)
+        if self.clamp is not None:
+            floor = np.maximum(floor, self.clamp[0])
+        out = np.where(out < floor, out + second, out)
+        if self.clamp is not None:
+            out = np.where(out > self.clamp[1], out - second, out)
+        return out
 
 
 class Code(Gen):
