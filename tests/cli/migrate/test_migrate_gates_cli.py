@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import json
 
 from typer.testing import CliRunner
@@ -96,6 +98,19 @@ def test_lint_fails_on_an_unsafe_revision_and_accepts_a_reasoned_allowance(tmp_p
     # Allowed exceptions are one summary line; their reasons are in --json.
     assert "allowed with a reason: 1 (require-concurrent-index-creation ×1)" in result.stdout
     assert "tasks is empty in this test" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    "text", ['prefer-text-field = "reason"\n', '[allow]\nprefer-text-field = 1\n', 'allow = "everything"\n'],
+    ids=["rule-outside-allow", "not-a-reason", "allow-not-a-table"],
+)
+def test_a_lint_toml_of_the_wrong_shape_is_exit_2_not_ignored(tmp_path, text):
+    """A guessed format was silently ignored: the gate failed with no word about the file (newcomer F13)."""
+    location = copy_migrations(tmp_path, {})
+    (location / "lint.toml").write_text(text)
+    result = invoke("migrate", "lint", "--migrations", str(location))
+    assert result.exit_code == 2, result.output
+    assert "lint.toml" in result.output and "[allow]" in result.output
 
 
 def test_lint_prints_one_compiler_style_line_per_finding(tmp_path):

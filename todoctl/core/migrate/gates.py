@@ -123,9 +123,17 @@ def _project_allowances(location: Path) -> dict[str, str]:
     if not path.exists():
         return {}
     try:
-        return dict(tomllib.loads(path.read_text()).get("allow", {}))
+        data = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as exc:
         raise usage_error(f"malformed {path}: {exc}", "fix the TOML") from None
+    shape = 'the file holds one table, [allow], of rule = "reason" (e.g. prefer-text-field = "we cap names")'
+    unknown = sorted(set(data) - {"allow"})
+    if unknown:
+        raise usage_error(f"{path}: unknown key {unknown[0]!r}, so nothing in it would be allowed", shape)
+    allow = data.get("allow", {})
+    if not isinstance(allow, dict) or not all(isinstance(v, str) for v in allow.values()):
+        raise usage_error(f"{path}: [allow] must map each rule to the reason it is allowed", shape)
+    return dict(allow)
 
 
 def _revision_allowances(path: str) -> dict[str, str]:
