@@ -41,10 +41,16 @@ def status(as_json: JsonOption = False) -> None:
     info = db.status(state.current.database_url)
 
     label = len("embedded server: ")
+    target = info.target_database
+    uses = (
+        f"{target.url} (from {target.source})"
+        if target.url
+        else f"the embedded server's database {target.name}, started on first use"
+    )
     text = (
         f"embedded server: {'running (pid %s)' % info.pid if info.running else 'stopped'}\n"
         f"data directory:  {info.pgdata}\n"
-        f"todoctl uses:    {info.target_database.url} (from {info.target_database.source})"
+        f"todoctl uses:    {uses}"
     )
     _print(info, as_json, text, indent=label)
 

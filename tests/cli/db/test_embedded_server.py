@@ -155,6 +155,15 @@ def test_db_status_reports_a_home_that_is_a_file_as_stopped(tmp_path):
     assert json.loads(result.stdout)["running"] is False
 
 
+def test_db_status_of_a_stopped_server_names_its_database_not_a_masked_placeholder(tmp_path):
+    """Stopped, there is no URL yet (no socket, no port): it said `*** (from embedded)`."""
+    home = tmp_path / "never-started"
+    document = json.loads(todoctl(home, "db", "status", "--json").stdout)
+    assert document["target_database"] == {"url": "", "name": "todo", "source": "embedded", "origin": None}
+    text = todoctl(home, "db", "status").stdout
+    assert "***" not in text and "the embedded server's database todo, started on first use" in text
+
+
 def test_a_first_start_killed_during_initdb_leaves_no_half_made_cluster(home_factory):
     # What a start killed half-way leaves: the staging directory of an unfinished initdb.
     home = home_factory()

@@ -46,8 +46,9 @@ def status(explicit: str | None = None) -> ServerStatus:
         return ServerStatus(
             server.running, server.pid, str(server.pgdata), TargetDatabase.of(configured)
         )
-    url = server.url(embedded_database()) if server.running else "(embedded server, started on first use)"
-    return ServerStatus(server.running, server.pid, str(server.pgdata), TargetDatabase.from_text(url, "embedded"))
+    if not server.running:  # no URL yet (its socket and port are chosen at start): url "" and the database
+        return ServerStatus(False, None, str(server.pgdata), TargetDatabase("", embedded_database(), "embedded"))
+    return ServerStatus(True, server.pid, str(server.pgdata), TargetDatabase.from_text(server.url(embedded_database()), "embedded"))
 
 
 def start() -> ServerStatus:
