@@ -371,3 +371,23 @@ def test_the_checks_see_a_long_line_and_an_identifier_split_in_prose_and_in_a_ce
     assert not broken(whole, names)
     assert not broken("the index\nix_tasks_user_status_due is whole", names)
     assert too_wide("x" * 81) and not too_wide("\x1b[1m" + "x" * 80 + "\x1b[0m")
+
+
+def test_a_table_title_is_never_wrapped_to_the_tables_own_width():
+    """`Migrated /long/path up` over a two-column table printed on three lines (newcomer F20)."""
+    import io
+
+    from rich.console import Console
+
+    from todoctl.render.tables import Table
+
+    title = "Migrated /tmp/some/long/home/pgdata/clinic up"
+    table = Table(title=title, title_justify="left")
+    table.add_column("rev")
+    table.add_row("0002")
+    out = io.StringIO()
+    Console(file=out, width=80).print(table)
+    assert title in out.getvalue().splitlines()[0]
+    narrow = io.StringIO()
+    Console(file=narrow, width=30).print(table)  # wider than the terminal: wrapped, within it
+    assert max(len(line) for line in narrow.getvalue().splitlines()) <= 30

@@ -4,7 +4,7 @@ the same labels, the same table and the same hint lines everywhere."""
 from __future__ import annotations
 
 from rich.markup import escape
-from rich.table import Table
+from todoctl.render.tables import Table
 from rich.text import Text
 
 from todoctl.core.drift.vocabulary import BEHIND_HISTORY, LABELS, UNKNOWN_REVISION

@@ -6,7 +6,7 @@ import sys
 
 from rich.console import Group
 from rich.markup import escape
-from rich.table import Table
+from todoctl.render.tables import Table
 from rich.text import Text
 from rich.tree import Tree
 

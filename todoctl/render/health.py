@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Callable
 
 from rich.console import Group
-from rich.table import Table
+from todoctl.render.tables import Table
 from rich.text import Text
 
 from todoctl.core.health.report import HealthReport, PoolReport, Status

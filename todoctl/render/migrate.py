@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.table import Table
+from todoctl.render.tables import Table
 from rich.text import Text
 
 from todoctl.core.migrate.authoring import NewRevision

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from rich.markup import escape
-from rich.table import Table
+from todoctl.render.tables import Table
 from rich.text import Text
 
 from todoctl.core.schema.diff import SchemaDiff

@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
-from rich.table import Table
+from todoctl.render.tables import Table
 
 from todoctl.core.seed.job import SeedReport
 from todoctl.render import console
