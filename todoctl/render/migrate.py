@@ -88,7 +88,8 @@ def _steps(result: MigrationRun) -> None:
     table.add_column("seconds", justify="right")
     for step in result.steps:
         arrow = "↑" if step.direction == "up" else "↓"
-        table.add_row(f"{arrow} {step.revision}", step.message.splitlines()[0], f"{step.duration_ms / 1000:.3f}")
+        table.add_row(f"{arrow} {step.revision}", (step.message.splitlines() or [""])[0],
+                      "–" if step.duration_ms is None else f"{step.duration_ms / 1000:.3f}")
     console().print(table)
 
 

@@ -19,7 +19,7 @@ class Step:
     revision: str
     message: str
     direction: str  # "up" | "down"
-    duration_ms: float
+    duration_ms: float | None  # None: the app's env.py did not report the revision as it ran
 
 
 LOCK_NOT_AVAILABLE = "55P03"

@@ -168,11 +168,34 @@ def _move_locked(url, target, script, migrations, options: RunOptions, journal: 
             journal.phase, journal.plan = "revisions", plan
             _apply(url, conn, target, migrations, options, timeouts, journal)
         after = current_revisions(conn)
+        steps = steps_taken(script, direction, before, after, journal.steps)
         repairs: list = []
         if direction == "up" and after and _has_invalid_indexes(conn):
             journal.phase = "repair"
-            repairs = _repair(url, after, script, migrations, timeouts, journal.steps)
-    return MigrationRun(url.display, direction, target, before, after, journal.steps, repairs, dropped)
+            repairs = _repair(url, after, script, migrations, timeouts, steps)
+    return MigrationRun(url.display, direction, target, before, after, steps, repairs, dropped)
+
+
+def steps_taken(script: ScriptDirectory, direction: str, before: list[str], after: list[str], recorded: list[Step]) -> list[Step]:
+    """The revisions that ran, derived from where the database stood before and after and the
+    script directory's graph: an app's own env.py need not pass todoctl's ``on_version_apply``.
+    The hook's timings are kept where it fired; a revision it did not see has no duration."""
+    if sorted(before) == sorted(after):
+        return []
+    try:
+        if direction == "up":
+            path = script._upgrade_revs(after[0], tuple(before) or "base") if len(after) == 1 else None
+        else:
+            path = script._downgrade_revs(after[0] if after else "base", tuple(before) or None) if len(after) <= 1 else None
+    except CommandError:
+        path = None
+    if path is None:  # several heads after: the hook's record is all there is
+        return list(recorded)
+    timed = {step.revision: step.duration_ms for step in recorded}
+    return [
+        Step(rev.revision, (rev.doc or "").strip(), direction, timed.get(rev.revision))
+        for rev in (p.revision for p in path)
+    ]
 
 
 def _confirmed_losses(conn, url, before, target, migrations, options: RunOptions, timeouts) -> list:
