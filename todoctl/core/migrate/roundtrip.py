@@ -21,7 +21,7 @@ from todoctl.core.drift.models import model_drift
 from todoctl.db.engine import connection
 from todoctl.db.scratch import scratch_database
 from todoctl.db.url import DatabaseURL
-from todoctl.errors import TodoctlError
+from todoctl.errors import ExitCode, TodoctlError
 
 
 @dataclass
@@ -115,6 +115,8 @@ def verify(
             except EnvIgnoresConnection:
                 raise  # nothing ran on the throwaway database: a refusal, not a failed step
             except TodoctlError as exc:
+                if exc.exit_code == ExitCode.INTERRUPTED:
+                    raise  # Ctrl-C or SIGTERM: not the revision's failure (the scratch database is still dropped)
                 step.error = exc.message
             finally:
                 step.duration_ms = round((time.perf_counter() - started) * 1000, 3)
@@ -136,6 +138,8 @@ def _data_round_trip(url: DatabaseURL, migrations, options: RunOptions) -> tuple
         downgrade(url, "base", migrations=migrations, options=options)
         upgrade(url, "head", migrations=migrations, options=options)
     except TodoctlError as exc:
+        if exc.exit_code == ExitCode.INTERRUPTED:
+            raise
         return False, exc.message
     except Exception as exc:  # seeding with the current schema failed: report, do not crash
         return False, str(exc).splitlines()[0]
