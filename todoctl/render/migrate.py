@@ -155,7 +155,7 @@ def lint(result) -> None:
                 allowed[finding.rule] += 1
                 continue
             hint = f" (hint: {finding.hint})" if finding.hint else ""
-            where = f"{rev.revision}.sql:{finding.line + 1}: "
+            where = f"{rev.revision}.sql:{finding.line}: "
             out.print(hanging(Text(f"{where}{finding.rule}: {finding.message}{hint}"), indent=len(where)), soft_wrap=True)
     if allowed:
         rules = ", ".join(f"{rule} ×{count}" for rule, count in sorted(allowed.items()))
