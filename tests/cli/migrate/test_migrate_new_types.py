@@ -164,3 +164,44 @@ def test_models_that_fail_to_import_are_named_with_their_file_and_line(tmp_path,
         result = todoctl(root, empty_db, *args)
         assert result.returncode == 2, result.stdout + result.stderr
         assert "RuntimeError: half-written model" in result.stderr and "models.py line" in result.stderr
+
+
+# Without a naming_convention, a new foreign key and a new unique column reach autogenerate unnamed.
+UNNAMED = '''
+    thing_id: Optional[int] = Field(default=None, foreign_key="thing.id")
+    code: Optional[str] = Field(default=None, unique=True, max_length=12)
+'''
+
+
+def test_an_unnamed_foreign_key_and_unique_get_postgresql_default_names_both_ways(pg, tmp_path, empty_db):
+    root = make_app(tmp_path / "zoo-app")
+    ok(todoctl(root, empty_db, "migrate", "new", "-m", "all the types"))
+    ok(todoctl(root, empty_db, "migrate", "up"))
+    models = root / "zoo" / "models.py"
+    models.write_text(models.read_text().replace("#EXTRA_OTHER", UNNAMED))
+    ok(todoctl(root, empty_db, "migrate", "new", "-m", "thing and code"))
+    second = sorted((root / "zoo" / "migrations" / "versions").glob("*.py"))[-1].read_text()
+    assert "None" not in second.split("def upgrade")[1].replace("-> None", ""), second
+    assert "op.drop_constraint('other_thing_id_fkey'" in second and "op.drop_constraint('other_code_key'" in second
+    ok(todoctl(root, empty_db, "migrate", "up"))
+    names = {row[0] for row in pg.execute(
+        "SELECT conname FROM pg_constraint WHERE conrelid = 'other'::regclass AND contype IN ('f', 'u')",
+        database=empty_db.database)}
+    assert names == {"other_thing_id_fkey", "other_code_key"}
+    ok(todoctl(root, empty_db, "migrate", "check"))
+    ok(todoctl(root, empty_db, "migrate", "verify"))
+
+
+def test_an_unnamed_constraint_whose_default_name_postgresql_would_shorten_is_refused(tmp_path, empty_db):
+    root = make_app(tmp_path / "zoo-app")
+    ok(todoctl(root, empty_db, "migrate", "new", "-m", "all the types"))
+    ok(todoctl(root, empty_db, "migrate", "up"))
+    long_column = "a_rather_long_reference_to_the_thing_this_other_row_belongs_to"
+    models = root / "zoo" / "models.py"
+    models.write_text(models.read_text().replace(
+        "#EXTRA_OTHER", f'    {long_column}: Optional[int] = Field(default=None, foreign_key="thing.id")\n'))
+    versions = sorted((root / "zoo" / "migrations" / "versions").glob("*.py"))
+    result = todoctl(root, empty_db, "migrate", "new", "-m", "long")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"ForeignKey on other ({long_column})" in result.stderr and "naming_convention" in result.stderr
+    assert sorted((root / "zoo" / "migrations" / "versions").glob("*.py")) == versions
