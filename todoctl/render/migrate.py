@@ -180,6 +180,8 @@ def verify(result) -> None:
     mark = {True: "[green]yes[/]", False: "[red]no[/]"}
     for step in result.steps:
         detail = step.error or "; ".join(step.differences)
+        if step.error and step.hint:
+            detail += f" (hint: {step.hint})"
         table.add_row(step.revision, mark[step.up], mark[step.down_restores], mark[step.up_again_restores],
                       f"{step.duration_ms / 1000:.2f}", detail)
     out.print(table)

@@ -205,3 +205,27 @@ def test_an_unnamed_constraint_whose_default_name_postgresql_would_shorten_is_re
     assert result.returncode == 2, result.stdout + result.stderr
     assert f"ForeignKey on other ({long_column})" in result.stderr and "naming_convention" in result.stderr
     assert sorted((root / "zoo" / "migrations" / "versions").glob("*.py")) == versions
+
+
+def test_verify_names_an_unnamed_constraint_a_downgrade_cannot_drop_in_one_line_with_a_hint(tmp_path, empty_db):
+    from tests.helpers import revision_source
+
+    root = make_app(tmp_path / "zoo-app")
+    ok(todoctl(root, empty_db, "migrate", "new", "-m", "all the types"))
+    # What `migrate new` wrote before it named constraints (and what older revisions still hold).
+    written_before = revision_source(
+        "0002", "0001",
+        "op.add_column('other', sa.Column('thing_id', sa.Integer(), nullable=True))\n"
+        "op.create_foreign_key(None, 'other', 'thing', ['thing_id'], ['id'])",
+        "op.drop_constraint(None, 'other', type_='foreignkey')\nop.drop_column('other', 'thing_id')",
+    )
+    (root / "zoo" / "migrations" / "versions" / "0002_thing.py").write_text(written_before)
+    result = todoctl(root, empty_db, "migrate", "verify", "--json")
+    assert result.returncode == 1, result.stdout + result.stderr
+    import json
+
+    failed = [s for s in json.loads(result.stdout)["steps"] if s["error"]]
+    assert [s["revision"] for s in failed] == ["0002"]
+    assert "drops a constraint that has no name (ForeignKey on other)" in failed[0]["error"]
+    assert " at 0x" not in failed[0]["error"] and "\n" not in failed[0]["error"]
+    assert "naming_convention" in failed[0]["hint"]

@@ -33,6 +33,7 @@ class VerifyStep:
     up_again_restores: bool = False  # after down + up, the schema equals the one after
     differences: list[str] = field(default_factory=list)
     error: str | None = None
+    hint: str | None = None  # what to do about ``error``
     duration_ms: float = 0.0
 
     __json_properties__ = ("ok", "status")
@@ -117,7 +118,7 @@ def verify(
             except TodoctlError as exc:
                 if exc.exit_code == ExitCode.INTERRUPTED:
                     raise  # Ctrl-C or SIGTERM: not the revision's failure (the scratch database is still dropped)
-                step.error = exc.message
+                step.error, step.hint = exc.message, exc.hint
             finally:
                 step.duration_ms = round((time.perf_counter() - started) * 1000, 3)
             if step.error:
