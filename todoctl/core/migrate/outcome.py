@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from todoctl.core.migrate.extensions import HINT as EXTENSION_HINT
 from todoctl.core.migrate.extensions import missing_extensions
 from todoctl.core.migrate.state import current_revisions
+from todoctl import interrupts
 from todoctl.db.engine import connection
 from todoctl.db.url import DatabaseURL, mask
 from todoctl.errors import ExitCode, TodoctlError
@@ -47,6 +48,9 @@ class Journal:
         self.steps.append(Step(rev.revision, (rev.doc or "").strip(), self.direction, round((now - self.clock) * 1000, 3)))
         self.concurrent.clear()
         self.clock = now
+        # A revision boundary (inside its transaction, before the commit): a Ctrl-C or SIGTERM whose
+        # KeyboardInterrupt was swallowed (a weakref callback) stops the run here, this revision rolled back.
+        interrupts.check()
 
 
 def is_interrupt(exc: BaseException | None) -> bool:
