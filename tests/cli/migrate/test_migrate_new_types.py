@@ -170,6 +170,7 @@ def test_models_that_fail_to_import_are_named_with_their_file_and_line(tmp_path,
 UNNAMED = '''
     thing_id: Optional[int] = Field(default=None, foreign_key="thing.id")
     code: Optional[str] = Field(default=None, unique=True, max_length=12)
+    size: Optional[Size] = None
 '''
 
 
@@ -178,11 +179,12 @@ def test_an_unnamed_foreign_key_and_unique_get_postgresql_default_names_both_way
     ok(todoctl(root, empty_db, "migrate", "new", "-m", "all the types"))
     ok(todoctl(root, empty_db, "migrate", "up"))
     models = root / "zoo" / "models.py"
-    models.write_text(models.read_text().replace("#EXTRA_OTHER", UNNAMED))
+    models.write_text(models.read_text().replace("#EXTRA_OTHER", UNNAMED).replace("#EXTRA_ENUM", EXTRA_ENUM))
     ok(todoctl(root, empty_db, "migrate", "new", "-m", "thing and code"))
     second = sorted((root / "zoo" / "migrations" / "versions").glob("*.py"))[-1].read_text()
     assert "None" not in second.split("def upgrade")[1].replace("-> None", ""), second
     assert "op.drop_constraint('other_thing_id_fkey'" in second and "op.drop_constraint('other_code_key'" in second
+    assert 'DROP TYPE IF EXISTS "size"' in second  # the enum type's own fix-up is kept
     ok(todoctl(root, empty_db, "migrate", "up"))
     names = {row[0] for row in pg.execute(
         "SELECT conname FROM pg_constraint WHERE conrelid = 'other'::regclass AND contype IN ('f', 'u')",

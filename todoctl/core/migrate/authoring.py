@@ -75,9 +75,6 @@ def new_revision(
             skipped[0] = True
             directives[:] = []
             return
-        from todoctl.core.migrate.unnamed import name_unnamed
-
-        name_unnamed(directives[0])  # a revision todoctl writes must be able to run down too
         operations.extend(_describe(op) for op in ops.ops)
         bodies["upgrade"] = _body(ops, context)
         bodies["downgrade"] = _body(directives[0].downgrade_ops, context)

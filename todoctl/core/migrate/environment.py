@@ -247,6 +247,12 @@ def revision(config: Config, *, message: str, rev_id: str | None, autogenerate_:
                 branch_label=None, version_path=None, rev_id=rev_id, depends_on=None)
 
     def directives(ctx, revision_, found) -> None:
+        if found and found[0].upgrade_ops_list:
+            from todoctl.core.migrate.unnamed import name_unnamed
+
+            # First, while the downgrade is still the upgrade reversed (it is rebuilt from the named one).
+            for script_ in found:
+                name_unnamed(script_)
         native_enum_types(ctx, found)
         if process_revision_directives is not None:
             process_revision_directives(ctx, revision_, found)

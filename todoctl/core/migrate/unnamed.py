@@ -66,6 +66,8 @@ def name_unnamed(script) -> list[str]:
     """Name the unnamed constraints the upgrade adds (PostgreSQL's default), rebuild the downgrade
     from the named upgrade, and return the names given. Exit 2 when one cannot be named for certain."""
     named: list[str] = []
+    if len(script.upgrade_ops_list) != 1:  # several metadata: leave the ops as Alembic paired them
+        return named
     for op in _walk(script.upgrade_ops.ops):
         if isinstance(op, alembic_ops.AddConstraintOp) and op.constraint_name is None:
             name = default_name(op)
