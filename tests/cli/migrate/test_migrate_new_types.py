@@ -231,3 +231,26 @@ def test_verify_names_an_unnamed_constraint_a_downgrade_cannot_drop_in_one_line_
     assert "drops a constraint that has no name (ForeignKey on other)" in failed[0]["error"]
     assert " at 0x" not in failed[0]["error"] and "\n" not in failed[0]["error"]
     assert "naming_convention" in failed[0]["hint"]
+
+
+IN_A_SCHEMA = '''
+
+class Payment(Base, table=True):
+    __table_args__ = {"schema": "billing"}
+    id: Optional[int] = Field(default=None, primary_key=True)
+    amount: Decimal = Field(max_digits=10, decimal_places=2)
+'''
+
+
+def test_a_table_in_a_schema_the_database_lacks_gets_create_schema_first(pg, tmp_path, empty_db):
+    root = make_app(tmp_path / "zoo-app")
+    models = root / "zoo" / "models.py"
+    models.write_text(models.read_text() + IN_A_SCHEMA)
+    ok(todoctl(root, empty_db, "migrate", "new", "-m", "initial"))
+    [first] = sorted((root / "zoo" / "migrations" / "versions").glob("*.py"))
+    source = first.read_text()
+    assert source.index("""op.execute('CREATE SCHEMA IF NOT EXISTS "billing"')""") < source.index("op.create_table(")
+    ok(todoctl(root, empty_db, "migrate", "up"))
+    assert pg.execute("SELECT to_regclass('billing.payment') IS NOT NULL", database=empty_db.database) == [(True,)]
+    ok(todoctl(root, empty_db, "migrate", "check"))
+    ok(todoctl(root, empty_db, "migrate", "verify"))

@@ -254,6 +254,7 @@ def revision(config: Config, *, message: str, rev_id: str | None, autogenerate_:
             for script_ in found:
                 name_unnamed(script_)
         native_enum_types(ctx, found)
+        missing_schemas(ctx, found)
         if process_revision_directives is not None:
             process_revision_directives(ctx, revision_, found)
 
@@ -318,6 +319,29 @@ def native_enum_types(context, directives) -> None:
     for downgrade_ops in script.downgrade_ops_list:
         for enum in created.values():
             downgrade_ops.ops.append(ops.ExecuteSQLOp(f"DROP TYPE IF EXISTS {_type_name(enum)}"))
+
+
+def missing_schemas(context, directives) -> None:
+    """Alembic never creates a schema: a new table in a schema the database does not have yet
+    (``__table_args__ = {"schema": "billing"}``) gets ``CREATE SCHEMA IF NOT EXISTS`` first in upgrade()."""
+    from alembic.operations import ops
+
+    connection = getattr(context, "connection", None)
+    if connection is None or not directives:
+        return
+    existing = {row[0] for row in connection.exec_driver_sql("SELECT nspname FROM pg_namespace")}
+    for upgrade_ops in directives[0].upgrade_ops_list:
+        wanted = []
+        for op in _flatten(upgrade_ops.ops):
+            schema = getattr(op, "schema", None)
+            if isinstance(op, ops.CreateTableOp) and schema and schema not in existing and schema not in wanted:
+                wanted.append(schema)
+        for schema in reversed(wanted):
+            upgrade_ops.ops.insert(0, ops.ExecuteSQLOp(f"CREATE SCHEMA IF NOT EXISTS {_quoted(schema)}"))
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _type_name(enum) -> str:
