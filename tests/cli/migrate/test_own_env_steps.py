@@ -30,3 +30,19 @@ def test_up_and_down_through_an_own_env_py_report_the_revisions_that_ran(tmp_pat
     assert again.exit_code == 0 and "Nothing to do" not in again.output, again.output
     assert f"Now at {SHELF_HISTORY[-1]}" in again.output
     assert "Nothing to do" in invoke(project, a, "migrate", "up").output
+
+
+def test_a_failing_revision_through_an_own_env_py_is_named_with_what_was_applied(tmp_path, two_databases):
+    from tests.helpers import revision_source
+
+    a, b = two_databases
+    project = shelf_copy(tmp_path, FIXED_ENV, b.libpq)
+    failing = revision_source("f0f0f0f0f0f0", SHELF_HISTORY[-1], "op.execute('SELECT 1/0')")
+    (project / "shelf" / "migrations" / "versions" / "f0f0f0f0f0f0_fails.py").write_text(failing)
+    result = invoke(project, a, "migrate", "up", "--json")
+    assert result.exit_code == 1, result.output
+    error = json.loads(result.stdout)["error"]
+    assert error["message"].startswith("upgrade to f0f0f0f0f0f0 failed"), error["message"]
+    # The recipe's env.py runs every revision in one transaction: all of it was rolled back.
+    assert error["details"]["applied"] == [] and error["details"]["failed"] == "f0f0f0f0f0f0"
+    assert error["details"]["current"] == []
