@@ -16,15 +16,10 @@ import sys
 import _signal
 
 
-def _raise_interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt
-
-
 def main() -> None:
-    try:
-        _signal.signal(_signal.SIGTERM, _raise_interrupt)
-    except ValueError:  # not the main thread: leave signals alone
-        pass
+    from todoctl import interrupts  # only the C signal module: nothing heavy yet
+
+    interrupts.install()
     try:
         from todoctl.cli.app import main as run
 

@@ -1,24 +1,21 @@
-"""SIGTERM is handled like Ctrl-C while work is in flight: cancel, roll back, exit 130."""
+"""SIGTERM is handled like Ctrl-C while work is in flight: cancel, roll back, exit 130.
+
+Both are remembered (todoctl/interrupts.py), so work that checks at safe points stops there even
+when the KeyboardInterrupt itself was swallowed.
+"""
 
 from __future__ import annotations
 
-import signal
 from contextlib import contextmanager
 from typing import Iterator
 
-
-def _raise_interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt
+from todoctl import interrupts
 
 
 @contextmanager
 def terminate_as_interrupt() -> Iterator[None]:
-    try:
-        previous = signal.signal(signal.SIGTERM, _raise_interrupt)
-    except ValueError:  # not the main thread (e.g. a test runner's worker): leave signals alone
-        yield
-        return
+    previous = interrupts.install()
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        interrupts.restore(previous)

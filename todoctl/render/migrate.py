@@ -88,7 +88,8 @@ def _steps(result: MigrationRun) -> None:
     table.add_column("seconds", justify="right")
     for step in result.steps:
         arrow = "↑" if step.direction == "up" else "↓"
-        table.add_row(f"{arrow} {step.revision}", step.message.splitlines()[0], f"{step.duration_ms / 1000:.3f}")
+        table.add_row(f"{arrow} {step.revision}", (step.message.splitlines() or [""])[0],
+                      "–" if step.duration_ms is None else f"{step.duration_ms / 1000:.3f}")
     console().print(table)
 
 
@@ -154,7 +155,7 @@ def lint(result) -> None:
                 allowed[finding.rule] += 1
                 continue
             hint = f" (hint: {finding.hint})" if finding.hint else ""
-            where = f"{rev.revision}.sql:{finding.line + 1}: "
+            where = f"{rev.revision}.sql:{finding.line}: "
             out.print(hanging(Text(f"{where}{finding.rule}: {finding.message}{hint}"), indent=len(where)), soft_wrap=True)
     if allowed:
         rules = ", ".join(f"{rule} ×{count}" for rule, count in sorted(allowed.items()))
@@ -179,6 +180,8 @@ def verify(result) -> None:
     mark = {True: "[green]yes[/]", False: "[red]no[/]"}
     for step in result.steps:
         detail = step.error or "; ".join(step.differences)
+        if step.error and step.hint:
+            detail += f" (hint: {step.hint})"
         table.add_row(step.revision, mark[step.up], mark[step.down_restores], mark[step.up_again_restores],
                       f"{step.duration_ms / 1000:.2f}", detail)
     out.print(table)

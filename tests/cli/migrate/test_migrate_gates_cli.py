@@ -125,6 +125,10 @@ def test_lint_prints_one_compiler_style_line_per_finding(tmp_path):
     # The line number is a line of `todoctl migrate sql 0099`: the statement squawk points at.
     sql = invoke("migrate", "sql", "0099", "--migrations", str(location)).stdout.splitlines()
     assert "CREATE INDEX ix_tasks_title" in sql[int(where.split(":")[1]) - 1]
+    # --json gives the same line (one source, not a second count from 0).
+    document = json.loads(invoke("migrate", "lint", f"{HEAD}:head", "--migrations", str(location), "--json").stdout)
+    found = next(f for f in document["revisions"][0]["findings"] if f["rule"] == rule)
+    assert found["line"] == int(where.split(":")[1])
 
 
 def test_lint_summarises_the_allowed_exceptions_in_one_line():

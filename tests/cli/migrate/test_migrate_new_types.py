@@ -164,3 +164,93 @@ def test_models_that_fail_to_import_are_named_with_their_file_and_line(tmp_path,
         result = todoctl(root, empty_db, *args)
         assert result.returncode == 2, result.stdout + result.stderr
         assert "RuntimeError: half-written model" in result.stderr and "models.py line" in result.stderr
+
+
+# Without a naming_convention, a new foreign key and a new unique column reach autogenerate unnamed.
+UNNAMED = '''
+    thing_id: Optional[int] = Field(default=None, foreign_key="thing.id")
+    code: Optional[str] = Field(default=None, unique=True, max_length=12)
+    size: Optional[Size] = None
+'''
+
+
+def test_an_unnamed_foreign_key_and_unique_get_postgresql_default_names_both_ways(pg, tmp_path, empty_db):
+    root = make_app(tmp_path / "zoo-app")
+    ok(todoctl(root, empty_db, "migrate", "new", "-m", "all the types"))
+    ok(todoctl(root, empty_db, "migrate", "up"))
+    models = root / "zoo" / "models.py"
+    models.write_text(models.read_text().replace("#EXTRA_OTHER", UNNAMED).replace("#EXTRA_ENUM", EXTRA_ENUM))
+    ok(todoctl(root, empty_db, "migrate", "new", "-m", "thing and code"))
+    second = sorted((root / "zoo" / "migrations" / "versions").glob("*.py"))[-1].read_text()
+    assert "None" not in second.split("def upgrade")[1].replace("-> None", ""), second
+    assert "op.drop_constraint('other_thing_id_fkey'" in second and "op.drop_constraint('other_code_key'" in second
+    assert 'DROP TYPE IF EXISTS "size"' in second  # the enum type's own fix-up is kept
+    ok(todoctl(root, empty_db, "migrate", "up"))
+    names = {row[0] for row in pg.execute(
+        "SELECT conname FROM pg_constraint WHERE conrelid = 'other'::regclass AND contype IN ('f', 'u')",
+        database=empty_db.database)}
+    assert names == {"other_thing_id_fkey", "other_code_key"}
+    ok(todoctl(root, empty_db, "migrate", "check"))
+    ok(todoctl(root, empty_db, "migrate", "verify"))
+
+
+def test_an_unnamed_constraint_whose_default_name_postgresql_would_shorten_is_refused(tmp_path, empty_db):
+    root = make_app(tmp_path / "zoo-app")
+    ok(todoctl(root, empty_db, "migrate", "new", "-m", "all the types"))
+    ok(todoctl(root, empty_db, "migrate", "up"))
+    long_column = "a_rather_long_reference_to_the_thing_this_other_row_belongs_to"
+    models = root / "zoo" / "models.py"
+    models.write_text(models.read_text().replace(
+        "#EXTRA_OTHER", f'    {long_column}: Optional[int] = Field(default=None, foreign_key="thing.id")\n'))
+    versions = sorted((root / "zoo" / "migrations" / "versions").glob("*.py"))
+    result = todoctl(root, empty_db, "migrate", "new", "-m", "long")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"ForeignKey on other ({long_column})" in result.stderr and "naming_convention" in result.stderr
+    assert sorted((root / "zoo" / "migrations" / "versions").glob("*.py")) == versions
+
+
+def test_verify_names_an_unnamed_constraint_a_downgrade_cannot_drop_in_one_line_with_a_hint(tmp_path, empty_db):
+    from tests.helpers import revision_source
+
+    root = make_app(tmp_path / "zoo-app")
+    ok(todoctl(root, empty_db, "migrate", "new", "-m", "all the types"))
+    # What `migrate new` wrote before it named constraints (and what older revisions still hold).
+    written_before = revision_source(
+        "0002", "0001",
+        "op.add_column('other', sa.Column('thing_id', sa.Integer(), nullable=True))\n"
+        "op.create_foreign_key(None, 'other', 'thing', ['thing_id'], ['id'])",
+        "op.drop_constraint(None, 'other', type_='foreignkey')\nop.drop_column('other', 'thing_id')",
+    )
+    (root / "zoo" / "migrations" / "versions" / "0002_thing.py").write_text(written_before)
+    result = todoctl(root, empty_db, "migrate", "verify", "--json")
+    assert result.returncode == 1, result.stdout + result.stderr
+    import json
+
+    failed = [s for s in json.loads(result.stdout)["steps"] if s["error"]]
+    assert [s["revision"] for s in failed] == ["0002"]
+    assert "drops a constraint that has no name (ForeignKey on other)" in failed[0]["error"]
+    assert " at 0x" not in failed[0]["error"] and "\n" not in failed[0]["error"]
+    assert "naming_convention" in failed[0]["hint"]
+
+
+IN_A_SCHEMA = '''
+
+class Payment(Base, table=True):
+    __table_args__ = {"schema": "billing"}
+    id: Optional[int] = Field(default=None, primary_key=True)
+    amount: Decimal = Field(max_digits=10, decimal_places=2)
+'''
+
+
+def test_a_table_in_a_schema_the_database_lacks_gets_create_schema_first(pg, tmp_path, empty_db):
+    root = make_app(tmp_path / "zoo-app")
+    models = root / "zoo" / "models.py"
+    models.write_text(models.read_text() + IN_A_SCHEMA)
+    ok(todoctl(root, empty_db, "migrate", "new", "-m", "initial"))
+    [first] = sorted((root / "zoo" / "migrations" / "versions").glob("*.py"))
+    source = first.read_text()
+    assert source.index("""op.execute('CREATE SCHEMA IF NOT EXISTS "billing"')""") < source.index("op.create_table(")
+    ok(todoctl(root, empty_db, "migrate", "up"))
+    assert pg.execute("SELECT to_regclass('billing.payment') IS NOT NULL", database=empty_db.database) == [(True,)]
+    ok(todoctl(root, empty_db, "migrate", "check"))
+    ok(todoctl(root, empty_db, "migrate", "verify"))

@@ -174,6 +174,7 @@ def offline_sql(config: Config, rev_range: str, direction: str, *, range_hint: s
     import io
 
     from alembic.util.exc import CommandError
+    from sqlalchemy.exc import CompileError
 
     buffer = io.StringIO()
     config.output_buffer = buffer  # where Alembic writes offline SQL
@@ -184,6 +185,21 @@ def offline_sql(config: Config, rev_range: str, direction: str, *, range_hint: s
         raise
     except CommandError as exc:
         raise usage_error(f"cannot produce SQL for {direction} {rev_range}: {exc}", range_hint) from None
+    except CompileError as exc:
+        unnamed = _unnamed_constraint(exc)
+        if unnamed is None:
+            raise TodoctlError(
+                f"cannot render {rev_range} as SQL: {str(exc).splitlines()[0]}",
+                hint="fix the operation in the revision file",
+                exit_code=ExitCode.CHECK_FAILED,
+            ) from exc
+        raise TodoctlError(
+            f"cannot render {rev_range} as SQL: it drops a constraint that has no name ({unnamed})",
+            hint="write the constraint's name in the revision's op.drop_constraint(...) (PostgreSQL's default is "
+            "<table>_<column>_fkey for a foreign key, <table>_<column>_key for a unique one; see `todoctl schema "
+            "show TABLE`), and give the app's MetaData a naming_convention so the next revision names it itself",
+            exit_code=ExitCode.CHECK_FAILED,
+        ) from exc
     except Exception as exc:
         from todoctl.db.url import mask
         from todoctl.project import describe_failure
@@ -195,6 +211,24 @@ def offline_sql(config: Config, rev_range: str, direction: str, *, range_hint: s
             exit_code=ExitCode.CHECK_FAILED,
         ) from exc
     return buffer.getvalue()
+
+
+def _unnamed_constraint(exc: BaseException) -> str | None:
+    """The unnamed constraint SQLAlchemy refused to DROP ("it has no name"), as `KIND on TABLE (COLUMNS)`.
+
+    The CompileError carries only the constraint's repr (with object addresses); the constraint
+    itself is the ``drop.element`` of SQLAlchemy's visit_drop_constraint frame."""
+    if "it has no name" not in str(exc):
+        return None
+    tb = exc.__traceback__
+    while tb is not None:
+        constraint = getattr(tb.tb_frame.f_locals.get("drop"), "element", None)
+        if constraint is not None and getattr(constraint, "table", None) is not None:
+            columns = ", ".join(c.name for c in getattr(constraint, "columns", []))
+            kind = type(constraint).__name__.replace("Constraint", "") or "constraint"
+            return f"{kind} on {constraint.table.name}" + (f" ({columns})" if columns else "")
+        tb = tb.tb_next
+    return "a constraint"
 
 
 def stamp(config: Config, revision: str, *, purge: bool = False) -> None:
@@ -213,7 +247,14 @@ def revision(config: Config, *, message: str, rev_id: str | None, autogenerate_:
                 branch_label=None, version_path=None, rev_id=rev_id, depends_on=None)
 
     def directives(ctx, revision_, found) -> None:
+        if found and found[0].upgrade_ops_list:
+            from todoctl.core.migrate.unnamed import name_unnamed
+
+            # First, while the downgrade is still the upgrade reversed (it is rebuilt from the named one).
+            for script_ in found:
+                name_unnamed(script_)
         native_enum_types(ctx, found)
+        missing_schemas(ctx, found)
         if process_revision_directives is not None:
             process_revision_directives(ctx, revision_, found)
 
@@ -278,6 +319,29 @@ def native_enum_types(context, directives) -> None:
     for downgrade_ops in script.downgrade_ops_list:
         for enum in created.values():
             downgrade_ops.ops.append(ops.ExecuteSQLOp(f"DROP TYPE IF EXISTS {_type_name(enum)}"))
+
+
+def missing_schemas(context, directives) -> None:
+    """Alembic never creates a schema: a new table in a schema the database does not have yet
+    (``__table_args__ = {"schema": "billing"}``) gets ``CREATE SCHEMA IF NOT EXISTS`` first in upgrade()."""
+    from alembic.operations import ops
+
+    connection = getattr(context, "connection", None)
+    if connection is None or not directives:
+        return
+    existing = {row[0] for row in connection.exec_driver_sql("SELECT nspname FROM pg_namespace")}
+    for upgrade_ops in directives[0].upgrade_ops_list:
+        wanted = []
+        for op in _flatten(upgrade_ops.ops):
+            schema = getattr(op, "schema", None)
+            if isinstance(op, ops.CreateTableOp) and schema and schema not in existing and schema not in wanted:
+                wanted.append(schema)
+        for schema in reversed(wanted):
+            upgrade_ops.ops.insert(0, ops.ExecuteSQLOp(f"CREATE SCHEMA IF NOT EXISTS {_quoted(schema)}"))
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _type_name(enum) -> str:

@@ -73,7 +73,7 @@ def check(url: DatabaseURL, *, migrations: Path | str | None = None) -> Migratio
 class LintFinding:
     revision: str
     rule: str
-    line: int
+    line: int  # 1-based: a line of `todoctl migrate sql REV` (squawk's JSON counts from 0)
     statement: str
     message: str
     hint: str | None
@@ -184,13 +184,13 @@ def lint(rev_range: str | None = None, *, migrations=None, pg_version: str = "14
             lines = sql.splitlines()
             for item in _run_squawk(binary, path, pg_version):
                 rule = item.get("rule_name") or "unknown"
-                line = int(item.get("line") or 0)
+                line = int(item.get("line") or 0)  # squawk's JSON counts lines from 0
                 statement = _statement_at(lines, line)
                 entry.findings.append(
                     LintFinding(
                         rev.revision,
                         rule,
-                        line,
+                        line + 1,
                         statement,
                         item.get("message") or "",
                         item.get("help"),

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from todoctl.core.migrate.extensions import HINT as EXTENSION_HINT
 from todoctl.core.migrate.extensions import missing_extensions
 from todoctl.core.migrate.state import current_revisions
+from todoctl import interrupts
 from todoctl.db.engine import connection
 from todoctl.db.url import DatabaseURL, mask
 from todoctl.errors import ExitCode, TodoctlError
@@ -19,7 +20,7 @@ class Step:
     revision: str
     message: str
     direction: str  # "up" | "down"
-    duration_ms: float
+    duration_ms: float | None  # None: the app's env.py did not report the revision as it ran
 
 
 LOCK_NOT_AVAILABLE = "55P03"
@@ -47,6 +48,9 @@ class Journal:
         self.steps.append(Step(rev.revision, (rev.doc or "").strip(), self.direction, round((now - self.clock) * 1000, 3)))
         self.concurrent.clear()
         self.clock = now
+        # A revision boundary (inside its transaction, before the commit): a Ctrl-C or SIGTERM whose
+        # KeyboardInterrupt was swallowed (a weakref callback) stops the run here, this revision rolled back.
+        interrupts.check()
 
 
 def is_interrupt(exc: BaseException | None) -> bool:
@@ -100,7 +104,7 @@ def connection_lost(url: DatabaseURL, journal: "Journal", exc: BaseException) ->
         time.sleep(0.5)
         now_at, invalid = _where_now(url)
     stands = ", ".join(now_at) if now_at else ("base" if now_at == [] else "unknown (cannot reconnect yet)")
-    applied = _applied(journal.direction, journal.steps, now_at)
+    applied = _applied(journal.direction, journal.steps, now_at, journal.plan)
     cause = mask(str(getattr(exc, "orig", None) or exc)).strip().splitlines()
     where = ""
     if journal.phase == "revisions" and len(applied) < len(journal.plan):
@@ -123,11 +127,12 @@ def connection_lost(url: DatabaseURL, journal: "Journal", exc: BaseException) ->
     )
 
 
-def _applied(direction: str, steps: list[Step], now_at: list[str] | None) -> list[str]:
-    """The recorded steps that really committed: a step is recorded just before its commit."""
-    ids = [s.revision for s in steps]
+def _applied(direction: str, steps: list[Step], now_at: list[str] | None, plan: list | None = None) -> list[str]:
+    """The revisions that really committed, read against where the database stands now: along the
+    plan (an app's own env.py records no steps), else the recorded steps (recorded before their commit)."""
+    ids = [p.revision.revision for p in plan] if plan else [s.revision for s in steps]
     if now_at is None:
-        return ids
+        return [s.revision for s in steps]
     current = now_at[0] if now_at else None
     if direction == "up":
         return ids[: ids.index(current) + 1] if current in ids else []
@@ -168,7 +173,7 @@ def _blockers(url: DatabaseURL):
 def interrupted(url: DatabaseURL, journal: Journal) -> TodoctlError:
     now_at, invalid = _where_now(url)
     stands = ", ".join(now_at) if now_at else ("base" if now_at == [] else "unknown (cannot reconnect)")
-    applied = _applied(journal.direction, journal.steps, now_at)
+    applied = _applied(journal.direction, journal.steps, now_at, journal.plan)
     revision = None
     committed: list[str] = []
     if journal.phase == "lock":

@@ -21,7 +21,7 @@ from todoctl.core.drift.models import model_drift
 from todoctl.db.engine import connection
 from todoctl.db.scratch import scratch_database
 from todoctl.db.url import DatabaseURL
-from todoctl.errors import TodoctlError
+from todoctl.errors import ExitCode, TodoctlError
 
 
 @dataclass
@@ -33,6 +33,7 @@ class VerifyStep:
     up_again_restores: bool = False  # after down + up, the schema equals the one after
     differences: list[str] = field(default_factory=list)
     error: str | None = None
+    hint: str | None = None  # what to do about ``error``
     duration_ms: float = 0.0
 
     __json_properties__ = ("ok", "status")
@@ -115,7 +116,9 @@ def verify(
             except EnvIgnoresConnection:
                 raise  # nothing ran on the throwaway database: a refusal, not a failed step
             except TodoctlError as exc:
-                step.error = exc.message
+                if exc.exit_code == ExitCode.INTERRUPTED:
+                    raise  # Ctrl-C or SIGTERM: not the revision's failure (the scratch database is still dropped)
+                step.error, step.hint = exc.message, exc.hint
             finally:
                 step.duration_ms = round((time.perf_counter() - started) * 1000, 3)
             if step.error:
@@ -136,6 +139,8 @@ def _data_round_trip(url: DatabaseURL, migrations, options: RunOptions) -> tuple
         downgrade(url, "base", migrations=migrations, options=options)
         upgrade(url, "head", migrations=migrations, options=options)
     except TodoctlError as exc:
+        if exc.exit_code == ExitCode.INTERRUPTED:
+            raise
         return False, exc.message
     except Exception as exc:  # seeding with the current schema failed: report, do not crash
         return False, str(exc).splitlines()[0]
