@@ -46,3 +46,18 @@ def test_a_failing_revision_through_an_own_env_py_is_named_with_what_was_applied
     # The recipe's env.py runs every revision in one transaction: all of it was rolled back.
     assert error["details"]["applied"] == [] and error["details"]["failed"] == "f0f0f0f0f0f0"
     assert error["details"]["current"] == []
+
+
+def test_offline_sql_through_a_stock_env_py_with_alembic_inits_placeholder_url(tmp_path, two_databases):
+    """`alembic init` leaves sqlalchemy.url = driver://user:pass@localhost/dbname; the stock env.py's
+    offline branch renders with that dialect: migrate sql and down --dry-run failed with exit 2
+    naming todoctl's own file (newcomer F2). todoctl renders PostgreSQL SQL whatever the ini says."""
+    a, _ = two_databases
+    project = shelf_copy(tmp_path, FIXED_ENV, "driver://user:pass@localhost/dbname")
+    rendered = invoke(project, a, "migrate", "sql", SHELF_HISTORY[0])
+    assert rendered.exit_code == 0, rendered.output
+    assert "CREATE TABLE" in rendered.stdout
+    assert invoke(project, a, "migrate", "up").exit_code == 0
+    dry = invoke(project, a, "migrate", "down", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "would migrate" in dry.output
