@@ -431,8 +431,19 @@ def _where(exc: BaseException) -> str:
     """`` (app/main.py line 3)``: the innermost frame of the failure in the app's own files."""
     import traceback
 
+    import todoctl
+
+    own = Path(todoctl.__file__).parent
+    bundled_app = own / "todo"
+
+    def in_app(filename: str) -> bool:
+        path = Path(filename)
+        if "importlib" in filename or "site-packages" in filename or "<frozen" in filename:
+            return False
+        return not path.is_relative_to(own) or path.is_relative_to(bundled_app)  # not todoctl's own code
+
     frames = traceback.extract_tb(exc.__traceback__)
-    app_frames = [f for f in frames if "importlib" not in f.filename and "site-packages" not in f.filename]
+    app_frames = [f for f in frames if in_app(f.filename)]
     return f" ({app_frames[-1].filename} line {app_frames[-1].lineno})" if app_frames else ""
 
 
