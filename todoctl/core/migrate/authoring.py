@@ -183,10 +183,24 @@ def _alembic_messages_on_stderr():
 
 
 def _describe(op) -> str:
+    """``CreateIndex ix_account_email``, ``AddColumn appointment.room_id``,
+    ``CreateForeignKey appointment_room_id_fkey (appointment.room_id -> room)``: what each
+    operation makes, by the name it will have (the table is named once, in front)."""
     if hasattr(op, "ops"):
         inner = "; ".join(_describe(o) for o in op.ops)
         return f"{getattr(op, 'table_name', '')}: {inner}"
     name = type(op).__name__.replace("Op", "")
-    target = getattr(op, "table_name", None) or getattr(op, "index_name", None) or ""
+    table = getattr(op, "table_name", None) or getattr(op, "source_table", None) or ""
     column = getattr(op, "column_name", None) or getattr(getattr(op, "column", None), "name", None)
-    return " ".join(x for x in (name, target, column) if x)
+    own = getattr(op, "index_name", None) or getattr(op, "constraint_name", None)
+    if own is not None and not isinstance(own, str):
+        own = getattr(own, "name", None)
+    if column:
+        return f"{name} {table}.{column}" if table else f"{name} {column}"
+    if name == "CreateForeignKey":
+        local = ", ".join(getattr(op, "local_cols", None) or [])
+        referent = getattr(op, "referent_table", "")
+        return f"{name} {own or '(unnamed)'} ({table}.{local} -> {referent})"
+    if own:
+        return f"{name} {own}"
+    return f"{name} {table}".strip()
