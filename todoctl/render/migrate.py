@@ -165,7 +165,16 @@ def lint(result) -> None:
     verdict = "[green]OK[/]" if result.ok else f"[red]{failing} finding(s)[/]"
     out.print(f"{verdict}: {len(result.revisions)} revision(s) linted.")
     if not result.ok:
-        out.print("Fix the revision, or allow the rule on purpose: lint_allow = {'rule': 'reason'} in the revision.")
+        failing_rules: Counter = Counter(f.rule for r in result.revisions for f in r.findings if not f.allowed)
+        if len(failing_rules) > 1 or sum(failing_rules.values()) > 3:
+            out.print("by rule: " + ", ".join(f"{rule} ×{n}" for rule, n in failing_rules.most_common()),
+                      soft_wrap=True, markup=False, highlight=False)
+        first = failing_rules.most_common(1)[0][0] if failing_rules else "rule"
+        out.print(
+            "Fix the revision, or allow a rule on purpose: lint_allow = {'rule': 'reason'} in the revision, "
+            f"or for every revision in lint.toml beside env.py: [allow] {first} = \"reason\"",
+            soft_wrap=True, markup=False, highlight=False,
+        )
 
 
 def verify(result) -> None:
