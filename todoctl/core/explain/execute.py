@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from todoctl import named_queries
 import todoctl.core.explain.findings as plan_findings
 from todoctl.core.explain.findings import Finding
+from todoctl.core.explain.verdict import verdict
 from todoctl.core.explain.plan import PlanNode
 from todoctl.db.engine import connection
 from todoctl.db.url import DatabaseURL
@@ -229,8 +230,6 @@ def explain(
         _require_head(conn, url, f"explain {named.name}")
         result = _explain_named(conn, url, named, given, analyze=analyze, runs=runs, timeout=timeout)
     if result.analyzed:
-        from todoctl.core.explain.budget import verdict
-
         result.over_budget = [Finding(v.kind, "budget", v.message, v.hint, v.sql) for v in verdict(result, named.budget)]
     return result
 
