@@ -297,6 +297,13 @@ def analyze_committed(conn: "psycopg.Connection", tables, progress=None) -> None
             conn.commit()
             if progress is not None:
                 progress("analyze", number, len(tables))
+    except KeyboardInterrupt:
+        # Not "rolled back": the rows are in. Only the statistics wait for autovacuum.
+        raise TodoctlError(
+            "interrupted after the seed was committed: the rows are in, ANALYZE did not finish",
+            hint="run ANALYZE on the app tables, or let autovacuum do it",
+            exit_code=ExitCode.INTERRUPTED,
+        ) from None
     except psycopg.Error as exc:
         conn.rollback()
         first = (mask(str(exc)).strip().splitlines() or ["error"])[0]
