@@ -9,9 +9,20 @@ heavy is imported.
 
 from __future__ import annotations
 
+import sys
+
 import _signal
 
 _requested = False
+
+
+def _unraisable(unraisable) -> None:
+    """A KeyboardInterrupt Python could not raise (in a weakref callback or ``__del__``) is not
+    printed as "Exception ignored ... Traceback": the signal is recorded, and the next ``check``
+    raises it where it can be handled. Anything else is printed as Python would."""
+    if isinstance(unraisable.exc_value, KeyboardInterrupt) and _requested:
+        return
+    sys.__unraisablehook__(unraisable)
 
 
 def handler(signum, frame) -> None:
@@ -25,6 +36,7 @@ def install() -> tuple:
     """Handle SIGINT and SIGTERM with ``handler``; returns the previous handlers for ``restore``.
     Outside the main thread (a test runner's worker) signals are left alone: returns ()."""
     forget()
+    sys.unraisablehook = _unraisable
     try:
         return (_signal.signal(_signal.SIGINT, handler), _signal.signal(_signal.SIGTERM, handler))
     except ValueError:
@@ -41,6 +53,11 @@ def restore(previous: tuple) -> None:
 def forget() -> None:
     global _requested
     _requested = False
+
+
+def pending() -> bool:
+    """A signal arrived and no ``check`` has raised it yet."""
+    return _requested
 
 
 def check() -> None:

@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from todoctl.cli.app import app
 from todoctl.core import migrate
+from todoctl.errors import TodoctlError
 
 runner = CliRunner()
 HISTORY = [r.revision for r in migrate.history()]
@@ -378,7 +379,9 @@ def test_an_option_value_is_never_taken_for_a_global_option():
     root = get_command(typer_app)
     assert hoist_global_options(root, ["migrate", "new", "-m", "-d", "--empty"]) == ["migrate", "new", "-m", "-d", "--empty"]
     assert hoist_global_options(root, ["migrate", "status", "--", "-d", "x"]) == ["migrate", "status", "--", "-d", "x"]
-    assert hoist_global_options(root, ["-d", "a", "migrate", "status", "-v", "-db"]) == ["-v", "-db", "-d", "a", "migrate", "status"]
+    assert hoist_global_options(root, ["-d", "a", "migrate", "status", "-v", "-da"]) == ["-v", "-da", "-d", "a", "migrate", "status"]
+    with pytest.raises(TodoctlError):  # two databases named: refused, not one silently chosen
+        hoist_global_options(root, ["-d", "a", "migrate", "status", "-v", "-db"])
     assert hoist_global_options(root, ["explain", "task-list", "-d", "u", "-n", "3"]) == ["-d", "u", "explain", "task-list", "-n", "3"]
 
 

@@ -23,7 +23,12 @@ def main() -> None:
     try:
         from todoctl.cli.app import main as run
 
-        run()
+        try:
+            run()
+        except SystemExit as done:
+            if done.code in (0, None) and interrupts.pending():  # swallowed where it landed, never raised
+                sys.stderr.write("Note: an interrupt arrived where it could not stop the command; the command ran to its end.\n")
+            raise
     except KeyboardInterrupt:  # before the CLI could report it itself (during imports, or setup)
         sys.exit(_report_interrupt())
     finally:
