@@ -148,13 +148,6 @@ def alembic_config(migrations: Path | str | None = None, **attributes) -> Config
         str(where.ini) if where.ini else None, toml_file=str(where.toml) if where.toml else None
     )
     config.set_main_option("script_location", str(location))
-    url = config.get_main_option("sqlalchemy.url") or ""
-    if not url.split("://")[0].startswith("postgres"):
-        # A stock env.py renders offline SQL (migrate sql, down --dry-run, verify's renders) with the
-        # dialect of alembic.ini's sqlalchemy.url, often alembic init's `driver://` placeholder.
-        # todoctl works on PostgreSQL only: the dialect, with no address (online, env.py gets
-        # todoctl's connection; one that connects on its own is refused before anything runs).
-        config.set_main_option("sqlalchemy.url", "postgresql+psycopg://")
     config.attributes["todoctl"] = True
     config.attributes.update(attributes)
     return config

@@ -114,8 +114,20 @@ def render_type(type_: str, obj: Any, autogen_context) -> str | bool:
     return False
 
 
+def _offline_dialect(config: Config) -> None:
+    """A stock env.py renders offline SQL (migrate sql, down --dry-run, verify's renders) with the
+    dialect of alembic.ini's sqlalchemy.url, often alembic init's `driver://` placeholder. todoctl
+    works on PostgreSQL only: offline, the URL is the dialect and nothing more (nothing connects)."""
+    url = config.get_main_option("sqlalchemy.url") or ""
+    if not url.split("://")[0].startswith("postgres"):
+        config.set_main_option("sqlalchemy.url", "postgresql+psycopg://")
+
+
 def _run(config: Config, script: ScriptDirectory, fn, **opts) -> None:
     from sqlalchemy.exc import DBAPIError
+
+    if opts.get("as_sql"):
+        _offline_dialect(config)
 
     with GuardedEnvironment(config, script, fn=fn, **opts) as environment:
         try:
