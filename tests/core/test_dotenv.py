@@ -113,7 +113,10 @@ def test_interpolation_reads_the_environment_before_the_file_as_load_dotenv_does
     monkeypatch.setenv("X", "third")
     (project / ".env").write_text("X=other\nDATABASE_URL=postgresql://app:pw@h/${X}\n")
     assert configured_url(None).database == "third"
-    monkeypatch.delenv("DATABASE_URL", raising=False)
+    # Recorded first, so the teardown restores the variable as it was before this test (load_dotenv
+    # sets it behind monkeypatch's back: left set, it leaked into every later test).
+    monkeypatch.setenv("DATABASE_URL", "placeholder")
+    monkeypatch.delenv("DATABASE_URL")
     load_dotenv(project / ".env")  # what the app sees
     assert os.environ["DATABASE_URL"].endswith("/third")
     monkeypatch.delenv("X")
