@@ -141,14 +141,19 @@ def metadata_from_models(root: Path) -> tuple[str | None, Path | None]:
     return f"{_module_name(path, _import_base(path, root))}:SQLModel.metadata", path
 
 
-def engine_in(root: Path) -> str | None:
-    """``module:engine`` for a module-level ``NAME = create_engine(...)``."""
+def _app_modules(root: Path):
+    """``(path, parsed module)`` for each of the app's Python files outside its migrations."""
     for path in _walk(root):
         if path.suffix != ".py" or not path.is_file() or "migrations" in path.parts or "alembic" in path.parts:
             continue
         tree = _parse(path)
-        if tree is None:
-            continue
+        if tree is not None:
+            yield path, tree
+
+
+def engine_in(root: Path) -> str | None:
+    """``module:engine`` for a module-level ``NAME = create_engine(...)``."""
+    for path, tree in _app_modules(root):
         for node in tree.body:
             if (
                 isinstance(node, ast.Assign)
@@ -164,12 +169,7 @@ def engine_in(root: Path) -> str | None:
 def queries_in(root: Path) -> list[str]:
     """Modules that register named queries: they import ``query`` from todoctl and decorate with it."""
     found = []
-    for path in _walk(root):
-        if path.suffix != ".py" or not path.is_file() or "migrations" in path.parts or "alembic" in path.parts:
-            continue
-        tree = _parse(path)
-        if tree is None:
-            continue
+    for path, tree in _app_modules(root):
         imports_query = any(
             isinstance(node, ast.ImportFrom) and node.module == "todoctl" and any(a.name == "query" for a in node.names)
             for node in tree.body
